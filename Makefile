@@ -1,0 +1,52 @@
+# dsr: the two commands a newcomer needs are `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test setup system-deps venv translations db demo lint clean
+
+run: setup db demo  ## set up, migrate, load the demo on first start, serve on 127.0.0.1:5000
+	@echo ""
+	@echo "dsr is starting on http://$(HOST):$(PORT)/  (Ctrl+C to stop)"
+	@$(FLASK) dsr demo --if-empty | sed -n '/Demo logins/,$$p'
+	@echo ""
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: setup  ## set up and run every test (unit, integration on SQLite and PostgreSQL, web, e2e)
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/python -m pytest
+
+setup: system-deps venv translations
+
+system-deps:
+	@bash scripts/system-deps.sh
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "dsr needs Python 3.11 or newer")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+translations: venv  ## compile the interface translations (the .mo files are build output, not in git)
+	@if [ -d translations ]; then $(BIN)/pybabel compile -q -d translations; fi
+
+db: venv
+	$(FLASK) db upgrade
+
+demo: db
+	@$(FLASK) dsr demo --if-empty >/dev/null
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,111 @@
+"""dsr: a case manager for GDPR data-subject requests."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask, g, request
+from flask_login import current_user
+
+import config
+from dsr.extensions import babel, bootstrap, csrf, db, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _select_locale() -> str:
+    if current_user and current_user.is_authenticated:
+        return current_user.locale
+    return request.accept_languages.best_match(["en", "nl"]) or "en"
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Application factory: configuration from the environment, then ``test_config`` on top."""
+    instance_path = os.environ.get("DSR_INSTANCE_PATH") or str(config.DEFAULT_INSTANCE)
+    app = Flask(
+        __name__,
+        instance_path=instance_path,
+        template_folder=str(ROOT / "templates"),
+        static_folder="static",
+    )
+    if test_config and "INSTANCE_PATH" in test_config:
+        app.instance_path = test_config["INSTANCE_PATH"]
+    app.config.from_mapping(config.from_environment(Path(app.instance_path)))
+    if test_config:
+        app.config.from_mapping(test_config)
+    Path(app.config["STORAGE_DIR"]).mkdir(parents=True, exist_ok=True)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale, default_translation_directories=str(ROOT / "translations"))
+    bootstrap.init_app(app)
+
+    _enable_sqlite_foreign_keys(app)
+    _register_models()
+    _register_blueprints(app)
+    _register_security_headers(app)
+
+    from dsr import cli, web
+
+    cli.register(app)
+    web.register(app)
+    return app
+
+
+def _register_models() -> None:
+    # Import every model module so metadata is complete for Alembic and for the mappers.
+    from dsr.attachments import models as _a  # noqa: F401
+    from dsr.audit import models as _au  # noqa: F401
+    from dsr.auth import models as _u  # noqa: F401
+    from dsr.cases import models as _c  # noqa: F401
+    from dsr.subjects import models as _s  # noqa: F401
+
+
+def _register_blueprints(app: Flask) -> None:
+    from dsr.api.views import bp as api_bp
+    from dsr.attachments.views import bp as attachments_bp
+    from dsr.auth.views import bp as auth_bp
+    from dsr.cases.views import bp as cases_bp
+    from dsr.users.views import bp as users_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(cases_bp)
+    app.register_blueprint(attachments_bp)
+    app.register_blueprint(users_bp)
+    app.register_blueprint(api_bp)
+    csrf.exempt(api_bp)  # bearer-token API: no cookies, so no CSRF
+
+
+def _fk_pragma(dbapi_connection, _record) -> None:
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cur = dbapi_connection.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+
+def _enable_sqlite_foreign_keys(app: Flask) -> None:
+    """SQLite ignores foreign keys unless asked on every connection."""
+    import sqlalchemy as sa
+
+    if not sa.event.contains(sa.engine.Engine, "connect", _fk_pragma):
+        sa.event.listen(sa.engine.Engine, "connect", _fk_pragma)
+
+
+def _register_security_headers(app: Flask) -> None:
+    """Every asset is served by the app itself: a strict CSP holds (the back office holds personal data)."""
+
+    @app.after_request
+    def _headers(response):
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if getattr(g, "no_store", False) or request.path.startswith("/api/"):
+            response.headers["Cache-Control"] = "no-store"
+        return response

@@ -1,0 +1,1 @@
+"""Files on a case: scanned letters, recognised by content and bounded in size."""

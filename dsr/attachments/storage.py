@@ -1,0 +1,106 @@
+"""Storing uploaded files: recognised by content (not by name), bounded in size, written atomically.
+
+A file written in a transaction that is then rolled back is removed again, so a failed request leaves
+neither a row without a file nor a file without a row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import BinaryIO
+
+import filetype
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from dsr.attachments.models import Attachment
+from dsr.audit.operations import record
+from dsr.extensions import db
+
+ALLOWED_MEDIA_TYPES = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
+_PENDING = "dsr_pending_files"
+
+
+class UploadError(ValueError):
+    """The upload cannot be accepted; the message says why, for the person who sent it."""
+
+
+@dataclass(frozen=True)
+class CheckedUpload:
+    filename: str
+    data: bytes
+    media_type: str
+    sha256: str
+
+
+def check_upload(filename: str, stream: BinaryIO, *, max_bytes: int) -> CheckedUpload:
+    """Read at most ``max_bytes`` + 1 bytes and check the content is a PDF, JPEG or PNG."""
+    data = stream.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise UploadError(f"The file is larger than {max_bytes // (1024 * 1024)} MB.")
+    if not data:
+        raise UploadError("The file is empty.")
+    kind = filetype.guess(data)
+    if kind is None or kind.mime not in ALLOWED_MEDIA_TYPES:
+        raise UploadError("The file is not a PDF, JPEG or PNG (checked by its content, not its name).")
+    clean_name = os.path.basename((filename or "").replace("\\", "/")).strip() or "upload"
+    return CheckedUpload(
+        filename=clean_name[:255],
+        data=data,
+        media_type=kind.mime,
+        sha256=hashlib.sha256(data).hexdigest(),
+    )
+
+
+def storage_root() -> Path:
+    return Path(current_app.config["STORAGE_DIR"])
+
+
+def path_for(attachment: Attachment) -> Path:
+    return storage_root() / attachment.storage_key
+
+
+def store_attachment(case, upload: CheckedUpload, *, actor, now: datetime) -> Attachment:
+    """Write the file and add its row to the current transaction, with an audit event."""
+    key = f"attachments/{now:%Y}/{uuid.uuid4().hex}.{ALLOWED_MEDIA_TYPES[upload.media_type]}"
+    target = storage_root() / key
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".part")
+    tmp.write_bytes(upload.data)
+    os.replace(tmp, target)
+    db.session.info.setdefault(_PENDING, []).append(target)
+    attachment = Attachment(
+        case=case,
+        filename=upload.filename,
+        media_type=upload.media_type,
+        size=len(upload.data),
+        sha256=upload.sha256,
+        storage_key=key,
+        uploaded_at=now,
+        uploaded_by_id=actor.id if actor else None,
+    )
+    db.session.add(attachment)
+    db.session.flush()
+    record("attachment.added", actor=actor, now=now, case=case,
+           after={"attachment_id": attachment.id, "filename": upload.filename,
+                  "media_type": upload.media_type, "size": len(upload.data), "sha256": upload.sha256})
+    return attachment
+
+
+def _forget_pending(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+
+
+def _remove_pending(session: Session) -> None:
+    for path in session.info.pop(_PENDING, []):
+        Path(path).unlink(missing_ok=True)
+
+
+sa.event.listen(Session, "after_commit", _forget_pending)
+sa.event.listen(Session, "after_rollback", _remove_pending)

@@ -1,0 +1,1 @@
+"""The append-only, hash-chained audit trail: who did what, when, with before and after."""

@@ -1,0 +1,197 @@
+"""The intake form. The JSON API feeds the same form (without CSRF), so both validate alike."""
+
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+from babel import Locale
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from stdnum import imei
+from stdnum.nl import postcode as nl_postcode
+from wtforms import (
+    DateField,
+    HiddenField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+    ValidationError,
+    widgets,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from dsr.domain.enums import Channel, Language, Right
+from dsr.domain.intake import NAME_MAX, NOTES_MAX, received_on_problem
+from dsr.subjects.operations import SubjectDetails
+from dsr.timeutil import today
+
+RIGHT_LABELS = {
+    Right.ACCESS: _l("Access (Art. 15)"),
+    Right.RECTIFICATION: _l("Rectification (Art. 16)"),
+    Right.ERASURE: _l("Erasure (Art. 17)"),
+    Right.OBJECTION: _l("Objection (Art. 21)"),
+    Right.PORTABILITY: _l("Portability (Art. 20)"),
+}
+CHANNEL_LABELS = {
+    Channel.POST: _l("Post"),
+    Channel.EMAIL: _l("E-mail"),
+    Channel.PHONE: _l("Phone"),
+    Channel.WEB: _l("Web form"),
+    Channel.PARTNER: _l("Via a partner"),
+}
+LANGUAGE_LABELS = {Language.NL: "Nederlands", Language.EN: "English", Language.FR: "Français"}
+_IDENTIFIER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ./-]*$")
+_SERIAL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{3,39}$")
+
+
+def country_choices() -> list[tuple[str, str]]:
+    names = Locale.parse(str(get_locale() or "en")).territories
+    codes = sorted((c for c in names if len(c) == 2 and c.isalpha() and c != "ZZ"), key=lambda c: names[c])
+    first = ["NL", "BE", "DE", "FR", "LU", "GB"]
+    return [(c, names[c]) for c in first] + [("", "──────────")] + [(c, names[c]) for c in codes if c not in first]
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class IntakeForm(FlaskForm):
+    name = StringField(_l("Full name"), validators=[InputRequired(_l("Enter the name of the person.")),
+                                                    Length(max=NAME_MAX)])
+    date_of_birth = DateField(_l("Date of birth"), validators=[Optional()])
+    address = StringField(_l("Street and number"), validators=[Optional(), Length(max=300)])
+    postcode = StringField(_l("Postcode"), validators=[Optional(), Length(max=20)])
+    city = StringField(_l("City"), validators=[Optional(), Length(max=100)])
+    country = SelectField(_l("Country"), default="NL", validators=[Optional()])
+    email = StringField(_l("E-mail"), validators=[Optional(), Length(max=254)])
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=32)])
+    customer_number = StringField(_l("Customer number"), validators=[Optional(), Length(max=40)])
+    policy_number = StringField(_l("Policy number"), validators=[Optional(), Length(max=40)])
+    device_id = StringField(_l("Device IMEI or serial number"), validators=[Optional(), Length(max=40)])
+    rights = MultiCheckboxField(_l("Rights requested"), choices=[(r.value, RIGHT_LABELS[r]) for r in Right])
+    channel = SelectField(_l("Arrived by"), choices=[(c.value, CHANNEL_LABELS[c]) for c in Channel], default="post")
+    received_on = DateField(_l("Received on"), validators=[DataRequired(_l("Enter the date the request arrived "
+                                                                         "(as stamped on receipt)."))])
+    language = SelectField(_l("Language of the reply"),
+                           choices=[(lang.value, LANGUAGE_LABELS[lang]) for lang in Language], default="nl")
+    notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=NOTES_MAX)])
+    scan = FileField(_l("Scan of the letter (PDF, JPEG or PNG, at most 10 MB)"))
+    link_subject = HiddenField()
+    submit = SubmitField(_l("Log request"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.country.choices = country_choices()
+
+    # -- field checks ---------------------------------------------------------------------------
+    def validate_name(self, field):
+        if not field.data or not field.data.strip():
+            raise ValidationError(_l("Enter the name of the person."))
+        if any(ord(c) < 32 for c in field.data):
+            raise ValidationError(_l("The name contains a control character."))
+
+    def validate_date_of_birth(self, field):
+        if field.data and field.data > today():
+            raise ValidationError(_l("The date of birth cannot be in the future."))
+        if field.data and field.data.year < 1900:
+            raise ValidationError(_l("The date of birth is before 1900."))
+
+    def validate_received_on(self, field):
+        problem = received_on_problem(field.data, today()) if field.data else None
+        if problem == "future":
+            raise ValidationError(_l("The date of receipt cannot be in the future."))
+        if problem == "before_gdpr":
+            raise ValidationError(_l("The date of receipt cannot be before 25 May 2018, when the GDPR began "
+                                     "to apply."))
+
+    def validate_rights(self, field):
+        if not field.data:
+            raise ValidationError(_l("Choose at least one right."))
+
+    def validate_email(self, field):
+        if not field.data:
+            return
+        try:
+            # Syntax only: the back office runs on closed networks, so no DNS look-ups.
+            result = validate_email(field.data.strip(), check_deliverability=False)
+        except EmailNotValidError as exc:
+            raise ValidationError(_l("This is not a valid e-mail address: %(reason)s", reason=str(exc))) from None
+        field.data = result.normalized
+
+    def validate_phone(self, field):
+        if not field.data:
+            return
+        try:
+            number = phonenumbers.parse(field.data, self.country.data or "NL")
+        except phonenumbers.NumberParseException:
+            raise ValidationError(_l("This is not a phone number.")) from None
+        if not phonenumbers.is_valid_number(number):
+            raise ValidationError(_l("This phone number is not valid for its country."))
+        field.data = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+    def validate_postcode(self, field):
+        if field.data and (self.country.data or "NL") == "NL":
+            try:
+                field.data = nl_postcode.format(field.data)
+            except Exception:
+                raise ValidationError(_l("A Dutch postcode has four digits and two letters, e.g. 3001 AL.")) from None
+
+    def validate_customer_number(self, field):
+        if field.data and not _IDENTIFIER.match(field.data.strip()):
+            raise ValidationError(_l("Use letters, digits, spaces, dots, slashes and dashes only."))
+
+    validate_policy_number = validate_customer_number
+
+    def validate_device_id(self, field):
+        value = (field.data or "").strip()
+        if not value:
+            return
+        digits = value.replace(" ", "").replace("-", "")
+        if digits.isdigit():
+            # All digits: it is an IMEI (or IMEISV) and must pass the check-digit test.
+            if not imei.is_valid(digits):
+                raise ValidationError(_l("This IMEI is not valid (the check digit does not match)."))
+            field.data = imei.compact(digits)
+        elif not _SERIAL.match(value):
+            raise ValidationError(_l("A serial number has 4 to 40 letters, digits or dashes."))
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        if not (self.email.data or (self.address.data and self.city.data)):
+            # A request is answered in writing: we need somewhere to send the answer.
+            self.address.errors = list(self.address.errors) + [
+                _l("Give a postal address (street and city) or an e-mail address to reply to.")]
+            ok = False
+        return ok
+
+    # -- results --------------------------------------------------------------------------------
+    def subject_details(self) -> SubjectDetails:
+        def clean(value):
+            value = (value or "").strip()
+            return value or None
+
+        return SubjectDetails(
+            name=self.name.data,
+            date_of_birth=self.date_of_birth.data,
+            address=clean(self.address.data),
+            postcode=clean(self.postcode.data),
+            city=clean(self.city.data),
+            country=clean(self.country.data),
+            email=clean(self.email.data),
+            phone=clean(self.phone.data),
+            customer_number=clean(self.customer_number.data),
+            policy_number=clean(self.policy_number.data),
+            device_id=clean(self.device_id.data),
+        )
+
+    @property
+    def max_upload(self) -> int:
+        return current_app.config["MAX_ATTACHMENT_BYTES"]

@@ -1,0 +1,117 @@
+"""Read-side queries for the queue, shared by the web pages and the JSON API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from dsr.cases.models import Case, CaseRight
+from dsr.domain.enums import CLOSED_STATES, CaseState, Channel, Right
+from dsr.subjects.models import DataSubject
+from dsr.subjects.operations import identifier_key, name_key
+
+OPEN_STATES = [s for s in CaseState if s not in CLOSED_STATES]
+
+
+class FilterError(ValueError):
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+@dataclass
+class QueueFilters:
+    state: CaseState | None = None
+    open_only: bool = False
+    right: Right | None = None
+    assignee_id: int | None = None
+    unassigned: bool = False
+    channel: Channel | None = None
+    overdue: bool = False
+    due_within: int | None = None
+    q: str = ""
+
+    @classmethod
+    def from_args(cls, args, *, current_user_id: int | None = None) -> QueueFilters:
+        """Parse query-string arguments; unknown values raise :class:`FilterError` naming the field."""
+        f = cls()
+        f.state = _enum(args, "state", CaseState, extra={"open"})
+        if args.get("state") == "open":
+            f.state, f.open_only = None, True
+        f.right = _enum(args, "right", Right)
+        f.channel = _enum(args, "channel", Channel)
+        assignee = (args.get("assignee") or "").strip()
+        if assignee == "none":
+            f.unassigned = True
+        elif assignee == "me" and current_user_id is not None:
+            f.assignee_id = current_user_id
+        elif assignee:
+            if not assignee.isdigit():
+                raise FilterError("assignee", "Unknown assignee.")
+            f.assignee_id = int(assignee)
+        f.overdue = (args.get("overdue") or "").lower() in ("1", "true", "yes", "on")
+        due = (args.get("due_within") or "").strip()
+        if due:
+            if not due.isdigit() or int(due) > 366:
+                raise FilterError("due_within", "due_within is a number of days between 0 and 366.")
+            f.due_within = int(due)
+        f.q = (args.get("q") or "").strip()[:200]
+        return f
+
+
+def _enum(args, key, enum_cls, extra=frozenset()):
+    value = (args.get(key) or "").strip()
+    if not value or value in extra:
+        return None
+    try:
+        return enum_cls(value)
+    except ValueError:
+        raise FilterError(key, f"Unknown {key}: {value}.") from None
+
+
+def queue_query(f: QueueFilters, today: date) -> sa.Select:
+    """Cases matching the filters, most urgent legal deadline first."""
+    stmt = (
+        sa.select(Case)
+        .join(Case.subject)
+        .options(selectinload(Case.rights), selectinload(Case.subject), selectinload(Case.assignee))
+    )
+    if f.state is not None:
+        stmt = stmt.where(Case.state == f.state)
+    if f.open_only or f.overdue or f.due_within is not None:
+        stmt = stmt.where(Case.state.in_(OPEN_STATES))
+    if f.right is not None:
+        stmt = stmt.where(Case.id.in_(sa.select(CaseRight.case_id).where(CaseRight.right == f.right)))
+    if f.unassigned:
+        stmt = stmt.where(Case.assignee_id.is_(None))
+    elif f.assignee_id is not None:
+        stmt = stmt.where(Case.assignee_id == f.assignee_id)
+    if f.channel is not None:
+        stmt = stmt.where(Case.channel == f.channel)
+    if f.overdue:
+        stmt = stmt.where(Case.legal_due_on < today)
+    if f.due_within is not None:
+        stmt = stmt.where(Case.legal_due_on.between(today, today + timedelta(days=f.due_within)))
+    if f.q:
+        stmt = stmt.where(_search(f.q))
+    return stmt.order_by(Case.legal_due_on, Case.id)
+
+
+def _search(q: str):
+    """Reference, name (accent- and case-insensitive) or customer number."""
+    key = name_key(q)
+    like = "%" + key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    conditions = [
+        sa.func.upper(Case.reference) == q.upper(),
+        DataSubject.name_key.like(like, escape="\\"),
+    ]
+    ident = identifier_key(q)
+    if ident:
+        conditions.append(sa.func.replace(sa.func.replace(sa.func.upper(DataSubject.customer_number), " ", ""),
+                                          "-", "") == ident)
+        conditions.append(sa.func.upper(Case.reference).like(f"%{ident[-5:]}") if q.isdigit() else sa.false())
+    return sa.or_(*conditions)

@@ -1,0 +1,54 @@
+"""The JSON form of a case (API v1). Dates are ISO ``YYYY-MM-DD``."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from dsr.cases.deadlines import CaseClock
+from dsr.cases.models import Case
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def subject_json(case: Case) -> dict:
+    s = case.subject
+    return {
+        "id": s.id,
+        "name": s.name,
+        "email": s.email,
+        "date_of_birth": _iso(s.date_of_birth),
+        "address": s.address,
+        "postcode": s.postcode,
+        "city": s.city,
+        "country": s.country,
+        "phone": s.phone,
+        "customer_number": s.customer_number,
+        "policy_number": s.policy_number,
+        "device_id": s.device_id,
+    }
+
+
+def case_json(case: Case, clock: CaseClock) -> dict:
+    return {
+        "reference": case.reference,
+        "state": case.state.value,
+        "rights": [r.value for r in case.right_values],
+        "channel": case.channel.value,
+        "language": case.language.value,
+        "received_on": _iso(case.received_on),
+        "promised_on": _iso(clock.promised_on),
+        "legal_due_on": _iso(clock.legal.due_on),
+        "days_left": clock.days_left,
+        "deadline_status": clock.status.value,
+        "assignee": case.assignee.email if case.assignee else None,
+        "notes": case.notes,
+        "subject": subject_json(case),
+        "attachments": [
+            {"id": a.id, "filename": a.filename, "media_type": a.media_type, "size": a.size, "sha256": a.sha256}
+            for a in case.attachments
+        ],
+        "created_at": case.created_at.isoformat(),
+        "version": case.version,
+    }

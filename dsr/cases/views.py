@@ -1,0 +1,148 @@
+"""Web pages for cases: the queue, postal intake with its match panel, and the case page."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from dsr.attachments.storage import UploadError, check_upload
+from dsr.audit.models import AuditEvent
+from dsr.auth.access import READERS, WRITERS, roles_required
+from dsr.auth.models import User
+from dsr.cases.deadlines import case_clock, working_calendar
+from dsr.cases.forms import CHANNEL_LABELS, LANGUAGE_LABELS, RIGHT_LABELS, IntakeForm
+from dsr.cases.models import Case
+from dsr.cases.operations import CaseError, log_request
+from dsr.cases.queries import FilterError, QueueFilters, queue_query
+from dsr.domain.enums import CaseState, Channel, Language, Right
+from dsr.extensions import db
+from dsr.subjects.models import DataSubject
+from dsr.subjects.operations import find_matches
+from dsr.timeutil import now, today
+
+bp = Blueprint("cases", __name__)
+
+
+@bp.app_context_processor
+def _labels():
+    return {
+        "RIGHT_LABELS": RIGHT_LABELS,
+        "CHANNEL_LABELS": CHANNEL_LABELS,
+        "LANGUAGE_LABELS": LANGUAGE_LABELS,
+        "CaseState": CaseState,
+    }
+
+
+@bp.route("/")
+@roles_required(*READERS)
+def index():
+    return redirect(url_for("cases.queue"))
+
+
+@bp.route("/cases")
+@roles_required(*READERS)
+def queue():
+    try:
+        filters = QueueFilters.from_args(request.args, current_user_id=current_user.id)
+    except FilterError as exc:
+        flash(exc.message, "warning")
+        return redirect(url_for("cases.queue"))
+    day = today()
+    page = db.paginate(queue_query(filters, day), per_page=current_app.config["QUEUE_PAGE_SIZE"],
+                       error_out=False)
+    calendar = working_calendar()
+    soon = current_app.config["DUE_SOON_DAYS"]
+    rows = [(case, case_clock(case, calendar, day, soon_days=soon)) for case in page.items]
+    assignees = db.session.execute(
+        sa.select(User).where(User.active.is_(True), User.role != "auditor").order_by(User.name)
+    ).scalars().all()
+    return render_template(
+        "cases/queue.html", page=page, rows=rows, filters=filters, args=request.args, assignees=assignees,
+        states=list(CaseState), rights=list(Right), channels=list(Channel), today=day,
+    )
+
+
+@bp.route("/cases/new", methods=["GET", "POST"])
+@roles_required(*WRITERS)
+def new():
+    form = IntakeForm()
+    if request.method == "GET":
+        form.received_on.data = today()
+        form.country.data = "NL"
+    if form.validate_on_submit():
+        scan = None
+        try:
+            if form.scan.data and getattr(form.scan.data, "filename", ""):
+                scan = check_upload(form.scan.data.filename, form.scan.data.stream,
+                                    max_bytes=current_app.config["MAX_ATTACHMENT_BYTES"])
+        except UploadError as exc:
+            form.scan.errors = [str(exc)]
+        link = _linked_subject(form.link_subject.data)
+        if form.link_subject.data and link is None:
+            form.link_subject.errors = [_("The subject chosen to link no longer exists.")]
+        if not form.scan.errors and not form.link_subject.errors:
+            try:
+                case = log_request(
+                    subject=form.subject_details(),
+                    rights=[Right(r) for r in form.rights.data],
+                    channel=Channel(form.channel.data),
+                    received_on=form.received_on.data,
+                    language=Language(form.language.data),
+                    notes=form.notes.data or "",
+                    actor=current_user,
+                    now=now(),
+                    today=today(),
+                    link_subject=link,
+                    scan=scan,
+                )
+                db.session.commit()
+            except CaseError as exc:
+                db.session.rollback()
+                flash(str(exc), "danger")
+            else:
+                flash(_("Request logged as %(reference)s.", reference=case.reference), "success")
+                return redirect(url_for("cases.detail", reference=case.reference))
+    elif request.method == "POST":
+        flash(_("The request was not saved: correct the fields marked below."), "danger")
+    status = 400 if request.method == "POST" else 200
+    matches = find_matches(form.subject_details()) if request.method == "POST" and form.name.data else []
+    return render_template("cases/new.html", form=form, matches=matches, today_iso=today().isoformat()), status
+
+
+def _linked_subject(value: str | None) -> DataSubject | None:
+    if value and value.isdigit():
+        return db.session.get(DataSubject, int(value))
+    return None
+
+
+@bp.route("/cases/new/matches")
+@roles_required(*WRITERS)
+def matches():
+    """The match panel beside the intake form, refreshed by htmx as staff type."""
+    form = IntakeForm(formdata=request.args, meta={"csrf": False})
+    # Only the identifying fields matter here; their format errors are shown on submit.
+    for name in ("email", "date_of_birth"):
+        getattr(form, name).validate(form)
+        if getattr(form, name).errors:
+            getattr(form, name).data = None
+    found = find_matches(form.subject_details()) if any(
+        (form.customer_number.data, form.policy_number.data, form.email.data,
+         form.name.data and form.date_of_birth.data)) else []
+    return render_template("cases/_matches.html", matches=found, linked=request.args.get("link_subject"))
+
+
+@bp.route("/cases/<reference>")
+@roles_required(*READERS)
+def detail(reference: str):
+    case = db.session.execute(sa.select(Case).where(Case.reference == reference)).scalar_one_or_none()
+    if case is None:
+        abort(404)
+    day = today()
+    clock = case_clock(case, working_calendar(), day, soon_days=current_app.config["DUE_SOON_DAYS"])
+    events = db.session.execute(
+        sa.select(AuditEvent).where(AuditEvent.case_id == case.id).order_by(AuditEvent.id.desc())
+    ).scalars().all()
+    earlier = [c for c in case.subject.cases if c.id != case.id]
+    return render_template("cases/detail.html", case=case, clock=clock, events=events, earlier=earlier, today=day)

@@ -1,0 +1,67 @@
+"""``flask --app wsgi dsr ...``: the commands an operator and a newcomer need."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from dsr.domain.enums import Role
+from dsr.extensions import db
+from dsr.timeutil import now
+
+dsr_cli = AppGroup("dsr", help="dsr administration commands.")
+
+
+@dsr_cli.command("create-user")
+@click.argument("email")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--name", default="", help="Display name (default: the e-mail address).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create_user_command(email: str, role: str, name: str, password_stdin: bool) -> None:
+    """Create a user with a role."""
+    from dsr.auth.operations import UserError, create_user
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        create_user(email, name=name, role=Role(role), password=password, actor=None, now=now())
+        db.session.commit()
+    except UserError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Created {email.strip().lower()} ({role}).")
+
+
+@dsr_cli.command("api-token")
+@click.argument("email")
+def api_token_command(email: str) -> None:
+    """Issue a new API bearer token for EMAIL; it is printed once, as the last line."""
+    from dsr.auth.operations import find_user, issue_api_token
+
+    user = find_user(email)
+    if user is None:
+        raise click.ClickException(f"No user with e-mail {email}.")
+    token = issue_api_token(user, actor=None, now=now())
+    db.session.commit()
+    click.echo(f"New API token for {user.email} (role {user.role.value}); only its hash is stored:")
+    click.echo(token)
+
+
+@dsr_cli.command("demo")
+@click.option("--if-empty", is_flag=True, help="Only load when there are no cases yet (first start).")
+def demo_command(if_empty: bool) -> None:
+    """Load demo users and cases (idempotent)."""
+    from dsr.demo.loader import load_demo
+
+    report = load_demo(now=now(), if_empty=if_empty)
+    for line in report:
+        click.echo(line)
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(dsr_cli)

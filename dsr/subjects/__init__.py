@@ -1,0 +1,1 @@
+"""Data subjects: the people a request is about, and finding them again."""

@@ -1,0 +1,38 @@
+"""The data subject as known to the privacy team (not Harmony's customer record: that lives in its systems)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from dsr.extensions import UTCDateTime, db
+
+
+class DataSubject(db.Model):
+    __tablename__ = "data_subjects"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Stored exactly as typed, any Unicode; escaped wherever shown.
+    name: Mapped[str] = mapped_column(sa.String(200))
+    # Case-, accent- and space-insensitive form of the name, for matching ("Zoe van den broeck").
+    name_key: Mapped[str] = mapped_column(sa.String(200), index=True)
+    date_of_birth: Mapped[date | None] = mapped_column(sa.Date)
+    address: Mapped[str | None] = mapped_column(sa.String(300))
+    postcode: Mapped[str | None] = mapped_column(sa.String(20))
+    city: Mapped[str | None] = mapped_column(sa.String(100))
+    country: Mapped[str | None] = mapped_column(sa.String(2))
+    email: Mapped[str | None] = mapped_column(sa.String(254), index=True)
+    phone: Mapped[str | None] = mapped_column(sa.String(32))
+    customer_number: Mapped[str | None] = mapped_column(sa.String(40), index=True)
+    policy_number: Mapped[str | None] = mapped_column(sa.String(40), index=True)
+    device_id: Mapped[str | None] = mapped_column(sa.String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    cases: Mapped[list[Case]] = relationship(  # noqa: F821
+        back_populates="subject", order_by="Case.received_on.desc()"
+    )
+
+    def __repr__(self) -> str:
+        return f"<DataSubject {self.id}>"

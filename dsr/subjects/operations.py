@@ -1,0 +1,124 @@
+"""Recording data subjects and finding the ones we already know (a repeat request is shown, not refused)."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import asdict, dataclass, fields
+from datetime import date, datetime
+
+import sqlalchemy as sa
+
+from dsr.extensions import db
+from dsr.subjects.models import DataSubject
+
+
+@dataclass(frozen=True)
+class SubjectDetails:
+    """The identity of a person as given in their request (the letter, the e-mail, the web form)."""
+
+    name: str
+    date_of_birth: date | None = None
+    address: str | None = None
+    postcode: str | None = None
+    city: str | None = None
+    country: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    customer_number: str | None = None
+    policy_number: str | None = None
+    device_id: str | None = None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+DETAIL_FIELDS = tuple(f.name for f in fields(SubjectDetails))
+
+
+def name_key(name: str) -> str:
+    """Accent-, case- and spacing-insensitive form: "Zoë  Van den Broeck" and "zoe van den broeck" match."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(stripped.casefold().split())
+
+
+def identifier_key(value: str | None) -> str | None:
+    """Customer and policy numbers compare without case, spaces or dashes ("hc 123-45" = "HC12345")."""
+    if not value:
+        return None
+    return "".join(ch for ch in value.upper() if ch.isalnum()) or None
+
+
+@dataclass
+class SubjectMatch:
+    subject: DataSubject
+    reasons: list[str]
+
+
+def find_matches(details: SubjectDetails, *, limit: int = 10) -> list[SubjectMatch]:
+    """Known subjects sharing a customer number, policy number, e-mail, or name and date of birth.
+
+    The reasons name which identifier matched, so staff can judge the match before linking the case.
+    """
+    conditions: list[tuple[str, sa.ColumnElement[bool]]] = []
+    if details.customer_number:
+        conditions.append(("customer_number", _normalised_column(DataSubject.customer_number)
+                           == identifier_key(details.customer_number)))
+    if details.policy_number:
+        conditions.append(("policy_number", _normalised_column(DataSubject.policy_number)
+                           == identifier_key(details.policy_number)))
+    if details.email:
+        conditions.append(("email", sa.func.lower(DataSubject.email) == details.email.strip().lower()))
+    if details.name and details.date_of_birth:
+        conditions.append(("name_and_date_of_birth", sa.and_(
+            DataSubject.name_key == name_key(details.name), DataSubject.date_of_birth == details.date_of_birth)))
+    if not conditions:
+        return []
+    rows = db.session.execute(
+        sa.select(DataSubject, *[sa.case((cond, 1), else_=0).label(label) for label, cond in conditions])
+        .where(sa.or_(*[cond for _, cond in conditions]))
+        .order_by(DataSubject.id.desc())
+        .limit(limit)
+    ).all()
+    matches = []
+    for row in rows:
+        reasons = [label for label, _ in conditions if getattr(row, label)]
+        matches.append(SubjectMatch(subject=row[0], reasons=reasons))
+    return matches
+
+
+def _normalised_column(column):
+    # The same normalisation as identifier_key, in SQL, so matching works on both backends.
+    expr = sa.func.upper(column)
+    for ch in (" ", "-", ".", "/"):
+        expr = sa.func.replace(expr, ch, "")
+    return expr
+
+
+def create_subject(details: SubjectDetails, *, now: datetime) -> DataSubject:
+    subject = DataSubject(**details.as_dict(), name_key=name_key(details.name), created_at=now)
+    db.session.add(subject)
+    db.session.flush()
+    return subject
+
+
+def complete_subject(subject: DataSubject, details: SubjectDetails) -> tuple[dict, dict]:
+    """Fill the blanks of a known subject from a new request; never overwrite what we had.
+
+    Returns (before, after) of the fields that changed, and lists differing values under ``differs``
+    so the audit event shows where the new letter disagrees with what we knew.
+    """
+    before, after, differs = {}, {}, {}
+    for name in DETAIL_FIELDS:
+        new = getattr(details, name)
+        old = getattr(subject, name)
+        if new in (None, ""):
+            continue
+        if old in (None, ""):
+            before[name], after[name] = old, new
+            setattr(subject, name, new)
+        elif old != new:
+            differs[name] = {"known": old, "in_request": new}
+    if differs:
+        after["differs"] = differs
+    return before, after

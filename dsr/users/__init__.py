@@ -1,0 +1,1 @@
+"""User management by the privacy manager."""

@@ -1,0 +1,80 @@
+"""The privacy manager manages users (DESIGN.md, "Users and what they do")."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, Email, Length
+
+from dsr.auth.access import MANAGERS, roles_required
+from dsr.auth.models import User
+from dsr.auth.operations import MIN_PASSWORD_LENGTH, UserError, create_user, set_active
+from dsr.domain.enums import Role
+from dsr.extensions import db
+from dsr.timeutil import now
+
+bp = Blueprint("users", __name__, url_prefix="/users")
+
+ROLE_LABELS = {Role.PRIVACY_MANAGER: _l("Privacy manager"), Role.STAFF: _l("Staff"), Role.AUDITOR: _l("Auditor")}
+
+
+class NewUserForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    role = SelectField(_l("Role"), choices=[(r.value, ROLE_LABELS[r]) for r in Role], default="staff")
+    password = PasswordField(_l("Initial password"), validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH,
+                                                                                        max=200)])
+    submit = SubmitField(_l("Create user"))
+
+
+class ToggleForm(FlaskForm):
+    submit = SubmitField()
+
+
+@bp.app_context_processor
+def _roles():
+    return {"ROLE_LABELS": ROLE_LABELS}
+
+
+@bp.route("/", methods=["GET", "POST"])
+@roles_required(*MANAGERS)
+def index():
+    form = NewUserForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            create_user(form.email.data, name=form.name.data, role=Role(form.role.data),
+                        password=form.password.data, actor=current_user, now=now())
+            db.session.commit()
+        except UserError as exc:
+            db.session.rollback()
+            form.email.errors = [str(exc)]
+            status = 400
+        else:
+            flash(_("User %(email)s created.", email=form.email.data), "success")
+            return redirect(url_for("users.index"))
+    elif form.is_submitted():
+        status = 400
+    users = db.session.execute(sa.select(User).order_by(User.role, User.name)).scalars().all()
+    return render_template("users/index.html", form=form, users=users, toggle=ToggleForm()), status
+
+
+@bp.route("/<int:user_id>/active", methods=["POST"])
+@roles_required(*MANAGERS)
+def toggle_active(user_id: int):
+    form = ToggleForm()
+    if not form.validate_on_submit():
+        abort(400)
+    user = db.session.get(User, user_id) or abort(404)
+    try:
+        set_active(user, not user.active, actor=current_user, now=now())
+        db.session.commit()
+    except UserError as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+    return redirect(url_for("users.index"))

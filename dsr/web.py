@@ -1,0 +1,48 @@
+"""Error pages, template helpers and the JSON form of errors under /api."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template, request
+from flask_babel import format_date
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from dsr.api.auth import api_error
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        code = exc.code or 500
+        if request.path.startswith("/api/"):
+            return api_error(code, exc.description or exc.name)
+        messages = {
+            400: _("The request could not be understood."),
+            403: _("Your role does not allow this. Ask a privacy manager if you need it."),
+            404: _("There is nothing at this address."),
+            410: _("This file is no longer stored."),
+            413: _("The upload is too large: a scan may be at most 10 MB. Nothing was saved."),
+        }
+        return render_template("errors/error.html", code=code,
+                               message=messages.get(code, exc.description)), code
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(exc: CSRFError):
+        message = _("The form has expired or did not come from this site. Reload the page and try again; "
+                    "nothing was saved.")
+        return render_template("errors/error.html", code=400, message=message), 400
+
+    @app.template_filter("day")
+    def _day(value, fmt: str = "medium"):
+        return format_date(value, fmt) if value else ""
+
+    @app.template_filter("reject_page")
+    def _reject_page(args: dict) -> dict:
+        return {k: v for k, v in args.items() if k != "page"}
+
+    @app.template_filter("plural_days")
+    def _plural_days(n: int) -> str:
+        from flask_babel import ngettext
+
+        return ngettext("%(num)d day", "%(num)d days", abs(n))

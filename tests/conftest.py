@@ -1,0 +1,138 @@
+"""Test fixtures: the app on a real SQLite file and on the PostgreSQL named in DSR_TEST_DATABASE_URL.
+
+The schema is built by the Alembic migrations (``flask db upgrade``), never by ``create_all``, so every
+test also exercises the migrations. Each PostgreSQL test session works in its own schema, so parallel
+runs on one database do not collide. Rows are deleted after every test.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import UTC, date, datetime
+from urllib.parse import quote
+
+import pytest
+import sqlalchemy as sa
+
+from dsr import create_app
+from dsr.extensions import db
+
+PG_URL = os.environ.get("DSR_TEST_DATABASE_URL")
+REDIS_URL = os.environ.get("DSR_TEST_REDIS_URL")
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+
+# A fixed "now" for tests that do not freeze the clock themselves: Thursday 26 November 2026, 10:00 UTC.
+NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+TODAY = date(2026, 11, 26)
+
+
+def _with_search_path(url: str, schema: str) -> str:
+    url = url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url
+    sep = "&" if "?" in url else "?"
+    return f"{url}{sep}options={quote('-csearch_path=' + schema)}"
+
+
+def _make_app(backend: str, tmp_path_factory) -> tuple:
+    base = tmp_path_factory.mktemp(f"dsr-{backend}")
+    schema = None
+    if backend == "sqlite":
+        url = f"sqlite:///{base / 'test.sqlite3'}"
+    else:
+        schema = f"dsr_test_{uuid.uuid4().hex[:10]}"
+        admin = sa.create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1))
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+        admin.dispose()
+        url = _with_search_path(PG_URL, schema)
+    app = create_app({
+        "TESTING": True,
+        "INSTANCE_PATH": str(base),
+        "SQLALCHEMY_DATABASE_URI": url,
+        "SECRET_KEY": "test-secret",
+        "STORAGE_DIR": str(base / "storage"),
+        "WTF_CSRF_ENABLED": False,
+        "SERVER_NAME": None,
+    })
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+    return app, schema
+
+
+def _drop_schema(schema: str) -> None:
+    admin = sa.create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1))
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def _wipe(app) -> None:
+    with app.app_context():
+        db.session.remove()
+        tables = [t for t in reversed(db.metadata.sorted_tables)]
+        with db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                names = ", ".join(f'"{t.name}"' for t in tables)
+                conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            else:
+                for t in tables:
+                    conn.execute(t.delete())
+        db.engine.dispose() if conn.dialect.name == "sqlite" else None
+    storage = app.config["STORAGE_DIR"]
+    import shutil
+
+    shutil.rmtree(storage, ignore_errors=True)
+    os.makedirs(storage, exist_ok=True)
+
+
+@pytest.fixture(scope="session")
+def _apps(tmp_path_factory):
+    made: dict[str, tuple] = {}
+
+    def get(backend: str):
+        if backend not in made:
+            made[backend] = _make_app(backend, tmp_path_factory)
+        return made[backend][0]
+
+    yield get
+    for _app, schema in made.values():
+        with _app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        if schema:
+            _drop_schema(schema)
+
+
+@pytest.fixture(params=BACKENDS)
+def backend_app(request, _apps):
+    """The app on each backend in turn: SQLite always, PostgreSQL when DSR_TEST_DATABASE_URL is set."""
+    app = _apps(request.param)
+    yield app
+    _wipe(app)
+
+
+@pytest.fixture
+def app(_apps):
+    """The app on SQLite (web tests)."""
+    app = _apps("sqlite")
+    yield app
+    _wipe(app)
+
+
+@pytest.fixture
+def ctx(backend_app):
+    """An application context on each backend, for operation-level (integration) tests."""
+    with backend_app.app_context():
+        yield backend_app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
