@@ -14,10 +14,14 @@ from dsr.extensions import babel, bootstrap, csrf, db, login_manager, migrate
 ROOT = Path(__file__).resolve().parent.parent
 
 
+# English pages use British conventions: day first, as in the Netherlands ("7 April 2026").
+_UI_LOCALES = {"en": "en_GB", "nl": "nl"}
+
+
 def _select_locale() -> str:
     if current_user and current_user.is_authenticated:
-        return current_user.locale
-    return request.accept_languages.best_match(["en", "nl"]) or "en"
+        return _UI_LOCALES.get(current_user.locale, "en_GB")
+    return _UI_LOCALES[request.accept_languages.best_match(["en", "nl"]) or "en"]
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -61,18 +65,24 @@ def _register_models() -> None:
     from dsr.audit import models as _au  # noqa: F401
     from dsr.auth import models as _u  # noqa: F401
     from dsr.cases import models as _c  # noqa: F401
+    from dsr.identity import models as _i  # noqa: F401
     from dsr.subjects import models as _s  # noqa: F401
+    from dsr.tasks import models as _t  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:
     from dsr.api.views import bp as api_bp
     from dsr.attachments.views import bp as attachments_bp
     from dsr.auth.views import bp as auth_bp
+    from dsr.cases.actions import bp as case_actions_bp
+    from dsr.cases.triage import bp as triage_bp
     from dsr.cases.views import bp as cases_bp
     from dsr.users.views import bp as users_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(cases_bp)
+    app.register_blueprint(case_actions_bp)
+    app.register_blueprint(triage_bp)
     app.register_blueprint(attachments_bp)
     app.register_blueprint(users_bp)
     app.register_blueprint(api_bp)

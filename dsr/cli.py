@@ -63,5 +63,19 @@ def demo_command(if_empty: bool) -> None:
         click.echo(line)
 
 
+@dsr_cli.command("audit-verify")
+def audit_verify_command() -> None:
+    """Check the audit trail's hash chain; exit 1 naming the first broken event."""
+    from dsr.audit.verify import verify_chain
+
+    report = verify_chain()
+    if report.ok:
+        click.echo(f"Audit chain intact: {report.count} events. Head hash: {report.head}")
+        return
+    click.echo(f"Audit chain BROKEN at event {report.broken_event_id}: {report.problem}. "
+               f"{report.count} events before it verified.", err=True)
+    sys.exit(1)
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(dsr_cli)

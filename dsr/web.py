@@ -37,6 +37,15 @@ def register(app: Flask) -> None:
     def _day(value, fmt: str = "medium"):
         return format_date(value, fmt) if value else ""
 
+    @app.template_filter("audit_fields")
+    def _audit_fields(values) -> str:
+        """An audit event's before/after as "key: value; ...", for reading (Jinja escapes the result)."""
+        if not values:
+            return ""
+        import json
+
+        return "; ".join(f"{k}: {json.dumps(v, ensure_ascii=False)}" for k, v in values.items())
+
     @app.template_filter("reject_page")
     def _reject_page(args: dict) -> dict:
         return {k: v for k, v in args.items() if k != "page"}

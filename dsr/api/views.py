@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import sqlalchemy as sa
 from flask import Blueprint, current_app, g, request
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
 from dsr.api.auth import api_error, token_required
 from dsr.auth.access import READERS, WRITERS
+from dsr.auth.models import User
+from dsr.auth.operations import find_user
+from dsr.cases import lifecycle, timing
 from dsr.cases.deadlines import case_clock, working_calendar
+from dsr.cases.errors import CaseError, InvalidInput, NotAllowed
 from dsr.cases.forms import IntakeForm
 from dsr.cases.models import Case
-from dsr.cases.operations import CaseError, log_request
+from dsr.cases.operations import log_request
 from dsr.cases.queries import FilterError, QueueFilters, queue_query
 from dsr.cases.serialize import case_json
-from dsr.domain.enums import Channel, Language, Right
+from dsr.domain.enums import Channel, Language, RefusalGround, Right, VerificationMethod, VerificationOutcome
 from dsr.extensions import db
+from dsr.identity.operations import record_verification
 from dsr.timeutil import now, today
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -28,7 +36,8 @@ FORM_TO_JSON = {name: f"subject.{name}" for name in SUBJECT_FIELDS}
 
 
 def _json_case(case: Case) -> dict:
-    clock = case_clock(case, working_calendar(), today(), soon_days=current_app.config["DUE_SOON_DAYS"])
+    clock = case_clock(case, working_calendar(), today(), soon_days=current_app.config["DUE_SOON_DAYS"],
+                       ask_working_days=current_app.config["PAUSE_ASK_WORKING_DAYS"])
     return case_json(case, clock)
 
 
@@ -113,7 +122,7 @@ def create_case():
         db.session.commit()
     except CaseError as exc:
         db.session.rollback()
-        return api_error(400, str(exc), errors={"request": [str(exc)]})
+        return api_error(exc.status, str(exc), errors={getattr(exc, "field", None) or "request": [str(exc)]})
     return _json_case(case), 201, {"Location": f"/api/v1/cases/{case.reference}"}
 
 
@@ -146,6 +155,130 @@ def list_cases():
         "total": page.total,
         "pages": page.pages,
     }
+
+
+def _load(reference: str) -> Case | None:
+    return db.session.execute(sa.select(Case).where(Case.reference == reference)).scalar_one_or_none()
+
+
+def _body() -> dict:
+    body = request.get_json(silent=True)
+    if body is None and not request.data:
+        return {}
+    if not isinstance(body, dict):
+        raise InvalidInput("The body must be a JSON object.", "body")
+    return body
+
+
+def _date(body: dict, key: str) -> date:
+    value = body.get(key)
+    if value is None:
+        return today()
+    if not isinstance(value, str):
+        raise InvalidInput("A date is a string YYYY-MM-DD.", key)
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"Not a date: {value!r}; use YYYY-MM-DD.", key) from None
+
+
+def _text(body: dict, key: str) -> str:
+    value = body.get(key, "")
+    if not isinstance(value, str):
+        raise InvalidInput("Must be a string.", key)
+    return value
+
+
+def _version(body: dict) -> int | None:
+    value = body.get("version")
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+        raise InvalidInput("version is the case's integer version.", "version")
+    return value
+
+
+def _assignee(body: dict) -> User | None:
+    email = body.get("assignee")
+    if email is None:
+        return None
+    if not isinstance(email, str):
+        raise InvalidInput("assignee is a user's e-mail address or null.", "assignee")
+    user = find_user(email)
+    if user is None:
+        raise InvalidInput(f"No user with e-mail {email}.", "assignee")
+    return user
+
+
+def _enum_value(enum_cls, body: dict, key: str):
+    value = body.get(key)
+    try:
+        return enum_cls(value)
+    except ValueError:
+        allowed = ", ".join(m.value for m in enum_cls)
+        raise InvalidInput(f"Not one of: {allowed}.", key) from None
+
+
+CASE_OPERATIONS = {
+    "assign": lambda case, b, u: lifecycle.assign(case, _assignee(b), actor=u, now=now(),
+                                                  expected_version=_version(b)),
+    "pause": lambda case, b, u: timing.request_information(
+        case, reason=_text(b, "reason"), requested_on=_date(b, "requested_on"), actor=u, now=now(), today=today(),
+        ask_working_days=current_app.config["PAUSE_ASK_WORKING_DAYS"], expected_version=_version(b)),
+    "resume": lambda case, b, u: timing.information_received(
+        case, received_on=_date(b, "received_on"), actor=u, now=now(), today=today(), expected_version=_version(b)),
+    "extend": lambda case, b, u: timing.extend(case, reason=_text(b, "reason"), actor=u, now=now(), today=today(),
+                                               expected_version=_version(b)),
+    "extension-notice": lambda case, b, u: timing.record_extension_notice(
+        case, sent_on=_date(b, "sent_on"), actor=u, now=now(), today=today(), expected_version=_version(b)),
+    "refuse": lambda case, b, u: lifecycle.refuse(
+        case, ground=_enum_value(RefusalGround, b, "ground"), justification=_text(b, "justification"), actor=u,
+        now=now(), expected_version=_version(b)),
+    "withdraw": lambda case, b, u: lifecycle.withdraw(case, how=_text(b, "how"), actor=u, now=now(),
+                                                      expected_version=_version(b)),
+    "verify": lambda case, b, u: record_verification(
+        case, method=_enum_value(VerificationMethod, b, "method"),
+        outcome=_enum_value(VerificationOutcome, b, "outcome"), note=_text(b, "note"), actor=u, now=now(),
+        expected_version=_version(b)),
+    "start-identity-check": lambda case, b, u: lifecycle.start_identity_check(
+        case, actor=u, now=now(), expected_version=_version(b)),
+    "start-work": lambda case, b, u: lifecycle.start_work(case, actor=u, now=now(), expected_version=_version(b)),
+    "submit-for-approval": lambda case, b, u: lifecycle.submit_for_approval(
+        case, actor=u, now=now(), expected_version=_version(b)),
+    "complete": lambda case, b, u: lifecycle.complete(case, decision=_text(b, "decision"), actor=u, now=now(),
+                                                      expected_version=_version(b)),
+    "close": lambda case, b, u: lifecycle.close(case, actor=u, now=now(), expected_version=_version(b)),
+}
+
+
+@bp.post("/cases/<reference>/<operation>")
+@token_required(*WRITERS)
+def case_operation(reference: str, operation: str):
+    """The workflow operations, with the same rules and roles as the case page.
+
+    200 with the updated case; 400 bad input; 403 a role that may not; 409 an illegal transition, a rule
+    that forbids it (a late or second extension) or a stale ``version``; 404 unknown case or operation.
+    """
+    if operation not in CASE_OPERATIONS:
+        return api_error(404, f"No operation {operation!r}.", operations=sorted(CASE_OPERATIONS))
+    case = _load(reference)
+    if case is None:
+        return api_error(404, f"No case with reference {reference}.")
+    try:
+        CASE_OPERATIONS[operation](case, _body(), g.api_user)
+        db.session.commit()
+    except NotAllowed as exc:
+        db.session.rollback()
+        return api_error(403, str(exc))
+    except StaleDataError:
+        db.session.rollback()
+        return api_error(409, f"{reference} was changed by someone else at the same time; try again.")
+    except CaseError as exc:
+        db.session.rollback()
+        fresh = _load(reference)
+        extra = {"state": fresh.state.value if fresh else None}
+        if isinstance(exc, InvalidInput) and exc.field:
+            extra["errors"] = {exc.field: [str(exc)]}
+        return api_error(exc.status, str(exc), **extra)
+    return _json_case(case)
 
 
 @bp.errorhandler(HTTPException)

@@ -7,7 +7,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from dsr.extensions import UTCDateTime, db
+from dsr.domain.enums import AttachmentKind
+from dsr.extensions import UTCDateTime, db, enum_column_type
 
 
 class Attachment(db.Model):
@@ -15,6 +16,8 @@ class Attachment(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id"), index=True)
+    kind: Mapped[AttachmentKind] = mapped_column(enum_column_type(AttachmentKind, "attachment_kind"),
+                                                 default=AttachmentKind.LETTER, server_default="letter")
     filename: Mapped[str] = mapped_column(sa.String(255))
     media_type: Mapped[str] = mapped_column(sa.String(100))
     size: Mapped[int] = mapped_column(sa.Integer)

@@ -21,10 +21,12 @@ from sqlalchemy.orm import Session
 
 from dsr.attachments.models import Attachment
 from dsr.audit.operations import record
+from dsr.domain.enums import AttachmentKind
 from dsr.extensions import db
 
 ALLOWED_MEDIA_TYPES = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
 _PENDING = "dsr_pending_files"
+_DOOMED = "dsr_files_to_delete"
 
 
 class UploadError(ValueError):
@@ -66,7 +68,8 @@ def path_for(attachment: Attachment) -> Path:
     return storage_root() / attachment.storage_key
 
 
-def store_attachment(case, upload: CheckedUpload, *, actor, now: datetime) -> Attachment:
+def store_attachment(case, upload: CheckedUpload, *, actor, now: datetime,
+                     kind: AttachmentKind = AttachmentKind.LETTER) -> Attachment:
     """Write the file and add its row to the current transaction, with an audit event."""
     key = f"attachments/{now:%Y}/{uuid.uuid4().hex}.{ALLOWED_MEDIA_TYPES[upload.media_type]}"
     target = storage_root() / key
@@ -77,6 +80,7 @@ def store_attachment(case, upload: CheckedUpload, *, actor, now: datetime) -> At
     db.session.info.setdefault(_PENDING, []).append(target)
     attachment = Attachment(
         case=case,
+        kind=kind,
         filename=upload.filename,
         media_type=upload.media_type,
         size=len(upload.data),
@@ -88,19 +92,32 @@ def store_attachment(case, upload: CheckedUpload, *, actor, now: datetime) -> At
     db.session.add(attachment)
     db.session.flush()
     record("attachment.added", actor=actor, now=now, case=case,
-           after={"attachment_id": attachment.id, "filename": upload.filename,
+           after={"attachment_id": attachment.id, "kind": kind, "filename": upload.filename,
                   "media_type": upload.media_type, "size": len(upload.data), "sha256": upload.sha256})
     return attachment
 
 
+def delete_attachment(attachment: Attachment) -> None:
+    """Remove the row now and the file once the transaction commits (a rollback keeps both)."""
+    db.session.info.setdefault(_DOOMED, []).append(path_for(attachment))
+    db.session.delete(attachment)
+
+
 def _forget_pending(session: Session) -> None:
     session.info.pop(_PENDING, None)
+    for path in session.info.pop(_DOOMED, []):
+        Path(path).unlink(missing_ok=True)
 
 
-def _remove_pending(session: Session) -> None:
+def _remove_pending(session: Session, transaction) -> None:
+    # Fires when the outermost transaction ends by any route (rollback, close on a failed request,
+    # session removal). After a commit the lists were already cleared by _forget_pending.
+    if transaction.parent is not None:
+        return
+    session.info.pop(_DOOMED, None)
     for path in session.info.pop(_PENDING, []):
         Path(path).unlink(missing_ok=True)
 
 
 sa.event.listen(Session, "after_commit", _forget_pending)
-sa.event.listen(Session, "after_rollback", _remove_pending)
+sa.event.listen(Session, "after_transaction_end", _remove_pending)

@@ -28,3 +28,16 @@ class AuditEvent(db.Model):
 
     actor: Mapped[User | None] = relationship()  # noqa: F821
     case: Mapped[Case | None] = relationship()  # noqa: F821
+
+
+class AuditHead(db.Model):
+    """The newest link of the chain, in one row: appends lock it, so the chain never forks, and it
+    records how many events there are, so removing the newest events is detected too."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last_hash: Mapped[str] = mapped_column(sa.String(64))
+    events: Mapped[int] = mapped_column(sa.Integer)
+
+    __table_args__ = (sa.CheckConstraint("id = 1", name="single_row"),)

@@ -10,12 +10,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from dsr.audit.models import AuditEvent
+from dsr.audit.models import AuditEvent, AuditHead
 from dsr.extensions import db
 
 GENESIS = "0" * 64
-# Any constant will do; it names the lock that serialises appends to the chain on PostgreSQL.
-_CHAIN_LOCK_KEY = 0x64737261756474
 
 
 def jsonable(value: Any) -> Any:
@@ -51,12 +49,21 @@ def compute_hash(event: AuditEvent) -> str:
     return hashlib.sha256(canonical_content(event)).hexdigest()
 
 
-def _lock_chain() -> None:
-    """Serialise appends so two processes never chain onto the same predecessor."""
-    bind = db.session.get_bind()
-    if bind.dialect.name == "postgresql":
-        db.session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK_KEY})
-    # SQLite serialises writers itself; a stale reader fails its write instead of forking the chain.
+def _lock_head() -> str:
+    """Lock the chain's head row and return the newest hash.
+
+    The UPDATE takes a row lock on PostgreSQL and the write lock on SQLite, held to the end of the
+    transaction, so two processes never chain onto the same predecessor.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    db.session.execute(insert(AuditHead).values(id=1, last_hash=GENESIS, events=0).on_conflict_do_nothing())
+    return db.session.execute(
+        sa.update(AuditHead).where(AuditHead.id == 1).values(events=AuditHead.events + 1)
+        .returning(AuditHead.last_hash)
+    ).scalar_one()
 
 
 def record(
@@ -69,12 +76,9 @@ def record(
     after: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one event in the current transaction. ``actor`` is a User or ``None`` for the system."""
-    _lock_chain()
     if case is not None and case.id is None:
         db.session.flush()
-    last = db.session.execute(
-        sa.select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
-    ).scalar_one_or_none()
+    last = _lock_head()
     event = AuditEvent(
         occurred_at=now.astimezone(UTC),
         actor_id=actor.id if actor is not None else None,
@@ -83,11 +87,12 @@ def record(
         action=action,
         before=jsonable(before) if before is not None else None,
         after=jsonable(after) if after is not None else None,
-        prev_hash=last or GENESIS,
+        prev_hash=last,
     )
     event.hash = compute_hash(event)
     db.session.add(event)
     db.session.flush()
+    db.session.execute(sa.update(AuditHead).where(AuditHead.id == 1).values(last_hash=event.hash))
     return event
 
 

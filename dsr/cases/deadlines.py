@@ -1,4 +1,9 @@
-"""The bridge between the pure clock (``dsr.domain.clock``) and stored cases."""
+"""The bridge between the pure clock (``dsr.domain.clock``) and stored cases.
+
+Stored on the case (so the queue can sort and filter in SQL): the promise, the legal deadline and the
+extended deadline, each including the days of *ended* pauses that count. A pause still running moves
+the deadlines day by day; :func:`case_clock` adds it for display, so a paused case's days left stand still.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from flask import g, has_app_context
 from dsr.cases.models import Case, DeclaredHoliday
 from dsr.domain import clock
 from dsr.domain.calendar_nl import WorkingDayCalendar
+from dsr.domain.pauses import PauseInterval, ask_deadline, closed_paused_days, counted_paused_days
 from dsr.extensions import db
 
 
@@ -31,30 +37,65 @@ def forget_calendar() -> None:
         g.pop("dsr_calendar", None)
 
 
-def apply_deadlines(case: Case, calendar: WorkingDayCalendar, *, paused_days: int = 0) -> None:
-    """Store the promise (received + 28 days) and the legal deadline (Art. 12(3)) on the case."""
-    case.promised_on = clock.promised_on(case.received_on, paused_days)
-    case.legal_due_on = clock.legal_due_on(case.received_on, calendar, paused_days)
+def pause_intervals(case: Case) -> list[PauseInterval]:
+    return [PauseInterval(p.requested_on, p.resumed_on, p.counted) for p in case.pauses]
+
+
+def apply_deadlines(case: Case, calendar: WorkingDayCalendar) -> None:
+    """Recompute the stored deadlines from receipt, ended counted pauses and any extension."""
+    paused = closed_paused_days(pause_intervals(case)) if case.pauses else 0
+    case.paused_days = paused
+    case.promised_on = clock.promised_on(case.received_on, paused)
+    case.legal_due_on = clock.legal_due_on(case.received_on, calendar, paused)
+    if case.extended_due_on is not None:
+        case.extended_due_on = clock.extended_due_on(case.received_on, calendar, paused)
 
 
 @dataclass(frozen=True)
 class CaseClock:
-    """What the case page and the API say about a case's time."""
+    """What the case page, the queue and the API say about a case's time, on a given day."""
 
+    today: date
     promised_on: date
     legal: clock.Deadline
+    extended: clock.Deadline | None
+    paused_days: int
+    paused_since: date | None
+    pauses: tuple[PauseInterval, ...]
+    ask_deadline: date
     days_left: int
     status: clock.DeadlineStatus
     promise_days_left: int
 
+    @property
+    def due_on(self) -> date:
+        """The deadline in force: the extended one after an extension."""
+        return (self.extended or self.legal).due_on
+
+    @property
+    def paused(self) -> bool:
+        return self.paused_since is not None
+
 
 def case_clock(case: Case, calendar: WorkingDayCalendar, today: date, *, soon_days: int = clock.DUE_SOON_DAYS,
-               paused_days: int = 0) -> CaseClock:
-    legal = clock.legal_deadline(case.received_on, calendar, paused_days)
+               ask_working_days: int = 5) -> CaseClock:
+    intervals = tuple(pause_intervals(case))
+    paused = counted_paused_days(intervals, today)
+    legal = clock.legal_deadline(case.received_on, calendar, paused)
+    extended = (clock.legal_deadline(case.received_on, calendar, paused, months=clock.EXTENDED_MONTHS)
+                if case.extended_due_on is not None else None)
+    due = (extended or legal).due_on
+    promise = clock.promised_on(case.received_on, paused)
     return CaseClock(
-        promised_on=clock.promised_on(case.received_on, paused_days),
+        today=today,
+        promised_on=promise,
         legal=legal,
-        days_left=clock.days_left(legal.due_on, today),
-        status=clock.deadline_status(legal.due_on, today, soon_days),
-        promise_days_left=clock.days_left(clock.promised_on(case.received_on, paused_days), today),
+        extended=extended,
+        paused_days=paused,
+        paused_since=case.paused_since,
+        pauses=intervals,
+        ask_deadline=ask_deadline(case.received_on, calendar, ask_working_days),
+        days_left=clock.days_left(due, today),
+        status=clock.deadline_status(due, today, soon_days),
+        promise_days_left=clock.days_left(promise, today),
     )

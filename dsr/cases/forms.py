@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from stdnum import imei
+from stdnum.exceptions import ValidationError as StdnumValidationError
 from stdnum.nl import postcode as nl_postcode
 from wtforms import (
     DateField,
@@ -140,8 +141,8 @@ class IntakeForm(FlaskForm):
     def validate_postcode(self, field):
         if field.data and (self.country.data or "NL") == "NL":
             try:
-                field.data = nl_postcode.format(field.data)
-            except Exception:
+                field.data = nl_postcode.validate(field.data)  # "3511nk" -> "3511 NK"
+            except StdnumValidationError:
                 raise ValidationError(_l("A Dutch postcode has four digits and two letters, e.g. 3001 AL.")) from None
 
     def validate_customer_number(self, field):

@@ -7,7 +7,16 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from dsr.domain.enums import CLOSED_STATES, CaseState, Channel, Language, Right
+from dsr.domain.enums import (
+    CLOSED_STATES,
+    CaseState,
+    Channel,
+    Language,
+    LinkKind,
+    Priority,
+    RefusalGround,
+    Right,
+)
 from dsr.extensions import UTCDateTime, db, enum_column_type
 
 _closed = ", ".join(f"'{s.value}'" for s in sorted(CLOSED_STATES))
@@ -35,6 +44,25 @@ class Case(db.Model):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Optimistic locking: a save from a stale page fails instead of overwriting (no lost updates).
     version: Mapped[int] = mapped_column(sa.Integer, default=1, server_default="1")
+    priority: Mapped[Priority] = mapped_column(enum_column_type(Priority, "case_priority"),
+                                               default=Priority.NORMAL, server_default="normal")
+    # The decision that closed the case: the completion summary, the refusal's written justification.
+    decision: Mapped[str | None] = mapped_column(sa.Text)
+    refusal_ground: Mapped[RefusalGround | None] = mapped_column(enum_column_type(RefusalGround, "refusal_ground"))
+    withdrawal_how: Mapped[str | None] = mapped_column(sa.String(500))
+    merged_into_id: Mapped[int | None] = mapped_column(sa.ForeignKey("cases.id"))
+    # Clock state. paused_days counts only ended pauses that were asked for in time; paused_since is the
+    # start of the counted pause that is still running. Both deadlines already include paused_days.
+    paused_days: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    paused_since: Mapped[date | None] = mapped_column(sa.Date)
+    late_pause_requests: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    # Extension by two further months (Art. 12(3)).
+    extension_reason: Mapped[str | None] = mapped_column(sa.Text)
+    extended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    extended_due_on: Mapped[date | None] = mapped_column(sa.Date)
+    # The obligation the extension creates: tell the subject, with reasons, before the original deadline.
+    extension_notice_due_on: Mapped[date | None] = mapped_column(sa.Date)
+    extension_notice_sent_on: Mapped[date | None] = mapped_column(sa.Date)
 
     subject: Mapped[DataSubject] = relationship(back_populates="cases")  # noqa: F821
     rights: Mapped[list[CaseRight]] = relationship(
@@ -45,6 +73,10 @@ class Case(db.Model):
     attachments: Mapped[list[Attachment]] = relationship(  # noqa: F821
         back_populates="case", order_by="Attachment.id"
     )
+    pauses: Mapped[list[CasePause]] = relationship(
+        back_populates="case", order_by="CasePause.id", cascade="all, delete-orphan"
+    )
+    merged_into: Mapped[Case | None] = relationship(remote_side=[id], foreign_keys=[merged_into_id])
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
@@ -53,7 +85,28 @@ class Case(db.Model):
         ),
         sa.CheckConstraint("legal_due_on > received_on", name="legal_due_after_receipt"),
         sa.CheckConstraint("promised_on > received_on", name="promise_after_receipt"),
+        # What each state implies (STYLE.md point 4): a decided case carries its decision ...
+        sa.CheckConstraint("state NOT IN ('completed', 'refused') OR decision IS NOT NULL", name="decided_has_decision"),
+        sa.CheckConstraint("state <> 'refused' OR refusal_ground IS NOT NULL", name="refused_has_ground"),
+        sa.CheckConstraint("state <> 'withdrawn' OR withdrawal_how IS NOT NULL", name="withdrawn_has_how"),
+        sa.CheckConstraint("merged_into_id IS NULL OR state = 'closed'", name="merged_is_closed"),
+        # ... and an extended case its reason, date and the notice it owes.
+        sa.CheckConstraint(
+            "(extended_due_on IS NULL) = (extension_reason IS NULL) AND (extended_due_on IS NULL) = "
+            "(extended_at IS NULL) AND (extended_due_on IS NULL) = (extension_notice_due_on IS NULL)",
+            name="extension_complete"),
+        sa.CheckConstraint("extended_due_on IS NULL OR extended_due_on > legal_due_on", name="extension_later"),
+        sa.CheckConstraint("paused_days >= 0 AND late_pause_requests >= 0", name="clock_counts"),
     )
+
+    @property
+    def due_on(self) -> date:
+        """The deadline in force: the extended one after an extension, otherwise the legal one."""
+        return self.extended_due_on or self.legal_due_on
+
+    @property
+    def extension_notice_owed(self) -> bool:
+        return self.extended_due_on is not None and self.extension_notice_sent_on is None
 
     @property
     def right_values(self) -> list[Right]:
@@ -95,3 +148,54 @@ class DeclaredHoliday(db.Model):
     day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(200))
     source: Mapped[str] = mapped_column(sa.String(300), default="", server_default="")
+
+
+class CasePause(db.Model):
+    """A request for information to identify the subject or clarify the request (EDPB 01/2022 §159).
+
+    ``counted`` is false when the information was asked for too late: the pause is recorded and flagged,
+    but the clock kept running.
+    """
+
+    __tablename__ = "case_pauses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    reason: Mapped[str] = mapped_column(sa.Text)
+    requested_on: Mapped[date] = mapped_column(sa.Date)
+    resumed_on: Mapped[date | None] = mapped_column(sa.Date)
+    counted: Mapped[bool] = mapped_column(sa.Boolean)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    resumed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    case: Mapped[Case] = relationship(back_populates="pauses")
+
+    __table_args__ = (
+        sa.CheckConstraint("resumed_on IS NULL OR resumed_on >= requested_on", name="resumed_after_request"),
+    )
+
+    @property
+    def days(self) -> int | None:
+        return (self.resumed_on - self.requested_on).days if self.resumed_on else None
+
+
+class CaseLink(db.Model):
+    """Two cases of the same person that belong together (a duplicate or a related request)."""
+
+    __tablename__ = "case_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    linked_case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[LinkKind] = mapped_column(enum_column_type(LinkKind, "link_kind"))
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    case: Mapped[Case] = relationship(foreign_keys=[case_id])
+    linked_case: Mapped[Case] = relationship(foreign_keys=[linked_case_id])
+
+    __table_args__ = (
+        sa.UniqueConstraint("case_id", "linked_case_id"),
+        sa.CheckConstraint("case_id <> linked_case_id", name="not_self"),
+    )

@@ -10,16 +10,13 @@ import sqlalchemy as sa
 from dsr.attachments.storage import CheckedUpload, store_attachment
 from dsr.audit.operations import record
 from dsr.cases.deadlines import apply_deadlines, working_calendar
+from dsr.cases.errors import CaseError, InvalidInput  # noqa: F401  (CaseError: callers catch it from here)
 from dsr.cases.models import Case, CaseRight, ReferenceCounter
 from dsr.domain.enums import CaseState, Channel, Language, Right
 from dsr.domain.intake import received_on_problem
 from dsr.extensions import db
 from dsr.subjects.models import DataSubject
 from dsr.subjects.operations import SubjectDetails, complete_subject, create_subject
-
-
-class CaseError(ValueError):
-    """An operation was refused; the message says why and names the current state where it matters."""
 
 
 def next_reference(year: int) -> str:
@@ -80,12 +77,13 @@ def log_request(
     """
     rights = sorted(set(rights), key=list(Right).index)
     if not rights:
-        raise CaseError("Choose at least one right.")
+        raise InvalidInput("Choose at least one right.", "rights")
     problem = received_on_problem(received_on, today)
     if problem == "future":
-        raise CaseError("The date of receipt cannot be in the future.")
+        raise InvalidInput("The date of receipt cannot be in the future.", "received_on")
     if problem == "before_gdpr":
-        raise CaseError("The date of receipt cannot be before 25 May 2018, when the GDPR began to apply.")
+        raise InvalidInput("The date of receipt cannot be before 25 May 2018, when the GDPR began to apply.",
+                           "received_on")
 
     calendar = working_calendar()
     if link_subject is not None:

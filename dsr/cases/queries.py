@@ -9,11 +9,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from dsr.cases.models import Case, CaseRight
-from dsr.domain.enums import CLOSED_STATES, CaseState, Channel, Right
+from dsr.domain.enums import CLOSED_STATES, CaseState, Channel, Priority, Right
+from dsr.extensions import db
 from dsr.subjects.models import DataSubject
 from dsr.subjects.operations import identifier_key, name_key
+from dsr.tasks.models import CaseTask
 
 OPEN_STATES = [s for s in CaseState if s not in CLOSED_STATES]
+FLAGS = ("extension_notice", "late_pause", "paused", "open_tasks")
 
 
 class FilterError(ValueError):
@@ -33,15 +36,18 @@ class QueueFilters:
     channel: Channel | None = None
     overdue: bool = False
     due_within: int | None = None
+    flag: str | None = None
+    priority: Priority | None = None
     q: str = ""
 
     @classmethod
     def from_args(cls, args, *, current_user_id: int | None = None) -> QueueFilters:
         """Parse query-string arguments; unknown values raise :class:`FilterError` naming the field."""
         f = cls()
-        f.state = _enum(args, "state", CaseState, extra={"open"})
-        if args.get("state") == "open":
-            f.state, f.open_only = None, True
+        f.state = _enum(args, "state", CaseState, extra={"open", "all"})
+        # The queue shows open cases unless asked otherwise (state=all): closed ones are history, not work.
+        raw_state = (args.get("state") or "open").strip()
+        f.open_only = raw_state == "open"
         f.right = _enum(args, "right", Right)
         f.channel = _enum(args, "channel", Channel)
         assignee = (args.get("assignee") or "").strip()
@@ -60,6 +66,11 @@ class QueueFilters:
                 raise FilterError("due_within", "due_within is a number of days between 0 and 366.")
             f.due_within = int(due)
         f.q = (args.get("q") or "").strip()[:200]
+        flag = (args.get("flag") or "").strip()
+        if flag and flag not in FLAGS:
+            raise FilterError("flag", f"Unknown flag: {flag}.")
+        f.flag = flag or None
+        f.priority = _enum(args, "priority", Priority)
         return f
 
 
@@ -82,7 +93,7 @@ def queue_query(f: QueueFilters, today: date) -> sa.Select:
     )
     if f.state is not None:
         stmt = stmt.where(Case.state == f.state)
-    if f.open_only or f.overdue or f.due_within is not None:
+    if f.open_only or f.overdue or f.due_within is not None or f.flag is not None:
         stmt = stmt.where(Case.state.in_(OPEN_STATES))
     if f.right is not None:
         stmt = stmt.where(Case.id.in_(sa.select(CaseRight.case_id).where(CaseRight.right == f.right)))
@@ -92,13 +103,43 @@ def queue_query(f: QueueFilters, today: date) -> sa.Select:
         stmt = stmt.where(Case.assignee_id == f.assignee_id)
     if f.channel is not None:
         stmt = stmt.where(Case.channel == f.channel)
+    due = effective_due()
+    # A running pause moves the deadline day by day, so a paused case is as far from it as on the day the
+    # pause began: compare against that day instead of today.
+    reference_day = sa.func.coalesce(Case.paused_since, today)
     if f.overdue:
-        stmt = stmt.where(Case.legal_due_on < today)
+        stmt = stmt.where(due < reference_day)
     if f.due_within is not None:
-        stmt = stmt.where(Case.legal_due_on.between(today, today + timedelta(days=f.due_within)))
+        stmt = stmt.where(due >= reference_day, Case.paused_since.is_(None),
+                          due <= today + timedelta(days=f.due_within))
+    if f.flag == "extension_notice":
+        stmt = stmt.where(Case.extended_due_on.is_not(None), Case.extension_notice_sent_on.is_(None))
+    elif f.flag == "late_pause":
+        stmt = stmt.where(Case.late_pause_requests > 0)
+    elif f.flag == "paused":
+        stmt = stmt.where(Case.paused_since.is_not(None))
+    elif f.flag == "open_tasks":
+        stmt = stmt.where(Case.id.in_(sa.select(CaseTask.case_id).where(CaseTask.done_at.is_(None))))
+    if f.priority is not None:
+        stmt = stmt.where(Case.priority == f.priority)
     if f.q:
         stmt = stmt.where(_search(f.q))
-    return stmt.order_by(Case.legal_due_on, Case.id)
+    return stmt.order_by(due, Case.id)
+
+
+def effective_due():
+    """The deadline in force in SQL: the extended one after an extension, else the legal one."""
+    return sa.func.coalesce(Case.extended_due_on, Case.legal_due_on)
+
+
+def open_task_counts(case_ids: list[int]) -> dict[int, int]:
+    if not case_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(CaseTask.case_id, sa.func.count()).where(CaseTask.case_id.in_(case_ids), CaseTask.done_at.is_(None))
+        .group_by(CaseTask.case_id)
+    ).all()
+    return dict(rows)
 
 
 def _search(q: str):

@@ -40,9 +40,28 @@ def case_json(case: Case, clock: CaseClock) -> dict:
         "received_on": _iso(case.received_on),
         "promised_on": _iso(clock.promised_on),
         "legal_due_on": _iso(clock.legal.due_on),
+        "extended": clock.extended is not None,
+        "extended_due_on": _iso(clock.extended.due_on) if clock.extended else None,
+        "extension_reason": case.extension_reason,
+        "extension_notice_due_on": _iso(case.extension_notice_due_on),
+        "extension_notice_sent_on": _iso(case.extension_notice_sent_on),
+        "due_on": _iso(clock.due_on),
         "days_left": clock.days_left,
         "deadline_status": clock.status.value,
+        "paused": clock.paused,
+        "paused_days": clock.paused_days,
+        "late_pause_requests": case.late_pause_requests,
+        "pauses": [
+            {"reason": p.reason, "requested_on": _iso(p.requested_on), "resumed_on": _iso(p.resumed_on),
+             "counted": p.counted}
+            for p in case.pauses
+        ],
         "assignee": case.assignee.email if case.assignee else None,
+        "priority": case.priority.value,
+        "decision": case.decision,
+        "refusal_ground": case.refusal_ground.value if case.refusal_ground else None,
+        "withdrawal_how": case.withdrawal_how,
+        "merged_into": case.merged_into.reference if case.merged_into else None,
         "notes": case.notes,
         "subject": subject_json(case),
         "attachments": [

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from dsr.attachments.storage import UploadError, check_upload
-from dsr.audit.models import AuditEvent
 from dsr.auth.access import READERS, WRITERS, roles_required
 from dsr.auth.models import User
 from dsr.cases.deadlines import case_clock, working_calendar
 from dsr.cases.forms import CHANNEL_LABELS, LANGUAGE_LABELS, RIGHT_LABELS, IntakeForm
 from dsr.cases.models import Case
 from dsr.cases.operations import CaseError, log_request
-from dsr.cases.queries import FilterError, QueueFilters, queue_query
+from dsr.cases.queries import FilterError, QueueFilters, open_task_counts, queue_query
 from dsr.domain.enums import CaseState, Channel, Language, Right
 from dsr.extensions import db
 from dsr.subjects.models import DataSubject
@@ -55,12 +54,13 @@ def queue():
     calendar = working_calendar()
     soon = current_app.config["DUE_SOON_DAYS"]
     rows = [(case, case_clock(case, calendar, day, soon_days=soon)) for case in page.items]
+    task_counts = open_task_counts([case.id for case in page.items])
     assignees = db.session.execute(
         sa.select(User).where(User.active.is_(True), User.role != "auditor").order_by(User.name)
     ).scalars().all()
     return render_template(
         "cases/queue.html", page=page, rows=rows, filters=filters, args=request.args, assignees=assignees,
-        states=list(CaseState), rights=list(Right), channels=list(Channel), today=day,
+        states=list(CaseState), rights=list(Right), channels=list(Channel), today=day, task_counts=task_counts,
     )
 
 
@@ -82,6 +82,7 @@ def new():
         link = _linked_subject(form.link_subject.data)
         if form.link_subject.data and link is None:
             form.link_subject.errors = [_("The subject chosen to link no longer exists.")]
+            flash(form.link_subject.errors[0], "danger")
         if not form.scan.errors and not form.link_subject.errors:
             try:
                 case = log_request(
@@ -139,10 +140,36 @@ def detail(reference: str):
     case = db.session.execute(sa.select(Case).where(Case.reference == reference)).scalar_one_or_none()
     if case is None:
         abort(404)
-    day = today()
-    clock = case_clock(case, working_calendar(), day, soon_days=current_app.config["DUE_SOON_DAYS"])
-    events = db.session.execute(
-        sa.select(AuditEvent).where(AuditEvent.case_id == case.id).order_by(AuditEvent.id.desc())
-    ).scalars().all()
-    earlier = [c for c in case.subject.cases if c.id != case.id]
-    return render_template("cases/detail.html", case=case, clock=clock, events=events, earlier=earlier, today=day)
+    return render_case(case)
+
+
+def render_case(case: Case, *, error: str | None = None, conflict_since: int | None = None, status: int = 200):
+    """The case page; also shown again, with the reason, when an action on it was refused."""
+    from dsr.cases.page import case_page_context
+
+    return render_template("cases/detail.html", **case_page_context(case, error=error,
+                                                                    conflict_since=conflict_since)), status
+
+
+@bp.route("/cases/<reference>/audit")
+@roles_required(*READERS)
+def audit_trail(reference: str):
+    case = db.session.execute(sa.select(Case).where(Case.reference == reference)).scalar_one_or_none()
+    if case is None:
+        abort(404)
+    from dsr.audit.queries import case_events
+
+    return render_template("cases/audit.html", case=case, events=case_events(case.id))
+
+
+@bp.route("/cases/<reference>/audit.csv")
+@roles_required(*READERS)
+def audit_trail_csv(reference: str):
+    case = db.session.execute(sa.select(Case).where(Case.reference == reference)).scalar_one_or_none()
+    if case is None:
+        abort(404)
+    from dsr.audit.queries import case_events, events_csv
+
+    body = events_csv(case_events(case.id))
+    return Response(body, mimetype="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="{case.reference}-audit.csv"', "Cache-Control": "no-store"})

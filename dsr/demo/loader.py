@@ -16,11 +16,22 @@ from faker import Faker
 from dsr.audit.models import AuditEvent
 from dsr.audit.operations import record
 from dsr.auth.operations import create_user, find_user
+from dsr.cases import lifecycle, timing
 from dsr.cases.models import Case
 from dsr.cases.operations import log_request
-from dsr.domain.enums import CaseState, Channel, Language, Right, Role
+from dsr.domain.enums import (
+    Channel,
+    Language,
+    RefusalGround,
+    Right,
+    Role,
+    VerificationMethod,
+    VerificationOutcome,
+)
 from dsr.extensions import db
+from dsr.identity.operations import record_verification
 from dsr.subjects.operations import SubjectDetails
+from dsr.tasks import operations as tasks
 
 DEMO_USERS = [
     ("manager@harmony.example", "Mira de Manager", Role.PRIVACY_MANAGER, "demo-manager-2026"),
@@ -84,7 +95,6 @@ def load_demo(*, now: datetime, today: date | None = None, if_empty: bool = Fals
     fakers = {loc: Faker(loc) for loc, _l, _c in LOCALES}
     for loc in fakers:
         fakers[loc].seed_instance(hash(loc) % 10_000 + 7)
-    assignable = [u for (role, _e), u in users.items() if role in (Role.STAFF, Role.PRIVACY_MANAGER)]
     channels = [c for c, w in CHANNEL_WEIGHTS for _ in range(w)]
     for n in range(CASE_COUNT):
         loc, language, country = LOCALES[0] if rng.random() < 0.6 else rng.choice(LOCALES[1:])
@@ -101,24 +111,69 @@ def load_demo(*, now: datetime, today: date | None = None, if_empty: bool = Fals
             now=now,
             today=today,
         )
-        _advance(case, rng, assignable, now=now, today=today)
+        _advance(case, rng, users, now=now, today=today)
     record(DEMO_MARKER, actor=None, now=now, after={"cases": CASE_COUNT})
     db.session.commit()
     report.append(f"loaded {CASE_COUNT} demo cases")
     return report + ["Demo logins:", *demo_logins()]
 
 
-def _advance(case: Case, rng: random.Random, assignable, *, now: datetime, today: date) -> None:
-    """Give older cases a plausible state and assignee (demo data only: real changes go through operations)."""
+def _advance(case: Case, rng: random.Random, users, *, now: datetime, today: date) -> None:
+    """Move a demo case along its life through the real operations, as a team would have done it."""
+    manager = users[Role.PRIVACY_MANAGER, "manager@harmony.example"]
+    staff = [u for (role, _e), u in users.items() if role is Role.STAFF]
+    worker = rng.choice(staff)
     age = (today - case.received_on).days
-    if rng.random() < 0.75:
-        case.assignee = rng.choice(assignable)
-    if age > 45 and rng.random() < 0.6:
-        case.state = rng.choice([CaseState.COMPLETED, CaseState.COMPLETED, CaseState.REFUSED, CaseState.WITHDRAWN])
-        case.closed_at = now
-    elif age > 5:
-        case.state = rng.choice([CaseState.IDENTITY_CHECK, CaseState.IN_PROGRESS, CaseState.IN_PROGRESS,
-                                 CaseState.AWAITING_APPROVAL])
-    if case.state is not CaseState.RECEIVED or case.assignee is not None:
-        record("demo.case_advanced", actor=None, now=now, case=case,
-               after={"state": case.state, "assignee": case.assignee.email if case.assignee else None})
+    if rng.random() < 0.8 or age > 10:
+        lifecycle.assign(case, rng.choice([*staff, manager]), actor=manager, now=now)
+    if age <= 3:
+        return
+    if rng.random() < 0.15 and age > 8:
+        # Information asked for: in time (counted, the clock pauses) or late (flagged, the clock runs on).
+        asked = case.received_on + timedelta(days=rng.choice([1, 2, 3, 12]))
+        if asked <= today:
+            timing.request_information(case, reason=rng.choice(DEMO_ASKS), requested_on=asked, actor=worker,
+                                       now=now, today=today)
+            arrived = asked + timedelta(days=rng.randint(2, 9))
+            if arrived <= today and rng.random() < 0.7:
+                timing.information_received(case, received_on=arrived, actor=worker, now=now, today=today)
+    if rng.random() < 0.25:
+        lifecycle.start_identity_check(case, actor=worker, now=now)
+        if age <= 20:
+            return
+    record_verification(case, method=rng.choice([VerificationMethod.POLICY_RECORDS,
+                                                 VerificationMethod.AUTHENTICATED_CHANNEL]),
+                        outcome=VerificationOutcome.VERIFIED, note="", actor=worker, now=now)
+    if rng.random() < 0.2:
+        tasks.add_task(case, rng.choice(DEMO_TASKS), assignee=worker,
+                       due_on=today + timedelta(days=rng.randint(-4, 6)) if rng.random() < 0.8 else None,
+                       actor=worker, now=now, today=today - timedelta(days=10))
+    if 18 <= age <= 28 and rng.random() < 0.35 and case.paused_since is None:
+        timing.extend(case, reason="Erasure across the claims archive and the repairer's systems; several "
+                      "requests combined in one letter.", actor=manager, now=now, today=today)
+        if rng.random() < 0.5:
+            timing.record_extension_notice(case, sent_on=today, actor=worker, now=now, today=today)
+    if age <= 14 or case.paused_since is not None or rng.random() < 0.3:
+        return
+    lifecycle.submit_for_approval(case, actor=worker, now=now)
+    if age <= 30:
+        return
+    roll = rng.random()
+    if roll < 0.25:
+        return  # still waiting for the manager's approval: overdue, for the queue to show
+    if roll < 0.75:
+        lifecycle.complete(case, decision="Answered in full; letter and data sent to the subject.", actor=manager,
+                           now=now)
+    elif roll < 0.88:
+        lifecycle.refuse(case, ground=RefusalGround.IDENTITY_NOT_ESTABLISHED,
+                         justification="The subject did not answer two requests to confirm the policy number "
+                                       "and address; we cannot tell whose data would be disclosed.",
+                         actor=manager, now=now)
+    else:
+        lifecycle.withdraw(case, how="Phone call to the privacy desk", actor=worker, now=now)
+
+
+DEMO_ASKS = ["Which policy the letter is about", "Confirmation of the current address",
+             "The device's IMEI to find the claim", "Which marketing e-mails are meant"]
+DEMO_TASKS = ["Ask the repairer for the claim photos", "Check the paper archive in Rotterdam",
+              "Ask Focus Feedback for survey answers", "Retrieve call recordings"]

@@ -66,3 +66,44 @@ CLOSED_STATES = frozenset({CaseState.COMPLETED, CaseState.REFUSED, CaseState.WIT
 
 # The GDPR applies from 25 May 2018; an earlier receipt date is a typing error.
 GDPR_START = (2018, 5, 25)
+
+
+class Priority(enum.StrEnum):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+
+
+class RefusalGround(enum.StrEnum):
+    """Why a request may be refused (LEGAL.md, "Refusing and charging")."""
+
+    MANIFESTLY_UNFOUNDED = "manifestly_unfounded"  # Art. 12(5)(b)
+    EXCESSIVE = "excessive"  # Art. 12(5)(b); a request a year after the last is never excessive (EDPB §185)
+    IDENTITY_NOT_ESTABLISHED = "identity_not_established"  # Art. 11(2), 12(2)
+
+
+class VerificationMethod(enum.StrEnum):
+    """How the subject's identity was established, proportionately (Art. 12(6), EDPB §§73–79)."""
+
+    POLICY_RECORDS = "policy_records"
+    AUTHENTICATED_CHANNEL = "authenticated_channel"
+    ADDITIONAL_INFORMATION = "additional_information"
+    ID_DOCUMENT_SEEN = "id_document_seen"
+
+
+class VerificationOutcome(enum.StrEnum):
+    VERIFIED = "verified"
+    NOT_VERIFIED = "not_verified"
+
+
+class AttachmentKind(enum.StrEnum):
+    LETTER = "letter"
+    CORRESPONDENCE = "correspondence"
+    # A copy of an ID document is deleted once checked; only "ID seen, by whom, when" remains.
+    ID_DOCUMENT = "id_document"
+    OTHER = "other"
+
+
+class LinkKind(enum.StrEnum):
+    DUPLICATE = "duplicate"
+    RELATED = "related"

@@ -39,7 +39,8 @@ def name_key(name: str) -> str:
     """Accent-, case- and spacing-insensitive form: "Zoë  Van den Broeck" and "zoe van den broeck" match."""
     decomposed = unicodedata.normalize("NFKD", name)
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(stripped.casefold().split())
+    # casefold can lengthen a name ("ß" -> "ss"); the key column holds 200 characters.
+    return " ".join(stripped.casefold().split())[:200]
 
 
 def identifier_key(value: str | None) -> str | None:

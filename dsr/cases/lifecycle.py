@@ -1,0 +1,150 @@
+"""Moving a case through its life: the transitions of :mod:`dsr.domain.workflow`, assignment, priority.
+
+Each function checks the actor's role and the case's version, asks the domain table for the next state,
+mutates, and appends the audit event. Views, the API, the CLI and jobs all call these.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from dsr.audit.operations import record
+from dsr.auth.models import User
+from dsr.cases.errors import InvalidInput, NotAllowed, RuleViolation, StaleCase
+from dsr.cases.models import Case
+from dsr.domain.enums import CLOSED_STATES, Priority, RefusalGround, Role
+from dsr.domain.workflow import MANAGER_ACTIONS, Action, IllegalTransition, next_state
+
+WRITERS = (Role.PRIVACY_MANAGER, Role.STAFF)
+
+
+def require_role(actor: User | None, *roles: Role, what: str) -> None:
+    """``None`` is the system (a job or a CLI command run by an operator) and may do anything."""
+    if actor is not None and actor.role not in roles:
+        names = " or ".join(r.value.replace("_", " ") for r in roles)
+        raise NotAllowed(f"Only a {names} may {what}.")
+
+
+def check_version(case: Case, expected_version: int | None) -> None:
+    """Refuse to act on a case that changed since the person's page was rendered (no lost updates)."""
+    if expected_version is not None and case.version != expected_version:
+        raise StaleCase(case, expected_version)
+
+
+def require_open(case: Case, what: str) -> None:
+    if case.state in CLOSED_STATES:
+        raise RuleViolation(f"Cannot {what}: {case.reference} is {case.state.value.replace('_', ' ')}.")
+
+
+def transition(case: Case, action: Action, *, actor: User | None, now: datetime,
+               expected_version: int | None = None, details: dict | None = None,
+               sets: dict | None = None) -> None:
+    """Apply ``action`` to the case's state, keep ``closed_at`` in step, and audit the move.
+
+    ``sets`` are the columns the new state implies (a decision, a ground); they change together with the
+    state, so the database's CHECK constraints hold at every flush.
+    """
+    require_role(actor, *((Role.PRIVACY_MANAGER,) if action in MANAGER_ACTIONS else WRITERS),
+                 what=action.value.replace("_", " ") + " a case")
+    check_version(case, expected_version)
+    try:
+        new = next_state(case.state, action)
+    except IllegalTransition as exc:
+        raise RuleViolation(str(exc)) from None
+    old = case.state
+    case.state = new
+    for column, value in (sets or {}).items():
+        setattr(case, column, value)
+    if new in CLOSED_STATES and case.closed_at is None:
+        case.closed_at = now
+    case.updated_at = now
+    record(f"case.{action.value}", actor=actor, now=now, case=case,
+           before={"state": old}, after={"state": new, **(details or {})})
+
+
+def start_identity_check(case: Case, *, actor, now, expected_version=None) -> None:
+    transition(case, Action.START_IDENTITY_CHECK, actor=actor, now=now, expected_version=expected_version)
+
+
+def start_work(case: Case, *, actor, now, expected_version=None) -> None:
+    transition(case, Action.START_WORK, actor=actor, now=now, expected_version=expected_version)
+
+
+def submit_for_approval(case: Case, *, actor, now, expected_version=None) -> None:
+    transition(case, Action.SUBMIT_FOR_APPROVAL, actor=actor, now=now, expected_version=expected_version)
+
+
+def send_back(case: Case, *, reason: str, actor, now, expected_version=None) -> None:
+    """The privacy manager returns the work for more effort, saying why."""
+    if not (reason or "").strip():
+        raise InvalidInput("Say why the case goes back.", "reason")
+    transition(case, Action.SEND_BACK, actor=actor, now=now, expected_version=expected_version,
+               details={"reason": reason})
+
+
+def complete(case: Case, *, decision: str, actor, now, expected_version=None) -> None:
+    """The privacy manager approves the work: the request has been answered."""
+    if not (decision or "").strip():
+        raise InvalidInput("Summarise what was done for the subject.", "decision")
+    transition(case, Action.COMPLETE, actor=actor, now=now, expected_version=expected_version,
+               details={"decision": decision}, sets={"decision": decision})
+
+
+def refuse(case: Case, *, ground: RefusalGround, justification: str, actor, now, expected_version=None) -> None:
+    """Refuse the request (Art. 12(4)): a privacy-manager decision with a written justification.
+
+    Grounds: manifestly unfounded or excessive (Art. 12(5), the burden of proof is ours), or the subject's
+    identity could not be established (Art. 11(2), 12(2)). The refusal letter must state the reasons and
+    the routes to the Autoriteit Persoonsgegevens and the court.
+    """
+    if not (justification or "").strip():
+        raise InvalidInput("A refusal needs a written justification (Art. 12(4)).", "justification")
+    transition(case, Action.REFUSE, actor=actor, now=now, expected_version=expected_version,
+               details={"ground": ground, "justification": justification},
+               sets={"refusal_ground": ground, "decision": justification})
+
+
+def withdraw(case: Case, *, how: str, actor, now, expected_version=None) -> None:
+    """The subject withdrew the request; record how (letter, e-mail, phone call ...)."""
+    if not (how or "").strip():
+        raise InvalidInput("Record how the subject withdrew the request.", "how")
+    transition(case, Action.WITHDRAW, actor=actor, now=now, expected_version=expected_version,
+               details={"how": how}, sets={"withdrawal_how": how})
+
+
+def close(case: Case, *, actor, now, expected_version=None) -> None:
+    transition(case, Action.CLOSE, actor=actor, now=now, expected_version=expected_version)
+
+
+def assign(case: Case, assignee: User | None, *, actor: User | None, now: datetime,
+           expected_version: int | None = None) -> None:
+    """Assign (or unassign) a case. Staff may take a case or give it up; only a manager assigns others."""
+    require_role(actor, *WRITERS, what="assign cases")
+    check_version(case, expected_version)
+    require_open(case, "assign the case")
+    if actor is not None and actor.role is not Role.PRIVACY_MANAGER:
+        if assignee is not None and assignee.id != actor.id:
+            raise NotAllowed("Staff can take a case themselves; only a privacy manager assigns it to others.")
+        if assignee is None and case.assignee_id not in (None, actor.id):
+            raise NotAllowed("Only a privacy manager can unassign someone else's case.")
+    if assignee is not None and (not assignee.active or assignee.role is Role.AUDITOR):
+        raise InvalidInput(f"{assignee.email} cannot be assigned cases (inactive or read-only).", "assignee")
+    before = case.assignee.email if case.assignee else None
+    after = assignee.email if assignee else None
+    if before == after:
+        return
+    case.assignee = assignee
+    case.updated_at = now
+    record("case.assigned", actor=actor, now=now, case=case, before={"assignee": before}, after={"assignee": after})
+
+
+def set_priority(case: Case, priority: Priority, *, actor, now, expected_version=None) -> None:
+    require_role(actor, Role.PRIVACY_MANAGER, what="set a case's priority")
+    check_version(case, expected_version)
+    require_open(case, "change the priority")
+    if case.priority is priority:
+        return
+    record("case.priority_changed", actor=actor, now=now, case=case, before={"priority": case.priority},
+           after={"priority": priority})
+    case.priority = priority
+    case.updated_at = now

@@ -1,0 +1,108 @@
+"""Everything the case page shows, gathered in one place (the page is read far more than it is changed)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_login import current_user
+
+from dsr.audit.models import AuditEvent
+from dsr.auth.models import User
+from dsr.cases import action_forms as F
+from dsr.cases.deadlines import case_clock, working_calendar
+from dsr.cases.duplicates import linked_cases, open_duplicates, previous_request, recent_requests
+from dsr.cases.models import Case
+from dsr.domain.enums import CLOSED_STATES, Role
+from dsr.domain.workflow import MANAGER_ACTIONS, allowed_actions
+from dsr.extensions import db
+from dsr.identity.models import IdentityVerification
+from dsr.tasks.models import CaseNote, CaseTask
+from dsr.timeutil import today
+
+
+def _assignable() -> list[User]:
+    return list(db.session.execute(
+        sa.select(User).where(User.active.is_(True), User.role != Role.AUDITOR).order_by(User.name)
+    ).scalars())
+
+
+def case_page_context(case: Case, *, error: str | None = None, conflict_since: int | None = None) -> dict:
+    day = today()
+    calendar = working_calendar()
+    clock = case_clock(case, calendar, day, soon_days=current_app.config["DUE_SOON_DAYS"],
+                       ask_working_days=current_app.config["PAUSE_ASK_WORKING_DAYS"])
+    events = list(db.session.execute(
+        sa.select(AuditEvent).where(AuditEvent.case_id == case.id).order_by(AuditEvent.id.desc())
+    ).scalars())
+    last_event = events[0].id if events else 0
+    users = _assignable()
+    user_choices = [("", "—")] + [(str(u.id), u.name) for u in users]
+
+    def form(cls, action, **data):
+        f = cls(prefix=action, formdata=None, version=case.version, last_event=last_event, **data)
+        return f
+
+    forms = {
+        "assign": form(F.AssignForm, "assign", assignee=str(case.assignee_id or "")),
+        "take": form(F.TransitionForm, "take"),
+        "priority": form(F.PriorityForm, "priority", priority=case.priority.value),
+        "send_back": form(F.SendBackForm, "send_back"),
+        "complete": form(F.CompleteForm, "complete"),
+        "refuse": form(F.RefuseForm, "refuse"),
+        "withdraw": form(F.WithdrawForm, "withdraw"),
+        "verify": form(F.VerifyForm, "verify"),
+        "confirm_id": form(F.ConfirmIdForm, "confirm_id"),
+        "pause": form(F.PauseForm, "pause", requested_on=day),
+        "resume": form(F.ResumeForm, "resume", received_on=day),
+        "extend": form(F.ExtendForm, "extend"),
+        "extension_notice": form(F.NoticeForm, "extension_notice", sent_on=day),
+        "note": form(F.NoteForm, "note"),
+        "task": form(F.TaskForm, "task"),
+        "task_done": form(F.TaskDoneForm, "task_done"),
+        "link": form(F.LinkForm, "link"),
+        "merge": form(F.MergeForm, "merge"),
+        "upload": form(F.UploadForm, "upload"),
+    }
+    forms["assign"].assignee.choices = user_choices
+    forms["task"].assignee.choices = user_choices
+    for action in ("start_identity_check", "start_work", "submit_for_approval", "close"):
+        forms[action] = form(F.TransitionForm, action)
+
+    is_manager = current_user.role is Role.PRIVACY_MANAGER
+    transitions = [a for a in allowed_actions(case.state)
+                   if a.value in ("start_identity_check", "start_work", "submit_for_approval", "close")
+                   and (is_manager or a not in MANAGER_ACTIONS)]
+    previous = previous_request(case)
+    conflict = []
+    if conflict_since is not None:
+        conflict = [e for e in events if e.id > conflict_since]
+    return {
+        "case": case,
+        "clock": clock,
+        "events": events,
+        "today": day,
+        "forms": forms,
+        "transitions": transitions,
+        "can_write": current_user.can_write,
+        "is_manager": is_manager,
+        "is_open": case.state not in CLOSED_STATES,
+        "earlier": [c for c in case.subject.cases if c.id != case.id],
+        "recent": recent_requests(case, day),
+        "previous": previous,
+        "previous_over_a_year": previous is not None and (case.received_on - previous.received_on).days > 365,
+        "duplicates": open_duplicates(case),
+        "links": linked_cases(case),
+        "verifications": list(db.session.execute(
+            sa.select(IdentityVerification).where(IdentityVerification.case_id == case.id)
+            .order_by(IdentityVerification.id)).scalars()),
+        "notes": list(db.session.execute(
+            sa.select(CaseNote).where(CaseNote.case_id == case.id).order_by(CaseNote.id.desc())).scalars()),
+        "tasks": list(db.session.execute(
+            sa.select(CaseTask).where(CaseTask.case_id == case.id).order_by(CaseTask.done_at.is_not(None),
+                                                                             CaseTask.due_on, CaseTask.id)
+        ).scalars()),
+        "error": error,
+        "conflict": conflict,
+        "conflicted": conflict_since is not None,
+        "ask_working_days": current_app.config["PAUSE_ASK_WORKING_DAYS"],
+    }

@@ -1,0 +1,1 @@
+"""Notes and simple tasks on a case."""

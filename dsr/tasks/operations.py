@@ -1,0 +1,60 @@
+"""Notes and tasks on a case. Notes are stored exactly as typed and escaped wherever they are shown."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from dsr.audit.operations import record
+from dsr.auth.models import User
+from dsr.cases.errors import InvalidInput, RuleViolation
+from dsr.cases.lifecycle import WRITERS, require_role
+from dsr.cases.models import Case
+from dsr.domain.enums import Role
+from dsr.extensions import db
+from dsr.tasks.models import CaseNote, CaseTask
+
+NOTE_MAX = 5000
+TITLE_MAX = 300
+
+
+def add_note(case: Case, body: str, *, actor, now: datetime) -> CaseNote:
+    require_role(actor, *WRITERS, what="add a note")
+    if not (body or "").strip():
+        raise InvalidInput("The note is empty.", "body")
+    if len(body) > NOTE_MAX:
+        raise InvalidInput(f"A note has at most {NOTE_MAX} characters.", "body")
+    note = CaseNote(case_id=case.id, author_id=actor.id if actor else None, body=body, created_at=now)
+    db.session.add(note)
+    record("note.added", actor=actor, now=now, case=case, after={"body": body})
+    return note
+
+
+def add_task(case: Case, title: str, *, assignee: User | None, due_on: date | None, actor, now: datetime,
+             today: date) -> CaseTask:
+    require_role(actor, *WRITERS, what="add a task")
+    if not (title or "").strip():
+        raise InvalidInput("Give the task a title.", "title")
+    if len(title) > TITLE_MAX:
+        raise InvalidInput(f"A task title has at most {TITLE_MAX} characters.", "title")
+    if due_on is not None and due_on < today:
+        raise InvalidInput("A new task cannot be due in the past.", "due_on")
+    if assignee is not None and (assignee.role is Role.AUDITOR or not assignee.active):
+        raise InvalidInput(f"{assignee.email} cannot be given tasks.", "assignee")
+    task = CaseTask(case_id=case.id, title=title, assignee_id=assignee.id if assignee else None, due_on=due_on,
+                    created_by_id=actor.id if actor else None, created_at=now)
+    db.session.add(task)
+    db.session.flush()
+    record("task.added", actor=actor, now=now, case=case,
+           after={"task_id": task.id, "title": title, "assignee": assignee.email if assignee else None,
+                  "due_on": due_on})
+    return task
+
+
+def complete_task(task: CaseTask, *, actor, now: datetime) -> None:
+    require_role(actor, *WRITERS, what="complete a task")
+    if task.done_at is not None:
+        raise RuleViolation("This task is already done.")
+    task.done_at = now
+    task.done_by_id = actor.id if actor else None
+    case = db.session.get(Case, task.case_id)
+    record("task.completed", actor=actor, now=now, case=case, after={"task_id": task.id, "title": task.title})
