@@ -52,6 +52,9 @@ def _make_app(backend: str, tmp_path_factory) -> tuple:
         "SECRET_KEY": "test-secret",
         "STORAGE_DIR": str(base / "storage"),
         "WTF_CSRF_ENABLED": False,
+        # scrypt costs ~0.1 s a hash; the suite creates hundreds of users. Production keeps scrypt.
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        "DEMO_SYSTEMS_CUSTOMERS": 300,
         "SERVER_NAME": None,
     })
     with app.app_context():

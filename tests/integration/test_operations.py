@@ -1,0 +1,332 @@
+"""Operations against a real database, on SQLite and PostgreSQL: logging a request, its audit trail,
+reference numbers, linking a known subject, finding matches, and files written in failed transactions."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from dsr.attachments.models import Attachment
+from dsr.attachments.storage import check_upload
+from dsr.audit.models import AuditEvent
+from dsr.audit.operations import compute_hash, record
+from dsr.auth.models import User
+from dsr.cases.models import Case, CaseRight, ReferenceCounter
+from dsr.cases.operations import CaseError, log_request
+from dsr.domain.enums import CaseState, Channel, Language, Right, Role
+from dsr.extensions import db
+from dsr.subjects.models import DataSubject
+from dsr.subjects.operations import SubjectDetails, find_matches
+from tests.conftest import NOW, TODAY
+from tests.factories import make_case, make_user, subject_details
+from tests.integration.conftest import assert_unbroken_chain, audit_trail, row_count
+
+# The smallest file filetype recognises as a PDF, and a PNG signature with an IHDR chunk.
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS\xde"
+
+
+def _reload(case: Case) -> Case:
+    """The case as stored: a new session, so nothing comes from the identity map."""
+    reference = case.reference
+    db.session.remove()
+    return db.session.execute(sa.select(Case).where(Case.reference == reference)).scalar_one()
+
+
+def _log(actor, *, scan=None, link_subject=None, details: SubjectDetails | None = None, **kwargs) -> Case:
+    args = {
+        "subject": details or subject_details(),
+        "rights": [Right.ACCESS],
+        "channel": Channel.POST,
+        "received_on": date(2026, 11, 20),
+        "language": Language.NL,
+        "notes": "",
+        "actor": actor,
+        "now": NOW,
+        "today": TODAY,
+    }
+    args.update(kwargs)
+    return log_request(link_subject=link_subject, scan=scan, **args)
+
+
+def _stored_files(app) -> list[Path]:
+    return sorted(p for p in Path(app.config["STORAGE_DIR"]).rglob("*") if p.is_file())
+
+
+# -- log_request ------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("received_on", "promised_on", "legal_due_on"), [
+    (date(2026, 3, 5), date(2026, 4, 2), date(2026, 4, 7)),    # 5 April is Easter Sunday, 6 April Easter Monday
+    (date(2026, 8, 31), date(2026, 9, 28), date(2026, 9, 30)),  # no 31 September: the last day of the month
+    (date(2026, 1, 31), date(2026, 2, 28), date(2026, 3, 2)),   # 28 February 2026 is a Saturday
+    (date(2026, 4, 27), date(2026, 5, 25), date(2026, 5, 27)),  # 27 May is a Wednesday: no roll-over
+])
+def test_log_request_stores_the_deadlines(ctx, received_on, promised_on, legal_due_on):
+    staff = make_user(Role.STAFF)
+    case = _reload(make_case(actor=staff, received_on=received_on))
+    assert (case.received_on, case.promised_on, case.legal_due_on) == (received_on, promised_on, legal_due_on)
+
+
+def test_log_request_stores_subject_rights_channel_language_and_notes(ctx):
+    staff = make_user(Role.STAFF)
+    notes = "Zoë schrijft: <script>alert('x')</script> & \"meer\""
+    made = make_case(actor=staff, rights=[Right.PORTABILITY, Right.ERASURE, Right.ACCESS, Right.ERASURE],
+                     channel=Channel.EMAIL, language=Language.FR, notes=notes, name="Çelik Zoë Van den Broeck",
+                     phone="+31101234567", device_id="490154203237518")
+    staff_id = staff.id
+    case = _reload(made)
+    assert case.reference == "DSR-2026-00001"
+    assert case.state is CaseState.RECEIVED
+    assert case.closed_at is None
+    assert case.right_values == [Right.ACCESS, Right.ERASURE, Right.PORTABILITY]
+    assert row_count(CaseRight) == 3
+    assert (case.channel, case.language, case.notes) == (Channel.EMAIL, Language.FR, notes)
+    assert case.created_by_id == staff_id
+    assert case.created_at == NOW and case.created_at.tzinfo is not None
+    s = case.subject
+    expected = subject_details(name="Çelik Zoë Van den Broeck", phone="+31101234567", device_id="490154203237518")
+    assert {f: getattr(s, f) for f in expected.as_dict()} == expected.as_dict()
+    assert s.name_key == "celik zoe van den broeck"
+
+
+def test_log_request_writes_subject_and_case_events_in_one_chain(ctx):
+    staff = make_user(Role.STAFF)
+    case = make_case(actor=staff, rights=[Right.ERASURE, Right.ACCESS], received_on=date(2026, 3, 5))
+    case_id, subject_id = case.id, case.subject_id
+    events = audit_trail()
+    assert [e.action for e in events] == ["user.created", "subject.created", "case.created"]
+    subject_event, case_event = events[1], events[2]
+
+    assert subject_event.actor_id == staff.id and subject_event.actor_label == "staff@harmony.test"
+    assert subject_event.after["subject_id"] == subject_id
+    assert subject_event.after["name"] == "Zoë Van den Broeck"
+    assert subject_event.after["date_of_birth"] == "1984-02-29"
+    assert subject_event.after["customer_number"] == "HC1234567"
+
+    assert case_event.case_id == case_id
+    assert case_event.actor_id == staff.id
+    assert case_event.before is None
+    assert case_event.after["reference"] == "DSR-2026-00001"
+    assert case_event.after["rights"] == ["access", "erasure"]
+    assert case_event.after["state"] == "received"
+    assert case_event.after["received_on"] == "2026-03-05"
+    assert case_event.after["promised_on"] == "2026-04-02"
+    assert case_event.after["legal_due_on"] == "2026-04-07"
+    assert case_event.after["subject_id"] == subject_id
+
+    assert_unbroken_chain(events)
+
+
+def test_the_chain_survives_the_round_trip_through_the_database(ctx):
+    """Microseconds, Unicode, nested JSON and dates: the hash recomputed from stored rows still matches."""
+    staff = make_user(Role.STAFF)
+    moment = datetime(2026, 11, 26, 10, 0, 0, 123456, tzinfo=UTC)
+    make_case(actor=staff, now=moment, name="Çelik", notes="ünïcödé ✓")
+    record("test.nested", actor=staff, now=moment, before={"when": date(2026, 1, 31), "list": [1, "a", None]},
+           after={"nested": {"x": [CaseState.CLOSED, {"y": "ë"}]}})
+    db.session.commit()
+    events = audit_trail()
+    assert events[-1].occurred_at == moment
+    assert_unbroken_chain(events)
+
+
+def test_changing_a_stored_event_breaks_its_hash(ctx):
+    staff = make_user(Role.STAFF)
+    make_case(actor=staff)
+    case_event = audit_trail()[-1]
+    db.session.execute(sa.update(AuditEvent).where(AuditEvent.id == case_event.id)
+                       .values(after={**case_event.after, "notes": "edited afterwards"}))
+    db.session.commit()
+    tampered = audit_trail()[-1]
+    assert tampered.hash != compute_hash(tampered)
+
+
+@pytest.mark.parametrize(("rights", "received_on", "message"), [
+    ([], date(2026, 11, 20), "at least one right"),
+    ([Right.ACCESS], date(2026, 11, 27), "future"),
+    ([Right.ACCESS], date(2018, 5, 24), "25 May 2018"),
+])
+def test_log_request_refuses_and_writes_nothing(ctx, rights, received_on, message):
+    staff = make_user(Role.STAFF)
+    with pytest.raises(CaseError, match=message):
+        _log(staff, rights=rights, received_on=received_on)
+    db.session.rollback()
+    assert row_count(Case) == row_count(DataSubject) == row_count(ReferenceCounter) == 0
+    assert [e.action for e in audit_trail()] == ["user.created"]
+
+
+# -- reference numbers -------------------------------------------------------------------------------------------
+
+def test_references_are_numbered_per_year_of_logging(ctx):
+    staff = make_user(Role.STAFF)
+    first = make_case(actor=staff)
+    second = make_case(actor=staff)
+    # Received in 2026 and logged in 2027: the number comes from the year it was logged.
+    new_year = make_case(actor=staff, received_on=date(2026, 12, 30), today=date(2027, 1, 4),
+                         now=datetime(2027, 1, 4, 9, 0, tzinfo=UTC))
+    third = make_case(actor=staff)
+    assert [first.reference, second.reference, new_year.reference, third.reference] == [
+        "DSR-2026-00001", "DSR-2026-00002", "DSR-2027-00001", "DSR-2026-00003"]
+    assert dict(db.session.execute(sa.select(ReferenceCounter.year, ReferenceCounter.last)).all()) == {
+        2026: 3, 2027: 1}
+
+
+def test_a_rolled_back_request_does_not_use_up_a_number(ctx):
+    staff = make_user(Role.STAFF)
+    _log(staff)
+    db.session.rollback()
+    assert make_case(actor=staff).reference == "DSR-2026-00001"
+
+
+# -- linking a request to a known subject ------------------------------------------------------------------------
+
+def test_linking_fills_blanks_and_records_differing_values(ctx):
+    staff = make_user(Role.STAFF)
+    first = make_case(actor=staff, email=None, phone=None)
+    subject_id = first.subject_id
+    known = db.session.get(DataSubject, subject_id)
+    events_before = len(audit_trail())
+
+    details = subject_details(email="zoe@example.nl", phone="+31612345678", city="Utrecht",
+                              date_of_birth=date(1984, 3, 1))
+    second = _log(staff, link_subject=known, details=details, rights=[Right.ERASURE])
+    db.session.commit()
+
+    assert row_count(DataSubject) == 1
+    second = _reload(second)
+    subject = second.subject
+    assert subject.id == subject_id
+    # Blanks are filled; what we knew is never overwritten.
+    assert (subject.email, subject.phone) == ("zoe@example.nl", "+31612345678")
+    assert (subject.city, subject.date_of_birth) == ("Rotterdam", date(1984, 2, 29))
+    assert {c.reference for c in subject.cases} == {"DSR-2026-00001", "DSR-2026-00002"}
+
+    new_events = audit_trail()[events_before:]
+    assert [e.action for e in new_events] == ["subject.updated", "case.created"]
+    updated = new_events[0]
+    assert updated.before == {"email": None, "phone": None}
+    assert updated.after["subject_id"] == subject_id
+    assert updated.after["email"] == "zoe@example.nl" and updated.after["phone"] == "+31612345678"
+    assert updated.after["differs"] == {
+        "city": {"known": "Rotterdam", "in_request": "Utrecht"},
+        "date_of_birth": {"known": "1984-02-29", "in_request": "1984-03-01"},
+    }
+    assert new_events[1].after["subject_id"] == subject_id
+    assert_unbroken_chain(audit_trail())
+
+
+def test_linking_with_nothing_new_writes_no_subject_event(ctx):
+    staff = make_user(Role.STAFF)
+    first = make_case(actor=staff)
+    known = db.session.get(DataSubject, first.subject_id)
+    _log(staff, link_subject=known)
+    db.session.commit()
+    assert [e.action for e in audit_trail()] == ["user.created", "subject.created", "case.created", "case.created"]
+
+
+# -- finding known subjects --------------------------------------------------------------------------------------
+
+@pytest.fixture
+def two_subjects(ctx):
+    staff = make_user(Role.STAFF)
+    zoe = make_case(actor=staff).subject_id
+    jan = make_case(actor=staff, name="Jan Jansen", date_of_birth=date(1970, 1, 1), email="jan@example.nl",
+                    customer_number="HC7654321", policy_number="HP-000001").subject_id
+    return {"zoe": zoe, "jan": jan}
+
+
+@pytest.mark.parametrize(("details", "reasons"), [
+    (SubjectDetails(name="Someone", customer_number="hc 123-4567"), ["customer_number"]),
+    (SubjectDetails(name="Someone", policy_number="hp555123"), ["policy_number"]),
+    (SubjectDetails(name="Someone", policy_number="HP/555.123"), ["policy_number"]),
+    (SubjectDetails(name="Someone", email=" ZOE@Example.NL "), ["email"]),
+    (SubjectDetails(name="zoe  van DEN broeck", date_of_birth=date(1984, 2, 29)), ["name_and_date_of_birth"]),
+    (SubjectDetails(name="Zoë Van den Broeck", date_of_birth=date(1984, 2, 29), email="zoe@example.nl",
+                    customer_number="HC1234567", policy_number="HP-555123"),
+     ["customer_number", "policy_number", "email", "name_and_date_of_birth"]),
+], ids=["customer-number", "policy-number", "policy-number-punctuated", "email", "name-and-dob", "everything"])
+def test_find_matches_by_each_identifier(two_subjects, details, reasons):
+    matches = find_matches(details)
+    assert [(m.subject.id, m.reasons) for m in matches] == [(two_subjects["zoe"], reasons)]
+
+
+@pytest.mark.parametrize("details", [
+    SubjectDetails(name="Zoë Van den Broeck"),  # a name alone is not an identifier
+    SubjectDetails(name="Zoë Van den Broeck", date_of_birth=date(1984, 3, 1)),
+    SubjectDetails(name="Someone", customer_number="HC1234568", email="zoe@example.com"),
+], ids=["name-only", "name-wrong-dob", "near-misses"])
+def test_find_matches_finds_nobody_on_partial_identity(two_subjects, details):
+    assert find_matches(details) == []
+
+
+def test_find_matches_lists_every_subject_sharing_an_identifier(two_subjects):
+    staff = db.session.scalars(sa.select(User)).one()
+    third = make_case(actor=staff, name="Zoë Peeters", email="zoe@example.nl", customer_number=None,
+                      policy_number=None, date_of_birth=None).subject_id
+    matches = find_matches(SubjectDetails(name="x", email="zoe@example.nl"))
+    assert {m.subject.id for m in matches} == {two_subjects["zoe"], third}
+
+
+# -- files written in a transaction that fails ---------------------------------------------------------------------
+
+def _upload(data: bytes = PDF, name: str = "brief.pdf"):
+    return check_upload(name, io.BytesIO(data), max_bytes=10 * 1024 * 1024)
+
+
+def test_a_committed_scan_is_stored_with_its_sha256(ctx):
+    staff = make_user(Role.STAFF)
+    case = _log(staff, scan=_upload(PNG, "scan.png"))
+    db.session.commit()
+    case = _reload(case)
+    [attachment] = case.attachments
+    [path] = _stored_files(ctx)
+    assert path.read_bytes() == PNG
+    assert attachment.sha256 == hashlib.sha256(PNG).hexdigest()
+    assert (attachment.media_type, attachment.size, attachment.filename) == ("image/png", len(PNG), "scan.png")
+    assert path.as_posix().endswith(attachment.storage_key)
+    assert audit_trail()[-1].action == "attachment.added"
+    # A later, unrelated rollback must not touch a file whose transaction committed.
+    _log(db.session.get(User, attachment.uploaded_by_id))
+    db.session.rollback()
+    assert _stored_files(ctx) == [path]
+
+
+def test_rollback_after_storing_a_scan_removes_the_file(ctx):
+    staff = make_user(Role.STAFF)
+    _log(staff, scan=_upload())
+    assert len(_stored_files(ctx)) == 1
+    db.session.rollback()
+    assert _stored_files(ctx) == []
+    assert row_count(Case) == row_count(Attachment) == row_count(DataSubject) == 0
+
+
+def test_a_failed_commit_after_storing_a_scan_removes_the_file(ctx):
+    staff = make_user(Role.STAFF)
+    _log(staff, scan=_upload())
+    # Something else in the same transaction breaks a constraint: the whole request fails at commit.
+    db.session.add(User(email=staff.email, name="dup", role=Role.STAFF, password_hash="x", created_at=NOW))
+    with pytest.raises(sa.exc.IntegrityError):
+        db.session.commit()
+    db.session.rollback()
+    assert _stored_files(ctx) == []
+    assert row_count(Case) == row_count(Attachment) == 0
+
+
+def test_an_exception_after_storing_a_scan_leaves_no_file(ctx):
+    """A request that dies with an exception after the scan was written ends like every failed Flask request:
+    the app context is torn down and Flask-SQLAlchemy removes the session. Nothing may remain."""
+    staff_id = make_user(Role.STAFF).id
+
+    with pytest.raises(RuntimeError), ctx.app_context():
+        staff = db.session.get(User, staff_id)
+        _log(staff, scan=_upload())
+        assert len(_stored_files(ctx)) == 1
+        raise RuntimeError("the letter could not be rendered")
+
+    assert row_count(Case) == row_count(Attachment) == 0
+    assert _stored_files(ctx) == []
