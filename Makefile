@@ -19,7 +19,7 @@ run: setup db demo  ## set up, migrate, load the demo on first start, serve on 1
 test: setup  ## set up and run every test (unit, integration on SQLite and PostgreSQL, web, e2e)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 setup: system-deps venv translations
 

@@ -62,6 +62,7 @@ def from_environment(instance_path: Path, env: dict[str, str] | None = None) -> 
         "REDIS_URL": env.get("REDIS_URL") or None,
         "STORAGE_DIR": str(storage_dir),
         "DEMO_SYSTEMS_URL": env.get("DEMO_SYSTEMS_URL") or f"sqlite:///{instance_path / 'harmony.sqlite3'}",
+        "DEMO_SYSTEMS_CUSTOMERS": int(env.get("DSR_DEMO_CUSTOMERS", "2000")),
         # Uploads: scanned letters are at most 10 MB, checked per file with a field error that keeps the
         # form. Requests beyond 32 MB are cut off before they are read (413), as a guard, not a check.
         "MAX_ATTACHMENT_BYTES": 10 * 1024 * 1024,

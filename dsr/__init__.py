@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from flask import Flask, g, request
+from flask import Flask, g, has_request_context, request
 from flask_login import current_user
 
 import config
@@ -19,6 +19,8 @@ _UI_LOCALES = {"en": "en_GB", "nl": "nl"}
 
 
 def _select_locale() -> str:
+    if not has_request_context():  # CLI commands and jobs: messages in English
+        return "en_GB"
     if current_user and current_user.is_authenticated:
         return _UI_LOCALES.get(current_user.locale, "en_GB")
     return _UI_LOCALES[request.accept_languages.best_match(["en", "nl"]) or "en"]

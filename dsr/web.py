@@ -16,7 +16,10 @@ def register(app: Flask) -> None:
     def _http_error(exc: HTTPException):
         code = exc.code or 500
         if request.path.startswith("/api/"):
-            return api_error(code, exc.description or exc.name)
+            response = api_error(code, exc.description or exc.name)
+            if getattr(exc, "valid_methods", None):  # a 405 must say what is allowed (RFC 9110 15.5.6)
+                response.headers["Allow"] = ", ".join(exc.valid_methods)
+            return response
         messages = {
             400: _("The request could not be understood."),
             403: _("Your role does not allow this. Ask a privacy manager if you need it."),
@@ -45,6 +48,21 @@ def register(app: Flask) -> None:
         import json
 
         return "; ".join(f"{k}: {json.dumps(v, ensure_ascii=False)}" for k, v in values.items())
+
+    @app.template_filter("action_label")
+    def _action_label(action: str) -> str:
+        from dsr.audit.labels import action_label
+
+        return action_label(action)
+
+    @app.template_filter("country_name")
+    def _country_name(code: str | None) -> str:
+        from babel import Locale
+        from flask_babel import get_locale
+
+        if not code:
+            return ""
+        return Locale.parse(str(get_locale() or "en")).territories.get(code, code)
 
     @app.template_filter("reject_page")
     def _reject_page(args: dict) -> dict:

@@ -142,11 +142,16 @@ def list_cases():
         filters = QueueFilters.from_args(request.args, current_user_id=g.api_user.id)
     except FilterError as exc:
         return api_error(400, exc.message, errors={exc.field: [exc.message]})
-    try:
-        per_page = min(max(int(request.args.get("per_page", 50)), 1), 200)
-        page_no = max(int(request.args.get("page", 1)), 1)
-    except ValueError:
-        return api_error(400, "page and per_page are whole numbers.")
+    numbers, errors = {}, {}
+    for name, default in (("page", 1), ("per_page", 50)):
+        try:
+            numbers[name] = int(request.args.get(name, default))
+        except ValueError:
+            errors[name] = [f"{name} is a whole number."]
+    if errors:
+        return api_error(400, "page and per_page are whole numbers.", errors=errors)
+    per_page = min(max(numbers["per_page"], 1), 200)
+    page_no = max(numbers["page"], 1)
     page = db.paginate(queue_query(filters, today()), page=page_no, per_page=per_page, error_out=False)
     return {
         "cases": [_json_case(c) for c in page.items],

@@ -7,6 +7,7 @@ import secrets
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from dsr.audit.operations import record
@@ -39,14 +40,14 @@ def create_user(
     """Create a user with a hashed password; the e-mail is the login and must be unique."""
     email = normalise_email(email)
     if find_user(email) is not None:
-        raise UserError(f"A user with e-mail {email} already exists.")
+        raise UserError(_("A user with e-mail %(email)s already exists.", email=email))
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise UserError(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
+        raise UserError(_("The password must have at least %(n)d characters.", n=MIN_PASSWORD_LENGTH))
     user = User(
         email=email,
         name=name or email,
         role=role,
-        password_hash=generate_password_hash(password),
+        password_hash=generate_password_hash(password, method=_hash_method()),
         active=True,
         locale=locale,
         created_at=now,
@@ -59,7 +60,7 @@ def create_user(
 
 def set_active(user: User, active: bool, *, actor: User, now: datetime) -> None:
     if user.id == actor.id and not active:
-        raise UserError("You cannot deactivate yourself.")
+        raise UserError(_("You cannot deactivate yourself."))
     if user.active == active:
         return
     user.active = active
@@ -69,10 +70,17 @@ def set_active(user: User, active: bool, *, actor: User, now: datetime) -> None:
 
 def set_locale(user: User, locale: str, *, actor: User, now: datetime) -> None:
     if locale not in ("en", "nl"):
-        raise UserError("Unknown language.")
+        raise UserError(_("Unknown language."))
     if user.locale != locale:
         record("user.locale_changed", actor=actor, now=now, before={"locale": user.locale}, after={"locale": locale})
         user.locale = locale
+
+
+def _hash_method() -> str:
+    """Werkzeug's default (scrypt) unless configured otherwise; the test suite uses a cheap one."""
+    from flask import current_app, has_app_context
+
+    return current_app.config.get("PASSWORD_HASH_METHOD", "scrypt") if has_app_context() else "scrypt"
 
 
 def authenticate(email: str, password: str) -> User | None:

@@ -81,14 +81,18 @@ class WithdrawForm(CaseActionForm):
 
 
 class VerifyForm(CaseActionForm):
-    method = SelectField(_l("Method"), choices=_choices(METHOD_LABELS))
-    outcome = SelectField(_l("Outcome"), choices=_choices(OUTCOME_LABELS))
+    # No defaults: recording a verification nobody made must take a deliberate choice.
+    method = SelectField(_l("Method"), choices=[("", "—")] + _choices(METHOD_LABELS),
+                         validators=[DataRequired(_l("Choose how the identity was checked."))])
+    outcome = SelectField(_l("Outcome"), choices=[("", "—")] + _choices(OUTCOME_LABELS),
+                          validators=[DataRequired(_l("Choose the outcome of the check."))])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=1000)])
 
 
 class ConfirmIdForm(CaseActionForm):
     attachment_id = IntegerField(validators=[InputRequired()])
-    outcome = SelectField(_l("Outcome"), choices=_choices(OUTCOME_LABELS))
+    outcome = SelectField(_l("Outcome"), choices=[("", _l("Outcome of the check…"))] + _choices(OUTCOME_LABELS),
+                          validators=[DataRequired(_l("Choose the outcome of the check."))])
 
 
 class PauseForm(CaseActionForm):

@@ -8,7 +8,8 @@ the deadlines day by day; :func:`case_clock` adds it for display, so a paused ca
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import g, has_app_context
@@ -18,6 +19,8 @@ from dsr.domain import clock
 from dsr.domain.calendar_nl import WorkingDayCalendar
 from dsr.domain.pauses import PauseInterval, ask_deadline, closed_paused_days, counted_paused_days
 from dsr.extensions import db
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 
 def working_calendar() -> WorkingDayCalendar:
@@ -66,6 +69,9 @@ class CaseClock:
     days_left: int
     status: clock.DeadlineStatus
     promise_days_left: int
+    # Harmony's promise is a plain 4 weeks; when it ends on a weekend or holiday, the last working day
+    # before it is when the answer must actually go out.
+    promise_answer_by: date | None = None
 
     @property
     def due_on(self) -> date:
@@ -80,7 +86,9 @@ class CaseClock:
 def case_clock(case: Case, calendar: WorkingDayCalendar, today: date, *, soon_days: int = clock.DUE_SOON_DAYS,
                ask_working_days: int = 5) -> CaseClock:
     intervals = tuple(pause_intervals(case))
-    paused = counted_paused_days(intervals, today)
+    # A decided case's clock stopped when it was closed: a pause still open then counts up to that day only.
+    until = min(today, case.closed_at.astimezone(AMSTERDAM).date()) if case.closed_at else today
+    paused = counted_paused_days(intervals, until)
     legal = clock.legal_deadline(case.received_on, calendar, paused)
     extended = (clock.legal_deadline(case.received_on, calendar, paused, months=clock.EXTENDED_MONTHS)
                 if case.extended_due_on is not None else None)
@@ -98,4 +106,13 @@ def case_clock(case: Case, calendar: WorkingDayCalendar, today: date, *, soon_da
         days_left=clock.days_left(due, today),
         status=clock.deadline_status(due, today, soon_days),
         promise_days_left=clock.days_left(promise, today),
+        promise_answer_by=_last_working_day_by(promise, calendar),
     )
+
+
+def _last_working_day_by(day: date, calendar: WorkingDayCalendar) -> date | None:
+    if calendar.is_working_day(day):
+        return None
+    while not calendar.is_working_day(day):
+        day -= timedelta(days=1)
+    return day

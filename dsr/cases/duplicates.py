@@ -10,6 +10,8 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 from dateutil.relativedelta import relativedelta
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from dsr.audit.operations import record
 from dsr.cases.errors import InvalidInput, RuleViolation
@@ -53,13 +55,13 @@ def linked_cases(case: Case) -> list[tuple[LinkKind, Case]]:
 
 
 def link_cases(case: Case, other: Case, *, kind: LinkKind, actor, now: datetime) -> CaseLink:
-    require_role(actor, *WRITERS, what="link cases")
+    require_role(actor, *WRITERS, what=_l("link cases"))
     if other.id == case.id:
-        raise InvalidInput("A case cannot be linked to itself.", "other")
+        raise InvalidInput(_("A case cannot be linked to itself."), "other")
     if other.subject_id != case.subject_id:
-        raise RuleViolation("Only cases of the same person are linked.")
+        raise RuleViolation(_("Only cases of the same person are linked."))
     if any(c.id == other.id for _k, c in linked_cases(case)):
-        raise RuleViolation(f"{case.reference} and {other.reference} are already linked.")
+        raise RuleViolation(_("%(a)s and %(b)s are already linked.", a=case.reference, b=other.reference))
     link = CaseLink(case_id=case.id, linked_case_id=other.id, kind=kind,
                     created_by_id=actor.id if actor else None, created_at=now)
     db.session.add(link)
@@ -69,24 +71,26 @@ def link_cases(case: Case, other: Case, *, kind: LinkKind, actor, now: datetime)
 
 
 def merge_into(case: Case, target: Case, *, actor, now: datetime, expected_version: int | None = None) -> None:
-    """Fold a duplicate into the earlier open case of the same person: rights, attachments and notes move.
+    """Fold a duplicate into the earlier open case of the same person: its rights and attachments move (its
+    notes and history stay on the merged case, which points to the target).
 
     The target keeps its own receipt date, so its clock (the earlier one) governs the combined request.
     """
-    require_role(actor, *WRITERS, what="merge cases")
+    require_role(actor, *WRITERS, what=_l("merge cases"))
     check_version(case, expected_version)
-    require_open(target, f"merge into {target.reference}")
+    require_open(case, _l("merge cases"))
+    require_open(target, _l("merge into %(ref)s", ref=target.reference))
     if target.id == case.id:
-        raise InvalidInput("A case cannot be merged into itself.", "target")
+        raise InvalidInput(_("A case cannot be merged into itself."), "target")
     if target.subject_id != case.subject_id:
-        raise RuleViolation("Only cases of the same person can be merged.")
+        raise RuleViolation(_("Only cases of the same person can be merged."))
     moved_rights = [r.right for r in case.rights if r.right not in target.right_values]
     for right in moved_rights:
         target.rights.append(CaseRight(right=right))
     moved_attachments = [a.id for a in case.attachments]
     for attachment in list(case.attachments):
         attachment.case = target
-    decision = f"Merged into {target.reference}."
+    decision = _("Merged into %(ref)s.", ref=target.reference)
     transition(case, Action.MERGE, actor=actor, now=now, details={"merged_into": target.reference},
                sets={"merged_into": target, "decision": decision})
     target.updated_at = now

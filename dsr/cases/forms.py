@@ -166,6 +166,14 @@ class IntakeForm(FlaskForm):
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
+        for field in (self.address, self.postcode, self.city, self.email, self.phone, self.customer_number,
+                      self.policy_number, self.device_id, self.notes):
+            # PostgreSQL cannot store NUL in text, and no letter contains control characters; notes may have
+            # line breaks and tabs.
+            allowed = "\t\r\n" if field is self.notes else ""
+            if isinstance(field.data, str) and any(ord(c) < 32 and c not in allowed for c in field.data):
+                field.errors = list(field.errors) + [_l("This field contains a control character.")]
+                ok = False
         if not (self.email.data or (self.address.data and self.city.data)):
             # A request is answered in writing: we need somewhere to send the answer.
             self.address.errors = list(self.address.errors) + [

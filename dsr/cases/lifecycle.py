@@ -8,21 +8,26 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
 from dsr.audit.operations import record
 from dsr.auth.models import User
 from dsr.cases.errors import InvalidInput, NotAllowed, RuleViolation, StaleCase
+from dsr.cases.labels import ACTION_VERBS, STATE_LABELS
 from dsr.cases.models import Case
 from dsr.domain.enums import CLOSED_STATES, Priority, RefusalGround, Role
-from dsr.domain.workflow import MANAGER_ACTIONS, Action, IllegalTransition, next_state
+from dsr.domain.workflow import MANAGER_ACTIONS, Action, IllegalTransition, allowed_actions, next_state
 
 WRITERS = (Role.PRIVACY_MANAGER, Role.STAFF)
+ROLE_NAMES = {Role.PRIVACY_MANAGER: _l("privacy manager"), Role.STAFF: _l("staff"), Role.AUDITOR: _l("auditor")}
 
 
 def require_role(actor: User | None, *roles: Role, what: str) -> None:
     """``None`` is the system (a job or a CLI command run by an operator) and may do anything."""
     if actor is not None and actor.role not in roles:
-        names = " or ".join(r.value.replace("_", " ") for r in roles)
-        raise NotAllowed(f"Only a {names} may {what}.")
+        names = _(" or ").join(str(ROLE_NAMES[r]) for r in roles)
+        raise NotAllowed(_("Only a %(roles)s may %(what)s.", roles=names, what=what))
 
 
 def check_version(case: Case, expected_version: int | None) -> None:
@@ -33,7 +38,8 @@ def check_version(case: Case, expected_version: int | None) -> None:
 
 def require_open(case: Case, what: str) -> None:
     if case.state in CLOSED_STATES:
-        raise RuleViolation(f"Cannot {what}: {case.reference} is {case.state.value.replace('_', ' ')}.")
+        raise RuleViolation(_("Cannot %(what)s: %(ref)s is %(state)s.", what=what, ref=case.reference,
+                              state=STATE_LABELS[case.state]))
 
 
 def transition(case: Case, action: Action, *, actor: User | None, now: datetime,
@@ -45,18 +51,22 @@ def transition(case: Case, action: Action, *, actor: User | None, now: datetime,
     state, so the database's CHECK constraints hold at every flush.
     """
     require_role(actor, *((Role.PRIVACY_MANAGER,) if action in MANAGER_ACTIONS else WRITERS),
-                 what=action.value.replace("_", " ") + " a case")
+                 what=_l("%(action)s a case", action=ACTION_VERBS[action]))
     check_version(case, expected_version)
     try:
         new = next_state(case.state, action)
-    except IllegalTransition as exc:
-        raise RuleViolation(str(exc)) from None
+    except IllegalTransition:
+        allowed = ", ".join(str(ACTION_VERBS[a]) for a in allowed_actions(case.state)) or _("none")
+        raise RuleViolation(_("Cannot %(action)s a case in state '%(state)s' (allowed from there: %(allowed)s).",
+                              action=ACTION_VERBS[action], state=STATE_LABELS[case.state],
+                              allowed=allowed)) from None
     old = case.state
     case.state = new
     for column, value in (sets or {}).items():
         setattr(case, column, value)
     if new in CLOSED_STATES and case.closed_at is None:
         case.closed_at = now
+        case.paused_since = None  # a decided case has no clock left to pause
     case.updated_at = now
     record(f"case.{action.value}", actor=actor, now=now, case=case,
            before={"state": old}, after={"state": new, **(details or {})})
@@ -77,7 +87,7 @@ def submit_for_approval(case: Case, *, actor, now, expected_version=None) -> Non
 def send_back(case: Case, *, reason: str, actor, now, expected_version=None) -> None:
     """The privacy manager returns the work for more effort, saying why."""
     if not (reason or "").strip():
-        raise InvalidInput("Say why the case goes back.", "reason")
+        raise InvalidInput(_("Say why the case goes back."), "reason")
     transition(case, Action.SEND_BACK, actor=actor, now=now, expected_version=expected_version,
                details={"reason": reason})
 
@@ -85,7 +95,7 @@ def send_back(case: Case, *, reason: str, actor, now, expected_version=None) -> 
 def complete(case: Case, *, decision: str, actor, now, expected_version=None) -> None:
     """The privacy manager approves the work: the request has been answered."""
     if not (decision or "").strip():
-        raise InvalidInput("Summarise what was done for the subject.", "decision")
+        raise InvalidInput(_("Summarise what was done for the subject."), "decision")
     transition(case, Action.COMPLETE, actor=actor, now=now, expected_version=expected_version,
                details={"decision": decision}, sets={"decision": decision})
 
@@ -98,7 +108,7 @@ def refuse(case: Case, *, ground: RefusalGround, justification: str, actor, now,
     the routes to the Autoriteit Persoonsgegevens and the court.
     """
     if not (justification or "").strip():
-        raise InvalidInput("A refusal needs a written justification (Art. 12(4)).", "justification")
+        raise InvalidInput(_("A refusal needs a written justification (Art. 12(4))."), "justification")
     transition(case, Action.REFUSE, actor=actor, now=now, expected_version=expected_version,
                details={"ground": ground, "justification": justification},
                sets={"refusal_ground": ground, "decision": justification})
@@ -107,7 +117,7 @@ def refuse(case: Case, *, ground: RefusalGround, justification: str, actor, now,
 def withdraw(case: Case, *, how: str, actor, now, expected_version=None) -> None:
     """The subject withdrew the request; record how (letter, e-mail, phone call ...)."""
     if not (how or "").strip():
-        raise InvalidInput("Record how the subject withdrew the request.", "how")
+        raise InvalidInput(_("Record how the subject withdrew the request."), "how")
     transition(case, Action.WITHDRAW, actor=actor, now=now, expected_version=expected_version,
                details={"how": how}, sets={"withdrawal_how": how})
 
@@ -119,16 +129,17 @@ def close(case: Case, *, actor, now, expected_version=None) -> None:
 def assign(case: Case, assignee: User | None, *, actor: User | None, now: datetime,
            expected_version: int | None = None) -> None:
     """Assign (or unassign) a case. Staff may take a case or give it up; only a manager assigns others."""
-    require_role(actor, *WRITERS, what="assign cases")
+    require_role(actor, *WRITERS, what=_l("assign cases"))
     check_version(case, expected_version)
-    require_open(case, "assign the case")
+    require_open(case, _l("assign the case"))
     if actor is not None and actor.role is not Role.PRIVACY_MANAGER:
         if assignee is not None and assignee.id != actor.id:
-            raise NotAllowed("Staff can take a case themselves; only a privacy manager assigns it to others.")
+            raise NotAllowed(_("Staff can take a case themselves; only a privacy manager assigns it to others."))
         if assignee is None and case.assignee_id not in (None, actor.id):
-            raise NotAllowed("Only a privacy manager can unassign someone else's case.")
+            raise NotAllowed(_("Only a privacy manager can unassign someone else's case."))
     if assignee is not None and (not assignee.active or assignee.role is Role.AUDITOR):
-        raise InvalidInput(f"{assignee.email} cannot be assigned cases (inactive or read-only).", "assignee")
+        raise InvalidInput(_("%(email)s cannot be assigned cases (inactive or read-only).", email=assignee.email),
+                           "assignee")
     before = case.assignee.email if case.assignee else None
     after = assignee.email if assignee else None
     if before == after:
@@ -139,9 +150,9 @@ def assign(case: Case, assignee: User | None, *, actor: User | None, now: dateti
 
 
 def set_priority(case: Case, priority: Priority, *, actor, now, expected_version=None) -> None:
-    require_role(actor, Role.PRIVACY_MANAGER, what="set a case's priority")
+    require_role(actor, Role.PRIVACY_MANAGER, what=_l("set a case's priority"))
     check_version(case, expected_version)
-    require_open(case, "change the priority")
+    require_open(case, _l("change the priority"))
     if case.priority is priority:
         return
     record("case.priority_changed", actor=actor, now=now, case=case, before={"priority": case.priority},

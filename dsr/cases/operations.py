@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from dsr.attachments.storage import CheckedUpload, store_attachment
 from dsr.audit.operations import record
@@ -77,12 +78,12 @@ def log_request(
     """
     rights = sorted(set(rights), key=list(Right).index)
     if not rights:
-        raise InvalidInput("Choose at least one right.", "rights")
+        raise InvalidInput(_("Choose at least one right."), "rights")
     problem = received_on_problem(received_on, today)
     if problem == "future":
-        raise InvalidInput("The date of receipt cannot be in the future.", "received_on")
+        raise InvalidInput(_("The date of receipt cannot be in the future."), "received_on")
     if problem == "before_gdpr":
-        raise InvalidInput("The date of receipt cannot be before 25 May 2018, when the GDPR began to apply.",
+        raise InvalidInput(_("The date of receipt cannot be before 25 May 2018, when the GDPR began to apply."),
                            "received_on")
 
     calendar = working_calendar()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from dateutil.relativedelta import relativedelta
 from flask import current_app
 from flask_login import current_user
 
@@ -77,6 +78,8 @@ def case_page_context(case: Case, *, error: str | None = None, conflict_since: i
     if conflict_since is not None:
         conflict = [e for e in events if e.id > conflict_since]
     return {
+        "KIND_LABELS": F.KIND_LABELS, "METHOD_LABELS": F.METHOD_LABELS, "OUTCOME_LABELS": F.OUTCOME_LABELS,
+        "REFUSAL_LABELS": F.REFUSAL_LABELS, "LINK_LABELS": F.LINK_LABELS,
         "case": case,
         "clock": clock,
         "events": events,
@@ -89,7 +92,9 @@ def case_page_context(case: Case, *, error: str | None = None, conflict_since: i
         "earlier": [c for c in case.subject.cases if c.id != case.id],
         "recent": recent_requests(case, day),
         "previous": previous,
-        "previous_over_a_year": previous is not None and (case.received_on - previous.received_on).days > 365,
+        # EDPB 01/2022 §185: a request a year after the last one is never excessive (calendar months).
+        "previous_over_a_year": previous is not None
+        and previous.received_on < case.received_on - relativedelta(months=12),
         "duplicates": open_duplicates(case),
         "links": linked_cases(case),
         "verifications": list(db.session.execute(

@@ -12,7 +12,7 @@ from dsr.cases.models import Case, CaseRight
 from dsr.domain.enums import CLOSED_STATES, CaseState, Channel, Priority, Right
 from dsr.extensions import db
 from dsr.subjects.models import DataSubject
-from dsr.subjects.operations import identifier_key, name_key
+from dsr.subjects.operations import identifier_key, name_key, normalised_identifier_column
 from dsr.tasks.models import CaseTask
 
 OPEN_STATES = [s for s in CaseState if s not in CLOSED_STATES]
@@ -152,7 +152,6 @@ def _search(q: str):
     ]
     ident = identifier_key(q)
     if ident:
-        conditions.append(sa.func.replace(sa.func.replace(sa.func.upper(DataSubject.customer_number), " ", ""),
-                                          "-", "") == ident)
+        conditions.append(normalised_identifier_column(DataSubject.customer_number) == ident)
         conditions.append(sa.func.upper(Case.reference).like(f"%{ident[-5:]}") if q.isdigit() else sa.false())
     return sa.or_(*conditions)

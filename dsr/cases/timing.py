@@ -10,8 +10,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
 from dsr.audit.operations import record
-from dsr.cases.deadlines import apply_deadlines, case_clock, working_calendar
+from dsr.cases.deadlines import AMSTERDAM, apply_deadlines, case_clock, working_calendar
 from dsr.cases.errors import InvalidInput, RuleViolation
 from dsr.cases.lifecycle import WRITERS, check_version, require_open, require_role
 from dsr.cases.models import Case, CasePause
@@ -32,18 +35,18 @@ def _deadlines(case: Case) -> dict:
 def request_information(case: Case, *, reason: str, requested_on: date, actor, now: datetime, today: date,
                         ask_working_days: int = 5, expected_version: int | None = None) -> CasePause:
     """Record that information was asked for to identify the subject or clarify the request."""
-    require_role(actor, *WRITERS, what="ask the subject for information")
+    require_role(actor, *WRITERS, what=_l("ask the subject for information"))
     check_version(case, expected_version)
-    require_open(case, "pause the clock")
+    require_open(case, _l("pause the clock"))
     if not (reason or "").strip():
-        raise InvalidInput("Say what information was asked for.", "reason")
+        raise InvalidInput(_("Say what information was asked for."), "reason")
     if requested_on > today:
-        raise InvalidInput("The day the information was asked for cannot be in the future.", "requested_on")
+        raise InvalidInput(_("The day the information was asked for cannot be in the future."), "requested_on")
     if requested_on < case.received_on:
-        raise InvalidInput("Information cannot have been asked for before the request arrived.", "requested_on")
+        raise InvalidInput(_("Information cannot have been asked for before the request arrived."), "requested_on")
     if open_pause(case) is not None:
-        raise RuleViolation(f"{case.reference} is already waiting for information asked on "
-                            f"{open_pause(case).requested_on.isoformat()}; record its arrival first.")
+        raise RuleViolation(_("%(ref)s is already waiting for information asked on %(day)s; record its arrival "
+                              "first.", ref=case.reference, day=open_pause(case).requested_on.isoformat()))
     counted = pause_counts(requested_on, case.received_on, working_calendar(), ask_working_days)
     pause = CasePause(reason=reason, requested_on=requested_on, counted=counted,
                       created_by_id=actor.id if actor else None, created_at=now)
@@ -62,16 +65,17 @@ def request_information(case: Case, *, reason: str, requested_on: date, actor, n
 def information_received(case: Case, *, received_on: date, actor, now: datetime, today: date,
                          expected_version: int | None = None) -> CasePause:
     """The information arrived: the clock runs again from that day and the deadlines move."""
-    require_role(actor, *WRITERS, what="record that information arrived")
+    require_role(actor, *WRITERS, what=_l("record that information arrived"))
     check_version(case, expected_version)
+    require_open(case, _l("record that information arrived"))
     pause = open_pause(case)
     if pause is None:
-        raise RuleViolation(f"{case.reference} is not waiting for information.")
+        raise RuleViolation(_("%(ref)s is not waiting for information.", ref=case.reference))
     if received_on > today:
-        raise InvalidInput("The day the information arrived cannot be in the future.", "received_on")
+        raise InvalidInput(_("The day the information arrived cannot be in the future."), "received_on")
     if received_on < pause.requested_on:
-        raise InvalidInput("The information cannot have arrived before it was asked for "
-                           f"({pause.requested_on.isoformat()}).", "received_on")
+        raise InvalidInput(_("The information cannot have arrived before it was asked for (%(day)s).",
+                             day=pause.requested_on.isoformat()), "received_on")
     before = _deadlines(case)
     pause.resumed_on = received_on
     pause.resumed_by_id = actor.id if actor else None
@@ -86,18 +90,24 @@ def information_received(case: Case, *, received_on: date, actor, now: datetime,
 
 def extend(case: Case, *, reason: str, actor, now: datetime, today: date, expected_version: int | None = None) -> None:
     """Extend the deadline by two further months (Art. 12(3)); the subject must be told before the original one."""
-    require_role(actor, Role.PRIVACY_MANAGER, what="extend a deadline")
+    require_role(actor, Role.PRIVACY_MANAGER, what=_l("extend a deadline"))
     check_version(case, expected_version)
-    require_open(case, "extend the deadline")
+    require_open(case, _l("extend the deadline"))
     calendar = working_calendar()
     current = case_clock(case, calendar, today)
     try:
         check_extension(today=today, original_legal_due=current.legal.due_on,
                         already_extended=case.extended_due_on is not None, reason=reason)
     except ExtensionRefused as exc:
-        if not (reason or "").strip():
-            raise InvalidInput(str(exc), "reason") from None
-        raise RuleViolation(str(exc)) from None
+        if exc.code == "no_reason":
+            raise InvalidInput(_("An extension needs a reason (the complexity or number of the requests)."),
+                               "reason") from None
+        if exc.code == "already_extended":
+            raise RuleViolation(_("This case has already been extended; Art. 12(3) allows one extension of two "
+                                  "further months.")) from None
+        raise RuleViolation(_("Too late to extend: the original legal deadline was %(day)s; the subject must be "
+                              "told of an extension before it passes (Art. 12(3)).",
+                              day=current.legal.due_on.isoformat())) from None
     case.extension_reason = reason
     case.extended_at = now
     case.extended_due_on = clock.extended_due_on(case.received_on, calendar, case.paused_days)
@@ -112,15 +122,19 @@ def extend(case: Case, *, reason: str, actor, now: datetime, today: date, expect
 def record_extension_notice(case: Case, *, sent_on: date, actor, now: datetime, today: date,
                             expected_version: int | None = None) -> None:
     """Record that the subject was told of the extension and its reasons (the obligation is met)."""
-    require_role(actor, *WRITERS, what="record the extension notice")
+    require_role(actor, *WRITERS, what=_l("record the extension notice"))
     check_version(case, expected_version)
     if case.extended_due_on is None:
-        raise RuleViolation(f"{case.reference} has not been extended; there is no notice to send.")
+        raise RuleViolation(_("%(ref)s has not been extended; there is no notice to send.", ref=case.reference))
     if case.extension_notice_sent_on is not None:
-        raise RuleViolation(f"The extension notice was already recorded as sent on "
-                            f"{case.extension_notice_sent_on.isoformat()}.")
+        raise RuleViolation(_("The extension notice was already recorded as sent on %(day)s.",
+                              day=case.extension_notice_sent_on.isoformat()))
     if sent_on > today:
-        raise InvalidInput("The notice cannot have been sent in the future.", "sent_on")
+        raise InvalidInput(_("The notice cannot have been sent in the future."), "sent_on")
+    decided_on = case.extended_at.astimezone(AMSTERDAM).date()
+    if sent_on < decided_on:
+        raise InvalidInput(_("The notice cannot have been sent before the extension was decided (%(day)s).",
+                             day=decided_on.isoformat()), "sent_on")
     case.extension_notice_sent_on = sent_on
     case.updated_at = now
     late = sent_on > case.extension_notice_due_on

@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from faker import Faker
+from flask import current_app
 
 from dsr.audit.models import AuditEvent
 from dsr.audit.operations import record
@@ -19,6 +20,7 @@ from dsr.auth.operations import create_user, find_user
 from dsr.cases import lifecycle, timing
 from dsr.cases.models import Case
 from dsr.cases.operations import log_request
+from dsr.demo.harmony import generate, sample_subjects
 from dsr.domain.enums import (
     Channel,
     Language,
@@ -32,6 +34,7 @@ from dsr.extensions import db
 from dsr.identity.operations import record_verification
 from dsr.subjects.operations import SubjectDetails
 from dsr.tasks import operations as tasks
+from dsr.timeutil import today as local_today
 
 DEMO_USERS = [
     ("manager@harmony.example", "Mira de Manager", Role.PRIVACY_MANAGER, "demo-manager-2026"),
@@ -72,9 +75,32 @@ def _subject(fake: Faker, rng: random.Random, country: str, n: int) -> SubjectDe
     )
 
 
+def ensure_demo_systems(url: str, *, customers: int, today: date) -> list[str]:
+    """Create the database that plays Harmony's systems, unless it is already there."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            present = sa.inspect(conn).has_table("customers") and conn.execute(
+                sa.text("SELECT COUNT(*) FROM customers")).scalar()
+    finally:
+        engine.dispose()
+    if present:
+        return [f"demo systems already present ({url})"]
+    result = generate(url, customers=customers, today=today)
+    return [f"generated Harmony's demo systems: {result.counts.get('customers', 0)} customers, "
+            f"{sum(result.counts.values())} rows ({url})"]
+
+
+def _customer_subject(c: dict) -> SubjectDetails:
+    return SubjectDetails(
+        name=c["name"], date_of_birth=c["date_of_birth"], address=c["address"], postcode=c["postcode"],
+        city=c["city"], country=c["country"], email=c["email"], phone=c["phone"],
+        customer_number=c["customer_number"], policy_number=c["policy_number"], device_id=c["imei"])
+
+
 def load_demo(*, now: datetime, today: date | None = None, if_empty: bool = False) -> list[str]:
     """Load the demo; returns lines to print (including the demo logins)."""
-    today = today or now.date()
+    today = today or local_today()
     report: list[str] = []
     users = {}
     for email, name, role, password in DEMO_USERS:
@@ -93,14 +119,24 @@ def load_demo(*, now: datetime, today: date | None = None, if_empty: bool = Fals
 
     rng = random.Random(20260525)
     fakers = {loc: Faker(loc) for loc, _l, _c in LOCALES}
-    for loc in fakers:
-        fakers[loc].seed_instance(hash(loc) % 10_000 + 7)
+    for n, loc in enumerate(fakers):
+        # Not hash(loc): string hashes change with every process (PYTHONHASHSEED), and so would the people.
+        fakers[loc].seed_instance(20260525 + n)
+    systems_url = current_app.config["DEMO_SYSTEMS_URL"]
+    report.extend(ensure_demo_systems(systems_url, customers=current_app.config["DEMO_SYSTEMS_CUSTOMERS"],
+                                      today=today))
+    customers = sample_subjects(systems_url, CASE_COUNT, seed=2026, today=today)
     channels = [c for c, w in CHANNEL_WEIGHTS for _ in range(w)]
     for n in range(CASE_COUNT):
         loc, language, country = LOCALES[0] if rng.random() < 0.6 else rng.choice(LOCALES[1:])
+        if n < len(customers):
+            # A real customer of the demo systems, so every right can be exercised end to end.
+            subject, language = _customer_subject(customers[n]), Language(customers[n]["language"])
+        else:
+            subject = _subject(fakers[loc], rng, country, n)
         received_on = today - timedelta(days=rng.randint(0, 70))
         case = log_request(
-            subject=_subject(fakers[loc], rng, country, n),
+            subject=subject,
             rights=rng.choice(RIGHT_SETS),
             channel=rng.choice(channels),
             received_on=received_on,

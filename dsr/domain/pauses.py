@@ -49,7 +49,11 @@ def closed_paused_days(pauses: Iterable[PauseInterval]) -> int:
 
 
 class ExtensionRefused(Exception):
-    """Art. 12(3) does not allow this extension; the message says why."""
+    """Art. 12(3) does not allow this extension; ``code`` says which rule, the message says why."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
 
 
 def check_extension(*, today: date, original_legal_due: date, already_extended: bool, reason: str) -> None:
@@ -59,11 +63,11 @@ def check_extension(*, today: date, original_legal_due: date, already_extended: 
     notice can still go out; once that day has passed, an extension comes too late.
     """
     if already_extended:
-        raise ExtensionRefused("This case has already been extended; Art. 12(3) allows one extension "
+        raise ExtensionRefused("already_extended", "This case has already been extended; Art. 12(3) allows one extension "
                                "of two further months.")
     if not reason or not reason.strip():
-        raise ExtensionRefused("An extension needs a reason (the complexity or number of the requests).")
+        raise ExtensionRefused("no_reason", "An extension needs a reason (the complexity or number of the requests).")
     if today > original_legal_due:
         raise ExtensionRefused(
-            f"Too late to extend: the original legal deadline was {original_legal_due.isoformat()}; the subject "
+            "too_late", f"Too late to extend: the original legal deadline was {original_legal_due.isoformat()}; the subject "
             "must be told of an extension before it passes (Art. 12(3)).")

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
 from dsr.attachments.models import Attachment
 from dsr.attachments.storage import delete_attachment
 from dsr.audit.operations import record
@@ -24,9 +27,9 @@ from dsr.identity.models import IdentityVerification
 def record_verification(case: Case, *, method: VerificationMethod, outcome: VerificationOutcome, note: str,
                         actor, now: datetime, expected_version: int | None = None) -> IdentityVerification:
     """Record a verification; a verified identity moves a new or identity-check case into progress."""
-    require_role(actor, *WRITERS, what="record an identity verification")
+    require_role(actor, *WRITERS, what=_l("record an identity verification"))
     check_version(case, expected_version)
-    require_open(case, "verify the identity")
+    require_open(case, _l("verify the identity"))
     if method is VerificationMethod.ID_DOCUMENT_SEEN and outcome is VerificationOutcome.VERIFIED and not note:
         note = "ID document seen"
     verification = IdentityVerification(case_id=case.id, method=method, outcome=outcome, note=note or "",
@@ -42,12 +45,12 @@ def record_verification(case: Case, *, method: VerificationMethod, outcome: Veri
 def confirm_id_document(case: Case, attachment: Attachment, *, outcome: VerificationOutcome, actor, now: datetime,
                         expected_version: int | None = None) -> IdentityVerification | None:
     """Staff confirm they checked an ID copy; the copy is deleted and only the fact of the check remains."""
-    require_role(actor, *WRITERS, what="confirm an ID check")
+    require_role(actor, *WRITERS, what=_l("confirm an ID check"))
     check_version(case, expected_version)
     if attachment.case_id != case.id:
-        raise InvalidInput("That attachment belongs to another case.", "attachment")
+        raise InvalidInput(_("That attachment belongs to another case."), "attachment")
     if attachment.kind is not AttachmentKind.ID_DOCUMENT:
-        raise RuleViolation("Only an attachment marked as an ID document is destroyed after the check.")
+        raise RuleViolation(_("Only an attachment marked as an ID document is destroyed after the check."))
     sha = attachment.sha256
     delete_attachment(attachment)
     record("identity.id_document_destroyed", actor=actor, now=now, case=case,

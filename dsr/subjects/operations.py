@@ -63,10 +63,10 @@ def find_matches(details: SubjectDetails, *, limit: int = 10) -> list[SubjectMat
     """
     conditions: list[tuple[str, sa.ColumnElement[bool]]] = []
     if details.customer_number:
-        conditions.append(("customer_number", _normalised_column(DataSubject.customer_number)
+        conditions.append(("customer_number", normalised_identifier_column(DataSubject.customer_number)
                            == identifier_key(details.customer_number)))
     if details.policy_number:
-        conditions.append(("policy_number", _normalised_column(DataSubject.policy_number)
+        conditions.append(("policy_number", normalised_identifier_column(DataSubject.policy_number)
                            == identifier_key(details.policy_number)))
     if details.email:
         conditions.append(("email", sa.func.lower(DataSubject.email) == details.email.strip().lower()))
@@ -88,7 +88,7 @@ def find_matches(details: SubjectDetails, *, limit: int = 10) -> list[SubjectMat
     return matches
 
 
-def _normalised_column(column):
+def normalised_identifier_column(column):
     # The same normalisation as identifier_key, in SQL, so matching works on both backends.
     expr = sa.func.upper(column)
     for ch in (" ", "-", ".", "/"):

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
 from dsr.audit.operations import record
 from dsr.auth.models import User
 from dsr.cases.errors import InvalidInput, RuleViolation
@@ -18,11 +21,11 @@ TITLE_MAX = 300
 
 
 def add_note(case: Case, body: str, *, actor, now: datetime) -> CaseNote:
-    require_role(actor, *WRITERS, what="add a note")
+    require_role(actor, *WRITERS, what=_l("add a note"))
     if not (body or "").strip():
-        raise InvalidInput("The note is empty.", "body")
+        raise InvalidInput(_("The note is empty."), "body")
     if len(body) > NOTE_MAX:
-        raise InvalidInput(f"A note has at most {NOTE_MAX} characters.", "body")
+        raise InvalidInput(_("A note has at most %(n)d characters.", n=NOTE_MAX), "body")
     note = CaseNote(case_id=case.id, author_id=actor.id if actor else None, body=body, created_at=now)
     db.session.add(note)
     record("note.added", actor=actor, now=now, case=case, after={"body": body})
@@ -31,15 +34,15 @@ def add_note(case: Case, body: str, *, actor, now: datetime) -> CaseNote:
 
 def add_task(case: Case, title: str, *, assignee: User | None, due_on: date | None, actor, now: datetime,
              today: date) -> CaseTask:
-    require_role(actor, *WRITERS, what="add a task")
+    require_role(actor, *WRITERS, what=_l("add a task"))
     if not (title or "").strip():
-        raise InvalidInput("Give the task a title.", "title")
+        raise InvalidInput(_("Give the task a title."), "title")
     if len(title) > TITLE_MAX:
-        raise InvalidInput(f"A task title has at most {TITLE_MAX} characters.", "title")
+        raise InvalidInput(_("A task title has at most %(n)d characters.", n=TITLE_MAX), "title")
     if due_on is not None and due_on < today:
-        raise InvalidInput("A new task cannot be due in the past.", "due_on")
+        raise InvalidInput(_("A new task cannot be due in the past."), "due_on")
     if assignee is not None and (assignee.role is Role.AUDITOR or not assignee.active):
-        raise InvalidInput(f"{assignee.email} cannot be given tasks.", "assignee")
+        raise InvalidInput(_("%(email)s cannot be given tasks.", email=assignee.email), "assignee")
     task = CaseTask(case_id=case.id, title=title, assignee_id=assignee.id if assignee else None, due_on=due_on,
                     created_by_id=actor.id if actor else None, created_at=now)
     db.session.add(task)
@@ -51,9 +54,9 @@ def add_task(case: Case, title: str, *, assignee: User | None, due_on: date | No
 
 
 def complete_task(task: CaseTask, *, actor, now: datetime) -> None:
-    require_role(actor, *WRITERS, what="complete a task")
+    require_role(actor, *WRITERS, what=_l("complete a task"))
     if task.done_at is not None:
-        raise RuleViolation("This task is already done.")
+        raise RuleViolation(_("This task is already done."))
     task.done_at = now
     task.done_by_id = actor.id if actor else None
     case = db.session.get(Case, task.case_id)

@@ -1,0 +1,264 @@
+"""Find a subject's records in a SQL source from the identities on a case: read-only, bound parameters only.
+
+Art. 15(1) asks for *all* personal data concerning the subject, so a lookup starts from every identity the
+case holds (customer number, policy number, e-mail, or name + date of birth + postcode together, as
+DESIGN.md names them) and then follows the references the data map declares (customer -> policies ->
+claims, invoices -> premium payments, ...) until nothing new turns up. References into another source carry
+values across (the contact centre's ``customer_number`` from the policy administration's customers), so
+:func:`find_everywhere` searches sources in the order their references need.
+
+What is found is a *candidate* match: staff confirm it before anything is done with it (issue 4, item 3),
+and each record says ``matched_by`` which identity or reference reached it.
+
+Reading must never change Harmony's systems: :func:`open_readonly` opens SQLite with ``mode=ro`` and
+``PRAGMA query_only``, PostgreSQL with ``default_transaction_read_only``, and refuses any statement that is
+not a query before it reaches the driver. Queries are SQLAlchemy Core with bound parameters; table and
+column names come from the data map and are quoted by SQLAlchemy, never pasted into SQL text.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import sqlalchemy as sa
+
+from dsr.datamap.sources import (
+    COMPOSITE_IDENTITY,
+    IDENTITY_TYPES,
+    Collection,
+    DataMapError,
+    Source,
+    SourceKind,
+)
+
+_CHUNK = 500  # values per IN list, well below SQLite's bound-parameter limit
+_READ_PREFIXES = ("SELECT", "PRAGMA", "WITH", "SHOW")
+
+
+class ReadOnlyViolation(RuntimeError):
+    """Something tried to write through a lookup connection."""
+
+
+@dataclass(frozen=True)
+class FoundRecord:
+    source: str
+    collection: str
+    primary_key: dict[str, Any]
+    fields: dict[str, Any]
+    categories: dict[str, tuple[str, ...]]
+    matched_by: str
+
+    @property
+    def key(self) -> tuple[str, str, tuple]:
+        return self.source, self.collection, tuple(self.primary_key.values())
+
+
+def open_readonly(url: str | sa.URL) -> sa.Engine:
+    """An engine that can only read: the connection itself is read-only, not just our use of it."""
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if database in ("", ":memory:") or database.startswith("file:"):
+            raise DataMapError(f"a lookup needs an SQLite database file, not {database or 'memory'!r}")
+        path = Path(database).resolve()
+        if not path.is_file():
+            raise DataMapError(f"no such SQLite database: {path}")
+        engine = sa.create_engine(sa.URL.create(
+            "sqlite", database=f"file:{quote(str(path))}", query={"mode": "ro", "uri": "true"}))
+
+        @sa.event.listens_for(engine, "connect")
+        def _query_only(dbapi_connection, _record) -> None:
+            dbapi_connection.execute("PRAGMA query_only = ON")
+    elif parsed.get_backend_name() == "postgresql":
+        engine = sa.create_engine(parsed, connect_args={"options": "-c default_transaction_read_only=on"})
+    else:
+        engine = sa.create_engine(parsed)
+
+    @sa.event.listens_for(engine, "before_cursor_execute")
+    def _refuse_writes(_conn, _cursor, statement, _params, _context, _many) -> None:
+        if not statement.lstrip().upper().startswith(_READ_PREFIXES):
+            raise ReadOnlyViolation(f"lookup connections only read; refused: {statement.split()[0]}")
+
+    return engine
+
+
+def readonly_engines(sources: Iterable[Source], config: Mapping[str, Any] | None = None) -> dict[str, sa.Engine]:
+    """One read-only engine per SQL source, shared between sources on the same URL."""
+    by_url: dict[str, sa.Engine] = {}
+    engines = {}
+    for source in sources:
+        if source.kind is SourceKind.SQL:
+            url = source.connection_url(config)
+            if url not in by_url:
+                by_url[url] = open_readonly(url)
+            engines[source.key] = by_url[url]
+    return engines
+
+
+def _fold(text: str) -> str:
+    """Case-, accent- and spacing-insensitive form of a name: "Hélène  de Vries" ~ "helene de vries"."""
+    stripped = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return " ".join(stripped.casefold().split())
+
+
+def normalise_identities(identities: Mapping[str, Any]) -> dict[str, Any]:
+    """Drop empty values, trim text, turn ``date_of_birth`` into a date; refuse unknown identity names."""
+    unknown = sorted(set(identities) - set(IDENTITY_TYPES))
+    if unknown:
+        raise ValueError(f"unknown identity {', '.join(unknown)}; known: {', '.join(IDENTITY_TYPES)}")
+    result: dict[str, Any] = {}
+    for name, value in identities.items():
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        if name != "date_of_birth":
+            value = " ".join(str(value).split())
+        elif not isinstance(value, date):
+            try:
+                value = date.fromisoformat(str(value).strip())
+            except ValueError:
+                raise ValueError(f"date_of_birth must be a date (YYYY-MM-DD), not {value!r}") from None
+        result[name] = value
+    return result
+
+
+def _table(conn: sa.Connection, source: Source, coll: Collection, cache: dict[str, sa.Table]) -> sa.Table:
+    if coll.name not in cache:
+        try:
+            table = sa.Table(coll.name, sa.MetaData(), autoload_with=conn)
+        except sa.exc.NoSuchTableError:
+            raise DataMapError(f"source {source.key}: table {coll.name!r} does not exist") from None
+        missing = [f.name for f in coll.fields if f.name not in table.c]
+        if missing:
+            raise DataMapError(f"source {source.key}: {coll.name} has no column(s) {', '.join(missing)}")
+        cache[coll.name] = table
+    return cache[coll.name]
+
+
+def _typed(column: sa.Column, value: Any) -> Any:
+    """The identity as the column's Python type, so PostgreSQL compares integer to integer."""
+    try:
+        python_type = column.type.python_type
+    except NotImplementedError:
+        return value
+    try:
+        return value if isinstance(value, python_type) else python_type(value)
+    except (TypeError, ValueError):
+        return value
+
+
+def _identity_queries(coll: Collection, table: sa.Table, ids: Mapping[str, Any]):
+    """(label, where clause, extra Python check) for each identity of the case this collection holds."""
+    for fld in coll.identity_fields:
+        if fld.identity not in COMPOSITE_IDENTITY and fld.identity in ids:
+            column, value = table.c[fld.name], ids[fld.identity]
+            if fld.identity == "email":
+                # E-mail addresses are stored as typed, in any case; a lower(email) index serves this.
+                yield fld.identity, sa.func.lower(column) == value.lower(), None
+            else:
+                # Exact match keeps the column's index usable; "hp3000..." written in a letter still matches.
+                variants = sorted({_typed(column, value), _typed(column, value.upper())}, key=str)
+                yield fld.identity, column.in_(variants), None
+    parts = {f.identity: f.name for f in coll.identity_fields if f.identity != "name"}
+    names = [f.name for f in coll.identity_fields if f.identity == "name"]
+    if all(i in ids for i in COMPOSITE_IDENTITY) and names and {"date_of_birth", "postcode"} <= set(parts):
+        postcode = sa.func.upper(sa.func.replace(table.c[parts["postcode"]], " ", ""))
+        clause = sa.and_(table.c[parts["date_of_birth"]] == ids["date_of_birth"],
+                         postcode == ids["postcode"].replace(" ", "").upper())
+        wanted = _fold(ids["name"])
+        # Names are compared in Python: SQLite's lower() folds ASCII only, and accents get lost in typing.
+        yield "+".join(COMPOSITE_IDENTITY), clause, lambda row: _fold(
+            " ".join(str(row[n] or "") for n in names)) == wanted
+
+
+class _Search:
+    def __init__(self, source: Source, conn: sa.Connection) -> None:
+        self.source, self.conn, self.tables = source, conn, {}
+        self.found: dict[tuple, FoundRecord] = {}
+        self.queried: set[tuple[str, str, Any]] = set()
+
+    def run(self, coll: Collection, clause, label: str, check=None) -> list[FoundRecord]:
+        table = _table(self.conn, self.source, coll, self.tables)
+        columns = [table.c[f.name] for f in coll.fields]
+        query = sa.select(*columns).where(clause).order_by(*(table.c[k] for k in coll.primary_key))
+        new = []
+        for row in self.conn.execute(query).mappings():
+            if check is not None and not check(row):
+                continue
+            record = FoundRecord(
+                source=self.source.key, collection=coll.name,
+                primary_key={k: row[k] for k in coll.primary_key},
+                fields={f.name: row[f.name] for f in coll.fields},
+                categories={f.name: f.categories for f in coll.fields}, matched_by=label)
+            if record.key in self.found:
+                continue
+            self.found[record.key] = record
+            new.append(record)
+        return new
+
+    def by_values(self, coll: Collection, field: str, values: Iterable[Any], label: str) -> list[FoundRecord]:
+        fresh = sorted({v for v in values if v is not None and (coll.name, field, v) not in self.queried}, key=str)
+        self.queried.update((coll.name, field, v) for v in fresh)
+        table = _table(self.conn, self.source, coll, self.tables)
+        new = []
+        for start in range(0, len(fresh), _CHUNK):
+            new += self.run(coll, table.c[field].in_(fresh[start:start + _CHUNK]), label)
+        return new
+
+
+def find_records(source: Source, identities: Mapping[str, Any], engine: sa.Engine, *,
+                 upstream: Sequence[FoundRecord] = ()) -> list[FoundRecord]:
+    """Every record of ``source`` reached from ``identities`` or, through cross-source references, from
+    ``upstream`` records found in other sources. Manual sources return nothing: a person searches them."""
+    if source.kind is not SourceKind.SQL:
+        return []
+    ids = normalise_identities(identities)
+    with engine.connect() as conn:
+        search = _Search(source, conn)
+        frontier: list[FoundRecord] = []
+        for coll in source.collections:
+            table = _table(conn, source, coll, search.tables)
+            for label, clause, check in _identity_queries(coll, table, ids):
+                frontier += search.run(coll, clause, label, check)
+            for fld in coll.fields:
+                for ref in fld.references:
+                    if ref.dataset != source.key and ref.direction in (None, "from"):
+                        values = [r.fields.get(ref.field) for r in upstream
+                                  if (r.source, r.collection) == (ref.dataset, ref.collection)]
+                        frontier += search.by_values(coll, fld.name, values,
+                                                     f"{ref.dataset}.{ref.collection}.{ref.field}")
+        edges = source.edges()
+        while frontier:
+            step: list[FoundRecord] = []
+            for edge in edges:
+                values = [r.fields[edge.source_field] for r in frontier if r.collection == edge.source_collection]
+                if values:
+                    step += search.by_values(source.collection(edge.target_collection), edge.target_field,
+                                             values, f"{edge.source_collection}.{edge.source_field}")
+            frontier = step
+        conn.rollback()
+    order = {c.name: i for i, c in enumerate(source.collections)}
+    return sorted(search.found.values(), key=lambda r: (order[r.collection], tuple(r.primary_key.values())))
+
+
+def find_everywhere(sources: Mapping[str, Source], identities: Mapping[str, Any],
+                    engines: Mapping[str, sa.Engine]) -> dict[str, list[FoundRecord]]:
+    """Search every source; a source whose references point into another is searched after it, so the
+    values it needs (e.g. customer numbers) are known. Manual sources map to an empty list."""
+    pending, results, upstream = dict(sources), {}, []
+    while pending:
+        ready = [s for s in pending.values()
+                 if not any(r.dataset in pending and r.dataset != s.key
+                            for c in s.collections for f in c.fields for r in f.references)]
+        source = min(ready or pending.values(), key=lambda s: s.key)  # a reference cycle: go on anyway
+        del pending[source.key]
+        engine = engines.get(source.key)
+        records = find_records(source, identities, engine, upstream=upstream) if engine else []
+        results[source.key] = records
+        upstream += records
+    return results

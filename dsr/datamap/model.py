@@ -1,0 +1,164 @@
+"""The data map's types: sources, collections, fields, references, and the vocabulary they use.
+
+Plain frozen dataclasses with no I/O; :mod:`dsr.datamap.parse` builds them from Fides dataset YAML and
+:mod:`dsr.datamap.sources` loads every file. See :mod:`dsr.datamap.sources` for what a source is.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+# The identities a case can carry. A single one suffices to look a record up; name, date of birth and
+# postcode only together (DESIGN.md, "identity fields").
+SINGLE_IDENTITIES = ("customer_number", "policy_number", "email")
+COMPOSITE_IDENTITY = ("name", "date_of_birth", "postcode")
+IDENTITY_TYPES = SINGLE_IDENTITIES + COMPOSITE_IDENTITY
+
+
+class DataMapError(ValueError):
+    """A dataset file that dsr cannot use, with the file and the place in it."""
+
+
+class SourceKind(StrEnum):
+    SQL = "sql"
+    MANUAL = "manual"
+
+
+class Erase(StrEnum):
+    """How a field is erased when its record is erased (Art. 17(1)) and not kept under 17(3)."""
+
+    DELETE_ROW = "delete_row"
+    NULL = "null"
+    MASK = "mask"
+    NONE = "none"
+
+
+class LegalBasis(StrEnum):
+    """Art. 6(1) GDPR. Portability applies only to (a) consent and (b) contract, Art. 20(1)(a)."""
+
+    CONSENT = "consent"
+    CONTRACT = "contract"
+    LEGAL_OBLIGATION = "legal_obligation"
+    VITAL_INTERESTS = "vital_interests"
+    PUBLIC_TASK = "public_task"
+    LEGITIMATE_INTERESTS = "legitimate_interests"
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A Fides reference: values flow from ``dataset.collection.field`` into this field (``from``), the
+    other way (``to``), or both (no direction)."""
+
+    dataset: str
+    collection: str
+    field: str
+    direction: str | None = None
+
+
+@dataclass(frozen=True)
+class Edge:
+    """Values of ``source_collection.source_field`` find rows by ``target_collection.target_field``."""
+
+    source_collection: str
+    source_field: str
+    target_collection: str
+    target_field: str
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    categories: tuple[str, ...]
+    erase: Erase
+    provided: bool = False
+    identity: str | None = None
+    primary_key: bool = False
+    mask_value: str | None = None
+    references: tuple[Reference, ...] = ()
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class Collection:
+    name: str
+    fields: tuple[Field, ...]
+    primary_key: tuple[str, ...]
+    legal_basis: LegalBasis | None = None
+    purposes: tuple[int, ...] = ()
+    data_uses: tuple[str, ...] = ()
+    erase_after: tuple[str, ...] = ()
+    description: str | None = None
+    tags: tuple[str, ...] = ()
+    dated_by: str | None = None
+    retention_until: str | None = None
+
+    def field(self, name: str) -> Field:
+        for candidate in self.fields:
+            if candidate.name == name:
+                return candidate
+        raise KeyError(f"{self.name} has no field {name!r}")
+
+    @property
+    def identity_fields(self) -> tuple[Field, ...]:
+        return tuple(f for f in self.fields if f.identity)
+
+    @property
+    def categories(self) -> tuple[str, ...]:
+        return tuple(sorted({c for f in self.fields for c in f.categories}))
+
+    @property
+    def portable(self) -> bool:
+        """Art. 20(1)(a): only data processed on consent or contract is subject to portability."""
+        return self.legal_basis in (LegalBasis.CONSENT, LegalBasis.CONTRACT)
+
+
+@dataclass(frozen=True)
+class Source:
+    key: str
+    name: str
+    kind: SourceKind
+    collections: tuple[Collection, ...]
+    connection_env: str | None = None
+    url: str | None = None
+    description: str | None = None
+    instructions: str | None = None
+    contact: str | None = None
+    path: Path | None = None
+
+    def collection(self, name: str) -> Collection:
+        for candidate in self.collections:
+            if candidate.name == name:
+                return candidate
+        raise KeyError(f"source {self.key} has no collection {name!r}")
+
+    def edges(self) -> tuple[Edge, ...]:
+        """The traversal edges between this source's own collections, in Fides' sense: a reference with
+        ``direction: from`` flows into the declaring field, ``to`` out of it, none both ways."""
+        edges: list[Edge] = []
+        for coll in self.collections:
+            for fld in coll.fields:
+                for ref in fld.references:
+                    if ref.dataset != self.key:
+                        continue
+                    if ref.direction in (None, "from"):
+                        edges.append(Edge(ref.collection, ref.field, coll.name, fld.name))
+                    if ref.direction in (None, "to"):
+                        edges.append(Edge(coll.name, fld.name, ref.collection, ref.field))
+        return tuple(edges)
+
+    def connection_url(self, config: Mapping[str, Any] | None = None) -> str:
+        """The SQLAlchemy URL: a literal ``url`` from the YAML, else the config key or environment
+        variable named by ``connection_env`` (config first, so the app's defaults apply)."""
+        if self.kind is not SourceKind.SQL:
+            raise DataMapError(f"source {self.key} is manual: it has no connection")
+        if self.url:
+            return self.url
+        value = (config or {}).get(self.connection_env) or os.environ.get(self.connection_env or "")
+        if not value:
+            raise DataMapError(f"source {self.key}: set {self.connection_env} to its database URL")
+        return str(value)

@@ -1,0 +1,284 @@
+"""Read one Fides dataset YAML file into a :class:`~dsr.datamap.model.Source`, refusing what dsr cannot use.
+
+Where dsr's annotations live, and why
+-------------------------------------
+Every file is a plain Fides dataset (``dataset: [ ... ]``, one dataset per file, one file per source) that
+``fideslang.models.Dataset`` validates. dsr needs four things fideslang's models do not all name; each is
+put where Fides itself would look first, and only what Fides has no place for goes into a ``dsr`` key:
+
+* **Erase strategy**: Fides' own ``fides_meta.masking_strategy_override``. On a collection
+  ``{strategy: delete}`` deletes the whole row (fideslang's only collection-level strategy); on a field
+  ``null_rewrite`` sets it null and ``string_rewrite`` (with ``configuration.rewrite_value``) or ``hash``
+  masks it. ``fides_meta.read_only: true`` marks a personal field that is never rewritten (a key that holds
+  kept records together). A ``user.*`` field of a collection that is not deleted row-wise must say one
+  or the other, so no personal field is silently left behind by an erasure (Art. 17(1)). Using Fides'
+  vocabulary keeps the file meaningful to any Fides tool rather than to dsr alone.
+* **Source kind and connection**: the dataset's ``meta`` mapping, which fideslang documents as the place for
+  "any extra information": ``meta.dsr = {kind: sql, connection_env: VAR}`` (or ``url:``), or
+  ``{kind: manual, contact:, instructions:}``. The URL itself is configuration, never in the file.
+* **Provided by the subject** (Art. 20(1)) on a field, and on a collection its **legal basis** (Art. 6(1)),
+  the privacy statement's **purpose numbers**, the record **tags** the retention rules select by
+  (``dsr/retention/rules.yml``), the field a retention period runs from (``dated_by``) and the field
+  holding a stated retention end (``retention_until``): Fides has no slot for these (its legal bases sit on systems,
+  not datasets, and collections and fields have no free ``meta``). They go in a sibling key ``dsr:`` on the
+  collection or field, which is removed before fideslang validates the rest, so the result stays valid for
+  fideslang whether or not a future version forbids unknown keys; dsr validates that key itself.
+
+fideslang does not check data category keys against its taxonomy; this module does, against fideslang's
+``DEFAULT_TAXONOMY``, and refuses an unknown key with the closest known ones.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+from pathlib import Path
+from typing import Any
+
+import yaml
+from fideslang.default_taxonomy import DEFAULT_TAXONOMY
+from fideslang.models import Dataset
+from pydantic import ValidationError
+
+from dsr.datamap.model import (
+    COMPOSITE_IDENTITY,
+    IDENTITY_TYPES,
+    Collection,
+    DataMapError,
+    Erase,
+    Field,
+    LegalBasis,
+    Reference,
+    Source,
+    SourceKind,
+)
+
+KNOWN_CATEGORIES = frozenset(c.fides_key for c in DEFAULT_TAXONOMY.data_category)
+KNOWN_USES = frozenset(u.fides_key for u in DEFAULT_TAXONOMY.data_use)
+# Fides field masking strategy -> dsr erase strategy.
+FIELD_STRATEGIES = {"null_rewrite": Erase.NULL, "string_rewrite": Erase.MASK, "hash": Erase.MASK}
+STATEMENT_PURPOSES = range(1, 9)  # "Waarvoor gebruiken wij uw persoonsgegevens?" 1-8
+_SOURCE_KEYS = {SourceKind.SQL: {"kind", "connection_env", "url"},
+                SourceKind.MANUAL: {"kind", "contact", "instructions"}}
+
+
+def _fail(path: Path, where: str, message: str) -> DataMapError:
+    return DataMapError(f"{path}: {where}: {message}" if where else f"{path}: {message}")
+
+
+def _strip_dsr(raw: dict) -> tuple[dict, dict[str, dict], dict[tuple[str, str], dict]]:
+    """The dataset without the ``dsr`` sibling keys, and those keys per collection and per field."""
+    clean = copy.deepcopy(raw)
+    collections, fields = {}, {}
+    for coll in clean.get("collections") or []:
+        if isinstance(coll, dict):
+            collections[str(coll.get("name"))] = coll.pop("dsr", None) or {}
+            for fld in coll.get("fields") or []:
+                if isinstance(fld, dict):
+                    fields[(str(coll.get("name")), str(fld.get("name")))] = fld.pop("dsr", None) or {}
+    return clean, collections, fields
+
+
+def _fides_errors(error: ValidationError) -> str:
+    messages = []
+    for e in error.errors():
+        where = ".".join(str(p) for p in e["loc"])
+        hint = " (a collection's erase strategy can only be delete)" if (
+            "masking_strategy_override" in where and "fields" not in e["loc"]) else ""
+        messages.append(f"{where}: {e['msg']}{hint}")
+    return "; ".join(messages)
+
+
+def _check_keys(path: Path, where: str, value: Any, allowed: set[str]) -> dict:
+    if not isinstance(value, dict):
+        raise _fail(path, where, "dsr annotations must be a mapping")
+    unknown = sorted(set(value) - allowed)
+    if unknown:
+        raise _fail(path, where, f"unknown dsr key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}")
+    return value
+
+
+def _category(path: Path, where: str, key: str, known: frozenset[str], what: str) -> str:
+    if key not in known:
+        close = difflib.get_close_matches(key, sorted(known), n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise _fail(path, where, f"unknown {what} {key!r} (not in fideslang's default taxonomy){hint}")
+    return key
+
+
+def _erase(path: Path, where: str, meta: Any, row_delete: bool, categories: tuple[str, ...]) -> tuple[Erase, str | None]:
+    override = meta.masking_strategy_override if meta else None
+    if row_delete:
+        if override:
+            raise _fail(path, where, "has a masking_strategy_override but its collection deletes whole rows")
+        return Erase.DELETE_ROW, None
+    if override:
+        strategy = override.strategy
+        if strategy not in FIELD_STRATEGIES:
+            raise _fail(path, where, f"bad erase strategy {strategy!r}; use one of "
+                                     f"{', '.join(FIELD_STRATEGIES)} (or delete, on the collection)")
+        mask = (override.configuration or {}).get("rewrite_value")
+        if strategy == "string_rewrite" and mask is None:
+            raise _fail(path, where, "string_rewrite needs configuration.rewrite_value")
+        return FIELD_STRATEGIES[strategy], None if mask is None else str(mask)
+    if any(c.startswith("user") for c in categories) and not (meta and meta.read_only):
+        raise _fail(path, where, "personal data without an erase strategy: give fides_meta."
+                                 "masking_strategy_override, or read_only: true to keep it")
+    return Erase.NONE, None
+
+
+def _references(path: Path, where: str, meta: Any) -> tuple[Reference, ...]:
+    refs = []
+    for ref in (meta.references if meta and meta.references else []):
+        collection, _, field = ref.field.partition(".")
+        if not field or "." in field:
+            raise _fail(path, where, f"reference field {ref.field!r} must be 'collection.field'")
+        refs.append(Reference(ref.dataset, collection, field, ref.direction.value if ref.direction else None))
+    return tuple(refs)
+
+
+def _field(path: Path, coll: str, model: Any, notes: dict, row_delete: bool) -> Field:
+    where = f"{coll}.{model.name}"
+    if model.fields:
+        raise _fail(path, where, "nested fields are not supported by dsr")
+    notes = _check_keys(path, where + " dsr", notes, {"provided"})
+    if not isinstance(notes.get("provided", False), bool):
+        raise _fail(path, where, "dsr.provided must be true or false")
+    if not model.data_categories:
+        raise _fail(path, where, "no data_categories: every field needs at least one")
+    categories = tuple(_category(path, where, c, KNOWN_CATEGORIES, "data category") for c in model.data_categories)
+    meta = model.fides_meta
+    identity = meta.identity if meta else None
+    if identity is not None and identity not in IDENTITY_TYPES:
+        raise _fail(path, where, f"unknown identity {identity!r}; use one of {', '.join(IDENTITY_TYPES)}")
+    erase, mask = _erase(path, where, meta, row_delete, categories)
+    return Field(name=model.name, categories=categories, erase=erase, provided=notes.get("provided", False),
+                 identity=identity, primary_key=bool(meta and meta.primary_key), mask_value=mask,
+                 references=_references(path, where, meta), description=model.description)
+
+
+def _collection(path: Path, model: Any, notes: dict, raw_order: list[str], kind: SourceKind) -> Collection:
+    notes = _check_keys(path, f"{model.name} dsr", notes,
+                        {"legal_basis", "purposes", "tags", "dated_by", "retention_until"})
+    try:
+        basis = LegalBasis(notes["legal_basis"]) if "legal_basis" in notes else None
+    except ValueError:
+        raise _fail(path, model.name, f"bad legal_basis {notes['legal_basis']!r}; use one of "
+                                      f"{', '.join(b.value for b in LegalBasis)}") from None
+    purposes = tuple(notes.get("purposes") or ())
+    if any(p not in STATEMENT_PURPOSES for p in purposes):
+        raise _fail(path, model.name, "dsr.purposes are the privacy statement's purpose numbers 1-8")
+    meta = model.fides_meta
+    row_delete = bool(meta and meta.masking_strategy_override)  # fideslang allows only "delete" here
+    by_name = {f.name: f for f in model.fields}
+    fields = tuple(_field(path, model.name, by_name[n], field_notes, row_delete)
+                   for n, field_notes in raw_order)
+    uses = tuple(_category(path, model.name, u, KNOWN_USES, "data use") for u in model.data_uses or ())
+    declared = {f.identity for f in fields if f.identity}
+    if declared & set(COMPOSITE_IDENTITY) and not set(COMPOSITE_IDENTITY) <= declared:
+        raise _fail(path, model.name, "name, date_of_birth and postcode identify only together: declare all three")
+    for key in ("dated_by", "retention_until"):
+        if key in notes and notes[key] not in by_name:
+            raise _fail(path, model.name, f"dsr.{key} names no field of the collection: {notes[key]!r}")
+    tags = notes.get("tags") or []
+    if not isinstance(tags, list) or not all(isinstance(t, str) and t for t in tags):
+        raise _fail(path, model.name, "dsr.tags must be a list of record tags (see dsr/retention/rules.yml)")
+    primary_key = tuple(f.name for f in fields if f.primary_key)
+    if kind is SourceKind.SQL and not primary_key:
+        raise _fail(path, model.name, "no primary key: mark a field with fides_meta.primary_key: true")
+    return Collection(name=model.name, fields=fields, primary_key=primary_key, legal_basis=basis,
+                      purposes=purposes, data_uses=uses, description=model.description,
+                      erase_after=tuple(meta.erase_after or ()) if meta else (), tags=tuple(tags),
+                      dated_by=notes.get("dated_by"), retention_until=notes.get("retention_until"))
+
+
+def _source_meta(path: Path, meta: Any) -> dict:
+    dsr_meta = (meta or {}).get("dsr") if isinstance(meta, dict) else None
+    if not isinstance(dsr_meta, dict) or "kind" not in dsr_meta:
+        raise _fail(path, "meta.dsr", "missing: say kind: sql (with connection_env or url) or kind: manual")
+    try:
+        kind = SourceKind(dsr_meta["kind"])
+    except ValueError:
+        raise _fail(path, "meta.dsr.kind", f"must be sql or manual, not {dsr_meta['kind']!r}") from None
+    _check_keys(path, "meta.dsr", dsr_meta, _SOURCE_KEYS[kind])
+    if kind is SourceKind.SQL and bool(dsr_meta.get("connection_env")) == bool(dsr_meta.get("url")):
+        raise _fail(path, "meta.dsr", "a sql source needs exactly one of connection_env or url")
+    return {**dsr_meta, "kind": kind}
+
+
+def parse_dataset(raw: Any, path: Path) -> Source:
+    """Validate one dataset mapping (as found in the YAML) with fideslang and dsr's rules."""
+    if not isinstance(raw, dict):
+        raise _fail(path, "", "a dataset must be a mapping")
+    clean, coll_notes, field_notes = _strip_dsr(raw)
+    try:
+        model = Dataset.model_validate(clean)
+    except ValidationError as error:
+        raise _fail(path, "", f"fideslang rejects the dataset: {_fides_errors(error)}") from None
+    meta = _source_meta(path, model.meta)
+    collections = []
+    for raw_coll in clean["collections"]:
+        coll_model = next(c for c in model.collections if c.name == raw_coll["name"])
+        order = [(f["name"], field_notes[(raw_coll["name"], f["name"])]) for f in raw_coll["fields"]]
+        collections.append(_collection(path, coll_model, coll_notes[raw_coll["name"]], order, meta["kind"]))
+    source = Source(key=model.fides_key, name=model.name or model.fides_key, kind=meta["kind"],
+                    collections=tuple(collections), connection_env=meta.get("connection_env"),
+                    url=meta.get("url"), description=model.description, instructions=meta.get("instructions"),
+                    contact=meta.get("contact"), path=path)
+    check_references(source, {source.key: source}, complete=False)
+    check_reachable(source)
+    return source
+
+
+def parse_file(path: Path) -> Source:
+    """Read ``path``: a Fides manifest holding exactly one dataset (one file per source)."""
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise _fail(path, "", f"not valid YAML: {error}") from None
+    datasets = document.get("dataset") if isinstance(document, dict) else None
+    if not isinstance(datasets, list) or len(datasets) != 1:
+        raise _fail(path, "", "expected a Fides manifest with exactly one entry under 'dataset:'")
+    return parse_dataset(datasets[0], path)
+
+
+def check_references(source: Source, known: dict[str, Source], *, complete: bool = True) -> None:
+    """Every reference names a field that exists. With ``complete=False`` (one file on its own)
+    references to other sources are left for :func:`check_cross_references`."""
+    for coll in source.collections:
+        for fld in coll.fields:
+            where = f"{coll.name}.{fld.name}"
+            for ref in fld.references:
+                if ref.dataset not in known:
+                    if complete or ref.dataset == source.key:
+                        raise _fail(source.path, where, f"reference to unknown source {ref.dataset!r}")
+                    continue
+                try:
+                    known[ref.dataset].collection(ref.collection).field(ref.field)
+                except KeyError as error:
+                    raise _fail(source.path, where, f"bad reference: {error.args[0]}") from None
+
+
+def check_reachable(source: Source) -> None:
+    """A SQL collection must be reachable from an identity, directly, through references inside the
+    source, or from another source; otherwise a lookup would silently miss it (Art. 15(1))."""
+    if source.kind is not SourceKind.SQL:
+        return
+    reached = {c.name for c in source.collections
+               if c.identity_fields or any(r.dataset != source.key for f in c.fields for r in f.references)}
+    if not reached:
+        raise _fail(source.path, "", "no collection declares an identity field (fides_meta.identity)")
+    edges = source.edges()
+    while True:
+        more = {e.target_collection for e in edges if e.source_collection in reached} - reached
+        if not more:
+            break
+        reached |= more
+    missing = [c.name for c in source.collections if c.name not in reached]
+    if missing:
+        raise _fail(source.path, ", ".join(missing), "not reachable from any identity field or reference")
+
+
+def check_cross_references(sources: dict[str, Source]) -> None:
+    for source in sources.values():
+        check_references(source, sources)

@@ -1,0 +1,399 @@
+"""The retention and exemption rules as data: the model, and the loader that validates ``rules.yml``.
+
+The rules live in ``dsr/retention/rules.yml`` so that the privacy manager can read (and review changes to)
+exactly what the engine applies (DESIGN.md, "Retention and exemptions": "Rules are data ... each citing
+its legal basis"). This module turns that file into frozen dataclasses and refuses a file it cannot
+apply with certainty: erasure cannot be undone, so a typo must stop the tool, not fall through to the
+catch-all. Every problem found is reported at once, each naming the rule it belongs to.
+
+Pure: PyYAML and dateutil only; no Flask, no SQLAlchemy. :func:`load_rules` is the one function that
+reads a file; :func:`parse_rules` and :func:`rules_from_data` work on text and plain data.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import yaml
+from dateutil.relativedelta import relativedelta
+
+DEFAULT_RULES_PATH = Path(__file__).resolve().parent.parent / "retention" / "rules.yml"
+
+SUPPORTED_VERSION = 1
+
+
+class Action(enum.StrEnum):
+    """What happens to a record when its subject asks for erasure (Art. 17) or its keep ends."""
+
+    ERASE = "erase"
+    ANONYMISE = "anonymise"
+    KEEP = "keep"
+
+
+class Condition(enum.StrEnum):
+    """A fact-based reason to keep a record; each reads one field of ``RecordFacts``."""
+
+    LEGAL_HOLD = "legal_hold"  # legal_hold: the reason, or None when there is no hold
+    POLICY_ACTIVE = "policy_active"  # policy_active
+    CLAIM_OPEN = "claim_open"  # claim_open
+    WITHIN_PERIOD = "within_period"  # dated_on + the rule's period
+    WITHIN_STATED_RETENTION = "within_stated_retention"  # retention_until, the record's own end
+
+    @property
+    def fact(self) -> str:
+        """The ``RecordFacts`` field the condition reads."""
+        return _CONDITION_FACTS[self]
+
+
+_CONDITION_FACTS = {
+    Condition.LEGAL_HOLD: "legal_hold",
+    Condition.POLICY_ACTIVE: "policy_active",
+    Condition.CLAIM_OPEN: "claim_open",
+    Condition.WITHIN_PERIOD: "dated_on",
+    Condition.WITHIN_STATED_RETENTION: "retention_until",
+}
+
+
+class CountFrom(enum.StrEnum):
+    """Where a period starts: the record's own date, or the end of that (calendar = fiscal) year.
+
+    LEGAL.md leaves open whether the 7 fiscal years run from the invoice date or from the end of the
+    book year (the Belastingdienst's Besluit Fiscaal Bestuursrecht §20 lets the duty start once the data
+    leave the current year's administration). Both readings can be written in the rules file.
+    """
+
+    RECORD_DATE = "record_date"
+    END_OF_YEAR = "end_of_year"
+
+
+_PERIOD_RE = re.compile(r"P(?:(?P<years>\d+)Y)?(?:(?P<months>\d+)M)?(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?")
+
+
+@dataclass(frozen=True)
+class Period:
+    """An ISO 8601 duration in whole days or more (``P180D``, ``P7Y``, ``P1Y6M``); no time part.
+
+    :meth:`last_day` counts the way Regulation (EEC, Euratom) No 1182/71 art. 3 counts (and the SLA clock
+    in :mod:`dsr.domain.clock`): the day of the event is not counted (art. 3(1)), a period in months or
+    years ends on the day with the same date (art. 3(2)(c)), and where that date does not exist, on the
+    last day of that month: 7 years from 29 February 2020 ends on 28 February 2027. There is no roll-over
+    to a working day (art. 3(4)): a retention end is not a deadline to act by, and moving it would keep
+    data longer than promised.
+    """
+
+    text: str
+    years: int = 0
+    months: int = 0
+    weeks: int = 0
+    days: int = 0
+
+    def last_day(self, start: date) -> date:
+        """The last day of the period that runs from the end of ``start``; the record is kept through it."""
+        return start + relativedelta(years=self.years, months=self.months, weeks=self.weeks, days=self.days)
+
+    def first_day_after(self, start: date) -> date:
+        """The first day after the period: the day a record kept for this period may be erased."""
+        return self.last_day(start) + timedelta(days=1)
+
+
+def parse_period(text: object) -> Period:
+    """Parse ``PnYnMnWnD`` (any non-empty subset, in that order); raise ``ValueError`` on anything else."""
+    if not isinstance(text, str):
+        raise ValueError(f"period must be an ISO 8601 duration such as P7Y or P180D, got {text!r}")
+    if "T" in text:
+        raise ValueError(f"period {text!r} has a time part; retention is counted in whole days")
+    match = _PERIOD_RE.fullmatch(text)
+    if text == "P" or match is None:
+        raise ValueError(f"period {text!r} is not an ISO 8601 duration such as P7Y, P6M or P180D")
+    parts = {name: int(value or 0) for name, value in match.groupdict().items()}
+    if not any(parts.values()):
+        raise ValueError(f"period {text!r} is zero; a retention period must be positive")
+    return Period(text=text, **parts)
+
+
+_CATEGORY_RE = re.compile(r"(user|system)(\.[a-z0-9_]+)*")
+
+
+@dataclass(frozen=True)
+class AppliesTo:
+    """Which records a rule covers: collection tags, fideslang data categories, or every record.
+
+    A category covers itself and its descendants in the fideslang taxonomy (``user.authorization`` covers
+    ``user.authorization.password``), which is how the taxonomy defines inheritance.
+    """
+
+    tags: frozenset[str] = frozenset()
+    categories: frozenset[str] = frozenset()
+    any: bool = False
+
+    def matches(self, tags: Iterable[str], categories: Iterable[str]) -> bool:
+        if self.any:
+            return True
+        if self.tags.intersection(tags):
+            return True
+        return any(c == mine or c.startswith(mine + ".") for c in categories for mine in self.categories)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One row of the rules file. ``keep_while`` conditions are alternatives: one that holds keeps."""
+
+    id: str
+    priority: int
+    title: str
+    title_nl: str
+    applies_to: AppliesTo
+    action: Action
+    basis: str
+    article: str
+    source: str
+    keep_while: tuple[Condition, ...] = ()
+    period: Period | None = None
+    count_from: CountFrom = CountFrom.RECORD_DATE
+    period_from: str | None = None
+    max_age: Period | None = None
+    suppress: bool = False
+
+    @property
+    def is_catch_all(self) -> bool:
+        """Decides every record that reaches it: applies to all and keeps nothing conditionally."""
+        return self.applies_to.any and self.action is not Action.KEEP
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """The validated rules in precedence order (lowest ``priority`` first) and the declared tags."""
+
+    rules: tuple[Rule, ...]
+    tags: Mapping[str, str]
+
+    def get(self, rule_id: str) -> Rule:
+        for rule in self.rules:
+            if rule.id == rule_id:
+                return rule
+        raise KeyError(rule_id)
+
+
+class RulesError(ValueError):
+    """The rules file cannot be applied; ``problems`` lists each, prefixed with the rule it concerns."""
+
+    def __init__(self, origin: str, problems: Iterable[str]) -> None:
+        self.origin = origin
+        self.problems = tuple(problems)
+        super().__init__(f"{origin}: " + "; ".join(self.problems))
+
+
+def load_rules(path: str | Path | None = None) -> RuleSet:
+    """Read and validate a rules file; the shipped ``dsr/retention/rules.yml`` when ``path`` is None."""
+    path = Path(path) if path is not None else DEFAULT_RULES_PATH
+    return parse_rules(path.read_text(encoding="utf-8"), origin=str(path))
+
+
+def parse_rules(text: str, *, origin: str = "<rules>") -> RuleSet:
+    """Validate rules given as YAML text (parsed with ``yaml.safe_load``: no tags, no code)."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise RulesError(origin, [f"not valid YAML: {exc}"]) from exc
+    return rules_from_data(data, origin=origin)
+
+
+_TOP_KEYS = {"version", "tags", "rules"}
+_RULE_KEYS = {
+    "id", "priority", "title", "title_nl", "applies_to", "action", "keep_while", "period", "count_from",
+    "period_from", "max_age", "suppress", "basis", "article", "source",
+}  # fmt: skip
+_TEXT_KEYS = ("title", "title_nl", "basis", "article", "source")
+_RULE_ID_RE = re.compile(r"[a-z0-9][a-z0-9-]*")
+_Report = Callable[[str], None]
+
+
+def rules_from_data(data: object, *, origin: str = "<rules>") -> RuleSet:
+    """Validate already-parsed data (a mapping with ``version``, ``tags`` and ``rules``) into a RuleSet."""
+    if not isinstance(data, Mapping):
+        raise RulesError(origin, ["the file must be a mapping with the keys version, tags and rules"])
+    problems: list[str] = [f"unknown top-level key {key!r}" for key in data if key not in _TOP_KEYS]
+    if data.get("version") != SUPPORTED_VERSION:
+        problems.append(f"version must be {SUPPORTED_VERSION}, got {data.get('version')!r}")
+    tags = data.get("tags")
+    if (
+        not isinstance(tags, Mapping)
+        or not tags
+        or not all(isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in tags.items())
+    ):
+        problems.append("tags must map each collection tag to a description")
+        tags = {}
+    raw_rules = data.get("rules")
+    if not isinstance(raw_rules, list) or not raw_rules:
+        problems.append("rules must be a non-empty list")
+        raw_rules = []
+
+    rules: list[Rule] = []
+    for index, raw in enumerate(raw_rules, start=1):
+        rule_problems: list[str] = []
+        rule = _rule(raw, index, set(tags), rule_problems)
+        problems.extend(rule_problems)
+        if rule is not None and not rule_problems:
+            rules.append(rule)
+    if problems:
+        raise RulesError(origin, problems)
+    problems.extend(_structure_problems(rules))
+    if problems:
+        raise RulesError(origin, problems)
+    return RuleSet(rules=tuple(sorted(rules, key=lambda r: r.priority)), tags=dict(tags))
+
+
+def _rule(raw: object, index: int, tags: set[str], problems: list[str]) -> Rule | None:
+    if not isinstance(raw, Mapping):
+        problems.append(f"rule #{index}: must be a mapping")
+        return None
+    rule_id = raw.get("id")
+    name = f"rule {rule_id!r}" if isinstance(rule_id, str) and rule_id else f"rule #{index}"
+
+    def bad(message: str) -> None:
+        problems.append(f"{name}: {message}")
+
+    if not isinstance(rule_id, str) or not _RULE_ID_RE.fullmatch(rule_id):
+        bad("id is required: lowercase letters, digits and hyphens")
+    for key in raw:
+        if key not in _RULE_KEYS:
+            bad(f"unknown key {key!r}")
+    priority = raw.get("priority")
+    if not isinstance(priority, int) or isinstance(priority, bool):
+        bad("priority must be a whole number (lower numbers take precedence)")
+    for key in _TEXT_KEYS:
+        if not isinstance(raw.get(key), str) or not raw[key].strip():
+            bad(f"{key} is required (text)")
+
+    applies_to = _applies_to(raw.get("applies_to"), tags, bad)
+    try:
+        action = Action(raw.get("action"))
+    except ValueError:
+        bad(f"unknown action {raw.get('action')!r} (expected one of {', '.join(Action)})")
+        action = None
+
+    keep_while = _keep_while(raw, bad)
+    if action is Action.KEEP and not raw.get("keep_while"):
+        bad("a keep rule needs keep_while: a record may not be kept without a reason that can end")
+    if action is not None and action is not Action.KEEP and "keep_while" in raw:
+        bad(f"keep_while is only for keep rules; an {action} rule applies unconditionally")
+
+    period = _period_field(raw, "period", bad)
+    max_age = _period_field(raw, "max_age", bad)
+    if (Condition.WITHIN_PERIOD in keep_while) != ("period" in raw):
+        bad("period and keep_while: within_period go together")
+    if "max_age" in raw and action is Action.KEEP:
+        bad("max_age is a limit for erase or anonymise rules; a keep rule uses period")
+    if ("period" in raw or "max_age" in raw) and not _text(raw.get("period_from")):
+        bad("period_from is required with a period or max_age: say which date it runs from")
+    try:
+        count_from = CountFrom(raw.get("count_from", CountFrom.RECORD_DATE))
+    except ValueError:
+        bad(f"unknown count_from {raw.get('count_from')!r} (expected one of {', '.join(CountFrom)})")
+        count_from = CountFrom.RECORD_DATE
+    if "count_from" in raw and "period" not in raw and "max_age" not in raw:
+        bad("count_from needs a period or max_age")
+    suppress = raw.get("suppress", False)
+    if not isinstance(suppress, bool):
+        bad("suppress must be true or false")
+    elif suppress and action is Action.KEEP:
+        bad("suppress is for erase or anonymise rules (marketing)")
+
+    if problems or applies_to is None or action is None:
+        return None
+    return Rule(
+        id=rule_id, priority=priority, title=raw["title"].strip(), title_nl=raw["title_nl"].strip(),
+        applies_to=applies_to, action=action, basis=raw["basis"].strip(), article=raw["article"].strip(),
+        source=raw["source"].strip(), keep_while=keep_while, period=period, count_from=count_from,
+        period_from=_text(raw.get("period_from")), max_age=max_age, suppress=suppress,
+    )  # fmt: skip
+
+
+def _applies_to(raw: object, tags: set[str], bad: _Report) -> AppliesTo | None:
+    if not isinstance(raw, Mapping) or set(raw) - {"tags", "categories", "any"}:
+        bad("applies_to must be a mapping with tags, categories and/or any: true")
+        return None
+    every = raw.get("any", False)
+    rule_tags = raw.get("tags", [])
+    categories = raw.get("categories", [])
+    if not isinstance(every, bool) or not isinstance(rule_tags, list) or not isinstance(categories, list):
+        bad("applies_to: tags and categories are lists, any is true or false")
+        return None
+    for tag in rule_tags:
+        if not isinstance(tag, str) or tag not in tags:
+            bad(f"applies_to: tag {tag!r} is not declared under tags")
+    for category in categories:
+        if not isinstance(category, str) or not _CATEGORY_RE.fullmatch(category):
+            bad(f"applies_to: {category!r} is not a fideslang data category (user.… or system.…)")
+    if every and (rule_tags or categories):
+        bad("applies_to: any: true covers every record; drop tags and categories")
+    if not every and not rule_tags and not categories:
+        bad("applies_to names no tag, no category and not any: true, so it covers nothing")
+    return AppliesTo(
+        tags=frozenset(map(str, rule_tags)), categories=frozenset(map(str, categories)), any=every
+    )
+
+
+def _keep_while(raw: Mapping, bad: _Report) -> tuple[Condition, ...]:
+    """One condition or a list of alternatives; each must be a known fact-based condition."""
+    value = raw.get("keep_while", [])
+    items = [value] if isinstance(value, str) else value if isinstance(value, list) else [value]
+    conditions: list[Condition] = []
+    for item in items:
+        try:
+            conditions.append(Condition(item))
+        except ValueError:
+            bad(f"unknown fact {item!r} in keep_while (expected one of {', '.join(Condition)})")
+    if len(set(conditions)) != len(conditions):
+        bad("keep_while lists a condition twice")
+    return tuple(conditions)
+
+
+def _period_field(raw: Mapping, key: str, bad: _Report) -> Period | None:
+    if key not in raw:
+        return None
+    try:
+        return parse_period(raw[key])
+    except ValueError as exc:
+        bad(f"bad {key}: {exc}")
+        return None
+
+
+def _text(value: object) -> str | None:
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _structure_problems(rules: list[Rule]) -> list[str]:
+    """Precedence must be explicit: unique ids and priorities, one catch-all, and it comes last."""
+    problems: list[str] = []
+    seen_ids: set[str] = set()
+    by_priority: dict[int, str] = {}
+    for rule in rules:
+        if rule.id in seen_ids:
+            problems.append(f"rule {rule.id!r}: id used twice")
+        seen_ids.add(rule.id)
+        if rule.priority in by_priority:
+            problems.append(
+                f"rule {rule.id!r}: priority {rule.priority} is also rule {by_priority[rule.priority]!r}'s;"
+                " precedence must be explicit"
+            )
+        by_priority.setdefault(rule.priority, rule.id)
+    ordered = sorted(rules, key=lambda r: r.priority)
+    catch_alls = [r for r in ordered if r.is_catch_all]
+    if not catch_alls:
+        problems.append(
+            "no catch-all rule: add a last rule with applies_to: {any: true} and action erase or anonymise"
+        )
+    else:
+        first = catch_alls[0]
+        for rule in ordered[ordered.index(first) + 1 :]:
+            problems.append(
+                f"rule {rule.id!r}: unreachable, catch-all rule {first.id!r} (priority {first.priority})"
+                " decides every record first"
+            )
+    return problems
