@@ -22,7 +22,7 @@ from dsr.cases.models import Case
 from dsr.cases.operations import log_request
 from dsr.cases.queries import FilterError, QueueFilters, queue_query
 from dsr.cases.serialize import case_json
-from dsr.domain.enums import Channel, Language, RefusalGround, Right, VerificationMethod, VerificationOutcome
+from dsr.domain.enums import RefusalGround, VerificationMethod, VerificationOutcome
 from dsr.extensions import db
 from dsr.identity.operations import record_verification
 from dsr.timeutil import now, today
@@ -108,17 +108,7 @@ def create_case():
     if errors:
         return api_error(400, "The request is not valid.", errors=errors)
     try:
-        case = log_request(
-            subject=form.subject_details(),
-            rights=[Right(r) for r in form.rights.data],
-            channel=Channel(form.channel.data),
-            received_on=form.received_on.data,
-            language=Language(form.language.data),
-            notes=form.notes.data or "",
-            actor=g.api_user,
-            now=now(),
-            today=today(),
-        )
+        case = log_request(**form.request_details(), actor=g.api_user, now=now(), today=today())
         db.session.commit()
     except CaseError as exc:
         db.session.rollback()

@@ -13,6 +13,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -88,7 +89,7 @@ def _upload(case: Case, form, c: Ctx) -> None:
                               max_bytes=current_app.config["MAX_ATTACHMENT_BYTES"])
     except UploadError as exc:
         raise InvalidInput(str(exc), "file") from None
-    lifecycle.require_role(c.actor, *WRITERS, what="add an attachment")
+    lifecycle.require_role(c.actor, *WRITERS, what=_l("add an attachment"))
     store_attachment(case, upload, actor=c.actor, now=c.now, kind=AttachmentKind(form.kind.data))
 
 
@@ -162,7 +163,8 @@ def act(reference: str, action: str):
     if not form.validate_on_submit():
         problems = "; ".join(f"{getattr(form, name).label.text}: {', '.join(map(str, errs))}"
                              for name, errs in form.errors.items())
-        return render_case(case, error=_("Nothing was saved: %(problems)s", problems=problems), status=400)
+        return render_case(case, error=_("Nothing was saved: %(problems)s", problems=problems), status=400,
+                           failed=(action, form))
     ctx = Ctx(actor=current_user, now=now(), today=today(), version=form.version.data)
     try:
         operation(case, form, ctx)
@@ -178,7 +180,11 @@ def act(reference: str, action: str):
         return render_case(case, conflict_since=_int(form.last_event.data), status=409)
     except CaseError as exc:
         db.session.rollback()
-        return render_case(case, error=str(exc), status=exc.status)
+        field = getattr(form, getattr(exc, "field", None) or "", None)
+        if field is not None and hasattr(field, "errors"):
+            field.errors = [*field.errors, str(exc)]
+        # What the person typed stays in the form, next to the reason it was refused.
+        return render_case(case, error=str(exc), status=exc.status, failed=(action, form))
     flash(_("Saved."), "success")
     return redirect(url_for("cases.detail", reference=case.reference) + _anchor(action))
 

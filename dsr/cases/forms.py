@@ -201,6 +201,17 @@ class IntakeForm(FlaskForm):
             device_id=clean(self.device_id.data),
         )
 
+    def request_details(self) -> dict:
+        """What :func:`dsr.cases.operations.log_request` needs from a validated form."""
+        return {
+            "subject": self.subject_details(),
+            "rights": [Right(r) for r in self.rights.data],
+            "channel": Channel(self.channel.data),
+            "received_on": self.received_on.data,
+            "language": Language(self.language.data),
+            "notes": self.notes.data or "",
+        }
+
     @property
     def max_upload(self) -> int:
         return current_app.config["MAX_ATTACHMENT_BYTES"]

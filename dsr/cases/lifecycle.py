@@ -135,6 +135,8 @@ def assign(case: Case, assignee: User | None, *, actor: User | None, now: dateti
     if actor is not None and actor.role is not Role.PRIVACY_MANAGER:
         if assignee is not None and assignee.id != actor.id:
             raise NotAllowed(_("Staff can take a case themselves; only a privacy manager assigns it to others."))
+        if assignee is not None and case.assignee_id not in (None, actor.id):
+            raise NotAllowed(_("This case is assigned to a colleague; only a privacy manager reassigns it."))
         if assignee is None and case.assignee_id not in (None, actor.id):
             raise NotAllowed(_("Only a privacy manager can unassign someone else's case."))
     if assignee is not None and (not assignee.active or assignee.role is Role.AUDITOR):

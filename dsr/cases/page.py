@@ -27,7 +27,12 @@ def _assignable() -> list[User]:
     ).scalars())
 
 
-def case_page_context(case: Case, *, error: str | None = None, conflict_since: int | None = None) -> dict:
+PANELS = {"complete": "approve", "send_back": "send_back", "refuse": "refuse", "withdraw": "withdraw",
+          "verify": "identity", "pause": "clock", "resume": "clock", "extend": "clock", "extension_notice": "clock"}
+
+
+def case_page_context(case: Case, *, error: str | None = None, conflict_since: int | None = None,
+                      failed: tuple | None = None) -> dict:
     day = today()
     calendar = working_calendar()
     clock = case_clock(case, calendar, day, soon_days=current_app.config["DUE_SOON_DAYS"],
@@ -69,6 +74,18 @@ def case_page_context(case: Case, *, error: str | None = None, conflict_since: i
     for action in ("start_identity_check", "start_work", "submit_for_approval", "close"):
         forms[action] = form(F.TransitionForm, action)
 
+    open_panel = None
+    if failed is not None:
+        action, submitted = failed
+        if action in forms:
+            # Keep what was typed; the version stays the one the page was rendered with (still current).
+            submitted.version.data = case.version
+            submitted.last_event.data = str(last_event)
+            if hasattr(submitted, "assignee") and hasattr(forms[action], "assignee"):
+                submitted.assignee.choices = user_choices
+            forms[action] = submitted
+        open_panel = PANELS.get(action)
+
     is_manager = current_user.role is Role.PRIVACY_MANAGER
     transitions = [a for a in allowed_actions(case.state)
                    if a.value in ("start_identity_check", "start_work", "submit_for_approval", "close")
@@ -107,6 +124,7 @@ def case_page_context(case: Case, *, error: str | None = None, conflict_since: i
                                                                              CaseTask.due_on, CaseTask.id)
         ).scalars()),
         "error": error,
+        "open_panel": open_panel,
         "conflict": conflict,
         "conflicted": conflict_since is not None,
         "ask_working_days": current_app.config["PAUSE_ASK_WORKING_DAYS"],

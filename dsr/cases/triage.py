@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -50,7 +51,10 @@ def _render(status: int = 200):
     rows.sort(key=lambda r: (order[r[1].status.value], r[1].due_on, r[0].id))
     users = db.session.execute(
         sa.select(User).where(User.active.is_(True), User.role != Role.AUDITOR).order_by(User.name)).scalars().all()
+    from dsr.cases.action_forms import PRIORITY_LABELS
+
     return render_template("cases/triage.html", rows=rows, users=users, priorities=list(Priority),
+                           PRIORITY_LABELS=PRIORITY_LABELS,
                            today=day), status
 
 
@@ -68,16 +72,20 @@ def assign_many():
     if assignee_id:
         assignee = db.session.get(User, int(assignee_id)) if assignee_id.isdigit() else None
         if assignee is None:
-            abort(400)
+            flash(_("Unknown user."), "danger")
+            return _render(400)
     if priority and priority not in {p.value for p in Priority}:
-        abort(400)
+        flash(_("Unknown priority."), "danger")
+        return _render(400)
     moment = now()
     try:
         for item in picked:
             reference, _sep, version = item.partition(":")
             case = db.session.execute(sa.select(Case).where(Case.reference == reference)).scalar_one_or_none()
             if case is None or not version.isdigit():
-                abort(400)
+                db.session.rollback()
+                flash(_("No case with reference %(ref)s.", ref=reference), "danger")
+                return _render(400)
             lifecycle.assign(case, assignee, actor=current_user, now=moment, expected_version=int(version))
             if priority:
                 lifecycle.set_priority(case, Priority(priority), actor=current_user, now=moment)
@@ -90,7 +98,8 @@ def assign_many():
     except CaseError as exc:
         db.session.rollback()
         flash(str(exc), "danger")
-        return redirect(url_for("triage.index"))
+        return _render(exc.status)
     who = assignee.name if assignee else _("nobody")
-    flash(_("%(n)d case(s) assigned to %(who)s.", n=len(picked), who=who), "success")
+    flash(ngettext("%(num)d case assigned to %(who)s.", "%(num)d cases assigned to %(who)s.", len(picked),
+                   who=who), "success")
     return redirect(url_for("triage.index"))

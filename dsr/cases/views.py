@@ -15,7 +15,7 @@ from dsr.cases.forms import CHANNEL_LABELS, LANGUAGE_LABELS, RIGHT_LABELS, Intak
 from dsr.cases.models import Case
 from dsr.cases.operations import CaseError, log_request
 from dsr.cases.queries import FilterError, QueueFilters, open_task_counts, queue_query
-from dsr.domain.enums import CaseState, Channel, Language, Right
+from dsr.domain.enums import CaseState, Channel, Right
 from dsr.extensions import db
 from dsr.subjects.models import DataSubject
 from dsr.subjects.operations import find_matches
@@ -85,19 +85,8 @@ def new():
             flash(form.link_subject.errors[0], "danger")
         if not form.scan.errors and not form.link_subject.errors:
             try:
-                case = log_request(
-                    subject=form.subject_details(),
-                    rights=[Right(r) for r in form.rights.data],
-                    channel=Channel(form.channel.data),
-                    received_on=form.received_on.data,
-                    language=Language(form.language.data),
-                    notes=form.notes.data or "",
-                    actor=current_user,
-                    now=now(),
-                    today=today(),
-                    link_subject=link,
-                    scan=scan,
-                )
+                case = log_request(**form.request_details(), actor=current_user, now=now(), today=today(),
+                                   link_subject=link, scan=scan)
                 db.session.commit()
             except CaseError as exc:
                 db.session.rollback()
@@ -143,12 +132,16 @@ def detail(reference: str):
     return render_case(case)
 
 
-def render_case(case: Case, *, error: str | None = None, conflict_since: int | None = None, status: int = 200):
-    """The case page; also shown again, with the reason, when an action on it was refused."""
+def render_case(case: Case, *, error: str | None = None, conflict_since: int | None = None, status: int = 200,
+                failed: tuple | None = None):
+    """The case page; also shown again, with the reason, when an action on it was refused.
+
+    ``failed`` is (action, form) of a refused action: its form is shown as submitted, with its errors.
+    """
     from dsr.cases.page import case_page_context
 
-    return render_template("cases/detail.html", **case_page_context(case, error=error,
-                                                                    conflict_since=conflict_since)), status
+    return render_template("cases/detail.html", **case_page_context(case, error=error, conflict_since=conflict_since,
+                                                                    failed=failed)), status
 
 
 @bp.route("/cases/<reference>/audit")

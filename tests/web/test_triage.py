@@ -144,7 +144,7 @@ def test_bulk_assign_two_cases_with_a_priority_in_one_post(app, client, cases):
     assert response.status_code == 302
     assert response.headers["Location"].endswith("/triage")
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert ("success", "2 case(s) assigned to Other.") in flashes(page)
+    assert ("success", "2 cases assigned to Other.") in flashes(page)
     for key in ("overdue", "soon"):
         assignee, priority, _version = state_of(app, refs[key])
         assert (assignee, priority) == (OTHER_STAFF, Priority.HIGH)
@@ -173,7 +173,7 @@ def test_reassign_and_unassign_from_triage(app, client, cases):
 
     response = client.post("/triage", data={"case": ticked(client, fresh), "assignee": ""})
     assert response.status_code == 302
-    assert ("success", "1 case(s) assigned to nobody.") in flashes(client.get("/triage").get_data(as_text=True))
+    assert ("success", "1 case assigned to nobody.") in flashes(client.get("/triage").get_data(as_text=True))
     assert state_of(app, fresh)[0] is None
     assert events(app, fresh)[-1] == ("case.assigned", MANAGER, {"assignee": OTHER_STAFF}, {"assignee": None})
 
