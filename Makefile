@@ -36,7 +36,7 @@ $(VENV)/.installed: pyproject.toml
 	@touch $@
 
 translations: venv  ## compile the interface translations (the .mo files are build output, not in git)
-	@if [ -d translations ]; then $(BIN)/pybabel compile -q -d translations; fi
+	@if [ -d translations ]; then $(BIN)/pybabel compile -d translations >/dev/null; fi
 
 db: venv
 	$(FLASK) db upgrade
