@@ -67,6 +67,7 @@ def _register_models() -> None:
     from dsr.audit import models as _au  # noqa: F401
     from dsr.auth import models as _u  # noqa: F401
     from dsr.cases import models as _c  # noqa: F401
+    from dsr.fulfilment import models as _f  # noqa: F401
     from dsr.identity import models as _i  # noqa: F401
     from dsr.subjects import models as _s  # noqa: F401
     from dsr.tasks import models as _t  # noqa: F401
@@ -79,12 +80,14 @@ def _register_blueprints(app: Flask) -> None:
     from dsr.cases.actions import bp as case_actions_bp
     from dsr.cases.triage import bp as triage_bp
     from dsr.cases.views import bp as cases_bp
+    from dsr.fulfilment.views import bp as fulfilment_bp
     from dsr.users.views import bp as users_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(cases_bp)
     app.register_blueprint(case_actions_bp)
     app.register_blueprint(triage_bp)
+    app.register_blueprint(fulfilment_bp)
     app.register_blueprint(attachments_bp)
     app.register_blueprint(users_bp)
     app.register_blueprint(api_bp)

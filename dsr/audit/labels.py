@@ -34,6 +34,11 @@ ACTION_LABELS = {
     "note.added": _l("Note added"),
     "task.added": _l("Task added"),
     "task.completed": _l("Task done"),
+    "lookup.run": _l("Harmony's systems searched"),
+    "lookup.confirmed": _l("Records found confirmed as this person's"),
+    "lookup.rejected": _l("Records found rejected: not this person"),
+    "hold.placed": _l("Legal hold placed"),
+    "hold.released": _l("Legal hold released"),
 }
 
 

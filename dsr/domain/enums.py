@@ -107,3 +107,11 @@ class AttachmentKind(enum.StrEnum):
 class LinkKind(enum.StrEnum):
     DUPLICATE = "duplicate"
     RELATED = "related"
+
+
+class LookupStatus(enum.StrEnum):
+    """The outcome of searching Harmony's systems for a subject's data (issue 4, item 3)."""
+
+    FOUND = "found"
+    NOTHING_FOUND = "nothing_found"
+    FAILED = "failed"  # a source could not be searched; nothing else of that lookup was stored

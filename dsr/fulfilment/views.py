@@ -1,0 +1,232 @@
+"""The "Data in Harmony's systems" card on the case page, its actions, and the records a lookup found.
+
+The actions post to ``/cases/<ref>/data/<action>`` and follow :mod:`dsr.cases.actions`: validate the form,
+call one operation, commit once; 400 for bad input, 403 for a role that may not, 409 for a rule or a stale
+page, each time with the case page shown again and the reason. The card itself is drawn by
+``templates/fulfilment/_data_card.html``, which asks :func:`data_card` for what it shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+import sqlalchemy as sa
+from fideslang.default_taxonomy import DEFAULT_TAXONOMY
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
+
+from dsr.auth.access import READERS, WRITERS, roles_required
+from dsr.auth.models import User
+from dsr.cases.errors import CaseError, InvalidInput, NotAllowed, RuleViolation
+from dsr.cases.models import Case
+from dsr.datamap.sources import DataMapError, Source, SourceKind, datamap_dirs, load_sources
+from dsr.domain.enums import CLOSED_STATES, LookupStatus, Role
+from dsr.extensions import db
+from dsr.fulfilment import holds as hold_ops
+from dsr.fulfilment import lookup_ops
+from dsr.fulfilment.forms import FORMS, prefix
+from dsr.fulfilment.models import FoundRecord, LegalHold, Lookup
+from dsr.tasks.models import CaseTask
+from dsr.timeutil import now
+
+bp = Blueprint("fulfilment", __name__)
+
+CATEGORY_NAMES = {c.fides_key: c.name for c in DEFAULT_TAXONOMY.data_category}
+IDENTITY_LABELS = {"customer_number": _l("customer number"), "policy_number": _l("policy number"),
+                   "email": _l("e-mail"), "name": _l("name"), "date_of_birth": _l("date of birth"),
+                   "postcode": _l("postcode")}
+STATUS_LABELS = {LookupStatus.FOUND: _l("found"), LookupStatus.NOTHING_FOUND: _l("nothing found"),
+                 LookupStatus.FAILED: _l("search failed")}
+
+
+def _catalogue() -> dict[str, Source]:
+    """The data map, read once per process and configuration: the card names sources with it."""
+    cache = current_app.extensions.setdefault("dsr.fulfilment.sources", {})
+    key = tuple(str(p) for p in datamap_dirs(current_app.config))
+    if key not in cache:
+        try:
+            cache[key] = load_sources(current_app.config)
+        except DataMapError:
+            return {}  # a broken data map is reported by the lookup itself; here, show keys
+    return cache[key]
+
+
+def _case(reference: str) -> Case:
+    case = db.session.execute(sa.select(Case).where(Case.reference == reference)).scalar_one_or_none()
+    if case is None:
+        abort(404)
+    return case
+
+
+# -- the card ---------------------------------------------------------------------------------------------
+
+@bp.app_context_processor
+def _card_helpers():
+    return {"data_card": data_card, "CATEGORY_NAMES": CATEGORY_NAMES}
+
+
+def data_card(case: Case) -> dict:
+    """What the card shows: the newest lookup per source and category, its match, the manual sources'
+    tasks, the holds, and the forms (a refused one as it was submitted, with its errors)."""
+    failed = g.get("data_failed")
+    forms = {action: cls(prefix=prefix(action), formdata=None) for action, cls in FORMS.items()}
+    if failed is not None:
+        forms[failed[0]] = failed[1]
+    lookups = list(db.session.execute(
+        sa.select(Lookup).where(Lookup.case_id == case.id).order_by(Lookup.id.desc())).scalars())
+    latest = lookups[0] if lookups else None
+    sources = _catalogue()
+    task_ids = list((latest.manual_tasks or {}).values()) if latest else []
+    tasks = {t.id: t for t in db.session.execute(
+        sa.select(CaseTask).where(CaseTask.id.in_(task_ids))).scalars()} if task_ids else {}
+    manual = [(s, tasks.get((latest.manual_tasks or {}).get(s.key)) if latest else None)
+              for s in sorted(sources.values(), key=lambda s: s.name) if s.kind is SourceKind.MANUAL]
+    return {
+        "lookup": latest,
+        "earlier": lookups[1:],
+        "source_names": {key: s.name for key, s in sources.items()},
+        "manual": manual,
+        "holds": hold_ops.holds_for_case(case),
+        "identities": [str(IDENTITY_LABELS.get(k, k)) for k in (latest.identities or {})] if latest else [],
+        "status_labels": STATUS_LABELS,
+        "forms": forms,
+        # One release form per active hold; only the one that was refused keeps what was typed.
+        "blank_release": FORMS["release"](prefix=prefix("release"), formdata=None),
+        "failed": failed[0] if failed else None,
+        "can_write": current_user.can_write,
+        "is_manager": current_user.role is Role.PRIVACY_MANAGER,
+        "is_open": case.state not in CLOSED_STATES,
+    }
+
+
+# -- actions ----------------------------------------------------------------------------------------------
+
+def _lookup(case: Case, lookup_id: int) -> Lookup:
+    lookup = db.session.get(Lookup, lookup_id)
+    if lookup is None or lookup.case_id != case.id:
+        raise InvalidInput(_("Unknown search."), "lookup_id")
+    return lookup
+
+
+def _hold(case: Case, hold_id: int) -> LegalHold:
+    hold = db.session.get(LegalHold, hold_id)
+    if hold is None or (hold.subject_id != case.subject_id and hold.case_id != case.id):
+        raise InvalidInput(_("Unknown legal hold."), "hold_id")
+    return hold
+
+
+def _run(case: Case, form, actor: User, at: datetime) -> tuple[str, str]:
+    lookup = lookup_ops.run_lookup(case, actor=actor, now=at)
+    if lookup.status is LookupStatus.FAILED:
+        return "danger", _("The search failed and found nothing: %(error)s", error=lookup.error)
+    if lookup.status is LookupStatus.NOTHING_FOUND:
+        return "info", _("No records of this person were found in Harmony's systems.")
+    return "success", ngettext("%(num)d record found. Check that it is this person's before using it.",
+                               "%(num)d records found. Check that they are this person's before using them.",
+                               lookup.record_count)
+
+
+def _place(case: Case, form, actor: User, at: datetime) -> tuple[str, str]:
+    if form.found_record_id.data:
+        found = db.session.get(FoundRecord, form.found_record_id.data)
+        if found is None or found.lookup.case_id != case.id:
+            raise InvalidInput(_("Unknown record."), "found_record_id")
+        if found.lookup.match == "rejected":
+            raise RuleViolation(_("These records were recorded as not this person's: hold them from the case "
+                                  "of the person they belong to."))
+        hold_ops.place_hold(record=hold_ops.RecordRef.of(found), reason=form.reason.data, actor=actor, now=at,
+                            case=case)
+    else:
+        hold_ops.place_hold(subject=case.subject, reason=form.reason.data, actor=actor, now=at, case=case)
+    return "success", _("Legal hold placed: nothing it covers will be erased until it is released.")
+
+
+def _confirm(case: Case, form, actor: User, at: datetime) -> tuple[str, str]:
+    lookup_ops.confirm_match(_lookup(case, form.lookup_id.data), actor=actor, now=at)
+    return "success", _("Match confirmed: these are this person's records.")
+
+
+def _reject(case: Case, form, actor: User, at: datetime) -> tuple[str, str]:
+    lookup_ops.reject_match(_lookup(case, form.lookup_id.data), reason=form.reason.data, actor=actor, now=at)
+    return "success", _("Recorded: these records are not this person's.")
+
+
+def _release(case: Case, form, actor: User, at: datetime) -> tuple[str, str]:
+    hold_ops.release_hold(_hold(case, form.hold_id.data), reason=form.reason.data, actor=actor, now=at, case=case)
+    return "success", _("Legal hold released.")
+
+
+# Each returns the flash (category, message) for the person; all of them go through one operation.
+ACTIONS: dict[str, Callable[[Case, object, User, datetime], tuple[str, str]]] = {
+    "lookup": _run, "confirm": _confirm, "reject": _reject, "hold": _place, "release": _release,
+}
+
+
+@bp.route("/cases/<reference>/data/<action>", methods=["POST"])
+@roles_required(*WRITERS)
+def act(reference: str, action: str):
+    from dsr.cases.views import render_case  # the case page, shown again with the reason on error
+
+    if action not in ACTIONS:
+        abort(404)
+    case = _case(reference)
+    form = FORMS[action](prefix=prefix(action))
+    if not form.validate_on_submit():
+        problems = "; ".join(f"{getattr(form, name).label.text}: {', '.join(map(str, errs))}"
+                             for name, errs in form.errors.items())
+        g.data_failed = (action, form)
+        return render_case(case, error=_("Nothing was saved: %(problems)s", problems=problems), status=400)
+    try:
+        category, message = ACTIONS[action](case, form, current_user, now())
+        db.session.commit()
+    except NotAllowed:
+        db.session.rollback()
+        abort(403)
+    except StaleDataError:
+        db.session.rollback()
+        return render_case(case, error=_("Someone else changed this case at the same moment. Nothing was saved; "
+                                         "try again."), status=409)
+    except CaseError as exc:
+        db.session.rollback()
+        field = getattr(form, getattr(exc, "field", None) or "", None)
+        if field is not None and hasattr(field, "errors"):
+            field.errors = [*field.errors, str(exc)]
+        g.data_failed = (action, form)
+        return render_case(case, error=str(exc), status=exc.status)
+    flash(message, category)
+    return redirect(url_for("cases.detail", reference=case.reference) + "#data")
+
+
+@bp.route("/cases/<reference>/data/<action>", methods=["GET"])
+@roles_required(*WRITERS)
+def act_get(reference: str, action: str):
+    # A reloaded action URL goes back to the case instead of erroring.
+    return redirect(url_for("cases.detail", reference=reference) + "#data")
+
+
+# -- the records a lookup found ---------------------------------------------------------------------------
+
+@bp.route("/cases/<reference>/lookup/<int:lookup_id>")
+@roles_required(*READERS)
+def lookup_records(reference: str, lookup_id: int):
+    """Where the subject's records are: references and categories only, no field values. Reading this list
+    is not access to the personal data in Harmony's systems, so it is not audited (the lookup that made it
+    was; opening a record's contents, when that comes, will be)."""
+    case = _case(reference)
+    lookup = db.session.get(Lookup, lookup_id)
+    if lookup is None or lookup.case_id != case.id:
+        abort(404)
+    card = data_card(case)
+    # Records rejected as someone else's are not covered by this person's hold, nor held from this case.
+    mine = lookup.match != "rejected"
+    holds = hold_ops.active_holds_for([hold_ops.RecordRef.of(f) for f in lookup.records],
+                                      case.subject_id if mine else None)
+    held = {found.id: hold for found, hold in zip(lookup.records, holds, strict=True) if hold is not None}
+    return render_template("fulfilment/lookup.html", case=case, lookup=lookup, held=held,
+                           source_names=card["source_names"], forms=card["forms"],
+                           can_hold=card["is_manager"] and mine, latest=card["lookup"])

@@ -1,0 +1,69 @@
+"""Helpers for tests that search Harmony's demo systems: a small generated database and what it holds.
+
+Not a conftest: plain functions, read with plain SQL, so a test's expectations never come from the lookup
+code under test.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+
+from dsr.demo.harmony import generate
+
+
+def demo_systems(tmp_path_factory, today: date, customers: int = 200) -> str:
+    """Generate a demo systems database in a temporary directory; its SQLAlchemy URL."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('harmony') / 'harmony.sqlite3'}"
+    generate(url, customers=customers, seed=2018, today=today)
+    return url
+
+
+def rows(url: str, sql: str, **params) -> list[dict]:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return [dict(r) for r in conn.execute(sa.text(sql), params).mappings()]
+    finally:
+        engine.dispose()
+
+
+def customer_with_everything(url: str) -> dict:
+    """The first customer with records in every collection of both SQL systems, and an e-mail address no
+    other customer or subscription uses (so an e-mail match finds only theirs)."""
+    return rows(url, """
+        SELECT c.* FROM customers c
+        WHERE EXISTS (SELECT 1 FROM call_recordings r WHERE r.customer_number = c.customer_number)
+          AND EXISTS (SELECT 1 FROM survey_invitations s WHERE s.customer_number = c.customer_number)
+          AND EXISTS (SELECT 1 FROM marketing_subscriptions m WHERE m.customer_id = c.id)
+          AND EXISTS (SELECT 1 FROM portal_accounts p WHERE p.customer_id = c.id)
+          AND EXISTS (SELECT 1 FROM incidents i WHERE i.customer_id = c.id)
+          AND NOT EXISTS (SELECT 1 FROM marketing_subscriptions m
+                          WHERE lower(m.email) = lower(c.email) AND (m.customer_id IS NULL OR m.customer_id <> c.id))
+        ORDER BY c.id LIMIT 1""")[0]
+
+
+def subject_of(customer: dict, **overrides) -> dict:
+    """The identities a customer would write in a letter, as ``make_case`` takes them."""
+    details = {"name": f"{customer['first_name']} {customer['last_name']}", "email": customer["email"],
+               "customer_number": customer["customer_number"], "policy_number": None,
+               "date_of_birth": customer["date_of_birth"], "postcode": customer["postcode"]}
+    if isinstance(details["date_of_birth"], str):
+        details["date_of_birth"] = date.fromisoformat(details["date_of_birth"])
+    details.update(overrides)
+    return details
+
+
+def values_that_must_not_be_stored(url: str, customer: dict) -> list[str]:
+    """Field values of the customer's records that are not identities: none may end up in dsr."""
+    cid = customer["id"]
+    values = [customer["street"], customer["phone"]]
+    values += [r["iban"] for r in rows(url, "SELECT iban FROM policies WHERE customer_id = :c", c=cid)]
+    values += [r["description"] for r in rows(url, "SELECT description FROM claims WHERE policy_id IN "
+                                                   "(SELECT id FROM policies WHERE customer_id = :c)", c=cid)]
+    values += [r["password_hash"] for r in rows(url, "SELECT password_hash FROM portal_accounts "
+                                                     "WHERE customer_id = :c", c=cid)]
+    values += [r["storage_uri"] for r in rows(url, "SELECT storage_uri FROM call_recordings "
+                                                   "WHERE customer_number = :n", n=customer["customer_number"])]
+    return [str(v) for v in values if v]
