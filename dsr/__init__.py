@@ -80,6 +80,7 @@ def _register_blueprints(app: Flask) -> None:
     from dsr.cases.actions import bp as case_actions_bp
     from dsr.cases.triage import bp as triage_bp
     from dsr.cases.views import bp as cases_bp
+    from dsr.fulfilment.access_views import bp as access_bp
     from dsr.fulfilment.views import bp as fulfilment_bp
     from dsr.users.views import bp as users_bp
 
@@ -88,6 +89,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(case_actions_bp)
     app.register_blueprint(triage_bp)
     app.register_blueprint(fulfilment_bp)
+    app.register_blueprint(access_bp)
     app.register_blueprint(attachments_bp)
     app.register_blueprint(users_bp)
     app.register_blueprint(api_bp)

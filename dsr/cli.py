@@ -77,5 +77,19 @@ def audit_verify_command() -> None:
     sys.exit(1)
 
 
+@dsr_cli.command("erase-due")
+def erase_due_command() -> None:
+    """Erase kept records of executed erasure plans whose erase-on date has come (run daily)."""
+    from dsr.fulfilment.erasure import erase_due_items
+    from dsr.timeutil import today
+
+    summaries = erase_due_items(now=now(), today=today())
+    db.session.commit()
+    for s in summaries:
+        failed = f"; failed: {', '.join(s['failed'])}" if s["failed"] else ""
+        click.echo(f"{s['case']}: {s['erased']} erased, {s['still_kept']} still kept{failed}")
+    click.echo(f"{len(summaries)} case(s) with records due for erasure.")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(dsr_cli)

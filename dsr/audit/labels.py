@@ -39,6 +39,11 @@ ACTION_LABELS = {
     "lookup.rejected": _l("Records found rejected: not this person"),
     "hold.placed": _l("Legal hold placed"),
     "hold.released": _l("Legal hold released"),
+    "access.previewed": _l("Access answer (Art. 15) previewed"),
+    "erasure.planned": _l("Erasure plan built"),
+    "erasure.approved": _l("Erasure plan approved"),
+    "erasure.executed": _l("Erasure executed"),
+    "erasure.scheduled": _l("Kept records erased on their erase-on date"),
 }
 
 

@@ -115,3 +115,11 @@ class LookupStatus(enum.StrEnum):
     FOUND = "found"
     NOTHING_FOUND = "nothing_found"
     FAILED = "failed"  # a source could not be searched; nothing else of that lookup was stored
+
+
+class ErasurePlanStatus(enum.StrEnum):
+    """An erasure plan is built, approved by the privacy manager, then executed (issue 4, item 5)."""
+
+    DRAFT = "draft"
+    APPROVED = "approved"
+    EXECUTED = "executed"

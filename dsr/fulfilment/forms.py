@@ -36,8 +36,17 @@ class ReleaseHoldForm(FlaskForm):
     reason = TextAreaField(_l("Why the hold is released"), validators=[DataRequired(), Length(max=REASON_MAX)])
 
 
+class BuildPlanForm(FlaskForm):
+    lookup_id = IntegerField(validators=[InputRequired()])
+
+
+class PlanForm(FlaskForm):
+    plan_id = IntegerField(validators=[InputRequired()])
+
+
 FORMS = {"lookup": RunLookupForm, "confirm": ConfirmMatchForm, "reject": RejectMatchForm,
-         "hold": PlaceHoldForm, "release": ReleaseHoldForm}
+         "hold": PlaceHoldForm, "release": ReleaseHoldForm, "plan": BuildPlanForm, "approve": PlanForm,
+         "execute": PlanForm}
 
 
 def prefix(action: str) -> str:

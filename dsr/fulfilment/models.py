@@ -14,7 +14,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from dsr.domain.enums import LookupStatus
+from dsr.domain.enums import ErasurePlanStatus, LookupStatus
+from dsr.domain.retention_rules import Action
 from dsr.extensions import UTCDateTime, db, enum_column_type
 
 
@@ -156,3 +157,75 @@ class LegalHold(db.Model):
     @property
     def record_text(self) -> str:
         return ", ".join(f"{k}={v}" for k, v in (self.primary_key or {}).items())
+
+
+class ErasurePlan(db.Model):
+    """What an erasure request (Art. 17) does to each record of a confirmed lookup, approved before it runs.
+
+    ``draft`` when built, ``approved`` by the privacy manager, ``executed`` once applied to the sources.
+    Items kept today stay listed with their erase-on date; the scheduled job erases them when it comes.
+    """
+
+    __tablename__ = "erasure_plans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    lookup_id: Mapped[int] = mapped_column(sa.ForeignKey("lookups.id"), index=True)
+    status: Mapped[ErasurePlanStatus] = mapped_column(enum_column_type(ErasurePlanStatus, "erasure_plan_status"))
+    built_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    built_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    approved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    executed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    executed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    case: Mapped[Case] = relationship()  # noqa: F821
+    lookup: Mapped[Lookup] = relationship()
+    built_by: Mapped[User | None] = relationship(foreign_keys=[built_by_id])  # noqa: F821
+    approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])  # noqa: F821
+    executed_by: Mapped[User | None] = relationship(foreign_keys=[executed_by_id])  # noqa: F821
+    items: Mapped[list[ErasurePlanItem]] = relationship(
+        back_populates="plan", cascade="all, delete-orphan", order_by="ErasurePlanItem.id")
+
+    __table_args__ = (
+        # Approval is a person's act (who, when); a draft has none, an approved or executed plan has it.
+        sa.CheckConstraint("(approved_at IS NULL) = (status = 'draft')", name="approved_unless_draft"),
+        sa.CheckConstraint("approved_at IS NULL OR approved_by_id IS NOT NULL", name="approved_by_someone"),
+        sa.CheckConstraint("(executed_at IS NULL) = (status <> 'executed')", name="executed_has_time"),
+        sa.CheckConstraint("executed_by_id IS NULL OR executed_at IS NOT NULL", name="executed_by_when_executed"),
+    )
+
+
+class ErasurePlanItem(db.Model):
+    """One record of an erasure plan: the retention engine's decision and, once applied, what was erased.
+
+    ``result`` names the fields nulled or masked or the row deleted, never a value of the record.
+    """
+
+    __tablename__ = "erasure_plan_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(sa.ForeignKey("erasure_plans.id", ondelete="CASCADE"), index=True)
+    source: Mapped[str] = mapped_column(sa.String(100))
+    collection: Mapped[str] = mapped_column(sa.String(100))
+    primary_key: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    action: Mapped[Action] = mapped_column(enum_column_type(Action, "erasure_action"))
+    rule_id: Mapped[str] = mapped_column(sa.String(100))
+    basis: Mapped[str] = mapped_column(sa.Text)
+    article: Mapped[str] = mapped_column(sa.String(200))
+    erase_on: Mapped[date | None] = mapped_column(sa.Date, index=True)
+    until: Mapped[str | None] = mapped_column(sa.Text)
+    breach: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    result: Mapped[str | None] = mapped_column(sa.Text)
+    executed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    plan: Mapped[ErasurePlan] = relationship(back_populates="items")
+
+    __table_args__ = (
+        sa.CheckConstraint("(executed_at IS NULL) = (result IS NULL)", name="executed_has_result"),
+        sa.CheckConstraint("erase_on IS NULL OR action = 'keep'", name="erase_on_only_when_kept"),
+    )
+
+    @property
+    def key_text(self) -> str:
+        return ", ".join(f"{k}={v}" for k, v in self.primary_key.items())

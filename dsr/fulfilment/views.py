@@ -25,14 +25,14 @@ from dsr.auth.models import User
 from dsr.cases.errors import CaseError, InvalidInput, NotAllowed, RuleViolation
 from dsr.cases.models import Case
 from dsr.datamap.sources import DataMapError, Source, SourceKind, datamap_dirs, load_sources
-from dsr.domain.enums import CLOSED_STATES, LookupStatus, Role
+from dsr.domain.enums import CLOSED_STATES, LookupStatus, Right, Role
 from dsr.extensions import db
+from dsr.fulfilment import erasure, lookup_ops
 from dsr.fulfilment import holds as hold_ops
-from dsr.fulfilment import lookup_ops
 from dsr.fulfilment.forms import FORMS, prefix
-from dsr.fulfilment.models import FoundRecord, LegalHold, Lookup
+from dsr.fulfilment.models import ErasurePlan, FoundRecord, LegalHold, Lookup
 from dsr.tasks.models import CaseTask
-from dsr.timeutil import now
+from dsr.timeutil import now, today
 
 bp = Blueprint("fulfilment", __name__)
 
@@ -86,8 +86,12 @@ def data_card(case: Case) -> dict:
         sa.select(CaseTask).where(CaseTask.id.in_(task_ids))).scalars()} if task_ids else {}
     manual = [(s, tasks.get((latest.manual_tasks or {}).get(s.key)) if latest else None)
               for s in sorted(sources.values(), key=lambda s: s.name) if s.kind is SourceKind.MANUAL]
+    plan = db.session.execute(sa.select(ErasurePlan).where(ErasurePlan.case_id == case.id).order_by(
+        ErasurePlan.id.desc()).limit(1)).scalar_one_or_none()
     return {
         "lookup": latest,
+        "erasure": Right.ERASURE in case.right_values,
+        "plan": plan,
         "earlier": lookups[1:],
         "source_names": {key: s.name for key, s in sources.items()},
         "manual": manual,
@@ -161,9 +165,38 @@ def _release(case: Case, form, actor: User, at: datetime) -> tuple[str, str]:
     return "success", _("Legal hold released.")
 
 
+def _plan(case: Case, plan_id: int) -> ErasurePlan:
+    plan = db.session.get(ErasurePlan, plan_id)
+    if plan is None or plan.case_id != case.id:
+        raise InvalidInput(_("Unknown erasure plan."), "plan_id")
+    return plan
+
+
+def _build_plan(case: Case, form, actor: User, at: datetime) -> tuple[str, str]:
+    plan = erasure.build_erasure_plan(case, _lookup(case, form.lookup_id.data), actor=actor, now=at,
+                                      today=today())
+    return "success", ngettext("Erasure plan built for %(num)d record; the privacy manager approves it.",
+                               "Erasure plan built for %(num)d records; the privacy manager approves it.",
+                               len(plan.items))
+
+
+def _approve_plan(case: Case, form, actor: User, at: datetime) -> tuple[str, str]:
+    erasure.approve_plan(_plan(case, form.plan_id.data), actor=actor, now=at)
+    return "success", _("Erasure plan approved. It can now be executed.")
+
+
+def _execute_plan(case: Case, form, actor: User, at: datetime) -> tuple[str, str]:
+    failed = erasure.execute_plan(_plan(case, form.plan_id.data), actor=actor, now=at, today=today())
+    if failed:
+        return "danger", _("Erasure failed in %(sources)s and was undone there; execute the plan again to finish.",
+                           sources=", ".join(sorted(failed)))
+    return "success", _("Erasure executed. Kept records are erased when their date comes.")
+
+
 # Each returns the flash (category, message) for the person; all of them go through one operation.
 ACTIONS: dict[str, Callable[[Case, object, User, datetime], tuple[str, str]]] = {
     "lookup": _run, "confirm": _confirm, "reject": _reject, "hold": _place, "release": _release,
+    "plan": _build_plan, "approve": _approve_plan, "execute": _execute_plan,
 }
 
 

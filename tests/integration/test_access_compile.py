@@ -1,0 +1,174 @@
+"""Compiling the answer to an access request (Art. 15; issue 4, item 6) from Harmony's demo systems, with
+dsr's own database on SQLite and PostgreSQL. What the customer holds is read with plain SQL
+(tests/harmony_support.py), not with the code under test."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from dsr.auth.models import User
+from dsr.cases.errors import InvalidInput, RuleViolation
+from dsr.domain.enums import Role
+from dsr.extensions import db
+from dsr.fulfilment.access import compile_access
+from dsr.fulfilment.lookup_ops import confirm_match, run_lookup
+from tests.factories import make_case, make_user
+from tests.harmony_support import customer_with_everything, demo_systems, rows, subject_of
+
+NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+TODAY = date(2026, 11, 26)
+
+
+@pytest.fixture(scope="module")
+def harmony(tmp_path_factory) -> str:
+    return demo_systems(tmp_path_factory, TODAY)
+
+
+@pytest.fixture
+def systems(ctx, harmony, monkeypatch) -> str:
+    monkeypatch.setitem(ctx.config, "DEMO_SYSTEMS_URL", harmony)
+    return harmony
+
+
+@pytest.fixture
+def customer(systems) -> dict:
+    return customer_with_everything(systems)
+
+
+@pytest.fixture
+def staff(ctx) -> User:
+    return make_user(Role.STAFF)
+
+
+def looked_up(customer: dict, staff: User, *, confirm: bool = True):
+    case = make_case(actor=staff, **subject_of(customer))
+    lookup = run_lookup(case, actor=staff, now=NOW)
+    if confirm:
+        confirm_match(lookup, actor=staff, now=NOW + timedelta(minutes=1))
+    db.session.commit()
+    return case, lookup
+
+
+def digest(url: str) -> str:
+    return hashlib.sha256(Path(sa.make_url(url).database).read_bytes()).hexdigest()
+
+
+def all_values(content) -> list:
+    return [v.value for c in content.collections for r in c.records for v in r.values]
+
+
+def test_a_customers_data_with_purposes_recipients_retention_and_complaint_route(systems, customer, staff):
+    case, lookup = looked_up(customer, staff)
+    content = compile_access(case, lookup, language="en")
+
+    # The data itself, re-read from the sources: their contact details and bank account are there.
+    values = all_values(content)
+    assert customer["email"] in values and customer["street"] in values and customer["phone"] in values
+    ibans = {r["iban"] for r in rows(systems, "SELECT iban FROM policies WHERE customer_id = :c", c=customer["id"])}
+    assert ibans & set(values)
+    counts = {c.collection: len(c.records) for c in content.collections}
+    assert counts["customers"] == 1
+    assert counts["call_recordings"] == rows(systems, "SELECT count(*) AS n FROM call_recordings "
+                                                      "WHERE customer_number = :n", n=customer["customer_number"])[0]["n"]
+
+    # Grouped per category of the statement, with their source and retention.
+    categories = {c.id: c for c in content.categories}
+    assert {"personal", "contact", "policy", "financial", "login", "interactions"} <= set(categories)
+    assert categories["contact"].name.startswith("Contact data")
+    assert "provided" in categories["contact"].origin
+    assert "generated" in categories["interactions"].origin
+    assert any("7 years" in r for r in categories["financial"].retention)
+
+    # Retention per collection, each with its basis and the statement's sentence.
+    by_coll = {c.collection: c for c in content.collections}
+    recording = by_coll["call_recordings"].retention[0]
+    assert recording.rule_id == "call-recording" and recording.period == "P180D" and recording.basis
+    assert "180 days" in recording.statement[0]
+    invoice = by_coll["invoices"].retention[0] if "invoices" in by_coll else by_coll["premium_payments"].retention[0]
+    assert invoice.rule_id == "fiscal-retention" and "17(3)(b)" in invoice.article
+    assert all(r.basis and r.article for c in content.collections for r in c.retention)
+
+    # Purposes from the collections' declared statement purposes.
+    numbers = [p.number for p in content.purposes]
+    assert {1, 2, 3, 5, 6, 7} <= set(numbers) and numbers == sorted(numbers)
+    assert next(p for p in content.purposes if p.number == 6).title == "Preventing and combating fraud"
+
+    # Recipients by name, including Focus Feedback (the customer has survey invitations).
+    names = [r.name for r in content.recipients]
+    assert any("Focus Feedback" in n for n in names)
+    assert {"risk_bearer", "regulators", "hosting", "mail", "legal", "collection_agencies"} <= {
+        r.id for r in content.recipients}
+
+    # Rights, automated decisions, and the complaint route to the Autoriteit Persoonsgegevens.
+    assert {r.id for r in content.rights} == {"access", "rectification", "erasure", "restriction", "portability",
+                                               "objection"}
+    assert "Art. 22" in content.automated_decisions.text
+    assert content.complaint.authority_address == ["Autoriteit Persoonsgegevens", "Postbus 93374", "2509 AJ Den Haag"]
+    assert content.complaint.harmony_email == "privacy@harmony.nl"
+    assert {m["source"] for m in content.manual_sources} == {"focus_feedback", "harmony_paper_archive"}
+
+
+def test_credentials_are_withheld_third_party_fields_flagged_and_content_is_json(systems, customer, staff):
+    case, lookup = looked_up(customer, staff)
+    content = compile_access(case, lookup, language="nl")
+    data = content.as_dict()
+    text = json.dumps(data)  # JSON-serialisable as it stands
+    hashes = [r["password_hash"] for r in rows(systems, "SELECT password_hash FROM portal_accounts "
+                                                        "WHERE customer_id = :c", c=customer["id"])]
+    assert hashes and not any(h in text for h in hashes)
+    portal = next(c for c in content.collections if c.collection == "portal_accounts")
+    assert any(v.withheld and v.field == "password_hash" for r in portal.records for v in r.values)
+    recordings = [c for c in content.collections if c.collection == "call_recordings"][0]
+    assert {(x["collection"], x["field"]) for x in content.redaction_review} >= {("call_recordings", "storage_uri")}
+    assert all(v.review_third_parties for r in recordings.records for v in r.values if v.field == "storage_uri")
+    # Dutch texts from the statement.
+    assert data["language"] == "nl"
+    assert any(r["name"] == "Risicodrager" for r in data["recipients"])
+    assert data["complaint"]["harmony_address"][-2:] == ["Postbus 21460", "3001 AL Rotterdam"]
+
+
+def test_french_answer(systems, customer, staff):
+    case, lookup = looked_up(customer, staff)
+    content = compile_access(case, lookup, language="fr")
+    assert any(r.name == "Porteur de risque" for r in content.recipients)
+    assert content.purposes[0].title == "Évaluation et traitement de votre demande"
+
+
+def test_an_unconfirmed_lookup_is_refused(systems, customer, staff):
+    case, lookup = looked_up(customer, staff, confirm=False)
+    with pytest.raises(RuleViolation):
+        compile_access(case, lookup, language="en")
+
+
+def test_an_unknown_language_or_another_cases_lookup_is_refused(systems, customer, staff):
+    case, lookup = looked_up(customer, staff)
+    with pytest.raises(InvalidInput):
+        compile_access(case, lookup, language="de")
+    other = make_case(actor=staff, **subject_of(customer, email="someone.else@example.invalid"))
+    with pytest.raises(InvalidInput):
+        compile_access(other, lookup, language="en")
+
+
+def test_nothing_is_written_to_the_sources(systems, customer, staff):
+    case, lookup = looked_up(customer, staff)
+    before = digest(systems)
+    compile_access(case, lookup, language="en")
+    compile_access(case, lookup, language="nl")
+    assert digest(systems) == before
+
+
+def test_a_record_gone_from_the_source_is_counted_not_invented(systems, customer, staff):
+    case, lookup = looked_up(customer, staff)
+    found = next(r for r in lookup.records if r.collection == "call_recordings")
+    found.primary_key = {"id": 10_000_000}  # as if the recording had been erased since the lookup
+    db.session.flush()
+    content = compile_access(case, lookup, language="en")
+    recordings = next(c for c in content.collections if c.collection == "call_recordings")
+    assert recordings.missing == 1
+    db.session.rollback()

@@ -1,0 +1,325 @@
+"""Erasure (issue 4, item 5) end to end on a small generated demo systems database, on SQLite and PostgreSQL
+(dsr's own database; the demo systems are a SQLite file copied per test, since erasure changes it).
+
+What is expected is read from the demo database with plain SQL, not with the code under test.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+import time_machine
+from dateutil.relativedelta import relativedelta
+
+from dsr.audit.models import AuditEvent
+from dsr.auth.models import User
+from dsr.cases.errors import NotAllowed, RuleViolation
+from dsr.domain.enums import ErasurePlanStatus, Right, Role
+from dsr.domain.retention import Action
+from dsr.extensions import db
+from dsr.fulfilment import holds
+from dsr.fulfilment.erasure import approve_plan, build_erasure_plan, erase_due_items, execute_plan
+from dsr.fulfilment.lookup_ops import confirm_match, run_lookup
+from dsr.fulfilment.models import ErasurePlan
+from tests.factories import make_case, make_user
+from tests.harmony_support import demo_systems, rows, subject_of
+from tests.integration.conftest import assert_unbroken_chain, audit_trail
+
+NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+TODAY = date(2026, 11, 26)
+LATER = NOW + timedelta(minutes=5)
+ADMIN, CONTACT = "harmony_policy_admin", "harmony_contact_centre"
+
+
+@pytest.fixture(scope="module")
+def harmony(tmp_path_factory) -> str:
+    return demo_systems(tmp_path_factory, TODAY)
+
+
+@pytest.fixture
+def systems(ctx, harmony, tmp_path, monkeypatch) -> str:
+    """A copy of the demo systems for this test only: erasure changes it."""
+    source = sa.make_url(harmony).database
+    copy = tmp_path / "harmony-copy.sqlite3"
+    shutil.copy(source, copy)
+    url = f"sqlite:///{copy}"
+    monkeypatch.setitem(ctx.config, "DEMO_SYSTEMS_URL", url)
+    return url
+
+
+def execute(url: str, sql: str, **params) -> None:
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text(sql), params)
+    finally:
+        engine.dispose()
+
+
+class People:
+    def __init__(self):
+        self._ids = {"manager": make_user(Role.PRIVACY_MANAGER).id, "staff": make_user(Role.STAFF).id}
+
+    manager = property(lambda self: db.session.get(User, self._ids["manager"]))
+    staff = property(lambda self: db.session.get(User, self._ids["staff"]))
+
+
+@pytest.fixture
+def people(ctx) -> People:
+    return People()
+
+
+
+
+def active_customer(url: str) -> dict:
+    """A customer with an active policy, a recent call recording, invoices and a marketing subscription, and
+    two more recordings made for the test: one exactly 180 days old, one 181 days old."""
+    customer = rows(url, """
+        SELECT c.* FROM customers c
+        WHERE EXISTS (SELECT 1 FROM policies p WHERE p.customer_id = c.id AND p.status = 'active')
+          AND EXISTS (SELECT 1 FROM call_recordings r WHERE r.customer_number = c.customer_number)
+          AND EXISTS (SELECT 1 FROM invoices i WHERE i.customer_id = c.id)
+          AND EXISTS (SELECT 1 FROM marketing_subscriptions m WHERE m.customer_id = c.id)
+          AND NOT EXISTS (SELECT 1 FROM marketing_subscriptions m WHERE lower(m.email) = lower(c.email)
+                   AND (m.customer_id IS NULL OR m.customer_id <> c.id))
+               AND NOT EXISTS (SELECT 1 FROM survey_invitations s WHERE lower(s.email) = lower(c.email)
+                   AND s.customer_number <> c.customer_number)
+        ORDER BY c.id LIMIT 1""")[0]
+    first = rows(url, "SELECT id FROM call_recordings WHERE customer_number = :n ORDER BY id",
+                 n=customer["customer_number"])[0]["id"]
+    for tag, day in (("180", TODAY - timedelta(days=180)), ("181", TODAY - timedelta(days=181))):
+        execute(url, """INSERT INTO call_recordings (recording_ref, customer_number, caller_phone, started_at,
+                            duration_seconds, direction, agent, reason, storage_uri)
+                        SELECT 'T' || :tag || recording_ref, customer_number, caller_phone, :at, duration_seconds,
+                               direction, agent, reason, storage_uri || :tag
+                        FROM call_recordings WHERE id = :id""",
+                tag=tag, at=f"{day.isoformat()} 09:00:00.000000", id=first)
+    return customer
+
+
+def ended_customer(url: str) -> dict:
+    """A customer whose policies have all ended and who has no open claim and no incident."""
+    return rows(url, """
+        SELECT c.* FROM customers c
+        WHERE EXISTS (SELECT 1 FROM policies p WHERE p.customer_id = c.id)
+          AND NOT EXISTS (SELECT 1 FROM policies p WHERE p.customer_id = c.id AND p.status = 'active')
+          AND NOT EXISTS (SELECT 1 FROM claims k JOIN policies p ON p.id = k.policy_id
+                          WHERE p.customer_id = c.id AND k.status = 'open')
+          AND NOT EXISTS (SELECT 1 FROM incidents i WHERE i.customer_id = c.id)
+          AND NOT EXISTS (SELECT 1 FROM marketing_subscriptions m WHERE lower(m.email) = lower(c.email)
+                   AND (m.customer_id IS NULL OR m.customer_id <> c.id))
+               AND NOT EXISTS (SELECT 1 FROM survey_invitations s WHERE lower(s.email) = lower(c.email)
+                   AND s.customer_number <> c.customer_number)
+        ORDER BY c.id LIMIT 1""")[0]
+
+
+def planned(people: People, customer: dict, rights=(Right.ERASURE,)):
+    case = make_case(actor=people.staff, rights=rights, **subject_of(customer))
+    lookup = run_lookup(case, actor=people.staff, now=NOW)
+    confirm_match(lookup, actor=people.staff, now=NOW)
+    plan = build_erasure_plan(case, lookup, actor=people.staff, now=NOW, today=TODAY)
+    db.session.commit()
+    return case, lookup, plan
+
+
+def by_key(plan: ErasurePlan) -> dict:
+    return {(i.collection, i.primary_key["id"]): i for i in plan.items}
+
+
+def recordings(url: str, customer: dict) -> dict[str, int]:
+    return {r["started_at"][:10]: r["id"] for r in rows(
+        url, "SELECT id, started_at FROM call_recordings WHERE customer_number = :n", n=customer["customer_number"])}
+
+
+def events(action: str) -> list[AuditEvent]:
+    return [e for e in audit_trail() if e.action == action]
+
+
+# -- the plan ---------------------------------------------------------------------------------------------
+
+def test_the_plan_decides_each_record_by_the_retention_rules(systems, people):
+    customer = active_customer(systems)
+    case, lookup, plan = planned(people, customer)
+    items = by_key(plan)
+    assert plan.status is ErasurePlanStatus.DRAFT and plan.lookup_id == lookup.id
+    assert len(plan.items) == lookup.record_count
+
+    recs = recordings(systems, customer)
+    aged_180 = items[("call_recordings", recs[(TODAY - timedelta(days=180)).isoformat()])]
+    aged_181 = items[("call_recordings", recs[(TODAY - timedelta(days=181)).isoformat()])]
+    assert (aged_180.action, aged_180.rule_id, aged_180.breach) == (Action.ERASE, "call-recording", False)
+    assert (aged_181.action, aged_181.rule_id, aged_181.breach) == (Action.ERASE, "call-recording", True)
+
+    invoice = rows(systems, "SELECT i.id, i.issued_on FROM invoices i JOIN policies p ON p.id = i.policy_id "
+                            "WHERE i.customer_id = :c AND p.status = 'active' ORDER BY i.issued_on LIMIT 1",
+                   c=customer["id"])[0]
+    kept = items[("invoices", invoice["id"])]
+    assert (kept.action, kept.rule_id) == (Action.KEEP, "fiscal-retention")
+    assert "17(3)(b)" in kept.article
+    assert kept.erase_on == date.fromisoformat(invoice["issued_on"]) + relativedelta(years=7) + timedelta(days=1)
+
+    policy = rows(systems, "SELECT id FROM policies WHERE customer_id = :c AND status = 'active'", c=customer["id"])
+    for p in policy:
+        assert (items[("policies", p["id"])].action, items[("policies", p["id"])].rule_id) == (Action.KEEP, "contract")
+        assert items[("policies", p["id"])].erase_on is None
+    assert items[("customers", customer["id"])].action is Action.KEEP
+
+    for m in rows(systems, "SELECT id FROM marketing_subscriptions WHERE customer_id = :c", c=customer["id"]):
+        assert (items[("marketing_subscriptions", m["id"])].action,
+                items[("marketing_subscriptions", m["id"])].rule_id) == (Action.ERASE, "marketing")
+
+    [event] = events("erasure.planned")
+    assert event.case_id == case.id and event.after["breaches"] >= 1
+    assert event.after["items"]["keep"] == sum(1 for i in plan.items if i.action is Action.KEEP)
+
+
+def test_a_plan_needs_an_erasure_case_and_a_confirmed_match(systems, people):
+    customer = active_customer(systems)
+    access = make_case(actor=people.staff, rights=(Right.ACCESS,), **subject_of(customer))
+    lookup = run_lookup(access, actor=people.staff, now=NOW)
+    confirm_match(lookup, actor=people.staff, now=NOW)
+    with pytest.raises(RuleViolation):
+        build_erasure_plan(access, lookup, actor=people.staff, now=NOW, today=TODAY)
+
+    case = make_case(actor=people.staff, rights=(Right.ERASURE,), **subject_of(customer))
+    unconfirmed = run_lookup(case, actor=people.staff, now=NOW)
+    with pytest.raises(RuleViolation):
+        build_erasure_plan(case, unconfirmed, actor=people.staff, now=NOW, today=TODAY)
+
+
+# -- approval and execution -------------------------------------------------------------------------------
+
+def test_the_whole_path_erases_what_may_go_and_never_a_held_record(systems, people):
+    customer = active_customer(systems)
+    recs = recordings(systems, customer)
+    held_early = max(recs.values())
+    case = make_case(actor=people.staff, rights=(Right.ERASURE,), **subject_of(customer))
+    holds.place_hold(record=holds.RecordRef(CONTACT, "call_recordings", {"id": held_early}),
+                     reason="Complaint about this call before the court", actor=people.manager, now=NOW, case=case)
+    lookup = run_lookup(case, actor=people.staff, now=NOW)
+    confirm_match(lookup, actor=people.staff, now=NOW)
+    plan = build_erasure_plan(case, lookup, actor=people.staff, now=NOW, today=TODAY)
+    assert by_key(plan)[("call_recordings", held_early)].rule_id == "legal-hold"
+
+    with pytest.raises(RuleViolation):
+        execute_plan(plan, actor=people.manager, now=LATER, today=TODAY)
+    with pytest.raises(NotAllowed):
+        approve_plan(plan, actor=people.staff, now=LATER)
+    approve_plan(plan, actor=people.manager, now=LATER)
+    assert plan.status is ErasurePlanStatus.APPROVED
+
+    # A hold placed between approval and execution still wins.
+    [subscription] = rows(systems, "SELECT id FROM marketing_subscriptions WHERE customer_id = :c ORDER BY id LIMIT 1",
+                          c=customer["id"])
+    holds.place_hold(record=holds.RecordRef(ADMIN, "marketing_subscriptions", subscription),
+                     reason="Dispute about the consent", actor=people.manager, now=LATER, case=case)
+    failed = execute_plan(plan, actor=people.staff, now=LATER, today=TODAY)
+    db.session.commit()
+    assert failed == {} and plan.status is ErasurePlanStatus.EXECUTED
+
+    items = by_key(plan)
+    late = items[("marketing_subscriptions", subscription["id"])]
+    assert (late.action, late.rule_id, late.executed_at) == (Action.KEEP, "legal-hold", None)
+    assert rows(systems, "SELECT id FROM marketing_subscriptions WHERE id = :i", i=subscription["id"])
+    assert rows(systems, "SELECT id FROM call_recordings WHERE id = :i", i=held_early)
+    left = {r["id"] for r in rows(systems, "SELECT id FROM call_recordings WHERE customer_number = :n",
+                                  n=customer["customer_number"])}
+    assert left == {held_early}
+    for item in plan.items:
+        if item.action is Action.KEEP:
+            assert item.result is None
+        else:
+            assert item.executed_at == LATER and item.result == "row deleted", item.collection
+
+    [event] = events("erasure.executed")
+    assert event.after["erased"] == sum(1 for i in plan.items if i.action is not Action.KEEP)
+    assert event.after["held_since_approval"] == 1
+    assert customer["email"] not in json.dumps(event.after) and customer["street"] not in json.dumps(event.after)
+
+    # A fresh search finds only what was kept.
+    again = run_lookup(case, actor=people.staff, now=LATER)
+    found = {(f.source, f.collection, f.primary_key["id"]) for f in again.records}
+    kept = {(i.source, i.collection, i.primary_key["id"]) for i in plan.items if i.action is Action.KEEP}
+    erased = {(i.source, i.collection, i.primary_key["id"]) for i in plan.items if i.action is not Action.KEEP}
+    assert found and found <= kept and not found & erased
+    assert_unbroken_chain(audit_trail())
+
+
+def test_an_ended_customer_is_anonymised_and_their_old_records_deleted(systems, people):
+    customer = ended_customer(systems)
+    case, lookup, plan = planned(people, customer)
+    approve_plan(plan, actor=people.manager, now=LATER)
+    assert execute_plan(plan, actor=people.manager, now=LATER, today=TODAY) == {}
+    db.session.commit()
+    item = by_key(plan)[("customers", customer["id"])]
+    assert item.action is Action.ERASE and "masked: first_name" in item.result and "email" in item.result
+    [row] = rows(systems, "SELECT * FROM customers WHERE id = :c", c=customer["id"])
+    assert (row["first_name"], row["last_name"], row["street"]) == ("***", "***", "***")
+    assert row["email"] is None and row["date_of_birth"] is None and row["customer_number"]
+    # Policies that kept invoices still point at are kept until those invoices go, not deleted under them.
+    for p in rows(systems, "SELECT id FROM policies WHERE customer_id = :c", c=customer["id"]):
+        policy = by_key(plan)[("policies", p["id"])]
+        assert policy.action is Action.KEEP or policy.result == "row deleted"
+    again = run_lookup(case, actor=people.staff, now=LATER)
+    kept = {(i.collection, i.primary_key["id"]) for i in plan.items if i.action is Action.KEEP}
+    assert {(f.collection, f.primary_key["id"]) for f in again.records if f.collection != "customers"} <= kept
+
+
+# -- the scheduled part -----------------------------------------------------------------------------------
+
+def test_erase_due_items_erases_a_kept_record_once_its_date_comes(systems, people):
+    customer = active_customer(systems)
+    case, lookup, plan = planned(people, customer)
+    approve_plan(plan, actor=people.manager, now=LATER)
+    execute_plan(plan, actor=people.manager, now=LATER, today=TODAY)
+    db.session.commit()
+    payments = sorted((i for i in plan.items if i.collection == "premium_payments" and i.action is Action.KEEP),
+                      key=lambda i: (i.erase_on, i.id))
+    first, second = payments[0], next(p for p in payments[1:] if p.erase_on > payments[0].erase_on)
+    due = second.erase_on
+    holds.place_hold(record=holds.RecordRef(ADMIN, "premium_payments", first.primary_key),
+                     reason="Disputed collection", actor=people.manager, now=LATER, case=case)
+    db.session.commit()
+
+    earliest = min(i.erase_on for i in plan.items if i.erase_on is not None)
+    assert erase_due_items(now=LATER, today=earliest - timedelta(days=1)) == []
+    at = datetime.combine(due, datetime.min.time(), tzinfo=UTC)
+    [summary] = erase_due_items(now=at, today=due)
+    db.session.commit()
+    assert summary["case"] == case.reference and summary["erased"] >= 1
+    assert second.executed_at is not None and second.result.startswith(f"erased on {due.isoformat()}")
+    assert not rows(systems, "SELECT id FROM premium_payments WHERE id = :i", i=second.primary_key["id"])
+    # The held one was due too, but is kept under the hold, now with no date.
+    assert (first.executed_at, first.rule_id, first.erase_on) == (None, "legal-hold", None)
+    assert rows(systems, "SELECT id FROM premium_payments WHERE id = :i", i=first.primary_key["id"])
+    [event] = events("erasure.scheduled")
+    assert event.case_id == case.id and event.actor_id is None
+    assert f"premium_payments/id={second.primary_key['id']}" in " ".join(event.after["records"])
+    # Nothing is erased twice.
+    assert all(s["erased"] == 0 for s in erase_due_items(now=at, today=due))
+
+
+def test_the_erase_due_command_runs_the_scheduled_part(ctx, systems, people):
+    customer = active_customer(systems)
+    case, lookup, plan = planned(people, customer)
+    approve_plan(plan, actor=people.manager, now=LATER)
+    execute_plan(plan, actor=people.manager, now=LATER, today=TODAY)
+    db.session.commit()
+    with time_machine.travel(NOW, tick=False):
+        result = ctx.test_cli_runner().invoke(args=["dsr", "erase-due"])
+    assert result.exit_code == 0, result.output
+    assert "0 case(s) with records due for erasure." in result.output  # a kept record is due tomorrow at the earliest
+
+
+def test_a_source_that_cannot_be_read_refuses_the_plan(systems, people, ctx, monkeypatch):
+    customer = active_customer(systems)
+    case = make_case(actor=people.staff, rights=(Right.ERASURE,), **subject_of(customer))
+    lookup = run_lookup(case, actor=people.staff, now=NOW)
+    confirm_match(lookup, actor=people.staff, now=NOW)
+    monkeypatch.setitem(ctx.config, "DEMO_SYSTEMS_URL", "sqlite:////nonexistent/harmony.sqlite3")
+    with pytest.raises(RuleViolation, match="could not be read"):
+        build_erasure_plan(case, lookup, actor=people.staff, now=NOW, today=TODAY)
