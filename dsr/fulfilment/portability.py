@@ -1,0 +1,148 @@
+"""The data a subject may take with them (GDPR Art. 20; issue 4, item 9), selected from a confirmed lookup.
+
+Art. 20(1) covers only data the subject *provided* (the data map's ``provided`` flag: what they filled in,
+not what Harmony observed or generated, such as call recordings, computed invoice amounts or incidents), and
+only where the processing rests on consent or a contract (Art. 20(1)(a), :attr:`Collection.portable`).
+
+:func:`select_portable` re-reads each found record by its primary key through read-only engines, as
+:func:`dsr.fulfilment.access.compile_access` does, and returns the portable fields grouped per collection,
+with what was left out and why. Nothing is written, neither to the sources nor here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import gettext as _
+
+from dsr.cases.errors import InvalidInput, RuleViolation
+from dsr.cases.models import Case
+from dsr.datamap import lookup as datamap_lookup
+from dsr.datamap.sources import Collection, Source, SourceKind, load_sources
+from dsr.fulfilment.access import INTERNAL_PREFIX, _plain, _read
+from dsr.fulfilment.models import Lookup
+
+NOT_PROVIDED = "not_provided"
+OTHER_LEGAL_BASIS = "other_legal_basis"
+
+
+@dataclass
+class PortableValue:
+    field: str
+    value: Any
+    categories: list[str]
+
+
+@dataclass
+class PortableRecord:
+    key: dict[str, Any]
+    values: list[PortableValue]
+
+
+@dataclass
+class PortableCollection:
+    source: str
+    source_name: str
+    collection: str
+    legal_basis: str
+    records: list[PortableRecord]
+    missing: int = 0  # found by the lookup, gone from the source since
+
+
+@dataclass
+class Exclusion:
+    """A field, or a whole collection (``field`` None), left out of the portable data, and why."""
+
+    source: str
+    collection: str
+    field: str | None
+    reason: str  # NOT_PROVIDED or OTHER_LEGAL_BASIS
+    legal_basis: str | None = None
+
+
+@dataclass
+class PortableData:
+    case_reference: str
+    lookup_id: int
+    confirmed_at: str | None
+    collections: list[PortableCollection]
+    excluded: list[Exclusion] = field(default_factory=list)
+
+    @property
+    def record_count(self) -> int:
+        return sum(len(c.records) for c in self.collections)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain JSON types only (dates as ISO strings)."""
+        return _plain(asdict(self))
+
+
+def select_portable(case: Case, lookup: Lookup, *, sources: Mapping[str, Source] | None = None,
+                    engines: Mapping[str, sa.Engine] | None = None) -> PortableData:
+    """The portable data of the confirmed ``lookup`` of ``case`` (Art. 20(1)).
+
+    Refuses (``RuleViolation``) a lookup staff have not confirmed as this person's. Reads through read-only
+    engines (``engines`` by source key, else opened from the app's config and closed after).
+    """
+    if lookup.case_id != case.id:
+        raise InvalidInput(_("This search belongs to another case."), "lookup_id")
+    if lookup.match != "confirmed":
+        raise RuleViolation(_("Confirm that the records found are this person's before selecting their data."))
+    sources = load_sources(current_app.config) if sources is None else sources
+
+    found: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for record in lookup.records:
+        found.setdefault((record.source, record.collection), []).append(record.primary_key)
+
+    excluded: list[Exclusion] = []
+    wanted: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for (s, c), keys in found.items():
+        source = sources.get(s)
+        if source is None or source.kind is not SourceKind.SQL:
+            continue
+        coll = source.collection(c)
+        basis = coll.legal_basis.value if coll.legal_basis else None
+        if not coll.portable:
+            excluded.append(Exclusion(s, c, None, OTHER_LEGAL_BASIS, basis))
+            continue
+        excluded += [Exclusion(s, c, f.name, NOT_PROVIDED, basis) for f in coll.fields
+                     if not f.provided and not _internal(f.categories)]
+        if any(f.provided for f in coll.fields):
+            wanted[(s, c)] = keys
+
+    own_engines = engines is None
+    if own_engines:
+        needed = {sources[s].key: sources[s] for s, _c in wanted}
+        engines = datamap_lookup.readonly_engines(needed.values(), current_app.config)
+    try:
+        rows = {key: _read(sources[key[0]], sources[key[0]].collection(key[1]), keys, engines[key[0]])
+                for key, keys in wanted.items()}
+    finally:
+        if own_engines:
+            for engine in set(engines.values()):
+                engine.dispose()
+
+    collections = [_collection(sources[s], sources[s].collection(c), rows[(s, c)], len(wanted[(s, c)]))
+                   for s, c in wanted]
+    return PortableData(
+        case_reference=case.reference, lookup_id=lookup.id,
+        confirmed_at=lookup.confirmed_at.isoformat() if lookup.confirmed_at else None,
+        collections=collections, excluded=excluded)
+
+
+def _internal(categories: tuple[str, ...]) -> bool:
+    return bool(categories) and all(c.startswith(INTERNAL_PREFIX) for c in categories)
+
+
+def _collection(source: Source, coll: Collection, rows: list[dict], expected: int) -> PortableCollection:
+    records = []
+    for row in rows:
+        values = [PortableValue(field=f.name, value=_plain(row.get(f.name)), categories=list(f.categories))
+                  for f in coll.fields if f.provided and row.get(f.name) not in (None, "")]
+        records.append(PortableRecord(key={k: _plain(row[k]) for k in coll.primary_key}, values=values))
+    return PortableCollection(source=source.key, source_name=source.name, collection=coll.name,
+                              legal_basis=coll.legal_basis.value, records=records, missing=expected - len(rows))
