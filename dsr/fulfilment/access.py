@@ -174,7 +174,7 @@ class AccessContent:
 
     def as_dict(self) -> dict[str, Any]:
         """Plain JSON types only (dates as ISO strings), for the letters and exports to render."""
-        return _plain(asdict(self))
+        return plain_value(asdict(self))
 
 
 def compile_access(case: Case, lookup: Lookup, *, language, sources: Mapping[str, Source] | None = None,
@@ -206,7 +206,7 @@ def compile_access(case: Case, lookup: Lookup, *, language, sources: Mapping[str
         needed = [sources[s] for s, _c in wanted if s in sources and sources[s].kind is SourceKind.SQL]
         engines = datamap_lookup.readonly_engines({s.key: s for s in needed}.values(), current_app.config)
     try:
-        rows = {key: _read(sources[key[0]], sources[key[0]].collection(key[1]), keys, engines[key[0]])
+        rows = {key: read_records(sources[key[0]], sources[key[0]].collection(key[1]), keys, engines[key[0]])
                 for key, keys in wanted.items()}
     finally:
         if own_engines:
@@ -237,7 +237,7 @@ def compile_access(case: Case, lookup: Lookup, *, language, sources: Mapping[str
     )
 
 
-def _read(source: Source, coll: Collection, keys: list[dict[str, Any]], engine: sa.Engine) -> list[dict]:
+def read_records(source: Source, coll: Collection, keys: list[dict[str, Any]], engine: sa.Engine) -> list[dict]:
     """The records again, by primary key, through a read-only connection (never a write)."""
     result: list[dict] = []
     with engine.connect() as conn:
@@ -264,11 +264,11 @@ def _collection(source: Source, coll: Collection, rows: list[dict], expected: in
             withheld = any(c == w or c.startswith(w + ".") for c in fld.categories for w in WITHHELD_CATEGORIES)
             category = statement.category_for(fld.categories[0]) if fld.categories else None
             values.append(FieldValue(
-                field=fld.name, label=fld.name.replace("_", " "), value=None if withheld else _plain(value),
+                field=fld.name, label=fld.name.replace("_", " "), value=None if withheld else plain_value(value),
                 categories=list(fld.categories), statement_category=category.id if category else None,
                 provided=fld.provided, withheld=withheld,
                 review_third_parties=(source.key, coll.name, fld.name) in THIRD_PARTY_FIELDS))
-        records.append(RecordData(key={k: _plain(row[k]) for k in coll.primary_key}, values=values))
+        records.append(RecordData(key={k: plain_value(row[k]) for k in coll.primary_key}, values=values))
     return CollectionData(
         source=source.key, source_name=source.name, collection=coll.name, label=coll.name.replace("_", " "),
         legal_basis=coll.legal_basis.value if coll.legal_basis else None, purposes=list(coll.purposes),
@@ -334,7 +334,7 @@ def _complaint(statement: Statement, lang: str) -> ComplaintRoute:
                           section=c.section)
 
 
-def _plain(value: Any) -> Any:
+def plain_value(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, datetime | date):
@@ -344,7 +344,7 @@ def _plain(value: Any) -> Any:
     if isinstance(value, bytes):
         return value.hex()
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain_value(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
-        return [_plain(v) for v in value]
+        return [plain_value(v) for v in value]
     return value

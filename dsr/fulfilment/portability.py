@@ -23,7 +23,7 @@ from dsr.cases.errors import InvalidInput, RuleViolation
 from dsr.cases.models import Case
 from dsr.datamap import lookup as datamap_lookup
 from dsr.datamap.sources import Collection, Source, SourceKind, load_sources
-from dsr.fulfilment.access import INTERNAL_PREFIX, _plain, _read
+from dsr.fulfilment.access import INTERNAL_PREFIX, plain_value, read_records
 from dsr.fulfilment.models import Lookup
 
 NOT_PROVIDED = "not_provided"
@@ -78,7 +78,7 @@ class PortableData:
 
     def as_dict(self) -> dict[str, Any]:
         """Plain JSON types only (dates as ISO strings)."""
-        return _plain(asdict(self))
+        return plain_value(asdict(self))
 
 
 def select_portable(case: Case, lookup: Lookup, *, sources: Mapping[str, Source] | None = None,
@@ -119,7 +119,7 @@ def select_portable(case: Case, lookup: Lookup, *, sources: Mapping[str, Source]
         needed = {sources[s].key: sources[s] for s, _c in wanted}
         engines = datamap_lookup.readonly_engines(needed.values(), current_app.config)
     try:
-        rows = {key: _read(sources[key[0]], sources[key[0]].collection(key[1]), keys, engines[key[0]])
+        rows = {key: read_records(sources[key[0]], sources[key[0]].collection(key[1]), keys, engines[key[0]])
                 for key, keys in wanted.items()}
     finally:
         if own_engines:
@@ -141,8 +141,8 @@ def _internal(categories: tuple[str, ...]) -> bool:
 def _collection(source: Source, coll: Collection, rows: list[dict], expected: int) -> PortableCollection:
     records = []
     for row in rows:
-        values = [PortableValue(field=f.name, value=_plain(row.get(f.name)), categories=list(f.categories))
+        values = [PortableValue(field=f.name, value=plain_value(row.get(f.name)), categories=list(f.categories))
                   for f in coll.fields if f.provided and row.get(f.name) not in (None, "")]
-        records.append(PortableRecord(key={k: _plain(row[k]) for k in coll.primary_key}, values=values))
+        records.append(PortableRecord(key={k: plain_value(row[k]) for k in coll.primary_key}, values=values))
     return PortableCollection(source=source.key, source_name=source.name, collection=coll.name,
                               legal_basis=coll.legal_basis.value, records=records, missing=expected - len(rows))
