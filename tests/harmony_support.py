@@ -67,3 +67,31 @@ def values_that_must_not_be_stored(url: str, customer: dict) -> list[str]:
     values += [r["storage_uri"] for r in rows(url, "SELECT storage_uri FROM call_recordings "
                                                    "WHERE customer_number = :n", n=customer["customer_number"])]
     return [str(v) for v in values if v]
+
+
+# -- fixtures for tests that read a confirmed lookup of a demo customer (access, portability) ---------------
+
+def looked_up_case(customer: dict, staff, *, now, confirm: bool = True):
+    """A case for ``customer`` with a lookup run (and, by default, its match confirmed) and committed."""
+    from datetime import timedelta
+
+    from dsr.extensions import db
+    from dsr.fulfilment.lookup_ops import confirm_match, run_lookup
+    from tests.factories import make_case
+
+    case = make_case(actor=staff, **subject_of(customer))
+    lookup = run_lookup(case, actor=staff, now=now)
+    if confirm:
+        confirm_match(lookup, actor=staff, now=now + timedelta(minutes=1))
+    db.session.commit()
+    return case, lookup
+
+
+def database_digest(url: str) -> str:
+    """SHA-256 of a SQLite database file: proof that reading it wrote nothing."""
+    import hashlib
+    from pathlib import Path
+
+    import sqlalchemy as sa
+
+    return hashlib.sha256(Path(sa.make_url(url).database).read_bytes()).hexdigest()

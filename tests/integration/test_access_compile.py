@@ -4,22 +4,25 @@ dsr's own database on SQLite and PostgreSQL. What the customer holds is read wit
 
 from __future__ import annotations
 
-import hashlib
 import json
-from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
+from datetime import UTC, date, datetime
 
 import pytest
-import sqlalchemy as sa
 
 from dsr.auth.models import User
 from dsr.cases.errors import InvalidInput, RuleViolation
 from dsr.domain.enums import Role
 from dsr.extensions import db
 from dsr.fulfilment.access import compile_access
-from dsr.fulfilment.lookup_ops import confirm_match, run_lookup
 from tests.factories import make_case, make_user
-from tests.harmony_support import customer_with_everything, demo_systems, rows, subject_of
+from tests.harmony_support import (
+    customer_with_everything,
+    database_digest,
+    demo_systems,
+    looked_up_case,
+    rows,
+    subject_of,
+)
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 TODAY = date(2026, 11, 26)
@@ -47,16 +50,11 @@ def staff(ctx) -> User:
 
 
 def looked_up(customer: dict, staff: User, *, confirm: bool = True):
-    case = make_case(actor=staff, **subject_of(customer))
-    lookup = run_lookup(case, actor=staff, now=NOW)
-    if confirm:
-        confirm_match(lookup, actor=staff, now=NOW + timedelta(minutes=1))
-    db.session.commit()
-    return case, lookup
+    return looked_up_case(customer, staff, now=NOW, confirm=confirm)
 
 
 def digest(url: str) -> str:
-    return hashlib.sha256(Path(sa.make_url(url).database).read_bytes()).hexdigest()
+    return database_digest(url)
 
 
 def all_values(content) -> list:
