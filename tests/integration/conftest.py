@@ -87,3 +87,28 @@ def assert_unbroken_chain(events: list[AuditEvent]) -> None:
     for event in events:
         assert event.hash == compute_hash(event), f"event {event.id} ({event.action}) does not match its hash"
     assert len({e.prev_hash for e in events}) == len(events), "two events chain onto the same predecessor"
+
+
+# -- a small copy of Harmony's demo systems, for tests that read a demo customer's data ----------------------
+
+@pytest.fixture(scope="module")
+def harmony(tmp_path_factory) -> str:
+    from datetime import date
+
+    from tests.harmony_support import demo_systems
+
+    return demo_systems(tmp_path_factory, date(2026, 11, 26))
+
+
+@pytest.fixture
+def systems(ctx, harmony, monkeypatch) -> str:
+    """The demo systems as the app's configured source (module-level fixtures of the same name win)."""
+    monkeypatch.setitem(ctx.config, "DEMO_SYSTEMS_URL", harmony)
+    return harmony
+
+
+@pytest.fixture
+def customer(systems) -> dict:
+    from tests.harmony_support import customer_with_everything
+
+    return customer_with_everything(systems)

@@ -16,9 +16,7 @@ from dsr.extensions import db
 from dsr.fulfilment.access import compile_access
 from tests.factories import make_case, make_user
 from tests.harmony_support import (
-    customer_with_everything,
     database_digest,
-    demo_systems,
     looked_up_case,
     rows,
     subject_of,
@@ -26,22 +24,6 @@ from tests.harmony_support import (
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 TODAY = date(2026, 11, 26)
-
-
-@pytest.fixture(scope="module")
-def harmony(tmp_path_factory) -> str:
-    return demo_systems(tmp_path_factory, TODAY)
-
-
-@pytest.fixture
-def systems(ctx, harmony, monkeypatch) -> str:
-    monkeypatch.setitem(ctx.config, "DEMO_SYSTEMS_URL", harmony)
-    return harmony
-
-
-@pytest.fixture
-def customer(systems) -> dict:
-    return customer_with_everything(systems)
 
 
 @pytest.fixture
