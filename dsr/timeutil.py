@@ -13,7 +13,11 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+def local_date(moment: datetime) -> date:
+    """The calendar date of ``moment`` in the organisation's time zone (``DSR_TIMEZONE``)."""
+    return moment.astimezone(ZoneInfo(current_app.config.get("DSR_TIMEZONE", "Europe/Amsterdam"))).date()
+
+
 def today() -> date:
     """Today's date in the organisation's time zone (a letter stamped on 1 January arrived on 1 January)."""
-    tz = ZoneInfo(current_app.config.get("DSR_TIMEZONE", "Europe/Amsterdam"))
-    return now().astimezone(tz).date()
+    return local_date(now())

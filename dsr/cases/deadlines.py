@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import g, has_app_context
@@ -19,8 +18,7 @@ from dsr.domain import clock
 from dsr.domain.calendar_nl import WorkingDayCalendar
 from dsr.domain.pauses import PauseInterval, ask_deadline, closed_paused_days, counted_paused_days
 from dsr.extensions import db
-
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+from dsr.timeutil import local_date
 
 
 def working_calendar() -> WorkingDayCalendar:
@@ -87,7 +85,7 @@ def case_clock(case: Case, calendar: WorkingDayCalendar, today: date, *, soon_da
                ask_working_days: int = 5) -> CaseClock:
     intervals = tuple(pause_intervals(case))
     # A decided case's clock stopped when it was closed: a pause still open then counts up to that day only.
-    until = min(today, case.closed_at.astimezone(AMSTERDAM).date()) if case.closed_at else today
+    until = min(today, local_date(case.closed_at)) if case.closed_at else today
     paused = counted_paused_days(intervals, until)
     legal = clock.legal_deadline(case.received_on, calendar, paused)
     extended = (clock.legal_deadline(case.received_on, calendar, paused, months=clock.EXTENDED_MONTHS)

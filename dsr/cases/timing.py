@@ -14,13 +14,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from dsr.audit.operations import record
-from dsr.cases.deadlines import AMSTERDAM, apply_deadlines, case_clock, working_calendar
+from dsr.cases.deadlines import apply_deadlines, case_clock, working_calendar
 from dsr.cases.errors import InvalidInput, RuleViolation
 from dsr.cases.lifecycle import WRITERS, check_version, require_open, require_role
 from dsr.cases.models import Case, CasePause
 from dsr.domain import clock
 from dsr.domain.enums import Role
 from dsr.domain.pauses import ExtensionRefused, check_extension, pause_counts
+from dsr.timeutil import local_date
 
 
 def open_pause(case: Case) -> CasePause | None:
@@ -131,7 +132,7 @@ def record_extension_notice(case: Case, *, sent_on: date, actor, now: datetime, 
                               day=case.extension_notice_sent_on.isoformat()))
     if sent_on > today:
         raise InvalidInput(_("The notice cannot have been sent in the future."), "sent_on")
-    decided_on = case.extended_at.astimezone(AMSTERDAM).date()
+    decided_on = local_date(case.extended_at)
     if sent_on < decided_on:
         raise InvalidInput(_("The notice cannot have been sent before the extension was decided (%(day)s).",
                              day=decided_on.isoformat()), "sent_on")
