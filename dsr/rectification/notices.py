@@ -1,0 +1,237 @@
+"""Art. 19: the recipients who received the subject's data are told of a rectification or erasure.
+
+"The controller shall communicate any rectification or erasure ... to each recipient to whom the personal
+data have been disclosed, unless this proves impossible or involves disproportionate effort. The controller
+shall inform the data subject about those recipients if the data subject requests it."
+
+Who received the data follows from Harmony's privacy statement (``dsr/fulfilment/statement.yml``): each
+recipient says which records it receives (``applies_to``: always, or records of some tags), and the subject's
+records are those of the case's confirmed lookup, tagged by the data map (:meth:`Recipient.relevant`, as the
+Art. 15 answer names them). Staff or the privacy manager list them on the case (:func:`list_recipients`);
+each is then ticked notified, with the date and how (:func:`record_notified`), or recorded as not
+notifiable with the reason (:func:`record_not_notifiable`). The latter is the privacy manager's: "impossible
+or disproportionate" is a judgement the controller must be able to defend.
+
+The notices belong to the case, whatever right it requests: a rectification and an erasure case use the
+same list. :func:`open_obligations` says what still stands between the case and its completion; the
+workflow refuses to complete a case while it is not empty (:func:`dsr.cases.lifecycle.complete`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+
+from dsr.audit.operations import record as audit_record
+from dsr.auth.models import User
+from dsr.cases.errors import InvalidInput, NotAllowed, RuleViolation
+from dsr.cases.lifecycle import WRITERS, check_version, require_open, require_role
+from dsr.cases.models import Case
+from dsr.datamap.sources import DataMapError, load_sources
+from dsr.domain.enums import LookupStatus, Right, Role
+from dsr.domain.retention_rules import Action
+from dsr.extensions import db
+from dsr.fulfilment.lookup_ops import latest_lookup
+from dsr.fulfilment.models import ErasurePlan, ErasurePlanItem
+from dsr.fulfilment.statement import Recipient, Statement, load_statement
+from dsr.rectification.models import (
+    Correction,
+    CorrectionStatus,
+    NoticeMethod,
+    NoticeStatus,
+    RecipientNotice,
+)
+from dsr.rectification.operations import touch_case
+
+NOTICE_RIGHTS = (Right.RECTIFICATION, Right.ERASURE)
+TEXT_MAX = 2000
+
+
+def owes_notices(case: Case) -> bool:
+    """A case that requests rectification or erasure: Art. 19 may apply to it."""
+    return any(r in case.right_values for r in NOTICE_RIGHTS)
+
+
+def notices_of(case: Case) -> list[RecipientNotice]:
+    return list(db.session.execute(
+        sa.select(RecipientNotice).where(RecipientNotice.case_id == case.id).order_by(RecipientNotice.id)).scalars())
+
+
+def statement() -> Statement:
+    """The statement, read once per process (it is data shipped with the code)."""
+    cache = current_app.extensions.setdefault("dsr.rectification.statement", {})
+    if "statement" not in cache:
+        cache["statement"] = load_statement()
+    return cache["statement"]
+
+
+def recipients_by_id() -> dict[str, Recipient]:
+    return {r.id: r for r in statement().recipients}
+
+
+def relevant_recipients(case: Case, *, config: Mapping[str, Any] | None = None,
+                        stmt: Statement | None = None) -> list[Recipient]:
+    """The statement's recipients that received this subject's data: those named always, and those whose
+    tags the records of the confirmed lookup carry. Refused before the records are confirmed as theirs."""
+    lookup = latest_lookup(case)
+    if lookup is None or lookup.status is LookupStatus.FAILED:
+        raise RuleViolation(_("Search Harmony's systems for this person's data first: the recipients follow "
+                              "from the records found."))
+    if lookup.status is LookupStatus.NOTHING_FOUND:
+        return []
+    if lookup.match != "confirmed":
+        raise RuleViolation(_("Confirm that the records found are this person's first: the recipients follow "
+                              "from them."))
+    try:
+        sources = load_sources(current_app.config if config is None else config)
+    except DataMapError as exc:
+        raise RuleViolation(_("The data map cannot be read: %(error)s", error=str(exc))) from exc
+    tags: set[str] = set()
+    for found in lookup.records:
+        source = sources.get(found.source)
+        try:
+            tags.update(source.collection(found.collection).tags if source else ())
+        except KeyError:
+            continue
+    return [r for r in (stmt or statement()).recipients if r.relevant(tags)]
+
+
+def _require(case: Case, expected_version: int | None, what) -> None:
+    require_open(case, what)
+    check_version(case, expected_version)
+    if not owes_notices(case):
+        raise RuleViolation(_("Recipients are notified of a rectification or an erasure; this case requests "
+                              "neither."))
+
+
+def list_recipients(case: Case, *, actor: User | None, now: datetime, expected_version: int | None = None,
+                    config: Mapping[str, Any] | None = None) -> list[RecipientNotice]:
+    """List the recipients to notify on the case (Art. 19), from the statement and the subject's records.
+
+    Listing again after a new search adds recipients that became relevant and drops pending ones that no
+    longer are; a recipient already ticked stays as it was ticked. Audited as ``recipients.listed``.
+    """
+    require_role(actor, *WRITERS, what=_l("list the recipients to notify"))
+    _require(case, expected_version, _l("list the recipients to notify"))
+    wanted = [r.id for r in relevant_recipients(case, config=config)]
+    existing = {n.recipient_id: n for n in notices_of(case)}
+    added = [rid for rid in wanted if rid not in existing]
+    dropped = [rid for rid, n in existing.items() if rid not in wanted and n.is_pending]
+    for rid in added:
+        db.session.add(RecipientNotice(case_id=case.id, recipient_id=rid, status=NoticeStatus.PENDING,
+                                       listed_at=now, listed_by_id=actor.id if actor else None))
+    for rid in dropped:
+        db.session.delete(existing[rid])
+    db.session.flush()
+    touch_case(case, now)
+    audit_record("recipients.listed", actor=actor, now=now, case=case,
+                 after={"recipients": wanted, "added": added, "dropped": dropped})
+    return notices_of(case)
+
+
+def _require_pending(notice: RecipientNotice) -> None:
+    if not notice.is_pending:
+        raise RuleViolation(_("This recipient was already recorded as notified or not notifiable."))
+
+
+def record_notified(notice: RecipientNotice, *, notified_on: date, method: NoticeMethod, note: str = "",
+                    actor: User | None, now: datetime, today: date, expected_version: int | None = None) -> None:
+    """Tick a recipient as notified of the rectification or erasure: on which day, how, with a note."""
+    require_role(actor, *WRITERS, what=_l("record a recipient as notified"))
+    case = notice.case
+    _require(case, expected_version, _l("record a recipient as notified"))
+    _require_pending(notice)
+    if notified_on is None:
+        raise InvalidInput(_("Give the date the recipient was told."), "notified_on")
+    if notified_on > today:
+        raise InvalidInput(_("The date the recipient was told cannot be in the future."), "notified_on")
+    if notified_on < case.received_on:
+        raise InvalidInput(_("The date the recipient was told is before the request arrived."), "notified_on")
+    note = (note or "").strip()
+    if len(note) > TEXT_MAX:
+        raise InvalidInput(_("A text has at most %(n)d characters.", n=TEXT_MAX), "note")
+    notice.status, notice.notified_on, notice.method = NoticeStatus.NOTIFIED, notified_on, NoticeMethod(method)
+    notice.note, notice.decided_at, notice.decided_by_id = note or None, now, actor.id if actor else None
+    touch_case(case, now)
+    audit_record("recipient.notified", actor=actor, now=now, case=case, after={
+        "recipient": notice.recipient_id, "notified_on": notified_on, "method": notice.method,
+        "note": notice.note})
+
+
+def record_not_notifiable(notice: RecipientNotice, *, reason: str, actor: User | None, now: datetime,
+                          expected_version: int | None = None) -> None:
+    """The privacy manager records that telling this recipient is impossible or would take disproportionate
+    effort (Art. 19), and why: the reason is what Harmony answers if the subject or the authority asks."""
+    if actor is None:
+        raise NotAllowed(_("Only a privacy manager may record a recipient as not notifiable."))
+    require_role(actor, Role.PRIVACY_MANAGER, what=_l("record a recipient as not notifiable"))
+    case = notice.case
+    _require(case, expected_version, _l("record a recipient as not notifiable"))
+    _require_pending(notice)
+    if not (reason or "").strip():
+        raise InvalidInput(_("Say why telling this recipient is impossible or disproportionate."), "reason")
+    if len(reason) > TEXT_MAX:
+        raise InvalidInput(_("A text has at most %(n)d characters.", n=TEXT_MAX), "reason")
+    notice.status, notice.reason, notice.decided_at, notice.decided_by_id = \
+        NoticeStatus.NOT_NOTIFIABLE, reason, now, actor.id
+    touch_case(case, now)
+    audit_record("recipient.not_notifiable", actor=actor, now=now, case=case,
+                 after={"recipient": notice.recipient_id, "reason": reason})
+
+
+# -- what is still open -----------------------------------------------------------------------------------
+
+def notices_required(case: Case) -> bool:
+    """Art. 19 is owed once something was rectified or erased: an applied correction, an erased record."""
+    if Right.RECTIFICATION in case.right_values and db.session.execute(sa.select(sa.func.count()).where(
+            Correction.case_id == case.id, Correction.status == CorrectionStatus.APPLIED)).scalar():
+        return True
+    if Right.ERASURE in case.right_values:
+        erased = db.session.execute(sa.select(sa.func.count()).select_from(ErasurePlanItem).join(ErasurePlan).where(
+            ErasurePlan.case_id == case.id, ErasurePlanItem.executed_at.is_not(None),
+            ErasurePlanItem.action != Action.KEEP)).scalar()
+        return bool(erased)
+    return False
+
+
+def open_obligations(case: Case) -> list[str]:
+    """What must still be done before the case can be completed, each as a sentence for the person; empty
+    when nothing is open. Corrections still waiting (Art. 16); recipients not listed or not yet ticked once
+    something was rectified or erased (Art. 19). Cases that request neither right owe none of this."""
+    if not owes_notices(case):
+        return []
+    problems: list[str] = []
+    if Right.RECTIFICATION in case.right_values:
+        corrections = list(db.session.execute(sa.select(Correction).where(Correction.case_id == case.id)).scalars())
+        pending = sum(1 for c in corrections if c.is_pending)
+        if pending:
+            problems.append(ngettext("%(num)d correction is neither applied nor refused (Art. 16).",
+                                     "%(num)d corrections are neither applied nor refused (Art. 16).", pending))
+        lookup = latest_lookup(case)
+        if not corrections and not (lookup is not None and lookup.status is LookupStatus.NOTHING_FOUND):
+            problems.append(_("No correction is recorded: record each correction the subject asked for, to be "
+                              "applied or refused (Art. 16)."))
+    if notices_required(case):
+        notices = notices_of(case)
+        if not notices and _any_relevant(case):
+            problems.append(_("The recipients who received the data are not listed yet (Art. 19)."))
+        waiting = sum(1 for n in notices if n.is_pending)
+        if waiting:
+            problems.append(ngettext(
+                "%(num)d recipient is not yet ticked as notified or not notifiable (Art. 19).",
+                "%(num)d recipients are not yet ticked as notified or not notifiable (Art. 19).", waiting))
+    return problems
+
+
+def _any_relevant(case: Case) -> bool:
+    try:
+        return bool(relevant_recipients(case))
+    except RuleViolation:
+        return True  # the records are not confirmed: the list cannot be made, so it is still owed

@@ -1,0 +1,301 @@
+"""Rectification and the recipients' notices on the case page (issue 4, item 7): who may do what, CSRF, bad input
+answered with 400 and a specific message with nothing written, and every typed value escaped. On SQLite and
+PostgreSQL, the clock frozen on 26 November 2026; a copy of the demo systems per test (corrections change it).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+import sqlalchemy as sa
+import time_machine
+
+from dsr.auth.models import User
+from dsr.cases.models import Case
+from dsr.domain.enums import Right, Role
+from dsr.extensions import db
+from dsr.fulfilment.models import FoundRecord, Lookup
+from dsr.rectification.models import Correction, CorrectionStatus, RecipientNotice
+from tests.conftest import NOW, TODAY
+from tests.factories import login, make_case, make_user
+from tests.harmony_support import customer_with_everything, demo_systems, rows, subject_of
+from tests.web.support import csrf_token, flashes, text_of
+
+
+@pytest.fixture
+def app(backend_app):
+    return backend_app
+
+
+@pytest.fixture(autouse=True)
+def _frozen_clock():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.fixture(scope="module")
+def harmony(tmp_path_factory) -> str:
+    return demo_systems(tmp_path_factory, TODAY)
+
+
+@pytest.fixture
+def systems(app, harmony, tmp_path, monkeypatch) -> str:
+    copy = tmp_path / "harmony-copy.sqlite3"
+    shutil.copy(sa.make_url(harmony).database, copy)
+    url = f"sqlite:///{copy}"
+    monkeypatch.setitem(app.config, "DEMO_SYSTEMS_URL", url)
+    return url
+
+
+@pytest.fixture
+def customer(systems) -> dict:
+    return customer_with_everything(systems)
+
+
+def make_reference(app, customer, rights=(Right.RECTIFICATION,)) -> str:
+    with app.app_context():
+        for role in Role:
+            make_user(role)
+        staff = db.session.execute(sa.select(User).where(User.role == Role.STAFF)).scalar_one()
+        return make_case(actor=staff, rights=rights, **subject_of(customer)).reference
+
+
+def signed_in(app, role: Role):
+    client = app.test_client()
+    login(client, role)
+    return client
+
+
+def page(client, reference: str) -> str:
+    response = client.get(f"/cases/{reference}")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def card(html: str) -> str:
+    start = html.index('id="rectification"')
+    return html[start:html.index('id="attachments"', start)]
+
+
+def forms_in(html: str) -> set[str]:
+    return set(re.findall(r'<form method="post" action="/cases/[^"]+/rectification/(\w+)"', html))
+
+
+def version(app, reference: str) -> int:
+    with app.app_context():
+        return db.session.execute(sa.select(Case.version).where(Case.reference == reference)).scalar_one()
+
+
+def post(client, app, reference: str, action: str, *, stale: bool = False, **fields):
+    data = {f"rect_{action}-{k}": v for k, v in fields.items()}
+    data.setdefault(f"rect_{action}-version", version(app, reference) - (1 if stale else 0))
+    return client.post(f"/cases/{reference}/rectification/{action}", data=data)
+
+
+def confirmed(app, client, reference: str) -> dict[str, int]:
+    """Run and confirm the lookup through the data card; ``{collection: found record id}`` of the first ones."""
+    assert client.post(f"/cases/{reference}/data/lookup").status_code == 302
+    with app.app_context():
+        lookup_id = db.session.execute(sa.select(Lookup.id)).scalar_one()
+    assert client.post(f"/cases/{reference}/data/confirm",
+                       data={"data_confirm-lookup_id": lookup_id}).status_code == 302
+    with app.app_context():
+        found = db.session.execute(sa.select(FoundRecord).order_by(FoundRecord.id)).scalars()
+        ids: dict[str, int] = {}
+        for f in found:
+            ids.setdefault(f.collection, f.id)
+        return ids
+
+
+def count(app, model) -> int:
+    with app.app_context():
+        return db.session.execute(sa.select(sa.func.count()).select_from(model)).scalar_one()
+
+
+def test_staff_propose_and_apply_and_the_manager_refuses(app, customer, systems):
+    reference = make_reference(app, customer)
+    staff = signed_in(app, Role.STAFF)
+    assert "find the data and confirm the match first" in text_of(card(page(staff, reference)))
+    ids = confirmed(app, staff, reference)
+    block = card(page(staff, reference))
+    assert {"propose", "propose_manual", "list"} <= forms_in(block)
+    assert f'value="{ids["customers"]}/city"' in block and f'value="{ids["customers"]}/customer_number"' not in block
+
+    response = post(staff, app, reference, "propose", target=f"{ids['customers']}/city", after="Delft",
+                    note="Moved in May")
+    assert response.status_code == 302 and response.location.endswith("#rectification")
+    html = page(staff, reference)
+    assert any(cat == "success" and "Correction recorded" in text for cat, text in flashes(html))
+    text = text_of(card(html))
+    assert customer["city"] in text and "Delft" in text and "waiting" in text and "Moved in May" in text
+    assert {"apply", "cancel"} <= forms_in(card(html)) and "refuse" not in forms_in(card(html))
+    with app.app_context():
+        correction_id = db.session.execute(sa.select(Correction.id)).scalar_one()
+
+    assert post(staff, app, reference, "refuse", correction_id=correction_id, reason="Accurate").status_code == 403
+    assert post(staff, app, reference, "apply", correction_id=correction_id).status_code == 302
+    assert rows(systems, "SELECT city FROM customers WHERE id = :i", i=customer["id"])[0]["city"] == "Delft"
+    assert "applied" in text_of(card(page(staff, reference)))
+
+    post(staff, app, reference, "propose", target=f"{ids['customers']}/gender", after="F")
+    with app.app_context():
+        second = db.session.execute(sa.select(Correction.id).where(Correction.field == "gender")).scalar_one()
+    manager = signed_in(app, Role.PRIVACY_MANAGER)
+    assert "refuse" in forms_in(card(page(manager, reference)))
+    assert post(manager, app, reference, "refuse", correction_id=second,
+                reason="The data is accurate").status_code == 302
+    with app.app_context():
+        assert db.session.get(Correction, second).status is CorrectionStatus.REFUSED
+    audit = signed_in(app, Role.AUDITOR).get(f"/cases/{reference}/audit").get_data(as_text=True)
+    for label in ("Correction recorded (Art. 16)", "Correction applied", "Correction refused"):
+        assert label in audit
+
+
+def test_the_auditor_reads_the_card_but_may_post_nothing(app, customer):
+    reference = make_reference(app, customer)
+    staff = signed_in(app, Role.STAFF)
+    ids = confirmed(app, staff, reference)
+    post(staff, app, reference, "propose", target=f"{ids['customers']}/city", after="Delft")
+    auditor = signed_in(app, Role.AUDITOR)
+    block = card(page(auditor, reference))
+    assert "Delft" in block and forms_in(block) == set()
+    with app.app_context():
+        correction_id = db.session.execute(sa.select(Correction.id)).scalar_one()
+    for action, fields in (("propose", {"target": f"{ids['customers']}/city", "after": "Leiden"}),
+                           ("apply", {"correction_id": correction_id}), ("list", {})):
+        assert post(auditor, app, reference, action, **fields).status_code == 403
+    assert count(app, Correction) == 1 and count(app, RecipientNotice) == 0
+
+
+@pytest.mark.parametrize(("target_of", "after", "message"), [
+    (lambda ids: f"{ids['customers']}/email", "not an address", "This is not a valid e-mail address"),
+    (lambda ids: f"{ids['customers']}/date_of_birth", "2030-01-01", "A date of birth lies between 1900 and today"),
+    (lambda ids: f"{ids['customers']}/customer_number", "1", "is a key or not personal data"),
+    (lambda ids: "999999/city", "Delft", "Choose the record and the field to correct."),
+    (lambda ids: "", "Delft", "Choose the record and the field to correct."),
+    (lambda ids: f"{ids['customers']}/city", "", "Type the corrected value."),
+])
+def test_bad_input_is_refused_with_a_specific_message_and_nothing_written(app, customer, target_of, after, message):
+    reference = make_reference(app, customer)
+    staff = signed_in(app, Role.STAFF)
+    ids = confirmed(app, staff, reference)
+    with app.app_context():
+        events = db.session.execute(sa.text("SELECT count(*) FROM audit_events")).scalar_one()
+    response = post(staff, app, reference, "propose", target=target_of(ids), after=after)
+    assert response.status_code == 400
+    assert message in text_of(response.get_data(as_text=True))
+    assert count(app, Correction) == 0
+    with app.app_context():
+        assert db.session.execute(sa.text("SELECT count(*) FROM audit_events")).scalar_one() == events
+
+
+def test_a_stale_page_and_a_changed_value_are_refused_with_409(app, customer, systems):
+    reference = make_reference(app, customer)
+    staff = signed_in(app, Role.STAFF)
+    ids = confirmed(app, staff, reference)
+    post(staff, app, reference, "propose", target=f"{ids['customers']}/city", after="Delft")
+    with app.app_context():
+        correction_id = db.session.execute(sa.select(Correction.id)).scalar_one()
+    assert post(staff, app, reference, "apply", stale=True, correction_id=correction_id).status_code == 409
+    engine = sa.create_engine(systems)
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE customers SET city = 'Utrecht' WHERE id = :i"), {"i": customer["id"]})
+    engine.dispose()
+    response = post(staff, app, reference, "apply", correction_id=correction_id)
+    assert response.status_code == 409
+    assert "someone changed it since" in text_of(response.get_data(as_text=True))
+    assert rows(systems, "SELECT city FROM customers WHERE id = :i", i=customer["id"])[0]["city"] == "Utrecht"
+
+
+def test_typed_values_are_escaped(app, customer):
+    reference = make_reference(app, customer)
+    staff = signed_in(app, Role.STAFF)
+    ids = confirmed(app, staff, reference)
+    evil = '<script>alert("x")</script>'
+    assert post(staff, app, reference, "propose", target=f"{ids['customers']}/city", after=evil[:40],
+                note=f"<b>{evil}</b>").status_code == 302
+    html = page(staff, reference)
+    assert "<script>alert" not in html and "<b><script>" not in html
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in card(html)
+    # Refused input is shown again escaped too.
+    response = post(staff, app, reference, "propose", target=f"{ids['customers']}/email", after=evil)
+    assert response.status_code == 400 and "<script>alert" not in response.get_data(as_text=True)
+
+
+def test_recipients_are_listed_and_ticked_on_an_erasure_case(app, customer):
+    reference = make_reference(app, customer, rights=(Right.ERASURE,))
+    staff = signed_in(app, Role.STAFF)
+    block = card(page(staff, reference))
+    assert "Recipients to notify of the erasure (Art. 19)" in block and forms_in(block) == {"list"}
+    confirmed(app, staff, reference)
+    assert post(staff, app, reference, "list").status_code == 302
+    html = page(staff, reference)
+    block = card(html)
+    assert "Government authorities and regulators" in text_of(block)
+    assert "not_notifiable" not in forms_in(block) and "notified" in forms_in(block)
+    with app.app_context():
+        notice = db.session.execute(sa.select(RecipientNotice).where(
+            RecipientNotice.recipient_id == "mail")).scalar_one()
+        notice_id = notice.id
+    response = post(staff, app, reference, "notified", notice_id=notice_id, notified_on="2026-12-24", method="email")
+    assert response.status_code == 400 and "cannot be in the future" in text_of(response.get_data(as_text=True))
+    response = post(staff, app, reference, "notified", notice_id=notice_id, notified_on="2026-11-26", method="fax")
+    assert response.status_code == 400
+    assert post(staff, app, reference, "notified", notice_id=notice_id, notified_on="2026-11-26", method="post",
+                note="<i>ref 12</i>").status_code == 302
+    assert "&lt;i&gt;ref 12&lt;/i&gt;" in card(page(staff, reference))
+    assert post(staff, app, reference, "not_notifiable", notice_id=notice_id + 1, reason="x").status_code == 403
+    manager = signed_in(app, Role.PRIVACY_MANAGER)
+    assert "not_notifiable" in forms_in(card(page(manager, reference)))
+    response = post(manager, app, reference, "not_notifiable", notice_id=notice_id + 1, reason="")
+    assert response.status_code == 400
+    assert post(manager, app, reference, "not_notifiable", notice_id=notice_id + 1,
+                reason="Backups only; they expire").status_code == 302
+
+
+def test_no_card_on_a_case_that_requests_neither_right(app, customer):
+    reference = make_reference(app, customer, rights=(Right.ACCESS,))
+    assert 'id="rectification"' not in page(signed_in(app, Role.STAFF), reference)
+
+
+def test_completing_is_refused_while_corrections_wait(app, customer):
+    reference = make_reference(app, customer)
+    staff = signed_in(app, Role.STAFF)
+    ids = confirmed(app, staff, reference)
+    post(staff, app, reference, "propose", target=f"{ids['customers']}/city", after="Delft")
+    html = page(staff, reference)
+    assert "1 correction is neither applied nor refused" in text_of(card(html))
+    with app.app_context():
+        case = db.session.execute(sa.select(Case).where(Case.reference == reference)).scalar_one()
+        case.state = "awaiting_approval"
+        db.session.commit()
+    manager = signed_in(app, Role.PRIVACY_MANAGER)
+    response = manager.post(f"/cases/{reference}/act/complete", data={
+        "complete-version": version(app, reference), "complete-decision": "Done"})
+    assert response.status_code == 409
+    assert "cannot be completed yet" in text_of(response.get_data(as_text=True))
+
+
+def test_every_form_carries_a_csrf_token_and_a_post_without_one_is_refused(app, customer, monkeypatch):
+    reference = make_reference(app, customer)
+    staff = signed_in(app, Role.STAFF)
+    ids = confirmed(app, staff, reference)
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    client = app.test_client()
+    token = csrf_token(client.get("/login").get_data(as_text=True))
+    assert client.post("/login", data={"email": "staff@harmony.test", "password": "staff-password-123",
+                                       "csrf_token": token}).status_code == 302
+    block = card(page(client, reference))
+    bodies = re.findall(r'<form method="post" action="/cases/[^"]+/rectification/(\w+)"[^>]*>(.*?)</form>', block,
+                        re.S)
+    assert bodies
+    for action, body in bodies:
+        assert f'name="rect_{action}-csrf_token"' in body
+    response = post(client, app, reference, "propose", target=f"{ids['customers']}/city", after="Delft")
+    assert response.status_code == 400 and count(app, Correction) == 0
+    token = re.search(r'name="rect_propose-csrf_token" value="([^"]+)"', block).group(1)
+    assert post(client, app, reference, "propose", target=f"{ids['customers']}/city", after="Delft",
+                csrf_token=token).status_code == 302
+    assert count(app, Correction) == 1
