@@ -77,7 +77,7 @@ def store_attachment(case, upload: CheckedUpload, *, actor, now: datetime,
     tmp = target.with_suffix(".part")
     tmp.write_bytes(upload.data)
     os.replace(tmp, target)
-    db.session.info.setdefault(_PENDING, []).append(target)
+    track_new_file(target)
     attachment = Attachment(
         case=case,
         kind=kind,
@@ -97,9 +97,22 @@ def store_attachment(case, upload: CheckedUpload, *, actor, now: datetime,
     return attachment
 
 
+def track_new_file(path: Path) -> None:
+    """A file written for a row of the current transaction: removed again if the transaction rolls back.
+
+    Letters and exports use this for their stored files, as attachments do.
+    """
+    db.session.info.setdefault(_PENDING, []).append(Path(path))
+
+
+def delete_file_after_commit(path: Path) -> None:
+    """Remove ``path`` once the current transaction commits (a rollback keeps it)."""
+    db.session.info.setdefault(_DOOMED, []).append(Path(path))
+
+
 def delete_attachment(attachment: Attachment) -> None:
     """Remove the row now and the file once the transaction commits (a rollback keeps both)."""
-    db.session.info.setdefault(_DOOMED, []).append(path_for(attachment))
+    delete_file_after_commit(path_for(attachment))
     db.session.delete(attachment)
 
 

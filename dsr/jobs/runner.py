@@ -1,0 +1,224 @@
+"""Create, dispatch, run and retry background jobs: the one small dispatch function and what it calls.
+
+The life of a job:
+
+1. a request creates the row (:func:`create`, status ``queued``) in its own transaction and commits;
+2. :func:`dispatch` hands the job to RQ when ``REDIS_URL`` is set, or runs it at once in this process
+   (the embedded default: a newcomer needs no Redis);
+3. :func:`perform` (in the worker or inline) claims the row with one conditional UPDATE, so two workers
+   given the same job cannot both run it; runs the kind's handler in one transaction; and commits the
+   handler's work together with ``succeeded``. On an exception everything the handler did is rolled back
+   (files it wrote through :func:`dsr.attachments.storage.track_new_file` are removed) and the row says
+   ``failed`` with the error text;
+4. :func:`retry` puts a failed job back to ``queued``: the same row, so what it produces can be unique per
+   job and a retry never makes a second letter version or export.
+
+Progress is written on a connection of its own, so the case page sees it while the handler's transaction
+is still open. It is best effort: a handler should report progress before it writes rows of its own
+(SQLite lets one writer at a time).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+from flask import current_app
+
+from dsr.audit.operations import record
+from dsr.domain.enums import JobStatus
+from dsr.extensions import db
+from dsr.jobs.models import Job
+from dsr.timeutil import now as current_time
+
+log = logging.getLogger(__name__)
+
+
+
+class Progress(Protocol):
+    def __call__(self, percent: int, note: str | None = None) -> None: ...
+
+
+Handler = Callable[[Job, Progress, datetime], dict[str, Any] | None]
+HANDLERS: dict[str, Handler] = {}
+
+
+class JobError(RuntimeError):
+    """A job cannot be created, dispatched or retried; the message says why."""
+
+
+def handler(kind: str) -> Callable[[Handler], Handler]:
+    """Register the function that runs jobs of ``kind``: ``fn(job, progress, now) -> result dict``.
+
+    The handler works in the session's transaction and must not commit; it returns a small JSON-ready
+    result (``{"letter_id": 7}``) kept on the row.
+    """
+    def register(fn: Handler) -> Handler:
+        if HANDLERS.get(kind, fn) is not fn:
+            raise JobError(f"two handlers for job kind {kind!r}")
+        HANDLERS[kind] = fn
+        return fn
+    return register
+
+
+def create(kind: str, *, now: datetime, case=None, params: dict[str, Any] | None = None, actor=None) -> Job:
+    """Add a queued job to the current transaction, with an audit event on its case."""
+    if kind not in HANDLERS:
+        raise JobError(f"no handler for job kind {kind!r}")
+    job = Job(kind=kind, case=case, status=JobStatus.QUEUED, params=dict(params or {}), progress=0,
+              attempts=0, created_at=now, created_by_id=actor.id if actor is not None else None)
+    db.session.add(job)
+    db.session.flush()
+    record("job.queued", actor=actor, now=now, case=case, after={"job_id": job.id, "kind": kind, **job.params})
+    return job
+
+
+def stale_after() -> timedelta:
+    return timedelta(seconds=int(current_app.config.get("JOB_STALE_AFTER_SECONDS", 1800)))
+
+
+def retryable(job: Job, *, now: datetime) -> bool:
+    """Failed, or still ``running`` long after it started: its worker died without saying so."""
+    if job.status is JobStatus.FAILED:
+        return True
+    return (job.status is JobStatus.RUNNING and job.started_at is not None
+            and now - job.started_at > stale_after())
+
+
+def retry(job: Job, *, actor, now: datetime) -> Job:
+    """Queue a failed (or stale) job again; the caller commits, then calls :func:`dispatch`."""
+    if not retryable(job, now=now):
+        state = {JobStatus.QUEUED: "is still queued", JobStatus.RUNNING: "is still running",
+                 JobStatus.SUCCEEDED: "has already succeeded"}[job.status]
+        raise JobError(f"Job {job.id} {state}; only a failed job can be retried.")
+    stale_cutoff = now - stale_after()
+    changed = db.session.execute(
+        sa.update(Job).where(Job.id == job.id).where(
+            sa.or_(Job.status == JobStatus.FAILED,
+                   sa.and_(Job.status == JobStatus.RUNNING, Job.started_at < stale_cutoff)))
+        .values(status=JobStatus.QUEUED, error=None, finished_at=None, progress=0, progress_note=None)
+        .execution_options(synchronize_session=False)).rowcount
+    if changed != 1:
+        raise JobError(f"Job {job.id} was retried by someone else a moment ago.")
+    db.session.refresh(job)
+    record("job.retried", actor=actor, now=now, case=job.case,
+           before={"job_id": job.id, "error": None}, after={"job_id": job.id, "kind": job.kind})
+    return job
+
+
+def queue_name() -> str:
+    return current_app.config.get("RQ_QUEUE") or "dsr"
+
+
+def _queue(url: str):
+    from redis import Redis
+    from rq import Queue
+
+    return Queue(queue_name(), connection=Redis.from_url(url))
+
+
+def dispatch(job: Job) -> None:
+    """Run ``job`` now (no ``REDIS_URL``) or put it on the RQ queue. Call after the commit that made it.
+
+    If the queue cannot be reached the job is marked failed with the reason, so it shows with a retry
+    button instead of waiting forever.
+    """
+    url = current_app.config.get("REDIS_URL")
+    job_id = job.id
+    if not url:
+        perform(job_id)
+        return
+    try:
+        _queue(url).enqueue(
+            perform_in_worker, job_id, job_id=f"dsr-job-{job_id}-{job.attempts}",
+            job_timeout=int(current_app.config.get("JOB_TIMEOUT_SECONDS", 900)),
+            # The job row is the lasting record, not RQ's: keep no result, and failures for a week.
+            result_ttl=0, failure_ttl=7 * 24 * 3600, description=f"dsr {job.kind} job {job_id}")
+    except Exception as exc:  # redis.exceptions.RedisError and socket errors alike
+        log.exception("could not enqueue job %s", job_id)
+        _fail(job_id, f"The job queue could not be reached: {exc}", current_time())
+
+
+def _claim(job_id: int, now: datetime) -> bool:
+    claimed = db.session.execute(
+        sa.update(Job).where(Job.id == job_id, Job.status == JobStatus.QUEUED)
+        .values(status=JobStatus.RUNNING, attempts=Job.attempts + 1, started_at=now,
+                progress=0, progress_note=None)
+        .execution_options(synchronize_session=False)).rowcount
+    db.session.commit()
+    return claimed == 1
+
+
+def _progress_writer(job_id: int) -> Progress:
+    last = {"percent": -1, "at": 0.0}
+
+    def progress(percent: int, note: str | None = None) -> None:
+        percent = max(0, min(100, int(percent)))
+        moment = time.monotonic()
+        if percent == last["percent"] or (moment - last["at"] < 0.5 and percent - last["percent"] < 10):
+            return
+        last.update(percent=percent, at=moment)
+        try:
+            with db.engine.begin() as conn:
+                conn.execute(sa.update(Job).where(Job.id == job_id, Job.status == JobStatus.RUNNING)
+                             .values(progress=percent, progress_note=(note or None) and note[:200]))
+        except sa.exc.OperationalError:
+            log.info("progress of job %s not written (database busy)", job_id)
+
+    return progress
+
+
+def _fail(job_id: int, error: str, now: datetime) -> None:
+    db.session.rollback()
+    job = db.session.get(Job, job_id)
+    if job is None:
+        return
+    job.status = JobStatus.FAILED
+    job.error = error[:4000] or "failed"
+    job.finished_at = now
+    record("job.failed", actor=None, now=now, case=job.case,
+           after={"job_id": job.id, "kind": job.kind, "error": job.error[:500]})
+    db.session.commit()
+
+
+def perform(job_id: int) -> str:
+    """Run one job to its end (the RQ entry point and the in-process path). Returns the final status."""
+    started = current_time()
+    if not _claim(job_id, started):
+        log.info("job %s was not queued (already taken or done); skipped", job_id)
+        return "skipped"
+    job = db.session.get(Job, job_id)
+    fn = HANDLERS.get(job.kind)
+    try:
+        if fn is None:
+            raise JobError(f"no handler for job kind {job.kind!r} in this process")
+        result = fn(job, _progress_writer(job_id), started)
+        job.status = JobStatus.SUCCEEDED
+        job.result = result or {}
+        job.progress = 100
+        job.finished_at = current_time()
+        db.session.commit()
+        return "succeeded"
+    except Exception as exc:
+        log.exception("job %s (%s) failed", job_id, getattr(job, "kind", "?"))
+        _fail(job_id, f"{type(exc).__name__}: {exc}", current_time())
+        return "failed"
+
+
+def perform_in_worker(job_id: int) -> str:
+    """The RQ entry point: :func:`perform`, then a clean session for the worker's next job."""
+    try:
+        return perform(job_id)
+    finally:
+        db.session.remove()
+
+
+def worker_pid_hook() -> None:
+    """In an RQ work-horse (a fork of the worker), never reuse the parent's database connections."""
+    if hasattr(os, "register_at_fork"):
+        os.register_at_fork(after_in_child=lambda: db.engine.dispose(close=False))

@@ -1,0 +1,134 @@
+"""HTML to PDF with WeasyPrint, fetching nothing but the project's own assets.
+
+Letters, export overviews and reports all carry text a person typed: a subject's name, a note, a reason.
+Jinja escapes it, so ``<img src="file:///etc/passwd">`` in a name is printed as text; this module is the
+second wall. :class:`SafeFetcher` answers only ``file:`` URLs that resolve (symlinks followed) inside
+the asset folders of :data:`ASSET_ROOTS`: the letterhead, the fonts and the stylesheet. Everything else,
+``http:``, ``data:``, a ``file:`` elsewhere, is refused before any byte is read, and the refusal is
+remembered so tests and logs can show what a document tried to load.
+
+WeasyPrint is imported lazily: importing it costs about half a second, which the web process pays on its
+first PDF and an RQ worker once at start (:func:`warm_up`), never once per job.
+"""
+
+from __future__ import annotations
+
+import logging
+import mimetypes
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
+
+if TYPE_CHECKING:
+    from weasyprint import URLFetcher as _URLFetcherBase
+else:
+    _URLFetcherBase = object
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# letters/assets: letterhead, fonts, the shared stylesheet; exports/assets and the reports' own assets if any.
+ASSET_ROOTS: tuple[Path, ...] = (PROJECT_ROOT / "letters" / "assets", PROJECT_ROOT / "exports" / "assets")
+
+log = logging.getLogger(__name__)
+
+_fetcher_class: type | None = None
+
+
+class RefusedURL(ValueError):
+    """A document asked for something outside the project's own assets."""
+
+
+def _weasyprint():
+    import weasyprint
+
+    return weasyprint
+
+
+def asset_path_for(url: str, roots: tuple[Path, ...] = ASSET_ROOTS) -> Path:
+    """The file a ``file:`` URL names, if it lies inside one of ``roots``; else :class:`RefusedURL`."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() != "file" or parts.netloc not in ("", "localhost"):
+        raise RefusedURL(f"refused to fetch {url[:200]!r}: only the project's own assets are loaded")
+    path = Path(unquote(parts.path)).resolve()
+    for root in roots:
+        if path.is_relative_to(root.resolve()) and path.is_file():
+            return path
+    raise RefusedURL(f"refused to fetch {url[:200]!r}: outside the project's assets")
+
+
+def _make_fetcher_class() -> type:
+    weasyprint = _weasyprint()
+
+    class SafeFetcher(weasyprint.URLFetcher):
+        """A WeasyPrint URL fetcher that serves the asset folders and refuses every other URL."""
+
+        def __init__(self, roots: tuple[Path, ...] = ASSET_ROOTS, **kwargs: Any) -> None:
+            super().__init__(allowed_protocols=("file",), allow_redirects=False, **kwargs)
+            self.roots = roots
+            self.fetched: list[str] = []
+            self.refused: list[str] = []
+
+        def fetch(self, url, headers=None):
+            try:
+                path = asset_path_for(url, self.roots)
+            except RefusedURL:
+                self.refused.append(url)
+                log.warning("PDF renderer refused %s", url[:200])
+                raise
+            self.fetched.append(url)
+            # The type by the file's name: without it WeasyPrint takes the stylesheet for text/plain
+            # and ignores it.
+            media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            return weasyprint.urls.URLFetcherResponse(path.as_uri(), path.read_bytes(),
+                                                      headers={"Content-Type": media_type})
+
+    return SafeFetcher
+
+
+def safe_fetcher(roots: tuple[Path, ...] = ASSET_ROOTS):
+    """A new fetcher (it records what it fetched and refused, so take one per document)."""
+    global _fetcher_class
+    if _fetcher_class is None:
+        _fetcher_class = _make_fetcher_class()
+    return _fetcher_class(roots)
+
+
+def render_pdf(html: str, *, base_dir: Path | None = None, fetcher=None, stylesheets: list[Path] = ()) -> bytes:
+    """The PDF of ``html``. Relative URLs resolve against ``base_dir`` (default ``letters/assets``).
+
+    ``stylesheets`` are extra CSS files (inside the asset roots) applied after the document's own.
+    """
+    weasyprint = _weasyprint()
+    fetcher = fetcher if fetcher is not None else safe_fetcher()
+    base = (base_dir or ASSET_ROOTS[0]).resolve().as_uri() + "/"
+    document = weasyprint.HTML(string=html, base_url=base, url_fetcher=fetcher)
+    css = [weasyprint.CSS(filename=str(p), url_fetcher=fetcher) for p in stylesheets]
+    return document.write_pdf(stylesheets=css or None)
+
+
+def render_documents(htmls: list[str], *, base_dir: Path | None = None, fetcher=None) -> bytes:
+    """Several HTML documents as one PDF, each keeping its own page numbering (``counter(page)`` restarts
+    because each is laid out on its own; the pages are then concatenated)."""
+    weasyprint = _weasyprint()
+    fetcher = fetcher if fetcher is not None else safe_fetcher()
+    base = (base_dir or ASSET_ROOTS[0]).resolve().as_uri() + "/"
+    rendered = [weasyprint.HTML(string=h, base_url=base, url_fetcher=fetcher).render() for h in htmls]
+    first, rest = rendered[0], rendered[1:]
+    pages = [page for doc in rendered for page in doc.pages]
+    return first.copy(pages).write_pdf() if rest else first.write_pdf()
+
+
+def render_counted(htmls: list[str], *, base_dir: Path | None = None, fetcher=None) -> tuple[bytes, int]:
+    """Like :func:`render_documents` (one document or several), with the number of pages WeasyPrint laid
+    out: a letter records its page count without parsing its own PDF again."""
+    weasyprint = _weasyprint()
+    fetcher = fetcher if fetcher is not None else safe_fetcher()
+    base = (base_dir or ASSET_ROOTS[0]).resolve().as_uri() + "/"
+    rendered = [weasyprint.HTML(string=h, base_url=base, url_fetcher=fetcher).render() for h in htmls]
+    pages = [page for doc in rendered for page in doc.pages]
+    document = rendered[0].copy(pages) if len(rendered) > 1 else rendered[0]
+    return document.write_pdf(), len(pages)
+
+
+def warm_up() -> None:
+    """Import WeasyPrint and lay out one tiny page, so the first real document is not the slow one."""
+    render_pdf("<p>warm-up</p>")

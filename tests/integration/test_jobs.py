@@ -1,0 +1,212 @@
+"""Background jobs (issue 5, item 5): the job row, in-process dispatch, failure, retry, and a real RQ worker.
+
+The in-process path is what a newcomer runs (no Redis); the worker tests run the real
+``flask --app wsgi dsr worker --burst`` against the Redis in DSR_TEST_REDIS_URL and the test database.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from dsr.attachments.storage import storage_root, track_new_file
+from dsr.audit.models import AuditEvent
+from dsr.audit.operations import record
+from dsr.auth.models import User
+from dsr.domain.enums import JobStatus, Role
+from dsr.extensions import db
+from dsr.jobs import runner
+from dsr.jobs.health import KIND as HEALTH
+from dsr.jobs.models import Job
+from tests.conftest import NOW
+from tests.factories import make_case, make_user
+from tests.integration.conftest import assert_unbroken_chain, audit_trail
+from tests.jobs_support import needs_redis, on_redis, queued_count, run_worker
+
+# A handler that fails on its first run and succeeds on the next, having written a row and a file each time.
+FLAKY = "test_flaky"
+CALLS: dict[str, int] = {}
+
+
+@runner.handler(FLAKY)
+def _flaky(job: Job, progress, now):
+    CALLS[FLAKY] = CALLS.get(FLAKY, 0) + 1
+    progress(40, "half-way there")  # before the handler writes rows of its own, as the runner asks
+    with db.engine.connect() as other:  # another connection sees the progress while the job runs
+        seen = other.execute(sa.select(Job.progress, Job.progress_note).where(Job.id == job.id)).one()
+    path = storage_root() / "jobs-test" / f"{job.id}-{CALLS[FLAKY]}.txt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("made by the job")
+    track_new_file(path)
+    record("test.job_wrote", actor=None, now=now, case=job.case, after={"job_id": job.id})
+    if CALLS[FLAKY] == 1 and job.params.get("fail_first"):
+        raise RuntimeError("the source system did not answer")
+    return {"file": str(path), "progress_seen": list(seen)}
+
+
+@pytest.fixture(autouse=True)
+def _reset_calls():
+    CALLS.clear()
+
+
+def _staff():
+    return db.session.scalar(sa.select(User).where(User.email == "staff@harmony.test")) or make_user(Role.STAFF)
+
+
+def _job(kind: str = HEALTH, **params) -> Job:
+    job = runner.create(kind, now=NOW, case=make_case(actor=_staff()), params=params)
+    db.session.commit()
+    return job
+
+
+def _reload(job_id: int) -> Job:
+    db.session.expire_all()
+    return db.session.get(Job, job_id)
+
+
+def test_a_job_is_created_queued_with_an_audit_event(ctx):
+    job = _job(HEALTH)
+    assert (job.status, job.attempts, job.progress, job.started_at) == (JobStatus.QUEUED, 0, 0, None)
+    event = audit_trail()[-1]
+    assert (event.action, event.case_id, event.after["job_id"], event.after["kind"]) == (
+        "job.queued", job.case_id, job.id, HEALTH)
+
+
+def test_an_unknown_kind_is_refused(ctx):
+    with pytest.raises(runner.JobError, match="no handler"):
+        runner.create("no_such_kind", now=NOW)
+
+
+def test_without_redis_dispatch_runs_the_job_in_this_process(ctx):
+    assert not ctx.config.get("REDIS_URL")
+    job = _job(HEALTH)
+    runner.dispatch(job)
+    job = _reload(job.id)
+    assert job.status is JobStatus.SUCCEEDED
+    assert (job.attempts, job.progress, job.error) == (1, 100, None)
+    assert job.result["pid"] == os.getpid()
+    assert job.started_at is not None and job.finished_at >= job.started_at
+
+
+def test_a_failing_job_leaves_nothing_half_written_and_says_why(ctx):
+    job = _job(FLAKY, fail_first=True)
+    runner.dispatch(job)
+    job = _reload(job.id)
+    assert job.status is JobStatus.FAILED
+    assert job.error == "RuntimeError: the source system did not answer"
+    assert job.finished_at is not None
+    # The handler's audit event and file were rolled back with it; the failure itself is recorded.
+    actions = [e.action for e in audit_trail()]
+    assert "test.job_wrote" not in actions and actions[-1] == "job.failed"
+    assert not list((storage_root() / "jobs-test").glob("*"))
+    assert_unbroken_chain(audit_trail())
+
+
+def test_a_retry_runs_the_same_row_again(ctx):
+    job = _job(FLAKY, fail_first=True)
+    runner.dispatch(job)
+    job = _reload(job.id)
+    staff = make_user(Role.STAFF, "retrier@harmony.example")
+    assert runner.retryable(job, now=NOW)
+    runner.retry(job, actor=staff, now=NOW)
+    db.session.commit()
+    runner.dispatch(job)
+    job = _reload(job.id)
+    assert (job.status, job.attempts, job.error) == (JobStatus.SUCCEEDED, 2, None)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Job)) == 1
+    assert Path(job.result["file"]).read_text() == "made by the job"
+    assert job.result["progress_seen"] == [40, "half-way there"]
+    job_events = [e.action for e in audit_trail() if e.action.startswith(("job.", "test."))]
+    assert job_events == ["job.queued", "job.failed", "job.retried", "test.job_wrote"]
+    retried = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "job.retried")).one()
+    assert retried.actor_id == staff.id
+
+
+def test_only_failed_or_stale_jobs_can_be_retried(ctx):
+    job = _job(HEALTH)
+    runner.dispatch(job)
+    job = _reload(job.id)
+    with pytest.raises(runner.JobError, match="has already succeeded"):
+        runner.retry(job, actor=None, now=NOW)
+    # A job "running" for longer than JOB_STALE_AFTER_SECONDS lost its worker: it may be retried.
+    job.status, job.finished_at, job.result = JobStatus.RUNNING, None, None
+    job.started_at = NOW - timedelta(seconds=ctx.config["JOB_STALE_AFTER_SECONDS"] - 60)
+    db.session.commit()
+    assert not runner.retryable(job, now=NOW)
+    job.started_at = NOW - timedelta(seconds=ctx.config["JOB_STALE_AFTER_SECONDS"] + 60)
+    db.session.commit()
+    assert runner.retryable(job, now=NOW)
+    runner.retry(job, actor=None, now=NOW)
+    db.session.commit()
+    assert _reload(job.id).status is JobStatus.QUEUED
+
+
+def test_a_job_given_twice_runs_once(ctx):
+    job = _job(HEALTH)
+    assert runner.perform(job.id) == "succeeded"
+    assert runner.perform(job.id) == "skipped"
+    assert _reload(job.id).attempts == 1
+
+
+def test_an_unreachable_queue_marks_the_job_failed_instead_of_leaving_it_waiting(ctx):
+    job = _job(HEALTH)
+    ctx.config["REDIS_URL"] = "redis://127.0.0.1:1/0"
+    try:
+        runner.dispatch(job)
+    finally:
+        ctx.config["REDIS_URL"] = None
+    job = _reload(job.id)
+    assert job.status is JobStatus.FAILED
+    assert job.error.startswith("The job queue could not be reached")
+    assert runner.retryable(job, now=NOW)
+
+
+# -- a real RQ worker --------------------------------------------------------------------------------------------
+
+@needs_redis
+@pytest.mark.redis
+def test_with_redis_the_job_waits_on_the_queue_until_a_worker_runs_it(ctx):
+    with on_redis(ctx) as queue:
+        jobs = [_job(HEALTH) for _ in range(3)]
+        for job in jobs:
+            runner.dispatch(job)
+        assert queued_count(queue) == 3
+        assert {_reload(j.id).status for j in jobs} == {JobStatus.QUEUED}
+
+        done = run_worker(ctx, queue)
+        assert done.returncode == 0, done.stderr[-3000:]
+        assert queued_count(queue) == 0
+    for job in jobs:
+        job = _reload(job.id)
+        assert job.status is JobStatus.SUCCEEDED, job.error
+        # Run in a work-horse forked from the worker, which had imported WeasyPrint before any job came.
+        assert job.result["pid"] != os.getpid()
+        assert job.result["weasyprint_preloaded"] is True
+    assert len({_reload(j.id).result["parent_pid"] for j in jobs}) == 1
+
+
+@needs_redis
+@pytest.mark.redis
+def test_a_worker_check_reports_a_running_worker(ctx, tmp_path):
+    import subprocess
+    import sys
+
+    from tests.jobs_support import ROOT, worker_env
+
+    with on_redis(ctx) as queue:
+        env = worker_env(ctx, queue)
+        worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "dsr", "worker"], cwd=ROOT,
+                                  env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            check = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "dsr", "worker-check",
+                                    "--timeout", "60"], cwd=ROOT, env=env, capture_output=True, text=True,
+                                   timeout=120)
+        finally:
+            worker.terminate()
+            worker.wait(timeout=30)
+    assert check.returncode == 0, check.stderr
+    assert "WeasyPrint preloaded: True" in check.stdout
