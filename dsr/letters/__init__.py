@@ -1,0 +1,1 @@
+"""Letters to the data subject: kinds, facts, rendering, issuing (issue 5)."""

@@ -1,0 +1,377 @@
+"""The facts a letter states, gathered from a case as plain JSON-ready data (dates as ISO text).
+
+Templates get nothing but these dictionaries: no ORM object, no query, no callable. That keeps a letter
+template something a translator or a lawyer can read, and the same facts could be shown, logged or tested
+without rendering. :func:`gather` returns the facts every letter carries (case reference, received date,
+the subject's address block, the deadlines) plus the facts of its kind, as :data:`dsr.letters.kinds.KINDS`
+lists them. Where a fact the letter must state is missing (no confirmed search for an access answer, an
+erasure plan not yet executed) it refuses with a ``RuleViolation`` saying what to do first, rather than
+writing a letter that says less than the law requires.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from babel import Locale
+from flask import current_app
+from flask_babel import gettext as _
+
+from dsr.cases.errors import RuleViolation
+from dsr.cases.models import Case
+from dsr.domain.enums import CaseState, ErasurePlanStatus, Right
+from dsr.extensions import db
+from dsr.fulfilment.erasure import REFERENCED, outcome_texts
+from dsr.letters.kinds import LetterKind, check_fits
+from dsr.timeutil import local_date
+
+BABEL_LOCALES = {"nl": "nl_NL", "en": "en_GB", "fr": "fr_FR"}
+
+
+class FactsUnavailable(RuleViolation):
+    """The facts this letter must state cannot be gathered yet; the message says what to do first."""
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def address_lines(subject, language: str) -> list[str]:
+    """The subject's postal address block, as it goes in the envelope window (name first, country last).
+
+    A Dutch address has no country line; any other country is written out in the letter's language,
+    in capitals, as the postal services ask (UPU convention). Without a postal address the e-mail
+    address stands in, so the block still says whom the letter is for.
+    """
+    lines = [subject.name]
+    if subject.address:
+        lines += [part.strip() for part in subject.address.splitlines() if part.strip()]
+    town = " ".join(p for p in ((subject.postcode or "").strip(), (subject.city or "").strip().upper()) if p)
+    if town:
+        lines.append(town)
+    if subject.country and subject.country.upper() != "NL":
+        names = Locale.parse(BABEL_LOCALES[language]).territories
+        lines.append(names.get(subject.country.upper(), subject.country).upper())
+    if len(lines) == 1 and subject.email:
+        lines.append(subject.email)
+    return lines
+
+
+def base_facts(case: Case, *, language: str, today: date, signatory: str | None) -> dict[str, Any]:
+    subject = case.subject
+    return {
+        "language": language,
+        "letter_date": today.isoformat(),
+        "signatory": signatory,
+        "case": {
+            "reference": case.reference,
+            "received_on": case.received_on.isoformat(),
+            "rights": [r.value for r in case.right_values],
+            "channel": case.channel.value,
+            "state": case.state.value,
+        },
+        "subject": {"name": subject.name, "address_lines": address_lines(subject, language), "email": subject.email},
+        "deadlines": {
+            "promised_on": _iso(case.promised_on),
+            "legal_due_on": _iso(case.legal_due_on),
+            "extended_due_on": _iso(case.extended_due_on),
+            "due_on": _iso(case.due_on),
+            "paused": case.paused_since is not None,
+        },
+    }
+
+
+# -- per kind ---------------------------------------------------------------------------------------------
+
+def _information_request(case: Case, language: str) -> dict[str, Any]:
+    pause = next((p for p in reversed(case.pauses) if p.resumed_on is None), case.pauses[-1])
+    return {"information_request": {
+        "reason": pause.reason,
+        "requested_on": pause.requested_on.isoformat(),
+        "counted": pause.counted,
+        # Asked while the identity is being checked: the letter asks for proof of identity (Art. 12(6)).
+        "purpose": "identity" if case.state is CaseState.IDENTITY_CHECK else "clarification",
+    }}
+
+
+def _extension(case: Case, language: str) -> dict[str, Any]:
+    return {"extension": {
+        "reason": case.extension_reason,
+        "decided_on": local_date(case.extended_at).isoformat(),
+        "original_due_on": _iso(case.extension_notice_due_on),
+        "extended_due_on": _iso(case.extended_due_on),
+    }}
+
+
+def _confirmed_lookup(case: Case):
+    from dsr.fulfilment.lookup_ops import latest_lookup
+
+    lookup = latest_lookup(case)
+    if lookup is None or lookup.match != "confirmed":
+        raise FactsUnavailable(_("Search Harmony's systems and confirm that the records found are this person's "
+                                 "before writing this letter."))
+    return lookup
+
+
+def article_number(text: str | None) -> str | None:
+    """``"GDPR Art. 15"`` → ``"15"``: the letters write "Article 15 GDPR", "artikel 15 AVG", "article 15 du
+    RGPD" around it, each in their own order."""
+    if not text:
+        return text
+    match = re.search(r"Art\.?\s*(\d+(?:\(\d+\))*)", text)
+    return match.group(1) if match else text
+
+
+PERIOD_UNITS = {
+    "en": {"Y": ("year", "years"), "M": ("month", "months"), "W": ("week", "weeks"), "D": ("day", "days")},
+    "nl": {"Y": ("jaar", "jaar"), "M": ("maand", "maanden"), "W": ("week", "weken"), "D": ("dag", "dagen")},
+    "fr": {"Y": ("an", "ans"), "M": ("mois", "mois"), "W": ("semaine", "semaines"), "D": ("jour", "jours")},
+}
+
+
+def period_text(period: str | None, language: str) -> str | None:
+    """An ISO 8601 period of the retention rules (``P7Y``, ``P180D``) in words: "7 years", "180 dagen"."""
+    if not period:
+        return period
+    match = re.fullmatch(r"P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?", period)
+    if not match or not any(match.groups()):
+        return period
+    units = PERIOD_UNITS[language]
+    parts = [f"{n} {units[u][0] if int(n) == 1 else units[u][1]}"
+             for n, u in zip(match.groups(), "YMWD", strict=True) if n]
+    return " ".join(parts)
+
+
+def _access(case: Case, language: str) -> dict[str, Any]:
+    from dsr.fulfilment.access import compile_access
+
+    content = compile_access(case, _confirmed_lookup(case), language=language).as_dict()
+    retention: dict[str, dict[str, Any]] = {}
+    for coll in content["collections"]:
+        for item in coll["retention"]:
+            entry = {k: item[k] for k in ("title", "period", "basis", "article", "statement")}
+            entry["period"] = period_text(item["period"], language)
+            retention.setdefault(item["title"], entry)
+    return {"access": {
+        "record_count": sum(len(c["records"]) for c in content["collections"]),
+        "categories": [{k: c[k] for k in ("name", "origin", "origin_text", "retention")}
+                       for c in content["categories"]],
+        "purposes": [{k: p[k] for k in ("number", "title", "text")} for p in content["purposes"]],
+        "recipients": [{k: r[k] for k in ("name", "receives", "why")} for r in content["recipients"]],
+        "retention": list(retention.values()),
+        "sources_of_data": [s["text"] for s in content["sources_of_data"]],
+        "rights": [{"text": r["text"], "article": article_number(r["article"])} for r in content["rights"]],
+        "automated_decisions": content["automated_decisions"]["text"],
+        "complaint": content["complaint"],
+        "manual_sources": [m["name"] for m in content["manual_sources"]],
+        "redaction_review": len(content["redaction_review"]),
+    }}
+
+
+def _portability(case: Case, language: str) -> dict[str, Any]:
+    from dsr.fulfilment.portability import select_portable
+
+    data = select_portable(case, _confirmed_lookup(case)).as_dict()
+    names = _DataMapNames(_datamap(), language)
+    excluded: dict[tuple[str, str], dict[str, Any]] = {}
+    for e in data["excluded"]:
+        entry = excluded.setdefault((e["source"], e["collection"]), {
+            "source": e["source"], "collection": names.collection(e["source"], e["collection"]),
+            "reason": e["reason"], "fields": []})
+        if e["field"]:
+            entry["fields"].append(names.field(e["source"], e["collection"], e["field"]))
+    return {"portability": {
+        "record_count": sum(len(c["records"]) for c in data["collections"]),
+        "collections": [{"source_name": names.source(c["source"], c["source_name"]),
+                         "collection": names.collection(c["source"], c["collection"]),
+                         "legal_basis": c["legal_basis"], "records": len(c["records"])}
+                        for c in data["collections"]],
+        "excluded": list(excluded.values()),
+    }}
+
+
+def _erasure_plan(case: Case, *, executed: bool):
+    from dsr.fulfilment.models import ErasurePlan
+
+    plan = db.session.execute(sa.select(ErasurePlan).where(ErasurePlan.case_id == case.id)
+                              .order_by(ErasurePlan.id.desc()).limit(1)).scalar_one_or_none()
+    if executed and (plan is None or plan.status is not ErasurePlanStatus.EXECUTED):
+        raise FactsUnavailable(_("Execute the approved erasure plan before writing the erasure letter: it states "
+                                 "what was erased and what is kept."))
+    return plan
+
+
+def erasure_items(plan, language: str) -> dict[str, Any]:
+    """What the plan erased and what it keeps, each kept record with its reason, article and erase-on date."""
+    from dsr.domain.retention_rules import Action, load_rules
+
+    names = _DataMapNames(_datamap(), language)
+    try:
+        rules = {r.id: r for r in load_rules().rules}
+    except (OSError, ValueError):
+        rules = {}
+
+    def what(item) -> dict[str, Any]:
+        return {"system": names.source(item.source), "collection": names.collection(item.source, item.collection),
+                "key": item.key_text}
+
+    erased, kept, pending = [], [], []
+    reasons: dict[tuple[str, str], dict[str, Any]] = {}
+    for item in plan.items:
+        if item.action is Action.KEEP:
+            if item.executed_at is not None:
+                continue  # kept at first, erased since on its erase-on date
+            # The item stores the English basis as the case file's record; the letter quotes the rule (or
+            # the special outcome) in its own language.
+            title, basis = outcome_texts(item.rule_id, item.basis, language, rules)
+            reason = None
+            # "referenced" names the kept records by their internal keys: the letter words it itself.
+            if item.rule_id != REFERENCED:
+                reason = reasons.setdefault((item.rule_id, basis), {
+                    "n": len(reasons) + 1, "rule": item.rule_id, "title": title, "basis": basis,
+                    "article": item.article})["n"]
+            kept.append({**what(item), "rule": item.rule_id, "title": title, "article": item.article,
+                         "erase_on": _iso(item.erase_on), "until": item.until, "reason": reason})
+        elif item.executed_at is not None:
+            erased.append({**what(item), "action": item.action.value, "result": item.result,
+                           "on": local_date(item.executed_at).isoformat()})
+        else:
+            pending.append({**what(item), "action": item.action.value})
+    return {"executed_on": local_date(plan.executed_at).isoformat() if plan.executed_at else None,
+            "erased": erased, "kept": kept, "reasons": list(reasons.values()), "pending": pending}
+
+
+def _erasure(case: Case, language: str) -> dict[str, Any]:
+    return {"erasure": erasure_items(_erasure_plan(case, executed=True), language)}
+
+
+def _optional(module: str, function: str, what: str) -> Callable[[Case], dict[str, Any]]:
+    """A facts function of another feature, imported when first needed; a clear refusal if it is absent."""
+    try:
+        return getattr(importlib.import_module(module), function)
+    except (ImportError, AttributeError):
+        raise FactsUnavailable(_("This installation cannot state the %(what)s yet (%(module)s is missing).",
+                                 what=what, module=module)) from None
+
+
+class _DataMapNames:
+    """The data map's names of systems, collections and fields in one language; the stored key (in words)
+    for one no longer in the data map."""
+
+    def __init__(self, sources: dict[str, Any], language: str) -> None:
+        self.sources, self.language = sources, language
+
+    def _collection(self, source: str, collection: str):
+        try:
+            return self.sources[source].collection(collection)
+        except KeyError:
+            return None
+
+    def source(self, source: str, fallback: str | None = None) -> str:
+        found = self.sources.get(source)
+        return found.display_name(self.language) if found else (fallback or source)
+
+    def collection(self, source: str, collection: str) -> str:
+        coll = self._collection(source, collection)
+        return coll.display_name(self.language) if coll else collection.replace("_", " ")
+
+    def field(self, source: str, collection: str, field: str) -> str:
+        coll = self._collection(source, collection)
+        try:
+            return coll.field(field).label(self.language) if coll else field.replace("_", " ")
+        except KeyError:
+            return field.replace("_", " ")
+
+
+def _datamap() -> dict[str, Any]:
+    from dsr.datamap.sources import DataMapError, load_sources
+
+    try:
+        return load_sources(current_app.config)
+    except DataMapError:
+        return {}
+
+
+def _rectification(case: Case, language: str) -> dict[str, Any]:
+    facts = _optional("dsr.rectification.facts", "rectification_facts", "corrections made")(case)
+    names = _DataMapNames(_datamap(), language)
+    for c in facts["corrections"]:
+        # The system and field as the data map names them in the letter's language: ``field`` becomes the
+        # label the templates show ("Achternaam"), ``column`` keeps the column name (``last_name``).
+        c["column"] = c["field"]
+        c["source_name"] = names.source(c["source"], c["source_name"])
+        c["field"] = names.field(c["source"], c["collection"], c["field"])
+    for r in facts["recipients"]:
+        r["display_name"] = (r.get("name") or {}).get(language) or r.get("id")
+    return {"rectification": {**facts,
+                              "refused": any(c["status"] == "refused" for c in facts["corrections"])}}
+
+
+def _objection(case: Case, language: str) -> dict[str, Any]:
+    facts = _optional("dsr.objection.facts", "objection_facts", "outcome of the objection")(case)
+    # The processing as the data map and the statement name it in the letter's language; the stored
+    # (English) name only for a processing no longer in the data map.
+    names = _optional("dsr.objection.balancing", "processing_choices", "processing objected to")(
+        current_app.config, language)
+    for o in facts["other"]:
+        choice = names.get(o.get("processing_key") or "")
+        if choice is not None:
+            o["processing"] = choice.name
+    refused = facts.get("refused", any(o["outcome"] == "rejected" for o in facts["other"]))
+    return {"objection": {**facts, "refused": refused}}
+
+
+def _refusal(case: Case, language: str) -> dict[str, Any]:
+    return {"refusal": {"ground": case.refusal_ground.value, "justification": case.decision}}
+
+
+def _partial_refusal(case: Case, language: str) -> dict[str, Any]:
+    """What was not done, with the reason for each part: records kept, corrections refused, objections
+    rejected, plus the decision's written reasons. Needs at least one of them."""
+    rights = case.right_values
+    parts: dict[str, Any] = {"decision": case.decision, "kept": [], "reasons": [], "corrections": [],
+                             "objections": []}
+    if Right.ERASURE in rights:
+        plan = _erasure_plan(case, executed=False)
+        if plan is not None and plan.status is not ErasurePlanStatus.DRAFT:
+            items = erasure_items(plan, language)
+            parts["kept"], parts["reasons"] = items["kept"], items["reasons"]
+    if Right.RECTIFICATION in rights:
+        corrections = _rectification(case, language)["rectification"]["corrections"]
+        parts["corrections"] = [c for c in corrections if c["status"] == "refused"]
+    if Right.OBJECTION in rights:
+        parts["objections"] = [o for o in _objection(case, language)["objection"]["other"]
+                               if o["outcome"] == "rejected"]
+    if not (parts["decision"] or parts["kept"] or parts["corrections"] or parts["objections"]):
+        raise FactsUnavailable(_("Nothing on this case is refused yet: record the decision with its reasons, or the "
+                                 "records kept, corrections refused or objections rejected, first."))
+    return {"partial_refusal": parts}
+
+
+GATHERERS: dict[LetterKind, Callable[[Case, str], dict[str, Any]]] = {
+    LetterKind.ACKNOWLEDGEMENT: lambda case, language: {},
+    LetterKind.INFORMATION_REQUEST: _information_request,
+    LetterKind.EXTENSION_NOTICE: _extension,
+    LetterKind.COMPLETION_ACCESS: _access,
+    LetterKind.COMPLETION_RECTIFICATION: _rectification,
+    LetterKind.COMPLETION_ERASURE: _erasure,
+    LetterKind.COMPLETION_OBJECTION: _objection,
+    LetterKind.COMPLETION_PORTABILITY: _portability,
+    LetterKind.PARTIAL_REFUSAL: _partial_refusal,
+    LetterKind.REFUSAL: _refusal,
+}
+
+
+def gather(case: Case, kind: LetterKind, *, language: str, today: date, signatory: str | None = None) -> dict:
+    """Everything the ``kind`` letter to ``case``'s subject states, in ``language`` (nl, en or fr)."""
+    spec = check_fits(case, kind)
+    facts = base_facts(case, language=language, today=today, signatory=signatory)
+    facts["kind"] = kind.value
+    facts["complaint_route"] = spec.complaint_route
+    facts.update(GATHERERS[kind](case, language))
+    return facts

@@ -1,0 +1,130 @@
+"""The kinds of letter dsr writes, which cases each fits, and what each must be able to say.
+
+A letter is a legal act: a completion letter for erasure on a case that asked only for access, or a refusal
+on a case nobody refused, would tell the subject something untrue. :func:`check_fits` refuses such a letter
+before any work is queued; :mod:`dsr.letters.facts` then gathers what the letter states.
+
+Every refusal and partial refusal must state the reasons and the routes to the supervisory authority and to
+the court (GDPR Art. 12(4)); :attr:`KindSpec.complaint_route` marks the kinds whose templates must carry
+them (the erasure completion too: records it keeps are a refusal of that part of the request).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from dsr.cases.errors import InvalidInput, RuleViolation
+from dsr.cases.models import Case
+from dsr.domain.enums import CaseState, Right
+
+
+class LetterKind(enum.StrEnum):
+    ACKNOWLEDGEMENT = "acknowledgement"
+    INFORMATION_REQUEST = "information_request"
+    EXTENSION_NOTICE = "extension_notice"
+    COMPLETION_ACCESS = "completion_access"
+    COMPLETION_RECTIFICATION = "completion_rectification"
+    COMPLETION_ERASURE = "completion_erasure"
+    COMPLETION_OBJECTION = "completion_objection"
+    COMPLETION_PORTABILITY = "completion_portability"
+    PARTIAL_REFUSAL = "partial_refusal"
+    REFUSAL = "refusal"
+
+
+class LetterLanguage(enum.StrEnum):
+    """The languages a letter is written in; ``all`` is one PDF with the letter in each of the three."""
+
+    NL = "nl"
+    EN = "en"
+    FR = "fr"
+    ALL = "all"
+
+
+LANGUAGES = ("nl", "en", "fr")
+
+_OPEN = frozenset({CaseState.RECEIVED, CaseState.IDENTITY_CHECK, CaseState.IN_PROGRESS,
+                   CaseState.AWAITING_APPROVAL})
+# A completion letter may be previewed while the work is being approved and issued once it is decided;
+# an archived case keeps its letters (a re-issue after archiving is a new version of the same letter).
+_ANSWERING = frozenset({CaseState.IN_PROGRESS, CaseState.AWAITING_APPROVAL, CaseState.COMPLETED,
+                        CaseState.CLOSED})
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    kind: LetterKind
+    label: object
+    states: frozenset[CaseState]
+    right: Right | None = None  # the right the case must invoke, if any
+    complaint_route: bool = False  # states the routes to the AP and the court (Art. 12(4))
+    # The facts the letter needs, gathered by dsr.letters.facts (documentation for the translator too).
+    needs: tuple[str, ...] = ()
+
+
+KINDS: dict[LetterKind, KindSpec] = {s.kind: s for s in (
+    KindSpec(LetterKind.ACKNOWLEDGEMENT, _l("Acknowledgement of receipt"), _OPEN,
+             needs=("deadlines",)),
+    KindSpec(LetterKind.INFORMATION_REQUEST, _l("Request for identity or clarification"), _OPEN,
+             needs=("information_request", "deadlines")),
+    KindSpec(LetterKind.EXTENSION_NOTICE, _l("Extension notice"), _OPEN, needs=("extension",)),
+    KindSpec(LetterKind.COMPLETION_ACCESS, _l("Completion: access (Art. 15)"), _ANSWERING, Right.ACCESS,
+             needs=("access",)),
+    KindSpec(LetterKind.COMPLETION_RECTIFICATION, _l("Completion: rectification (Art. 16)"), _ANSWERING,
+             Right.RECTIFICATION, needs=("rectification",)),
+    KindSpec(LetterKind.COMPLETION_ERASURE, _l("Completion: erasure (Art. 17)"), _ANSWERING, Right.ERASURE,
+             complaint_route=True, needs=("erasure",)),
+    KindSpec(LetterKind.COMPLETION_OBJECTION, _l("Completion: objection (Art. 21)"), _ANSWERING, Right.OBJECTION,
+             needs=("objection",)),
+    KindSpec(LetterKind.COMPLETION_PORTABILITY, _l("Completion: portability (Art. 20)"), _ANSWERING,
+             Right.PORTABILITY, needs=("portability",)),
+    KindSpec(LetterKind.PARTIAL_REFUSAL, _l("Partial refusal"), _ANSWERING, complaint_route=True,
+             needs=("partial_refusal",)),
+    KindSpec(LetterKind.REFUSAL, _l("Refusal"), frozenset({CaseState.REFUSED, CaseState.CLOSED}),
+             complaint_route=True, needs=("refusal",)),
+)}
+
+LANGUAGE_LABELS = {LetterLanguage.NL: "Nederlands", LetterLanguage.EN: "English", LetterLanguage.FR: "Français",
+                   LetterLanguage.ALL: _l("All three, in one PDF")}
+
+
+def parse_kind(value: str | None) -> LetterKind:
+    try:
+        return LetterKind((value or "").strip())
+    except ValueError:
+        raise InvalidInput(_("Unknown kind of letter: %(kind)s.", kind=value or ""), "kind") from None
+
+
+def parse_language(value: str | None) -> LetterLanguage:
+    try:
+        return LetterLanguage((value or "").strip())
+    except ValueError:
+        raise InvalidInput(_("Unknown letter language: %(lang)s (choose nl, en, fr or all).", lang=value or ""),
+                           "language") from None
+
+
+def languages_of(language: LetterLanguage) -> tuple[str, ...]:
+    """The languages a letter in ``language`` is rendered in, in the order they appear in the PDF."""
+    return LANGUAGES if language is LetterLanguage.ALL else (language.value,)
+
+
+def check_fits(case: Case, kind: LetterKind) -> KindSpec:
+    """Refuse (``RuleViolation``) a letter that would say something untrue about ``case``."""
+    spec = KINDS[kind]
+    if spec.right is not None and spec.right not in case.right_values:
+        raise RuleViolation(_("%(ref)s does not invoke the right this letter answers (Art. %(art)s).",
+                              ref=case.reference, art=spec.right.article))
+    if case.state not in spec.states:
+        raise RuleViolation(_("A letter of this kind does not fit %(ref)s in its current state (%(state)s).",
+                              ref=case.reference, state=case.state.value))
+    if kind is LetterKind.EXTENSION_NOTICE and case.extended_due_on is None:
+        raise RuleViolation(_("%(ref)s has not been extended; extend the deadline first.", ref=case.reference))
+    if kind is LetterKind.REFUSAL and case.refusal_ground is None:
+        raise RuleViolation(_("%(ref)s has not been refused.", ref=case.reference))
+    if kind is LetterKind.INFORMATION_REQUEST and not case.pauses:
+        raise RuleViolation(_("Record what information is asked for (ask the subject for information) before "
+                              "writing the letter that asks for it."))
+    return spec

@@ -1,0 +1,224 @@
+"""Previewing and issuing letters (issue 5, item 2): the job that renders, stores and records one.
+
+Issuing is a background job (``letter``), because WeasyPrint takes a second or more and an access letter
+reads Harmony's systems. :func:`request_letter` checks the letter fits the case and queues the job in the
+request's transaction; the job's handler (:func:`make_letter`) gathers the facts, renders the PDF, writes
+it under ``STORAGE_DIR/letters/`` and adds the :class:`~dsr.letters.models.IssuedLetter` row with its
+SHA-256 and the next version number, with the audit event ``letter.issued``. A retried job finds the letter
+it already made (``job_id`` is unique) instead of making a second version.
+
+Issuing the extension notice is telling the subject of the extension, with its reasons (Art. 12(3)): the
+same job records the notice as sent through :func:`dsr.cases.timing.record_extension_notice`, so the
+case's obligation is met by the letter itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from dsr.attachments.storage import storage_root, track_new_file
+from dsr.audit.operations import record
+from dsr.auth.models import User
+from dsr.cases import timing
+from dsr.cases.errors import RuleViolation
+from dsr.cases.lifecycle import WRITERS, require_role
+from dsr.cases.models import Case
+from dsr.extensions import db
+from dsr.jobs import runner
+from dsr.jobs.models import Job
+from dsr.letters import render
+from dsr.letters.facts import gather
+from dsr.letters.kinds import LetterKind, LetterLanguage, check_fits, languages_of
+from dsr.letters.models import IssuedLetter
+from dsr.timeutil import local_date
+
+JOB_KIND = "letter"
+
+
+@dataclass
+class Rendered:
+    """A letter made but not stored: its documents (one per language) and the PDF."""
+
+    html: list[str]
+    pdf: bytes
+    pages: int
+    fetcher: object
+
+
+def letters_of(case: Case) -> list[IssuedLetter]:
+    """The case's issued letters, newest first."""
+    return list(db.session.execute(sa.select(IssuedLetter).where(IssuedLetter.case_id == case.id)
+                                   .order_by(IssuedLetter.issued_at.desc(), IssuedLetter.id.desc())).scalars())
+
+
+def path_for(letter: IssuedLetter) -> Path:
+    return storage_root() / letter.storage_key
+
+
+def documents(case: Case, kind: LetterKind, language: LetterLanguage, *, today: date,
+              signatory: str | None = None, assets: str = "", preview: bool = False) -> list[str]:
+    """The HTML of the letter, one document per language (three for ``all``)."""
+    check_fits(case, kind)
+    out = []
+    for lang in languages_of(language):
+        if not render.available(kind, lang):
+            raise RuleViolation(_("There is no %(lang)s text of this letter yet; choose another language.",
+                                  lang=lang))
+        facts = gather(case, kind, language=lang, today=today, signatory=signatory)
+        out.append(render.render_html(facts, kind, lang, preview=preview, assets=assets))
+    return out
+
+
+def preview_html(case: Case, kind: LetterKind, language: LetterLanguage, *, today: date, assets: str,
+                 signatory: str | None = None) -> str:
+    """The letter as HTML, for a person to read before issuing it (``all``: the three one after another)."""
+    pages = documents(case, kind, language, today=today, signatory=signatory, assets=assets, preview=True)
+    if len(pages) == 1:
+        return pages[0]
+    # Three complete documents: keep the first one's head, and put the others' bodies after its body.
+    bodies = [p.split("<body", 1)[1].split(">", 1)[1].rsplit("</body>", 1)[0] for p in pages[1:]]
+    head, tail = pages[0].rsplit("</body>", 1)
+    return head + "".join(f'<hr class="letter-separator">{b}' for b in bodies) + "</body>" + tail
+
+
+def render_letter(case: Case, kind: LetterKind, language: LetterLanguage, *, today: date,
+                  signatory: str | None = None, fetcher=None) -> Rendered:
+    """Render the PDF (nothing stored). ``fetcher`` defaults to :func:`dsr.pdf.safe_fetcher`."""
+    from dsr import pdf
+
+    fetcher = fetcher if fetcher is not None else pdf.safe_fetcher()
+    html = documents(case, kind, language, today=today, signatory=signatory)
+    data, pages = render.render_pdf_counted(html, fetcher=fetcher)
+    return Rendered(html=html, pdf=data, pages=pages, fetcher=fetcher)
+
+
+def request_letter(case: Case, kind: LetterKind, language: LetterLanguage, *, actor: User | None,
+                   now: datetime) -> Job:
+    """Queue the issuing of a letter; the caller commits, then calls :func:`dsr.jobs.runner.dispatch`.
+
+    Refuses now, not in the job, a letter that does not fit the case (a completion for a right not asked
+    for, a refusal of a case not refused) or a language without a text.
+    """
+    require_role(actor, *WRITERS, what=_l("issue letters"))
+    check_fits(case, kind)
+    for lang in languages_of(language):
+        if not render.available(kind, lang):
+            raise RuleViolation(_("There is no %(lang)s text of this letter yet; choose another language.",
+                                  lang=lang))
+    return runner.create(JOB_KIND, now=now, case=case, actor=actor,
+                         params={"kind": kind.value, "language": language.value})
+
+
+def _store(case: Case, kind: LetterKind, language: LetterLanguage, data: bytes, *, version: int,
+           now: datetime) -> str:
+    """Write the PDF once, atomically and read-only; removed again if the transaction rolls back."""
+    key = f"letters/{now:%Y}/{case.reference}-{kind.value}-v{version}-{language.value}-{uuid.uuid4().hex[:12]}.pdf"
+    target = storage_root() / key
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".part")
+    tmp.write_bytes(data)
+    os.chmod(tmp, 0o444)
+    os.replace(tmp, target)
+    track_new_file(target)
+    return key
+
+
+def next_version(case: Case, kind: LetterKind) -> int:
+    last = db.session.execute(sa.select(sa.func.max(IssuedLetter.version)).where(
+        IssuedLetter.case_id == case.id, IssuedLetter.kind == kind)).scalar_one()
+    return (last or 0) + 1
+
+
+def issue(job: Job, *, now: datetime, progress=lambda percent, note=None: None) -> IssuedLetter:
+    """Make the letter ``job`` asks for, once: a retry returns the letter an earlier attempt made."""
+    existing = db.session.execute(sa.select(IssuedLetter).where(IssuedLetter.job_id == job.id)).scalar_one_or_none()
+    if existing is not None:
+        return existing
+    case = job.case
+    kind, language = LetterKind(job.params["kind"]), LetterLanguage(job.params["language"])
+    actor = job.created_by
+    today = local_date(now)
+    progress(10, "gathering the facts")
+    made = render_letter(case, kind, language, today=today, signatory=actor.name if actor else None)
+    progress(80, "storing the PDF")
+    digest = hashlib.sha256(made.pdf).hexdigest()
+    letter = _insert_next_version(case, kind, language, made, digest=digest, actor=actor, now=now, job=job)
+    record("letter.issued", actor=actor, now=now, case=case,
+           after={"letter_id": letter.id, "kind": kind, "language": language, "version": letter.version,
+                  "sha256": digest, "size": letter.size, "pages": letter.pages, "job_id": job.id})
+    if kind is LetterKind.EXTENSION_NOTICE and case.extension_notice_sent_on is None:
+        timing.record_extension_notice(case, sent_on=today, actor=actor, now=now, today=today)
+    return letter
+
+
+def _insert_next_version(case: Case, kind: LetterKind, language: LetterLanguage, made: Rendered, *,
+                         digest: str, actor: User | None, now: datetime, job: Job) -> IssuedLetter:
+    """Store the PDF as the next version. Two workers issuing the same kind for one case at once would
+    both count the same next number; the loser's insert hits the unique (case, kind, version) in a
+    savepoint, its file is removed, and it counts again."""
+    for _attempt in range(10):
+        version = next_version(case, kind)
+        key = _store(case, kind, language, made.pdf, version=version, now=now)
+        letter = IssuedLetter(case=case, kind=kind, language=language, version=version, sha256=digest,
+                              size=len(made.pdf), pages=made.pages, storage_key=key,
+                              issued_by_id=actor.id if actor else None, issued_at=now, job_id=job.id)
+        try:
+            with db.session.begin_nested():
+                db.session.add(letter)
+                db.session.flush()
+        except sa.exc.IntegrityError:
+            db.session.expunge(letter) if letter in db.session else None
+            (storage_root() / key).unlink(missing_ok=True)
+            continue
+        return letter
+    raise RuleViolation(_("Could not number the letter: too many letters of this kind at once. Retry."))
+
+
+@runner.handler(JOB_KIND)
+def make_letter(job: Job, progress, now: datetime) -> dict:
+    letter = issue(job, now=now, progress=progress)
+    return {"letter_id": letter.id, "version": letter.version, "sha256": letter.sha256}
+
+
+def issue_now(case: Case, kind: LetterKind, language: LetterLanguage, *, actor: User | None,
+              now: datetime) -> IssuedLetter:
+    """Issue a letter and wait for it (the command line): the same job, run in this process.
+
+    Commits (the job must exist before it runs). Raises ``RuleViolation`` if the job failed, with its error.
+    """
+    job = request_letter(case, kind, language, actor=actor, now=now)
+    db.session.commit()
+    job_id = job.id
+    runner.perform(job_id)
+    job = db.session.get(Job, job_id)
+    db.session.refresh(job)
+    letter = db.session.execute(sa.select(IssuedLetter).where(IssuedLetter.job_id == job_id)).scalar_one_or_none()
+    if letter is None:
+        raise RuleViolation(_("The letter could not be made: %(error)s", error=job.error or job.status.value))
+    return letter
+
+
+def record_download(letter: IssuedLetter, *, actor: User | None, now: datetime) -> None:
+    """A letter is the case file and holds personal data: every download is on the audit trail."""
+    record("letter.downloaded", actor=actor, now=now, case=letter.case,
+           after={"letter_id": letter.id, "kind": letter.kind, "version": letter.version,
+                  "language": letter.language, "sha256": letter.sha256})
+
+
+def check_intact(letter: IssuedLetter) -> bytes:
+    """The stored PDF, if its SHA-256 is still the one recorded at issue; else ``RuleViolation``."""
+    data = path_for(letter).read_bytes()
+    if hashlib.sha256(data).hexdigest() != letter.sha256:
+        current_app.logger.error("issued letter %s does not match its SHA-256", letter.id)
+        raise RuleViolation(_("The stored letter does not match the checksum recorded when it was issued."))
+    return data

@@ -1,0 +1,523 @@
+"""Letters (issue 5, items 1-3 and 6): every kind rendered to PDF and read back with pypdf; issuing, versions,
+immutability, retries; the extension notice fulfilling its obligation; injection attempts printed as text.
+
+On SQLite and PostgreSQL, with a copy of the demo systems per test (the erasure letter erases). The texts
+checked are read from the PDF, not from the HTML: what the subject gets is what is tested.
+
+A translator who adds ``letters/nl/<kind>.html`` and ``letters/fr/<kind>.html`` adds the language to
+:data:`ALL_KINDS_LANGUAGES`; the expected words per language are in :data:`EXPECT`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import re
+import shutil
+import stat
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+import time_machine
+from pypdf import PdfReader
+
+from dsr import pdf
+from dsr.attachments.storage import storage_root
+from dsr.audit.models import AuditEvent
+from dsr.auth.models import User
+from dsr.cases import lifecycle, timing
+from dsr.cases.errors import RuleViolation
+from dsr.domain.enums import JobStatus, Language, RefusalGround, Right, Role
+from dsr.extensions import db
+from dsr.jobs import runner
+from dsr.jobs.models import Job
+from dsr.letters import operations, render
+from dsr.letters.kinds import KINDS, LetterKind, LetterLanguage
+from dsr.letters.models import ImmutableLetter, IssuedLetter
+from tests.conftest import NOW, TODAY
+from tests.factories import make_case, make_user
+from tests.harmony_support import customer_with_everything, demo_systems, subject_of
+
+# Languages in which every kind has its own template (the translator extends this list).
+ALL_KINDS_LANGUAGES = ["en", "nl", "fr"]
+ACKNOWLEDGEMENT_LANGUAGES = ["nl", "en", "fr"]
+
+EXPECT = {
+    "en": {"today": "26 November 2026", "received": "20 November 2026", "april": "7 April 2026",
+           "complaint": ["Autoriteit Persoonsgegevens", "Postbus 93374", "2509 AJ Den Haag", "Article 77",
+                         "Article 79", "court"],
+           "salutation": "Dear"},
+    "nl": {"today": "26 november 2026", "received": "20 november 2026", "april": "7 april 2026",
+           "complaint": ["Autoriteit Persoonsgegevens", "Postbus 93374", "2509 AJ Den Haag", "artikel 77",
+                         "artikel 79", "rechter"],
+           "salutation": "Geachte", "accented": ["vóór"]},
+    "fr": {"today": "26 novembre 2026", "received": "20 novembre 2026", "april": "7 avril 2026",
+           "complaint": ["Autoriteit Persoonsgegevens", "Postbus 93374", "2509 AJ Den Haag", "article 77",
+                         "article 79", "juge"],
+           "salutation": "Madame, Monsieur", "accented": ["reçu", "référence", "réception"]},
+}
+EVIL_NAME = '<img src="file:///etc/passwd">'
+EVIL_NOTE = "<script>alert(1)</script>"
+
+
+@pytest.fixture(autouse=True)
+def _frozen_clock():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.fixture(scope="module")
+def harmony(tmp_path_factory) -> str:
+    return demo_systems(tmp_path_factory, TODAY)
+
+
+@pytest.fixture
+def systems(ctx, harmony, tmp_path, monkeypatch) -> str:
+    """A copy of the demo systems for this test only: the erasure letter's case erases records."""
+    copy = tmp_path / "harmony-copy.sqlite3"
+    shutil.copy(sa.make_url(harmony).database, copy)
+    url = f"sqlite:///{copy}"
+    monkeypatch.setitem(ctx.config, "DEMO_SYSTEMS_URL", url)
+    return url
+
+
+class People:
+    def __init__(self):
+        self._ids = {"manager": make_user(Role.PRIVACY_MANAGER).id, "staff": make_user(Role.STAFF).id}
+
+    manager = property(lambda self: db.session.get(User, self._ids["manager"]))
+    staff = property(lambda self: db.session.get(User, self._ids["staff"]))
+
+
+@pytest.fixture
+def people(ctx) -> People:
+    return People()
+
+
+# -- reading PDFs -----------------------------------------------------------------------------------------
+
+def page_texts(data: bytes) -> list[str]:
+    """The text of each page, whitespace collapsed (pypdf breaks lines where the layout does)."""
+    return [" ".join((page.extract_text() or "").split()) for page in PdfReader(io.BytesIO(data)).pages]
+
+
+def pdf_text(data: bytes) -> str:
+    return " ".join(page_texts(data))
+
+
+def keep_for_review(data: bytes, name: str) -> None:
+    """With DSR_LETTERS_PDF_DIR set, keep the PDF there, to look at (``pdftoppm -png``) before a release."""
+    folder = os.environ.get("DSR_LETTERS_PDF_DIR")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        (Path(folder) / f"{name}.pdf").write_bytes(data)
+
+
+# -- a case in the state each kind of letter fits -----------------------------------------------------------
+
+def _case(people, **kw):
+    return make_case(actor=people.staff, commit=False, **kw)
+
+
+def _looked_up(people, systems, rights):
+    from dsr.fulfilment.lookup_ops import confirm_match, run_lookup
+
+    customer = customer_with_everything(systems)
+    case = _case(people, rights=rights, **subject_of(customer))
+    lifecycle.start_work(case, actor=people.staff, now=NOW)
+    lookup = run_lookup(case, actor=people.staff, now=NOW)
+    confirm_match(lookup, actor=people.staff, now=NOW + timedelta(minutes=1))
+    return case, lookup
+
+
+def _erased(people, systems):
+    from dsr.fulfilment.erasure import approve_plan, build_erasure_plan, execute_plan
+
+    case, lookup = _looked_up(people, systems, (Right.ERASURE,))
+    plan = build_erasure_plan(case, lookup, actor=people.staff, now=NOW, today=TODAY)
+    approve_plan(plan, actor=people.manager, now=NOW)
+    execute_plan(plan, actor=people.staff, now=NOW, today=TODAY)
+    return case
+
+
+def _rectified(people, systems):
+    from dsr.rectification.operations import mark_applied, propose_manual_correction, refuse_correction
+
+    case = _case(people, rights=(Right.RECTIFICATION,))
+    lifecycle.start_work(case, actor=people.staff, now=NOW)
+    done = propose_manual_correction(case, "harmony_paper_archive", "correspondence", "sender_address",
+                                     "Rue de la Loi 16, 1000 Bruxelles", before="Coolsingel 4", actor=people.staff,
+                                     now=NOW, today=TODAY)
+    mark_applied(done, note="Corrected on the letter in the archive file.", actor=people.staff, now=NOW)
+    refused = propose_manual_correction(case, "harmony_paper_archive", "correspondence", "sender_name",
+                                        "Zoë Vandenbroeck", actor=people.staff, now=NOW, today=TODAY)
+    refuse_correction(refused, reason="The archive holds your letter as you signed it; we do not change it.",
+                      actor=people.manager, now=NOW)
+    return case
+
+
+def _objected(people, systems):
+    from dsr.objection.balancing import decide_objection, processing_choices, record_objection
+    from dsr.objection.models import ObjectionOutcome
+
+    case = _case(people, rights=(Right.OBJECTION,))
+    lifecycle.start_work(case, actor=people.staff, now=NOW)
+    objection = record_objection(case, processing=next(iter(processing_choices())),
+                                 subject_grounds="I do not want to be profiled.", actor=people.staff, now=NOW)
+    decide_objection(objection, outcome=ObjectionOutcome.REJECTED, reasons="Needed to detect fraud on claims.",
+                     compelling_grounds="Fraud prevention protects all insured customers.", effect=None,
+                     actor=people.manager, now=NOW, today=TODAY)
+    return case
+
+
+def _information_requested(people, systems, reason="Your policy number, or the last four digits of your IBAN."):
+    case = _case(people)
+    timing.request_information(case, reason=reason, requested_on=TODAY, actor=people.staff, now=NOW, today=TODAY)
+    return case
+
+
+def _extended(people, systems):
+    case = _case(people)
+    timing.extend(case, reason="Your request covers eleven years of claims held in three systems.",
+                  actor=people.manager, now=NOW, today=TODAY)
+    return case
+
+
+def _refused(people, systems):
+    case = _case(people)
+    lifecycle.refuse(case, ground=RefusalGround.EXCESSIVE, justification="This is your fifth identical request "
+                     "this month; we answered the first on 2 November 2026.", actor=people.manager, now=NOW)
+    return case
+
+
+BUILDERS = {
+    LetterKind.ACKNOWLEDGEMENT: lambda people, systems: _case(people, rights=(Right.ACCESS, Right.ERASURE)),
+    LetterKind.INFORMATION_REQUEST: _information_requested,
+    LetterKind.EXTENSION_NOTICE: _extended,
+    LetterKind.COMPLETION_ACCESS: lambda people, systems: _looked_up(people, systems, (Right.ACCESS,))[0],
+    LetterKind.COMPLETION_RECTIFICATION: _rectified,
+    LetterKind.COMPLETION_ERASURE: _erased,
+    LetterKind.COMPLETION_OBJECTION: _objected,
+    LetterKind.COMPLETION_PORTABILITY: lambda people, systems: _looked_up(people, systems, (Right.PORTABILITY,))[0],
+    LetterKind.PARTIAL_REFUSAL: _erased,
+    LetterKind.REFUSAL: _refused,
+}
+# What each kind must say besides what every letter says (English; a translator adds theirs per language).
+KIND_CONTENT = {
+    "en": {
+        LetterKind.ACKNOWLEDGEMENT: ["access to your personal data (Article 15 GDPR)",
+                                    lambda case: render.format_date(case.promised_on, "en"),
+                                    lambda case: render.format_date(case.legal_due_on, "en")],
+        LetterKind.INFORMATION_REQUEST: ["Your policy number, or the last four digits of your IBAN."],
+        LetterKind.EXTENSION_NOTICE: ["eleven years of claims",
+                                     lambda case: render.format_date(case.extended_due_on, "en"),
+                                     lambda case: render.format_date(case.extension_notice_due_on, "en")],
+        LetterKind.COMPLETION_ACCESS: ["Focus Feedback", "enclosed", "Autoriteit Persoonsgegevens"],
+        LetterKind.COMPLETION_RECTIFICATION: ["Rue de la Loi 16", "we do not change it", "Autoriteit Persoonsgegevens"],
+        LetterKind.COMPLETION_ERASURE: ["What we keep", "Art. 17(3)(b)", "Autoriteit Persoonsgegevens"],
+        LetterKind.COMPLETION_OBJECTION: ["Needed to detect fraud on claims.", "Autoriteit Persoonsgegevens"],
+        LetterKind.COMPLETION_PORTABILITY: ["machine-readable", "enclosed"],
+        LetterKind.PARTIAL_REFUSAL: ["Art. 17(3)(b)"],
+        LetterKind.REFUSAL: ["fifth identical request", "excessive"],
+    },
+    "nl": {
+        LetterKind.ACKNOWLEDGEMENT: ["inzage in uw persoonsgegevens (artikel 15 AVG)",
+                                    lambda case: render.format_date(case.promised_on, "nl"),
+                                    lambda case: render.format_date(case.legal_due_on, "nl")],
+        LetterKind.INFORMATION_REQUEST: ["Your policy number, or the last four digits of your IBAN.",
+                                         "Wat dit betekent voor de termijn van ons antwoord"],
+        LetterKind.EXTENSION_NOTICE: ["eleven years of claims", "verlenging met twee maanden",
+                                     lambda case: render.format_date(case.extended_due_on, "nl"),
+                                     lambda case: render.format_date(case.extension_notice_due_on, "nl")],
+        LetterKind.COMPLETION_ACCESS: ["Focus Feedback", "bijgevoegde", "Autoriteit Persoonsgegevens", "Ontvangers",
+                                       "Bewaartermijn", "artikel 79"],
+        LetterKind.COMPLETION_RECTIFICATION: ["Rue de la Loi 16", "we do not change it", "Autoriteit Persoonsgegevens",
+                                              "aanvullende verklaring"],
+        LetterKind.COMPLETION_ERASURE: ["Wat wij bewaren", "Art. 17(3)(b)", "Autoriteit Persoonsgegevens",
+                                        "artikel 17, derde lid"],
+        LetterKind.COMPLETION_OBJECTION: ["Needed to detect fraud on claims.", "Autoriteit Persoonsgegevens",
+                                          "dwingende gerechtvaardigde gronden"],
+        LetterKind.COMPLETION_PORTABILITY: ["machineleesbare", "bijgevoegde", "overdraagbaarheid van gegevens"],
+        LetterKind.PARTIAL_REFUSAL: ["Art. 17(3)(b)", "gedeeltelijk toegewezen", "artikel 35, tweede lid"],
+        LetterKind.REFUSAL: ["fifth identical request", "buitensporig", "kennelijk ongegrond of buitensporig",
+                             "artikel 35, tweede lid"],
+    },
+    "fr": {
+        LetterKind.ACKNOWLEDGEMENT: ["l'accès à vos données personnelles (article 15 du RGPD)",
+                                    lambda case: render.format_date(case.promised_on, "fr"),
+                                    lambda case: render.format_date(case.legal_due_on, "fr")],
+        LetterKind.INFORMATION_REQUEST: ["Your policy number, or the last four digits of your IBAN.",
+                                         "suspendu"],
+        LetterKind.EXTENSION_NOTICE: ["eleven years of claims", "prolongé de deux mois",
+                                     lambda case: render.format_date(case.extended_due_on, "fr"),
+                                     lambda case: render.format_date(case.extension_notice_due_on, "fr")],
+        LetterKind.COMPLETION_ACCESS: ["Focus Feedback", "ci-joint", "Autoriteit Persoonsgegevens", "destinataires",
+                                       "Durée de conservation", "article 79"],
+        LetterKind.COMPLETION_RECTIFICATION: ["Rue de la Loi 16", "we do not change it", "Autoriteit Persoonsgegevens",
+                                              "déclaration complémentaire"],
+        LetterKind.COMPLETION_ERASURE: ["Ce que nous conservons", "Art. 17(3)(b)", "Autoriteit Persoonsgegevens",
+                                        "article 17, paragraphe 3"],
+        LetterKind.COMPLETION_OBJECTION: ["Needed to detect fraud on claims.", "Autoriteit Persoonsgegevens",
+                                          "motifs légitimes et impérieux"],
+        LetterKind.COMPLETION_PORTABILITY: ["lisible par machine", "ci-joint", "portabilité"],
+        LetterKind.PARTIAL_REFUSAL: ["Art. 17(3)(b)", "ne pouvons pas donner suite"],
+        LetterKind.REFUSAL: ["fifth identical request", "excessive", "manifestement infondé ou excessif",
+                             "article 35, paragraphe 2"],
+    },
+}
+
+
+def build(kind: LetterKind, people, systems):
+    case = BUILDERS[kind](people, systems)
+    db.session.commit()
+    return case
+
+
+# -- every kind, per language ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("lang", ALL_KINDS_LANGUAGES)
+@pytest.mark.parametrize("kind", list(LetterKind))
+def test_every_kind_renders_with_what_every_letter_must_say(people, systems, kind, lang):
+    case = build(kind, people, systems)
+    made = operations.render_letter(case, kind, LetterLanguage(lang), today=TODAY)
+    keep_for_review(made.pdf, f"{kind.value}-{lang}")
+    text = pdf_text(made.pdf)
+    expect = EXPECT[lang]
+
+    assert case.reference in text
+    assert expect["received"] in text  # the received date, day first, in the letter's language
+    assert expect["today"] in text  # the letter's date
+    assert "Coolsingel 40" in text and "ROTTERDAM" in text  # the subject's address block
+    assert "Postbus 21460" in text and "3001 AL Rotterdam" in text  # Harmony's own address
+    assert re.search(r"\b1 / \d+\b", text), "no page number"
+    if KINDS[kind].complaint_route or kind in (LetterKind.COMPLETION_OBJECTION, LetterKind.COMPLETION_RECTIFICATION):
+        for words in expect["complaint"]:
+            assert words in text, f"{kind}: the complaint route lacks {words!r}"
+    for words in KIND_CONTENT[lang][kind]:
+        words = words(case) if callable(words) else words
+        assert words in text, f"{kind} ({lang}) does not say {words!r}"
+    assert made.fetcher.refused == []
+    assert all(url.startswith(render.ASSETS_DIR.as_uri()) for url in made.fetcher.fetched)
+    assert any(url.endswith(".ttf") for url in made.fetcher.fetched), "the project's own font is not used"
+
+
+@pytest.mark.parametrize("lang", ACKNOWLEDGEMENT_LANGUAGES)
+def test_acknowledgement_in_each_language_keeps_accents_and_formats_dates_day_first(people, lang):
+    case = _case(people, name="Hélène Zoë Françoise Schröder", received_on=date(2026, 4, 7), today=date(2026, 4, 8),
+                 address="Boulevard Émile Jacqmain 12", postcode="1000", city="Bruxelles", country="BE")
+    db.session.commit()
+    made = operations.render_letter(case, LetterKind.ACKNOWLEDGEMENT, LetterLanguage(lang), today=date(2026, 4, 8))
+    keep_for_review(made.pdf, f"acknowledgement-accents-{lang}")
+    text = pdf_text(made.pdf)
+    expect = EXPECT[lang]
+    assert "Hélène Zoë Françoise Schröder" in text  # é, ë, ç, ö survive, in the project's font
+    assert "Boulevard Émile Jacqmain 12" in text and "1000 BRUXELLES" in text
+    assert {"nl": "BELGIË", "en": "BELGIUM", "fr": "BELGIQUE"}[lang] in text  # a foreign country, in the language
+    assert expect["april"] in text
+    assert date(2026, 4, 8).strftime("%d").lstrip("0") + " " in text
+    assert expect["salutation"] in text
+    for word in expect.get("accented", []):
+        assert word in text
+    assert case.reference in text
+
+
+def test_all_three_languages_in_one_pdf_each_numbering_its_own_pages(people):
+    case = _case(people, language=Language.EN)
+    db.session.commit()
+    made = operations.render_letter(case, LetterKind.ACKNOWLEDGEMENT, LetterLanguage.ALL, today=TODAY)
+    keep_for_review(made.pdf, "acknowledgement-all")
+    pages = page_texts(made.pdf)
+    assert len(pages) == made.pages == 3
+    for page, lang in zip(pages, ("nl", "en", "fr"), strict=True):
+        assert EXPECT[lang]["salutation"] in page
+        assert EXPECT[lang]["received"] in page
+        assert "1 / 1" in page  # each letter counts its own pages, not "1 / 3"
+
+
+def test_a_long_letter_numbers_its_pages_and_repeats_the_reference(people, systems):
+    case = _erased(people, systems)
+    db.session.commit()
+    made = operations.render_letter(case, LetterKind.COMPLETION_ERASURE, LetterLanguage.EN, today=TODAY)
+    pages = page_texts(made.pdf)
+    assert len(pages) >= 2
+    for n, page in enumerate(pages, start=1):
+        assert f"{n} / {len(pages)}" in page
+    for page in pages[1:]:
+        assert f"Our reference {case.reference}" in page
+
+
+# -- issuing ---------------------------------------------------------------------------------------------------
+
+def _issue(case, kind, language, actor) -> IssuedLetter:
+    job = operations.request_letter(case, kind, language, actor=actor, now=NOW)
+    db.session.commit()
+    job_id = job.id
+    runner.dispatch(job)
+    job = db.session.get(Job, job_id)
+    db.session.refresh(job)
+    assert job.status is JobStatus.SUCCEEDED, job.error
+    return db.session.execute(sa.select(IssuedLetter).where(IssuedLetter.job_id == job_id)).scalar_one()
+
+
+def test_issuing_stores_the_pdf_with_its_sha256_and_a_reissue_is_a_new_version(people):
+    case = _case(people)
+    db.session.commit()
+    first = _issue(case, LetterKind.ACKNOWLEDGEMENT, LetterLanguage.NL, people.staff)
+    path = operations.path_for(first)
+    stored = path.read_bytes()
+    assert hashlib.sha256(stored).hexdigest() == first.sha256 and len(stored) == first.size
+    assert path.is_relative_to(storage_root() / "letters")
+    assert not path.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
+    assert (first.version, first.kind, first.language, first.issued_by_id) == (
+        1, LetterKind.ACKNOWLEDGEMENT, LetterLanguage.NL, people.staff.id)
+    assert "Geachte" in pdf_text(stored)
+
+    second = _issue(case, LetterKind.ACKNOWLEDGEMENT, LetterLanguage.EN, people.staff)
+    assert second.version == 2 and second.storage_key != first.storage_key
+    assert path.read_bytes() == stored  # the first version never changes
+    third = _issue(case, LetterKind.ACKNOWLEDGEMENT, LetterLanguage.ALL, people.staff)
+    assert third.version == 3 and third.pages == 3
+
+    events = db.session.execute(sa.select(AuditEvent).where(AuditEvent.action == "letter.issued")
+                                .order_by(AuditEvent.id)).scalars().all()
+    assert [e.after["version"] for e in events] == [1, 2, 3]
+    assert events[0].after["sha256"] == first.sha256
+
+    first.sha256 = "0" * 64
+    with pytest.raises(ImmutableLetter):
+        db.session.flush()
+    db.session.rollback()
+
+
+def test_a_retried_letter_job_makes_one_version_and_leaves_no_stray_file(people):
+    case = _case(people)
+    db.session.commit()
+    blocker = storage_root() / "letters"
+    blocker.parent.mkdir(parents=True, exist_ok=True)
+    blocker.write_text("in the way")  # the letters folder cannot be made: the job fails
+    job = operations.request_letter(case, LetterKind.ACKNOWLEDGEMENT, LetterLanguage.EN, actor=people.staff, now=NOW)
+    db.session.commit()
+    job_id = job.id
+    runner.dispatch(job)
+    job = db.session.get(Job, job_id)
+    db.session.refresh(job)
+    assert job.status is JobStatus.FAILED and job.error
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(IssuedLetter)) == 0
+
+    blocker.unlink()
+    runner.retry(job, actor=people.staff, now=NOW)
+    db.session.commit()
+    runner.dispatch(job)
+    db.session.refresh(job)
+    assert job.status is JobStatus.SUCCEEDED
+    letter = db.session.execute(sa.select(IssuedLetter)).scalar_one()
+    assert letter.version == 1 and letter.job_id == job_id
+
+    # A job whose letter was stored but whose worker died before saying so: run again, it finds the letter.
+    again = operations.issue(job, now=NOW + timedelta(minutes=5))
+    assert again.id == letter.id
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(IssuedLetter)) == 1
+    assert [p.name for p in (storage_root() / "letters").rglob("*") if p.is_file()] == [Path(letter.storage_key).name]
+
+
+def test_issuing_the_extension_notice_fulfils_the_obligation(people):
+    case = _extended(people, None)
+    db.session.commit()
+    assert case.extension_notice_owed
+    letter = _issue(case, LetterKind.EXTENSION_NOTICE, LetterLanguage.EN, people.staff)
+    db.session.refresh(case)
+    assert not case.extension_notice_owed and case.extension_notice_sent_on == TODAY
+    sent = db.session.execute(sa.select(AuditEvent).where(AuditEvent.action == "case.extension_notice_sent")).scalar_one()
+    assert sent.after["late"] is False
+    assert render.format_date(case.extended_due_on, "en") in pdf_text(operations.path_for(letter).read_bytes())
+    # A second version of the notice is a new letter; the obligation stays met, recorded once.
+    _issue(case, LetterKind.EXTENSION_NOTICE, LetterLanguage.EN, people.staff)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "case.extension_notice_sent")) == 1
+
+
+def test_a_letter_that_does_not_fit_the_case_is_refused_before_anything_is_queued(people):
+    case = _case(people, rights=(Right.ACCESS,))
+    db.session.commit()
+    for kind in (LetterKind.COMPLETION_ERASURE, LetterKind.REFUSAL, LetterKind.EXTENSION_NOTICE,
+                 LetterKind.INFORMATION_REQUEST, LetterKind.COMPLETION_ACCESS):
+        with pytest.raises(RuleViolation):
+            operations.request_letter(case, kind, LetterLanguage.EN, actor=people.staff, now=NOW)
+    lifecycle.start_work(case, actor=people.staff, now=NOW)
+    for lang in ("nl", "fr"):
+        if not render.available(LetterKind.COMPLETION_ACCESS, lang):  # until a translator writes it
+            with pytest.raises(RuleViolation, match="no .* text"):
+                operations.request_letter(case, LetterKind.COMPLETION_ACCESS, LetterLanguage(lang),
+                                          actor=people.staff, now=NOW)
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Job)) == 0
+
+
+# -- injection ------------------------------------------------------------------------------------------------
+
+def test_typed_markup_is_printed_as_text_and_nothing_is_fetched(people):
+    case = _case(people, name=EVIL_NAME, notes=EVIL_NOTE)
+    timing.request_information(case, reason=f"{EVIL_NOTE} and {EVIL_NAME}", requested_on=TODAY, actor=people.staff,
+                               now=NOW, today=TODAY)
+    db.session.commit()
+    made = operations.render_letter(case, LetterKind.INFORMATION_REQUEST, LetterLanguage.EN, today=TODAY)
+    keep_for_review(made.pdf, "injection-en")
+    text = pdf_text(made.pdf)
+    assert EVIL_NAME in text and EVIL_NOTE in text
+    assert "&lt;" not in text  # escaped once, not twice
+    assert made.fetcher.refused == []
+    assert not any("passwd" in url for url in made.fetcher.fetched)
+    assert all(url.startswith(render.ASSETS_DIR.as_uri()) for url in made.fetcher.fetched)
+
+
+def test_the_fetcher_refuses_files_outside_the_assets_and_the_network():
+    fetcher = pdf.safe_fetcher()
+    for url in ("file:///etc/passwd", "http://example.com/x.css", "data:text/css,body{}",
+                (render.ASSETS_DIR / ".." / ".." / "config.py").as_uri()):
+        with pytest.raises(pdf.RefusedURL):
+            fetcher.fetch(url)
+    assert fetcher.refused[0] == "file:///etc/passwd" and len(fetcher.refused) == 4
+    assert fetcher.fetched == []
+
+
+# -- rule texts and the data map's names in the letter's language ---------------------------------------------
+
+LOCALISED = {
+    "nl": {"erasure": ["Polisadministratie", "Facturen", "Fiscale bewaarplicht facturen en premiebetalingen",
+                       "Wettelijke verplichting: facturen en premiebetalingen"],
+           "access": ["Fiscale bewaarplicht facturen en premiebetalingen", "Papieren archief",
+                      "Focus Feedback (verwerker)"]},
+    "fr": {"erasure": ["Gestion des polices", "Factures", "Obligation légale de conservation fiscale",
+                       "font partie de la comptabilité"],
+           "access": ["Obligation légale de conservation fiscale", "Archives papier",
+                      "Focus Feedback (sous-traitant)"]},
+}
+
+
+@pytest.mark.parametrize("lang", ["nl", "fr"])
+def test_erasure_and_access_letters_quote_rules_and_name_systems_in_their_language(people, systems, lang):
+    """The retention rules' titles and bases and the data map's names of systems and collections are data, not
+    template text: a Dutch or French letter quotes them in its own language, never the English."""
+    from dsr.datamap.sources import load_sources
+    from dsr.domain.retention_rules import load_rules
+
+    rules = load_rules().rules
+    english = [r.title for r in rules] + [" ".join(r.basis.split())[:40] for r in rules]
+    english += [s.name for s in load_sources({}).values()]  # "Policy administration", "Paper archive", ...
+    english += ["Still referred to by records", "invoices", "premium payments", "call recordings"]
+
+    erased = _erased(people, systems)
+    access = BUILDERS[LetterKind.COMPLETION_ACCESS](people, systems)
+    db.session.commit()
+    for case, kind, part in ((erased, LetterKind.COMPLETION_ERASURE, "erasure"),
+                             (access, LetterKind.COMPLETION_ACCESS, "access")):
+        made = operations.render_letter(case, kind, LetterLanguage(lang), today=TODAY)
+        keep_for_review(made.pdf, f"{kind.value}-names-{lang}")
+        text = pdf_text(made.pdf).replace("\u2010 ", "")  # undo the hyphenation at line ends
+        for words in LOCALISED[lang][part]:
+            assert words in text, f"{kind} ({lang}) does not say {words!r}"
+        for words in english:
+            assert words not in text, f"{kind} ({lang}) quotes the English {words!r}"
