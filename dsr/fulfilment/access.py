@@ -20,11 +20,12 @@ withheld (:data:`WITHHELD_CATEGORIES`): they are not information about the perso
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
+from itertools import islice
 from typing import Any
 
 import sqlalchemy as sa
@@ -215,6 +216,15 @@ def compile_access(case: Case, lookup: Lookup, *, language, sources: Mapping[str
 
     collections = [_collection(sources[s], sources[s].collection(c), rows[(s, c)], len(wanted[(s, c)]),
                                statement, rules, lang) for s, c in wanted]
+    return assemble_access(case, lookup, collections, language=lang, sources=sources, statement=statement)
+
+
+def assemble_access(case: Case, lookup: Lookup, collections: list[CollectionData], *, language: str,
+                    sources: Mapping[str, Source], statement: Statement) -> AccessContent:
+    """The Art. 15 answer around ``collections``: categories, purposes and recipients follow from the values
+    found in them. The exports build it while streaming, with collections whose ``records`` hold one entry
+    per kind of value found instead of every record (:mod:`dsr.exports.content`)."""
+    lang = language
     all_tags = {t for c in collections if c.records for t in c.tags}
     return AccessContent(
         case_reference=case.reference, language=lang, lookup_id=lookup.id,
@@ -230,7 +240,7 @@ def compile_access(case: Case, lookup: Lookup, *, language, sources: Mapping[str
         automated_decisions=TextItem("automated_decisions", statement.automated_decisions.text[lang],
                                      statement.automated_decisions.section),
         complaint=_complaint(statement, lang),
-        manual_sources=[{"source": key, "name": sources[key].name, "task_id": str(task)}
+        manual_sources=[{"source": key, "name": sources[key].display_name(lang), "task_id": str(task)}
                         for key, task in sorted((lookup.manual_tasks or {}).items()) if key in sources],
         redaction_review=[{"source": c.source, "collection": c.collection, "key": r.key, "field": v.field}
                           for c in collections for r in c.records for v in r.values if v.review_third_parties],
@@ -239,41 +249,65 @@ def compile_access(case: Case, lookup: Lookup, *, language, sources: Mapping[str
 
 def read_records(source: Source, coll: Collection, keys: list[dict[str, Any]], engine: sa.Engine) -> list[dict]:
     """The records again, by primary key, through a read-only connection (never a write)."""
-    result: list[dict] = []
+    return list(iter_records(source, coll, keys, engine))
+
+
+def iter_records(source: Source, coll: Collection, keys: Iterable[dict[str, Any]],
+                 engine: sa.Engine) -> Iterator[dict]:
+    """As :func:`read_records`, one chunk of keys at a time: an export of a subject with very many records
+    holds one chunk of them in memory, not all (``keys`` may itself be a generator)."""
     with engine.connect() as conn:
         table = sa.Table(coll.name, sa.MetaData(), autoload_with=conn)
         columns = [table.c[f.name] for f in coll.fields]
-        for start in range(0, len(keys), _CHUNK):
-            chunk = keys[start:start + _CHUNK]
-            clause = sa.or_(*(sa.and_(*(table.c[k] == v for k, v in key.items())) for key in chunk))
+        remaining = iter(keys)
+        while chunk := list(islice(remaining, _CHUNK)):
+            if len(coll.primary_key) == 1:  # one expanding IN: one cached statement, whatever the count
+                name = coll.primary_key[0]
+                clause = table.c[name].in_([key[name] for key in chunk])
+            else:
+                clause = sa.or_(*(sa.and_(*(table.c[k] == v for k, v in key.items())) for key in chunk))
             query = sa.select(*columns).where(clause).order_by(*(table.c[k] for k in coll.primary_key))
-            result += [dict(r) for r in conn.execute(query).mappings()]
+            yield from (dict(r) for r in conn.execute(query).mappings())
         conn.rollback()
-    return result
+
+
+def record_data(source: Source, coll: Collection, row: Mapping[str, Any], statement: Statement,
+                lang: str | None = None) -> RecordData:
+    """One record as the answer shows it: the fields that hold a value, with their categories; keys and
+    bookkeeping columns left out, credentials withheld, third parties' fields flagged (Art. 15(4)).
+    ``label`` is the data map's label in ``lang`` (the column name in words without one); ``field`` stays
+    the column name."""
+    values = []
+    for fld in coll.fields:
+        value = row.get(fld.name)
+        if value in (None, "") or all(c.startswith(INTERNAL_PREFIX) for c in fld.categories):
+            continue
+        withheld = any(c == w or c.startswith(w + ".") for c in fld.categories for w in WITHHELD_CATEGORIES)
+        category = statement.category_for(fld.categories[0]) if fld.categories else None
+        values.append(FieldValue(
+            field=fld.name, label=fld.label(lang) if lang else fld.name.replace("_", " "),
+            value=None if withheld else plain_value(value),
+            categories=list(fld.categories), statement_category=category.id if category else None,
+            provided=fld.provided, withheld=withheld,
+            review_third_parties=(source.key, coll.name, fld.name) in THIRD_PARTY_FIELDS))
+    return RecordData(key={k: plain_value(row[k]) for k in coll.primary_key}, values=values)
 
 
 def _collection(source: Source, coll: Collection, rows: list[dict], expected: int, statement: Statement,
                 rules: RuleSet, lang: str) -> CollectionData:
-    records = []
-    for row in rows:
-        values = []
-        for fld in coll.fields:
-            value = row.get(fld.name)
-            if value in (None, "") or all(c.startswith(INTERNAL_PREFIX) for c in fld.categories):
-                continue
-            withheld = any(c == w or c.startswith(w + ".") for c in fld.categories for w in WITHHELD_CATEGORIES)
-            category = statement.category_for(fld.categories[0]) if fld.categories else None
-            values.append(FieldValue(
-                field=fld.name, label=fld.name.replace("_", " "), value=None if withheld else plain_value(value),
-                categories=list(fld.categories), statement_category=category.id if category else None,
-                provided=fld.provided, withheld=withheld,
-                review_third_parties=(source.key, coll.name, fld.name) in THIRD_PARTY_FIELDS))
-        records.append(RecordData(key={k: plain_value(row[k]) for k in coll.primary_key}, values=values))
+    return collection_data(source, coll, [record_data(source, coll, row, statement, lang) for row in rows],
+                           expected - len(rows), statement, rules, lang)
+
+
+def collection_data(source: Source, coll: Collection, records: list[RecordData], missing: int,
+                    statement: Statement, rules: RuleSet, lang: str) -> CollectionData:
+    """A collection of the answer around ``records``: its purposes, legal basis and retention."""
     return CollectionData(
-        source=source.key, source_name=source.name, collection=coll.name, label=coll.name.replace("_", " "),
+        source=source.key, source_name=source.display_name(lang), collection=coll.name,
+        label=coll.display_name(lang),
         legal_basis=coll.legal_basis.value if coll.legal_basis else None, purposes=list(coll.purposes),
         tags=list(coll.tags), categories=sorted({c for r in records for v in r.values for c in v.categories}),
-        retention=_retention(coll, statement, rules, lang), records=records, missing=expected - len(rows))
+        retention=_retention(coll, statement, rules, lang), records=records, missing=missing)
 
 
 def _retention(coll: Collection, statement: Statement, rules: RuleSet, lang: str) -> list[RetentionItem]:
@@ -283,9 +317,9 @@ def _retention(coll: Collection, statement: Statement, rules: RuleSet, lang: str
     chosen: list[Rule] = specific or [r for r in rules.rules if r.is_catch_all]
     sentences = statement.retention_for(coll.tags)
     return [RetentionItem(
-        rule_id=r.id, title=r.title_nl if lang == "nl" else r.title,
+        rule_id=r.id, title=r.title_in(lang),
         period=(r.period or r.max_age).text if (r.period or r.max_age) else None, period_from=r.period_from,
-        basis=r.basis, article=r.article, statement=[e.text[lang] for e in sentences],
+        basis=r.basis_in(lang), article=r.article, statement=[e.text[lang] for e in sentences],
         statement_sections=sorted({e.section for e in sentences})) for r in chosen]
 
 

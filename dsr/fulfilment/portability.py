@@ -11,7 +11,7 @@ with what was left out and why. Nothing is written, neither to the sources nor h
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -98,21 +98,8 @@ def select_portable(case: Case, lookup: Lookup, *, sources: Mapping[str, Source]
     for record in lookup.records:
         found.setdefault((record.source, record.collection), []).append(record.primary_key)
 
-    excluded: list[Exclusion] = []
-    wanted: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for (s, c), keys in found.items():
-        source = sources.get(s)
-        if source is None or source.kind is not SourceKind.SQL:
-            continue
-        coll = source.collection(c)
-        basis = coll.legal_basis.value if coll.legal_basis else None
-        if not coll.portable:
-            excluded.append(Exclusion(s, c, None, OTHER_LEGAL_BASIS, basis))
-            continue
-        excluded += [Exclusion(s, c, f.name, NOT_PROVIDED, basis) for f in coll.fields
-                     if not f.provided and not _internal(f.categories)]
-        if any(f.provided for f in coll.fields):
-            wanted[(s, c)] = keys
+    chosen, excluded = portable_plan(sources, found)
+    wanted = {key: found[key] for key in chosen}
 
     own_engines = engines is None
     if own_engines:
@@ -134,15 +121,41 @@ def select_portable(case: Case, lookup: Lookup, *, sources: Mapping[str, Source]
         collections=collections, excluded=excluded)
 
 
+def portable_plan(sources: Mapping[str, Source],
+                  found: Iterable[tuple[str, str]]) -> tuple[list[tuple[str, str]], list[Exclusion]]:
+    """Which of the ``found`` (source, collection) pairs are read for the portable data, and what is left
+    out and why: a collection not on consent or contract (Art. 20(1)(a)), a field the subject did not
+    provide. Decided from the data map alone, before any record is read."""
+    excluded: list[Exclusion] = []
+    wanted: list[tuple[str, str]] = []
+    for s, c in found:
+        source = sources.get(s)
+        if source is None or source.kind is not SourceKind.SQL:
+            continue
+        coll = source.collection(c)
+        basis = coll.legal_basis.value if coll.legal_basis else None
+        if not coll.portable:
+            excluded.append(Exclusion(s, c, None, OTHER_LEGAL_BASIS, basis))
+            continue
+        excluded += [Exclusion(s, c, f.name, NOT_PROVIDED, basis) for f in coll.fields
+                     if not f.provided and not _internal(f.categories)]
+        if any(f.provided for f in coll.fields):
+            wanted.append((s, c))
+    return wanted, excluded
+
+
+def portable_record(coll: Collection, row: Mapping[str, Any]) -> PortableRecord:
+    """The fields of one record the subject provided and that hold a value."""
+    values = [PortableValue(field=f.name, value=plain_value(row.get(f.name)), categories=list(f.categories))
+              for f in coll.fields if f.provided and row.get(f.name) not in (None, "")]
+    return PortableRecord(key={k: plain_value(row[k]) for k in coll.primary_key}, values=values)
+
+
 def _internal(categories: tuple[str, ...]) -> bool:
     return bool(categories) and all(c.startswith(INTERNAL_PREFIX) for c in categories)
 
 
 def _collection(source: Source, coll: Collection, rows: list[dict], expected: int) -> PortableCollection:
-    records = []
-    for row in rows:
-        values = [PortableValue(field=f.name, value=plain_value(row.get(f.name)), categories=list(f.categories))
-                  for f in coll.fields if f.provided and row.get(f.name) not in (None, "")]
-        records.append(PortableRecord(key={k: plain_value(row[k]) for k in coll.primary_key}, values=values))
+    records = [portable_record(coll, row) for row in rows]
     return PortableCollection(source=source.key, source_name=source.name, collection=coll.name,
                               legal_basis=coll.legal_basis.value, records=records, missing=expected - len(rows))

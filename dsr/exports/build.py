@@ -1,0 +1,243 @@
+"""Writing an export ZIP as a stream: data.json, one CSV per category, the overview, and the manifest.
+
+A subject with very many records (years of monthly premium payments, thousands of calls) must not need
+their whole file in memory. :class:`ExportWriter` takes one collection at a time as an iterator of
+records and writes each record straight into the ``data.json`` entry of the ZIP
+(:meth:`zipfile.ZipFile.open` in ``"w"`` mode), hashing as it writes. A ZIP holds one open entry at a time,
+so the CSV rows go to temporary files (one per category, on disk) and are copied into the ZIP after
+``data.json`` is closed. What stays in memory is bounded: per collection its header, the names of the
+fields that held a value, and the first :data:`SAMPLE_SIZE` records for the overview.
+
+Every entry's SHA-256 and size go into ``manifest.json``, so the subject (or the next controller, Art.
+20(2)) can check that nothing was lost or changed on the way. Pure: no Flask, no database.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import tempfile
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import IO, Any, BinaryIO
+
+from dsr.exports.schema import ExportSchema
+
+SAMPLE_SIZE = 20  # records per collection shown in the overview; all of them are in data.json and the CSVs
+CSV_COLUMNS = ("source", "collection", "record", "field", "value", "categories", "provided", "withheld")
+OTHER_CATEGORY = "other"
+_COPY_BLOCK = 64 * 1024
+
+
+@dataclass
+class FileEntry:
+    path: str
+    sha256: str
+    size: int
+    media_type: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "sha256": self.sha256, "size": self.size, "media_type": self.media_type}
+
+
+@dataclass
+class CollectionSummary:
+    """What the overview and the access answer need of a collection, without its records."""
+
+    header: dict[str, Any]
+    record_count: int = 0
+    categories: set[str] = field(default_factory=set)  # fideslang
+    # One example per field that held a value (value dropped): what the statement's categories follow from.
+    fields_seen: dict[str, dict[str, Any]] = field(default_factory=dict)
+    sample: list[dict[str, Any]] = field(default_factory=list)
+    flagged: list[dict[str, Any]] = field(default_factory=list)  # fields to review for third parties
+    # Per category of the statement ("other" where it names none): [records with a value in it, values].
+    category_counts: dict[str, list[int]] = field(default_factory=dict)
+
+    @property
+    def more(self) -> int:
+        return self.record_count - len(self.sample)
+
+
+@dataclass
+class Built:
+    files: list[FileEntry]
+    record_count: int
+    manifest: dict[str, Any]
+
+
+class _HashingSink:
+    """Forwards bytes to a ZIP entry, counting and hashing them."""
+
+    def __init__(self, target: IO[bytes]) -> None:
+        self.target = target
+        self.digest = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: bytes) -> None:
+        self.digest.update(data)
+        self.size += len(data)
+        self.target.write(data)
+
+
+def csv_cell(value: Any) -> str:
+    """A value as a CSV cell; a leading = + - @ is neutralised, so a spreadsheet does not run it as a
+    formula (CSV injection; as the audit CSV, :mod:`dsr.audit.queries`)."""
+    if value is None:
+        text = ""
+    elif isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, dict | list):
+        text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    else:
+        text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _key_text(key: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in key.items())
+
+
+class ExportWriter:
+    """One export ZIP, written in order: :meth:`collection` for each collection, :meth:`close_data` with the
+    rest of data.json, :meth:`add_file` for the overview, :meth:`finish` for the manifest.
+
+    ``head`` is data.json's opening fields (format, version, kind, case reference, ...). Every record and,
+    at the end, the document without its records are validated against ``schema``.
+    """
+
+    def __init__(self, target: BinaryIO, *, head: dict[str, Any], schema: ExportSchema) -> None:
+        self.zip = zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6)
+        self.head = head
+        self.schema = schema
+        self.summaries: list[CollectionSummary] = []
+        self.files: list[FileEntry] = []
+        self._csv: dict[str, tuple[IO[str], Any]] = {}
+        self._entry = self.zip.open("data.json", "w", force_zip64=True)
+        self._data = _HashingSink(self._entry)
+        self._emit(json.dumps(head, ensure_ascii=False)[:-1] + ', "collections": [')
+
+    def _emit(self, text: str) -> None:
+        self._data.write(text.encode("utf-8"))
+
+    # -- data.json and the CSVs ------------------------------------------------------------------------
+
+    def collection(self, header: dict[str, Any], records: Iterable[dict[str, Any]], *, found: int,
+                   progress=None) -> CollectionSummary:
+        """Write one collection's records as they come; returns its summary. ``found`` is how many the
+        search found (those gone from the system since are counted as ``missing``); ``progress(n)`` is
+        called after each record."""
+        summary = CollectionSummary(header=header)
+        where = f"{header['source']}.{header['collection']}"
+        self._emit(("" if not self.summaries else ", ") + json.dumps(header, ensure_ascii=False)[:-1]
+                   + ', "records": [')
+        for record in records:
+            self.schema.check_record(record, f"data.json {where} record {summary.record_count + 1}")
+            self._emit((", " if summary.record_count else "") + json.dumps(record, ensure_ascii=False))
+            summary.record_count += 1
+            if len(summary.sample) < SAMPLE_SIZE:
+                summary.sample.append(record)
+            self._rows(header, record, summary)
+            if progress is not None:
+                progress(summary.record_count)
+        tail = {"record_count": summary.record_count, "missing": max(found - summary.record_count, 0),
+                "categories": sorted(summary.categories)}
+        self._emit("], " + json.dumps(tail, ensure_ascii=False)[1:])
+        summary.header = {**header, **tail}
+        self.summaries.append(summary)
+        return summary
+
+    def _rows(self, header: dict[str, Any], record: dict[str, Any], summary: CollectionSummary) -> None:
+        key = _key_text(record["key"])
+        in_record: set[str] = set()
+        for fld in record["fields"]:
+            category = fld.get("category") or OTHER_CATEGORY
+            summary.categories.update(fld["categories"])
+            summary.fields_seen.setdefault(fld["name"], {**fld, "value": None})
+            counts = summary.category_counts.setdefault(category, [0, 0])
+            counts[1] += 1
+            if category not in in_record:
+                in_record.add(category)
+                counts[0] += 1
+            if fld.get("review_third_parties"):
+                summary.flagged.append({"source": header["source"], "collection": header["collection"],
+                                        "key": record["key"], "field": fld["name"]})
+            writer = self._csv_writer(category)
+            writer.writerow([csv_cell(header["source"]), csv_cell(header["collection"]), csv_cell(key),
+                             csv_cell(fld["name"]), csv_cell(fld["value"]), " ".join(fld["categories"]),
+                             csv_cell(fld.get("provided")), csv_cell(fld.get("withheld", False))])
+
+    def _csv_writer(self, category: str):
+        if category not in self._csv:
+            handle = tempfile.TemporaryFile(mode="w+", encoding="utf-8", newline="")
+            writer = csv.writer(handle)
+            writer.writerow(CSV_COLUMNS)
+            self._csv[category] = (handle, writer)
+        return self._csv[category][1]
+
+    def close_data(self, rest: dict[str, Any]) -> FileEntry:
+        """End data.json with ``rest`` (the access or portability part), check the document without its
+        records against the schema, and copy the CSVs into the ZIP."""
+        skeleton = {**self.head, "collections": [{**s.header, "records": []} for s in self.summaries], **rest}
+        self.schema.check_document(skeleton)
+        self._emit("]" + ("" if not rest else ", " + json.dumps(rest, ensure_ascii=False)[1:-1]) + "}")
+        self._entry.close()
+        entry = FileEntry("data.json", self._data.digest.hexdigest(), self._data.size, "application/json")
+        self.files.append(entry)
+        for category in sorted(self._csv):
+            handle, _writer = self._csv.pop(category)
+            handle.seek(0)
+            with self.zip.open(f"csv/{category}.csv", "w", force_zip64=True) as out:
+                sink = _HashingSink(out)
+                sink.write("\ufeff".encode())  # so spreadsheet programs read é and ë as UTF-8
+                while block := handle.read(_COPY_BLOCK):
+                    sink.write(block.encode("utf-8"))
+            handle.close()
+            self.files.append(FileEntry(f"csv/{category}.csv", sink.digest.hexdigest(), sink.size, "text/csv"))
+        return entry
+
+    # -- the other files and the manifest --------------------------------------------------------------
+
+    def add_file(self, path: str, data: bytes, media_type: str) -> FileEntry:
+        self.zip.writestr(path, data)
+        entry = FileEntry(path, hashlib.sha256(data).hexdigest(), len(data), media_type)
+        self.files.append(entry)
+        return entry
+
+    @property
+    def record_count(self) -> int:
+        return sum(s.record_count for s in self.summaries)
+
+    def finish(self) -> Built:
+        """Write manifest.json (every other file with its SHA-256 and size) and close the ZIP."""
+        manifest = {
+            "format": "dsr-export-manifest", "schema": self.schema.id, "schema_version": self.schema.version,
+            "case_reference": self.head["case_reference"], "kind": self.head["kind"],
+            "generated_at": self.head["generated_at"], "record_count": self.record_count,
+            "files": [f.as_dict() for f in self.files],
+        }
+        self.schema.check_manifest(manifest)
+        self.zip.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8"))
+        self.zip.close()
+        return Built(files=list(self.files), record_count=self.record_count, manifest=manifest)
+
+    def abort(self) -> None:
+        """Drop the temporary CSV files (the caller removes the half-written ZIP)."""
+        for handle, _writer in self._csv.values():
+            handle.close()
+        self._csv.clear()
+        for closing in (self._entry.close, self.zip.close):
+            try:
+                closing()
+            except (ValueError, OSError, zipfile.BadZipFile):
+                pass
+
+
+def read_manifest(data: bytes | BinaryIO) -> dict[str, Any]:
+    """The manifest of an export ZIP (for tests and for checking a file a subject sends back)."""
+    source = io.BytesIO(data) if isinstance(data, bytes | bytearray) else data
+    with zipfile.ZipFile(source) as zf:
+        return json.loads(zf.read("manifest.json"))

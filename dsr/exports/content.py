@@ -1,0 +1,206 @@
+"""What goes into an export, read collection by collection from Harmony's systems and written as it comes.
+
+The same reading and the same rules as the access preview and the portability selection
+(:mod:`dsr.fulfilment.access`, :mod:`dsr.fulfilment.portability`), but never all at once: the keys of the
+records a lookup found are paged out of dsr's database (:func:`found_keys`), the records are read again
+from their system a chunk at a time (:func:`dsr.fulfilment.access.iter_records`), and each one is handed
+to the ZIP writer (:class:`dsr.exports.build.ExportWriter`) and dropped.
+
+The Art. 15 answer around the data (categories, purposes, recipients) follows from which fields held a
+value, not from the values; :func:`_digest` gives :func:`dsr.fulfilment.access.assemble_access` one
+entry per kind of value found in a collection instead of its records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any, BinaryIO
+
+import sqlalchemy as sa
+
+from dsr.cases.models import Case
+from dsr.datamap import lookup as datamap_lookup
+from dsr.datamap.sources import Source, SourceKind, load_sources
+from dsr.domain.retention_rules import load_rules
+from dsr.exports.build import Built, CollectionSummary, ExportWriter
+from dsr.exports.models import ExportKind
+from dsr.exports.overview import render_overview, render_overview_pdf
+from dsr.exports.schema import FORMAT, ExportSchema
+from dsr.extensions import db
+from dsr.fulfilment.access import (
+    FieldValue,
+    RecordData,
+    assemble_access,
+    collection_data,
+    iter_records,
+    plain_value,
+    record_data,
+)
+from dsr.fulfilment.models import FoundRecord, Lookup
+from dsr.fulfilment.portability import portable_plan, portable_record
+from dsr.fulfilment.statement import Statement, load_statement
+
+KEY_PAGE = 500
+SUBJECT_FIELDS = ("name", "email", "customer_number", "policy_number", "date_of_birth", "postcode")
+
+Progress = Callable[[int, int], None]  # (records written so far, records expected)
+
+
+def utc_stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def subject_identities(case: Case) -> dict[str, Any]:
+    """The identities the case holds for its subject, and only those (nothing from the sources)."""
+    subject = case.subject
+    values = {name: plain_value(getattr(subject, name, None)) for name in SUBJECT_FIELDS}
+    return {k: v for k, v in values.items() if v not in (None, "")}
+
+
+def found_collections(lookup: Lookup) -> list[tuple[tuple[str, str], int]]:
+    """Each (source, collection) the lookup found records in, in the order found, with how many."""
+    rows = db.session.execute(
+        sa.select(FoundRecord.source, FoundRecord.collection, sa.func.count(), sa.func.min(FoundRecord.id))
+        .where(FoundRecord.lookup_id == lookup.id)
+        .group_by(FoundRecord.source, FoundRecord.collection)
+        .order_by(sa.func.min(FoundRecord.id))).all()
+    return [((source, collection), count) for source, collection, count, _first in rows]
+
+
+def found_keys(lookup: Lookup, source: str, collection: str) -> Iterator[dict[str, Any]]:
+    """The primary keys of the records the lookup found in one collection, a page at a time (keyset
+    paging on the row id: no ORM objects, nothing kept)."""
+    last = 0
+    while True:
+        page = db.session.execute(
+            sa.select(FoundRecord.id, FoundRecord.primary_key)
+            .where(FoundRecord.lookup_id == lookup.id, FoundRecord.source == source,
+                   FoundRecord.collection == collection, FoundRecord.id > last)
+            .order_by(FoundRecord.id).limit(KEY_PAGE)).all()
+        if not page:
+            return
+        last = page[-1][0]
+        yield from (key for _id, key in page)
+
+
+def _access_record(record: RecordData) -> dict[str, Any]:
+    return {"key": record.key, "fields": [
+        {"name": v.field, "categories": v.categories, "value": v.value, "category": v.statement_category,
+         "provided": v.provided, "withheld": v.withheld, "review_third_parties": v.review_third_parties}
+        for v in record.values]}
+
+
+def _digest(summary: CollectionSummary) -> list[RecordData]:
+    """One stand-in record holding one value-less entry per field that held a value: what the answer's
+    categories and purposes are derived from (:func:`dsr.fulfilment.access.assemble_access`)."""
+    if not summary.record_count:
+        return []
+    return [RecordData(key={}, values=[
+        FieldValue(field=f["name"], label=f["name"].replace("_", " "), value=None, categories=f["categories"],
+                   statement_category=f.get("category"), provided=bool(f.get("provided")),
+                   withheld=bool(f.get("withheld")), review_third_parties=bool(f.get("review_third_parties")))
+        for f in summary.fields_seen.values()])]
+
+
+def _header(source: Source, coll, language: str) -> dict[str, Any]:
+    """A collection's heading in the export: keys for machines, names in the subject's language for people."""
+    return {"source": source.key, "source_name": source.display_name(language), "collection": coll.name,
+            "label": coll.display_name(language),
+            "legal_basis": coll.legal_basis.value if coll.legal_basis else None, "purposes": list(coll.purposes)}
+
+
+def write_export(target: BinaryIO, *, case: Case, lookup: Lookup, kind: ExportKind, language: str,
+                 now: datetime, config: Mapping[str, Any], progress: Progress | None = None,
+                 schema: ExportSchema | None = None) -> Built:
+    """Write the export ZIP of ``case``'s confirmed ``lookup`` to ``target``; returns its files and manifest.
+
+    Reads every record afresh, read-only, through engines opened here and disposed of after.
+    """
+    schema = schema or ExportSchema()
+    sources = load_sources(config)
+    statement = load_statement()
+    found = [(key, n) for key, n in found_collections(lookup)
+             if key[0] in sources and sources[key[0]].kind is SourceKind.SQL]
+    excluded = []
+    if kind is ExportKind.PORTABILITY:
+        chosen, excluded = portable_plan(sources, [key for key, _n in found])
+        found = [(key, n) for key, n in found if key in chosen]
+    total = sum(n for _key, n in found)
+    head = {"format": FORMAT, "version": schema.version, "kind": kind.value, "case_reference": case.reference,
+            "generated_at": utc_stamp(now), "language": language, "controller": statement.controller,
+            "subject": subject_identities(case),
+            "lookup": {"id": lookup.id, "confirmed_at": utc_stamp(lookup.confirmed_at) if lookup.confirmed_at
+                       else None}}
+    engines = datamap_lookup.readonly_engines({sources[s].key: sources[s] for (s, _c), _n in found}.values(),
+                                              config)
+    writer = ExportWriter(target, head=head, schema=schema)
+    try:
+        done = 0
+        digests = []
+        rules = load_rules() if kind is ExportKind.ACCESS else None
+        for (s, c), count in found:
+            source, coll = sources[s], sources[s].collection(c)
+            header = _header(source, coll, language)
+            if kind is ExportKind.ACCESS:
+                retention = collection_data(source, coll, [], 0, statement, rules, language).retention
+                header["retention"] = [asdict(r) for r in retention]
+                records = (_access_record(record_data(source, coll, row, statement))
+                           for row in iter_records(source, coll, found_keys(lookup, s, c), engines[s]))
+            else:
+                records = (_portable_record(portable_record(coll, row), statement)
+                           for row in iter_records(source, coll, found_keys(lookup, s, c), engines[s]))
+            summary = writer.collection(header, records, found=count,
+                                        progress=(lambda n, base=done: progress(base + n, total)) if progress
+                                        else None)
+            done += summary.record_count
+            if kind is ExportKind.ACCESS:
+                digests.append(collection_data(source, coll, _digest(summary), summary.header["missing"],
+                                               statement, rules, language))
+        rest = _rest(kind, case, lookup, digests, writer.summaries, excluded, language, sources, statement)
+        writer.close_data(rest)
+        complaint = rest["access"]["complaint"] if kind is ExportKind.ACCESS else _complaint(statement, language)
+        html = render_overview(head=head, summaries=writer.summaries, rest=rest, complaint=complaint,
+                               category_names={c.id: c.name[language] for c in statement.categories},
+                               timezone=config.get("DSR_TIMEZONE", "Europe/Amsterdam"))
+        writer.add_file("overview.html", html.encode("utf-8"), "text/html")
+        writer.add_file("overview.pdf", render_overview_pdf(html), "application/pdf")
+        return writer.finish()
+    except BaseException:
+        writer.abort()
+        raise
+    finally:
+        for engine in set(engines.values()):
+            engine.dispose()
+
+
+def _portable_record(record, statement: Statement) -> dict[str, Any]:
+    fields = []
+    for v in record.values:
+        category = statement.category_for(v.categories[0]) if v.categories else None
+        fields.append({"name": v.field, "categories": v.categories, "value": v.value,
+                       "category": category.id if category else None, "provided": True})
+    return {"key": record.key, "fields": fields}
+
+
+def _complaint(statement: Statement, lang: str) -> dict[str, Any]:
+    """The complaint route for the overview of portable data (an access copy carries it in data.json)."""
+    c = statement.complaint
+    return {"harmony_text": c.harmony_text[lang], "harmony_email": c.harmony_email,
+            "harmony_address": list(c.harmony_address), "authority_name": c.authority_name[lang],
+            "authority_address": list(c.authority_address), "authority_text": c.authority_text[lang]}
+
+
+def _rest(kind: ExportKind, case: Case, lookup: Lookup, digests, summaries: list[CollectionSummary], excluded,
+          language: str, sources, statement: Statement) -> dict[str, Any]:
+    """The part of data.json after the records: the Art. 15 information, or what Art. 20 left out."""
+    if kind is ExportKind.PORTABILITY:
+        return {"portability": {"excluded": [plain_value(asdict(e)) for e in excluded]}}
+    content = assemble_access(case, lookup, digests, language=language, sources=sources, statement=statement)
+    answer = content.as_dict()
+    part = {name: answer[name] for name in ("statement_date", "categories", "purposes", "recipients",
+                                            "sources_of_data", "rights", "automated_decisions", "complaint",
+                                            "manual_sources")}
+    part["redaction_review"] = [flag for s in summaries for flag in s.flagged]
+    return {"access": part}

@@ -1,0 +1,216 @@
+"""Making, downloading and expiring exports: the only writers of :class:`dsr.exports.models.Export`.
+
+- :func:`request_export` queues a job (``export``) for a case's confirmed lookup; the view commits and
+  dispatches it. :func:`run_export_job` is its handler: it writes the ZIP under ``STORAGE_DIR/exports/``
+  and adds the row, both undone if anything fails, and a retried job returns the export it already made.
+- :func:`open_download` is the one way to the file: staff and privacy managers only (the auditor reads
+  cases, not the subject's data), audited as ``export.downloaded``.
+- :func:`expire_exports` deletes files ``EXPORT_RETENTION_DAYS`` after they were made (Art. 5(1)(e): dsr
+  must not become a lasting copy of the subject's data), keeps the row and notes it on the case
+  (``export.expired``). Run daily by ``flask --app wsgi dsr expire-exports`` or as the ``expire_exports`` job.
+
+Operations take the actor and the time as arguments and never commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import format_number
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from dsr.attachments.storage import delete_file_after_commit, storage_root, track_new_file
+from dsr.audit.operations import record
+from dsr.auth.models import User
+from dsr.cases.errors import CaseError, InvalidInput, RuleViolation
+from dsr.cases.lifecycle import WRITERS, require_open, require_role
+from dsr.cases.models import Case
+from dsr.domain.enums import JobStatus, Language, Right
+from dsr.exports.content import write_export
+from dsr.exports.models import Export, ExportKind
+from dsr.exports.schema import CURRENT_VERSION
+from dsr.extensions import db
+from dsr.fulfilment.lookup_ops import latest_lookup
+from dsr.fulfilment.models import Lookup
+from dsr.fulfilment.statement import LANGUAGES
+from dsr.jobs import runner
+from dsr.jobs.labels import KIND_LABELS
+from dsr.jobs.models import Job
+
+JOB_KIND = "export"
+EXPIRE_JOB_KIND = "expire_exports"
+RIGHT_OF = {ExportKind.ACCESS: Right.ACCESS, ExportKind.PORTABILITY: Right.PORTABILITY}
+KIND_NAMES = {ExportKind.ACCESS: _l("Access copy (Art. 15)"), ExportKind.PORTABILITY: _l("Portable data (Art. 20)")}
+
+KIND_LABELS[JOB_KIND] = _l("Export")
+KIND_LABELS[EXPIRE_JOB_KIND] = _l("Expiry of old exports")
+
+
+class ExportGone(CaseError):
+    """The file was deleted when it expired (410): the row remains, the data does not."""
+
+    status = 410
+
+
+def retention_days() -> int:
+    return int(current_app.config.get("EXPORT_RETENTION_DAYS", 30))
+
+
+def path_for(export: Export) -> Path:
+    return storage_root() / export.storage_key
+
+
+def case_exports(case: Case) -> list[Export]:
+    return list(db.session.execute(
+        sa.select(Export).where(Export.case_id == case.id).order_by(Export.created_at.desc(), Export.id.desc())
+    ).scalars())
+
+
+def exportable_kinds(case: Case) -> list[ExportKind]:
+    """The kinds of export the case's requested rights call for (Art. 15(3) copy, Art. 20 data)."""
+    return [kind for kind, right in RIGHT_OF.items() if right in case.right_values]
+
+
+def request_export(case: Case, kind: str | ExportKind, *, actor: User | None, now: datetime,
+                   language: str | None = None) -> Job:
+    """Queue the making of an export of ``kind`` from the case's newest, confirmed lookup.
+
+    Refuses a kind the case did not ask for, a lookup not confirmed as this person's (a wrong match would
+    disclose someone else's data, Art. 5(1)(f)), and a second export of the same kind while one is being
+    made. The caller commits, then dispatches the job.
+    """
+    require_role(actor, *WRITERS, what=_l("make an export"))
+    try:
+        kind = ExportKind(kind)
+    except ValueError:
+        raise InvalidInput(_("Unknown kind of export: choose an access copy or portable data."), "kind") from None
+    if kind not in exportable_kinds(case):
+        raise InvalidInput(_("This case did not ask for this: an access copy answers Art. 15, portable data "
+                             "answers Art. 20."), "kind")
+    require_open(case, _l("make an export"))
+    lang = language or case.language.value
+    if lang not in LANGUAGES:
+        raise InvalidInput(_("Unknown language: choose one of %(languages)s.", languages=", ".join(LANGUAGES)),
+                           "language")
+    lookup = latest_lookup(case)
+    if lookup is None or lookup.match != "confirmed":
+        raise RuleViolation(_("Search Harmony's systems and confirm that the records found are this person's "
+                              "before making an export."))
+    busy = db.session.execute(sa.select(Job).where(
+        Job.case_id == case.id, Job.kind == JOB_KIND,
+        Job.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]))).scalars()
+    if any(job.params.get("kind") == kind.value for job in busy):
+        raise RuleViolation(_("An export of this kind is already being made for this case."))
+    return runner.create(JOB_KIND, now=now, case=case, actor=actor,
+                         params={"kind": kind.value, "lookup_id": lookup.id, "language": lang})
+
+
+@runner.handler(JOB_KIND)
+def run_export_job(job: Job, progress: runner.Progress, now: datetime) -> dict:
+    """The job: make the export, or return the one this job already made (a retry makes no second one)."""
+    export = db.session.execute(sa.select(Export).where(Export.job_id == job.id)).scalar_one_or_none()
+    if export is None:
+        export = make_export(job, now=now, progress=progress)
+    return {"export_id": export.id, "records": export.record_count, "size": export.size}
+
+
+def make_export(job: Job, *, now: datetime, progress: runner.Progress | None = None) -> Export:
+    """Write the ZIP of ``job`` and add its row, with ``export.created`` on the case.
+
+    The file is written beside its final name and moved there when complete; it is registered with the
+    transaction (:func:`dsr.attachments.storage.track_new_file`), so a failure leaves neither file nor row.
+    """
+    case = job.case
+    params = job.params
+    lookup = db.session.get(Lookup, params.get("lookup_id"))
+    if case is None or lookup is None or lookup.case_id != case.id:
+        raise InvalidInput(_("The search this export was asked from no longer belongs to the case."))
+    if lookup.match != "confirmed":
+        raise RuleViolation(_("The records found are no longer confirmed as this person's; nothing was exported."))
+    kind = ExportKind(params["kind"])
+    key = f"exports/{now:%Y}/{uuid.uuid4().hex}.zip"
+    target = storage_root() / key
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".part")
+    track_new_file(target)
+
+    def report(done: int, total: int) -> None:
+        if progress is not None:
+            progress(5 + 90 * done // max(total, 1), _("%(done)s of %(total)s records", done=format_number(done),
+                                                      total=format_number(total)))
+
+    if progress is not None:
+        progress(1, _("Reading the records"))
+    try:
+        with open(partial, "wb") as fh:
+            built = write_export(fh, case=case, lookup=lookup, kind=kind, language=params["language"], now=now,
+                                 config=current_app.config, progress=report)
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+    if progress is not None:
+        progress(97, _("Storing the file"))
+    sha256, size = _digest(target)
+    export = Export(case=case, kind=kind, schema_version=CURRENT_VERSION, language=Language(params["language"]),
+                    lookup_id=lookup.id, storage_key=key, size=size, sha256=sha256,
+                    record_count=built.record_count, job_id=job.id, created_by_id=job.created_by_id,
+                    created_at=now, expires_at=now + timedelta(days=retention_days()))
+    db.session.add(export)
+    db.session.flush()
+    record("export.created", actor=None, now=now, case=case, after={
+        "export_id": export.id, "job_id": job.id, "kind": kind, "language": export.language,
+        "records": export.record_count, "size": size, "sha256": sha256, "schema_version": CURRENT_VERSION,
+        "files": len(built.files) + 1, "expires_at": export.expires_at})
+    return export
+
+
+def _digest(path: Path) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as fh:
+        while block := fh.read(1024 * 1024):
+            digest.update(block)
+            size += len(block)
+    return digest.hexdigest(), size
+
+
+def open_download(export: Export, *, actor: User, now: datetime) -> Path:
+    """The stored file, for staff and privacy managers; the download is audited (who took a copy of the
+    subject's data, and which one). Refuses an expired or deleted file (:class:`ExportGone`)."""
+    require_role(actor, *WRITERS, what=_l("download an export"))
+    path = path_for(export)
+    if not export.available(now) or not path.is_file():
+        raise ExportGone(_("This export is no longer stored: exports are deleted %(days)s days after they were "
+                           "made. Make a new one.", days=retention_days()))
+    record("export.downloaded", actor=actor, now=now, case=export.case, after={
+        "export_id": export.id, "kind": export.kind, "sha256": export.sha256, "size": export.size})
+    return path
+
+
+def expire_exports(*, now: datetime, actor: User | None = None) -> list[Export]:
+    """Delete every stored export past its expiry: the file once the transaction commits, the row kept
+    with ``deleted_at``, and an ``export.expired`` event on its case."""
+    due = list(db.session.execute(
+        sa.select(Export).where(Export.deleted_at.is_(None), Export.expires_at <= now).order_by(Export.id)
+    ).scalars())
+    for export in due:
+        delete_file_after_commit(path_for(export))
+        export.deleted_at = now
+        record("export.expired", actor=actor, now=now, case=export.case,
+               before={"export_id": export.id, "storage_key": export.storage_key},
+               after={"export_id": export.id, "kind": export.kind, "sha256": export.sha256,
+                      "expires_at": export.expires_at, "deleted_at": now})
+    return due
+
+
+@runner.handler(EXPIRE_JOB_KIND)
+def run_expire_job(job: Job, progress: runner.Progress, now: datetime) -> dict:
+    """The scheduled form of :func:`expire_exports` (the scheduler can queue it daily)."""
+    return {"expired": [e.id for e in expire_exports(now=now)]}

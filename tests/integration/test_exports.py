@@ -1,0 +1,406 @@
+"""Exports for access and portability (issue 5, item 4) made from Harmony's demo systems, with dsr's own
+database on SQLite and PostgreSQL: the ZIP's data.json validates against the schema in exports/schema/,
+every manifest checksum matches its file, the CSVs parse back, the overview PDF names the case; a subject
+with thousands of records exports in bounded memory; a retried job makes no second export; files expire.
+
+Each test gets its own copy of the demo systems (some add rows to it). Expectations come from plain SQL
+(tests/harmony_support.py), not from the code under test. The clock is frozen on 26 November 2026.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import shutil
+import tracemalloc
+import zipfile
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+import time_machine
+from jsonschema import Draft202012Validator
+from pypdf import PdfReader
+
+from dsr.audit.models import AuditEvent
+from dsr.auth.models import User
+from dsr.cases.errors import InvalidInput, NotAllowed, RuleViolation
+from dsr.domain.enums import JobStatus, Right, Role
+from dsr.exports.build import CSV_COLUMNS
+from dsr.exports.models import Export, ExportKind
+from dsr.exports.operations import (
+    EXPIRE_JOB_KIND,
+    ExportGone,
+    expire_exports,
+    open_download,
+    path_for,
+    request_export,
+)
+from dsr.exports.schema import SCHEMA_DIR
+from dsr.extensions import db
+from dsr.fulfilment.lookup_ops import confirm_match, run_lookup
+from dsr.jobs import runner
+from dsr.jobs.models import Job
+from tests.conftest import NOW
+from tests.factories import make_case, make_user
+from tests.harmony_support import customer_with_everything, looked_up_case, rows, subject_of
+
+SCHEMA = json.loads((SCHEMA_DIR / "dsr-export-1.0.schema.json").read_text())
+PAYMENTS = 5000
+
+
+@pytest.fixture(autouse=True)
+def _frozen_clock():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.fixture
+def systems(ctx, harmony, tmp_path, monkeypatch) -> str:
+    """A copy of the demo systems per test: the streaming and CSV tests add rows to it."""
+    copy = tmp_path / "harmony-copy.sqlite3"
+    shutil.copy(sa.make_url(harmony).database, copy)
+    url = f"sqlite:///{copy}"
+    monkeypatch.setitem(ctx.config, "DEMO_SYSTEMS_URL", url)
+    return url
+
+
+@pytest.fixture
+def customer(systems) -> dict:
+    return customer_with_everything(systems)
+
+
+@pytest.fixture
+def staff(ctx) -> User:
+    return make_user(Role.STAFF)
+
+
+def case_for(customer, staff, rights=(Right.ACCESS, Right.PORTABILITY)):
+    """A case asking for ``rights`` for ``customer``, searched and the match confirmed, committed."""
+    case = make_case(actor=staff, rights=rights, **subject_of(customer))
+    lookup = run_lookup(case, actor=staff, now=NOW)
+    confirm_match(lookup, actor=staff, now=NOW + timedelta(minutes=1))
+    db.session.commit()
+    return case, lookup
+
+
+def run(job: Job) -> Job:
+    db.session.commit()
+    runner.dispatch(job)
+    db.session.expire_all()
+    return db.session.get(Job, job.id)
+
+
+def make(case, kind, staff, language=None) -> Export:
+    job = run(request_export(case, kind, actor=staff, now=NOW, language=language))
+    assert job.status is JobStatus.SUCCEEDED, job.error
+    return db.session.execute(sa.select(Export).where(Export.job_id == job.id)).scalar_one()
+
+
+def unzip(export: Export) -> dict[str, bytes]:
+    with zipfile.ZipFile(path_for(export)) as zf:
+        return {name: zf.read(name) for name in zf.namelist()}
+
+
+def check_manifest(files: dict[str, bytes], export: Export) -> dict:
+    manifest = json.loads(files["manifest.json"])
+    Draft202012Validator({"$ref": "#/$defs/manifest", "$defs": SCHEMA["$defs"]}).validate(manifest)
+    listed = {f["path"]: f for f in manifest["files"]}
+    assert set(listed) == set(files) - {"manifest.json"}
+    for name, entry in listed.items():
+        assert hashlib.sha256(files[name]).hexdigest() == entry["sha256"], name
+        assert len(files[name]) == entry["size"], name
+    assert manifest["schema_version"] == "1.0" and manifest["schema"] == SCHEMA["$id"]
+    assert manifest["case_reference"] == export.case.reference
+    assert manifest["generated_at"] == "2026-11-26T10:00:00Z"
+    # And the row's checksum is the stored file's.
+    assert hashlib.sha256(path_for(export).read_bytes()).hexdigest() == export.sha256
+    assert path_for(export).stat().st_size == export.size
+    return manifest
+
+
+def csv_rows(files: dict[str, bytes]) -> dict[str, list[dict]]:
+    parsed = {}
+    for name, data in files.items():
+        if name.startswith("csv/"):
+            reader = csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline=""))
+            assert tuple(reader.fieldnames) == CSV_COLUMNS
+            parsed[name[4:-4]] = list(reader)
+    return parsed
+
+
+def count(sql_url: str, sql: str, **params) -> int:
+    return rows(sql_url, sql, **params)[0]["n"]
+
+
+# -- access ---------------------------------------------------------------------------------------------
+
+def test_an_access_export_validates_and_every_checksum_matches(systems, customer, staff):
+    case, _lookup = case_for(customer, staff)
+    export = make(case, ExportKind.ACCESS, staff)
+    assert export.kind is ExportKind.ACCESS and export.schema_version == "1.0" and export.language.value == "nl"
+    assert export.storage_key.startswith("exports/2026/") and export.deleted_at is None
+    assert export.expires_at == NOW + timedelta(days=30)
+
+    files = unzip(export)
+    assert {"data.json", "manifest.json", "overview.html", "overview.pdf"} <= set(files)
+    manifest = check_manifest(files, export)
+    data = json.loads(files["data.json"])
+    Draft202012Validator(SCHEMA, format_checker=Draft202012Validator.FORMAT_CHECKER).validate(data)
+    assert data["kind"] == "access" and data["case_reference"] == case.reference and data["language"] == "nl"
+
+    # The subject's data, read afresh: every record the lookup found, typed as JSON.
+    by_coll = {c["collection"]: c for c in data["collections"]}
+    calls = count(systems, "SELECT count(*) AS n FROM call_recordings WHERE customer_number = :n",
+                  n=customer["customer_number"])
+    assert by_coll["call_recordings"]["record_count"] == calls == len(by_coll["call_recordings"]["records"])
+    assert manifest["record_count"] == export.record_count == sum(c["record_count"] for c in data["collections"])
+    person = by_coll["customers"]["records"][0]
+    values = {f["name"]: f["value"] for f in person["fields"]}
+    assert values["email"] == customer["email"] and values["street"] == customer["street"]
+    assert isinstance(person["key"]["id"], int)
+    # The password hash is withheld, never exported.
+    hashes = rows(systems, "SELECT password_hash FROM portal_accounts WHERE customer_id = :c", c=customer["id"])
+    assert hashes and all(h["password_hash"] not in files["data.json"].decode() for h in hashes)
+    # The subject as the case holds them, nothing more.
+    assert data["subject"]["customer_number"] == customer["customer_number"]
+    assert set(data["subject"]) <= {"name", "email", "customer_number", "policy_number", "date_of_birth",
+                                    "postcode"}
+
+    # What Art. 15(1) adds: purposes, categories, recipients, retention, the complaint route.
+    access = data["access"]
+    assert {p["number"] for p in access["purposes"]} >= {1, 2, 6}
+    assert {"contact", "financial", "interactions"} <= {c["id"] for c in access["categories"]}
+    assert access["recipients"] and "Autoriteit Persoonsgegevens" in access["complaint"]["authority_name"]
+    assert by_coll["call_recordings"]["retention"][0]["period"] == "P180D"
+    assert any(r["field"] == "storage_uri" for r in access["redaction_review"])
+
+
+def test_the_csv_files_hold_every_value_once_per_category_and_defuse_formulas(systems, customer, staff):
+    engine = sa.create_engine(systems)
+    with engine.begin() as conn:  # a street a spreadsheet would run as a formula
+        conn.execute(sa.text("UPDATE customers SET street = :s WHERE id = :c"),
+                     {"s": '=HYPERLINK("http://evil.example","x")', "c": customer["id"]})
+    engine.dispose()
+    case, _lookup = case_for(customer, staff)
+    files = unzip(make(case, ExportKind.ACCESS, staff))
+    data = json.loads(files["data.json"])
+    parsed = csv_rows(files)
+
+    assert {"personal", "contact", "financial"} <= set(parsed)
+    fields = [(c["collection"], f["name"]) for c in data["collections"] for r in c["records"] for f in r["fields"]]
+    assert sum(len(v) for v in parsed.values()) == len(fields)
+    contact = parsed["contact"]
+    assert any(r["field"] == "email" and r["value"] == customer["email"] for r in contact)
+    street = next(r for r in contact if r["collection"] == "customers" and r["field"] == "street")
+    assert street["value"] == "'" + '=HYPERLINK("http://evil.example","x")'
+    assert street["record"] == f"id={customer['id']}"
+    # In data.json the value is as it is: defusing is for spreadsheets only.
+    assert '=HYPERLINK(\\"http://evil.example\\",\\"x\\")' in files["data.json"].decode()
+
+
+def test_the_overview_is_readable_in_the_case_language_and_names_the_case(systems, customer, staff):
+    case, _lookup = case_for(customer, staff)
+    files = unzip(make(case, ExportKind.ACCESS, staff, language="en"))
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(files["overview.pdf"])).pages)
+    assert case.reference in text
+    assert "Your personal data at Harmony" in text and "Questions or complaints" in text
+    html = files["overview.html"].decode()
+    assert case.reference in html and "Autoriteit Persoonsgegevens" in html
+    assert "<script" not in html
+    dutch = unzip(make(case, ExportKind.ACCESS, staff, language="nl"))
+    assert "Uw persoonsgegevens bij Harmony" in dutch["overview.html"].decode()
+
+
+# -- portability ----------------------------------------------------------------------------------------
+
+def test_a_portability_export_holds_only_provided_data_and_says_what_was_left_out(systems, customer, staff):
+    case, _lookup = case_for(customer, staff)
+    export = make(case, ExportKind.PORTABILITY, staff)
+    files = unzip(export)
+    check_manifest(files, export)
+    data = json.loads(files["data.json"])
+    Draft202012Validator(SCHEMA).validate(data)
+    assert data["kind"] == "portability" and "access" not in data
+
+    collections = {c["collection"] for c in data["collections"]}
+    assert "customers" in collections and "call_recordings" not in collections
+    assert all(f["provided"] for c in data["collections"] for r in c["records"] for f in r["fields"])
+    excluded = data["portability"]["excluded"]
+    assert any(e["collection"] == "call_recordings" and e["reason"] == "other_legal_basis" for e in excluded)
+    assert all(e["reason"] in ("not_provided", "other_legal_basis") for e in excluded)
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(files["overview.pdf"])).pages)
+    assert case.reference in text
+    assert csv_rows(files)
+
+
+# -- streaming --------------------------------------------------------------------------------------------
+
+def traced_export(case, staff) -> tuple[int, Export]:
+    """Make an access export, returning the peak of memory allocated while it was made, and the export."""
+    job = request_export(case, ExportKind.ACCESS, actor=staff, now=NOW)
+    db.session.commit()
+    db.session.expire_all()
+    tracemalloc.start()
+    try:
+        runner.dispatch(job)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    db.session.expire_all()
+    job = db.session.get(Job, job.id)
+    assert job.status is JobStatus.SUCCEEDED, job.error
+    return peak, db.session.execute(sa.select(Export).where(Export.job_id == job.id)).scalar_one()
+
+
+def add_payments(systems: str, customer: dict, count: int, first: int = 0) -> None:
+    """``count`` more premium payments for the customer, straight into the demo systems."""
+    invoice = rows(systems, "SELECT id, policy_id FROM invoices WHERE customer_id = :c ORDER BY id LIMIT 1",
+                   c=customer["id"])[0]
+    engine = sa.create_engine(systems)
+    with engine.begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO premium_payments (invoice_id, policy_id, paid_on, amount_cents, method, iban, "
+            "account_holder, status) VALUES (:i, :p, :d, :a, 'direct_debit', 'NL91ABNA0417164300', :h, 'collected')"),
+            [{"i": invoice["id"], "p": invoice["policy_id"], "d": date(1990, 1, 1) + timedelta(days=i),
+              "a": 1000 + i, "h": f"{customer['first_name']} {customer['last_name']}"}
+             for i in range(first, first + count)])
+    engine.dispose()
+
+
+def test_a_subject_with_thousands_of_records_is_exported_in_bounded_memory(systems, customer, staff):
+    # The baseline already fills the overview's sample of each collection, so both exports render the same
+    # amount of PDF; what differs is only how many records stream through.
+    add_payments(systems, customer, 100)
+    case, _lookup = case_for(customer, staff, rights=(Right.ACCESS,))
+    make(case, ExportKind.ACCESS, staff)  # the one-off costs: WeasyPrint, locale data, the schema
+    small_peak, small = traced_export(case, staff)
+    small_size = len(unzip(small)["data.json"])
+
+    add_payments(systems, customer, PAYMENTS, first=100)
+    lookup = run_lookup(case, actor=staff, now=NOW + timedelta(minutes=5))
+    confirm_match(lookup, actor=staff, now=NOW + timedelta(minutes=6))
+    db.session.commit()
+    assert lookup.record_count > PAYMENTS
+
+    big_peak, big = traced_export(case, staff)
+    files = unzip(big)
+    check_manifest(files, big)
+    big_size = len(files["data.json"])
+    payments = next(c for c in json.loads(files["data.json"])["collections"] if c["collection"] == "premium_payments")
+    assert payments["record_count"] > PAYMENTS and big.record_count > PAYMENTS
+    # Millions of bytes more data, and the peak barely moves: the records pass through, none are kept.
+    # (Held as Python objects, the records alone would take several times data.json.)
+    assert big_size - small_size > 3_000_000
+    assert big_peak - small_peak < (big_size - small_size) / 10, (
+        f"peak {small_peak:,} -> {big_peak:,} bytes while data.json grew {small_size:,} -> {big_size:,}")
+    # The overview shows the first records of each collection and says where the rest is.
+    pdf = PdfReader(io.BytesIO(files["overview.pdf"]))
+    assert len(pdf.pages) < 40 and "data.json" in " ".join(page.extract_text() for page in pdf.pages)
+
+
+# -- retries and refusals ---------------------------------------------------------------------------------
+
+def test_a_failed_export_leaves_nothing_and_its_retry_makes_exactly_one(systems, customer, staff, ctx, tmp_path):
+    case, _lookup = case_for(customer, staff)
+    ctx.config["DEMO_SYSTEMS_URL"] = f"sqlite:///{tmp_path / 'gone.sqlite3'}"  # the system is unreachable
+    job = run(request_export(case, ExportKind.ACCESS, actor=staff, now=NOW))
+    assert job.status is JobStatus.FAILED and job.error
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Export)) == 0
+    storage = Path(ctx.config["STORAGE_DIR"]) / "exports"
+    assert not [p for p in storage.rglob("*") if p.is_file()]
+
+    ctx.config["DEMO_SYSTEMS_URL"] = systems
+    runner.retry(job, actor=staff, now=NOW)
+    job = run(job)
+    assert job.status is JobStatus.SUCCEEDED, job.error
+    exports = db.session.execute(sa.select(Export)).scalars().all()
+    assert len(exports) == 1 and job.result["export_id"] == exports[0].id
+
+    # A worker that died after its export was stored: the job shows failed, and its retry finds the export.
+    db.session.execute(sa.update(Job).where(Job.id == job.id).values(
+        status=JobStatus.FAILED, error="worker lost", finished_at=NOW))
+    db.session.commit()
+    runner.retry(db.session.get(Job, job.id), actor=staff, now=NOW)
+    job = run(job)
+    assert job.status is JobStatus.SUCCEEDED and job.result["export_id"] == exports[0].id
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Export)) == 1
+    assert len([p for p in storage.rglob("*") if p.is_file()]) == 1
+
+
+def test_an_export_is_refused_without_a_confirmed_match_a_matching_right_or_a_writer(systems, customer, staff):
+    unconfirmed, _lookup = looked_up_case(customer, staff, now=NOW, confirm=False)
+    with pytest.raises(RuleViolation):
+        request_export(unconfirmed, ExportKind.ACCESS, actor=staff, now=NOW)
+    access_only, _lookup = looked_up_case(customer, staff, now=NOW)
+    with pytest.raises(InvalidInput):
+        request_export(access_only, ExportKind.PORTABILITY, actor=staff, now=NOW)
+    with pytest.raises(InvalidInput):
+        request_export(access_only, "everything", actor=staff, now=NOW)
+    with pytest.raises(NotAllowed):
+        request_export(access_only, ExportKind.ACCESS, actor=make_user(Role.AUDITOR), now=NOW)
+    request_export(access_only, ExportKind.ACCESS, actor=staff, now=NOW)  # queued, not yet run
+    with pytest.raises(RuleViolation):
+        request_export(access_only, ExportKind.ACCESS, actor=staff, now=NOW)
+
+
+# -- expiry --------------------------------------------------------------------------------------------------
+
+def test_an_export_expires_after_30_days_its_file_deleted_its_row_kept_and_noted(systems, customer, staff):
+    case, _lookup = case_for(customer, staff)
+    export = make(case, ExportKind.ACCESS, staff)
+    path = path_for(export)
+    assert open_download(export, actor=staff, now=NOW + timedelta(days=29)) == path
+
+    assert expire_exports(now=NOW + timedelta(days=30) - timedelta(seconds=1)) == []
+    expired = expire_exports(now=NOW + timedelta(days=30))
+    assert expired == [export] and path.exists()  # deleted when the transaction commits
+    db.session.commit()
+    assert not path.exists()
+    db.session.expire_all()
+    export = db.session.get(Export, export.id)
+    assert export.deleted_at == NOW + timedelta(days=30) and export.sha256 and export.size
+    event = db.session.execute(sa.select(AuditEvent).where(AuditEvent.action == "export.expired")).scalar_one()
+    assert event.case_id == case.id and event.after["export_id"] == export.id
+    with pytest.raises(ExportGone):
+        open_download(export, actor=staff, now=NOW + timedelta(days=31))
+    assert expire_exports(now=NOW + timedelta(days=60)) == []  # once only
+
+
+def test_the_expiry_job_and_a_shorter_configured_retention(systems, customer, staff, ctx, monkeypatch):
+    monkeypatch.setitem(ctx.config, "EXPORT_RETENTION_DAYS", 7)
+    case, _lookup = case_for(customer, staff)
+    export = make(case, ExportKind.ACCESS, staff)
+    assert export.expires_at == NOW + timedelta(days=7)
+    with time_machine.travel(NOW + timedelta(days=8), tick=False):
+        job = run(runner.create(EXPIRE_JOB_KIND, now=NOW + timedelta(days=8)))
+    assert job.status is JobStatus.SUCCEEDED and job.result == {"expired": [export.id]}
+    assert db.session.get(Export, export.id).deleted_at is not None and not path_for(export).exists()
+
+
+def test_an_auditor_cannot_download_and_a_download_is_audited(systems, customer, staff):
+    case, _lookup = case_for(customer, staff)
+    export = make(case, ExportKind.ACCESS, staff)
+    with pytest.raises(NotAllowed):
+        open_download(export, actor=make_user(Role.AUDITOR), now=NOW)
+    manager = make_user(Role.PRIVACY_MANAGER)
+    open_download(export, actor=manager, now=NOW)
+    db.session.commit()
+    event = db.session.execute(sa.select(AuditEvent).where(AuditEvent.action == "export.downloaded")).scalar_one()
+    assert event.actor_id == manager.id and event.after["sha256"] == export.sha256
+
+
+def test_the_expire_exports_command_for_cron(systems, customer, staff, ctx):
+    case, _lookup = case_for(customer, staff)
+    export = make(case, ExportKind.ACCESS, staff)
+    runner_cli = ctx.test_cli_runner()
+    assert "0 export(s) expired." in runner_cli.invoke(args=["dsr", "expire-exports"]).output
+    with time_machine.travel(NOW + timedelta(days=31), tick=False):
+        result = runner_cli.invoke(args=["dsr", "expire-exports"])
+    assert result.exit_code == 0, result.output
+    assert f"{case.reference}: export {export.id} (access) deleted" in result.output
+    db.session.expire_all()
+    assert db.session.get(Export, export.id).deleted_at is not None and not path_for(export).exists()
