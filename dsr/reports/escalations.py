@@ -1,0 +1,226 @@
+"""The escalation report: every deadline risk among the open cases, on a given day.
+
+Pure: it takes plain facts about the open cases (:class:`CaseFacts`, loaded by :mod:`dsr.reports.data`) and
+``today``, and computes each case's clock with :func:`dsr.cases.deadlines.case_clock`, the function the
+case page and the queue use, so the report, the warnings on a case and the queue's badges cannot disagree
+about a deadline. Tests move ``today`` a day at a time across weekends and Dutch holidays.
+
+What counts as a risk (DESIGN.md, "Deadlines"; LEGAL.md T1-T5):
+
+* **past the legal deadline** (Art. 12(3), the extended one after an extension);
+* **past Harmony's promise** of an answer within 4 weeks (the privacy statement), still within the law;
+* **due soon**: the deadline in force falls within ``due_within`` days. A case whose clock is paused is not
+  "due soon": its deadline moves with the pause (EDPB 01/2022 §159), as in the queue's filter;
+* **extension notice owed**: extended, and the subject not yet told, which Art. 12(3) requires before the
+  original deadline; past that day the extension itself is in doubt;
+* **information asked late**: a pause asked for after the allowed working days did not stop the clock;
+* **unassigned** for more than ``unassigned_working_days`` working days: nobody is working on it;
+* **task overdue**: an open task on an open case past its due date.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from dsr.cases.deadlines import case_clock
+from dsr.domain.calendar_nl import WorkingDayCalendar
+from dsr.domain.clock import DeadlineStatus
+from dsr.domain.enums import CaseState, Right
+from dsr.domain.pauses import DEFAULT_ASK_WORKING_DAYS, PauseInterval, ask_deadline
+
+DEFAULT_DUE_WITHIN = 7
+DEFAULT_UNASSIGNED_WORKING_DAYS = 2
+
+
+class Kind(enum.StrEnum):
+    """The kinds of risk, most severe first (the order of the report's sections)."""
+
+    LEGAL_OVERDUE = "legal_overdue"
+    NOTICE_OWED = "extension_notice_owed"
+    PROMISE_MISSED = "promise_missed"
+    DUE_SOON = "due_soon"
+    UNASSIGNED = "unassigned"
+    TASK_OVERDUE = "task_overdue"
+    LATE_PAUSE = "late_pause"
+
+
+SEVERITY = {kind: rank for rank, kind in enumerate(Kind)}
+
+
+@dataclass(frozen=True)
+class TaskFacts:
+    title: str
+    due_on: date | None
+    assignee: str | None = None
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """What the report needs to know about one open case; attribute names follow :class:`~dsr.cases.models.Case`
+    so that :func:`case_clock` reads it exactly as it reads a stored case."""
+
+    reference: str
+    received_on: date
+    rights: tuple[Right, ...] = (Right.ACCESS,)
+    subject: str = ""
+    state: CaseState = CaseState.RECEIVED
+    assignee_id: int | None = None
+    assignee: str | None = None
+    pauses: tuple[PauseInterval, ...] = ()
+    paused_since: date | None = None
+    extended_due_on: date | None = None
+    extension_notice_due_on: date | None = None
+    extension_notice_sent_on: date | None = None
+    # The day the case last became unassigned (an unassignment); ``None``: never assigned, so since receipt.
+    unassigned_since: date | None = None
+    open_tasks: tuple[TaskFacts, ...] = ()
+    id: int | None = None
+    closed_at: datetime | None = None  # always None here: the report is about open cases
+
+    @property
+    def extension_notice_owed(self) -> bool:
+        return self.extended_due_on is not None and self.extension_notice_sent_on is None
+
+
+@dataclass(frozen=True)
+class Item:
+    """One risk on one case. ``days`` is how far past ``due_on`` today is: positive when overdue, 0 on the day
+    itself, negative while there is time left (a due-soon case, a notice not yet late)."""
+
+    kind: Kind
+    case: CaseFacts
+    due_on: date | None
+    days: int
+    overdue: bool
+    assignee: str | None = None
+    task: str | None = None
+    detail: dict = field(default_factory=dict)
+
+    @property
+    def rights(self) -> tuple[Right, ...]:
+        return self.case.rights
+
+
+@dataclass(frozen=True)
+class EscalationReport:
+    today: date
+    due_within: int
+    open_cases: int
+    items: tuple[Item, ...]
+
+    @property
+    def overdue(self) -> tuple[Item, ...]:
+        """What is already late: the CLI exits with status 3 when this is not empty."""
+        return tuple(i for i in self.items if i.overdue)
+
+    def of_kind(self, kind: Kind) -> tuple[Item, ...]:
+        return tuple(i for i in self.items if i.kind is kind)
+
+    def counts(self) -> dict[Kind, int]:
+        return {kind: len(self.of_kind(kind)) for kind in Kind}
+
+    @property
+    def first(self) -> Item | None:
+        """The one thing to do first: the most severe kind, and within it the longest overdue."""
+        return self.items[0] if self.items else None
+
+    def by_assignee(self) -> dict[str, tuple[Item, ...]]:
+        """Items per person responsible ("" for nobody), people in name order, nobody last."""
+        groups: dict[str, list[Item]] = {}
+        for item in self.items:
+            groups.setdefault(item.assignee or "", []).append(item)
+        return {name: tuple(groups[name]) for name in sorted(groups, key=lambda n: (n == "", n.casefold()))}
+
+    def by_right(self) -> dict[Right, tuple[Item, ...]]:
+        """Items per requested right; a case asking for two rights is listed under both."""
+        return {right: tuple(i for i in self.items if right in i.rights)
+                for right in Right if any(right in i.rights for i in self.items)}
+
+
+def case_items(case: CaseFacts, today: date, calendar: WorkingDayCalendar, *, due_within: int = DEFAULT_DUE_WITHIN,
+               unassigned_working_days: int = DEFAULT_UNASSIGNED_WORKING_DAYS,
+               ask_working_days: int = DEFAULT_ASK_WORKING_DAYS) -> list[Item]:
+    """Every risk on one open case on ``today``: what its warnings strip and queue badges show."""
+    if not case.state.is_open:
+        return []
+    clock = case_clock(case, calendar, today, soon_days=due_within, ask_working_days=ask_working_days)
+    items: list[Item] = []
+
+    def add(kind: Kind, due_on: date | None, days: int, overdue: bool, **extra) -> None:
+        extra.setdefault("assignee", case.assignee)
+        items.append(Item(kind=kind, case=case, due_on=due_on, days=days, overdue=overdue, **extra))
+
+    if clock.status is DeadlineStatus.OVERDUE:
+        add(Kind.LEGAL_OVERDUE, clock.due_on, -clock.days_left, True, detail={"extended": clock.extended is not None})
+    else:
+        if today > clock.promised_on:
+            add(Kind.PROMISE_MISSED, clock.promised_on, -clock.promise_days_left, True)
+        if clock.status is DeadlineStatus.DUE_SOON and not clock.paused:
+            add(Kind.DUE_SOON, clock.due_on, -clock.days_left, False,
+                detail={"extended": clock.extended is not None})
+    if case.extension_notice_owed and case.extension_notice_due_on is not None:
+        notice_due = case.extension_notice_due_on
+        add(Kind.NOTICE_OWED, notice_due, (today - notice_due).days, today > notice_due)
+    late = [p for p in case.pauses if not p.counted]
+    if late:
+        asked = max(p.requested_on for p in late)
+        allowed = ask_deadline(case.received_on, calendar, ask_working_days)
+        add(Kind.LATE_PAUSE, allowed, (asked - allowed).days, False,
+            detail={"asked_on": asked, "asks": len(late)})
+    if case.assignee_id is None:
+        since = max(case.unassigned_since or case.received_on, case.received_on)
+        waited = calendar.working_days_between(since, today)
+        if waited > unassigned_working_days:
+            limit = calendar.add_working_days(since, unassigned_working_days)
+            add(Kind.UNASSIGNED, limit, (today - limit).days, True,
+                detail={"since": since, "working_days": waited})
+    for task in case.open_tasks:
+        if task.due_on is not None and task.due_on < today:
+            add(Kind.TASK_OVERDUE, task.due_on, (today - task.due_on).days, True,
+                assignee=task.assignee or case.assignee, task=task.title)
+    return items
+
+
+def escalations(cases: Iterable[CaseFacts], today: date, calendar: WorkingDayCalendar, *,
+                due_within: int = DEFAULT_DUE_WITHIN, unassigned_working_days: int = DEFAULT_UNASSIGNED_WORKING_DAYS,
+                ask_working_days: int = DEFAULT_ASK_WORKING_DAYS) -> EscalationReport:
+    """The report for ``today``: items ordered most severe first, then longest overdue, then reference."""
+    if due_within < 0:
+        raise ValueError(f"due_within must not be negative, got {due_within}")
+    open_cases = [c for c in cases if c.state.is_open]
+    items = [item for case in open_cases
+             for item in case_items(case, today, calendar, due_within=due_within,
+                                    unassigned_working_days=unassigned_working_days,
+                                    ask_working_days=ask_working_days)]
+    return EscalationReport(today=today, due_within=due_within, open_cases=len(open_cases),
+                            items=tuple(sort_items(items, "severity")))
+
+
+SORT_KEYS = ("severity", "days", "due", "reference", "assignee", "kind")
+
+
+def sort_items(items: Iterable[Item], key: str = "severity", *, descending: bool = False) -> list[Item]:
+    """Items sorted by one of :data:`SORT_KEYS`; ties fall back to severity, then days overdue, then reference.
+
+    ``days`` sorts the longest overdue first unless ``descending`` is asked for the other way round,
+    because "how late" is read from the top.
+    """
+    if key not in SORT_KEYS:
+        raise ValueError(f"unknown sort key {key!r}; use one of {', '.join(SORT_KEYS)}")
+
+    def tie(i: Item):
+        return (SEVERITY[i.kind], -i.days, i.case.reference)
+
+    primary = {
+        "severity": lambda i: (),
+        "days": lambda i: (-i.days,),
+        "due": lambda i: (i.due_on or date.max,),
+        "reference": lambda i: (i.case.reference,),
+        "assignee": lambda i: ((i.assignee or "\uffff").casefold(),),
+        "kind": lambda i: (SEVERITY[i.kind],),
+    }[key]
+    ordered = sorted(items, key=lambda i: (*primary(i), *tie(i)))
+    return list(reversed(ordered)) if descending else ordered

@@ -1,0 +1,136 @@
+"""The escalation report (page, CSV, PDF), the privacy manager's dashboard and its charts, and the warnings
+that the queue and the case page show from the same definitions.
+
+Who sees what: the privacy manager reads the report and the dashboard; the auditor may read both and
+changes nothing (DESIGN.md, "Users"). Staff see the warnings on their own cases in the queue and on the
+case page, which is where they act on them.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask_babel import gettext as _
+
+from dsr.auth.access import roles_required
+from dsr.cases.forms import RIGHT_LABELS
+from dsr.domain.enums import Right, Role
+from dsr.extensions import db
+from dsr.reports import dashboard as dash
+from dsr.reports.data import build_report, warnings_for
+from dsr.reports.escalations import SEVERITY, SORT_KEYS, Kind, sort_items
+from dsr.reports.jobs import ESCALATION_REPORT
+from dsr.reports.models import ReportRun
+from dsr.reports.render import (
+    KIND_ADVICE,
+    KIND_LABELS,
+    KIND_SHORT,
+    days_phrase,
+    file_name,
+    report_csv,
+    report_pdf,
+)
+from dsr.timeutil import today
+
+bp = Blueprint("reports", __name__)
+
+REPORT_READERS = (Role.PRIVACY_MANAGER, Role.AUDITOR)
+GROUPS = ("kind", "assignee", "right")
+# A chart is an image document: its own inline <style> is allowed there, nothing else is loaded or run.
+CHART_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'none'; script-src 'none'"
+
+
+@bp.app_context_processor
+def _helpers():
+    def case_warnings(case):
+        """The report's items for one case, on today's date (the case page's warnings strip)."""
+        if not case.state.is_open:
+            return []
+        return warnings_for([case], today()).get(case.id, [])
+
+    def queue_warnings(rows):
+        """Items per case id for the queue's rows (one batch of queries for the whole page)."""
+        cases = [row[0] for row in rows if row[0].state.is_open]
+        return warnings_for(cases, today()) if cases else {}
+
+    return {"case_warnings": case_warnings, "queue_warnings": queue_warnings, "WARNING_LABELS": KIND_LABELS,
+            "WARNING_ADVICE": KIND_ADVICE, "WarningKind": Kind}
+
+
+def _due_within() -> int:
+    raw = (request.args.get("due_within") or "").strip()
+    if not raw:
+        return current_app.config["DUE_SOON_DAYS"]
+    if not raw.isdigit() or int(raw) > 366:
+        abort(400)
+    return int(raw)
+
+
+@bp.get("/reports/escalations")
+@roles_required(*REPORT_READERS)
+def escalations():
+    day = today()
+    report = build_report(day, due_within=_due_within())
+    fmt = request.args.get("format", "html")
+    if fmt == "csv":
+        return Response(report_csv(report), mimetype="text/csv", headers={
+            "Content-Disposition": f'attachment; filename="{file_name(report, "csv")}"', "Cache-Control": "no-store"})
+    if fmt == "pdf":
+        pdf = report_pdf(report, charts=dash.all_charts(day))
+        return Response(pdf, mimetype="application/pdf", headers={
+            "Content-Disposition": f'attachment; filename="{file_name(report, "pdf")}"', "Cache-Control": "no-store"})
+    if fmt != "html":
+        abort(400)
+    group = request.args.get("group", "kind")
+    sort = request.args.get("sort", "severity")
+    if group not in GROUPS or sort not in SORT_KEYS:
+        abort(400)
+    descending = request.args.get("desc") == "1"
+    items = sort_items(report.items, sort, descending=descending)
+    if group == "kind":
+        groups = [(KIND_LABELS[k], KIND_ADVICE[k], [i for i in items if i.kind is k]) for k in Kind]
+    elif group == "assignee":
+        names = sorted({i.assignee or "" for i in items}, key=lambda n: (n == "", n.casefold()))
+        groups = [(n or _("Unassigned"), None, [i for i in items if (i.assignee or "") == n]) for n in names]
+    else:
+        groups = [(RIGHT_LABELS[r], None, [i for i in items if r in i.rights]) for r in Right]
+    groups = [g for g in groups if g[2]]
+    return render_template(
+        "reports/escalations.html", report=report, groups=groups, group=group, sort=sort, descending=descending,
+        kinds=list(Kind), labels=KIND_LABELS, short=KIND_SHORT, advice=KIND_ADVICE, days_phrase=days_phrase,
+        by_assignee=_count_table(report.by_assignee()), by_right=_count_table(report.by_right()),
+        rights=list(Right), severity=SEVERITY, last_run=_last_run())
+
+
+def _count_table(groups: dict) -> list[tuple[object, dict[Kind, int], int]]:
+    return [(key, {k: sum(1 for i in items if i.kind is k) for k in Kind}, sum(1 for i in items if i.overdue))
+            for key, items in groups.items()]
+
+
+def _last_run() -> ReportRun | None:
+    return db.session.execute(db.select(ReportRun).where(ReportRun.kind == ESCALATION_REPORT)
+                              .order_by(ReportRun.created_at.desc(), ReportRun.id.desc()).limit(1)).scalar()
+
+
+@bp.get("/dashboard")
+@roles_required(*REPORT_READERS)
+def dashboard():
+    day = today()
+    due_within = current_app.config["DUE_SOON_DAYS"]
+    report = build_report(day, due_within=due_within)
+    stats = dash.monthly(dash.answered_cases(day), day)
+    return render_template(
+        "reports/dashboard.html", today=day, tiles=dash.tile_counts(day, due_within), due_within=due_within,
+        report=report, labels=KIND_LABELS, advice=KIND_ADVICE, days_phrase=days_phrase,
+        matrix=dash.open_matrix(), by_state=dash.open_by_state(), rights=list(Right), stats=stats,
+        state_labels=dash.STATE_LABELS, last_run=_last_run(), charts=dash.CHARTS)
+
+
+@bp.get("/dashboard/charts/<name>.svg")
+@roles_required(*REPORT_READERS)
+def chart(name: str):
+    if name not in dash.CHARTS:
+        abort(404)
+    response = Response(dash.chart(name, today()), mimetype="image/svg+xml")
+    response.headers["Content-Security-Policy"] = CHART_CSP
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,286 @@
+"""The escalation report against a real database (SQLite and PostgreSQL): CSV columns, PDF text, the CLI's
+exit status, the daily e-mail through a local SMTP server (aiosmtpd), and the schedule.
+"""
+
+from __future__ import annotations
+
+import csv
+import email
+import io
+import socket
+from datetime import date
+from email import policy
+
+import pytest
+import sqlalchemy as sa
+from pypdf import PdfReader
+
+from dsr.audit.models import AuditEvent
+from dsr.auth.operations import create_user
+from dsr.cases import lifecycle, timing
+from dsr.domain.enums import JobStatus, Right, Role
+from dsr.extensions import db
+from dsr.jobs.models import Job
+from dsr.jobs.runner import perform
+from dsr.reports.commands import build_scheduler, schedule_entries
+from dsr.reports.dashboard import answered_cases, monthly, tile_counts
+from dsr.reports.data import build_report, warnings_for
+from dsr.reports.escalations import Kind
+from dsr.reports.models import ReportRun, RunOutcome
+from dsr.reports.render import CSV_COLUMNS, report_csv, report_pdf
+from dsr.tasks.operations import add_task
+from tests.conftest import NOW, TODAY
+from tests.factories import make_case, make_user
+
+# Thursday 26 November 2026 (TODAY): a working day. Saturday 28 November and Christmas Day are not.
+SATURDAY = date(2026, 11, 28)
+CHRISTMAS = date(2026, 12, 25)
+
+
+def _case(staff, n: int, received_on: date, rights=(Right.ACCESS,)):
+    return make_case(actor=staff, received_on=received_on, rights=rights, name=f"Person {n}",
+                     email=f"p{n}@example.nl", customer_number=f"HC{7000000 + n}", policy_number=None)
+
+
+@pytest.fixture
+def people(ctx):
+    manager = make_user(Role.PRIVACY_MANAGER)
+    staff = create_user("staff@harmony.test", name="=HYPERLINK(\"x\")", role=Role.STAFF,
+                        password="staff-password-123", actor=None, now=NOW)
+    db.session.commit()
+    return manager, staff
+
+
+@pytest.fixture
+def cases(people):
+    """An overdue erasure (assigned to a name that looks like a formula), a due-soon access request nobody
+    took, an extended case whose notice is owed, a case with an overdue task, and one on track."""
+    manager, staff = people
+    overdue = _case(staff, 1, date(2026, 10, 1), rights=(Right.ERASURE,))  # legal deadline 2 November
+    lifecycle.assign(overdue, staff, actor=manager, now=NOW)
+    due_soon = _case(staff, 2, date(2026, 11, 2))  # due 2 December
+    extended = _case(staff, 3, date(2026, 11, 10), rights=(Right.ACCESS, Right.PORTABILITY))
+    lifecycle.assign(extended, manager, actor=manager, now=NOW)
+    timing.extend(extended, reason="Many systems to search", actor=manager, now=NOW, today=TODAY)
+    tasked = _case(staff, 4, date(2026, 11, 20))
+    lifecycle.assign(tasked, staff, actor=manager, now=NOW)
+    add_task(tasked, "Ask Focus Feedback", assignee=staff, due_on=date(2026, 11, 24), actor=manager, now=NOW,
+             today=date(2026, 11, 20))
+    quiet = _case(staff, 5, date(2026, 11, 25))
+    lifecycle.assign(quiet, staff, actor=manager, now=NOW)
+    db.session.commit()
+    return {"overdue": overdue, "due_soon": due_soon, "extended": extended, "tasked": tasked, "quiet": quiet}
+
+
+def test_the_report_reads_the_stored_cases(cases):
+    report = build_report(TODAY)
+    found = {(i.kind, i.case.reference) for i in report.items}
+    assert (Kind.LEGAL_OVERDUE, cases["overdue"].reference) in found
+    assert (Kind.DUE_SOON, cases["due_soon"].reference) in found
+    assert (Kind.UNASSIGNED, cases["due_soon"].reference) in found
+    assert (Kind.NOTICE_OWED, cases["extended"].reference) in found
+    assert (Kind.TASK_OVERDUE, cases["tasked"].reference) in found
+    assert not any(ref == cases["quiet"].reference for _k, ref in found)
+    assert report.first.case.reference == cases["overdue"].reference
+    # The case page and the queue get exactly the report's items for their cases.
+    warnings = warnings_for([cases["tasked"], cases["quiet"]], TODAY)
+    assert [i.kind for i in warnings[cases["tasked"].id]] == [Kind.TASK_OVERDUE]
+    assert warnings[cases["quiet"].id] == []
+
+
+def test_an_unassigned_case_counts_from_its_unassignment(people):
+    manager, staff = people
+    case = _case(staff, 9, date(2026, 11, 2))
+    lifecycle.assign(case, staff, actor=manager, now=NOW)
+    lifecycle.assign(case, None, actor=manager, now=NOW)  # unassigned today: not yet "too long"
+    db.session.commit()
+    assert Kind.UNASSIGNED not in {i.kind for i in build_report(TODAY).items}
+    assert Kind.UNASSIGNED in {i.kind for i in build_report(date(2026, 12, 1)).items}
+
+
+def test_csv_has_its_columns_and_neutralises_formulas(cases):
+    rows = list(csv.reader(io.StringIO(report_csv(build_report(TODAY)))))
+    assert rows[0] == CSV_COLUMNS == ["kind", "reference", "rights", "state", "assignee", "received_on", "due_on",
+                                      "days_overdue", "overdue", "task", "detail"]
+    by_ref = {(r[0], r[1]): dict(zip(rows[0], r, strict=True)) for r in rows[1:]}
+    overdue = by_ref[("legal_overdue", cases["overdue"].reference)]
+    assert overdue["due_on"] == "2026-11-02" and overdue["days_overdue"] == "24" and overdue["overdue"] == "yes"
+    assert overdue["rights"] == "erasure"
+    assert overdue["assignee"] == "'=HYPERLINK(\"x\")"  # not a formula in a spreadsheet
+    task = by_ref[("task_overdue", cases["tasked"].reference)]
+    assert task["task"] == "Ask Focus Feedback" and task["days_overdue"] == "2"
+    assert by_ref[("due_soon", cases["due_soon"].reference)]["days_overdue"] == "-6"
+
+
+def test_pdf_text_names_the_first_thing_to_do_and_each_section(cases):
+    pdf = report_pdf(build_report(TODAY))
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    text = " ".join(text.split())
+    assert "Escalation report" in text and "HARMONY" in text
+    assert "DO FIRST" in text and cases["overdue"].reference in text
+    for heading in ("Past the legal deadline", "Extension notice owed", "Due soon", "Task overdue"):
+        assert heading in text
+    assert "24 days overdue" in text
+
+
+def test_cli_exit_status_is_3_when_something_is_overdue_and_0_when_nothing_is(ctx, cases, tmp_path):
+    runner = ctx.test_cli_runner()
+    result = runner.invoke(args=["dsr", "escalations", "--date", TODAY.isoformat()])
+    assert result.exit_code == 3, result.output
+    assert f"DO FIRST: {cases['overdue'].reference}" in result.output
+
+    target = tmp_path / "report.csv"
+    result = runner.invoke(args=["dsr", "escalations", "--format", "csv", "--date", TODAY.isoformat(), "-o",
+                                 str(target)])
+    assert result.exit_code == 3
+    assert target.read_text(encoding="utf-8").splitlines()[0] == ",".join(CSV_COLUMNS)
+
+    pdf = tmp_path / "report.pdf"
+    result = runner.invoke(args=["dsr", "escalations", "--format", "pdf", "--date", TODAY.isoformat(), "-o", str(pdf)])
+    assert result.exit_code == 3 and pdf.read_bytes().startswith(b"%PDF")
+    assert "Escalation report" in PdfReader(str(pdf)).pages[0].extract_text()
+
+
+def test_cli_exit_status_0_on_a_quiet_day(ctx, people):
+    manager, staff = people
+    case = _case(staff, 6, date(2026, 11, 25))
+    lifecycle.assign(case, staff, actor=manager, now=NOW)
+    db.session.commit()
+    result = ctx.test_cli_runner().invoke(args=["dsr", "escalations", "--date", TODAY.isoformat(), "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == ",".join(CSV_COLUMNS)
+
+
+# -- the daily e-mail ----------------------------------------------------------------------------------------
+
+class _Inbox:
+    def __init__(self):
+        self.envelopes = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.envelopes.append(envelope)
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def smtp(ctx, monkeypatch):
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    inbox = _Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    for key, value in {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": port, "MAIL_USE_TLS": False,
+                       "MAIL_FROM": "dsr@harmony.test"}.items():
+        monkeypatch.setitem(ctx.config, key, value)
+    yield inbox
+    controller.stop()
+
+
+def test_the_report_is_mailed_to_every_privacy_manager_with_the_pdf(ctx, cases, smtp):
+    make_user(Role.PRIVACY_MANAGER, "second.manager@harmony.test")
+    result = ctx.test_cli_runner().invoke(args=["dsr", "send-escalations", "--scheduled", "--date",
+                                                TODAY.isoformat()])
+    assert result.exit_code == 0, result.output
+    [envelope] = smtp.envelopes
+    assert sorted(envelope.rcpt_tos) == ["privacy_manager@harmony.test", "second.manager@harmony.test"]
+    message = email.message_from_bytes(envelope.content, policy=policy.default)
+    assert message["Subject"] == "dsr escalation report 2026-11-26: 3 overdue, 5 item(s)"
+    body = message.get_body(preferencelist=("plain",)).get_content()
+    assert f"Do first: {cases['overdue'].reference}" in body and "Past the legal deadline: 1" in body
+    [attachment] = list(message.iter_attachments())
+    assert attachment.get_filename() == "escalations-2026-11-26.pdf"
+    pdf = attachment.get_content()
+    assert cases["overdue"].reference in PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+
+    run = db.session.execute(sa.select(ReportRun)).scalar_one()
+    assert run.outcome is RunOutcome.SENT and run.schedule_day == TODAY and len(run.recipients) == 2
+    import hashlib
+
+    assert run.pdf_sha256 == hashlib.sha256(pdf).hexdigest()
+    assert db.session.execute(sa.select(AuditEvent).where(AuditEvent.action == "report.escalations_sent")).scalar()
+
+    # A second scheduled run the same day (two schedulers by mistake) sends nothing more.
+    result = ctx.test_cli_runner().invoke(args=["dsr", "send-escalations", "--scheduled", "--date",
+                                                TODAY.isoformat()])
+    assert result.exit_code == 0 and "Not sent" in result.output
+    assert len(smtp.envelopes) == 1
+
+
+def test_a_retried_job_does_not_send_twice(ctx, cases, smtp):
+    from dsr.reports.jobs import ESCALATION_REPORT, start
+
+    job = start(ESCALATION_REPORT, now=NOW, day=TODAY)
+    db.session.commit()
+    assert perform(job.id) == "succeeded"
+    # As if the worker died after sending: the same row queued again.
+    db.session.execute(sa.update(Job).where(Job.id == job.id).values(status=JobStatus.QUEUED, finished_at=None))
+    db.session.commit()
+    assert perform(job.id) == "succeeded"
+    assert len(smtp.envelopes) == 1
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ReportRun)) == 1
+
+
+@pytest.mark.parametrize("day, reason", [(SATURDAY, "Saturday"), (CHRISTMAS, "Christmas Day")])
+def test_weekends_and_holidays_send_nothing(ctx, cases, smtp, day, reason):
+    result = ctx.test_cli_runner().invoke(args=["dsr", "send-escalations", "--scheduled", "--date", day.isoformat()])
+    assert result.exit_code == 0, result.output
+    assert smtp.envelopes == []
+    run = db.session.execute(sa.select(ReportRun)).scalar_one()
+    assert run.outcome is RunOutcome.SKIPPED and reason in run.note
+
+
+def test_without_a_mail_server_the_command_says_so(ctx, cases, monkeypatch):
+    monkeypatch.setitem(ctx.config, "MAIL_SERVER", None)
+    result = ctx.test_cli_runner().invoke(args=["dsr", "send-escalations", "--date", TODAY.isoformat()])
+    assert result.exit_code == 1
+    assert "No mail server is configured: set MAIL_SERVER" in result.output
+    job = db.session.execute(sa.select(Job).where(Job.kind == "escalation_report")).scalar_one()
+    assert job.status is JobStatus.FAILED  # visible, and retryable once the server is configured
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ReportRun)) == 0
+
+
+# -- the schedule and the other daily run -------------------------------------------------------------------
+
+def test_the_schedule_is_working_days_at_report_time_and_erase_due_daily(ctx, monkeypatch):
+    from redis import Redis
+
+    monkeypatch.setitem(ctx.config, "REPORT_TIME", "07:30")
+    entries = {e["kind"]: e["cron"] for e in schedule_entries(ctx.config)}
+    assert entries == {"escalation_report": "30 7 * * 1-5", "erase_due": "0 6 * * *",
+                       "expire_exports": "0 6 * * *"}
+    scheduler = build_scheduler(Redis.from_url("redis://127.0.0.1:1/0"), ctx.config)  # registering connects to nothing
+    assert sorted((j.name, j.cron, j.args) for j in scheduler.get_jobs()) == [
+        ("dsr-erase_due", "0 6 * * *", ("erase_due",)),
+        ("dsr-escalation_report", "30 7 * * 1-5", ("escalation_report",)),
+        ("dsr-expire_exports", "0 6 * * *", ("expire_exports",))]
+    result = ctx.test_cli_runner().invoke(args=["dsr", "scheduler", "--print"])
+    assert result.exit_code == 0 and "escalation_report: cron '30 7 * * 1-5'" in result.output
+
+
+def test_run_scheduled_erase_due_is_a_job(ctx, people):
+    from dsr.reports.jobs import ERASE_DUE, run_scheduled
+
+    assert run_scheduled(ERASE_DUE) == "succeeded"
+    job = db.session.execute(sa.select(Job).where(Job.kind == ERASE_DUE)).scalar_one()
+    assert job.result == {"cases": 0, "erased": 0}
+
+
+# -- the dashboard's numbers ------------------------------------------------------------------------------
+
+def test_monthly_figures_from_answered_cases(ctx, people):
+    manager, staff = people
+    case = _case(staff, 7, date(2026, 10, 1))
+    from dsr.domain.enums import RefusalGround
+
+    lifecycle.refuse(case, ground=RefusalGround.MANIFESTLY_UNFOUNDED, justification="Same request as last week.",
+                     actor=manager, now=NOW)
+    db.session.commit()
+    [answered] = answered_cases(TODAY)
+    assert answered.answered_on == TODAY and answered.handling_days == 56
+    november = monthly([answered], TODAY)[-1]
+    assert (november.answered, november.within_promise, november.within_legal) == (1, 0, 0)
+    counts = {key: n for key, _args, n in tile_counts(TODAY, 7)}
+    assert counts["open"] == 0 and counts["overdue"] == 0
