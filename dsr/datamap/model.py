@@ -18,6 +18,8 @@ from typing import Any
 SINGLE_IDENTITIES = ("customer_number", "policy_number", "email")
 COMPOSITE_IDENTITY = ("name", "date_of_birth", "postcode")
 IDENTITY_TYPES = SINGLE_IDENTITIES + COMPOSITE_IDENTITY
+# The languages a case, a letter and an export are written in: every display name has all three.
+LANGUAGES = ("nl", "en", "fr")
 
 
 class DataMapError(ValueError):
@@ -81,6 +83,12 @@ class Field:
     mask_value: str | None = None
     references: tuple[Reference, ...] = ()
     description: str | None = None
+    labels: tuple[tuple[str, str], ...] = ()  # (language, label): hashable, as the dataclass is frozen
+
+    def label(self, language: str) -> str:
+        """What the subject reads for this field ("Achternaam", "Last name", "Nom"): the data map's label in
+        ``language``, else the column name in words. The column name itself stays :attr:`name`."""
+        return dict(self.labels).get(language) or self.name.replace("_", " ")
 
 
 @dataclass(frozen=True)
@@ -96,6 +104,11 @@ class Collection:
     tags: tuple[str, ...] = ()
     dated_by: str | None = None
     retention_until: str | None = None
+    names: tuple[tuple[str, str], ...] = ()  # (language, name)
+
+    def display_name(self, language: str) -> str:
+        """The collection as a letter or page in ``language`` names it ("Polissen", "Policies", "Polices")."""
+        return dict(self.names).get(language) or self.name.replace("_", " ")
 
     def field(self, name: str) -> Field:
         for candidate in self.fields:
@@ -129,6 +142,12 @@ class Source:
     instructions: str | None = None
     contact: str | None = None
     path: Path | None = None
+    names: tuple[tuple[str, str], ...] = ()  # (language, name)
+
+    def display_name(self, language: str) -> str:
+        """The system as a letter or page in ``language`` names it ("Polisadministratie"); :attr:`name`
+        stays the Fides name, in English, as the case file and the audit trail record it."""
+        return dict(self.names).get(language) or self.name
 
     def collection(self, name: str) -> Collection:
         for candidate in self.collections:

@@ -23,6 +23,11 @@ put where Fides itself would look first, and only what Fides has no place for go
   not datasets, and collections and fields have no free ``meta``). They go in a sibling key ``dsr:`` on the
   collection or field, which is removed before fideslang validates the rest, so the result stays valid for
   fideslang whether or not a future version forbids unknown keys; dsr validates that key itself.
+* **Names in the subject's language**: a letter to a Dutch or French customer names the systems, collections
+  and fields it speaks of in that language. Each source says ``meta.dsr.names: {nl:, en:, fr:}`` and each
+  collection ``dsr: {names: {nl:, en:, fr:}}``, all three required (a letter must never fall back to an
+  English name); a field with personal data may say ``dsr: {labels: {nl:, en:, fr:}}`` (all three when
+  given), else its column name is shown. The Fides ``name`` stays the source's name in the case file.
 
 fideslang does not check data category keys against its taxonomy; this module does, against fideslang's
 ``DEFAULT_TAXONOMY``, and refuses an unknown key with the closest known ones.
@@ -43,6 +48,7 @@ from pydantic import ValidationError
 from dsr.datamap.model import (
     COMPOSITE_IDENTITY,
     IDENTITY_TYPES,
+    LANGUAGES,
     Collection,
     DataMapError,
     Erase,
@@ -58,8 +64,8 @@ KNOWN_USES = frozenset(u.fides_key for u in DEFAULT_TAXONOMY.data_use)
 # Fides field masking strategy -> dsr erase strategy.
 FIELD_STRATEGIES = {"null_rewrite": Erase.NULL, "string_rewrite": Erase.MASK, "hash": Erase.MASK}
 STATEMENT_PURPOSES = range(1, 9)  # "Waarvoor gebruiken wij uw persoonsgegevens?" 1-8
-_SOURCE_KEYS = {SourceKind.SQL: {"kind", "connection_env", "url"},
-                SourceKind.MANUAL: {"kind", "contact", "instructions"}}
+_SOURCE_KEYS = {SourceKind.SQL: {"kind", "connection_env", "url", "names"},
+                SourceKind.MANUAL: {"kind", "contact", "instructions", "names"}}
 
 
 def _fail(path: Path, where: str, message: str) -> DataMapError:
@@ -96,6 +102,20 @@ def _check_keys(path: Path, where: str, value: Any, allowed: set[str]) -> dict:
     if unknown:
         raise _fail(path, where, f"unknown dsr key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}")
     return value
+
+
+def _names(path: Path, where: str, value: Any, key: str) -> tuple[tuple[str, str], ...]:
+    """``{nl:, en:, fr:}``, each a non-empty text: a name in every language a letter is written in."""
+    if not isinstance(value, dict):
+        raise _fail(path, where, f"dsr.{key} must map each of {', '.join(LANGUAGES)} to a name, "
+                                 f"e.g. {{nl: Polissen, en: Policies, fr: Polices}}")
+    unknown = sorted(str(k) for k in value if k not in LANGUAGES)
+    if unknown:
+        raise _fail(path, where, f"dsr.{key}: unknown language(s) {', '.join(unknown)}; use {', '.join(LANGUAGES)}")
+    missing = [lang for lang in LANGUAGES if not isinstance(value.get(lang), str) or not value[lang].strip()]
+    if missing:
+        raise _fail(path, where, f"dsr.{key}: no {', '.join(missing)} text; give all of {', '.join(LANGUAGES)}")
+    return tuple((lang, value[lang].strip()) for lang in LANGUAGES)
 
 
 def _category(path: Path, where: str, key: str, known: frozenset[str], what: str) -> str:
@@ -141,9 +161,10 @@ def _field(path: Path, coll: str, model: Any, notes: dict, row_delete: bool) -> 
     where = f"{coll}.{model.name}"
     if model.fields:
         raise _fail(path, where, "nested fields are not supported by dsr")
-    notes = _check_keys(path, where + " dsr", notes, {"provided"})
+    notes = _check_keys(path, where + " dsr", notes, {"provided", "labels"})
     if not isinstance(notes.get("provided", False), bool):
         raise _fail(path, where, "dsr.provided must be true or false")
+    labels = _names(path, where, notes["labels"], "labels") if "labels" in notes else ()
     if not model.data_categories:
         raise _fail(path, where, "no data_categories: every field needs at least one")
     categories = tuple(_category(path, where, c, KNOWN_CATEGORIES, "data category") for c in model.data_categories)
@@ -154,12 +175,16 @@ def _field(path: Path, coll: str, model: Any, notes: dict, row_delete: bool) -> 
     erase, mask = _erase(path, where, meta, row_delete, categories)
     return Field(name=model.name, categories=categories, erase=erase, provided=notes.get("provided", False),
                  identity=identity, primary_key=bool(meta and meta.primary_key), mask_value=mask,
-                 references=_references(path, where, meta), description=model.description)
+                 references=_references(path, where, meta), description=model.description, labels=labels)
 
 
 def _collection(path: Path, model: Any, notes: dict, raw_order: list[str], kind: SourceKind) -> Collection:
     notes = _check_keys(path, f"{model.name} dsr", notes,
-                        {"legal_basis", "purposes", "tags", "dated_by", "retention_until"})
+                        {"legal_basis", "purposes", "tags", "dated_by", "retention_until", "names"})
+    if "names" not in notes:
+        raise _fail(path, model.name, f"dsr.names missing: name the collection in {', '.join(LANGUAGES)}, "
+                                      f"as letters to the subject call it")
+    names = _names(path, model.name, notes["names"], "names")
     try:
         basis = LegalBasis(notes["legal_basis"]) if "legal_basis" in notes else None
     except ValueError:
@@ -189,7 +214,7 @@ def _collection(path: Path, model: Any, notes: dict, raw_order: list[str], kind:
     return Collection(name=model.name, fields=fields, primary_key=primary_key, legal_basis=basis,
                       purposes=purposes, data_uses=uses, description=model.description,
                       erase_after=tuple(meta.erase_after or ()) if meta else (), tags=tuple(tags),
-                      dated_by=notes.get("dated_by"), retention_until=notes.get("retention_until"))
+                      dated_by=notes.get("dated_by"), retention_until=notes.get("retention_until"), names=names)
 
 
 def _source_meta(path: Path, meta: Any) -> dict:
@@ -203,7 +228,10 @@ def _source_meta(path: Path, meta: Any) -> dict:
     _check_keys(path, "meta.dsr", dsr_meta, _SOURCE_KEYS[kind])
     if kind is SourceKind.SQL and bool(dsr_meta.get("connection_env")) == bool(dsr_meta.get("url")):
         raise _fail(path, "meta.dsr", "a sql source needs exactly one of connection_env or url")
-    return {**dsr_meta, "kind": kind}
+    if "names" not in dsr_meta:
+        raise _fail(path, "meta.dsr", f"names missing: name the source in {', '.join(LANGUAGES)}, "
+                                      f"as letters to the subject call it")
+    return {**dsr_meta, "kind": kind, "names": _names(path, "meta.dsr", dsr_meta["names"], "names")}
 
 
 def parse_dataset(raw: Any, path: Path) -> Source:
@@ -224,7 +252,7 @@ def parse_dataset(raw: Any, path: Path) -> Source:
     source = Source(key=model.fides_key, name=model.name or model.fides_key, kind=meta["kind"],
                     collections=tuple(collections), connection_env=meta.get("connection_env"),
                     url=meta.get("url"), description=model.description, instructions=meta.get("instructions"),
-                    contact=meta.get("contact"), path=path)
+                    contact=meta.get("contact"), path=path, names=meta["names"])
     check_references(source, {source.key: source}, complete=False)
     check_reachable(source)
     return source

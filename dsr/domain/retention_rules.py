@@ -25,6 +25,9 @@ from dateutil.relativedelta import relativedelta
 DEFAULT_RULES_PATH = Path(__file__).resolve().parent.parent / "retention" / "rules.yml"
 
 SUPPORTED_VERSION = 1
+# The languages the letters are written in: every rule's title and basis is given in each, since the
+# letters quote them to the subject (Art. 12(1): in clear and plain language, so in the subject's own).
+LANGUAGES = ("nl", "en", "fr")
 
 
 class Action(enum.StrEnum):
@@ -158,6 +161,18 @@ class Rule:
     period_from: str | None = None
     max_age: Period | None = None
     suppress: bool = False
+    title_fr: str = ""
+    basis_nl: str = ""
+    basis_fr: str = ""
+
+    def title_in(self, language: str) -> str:
+        """The title in ``language`` (nl, en or fr); English for any other."""
+        return {"nl": self.title_nl, "fr": self.title_fr}.get(language) or self.title
+
+    def basis_in(self, language: str) -> str:
+        """The legal basis in ``language`` (nl, en or fr); English for any other. :attr:`basis` stays the
+        English text that erasure plans store as the case file's record."""
+        return {"nl": self.basis_nl, "fr": self.basis_fr}.get(language) or self.basis
 
     @property
     def is_catch_all(self) -> bool:
@@ -205,10 +220,12 @@ def parse_rules(text: str, *, origin: str = "<rules>") -> RuleSet:
 
 _TOP_KEYS = {"version", "tags", "rules"}
 _RULE_KEYS = {
-    "id", "priority", "title", "title_nl", "applies_to", "action", "keep_while", "period", "count_from",
-    "period_from", "max_age", "suppress", "basis", "article", "source",
+    "id", "priority", "title", "title_nl", "title_fr", "applies_to", "action", "keep_while", "period",
+    "count_from", "period_from", "max_age", "suppress", "basis", "basis_nl", "basis_fr", "article", "source",
 }  # fmt: skip
-_TEXT_KEYS = ("title", "title_nl", "basis", "article", "source")
+_TEXT_KEYS = ("article", "source")
+# The texts a letter quotes, per language: English under the plain key, the others with a suffix.
+_TRANSLATED_KEYS = {"title": ("title", "title_nl", "title_fr"), "basis": ("basis", "basis_nl", "basis_fr")}
 _RULE_ID_RE = re.compile(r"[a-z0-9][a-z0-9-]*")
 _Report = Callable[[str], None]
 
@@ -269,6 +286,11 @@ def _rule(raw: object, index: int, tags: set[str], problems: list[str]) -> Rule 
     for key in _TEXT_KEYS:
         if not isinstance(raw.get(key), str) or not raw[key].strip():
             bad(f"{key} is required (text)")
+    for what, keys in _TRANSLATED_KEYS.items():
+        missing = [key for key in keys if not isinstance(raw.get(key), str) or not raw[key].strip()]
+        if missing:
+            bad(f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} required (text): the letters quote "
+                f"the {what} in {', '.join(LANGUAGES)}, so every rule gives {', '.join(keys)}")
 
     applies_to = _applies_to(raw.get("applies_to"), tags, bad)
     try:
@@ -311,6 +333,7 @@ def _rule(raw: object, index: int, tags: set[str], problems: list[str]) -> Rule 
         applies_to=applies_to, action=action, basis=raw["basis"].strip(), article=raw["article"].strip(),
         source=raw["source"].strip(), keep_while=keep_while, period=period, count_from=count_from,
         period_from=_text(raw.get("period_from")), max_age=max_age, suppress=suppress,
+        title_fr=raw["title_fr"].strip(), basis_nl=raw["basis_nl"].strip(), basis_fr=raw["basis_fr"].strip(),
     )  # fmt: skip
 
 

@@ -263,9 +263,11 @@ def test_a_new_sql_system_is_a_yaml_file_and_a_url(tmp_path, monkeypatch, demo, 
     conn.close()
     dataset = {
         "fides_key": "harmony_repairs", "name": "Repair orders",
-        "meta": {"dsr": {"kind": "sql", "connection_env": "HARMONY_REPAIRS_URL"}},
+        "meta": {"dsr": {"kind": "sql", "connection_env": "HARMONY_REPAIRS_URL",
+                         "names": {"nl": "Reparaties", "en": "Repair orders", "fr": "Réparations"}}},
         "collections": [{
-            "name": "repair_orders", "dsr": {"legal_basis": "contract", "purposes": [2]},
+            "name": "repair_orders", "dsr": {"legal_basis": "contract", "purposes": [2],
+                                             "names": {"nl": "Reparaties", "en": "Repair orders", "fr": "Réparations"}},
             "fides_meta": {"masking_strategy_override": {"strategy": "delete"}},
             "fields": [
                 {"name": "id", "data_categories": ["system.operations"], "fides_meta": {"primary_key": True}},

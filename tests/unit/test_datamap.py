@@ -31,10 +31,12 @@ FILES = sorted(BUILTIN_DIR.glob("*.yml"))
 MINIMAL = {
     "fides_key": "repairs",
     "name": "Repair shop portal",
-    "meta": {"dsr": {"kind": "sql", "connection_env": "HARMONY_REPAIRS_URL"}},
+    "meta": {"dsr": {"kind": "sql", "connection_env": "HARMONY_REPAIRS_URL",
+                     "names": {"nl": "Reparatieportaal", "en": "Repair shop portal", "fr": "Portail de réparation"}}},
     "collections": [{
         "name": "repair_orders",
-        "dsr": {"legal_basis": "contract", "purposes": [2]},
+        "dsr": {"legal_basis": "contract", "purposes": [2],
+                "names": {"nl": "Reparatieopdrachten", "en": "Repair orders", "fr": "Ordres de réparation"}},
         "fides_meta": {"masking_strategy_override": {"strategy": "delete"}},
         "fields": [
             {"name": "id", "data_categories": ["system.operations"], "fides_meta": {"primary_key": True}},
@@ -220,6 +222,7 @@ REFUSALS = [
         references=[{"dataset": "nowhere", "field": "orders.id", "direction": "from"}]), "unknown source 'nowhere'"),
     ("unreachable-collection", lambda d: d["collections"].append({
         "name": "orphans", "fides_meta": {"masking_strategy_override": {"strategy": "delete"}},
+        "dsr": {"names": {"nl": "Wezen", "en": "Orphans", "fr": "Orphelins"}},
         "fields": [{"name": "id", "data_categories": ["system.operations"], "fides_meta": {"primary_key": True}}]}),
      "orphans: not reachable"),
 ]

@@ -152,3 +152,22 @@ def test_a_case_without_the_access_right_has_no_preview(app, harmony, customer, 
 
 def test_unknown_case_is_404(app, reference):
     assert signed_in(app, Role.STAFF).get("/cases/DSR-0000-0000/access").status_code == 404
+
+
+def test_the_preview_names_fields_collections_and_retention_in_the_chosen_language(app, reference):
+    """The data map's labels and names and the rules' texts in the answer's language; the column name stays
+    shown next to each label, for staff to find the value in the source."""
+    client = signed_in(app, Role.STAFF)
+    nl_html = client.get(f"/cases/{reference}/access?lang=nl").get_data(as_text=True)
+    nl = text_of(nl_html)
+    for expected in ("Achternaam", "Geboortedatum", "Polissen", "Polisadministratie", "Klantcontactcentrum",
+                     "Fiscale bewaarplicht facturen en premiebetalingen (7 jaar)"):
+        assert expected in nl, expected
+    assert '<span class="d-block font-monospace small field-name" lang="en">last_name</span>' in nl_html
+    for english in ("Policy administration", "Contact centre", "Statutory fiscal retention", "Last name"):
+        assert english not in nl, english
+    fr = text_of(client.get(f"/cases/{reference}/access?lang=fr").get_data(as_text=True))
+    for expected in ("Nom", "Date de naissance", "Gestion des polices", "Centre de contact clients",
+                     "Obligation légale de conservation fiscale"):
+        assert expected in fr, expected
+    assert "Policy administration" not in fr and "Statutory fiscal retention" not in fr
