@@ -18,6 +18,7 @@ it is kept under ``referenced`` until the referring record's own erase-on date.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -39,14 +40,72 @@ from dsr.datamap import lookup as datamap_lookup
 from dsr.datamap.sources import DataMapError, Source, SourceKind, load_sources
 from dsr.domain.enums import ErasurePlanStatus, Right, Role
 from dsr.domain.retention import Action, Decision, RecordFacts, decide
-from dsr.domain.retention_rules import load_rules
+from dsr.domain.retention_rules import Rule, load_rules
 from dsr.extensions import db
 from dsr.fulfilment.holds import RecordHeld, RecordRef, active_holds_for, refuse_if_held
 from dsr.fulfilment.lookup_ops import _as_date, latest_lookup
 from dsr.fulfilment.models import ErasurePlan, ErasurePlanItem, Lookup
+from dsr.objection.operations import suppress_for_erasure
 
 REFERENCED = "referenced"
+HELD_SINCE_APPROVAL = "held-since-approval"
 _CONTRACT_TAGS = frozenset({"customer", "policy", "device", "claim"})
+
+# Outcomes that are not a rule of rules.yml, with their title and basis per language. The plan stores the
+# English basis as the case file's record (as it stores the rules' English basis); a letter or page in
+# another language shows the text in its own language (:func:`outcome_texts`). ``{names}`` are the kept
+# records' keys, ``{reason}`` the hold's reason as the privacy manager typed it.
+OUTCOME_TEXTS: dict[str, dict[str, dict[str, str]]] = {
+    REFERENCED: {
+        "title": {"en": "Linked to records that are kept", "nl": "Gekoppeld aan records die worden bewaard",
+                  "fr": "Lié à des enregistrements conservés"},
+        "basis": {"en": "Still referred to by records that are kept ({names}); deleted once they are.",
+                  "nl": "Records die worden bewaard ({names}) verwijzen hier nog naar; wordt gewist zodra die "
+                        "zijn gewist.",
+                  "fr": "Des enregistrements conservés ({names}) y font encore référence\u202f; effacé dès que "
+                        "ceux-ci le sont."},
+    },
+    HELD_SINCE_APPROVAL: {  # kept under the legal-hold rule (Art. 17(3)(e)), placed after approval
+        "title": {"en": "Legal hold (dispute, claim in court)", "nl": "Juridische bewaarplicht (geschil, procedure)",
+                  "fr": "Conservation pour litige (différend, procédure judiciaire)"},
+        "basis": {"en": "Placed under a legal hold after the plan was approved: {reason}",
+                  "nl": "Na goedkeuring van het wisplan onder een juridische bewaarplicht geplaatst: {reason}",
+                  "fr": "Placé sous une mesure de conservation pour litige après l'approbation du plan "
+                        "d'effacement\u202f: {reason}"},
+    },
+}
+
+
+def _outcome_basis(outcome: str, **values: str) -> str:
+    """The English basis the plan stores for ``outcome``."""
+    return OUTCOME_TEXTS[outcome]["basis"]["en"].format(**values)
+
+
+def _read_back(template: str, stored: str) -> dict[str, str] | None:
+    """The values an English ``template`` was filled with to give ``stored``; None if it did not."""
+    parts = re.split(r"\{(\w+)\}", template)
+    pattern = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.*)" for i, p in enumerate(parts))
+    match = re.fullmatch(pattern, stored, flags=re.DOTALL)
+    return match.groupdict() if match else None
+
+
+def outcome_texts(rule_id: str | None, basis: str | None, language: str,
+                  rules: Mapping[str, Rule]) -> tuple[str | None, str | None]:
+    """``(title, basis)`` of a plan item in ``language`` (nl, en, fr), for a letter or a page.
+
+    An outcome of :data:`OUTCOME_TEXTS` is recognised by its stored English text and worded again in
+    ``language``; otherwise the rule ``rule_id`` of ``rules`` gives its own title and basis. Only a rule that
+    no longer exists falls back to the stored text (and no title).
+    """
+    for texts in OUTCOME_TEXTS.values():
+        values = _read_back(texts["basis"]["en"], basis or "")
+        if values is not None:
+            lang = language if language in texts["basis"] else "en"
+            return texts["title"][lang], texts["basis"][lang].format(**values)
+    rule = rules.get(rule_id or "")
+    if rule is not None:
+        return rule.title_in(language), rule.basis_in(language)
+    return None, basis
 
 
 @dataclass
@@ -155,7 +214,7 @@ def _outcomes(entries: list[_Entry], sources: Mapping[str, Source]) -> list[_Out
                 names = ", ".join(entries[j].ref.text for j in by[:5]) + (" …" if len(by) > 5 else "")
                 outcomes[i] = _Outcome(
                     Action.KEEP, REFERENCED,
-                    f"Still referred to by records that are kept ({names}); deleted once they are.",
+                    _outcome_basis(REFERENCED, names=names),
                     outcomes[i].article, None if None in dates else max(dates), f"while {names} is kept",
                     outcomes[i].breach)
                 changed = True
@@ -300,11 +359,14 @@ def execute_plan(plan: ErasurePlan, *, actor: User | None, now: datetime, today:
             refuse_if_held(RecordRef(item.source, item.collection, item.primary_key), case.subject_id)
         except RecordHeld as exc:
             item.action, item.rule_id, item.article = Action.KEEP, "legal-hold", "GDPR Art. 17(3)(e)"
-            item.basis = f"Placed under a legal hold after the plan was approved: {exc.hold.reason}"
+            item.basis = _outcome_basis(HELD_SINCE_APPROVAL, reason=exc.hold.reason)
             item.erase_on, item.until = None, "until the legal hold is released"
             held.append(item)
             continue
         todo.append(item)
+    # A rule with ``suppress: true`` (marketing) puts the subject on the suppression list, whatever happens
+    # to the record itself; read before the rows are gone (Art. 21(3)).
+    suppress_for_erasure(case, plan.items, actor=actor, now=now, config=config)
     failed = _apply(todo, load_sources(config), config, now)
     if not failed:
         plan.status, plan.executed_at, plan.executed_by_id = ErasurePlanStatus.EXECUTED, now, \
@@ -319,16 +381,21 @@ def execute_plan(plan: ErasurePlan, *, actor: User | None, now: datetime, today:
 
 
 def erase_due_items(*, now: datetime, today: date, config: Mapping[str, Any] | None = None) -> list[dict]:
-    """The scheduled part: kept items of executed plans whose erase-on date has come are decided again (a
-    hold may have been placed since, or the record now falls under another rule) and erased if due.
+    """The scheduled part: kept items of executed plans are decided again and erased when their time came.
 
-    Run by the system (no actor). Each case gets an ``erasure.scheduled`` audit event with what was erased
-    and what is still kept; returns one such summary per case touched.
+    Two kinds of kept item: those with an erase-on date that has come (a hold may have been placed since, or
+    the record now falls under another rule), and those kept without a date, "while the policy is active",
+    "while the claim is open", "until the legal hold is released". The second kind is re-checked every
+    run: once the policy ended, the claim was settled or the hold was released, the rules give a date (which
+    the item now shows) or say erase, and it is erased. Run by the system (no actor). A case whose items
+    changed gets an ``erasure.scheduled`` audit event with what was erased, newly dated and still kept;
+    returns one such summary per case touched.
     """
     config = _config(config)
     due = list(db.session.execute(sa.select(ErasurePlanItem).join(ErasurePlan).where(
         ErasurePlan.status == ErasurePlanStatus.EXECUTED, ErasurePlanItem.action == Action.KEEP,
-        ErasurePlanItem.executed_at.is_(None), ErasurePlanItem.erase_on <= today).order_by(
+        ErasurePlanItem.executed_at.is_(None),
+        sa.or_(ErasurePlanItem.erase_on <= today, ErasurePlanItem.erase_on.is_(None))).order_by(
         ErasurePlanItem.plan_id, ErasurePlanItem.id)).scalars())
     if not due:
         return []
@@ -345,19 +412,25 @@ def erase_due_items(*, now: datetime, today: date, config: Mapping[str, Any] | N
             f = found.get((item.source, item.collection, ref.text))
             entries.append(_Entry(ref, f.categories if f else [], f.record_date if f else None))
         _decide(entries, sources, plan.case.subject_id, config, today)
-        to_erase, still = [], []
+        to_erase, still, dated = [], [], []
         for item, outcome in zip(pending, _outcomes(entries, sources), strict=True):
-            if item.erase_on is None or item.erase_on > today:
+            if item.erase_on is not None and item.erase_on > today:
                 continue
-            if outcome.action is Action.KEEP:
-                item.rule_id, item.basis, item.article = outcome.rule_id, outcome.basis, outcome.article
-                item.erase_on, item.until = outcome.erase_on, outcome.until
-                still.append(item)
-            else:
+            if outcome.action is not Action.KEEP:
                 to_erase.append(item)
+                continue
+            undated = item.erase_on is None
+            if undated and outcome.erase_on is None and outcome.rule_id == item.rule_id:
+                continue  # still kept on the same ground, still without a date: nothing to say
+            item.rule_id, item.basis, item.article = outcome.rule_id, outcome.basis, outcome.article
+            item.erase_on, item.until = outcome.erase_on, outcome.until
+            (dated if undated and outcome.erase_on is not None else still).append(item)
+        if not (to_erase or still or dated):
+            continue
+        suppress_for_erasure(plan.case, to_erase, actor=None, now=now, config=config)
         failed = _apply(to_erase, sources, config, now, note=f"erased on {today.isoformat()}: ")
         done = [i for i in to_erase if i.executed_at is not None]
-        summary = {"plan_id": plan.id, "erased": len(done), "still_kept": len(still),
+        summary = {"plan_id": plan.id, "erased": len(done), "still_kept": len(still), "newly_dated": len(dated),
                    "records": [f"{i.source}/{i.collection}/{i.key_text}" for i in done], "failed": failed}
         audit_record("erasure.scheduled", actor=None, now=now, case=plan.case, after=jsonable(summary))
         summaries.append({"case": plan.case.reference, **summary})

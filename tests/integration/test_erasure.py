@@ -323,3 +323,42 @@ def test_a_source_that_cannot_be_read_refuses_the_plan(systems, people, ctx, mon
     monkeypatch.setitem(ctx.config, "DEMO_SYSTEMS_URL", "sqlite:////nonexistent/harmony.sqlite3")
     with pytest.raises(RuleViolation, match="could not be read"):
         build_erasure_plan(case, lookup, actor=people.staff, now=NOW, today=TODAY)
+
+
+def test_records_kept_while_the_policy_ran_are_erased_once_it_has_ended(systems, people):
+    """Kept without a date ("while the policy is active") is re-checked by every scheduled run: once the
+    policy ended and no claim is open, the contract no longer keeps them and they are erased."""
+    customer = active_customer(systems)
+    case, lookup, plan = planned(people, customer)
+    approve_plan(plan, actor=people.manager, now=LATER)
+    execute_plan(plan, actor=people.manager, now=LATER, today=TODAY)
+    db.session.commit()
+    contract = [i for i in plan.items if i.rule_id == "contract" and i.executed_at is None]
+    assert contract and all(i.erase_on is None for i in contract)
+    policies = [i for i in contract if i.collection == "policies"]
+    assert policies
+
+    # The next day nothing changed: the run says nothing about this case.
+    tomorrow = TODAY + timedelta(days=1)
+    at = datetime.combine(tomorrow, datetime.min.time(), tzinfo=UTC)
+    assert [s for s in erase_due_items(now=at, today=tomorrow) if s["case"] == case.reference] == []
+
+    # The policy ends and its claims are settled; the next run erases what the contract alone kept.
+    execute(systems, "UPDATE policies SET status = 'ended', end_date = :d WHERE customer_id = :c",
+            d=tomorrow.isoformat(), c=customer["id"])
+    execute(systems, """UPDATE claims SET status = 'settled' WHERE policy_id IN
+                        (SELECT id FROM policies WHERE customer_id = :c)""", c=customer["id"])
+    later = tomorrow + timedelta(days=1)
+    at = datetime.combine(later, datetime.min.time(), tzinfo=UTC)
+    [summary] = [s for s in erase_due_items(now=at, today=later) if s["case"] == case.reference]
+    db.session.commit()
+    assert summary["erased"] + summary["newly_dated"] >= len(policies)
+    for item in contract:
+        db.session.refresh(item)
+        # Erased now, or kept on another ground with a date (e.g. fiscal retention), never "contract" again.
+        assert item.executed_at is not None or (item.rule_id != "contract" and item.erase_on), item.key_text
+    erased_policies = [i for i in policies if i.executed_at is not None]
+    for item in erased_policies:
+        assert not rows(systems, "SELECT id FROM policies WHERE id = :i", i=item.primary_key["id"])
+    [event] = [e for e in events("erasure.scheduled") if e.case_id == case.id]
+    assert event.after["erased"] == summary["erased"]
