@@ -3,6 +3,7 @@
 Embedded default (no variables set): SQLite under ``instance/``, no Redis (jobs run in-process),
 files under ``instance/storage`` and a secret key generated once and kept in ``instance/secret_key``.
 Production (``DSR_ENV=production``): ``SECRET_KEY`` must be given; the app refuses to start otherwise.
+The same holds for ``SUPPRESSION_SALT`` (embedded default: generated once into ``instance/suppression_salt``).
 """
 
 from __future__ import annotations
@@ -23,9 +24,9 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
-def _persistent_secret_key(instance_path: Path) -> str:
+def _persistent_secret_key(instance_path: Path, name: str = "secret_key") -> str:
     """A random key generated on first start and kept, so sessions survive restarts in local use."""
-    path = instance_path / "secret_key"
+    path = instance_path / name
     if path.exists():
         return path.read_text().strip()
     instance_path.mkdir(parents=True, exist_ok=True)
@@ -51,15 +52,32 @@ def from_environment(instance_path: Path, env: dict[str, str] | None = None) -> 
             raise ConfigError("DSR_ENV=production needs an explicit SECRET_KEY; refusing to start.")
         secret_key = _persistent_secret_key(instance_path)
 
+    # The key of the marketing suppression list's HMACs (dsr/objection/suppression.py). Separate from
+    # SECRET_KEY, which may be rotated; this one must not change, or every entry stops matching.
+    suppression_salt = env.get("SUPPRESSION_SALT")
+    if not suppression_salt:
+        if production:
+            raise ConfigError("DSR_ENV=production needs an explicit SUPPRESSION_SALT (the key of the marketing "
+                              "suppression list; keep it, changing it empties the list); refusing to start.")
+        suppression_salt = _persistent_secret_key(instance_path, "suppression_salt")
+    elif len(suppression_salt) < 16:
+        raise ConfigError("SUPPRESSION_SALT must be at least 16 characters (use a random value).")
+
     database_url = env.get("DATABASE_URL") or f"sqlite:///{instance_path / 'dsr.sqlite3'}"
     storage_dir = Path(env.get("STORAGE_DIR") or instance_path / "storage")
 
     return {
         "DSR_ENV": "production" if production else "development",
         "SECRET_KEY": secret_key,
+        "SUPPRESSION_SALT": suppression_salt,
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": env.get("REDIS_URL") or None,
+        # Background jobs (dsr/jobs): the RQ queue's name, a job's time limit, and when a job still
+        # "running" is taken for dead (its worker was killed) and may be retried.
+        "RQ_QUEUE": env.get("DSR_RQ_QUEUE", "dsr"),
+        "JOB_TIMEOUT_SECONDS": int(env.get("DSR_JOB_TIMEOUT_SECONDS", "900")),
+        "JOB_STALE_AFTER_SECONDS": int(env.get("DSR_JOB_STALE_AFTER_SECONDS", "1800")),
         "STORAGE_DIR": str(storage_dir),
         "DEMO_SYSTEMS_URL": env.get("DEMO_SYSTEMS_URL") or f"sqlite:///{instance_path / 'harmony.sqlite3'}",
         "DEMO_SYSTEMS_CUSTOMERS": int(env.get("DSR_DEMO_CUSTOMERS", "2000")),
@@ -80,4 +98,19 @@ def from_environment(instance_path: Path, env: dict[str, str] | None = None) -> 
         "DUE_SOON_DAYS": 7,
         # A pause counts only when the information was asked for within this many working days.
         "PAUSE_ASK_WORKING_DAYS": int(env.get("DSR_PAUSE_ASK_WORKING_DAYS", "5")),
+        # Stored exports (access copies, portable data) are deleted this many days after they were made.
+        "EXPORT_RETENTION_DAYS": int(env.get("DSR_EXPORT_RETENTION_DAYS", "30")),
+        # Escalation report (dsr/reports): e-mailed to every privacy manager each working day at REPORT_TIME
+        # (DSR_TIMEZONE); kept records due for erasure are erased daily at ERASE_DUE_TIME. Without
+        # MAIL_SERVER nothing is sent and the command says so.
+        "REPORT_TIME": env.get("DSR_REPORT_TIME", "07:30"),
+        "ERASE_DUE_TIME": env.get("DSR_ERASE_DUE_TIME", "06:00"),
+        "UNASSIGNED_WORKING_DAYS": int(env.get("DSR_UNASSIGNED_WORKING_DAYS", "2")),
+        "MAIL_SERVER": env.get("MAIL_SERVER") or None,
+        "MAIL_PORT": int(env.get("MAIL_PORT") or "25"),
+        "MAIL_USE_TLS": env.get("MAIL_USE_TLS", "").lower() in ("1", "true", "yes", "on"),
+        "MAIL_USE_SSL": env.get("MAIL_USE_SSL", "").lower() in ("1", "true", "yes", "on"),
+        "MAIL_USERNAME": env.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": env.get("MAIL_PASSWORD") or None,
+        "MAIL_FROM": env.get("MAIL_FROM", "dsr@harmony.example"),
     }

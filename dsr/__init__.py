@@ -58,7 +58,18 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     cli.register(app)
     web.register(app)
+    load_job_handlers()
     return app
+
+
+def load_job_handlers() -> None:
+    """Import the modules that register job handlers, so a worker knows every kind of job."""
+    import importlib
+
+    from dsr.jobs import HANDLER_MODULES
+
+    for name in HANDLER_MODULES:
+        importlib.import_module(name)
 
 
 def _register_models() -> None:
@@ -67,8 +78,14 @@ def _register_models() -> None:
     from dsr.audit import models as _au  # noqa: F401
     from dsr.auth import models as _u  # noqa: F401
     from dsr.cases import models as _c  # noqa: F401
+    from dsr.exports import models as _ex  # noqa: F401
     from dsr.fulfilment import models as _f  # noqa: F401
     from dsr.identity import models as _i  # noqa: F401
+    from dsr.jobs import models as _j  # noqa: F401
+    from dsr.letters import models as _le  # noqa: F401
+    from dsr.objection import models as _o  # noqa: F401
+    from dsr.rectification import models as _r  # noqa: F401
+    from dsr.reports import models as _rep  # noqa: F401
     from dsr.subjects import models as _s  # noqa: F401
     from dsr.tasks import models as _t  # noqa: F401
 
@@ -80,8 +97,15 @@ def _register_blueprints(app: Flask) -> None:
     from dsr.cases.actions import bp as case_actions_bp
     from dsr.cases.triage import bp as triage_bp
     from dsr.cases.views import bp as cases_bp
+    from dsr.exports.views import bp as exports_bp
     from dsr.fulfilment.access_views import bp as access_bp
     from dsr.fulfilment.views import bp as fulfilment_bp
+    from dsr.jobs.views import bp as jobs_bp
+    from dsr.letters.views import bp as letters_bp
+    from dsr.objection.api import bp as suppression_api_bp
+    from dsr.objection.views import bp as objection_bp
+    from dsr.rectification.views import bp as rectification_bp
+    from dsr.reports.views import bp as reports_bp
     from dsr.users.views import bp as users_bp
 
     app.register_blueprint(auth_bp)
@@ -90,10 +114,18 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(triage_bp)
     app.register_blueprint(fulfilment_bp)
     app.register_blueprint(access_bp)
+    app.register_blueprint(rectification_bp)
+    app.register_blueprint(objection_bp)
     app.register_blueprint(attachments_bp)
     app.register_blueprint(users_bp)
+    app.register_blueprint(jobs_bp)
+    app.register_blueprint(reports_bp)
+    app.register_blueprint(letters_bp)
+    app.register_blueprint(exports_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # bearer-token API: no cookies, so no CSRF
+    app.register_blueprint(suppression_api_bp)  # POST /api/v1/suppression/check
+    csrf.exempt(suppression_api_bp)
 
 
 def _fk_pragma(dbapi_connection, _record) -> None:
@@ -109,6 +141,21 @@ def _enable_sqlite_foreign_keys(app: Flask) -> None:
 
     if not sa.event.contains(sa.engine.Engine, "connect", _fk_pragma):
         sa.event.listen(sa.engine.Engine, "connect", _fk_pragma)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite" and not sa.event.contains(db.engine, "connect", _sqlite_wal):
+            sa.event.listen(db.engine, "connect", _sqlite_wal)
+
+
+def _sqlite_wal(dbapi_connection, _record) -> None:
+    """dsr's own SQLite database (the embedded default) in WAL mode: readers never block the one writer
+    (a job's progress, a worker beside the web process), and a commit costs no fsync of the whole journal.
+    ``synchronous=NORMAL`` keeps every committed transaction through a crash of the application; only a
+    power cut may lose the last ones. Production uses PostgreSQL."""
+    cur = dbapi_connection.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.close()
 
 
 def _register_security_headers(app: Flask) -> None:

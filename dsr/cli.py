@@ -92,4 +92,10 @@ def erase_due_command() -> None:
 
 
 def register(app: Flask) -> None:
+    import dsr.exports.commands  # noqa: F401  (adds `dsr expire-exports`)
+    import dsr.jobs.commands  # noqa: F401  (adds `dsr worker`)
+    import dsr.letters.commands  # noqa: F401  (adds `dsr letter`)
+    import dsr.objection.commands  # noqa: F401  (adds `dsr suppression-check`)
+    import dsr.reports.commands  # noqa: F401  (adds `dsr escalations`, `send-escalations`, `scheduler`)
+
     app.cli.add_command(dsr_cli)

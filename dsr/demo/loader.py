@@ -8,7 +8,7 @@ Synthetic people come from Faker in nl_NL, fr_BE and en_GB, seeded so every run 
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from faker import Faker
@@ -195,18 +195,25 @@ def _advance(case: Case, rng: random.Random, users, *, now: datetime, today: dat
     if age <= 30:
         return
     roll = rng.random()
-    if roll < 0.25:
-        return  # still waiting for the manager's approval: overdue, for the queue to show
+    # Answered on a day of its own between two and six weeks after receipt (not all at load time), so the
+    # dashboard's months show a spread of handling times, some beyond the deadline.
+    answered = min(now, datetime.combine(case.received_on + timedelta(days=14 + case.id * 7 % 29), time(14, 30),
+                                         tzinfo=UTC))
+    if roll < 0.25 or (roll < 0.75 and Right.RECTIFICATION in case.right_values):
+        # Still waiting for the manager's approval: overdue, for the queue to show. A rectification is only
+        # completed once each correction is applied or refused and the recipients are told (Art. 16, 19),
+        # which the demo leaves for a person to do on the case page.
+        return
     if roll < 0.75:
         lifecycle.complete(case, decision="Answered in full; letter and data sent to the subject.", actor=manager,
-                           now=now)
+                           now=answered)
     elif roll < 0.88:
         lifecycle.refuse(case, ground=RefusalGround.IDENTITY_NOT_ESTABLISHED,
                          justification="The subject did not answer two requests to confirm the policy number "
                                        "and address; we cannot tell whose data would be disclosed.",
-                         actor=manager, now=now)
+                         actor=manager, now=answered)
     else:
-        lifecycle.withdraw(case, how="Phone call to the privacy desk", actor=worker, now=now)
+        lifecycle.withdraw(case, how="Phone call to the privacy desk", actor=worker, now=answered)
 
 
 DEMO_ASKS = ["Which policy the letter is about", "Confirmation of the current address",

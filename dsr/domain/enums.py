@@ -123,3 +123,12 @@ class ErasurePlanStatus(enum.StrEnum):
     DRAFT = "draft"
     APPROVED = "approved"
     EXECUTED = "executed"
+
+
+class JobStatus(enum.StrEnum):
+    """A background job (letter, export, scheduled run): queued, running, then succeeded or failed."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"

@@ -63,7 +63,8 @@ def test_production_without_secret_key_refuses_to_start(tmp_path, env):
 
 
 def test_production_with_secret_key_has_secure_cookies(tmp_path):
-    cfg = from_environment(tmp_path, env={"DSR_ENV": "production", "SECRET_KEY": "s3cret"})
+    cfg = from_environment(tmp_path, env={"DSR_ENV": "production", "SECRET_KEY": "s3cret",
+                                          "SUPPRESSION_SALT": "a-production-salt-0001"})
     assert cfg["DSR_ENV"] == "production"
     assert cfg["SESSION_COOKIE_SECURE"] is True and cfg["REMEMBER_COOKIE_SECURE"] is True
 
