@@ -174,6 +174,9 @@ class Rule:
         English text that erasure plans store as the case file's record."""
         return {"nl": self.basis_nl, "fr": self.basis_fr}.get(language) or self.basis
 
+    def article_in(self, language: str) -> str:
+        return localise_article(self.article, language)
+
     @property
     def is_catch_all(self) -> bool:
         """Decides every record that reaches it: applies to all and keeps nothing conditionally."""
@@ -420,3 +423,24 @@ def _structure_problems(rules: list[Rule]) -> list[str]:
                 " decides every record first"
             )
     return problems
+
+
+# The few words the rules' article references use besides numbers, per language (the numbers stay as the
+# regulation writes them: "17(3)(b)" reads the same in every language's legal practice).
+_ARTICLE_WORDS = {
+    "nl": (("GDPR", "AVG"), ("Art.", "art."), ("recital", "overweging"), (" not met", " niet vervuld"),
+           (" and ", " en ")),
+    "fr": (("GDPR", "RGPD"), ("Art.", "art."), ("recital", "considérant"), (" not met", " non rempli"),
+           (" and ", " et ")),
+}
+
+
+def localise_article(article: str, language: str) -> str:
+    """A rule's article reference ("GDPR Art. 6(1)(b); Art. 17(1)(a) not met") in the letter's language:
+    "AVG art. 6(1)(b); art. 17(1)(a) niet vervuld", "RGPD art. 6(1)(b) ; art. 17(1)(a) non rempli"."""
+    text = article or ""
+    for old, new in _ARTICLE_WORDS.get(language, ()):
+        text = text.replace(old, new)
+    if language == "fr":
+        text = text.replace("; ", "\u202f; ")
+    return text

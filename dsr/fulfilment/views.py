@@ -67,7 +67,20 @@ def _case(reference: str) -> Case:
 
 @bp.app_context_processor
 def _card_helpers():
-    return {"data_card": data_card, "CATEGORY_NAMES": CATEGORY_NAMES}
+    return {"data_card": data_card, "CATEGORY_NAMES": CATEGORY_NAMES, "plan_item_texts": plan_item_texts}
+
+
+def plan_item_texts(item) -> dict:
+    """An erasure plan item's rule title, basis and article in the interface's language (the item stores
+    the English texts as the case file's record)."""
+    from flask_babel import get_locale
+
+    from dsr.domain.retention_rules import load_rules, localise_article
+
+    lang = str(get_locale() or "en")[:2]
+    rules = {r.id: r for r in load_rules().rules}
+    title, basis = erasure.outcome_texts(item.rule_id, item.basis, lang, rules)
+    return {"title": title, "basis": basis, "article": localise_article(item.article, lang)}
 
 
 def data_card(case: Case) -> dict:

@@ -25,6 +25,7 @@ from flask_babel import gettext as _
 from dsr.cases.errors import RuleViolation
 from dsr.cases.models import Case
 from dsr.domain.enums import CaseState, ErasurePlanStatus, Right
+from dsr.domain.retention_rules import localise_article
 from dsr.extensions import db
 from dsr.fulfilment.erasure import REFERENCED, outcome_texts
 from dsr.letters.kinds import LetterKind, check_fits
@@ -155,6 +156,7 @@ def _access(case: Case, language: str) -> dict[str, Any]:
     for coll in content["collections"]:
         for item in coll["retention"]:
             entry = {k: item[k] for k in ("title", "period", "basis", "article", "statement")}
+            entry["article"] = localise_article(entry["article"], language)
             entry["period"] = period_text(item["period"], language)
             retention.setdefault(item["title"], entry)
     return {"access": {
@@ -234,8 +236,9 @@ def erasure_items(plan, language: str) -> dict[str, Any]:
             if item.rule_id != REFERENCED:
                 reason = reasons.setdefault((item.rule_id, basis), {
                     "n": len(reasons) + 1, "rule": item.rule_id, "title": title, "basis": basis,
-                    "article": item.article})["n"]
-            kept.append({**what(item), "rule": item.rule_id, "title": title, "article": item.article,
+                    "article": localise_article(item.article, language)})["n"]
+            kept.append({**what(item), "rule": item.rule_id, "title": title,
+                         "article": localise_article(item.article, language),
                          "erase_on": _iso(item.erase_on), "until": item.until, "reason": reason})
         elif item.executed_at is not None:
             erased.append({**what(item), "action": item.action.value, "result": item.result,

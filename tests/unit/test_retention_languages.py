@@ -127,3 +127,14 @@ def test_a_rule_is_quoted_from_the_rules_file_and_a_removed_rule_from_the_stored
     assert outcome_texts("fiscal-retention", "an older wording", "nl", rules) == (fiscal.title_nl, fiscal.basis_nl)
     assert outcome_texts("retired-rule", "Kept under a rule since removed.", "nl", rules) == (
         None, "Kept under a rule since removed.")
+
+
+@pytest.mark.parametrize(("language", "expected"), [
+    ("en", "GDPR Art. 6(1)(f) and recital 47; Art. 17(1)(a) not met"),
+    ("nl", "AVG art. 6(1)(f) en overweging 47; art. 17(1)(a) niet vervuld"),
+    ("fr", "RGPD art. 6(1)(f) et considérant 47\u202f; art. 17(1)(a) non rempli"),
+])
+def test_article_references_read_in_the_letters_language(language, expected):
+    from dsr.domain.retention_rules import localise_article
+
+    assert localise_article("GDPR Art. 6(1)(f) and recital 47; Art. 17(1)(a) not met", language) == expected
