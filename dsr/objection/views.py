@@ -15,16 +15,16 @@ from collections.abc import Callable
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, g, redirect, url_for
+from flask import Blueprint, abort, current_app, g, redirect, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
-from sqlalchemy.orm.exc import StaleDataError
 
 from dsr.auth.access import WRITERS, roles_required
 from dsr.auth.models import User
-from dsr.cases.errors import CaseError, InvalidInput, NotAllowed
+from dsr.cases.card_actions import perform_card_action
+from dsr.cases.errors import InvalidInput
 from dsr.cases.models import Case
 from dsr.datamap.sources import datamap_dirs
 from dsr.domain.enums import CLOSED_STATES, Right, Role
@@ -34,7 +34,7 @@ from dsr.objection import balancing, operations
 from dsr.objection.forms import EFFECT_LABELS, FORMS, OUTCOME_LABELS, prefix
 from dsr.objection.models import MarketingStop, ObjectionDecision, ObjectionOutcome
 from dsr.objection.suppression import IdentifierKind
-from dsr.timeutil import now, today
+from dsr.timeutil import today
 
 bp = Blueprint("objection", __name__)
 
@@ -158,38 +158,13 @@ ACTIONS: dict[str, Callable[[Case, object, User, datetime], tuple[str, str]]] = 
 @bp.route("/cases/<reference>/objection/<action>", methods=["POST"])
 @roles_required(*WRITERS)
 def act(reference: str, action: str):
-    from dsr.cases.views import render_case  # the case page, shown again with the reason on error
-
     if action not in ACTIONS:
         abort(404)
     case = _case(reference)
     form = FORMS[action](prefix=prefix(action))
     if action == "record":
         form.processing.choices = [(p.key, p.name) for p in _choices().values()]
-    if not form.validate_on_submit():
-        problems = "; ".join(f"{getattr(form, name).label.text}: {', '.join(map(str, errs))}"
-                             for name, errs in form.errors.items())
-        g.objection_failed = (action, form)
-        return render_case(case, error=_("Nothing was saved: %(problems)s", problems=problems), status=400)
-    try:
-        category, message = ACTIONS[action](case, form, current_user, now())
-        db.session.commit()
-    except NotAllowed:
-        db.session.rollback()
-        abort(403)
-    except StaleDataError:
-        db.session.rollback()
-        return render_case(case, error=_("Someone else changed this case at the same moment. Nothing was saved; "
-                                         "try again."), status=409)
-    except CaseError as exc:
-        db.session.rollback()
-        field = getattr(form, getattr(exc, "field", None) or "", None)
-        if field is not None and hasattr(field, "errors"):
-            field.errors = [*field.errors, str(exc)]
-        g.objection_failed = (action, form)
-        return render_case(case, error=str(exc), status=exc.status)
-    flash(message, category)
-    return redirect(url_for("cases.detail", reference=case.reference) + "#objection")
+    return perform_card_action(case, action, form, ACTIONS[action], failed_attr="objection_failed", anchor="objection")
 
 
 @bp.route("/cases/<reference>/objection/<action>", methods=["GET"])
