@@ -10,7 +10,7 @@ export answers 410 Gone.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, g, redirect, send_file, url_for
+from flask import Blueprint, abort, g, redirect, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -24,6 +24,7 @@ from dsr.exports.models import Export
 from dsr.extensions import db
 from dsr.fulfilment.lookup_ops import latest_lookup
 from dsr.jobs import runner
+from dsr.jobs.views import flash_dispatched
 from dsr.timeutil import now
 
 bp = Blueprint("exports", __name__)
@@ -83,7 +84,8 @@ def request_export(reference: str):
         g.export_form = form
         return render_case(case, error=str(exc), status=exc.status)
     runner.dispatch(job)
-    flash(_("The export is being made; it appears under Exports when it is ready."), "success")
+    flash_dispatched(job, done=_("The export was made; it is listed under Exports."),
+                     waiting=_("The export is being made; it appears under Exports when it is ready."))
     return redirect(url_for("cases.detail", reference=reference, _anchor="exports"), code=303)
 
 

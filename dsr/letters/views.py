@@ -15,7 +15,7 @@ from __future__ import annotations
 import io
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, g, redirect, request, send_file, send_from_directory, url_for
+from flask import Blueprint, abort, g, redirect, request, send_file, send_from_directory, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -26,6 +26,7 @@ from dsr.cases.models import Case
 from dsr.extensions import db
 from dsr.jobs import runner
 from dsr.jobs.labels import KIND_LABELS
+from dsr.jobs.views import flash_dispatched
 from dsr.letters import operations, render
 from dsr.letters.forms import LetterForm
 from dsr.letters.kinds import KINDS, LANGUAGE_LABELS, LetterKind, check_fits, parse_kind, parse_language
@@ -98,7 +99,8 @@ def issue(reference: str):
         db.session.rollback()
         return render_case(case, error=str(exc), status=exc.status)
     runner.dispatch(job)
-    flash(_("The letter is being made; it appears under Letters when it is ready."), "success")
+    flash_dispatched(job, done=_("The letter was issued; it is listed under Letters."),
+                     waiting=_("The letter is being made; it appears under Letters when it is ready."))
     return redirect(url_for("cases.detail", reference=reference, _anchor="letters"), code=303)
 
 

@@ -17,7 +17,7 @@ from dsr.extensions import db
 from dsr.letters.models import IssuedLetter
 from tests.conftest import NOW
 from tests.factories import login, make_case, make_user
-from tests.web.support import csrf_token, text_of
+from tests.web.support import csrf_token, flashes, text_of
 
 
 @pytest.fixture
@@ -74,7 +74,10 @@ def test_staff_issue_a_letter_from_the_case_page_in_the_cases_language_by_defaul
     [letter] = issued(app)
     assert (letter.kind.value, letter.language.value, letter.version) == ("acknowledgement", "fr", 1)
 
-    card = letters_card(client.get(f"/cases/{reference}").get_data(as_text=True))
+    page = client.get(f"/cases/{reference}").get_data(as_text=True)
+    # Without Redis the job ran in this request: the page says it is done, not "being made".
+    assert ("success", "The letter was issued; it is listed under Letters.") in flashes(page)
+    card = letters_card(page)
     assert "Acknowledgement of receipt" in text_of(card) and "v1" in card
     download = client.get(f"/cases/{reference}/letters/{letter.id}.pdf")
     assert download.status_code == 200 and download.mimetype == "application/pdf"
