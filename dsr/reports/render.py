@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 
 from flask import render_template
-from flask_babel import format_date
+from flask_babel import format_date, get_locale
 from flask_babel import lazy_gettext as _l
 
 from dsr.audit.queries import _cell as csv_cell
@@ -147,6 +147,7 @@ def report_pdf(report: EscalationReport, *, charts: dict[str, str] | None = None
     from dsr.pdf import render_pdf
 
     html = render_template("reports/escalations_pdf.html", report=report, kinds=list(Kind), labels=KIND_LABELS,
+                           current_language=str(get_locale() or "en")[:2],
                            advice=KIND_ADVICE, charts=charts or {}, days_phrase=days_phrase)
     return render_pdf(html)
 
