@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from dsr.auth.access import roles_required
 from dsr.cases.forms import RIGHT_LABELS
@@ -19,7 +20,7 @@ from dsr.reports import dashboard as dash
 from dsr.reports.data import build_report, warnings_for
 from dsr.reports.escalations import SEVERITY, SORT_KEYS, Kind, sort_items
 from dsr.reports.jobs import ESCALATION_REPORT
-from dsr.reports.models import ReportRun
+from dsr.reports.models import ReportRun, RunOutcome
 from dsr.reports.render import (
     KIND_ADVICE,
     KIND_LABELS,
@@ -104,6 +105,15 @@ def escalations():
 def _count_table(groups: dict) -> list[tuple[object, dict[Kind, int], int]]:
     return [(key, {k: sum(1 for i in items if i.kind is k) for k in Kind}, sum(1 for i in items if i.overdue))
             for key, items in groups.items()]
+
+
+RUN_OUTCOME_LABELS = {RunOutcome.SENT: _l("sent"), RunOutcome.SKIPPED: _l("skipped (weekend or public holiday)"),
+                      RunOutcome.NOT_SENT: _l("made, not sent")}
+
+
+@bp.app_context_processor
+def _run_labels():
+    return {"RUN_OUTCOME_LABELS": RUN_OUTCOME_LABELS}
 
 
 def _last_run() -> ReportRun | None:
