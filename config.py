@@ -108,8 +108,10 @@ def from_environment(instance_path: Path, env: dict[str, str] | None = None) -> 
         "UNASSIGNED_WORKING_DAYS": int(env.get("DSR_UNASSIGNED_WORKING_DAYS", "2")),
         "MAIL_SERVER": env.get("MAIL_SERVER") or None,
         "MAIL_PORT": int(env.get("MAIL_PORT") or "25"),
-        "MAIL_USE_TLS": env.get("MAIL_USE_TLS", "").lower() in ("1", "true", "yes", "on"),
+        # STARTTLS unless switched off (MAIL_USE_TLS=false, e.g. a relay on localhost) or MAIL_USE_SSL is on.
+        "MAIL_USE_TLS": env.get("MAIL_USE_TLS", "true").lower() in ("1", "true", "yes", "on"),
         "MAIL_USE_SSL": env.get("MAIL_USE_SSL", "").lower() in ("1", "true", "yes", "on"),
+        "MAIL_CA_FILE": env.get("MAIL_CA_FILE") or None,
         "MAIL_USERNAME": env.get("MAIL_USERNAME") or None,
         "MAIL_PASSWORD": env.get("MAIL_PASSWORD") or None,
         "MAIL_FROM": env.get("MAIL_FROM", "dsr@harmony.example"),

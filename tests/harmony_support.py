@@ -6,11 +6,16 @@ code under test.
 
 from __future__ import annotations
 
+import shutil
 from datetime import date
+from pathlib import Path
 
 import sqlalchemy as sa
 
+from dsr.auth.models import User
 from dsr.demo.harmony import generate
+from dsr.domain.enums import Role
+from dsr.extensions import db
 
 
 def demo_systems(tmp_path_factory, today: date, customers: int = 200) -> str:
@@ -20,11 +25,29 @@ def demo_systems(tmp_path_factory, today: date, customers: int = 200) -> str:
     return url
 
 
+def private_copy(harmony_url: str, tmp_path: Path) -> str:
+    """A copy of the demo systems database for one test, its SQLAlchemy URL: for tests that change the demo
+    systems (erasure, corrections, stopping marketing), so that the module's generated original stays as it was."""
+    copy = tmp_path / "harmony-copy.sqlite3"
+    shutil.copy(sa.make_url(harmony_url).database, copy)
+    return f"sqlite:///{copy}"
+
+
 def rows(url: str, sql: str, **params) -> list[dict]:
     engine = sa.create_engine(url)
     try:
         with engine.connect() as conn:
             return [dict(r) for r in conn.execute(sa.text(sql), params).mappings()]
+    finally:
+        engine.dispose()
+
+
+def execute(url: str, sql: str, **params) -> None:
+    """Change the demo systems with plain SQL (a test setting up what it needs there), committed."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text(sql), params)
     finally:
         engine.dispose()
 
@@ -67,6 +90,22 @@ def values_that_must_not_be_stored(url: str, customer: dict) -> list[str]:
     values += [r["storage_uri"] for r in rows(url, "SELECT storage_uri FROM call_recordings "
                                                    "WHERE customer_number = :n", n=customer["customer_number"])]
     return [str(v) for v in values if v]
+
+
+class People:
+    """dsr's users for one test, one per role asked for (by default the privacy manager and a staff member).
+
+    Kept by id and fetched into whichever session is current: a commit or a request ends the one that made them.
+    """
+
+    def __init__(self, *roles: Role):
+        from tests.factories import make_user
+
+        self._ids = {role: make_user(role).id for role in roles or (Role.PRIVACY_MANAGER, Role.STAFF)}
+
+    manager = property(lambda self: db.session.get(User, self._ids[Role.PRIVACY_MANAGER]))
+    staff = property(lambda self: db.session.get(User, self._ids[Role.STAFF]))
+    auditor = property(lambda self: db.session.get(User, self._ids[Role.AUDITOR]))
 
 
 # -- fixtures for tests that read a confirmed lookup of a demo customer (access, portability) ---------------

@@ -18,6 +18,7 @@ import csv
 import hashlib
 import io
 import json
+import re
 import tempfile
 import zipfile
 from collections.abc import Iterable
@@ -92,9 +93,18 @@ def csv_cell(value: Any) -> str:
         text = "true" if value else "false"
     elif isinstance(value, dict | list):
         text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    elif isinstance(value, int | float):
+        return str(value)  # a number is never a formula: -12.5 stays -12.5
     else:
         text = str(value)
+    if _PLAIN_NUMBER.fullmatch(text):
+        return text
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+# "-12.50", "+3": numbers written as text are left as they are; anything else that starts like a formula
+# ("+31 6 …", "=HYPERLINK(…)") gets a leading apostrophe, which spreadsheets hide (see exports/README.md).
+_PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
 
 
 def _key_text(key: dict[str, Any]) -> str:

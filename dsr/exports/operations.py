@@ -35,7 +35,7 @@ from dsr.cases.models import Case
 from dsr.domain.enums import JobStatus, Language, Right
 from dsr.exports.content import write_export
 from dsr.exports.models import Export, ExportKind
-from dsr.exports.schema import CURRENT_VERSION
+from dsr.exports.schema import CURRENT_VERSION, ExportInvalid
 from dsr.extensions import db
 from dsr.fulfilment.lookup_ops import latest_lookup
 from dsr.fulfilment.models import Lookup
@@ -46,6 +46,7 @@ from dsr.jobs.models import Job
 
 JOB_KIND = "export"
 EXPIRE_JOB_KIND = "expire_exports"
+runner.safe_error(ExportInvalid)  # its messages name the JSON path and the rule, never the value
 RIGHT_OF = {ExportKind.ACCESS: Right.ACCESS, ExportKind.PORTABILITY: Right.PORTABILITY}
 KIND_NAMES = {ExportKind.ACCESS: _l("Access copy (Art. 15)"), ExportKind.PORTABILITY: _l("Portable data (Art. 20)")}
 

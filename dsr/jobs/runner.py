@@ -31,9 +31,12 @@ import sqlalchemy as sa
 from flask import current_app
 
 from dsr.audit.operations import record
+from dsr.cases.errors import CaseError
+from dsr.datamap.model import DataMapError
 from dsr.domain.enums import JobStatus
 from dsr.extensions import db
 from dsr.jobs.models import Job
+from dsr.pdf import RefusedURL
 from dsr.timeutil import now as current_time
 
 log = logging.getLogger(__name__)
@@ -79,7 +82,11 @@ def create(kind: str, *, now: datetime, case=None, params: dict[str, Any] | None
 
 
 def stale_after() -> timedelta:
-    return timedelta(seconds=int(current_app.config.get("JOB_STALE_AFTER_SECONDS", 1800)))
+    """How long a job may say "running" before it counts as lost: never less than the job's own time limit
+    (plus a minute), or a retry could start while the first attempt still runs."""
+    configured = int(current_app.config.get("JOB_STALE_AFTER_SECONDS", 1800))
+    limit = int(current_app.config.get("JOB_TIMEOUT_SECONDS", 900)) + 60
+    return timedelta(seconds=max(configured, limit))
 
 
 def retryable(job: Job, *, now: datetime) -> bool:
@@ -141,7 +148,19 @@ def dispatch(job: Job) -> None:
             result_ttl=0, failure_ttl=7 * 24 * 3600, description=f"dsr {job.kind} job {job_id}")
     except Exception as exc:  # redis.exceptions.RedisError and socket errors alike
         log.exception("could not enqueue job %s", job_id)
-        _fail(job_id, f"The job queue could not be reached: {exc}", current_time())
+        _fail_unstarted(job_id, f"The job queue could not be reached: {exc}", current_time())
+
+
+def _fail_unstarted(job_id: int, error: str, now: datetime) -> None:
+    """A queued job that never reached a worker (the queue was unreachable): failed, with a retry."""
+    db.session.rollback()
+    job = db.session.get(Job, job_id)
+    if job is None or job.status is not JobStatus.QUEUED:
+        return
+    job.status, job.error, job.finished_at = JobStatus.FAILED, error[:4000], now
+    record("job.failed", actor=None, now=now, case=job.case,
+           after={"job_id": job.id, "kind": job.kind, "error": job.error[:500]})
+    db.session.commit()
 
 
 def _claim(job_id: int, now: datetime) -> bool:
@@ -173,11 +192,28 @@ def _progress_writer(job_id: int) -> Progress:
     return progress
 
 
-def _fail(job_id: int, error: str, now: datetime) -> None:
+# Exceptions whose message is written for a person and holds no record values: stored and shown as they
+# are. Any other exception (a database error quotes the row it failed on) is stored by its class name only;
+# its full text goes to the server log, never into the job row or the audit trail.
+_SAFE_ERRORS: list[type[BaseException]] = [JobError, CaseError, DataMapError, RefusedURL]
+
+
+def safe_error(*classes: type[BaseException]) -> None:
+    """Declare exception classes whose messages may be shown on the case page and kept in the audit trail."""
+    _SAFE_ERRORS.extend(c for c in classes if c not in _SAFE_ERRORS)
+
+
+def error_text(exc: BaseException, job_id: int) -> str:
+    if isinstance(exc, tuple(_SAFE_ERRORS)):
+        return str(exc) or type(exc).__name__
+    return f"{type(exc).__name__} (the details are in the server log under job {job_id})"
+
+
+def _fail(job_id: int, attempt: int, error: str, now: datetime) -> None:
     db.session.rollback()
     job = db.session.get(Job, job_id)
-    if job is None:
-        return
+    if job is None or job.status is not JobStatus.RUNNING or job.attempts != attempt:
+        return  # a retry took the job over meanwhile: that attempt reports for itself
     job.status = JobStatus.FAILED
     job.error = error[:4000] or "failed"
     job.finished_at = now
@@ -187,26 +223,37 @@ def _fail(job_id: int, error: str, now: datetime) -> None:
 
 
 def perform(job_id: int) -> str:
-    """Run one job to its end (the RQ entry point and the in-process path). Returns the final status."""
+    """Run one job to its end (the RQ entry point and the in-process path). Returns the final status.
+
+    The job ends only if it is still this attempt's: a stale job retried while its first worker was in
+    fact alive is finished by whichever attempt comes last, and the other's work is rolled back.
+    """
     started = current_time()
     if not _claim(job_id, started):
         log.info("job %s was not queued (already taken or done); skipped", job_id)
         return "skipped"
     job = db.session.get(Job, job_id)
-    fn = HANDLERS.get(job.kind)
+    kind, attempt = job.kind, job.attempts
+    fn = HANDLERS.get(kind)
     try:
         if fn is None:
-            raise JobError(f"no handler for job kind {job.kind!r} in this process")
+            raise JobError(f"no handler for job kind {kind!r} in this process")
         result = fn(job, _progress_writer(job_id), started)
-        job.status = JobStatus.SUCCEEDED
-        job.result = result or {}
-        job.progress = 100
-        job.finished_at = current_time()
+        finished = db.session.execute(
+            sa.update(Job).where(Job.id == job_id, Job.status == JobStatus.RUNNING, Job.attempts == attempt)
+            .values(status=JobStatus.SUCCEEDED, result=result or {}, progress=100, error=None,
+                    finished_at=current_time())
+            .execution_options(synchronize_session=False)).rowcount
+        if finished != 1:
+            db.session.rollback()
+            log.warning("job %s attempt %s was taken over by a retry; its work is rolled back", job_id, attempt)
+            return "superseded"
         db.session.commit()
         return "succeeded"
     except Exception as exc:
-        log.exception("job %s (%s) failed", job_id, getattr(job, "kind", "?"))
-        _fail(job_id, f"{type(exc).__name__}: {exc}", current_time())
+        db.session.rollback()  # first: after a failed flush the session allows nothing else
+        log.exception("job %s (%s) failed", job_id, kind)
+        _fail(job_id, attempt, error_text(exc, job_id), current_time())
         return "failed"
 
 

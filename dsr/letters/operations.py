@@ -39,10 +39,11 @@ from dsr.jobs.models import Job
 from dsr.letters import render
 from dsr.letters.facts import gather
 from dsr.letters.kinds import LetterKind, LetterLanguage, check_fits, languages_of
-from dsr.letters.models import IssuedLetter
+from dsr.letters.models import ImmutableLetter, IssuedLetter
 from dsr.timeutil import local_date
 
 JOB_KIND = "letter"
+runner.safe_error(render.TemplateMissing, ImmutableLetter)
 
 
 @dataclass
@@ -179,7 +180,11 @@ def _insert_next_version(case: Case, kind: LetterKind, language: LetterLanguage,
         except sa.exc.IntegrityError:
             db.session.expunge(letter) if letter in db.session else None
             (storage_root() / key).unlink(missing_ok=True)
-            continue
+            made_by_job = db.session.execute(
+                sa.select(IssuedLetter).where(IssuedLetter.job_id == job.id)).scalar_one_or_none()
+            if made_by_job is not None:
+                return made_by_job  # another attempt of this very job stored it first: that is the letter
+            continue  # another job took this version number: count again
         return letter
     raise RuleViolation(_("Could not number the letter: too many letters of this kind at once. Retry."))
 

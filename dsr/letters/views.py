@@ -104,9 +104,11 @@ def issue(reference: str):
     return redirect(url_for("cases.detail", reference=reference, _anchor="letters"), code=303)
 
 
-@bp.route("/cases/<reference>/letters/preview", methods=["GET", "POST"])
+@bp.post("/cases/<reference>/letters/preview")
 @roles_required(*WRITERS)
 def preview(reference: str):
+    """POST only, with the form's CSRF token: an access or portability preview reads Harmony's systems and
+    is audited, which a link on another site must not be able to set off."""
     from dsr.cases.views import render_case
 
     case = _case(reference)

@@ -33,11 +33,13 @@ from dsr.extensions import db
 from dsr.jobs import runner
 from dsr.jobs.labels import KIND_LABELS
 from dsr.jobs.models import Job
+from dsr.reports.mail import MailFailed, MailNotConfigured
 from dsr.reports.models import ReportRun, RunOutcome
 from dsr.timeutil import local_date
 from dsr.timeutil import now as current_time
 
 ESCALATION_REPORT = "escalation_report"
+runner.safe_error(MailFailed, MailNotConfigured)
 ERASE_DUE = "erase_due"
 
 KIND_LABELS[ESCALATION_REPORT] = _l("Escalation report")
@@ -83,6 +85,17 @@ def escalation_report_job(job: Job, progress, now: datetime) -> dict:
             record("report.escalations_skipped", actor=None, now=now,
                    after={"run_on": day, "reason": reason, "job_id": job.id})
             return _result(run)
+        # Claim the day before anything is sent: a second scheduler's job waits on the unique (kind, day)
+        # until this one commits, then finds the day taken and sends nothing.
+        try:
+            with db.session.begin_nested():
+                claim = _record(job, day, scheduled, RunOutcome.NOT_SENT, now, note="being sent")
+        except sa.exc.IntegrityError:
+            earlier = db.session.execute(sa.select(ReportRun).where(
+                ReportRun.kind == ESCALATION_REPORT, ReportRun.schedule_day == day)).scalar_one()
+            return {**_result(earlier), "duplicate": True}
+    else:
+        claim = None
 
     progress(10, "computing the report")
     report = build_report(day, due_within=params.get("due_within"))
@@ -92,7 +105,8 @@ def escalation_report_job(job: Job, progress, now: datetime) -> dict:
                **{kind.value: n for kind, n in report.counts().items()}}
     if not recipients:
         run = _record(job, day, scheduled, RunOutcome.NOT_SENT, now, summary=summary,
-                      note="no active privacy manager to send it to", sha=hashlib.sha256(pdf).hexdigest())
+                      note="no active privacy manager to send it to", sha=hashlib.sha256(pdf).hexdigest(),
+                      run=claim)
         return _result(run)
     progress(60, "sending the e-mail")
     config = current_app.config
@@ -104,7 +118,7 @@ def escalation_report_job(job: Job, progress, now: datetime) -> dict:
     delivered = [r for r in recipients if r not in refused]
     run = _record(job, day, scheduled, RunOutcome.SENT, now, recipients=delivered, summary=summary,
                   sha=hashlib.sha256(pdf).hexdigest(),
-                  note=f"refused by the mail server: {', '.join(sorted(refused))}" if refused else None)
+                  note=f"refused by the mail server: {', '.join(sorted(refused))}" if refused else None, run=claim)
     record("report.escalations_sent", actor=None, now=now,
            after={"run_on": day, "recipients": delivered, "overdue": len(report.overdue), "job_id": job.id,
                   "pdf_sha256": run.pdf_sha256})
@@ -112,11 +126,14 @@ def escalation_report_job(job: Job, progress, now: datetime) -> dict:
 
 
 def _record(job: Job, day: date, scheduled: bool, outcome: RunOutcome, now: datetime, *, recipients=(),
-            summary=None, note=None, sha=None) -> ReportRun:
-    run = ReportRun(kind=ESCALATION_REPORT, job_id=job.id, run_on=day, schedule_day=day if scheduled else None,
-                    outcome=outcome, recipients=list(recipients), summary=summary or {}, pdf_sha256=sha,
-                    note=note, created_at=now)
-    db.session.add(run)
+            summary=None, note=None, sha=None, run: ReportRun | None = None) -> ReportRun:
+    """Add the run's row, or complete the one that claimed the day."""
+    if run is None:
+        run = ReportRun(kind=ESCALATION_REPORT, job_id=job.id, run_on=day,
+                        schedule_day=day if scheduled else None, created_at=now)
+        db.session.add(run)
+    run.outcome, run.recipients, run.summary = outcome, list(recipients), summary or {}
+    run.pdf_sha256, run.note = sha, note
     db.session.flush()
     return run
 

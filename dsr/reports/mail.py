@@ -51,18 +51,31 @@ def send(message: EmailMessage, config: Mapping, *, timeout: float = 30) -> dict
         raise MailNotConfigured("No mail server is configured: set MAIL_SERVER (and MAIL_PORT, MAIL_USE_TLS, "
                                 "MAIL_USERNAME, MAIL_PASSWORD, MAIL_FROM) to send the report by e-mail.")
     port = int(config.get("MAIL_PORT") or 25)
-    context = ssl.create_default_context()
+    # MAIL_CA_FILE: the certificate authority of a company mail relay that is not in the system's store.
+    context = ssl.create_default_context(cafile=config.get("MAIL_CA_FILE") or None)
+    use_ssl = bool(config.get("MAIL_USE_SSL"))
+    use_tls = bool(config.get("MAIL_USE_TLS")) and not use_ssl
+    if config.get("MAIL_USERNAME") and not (use_ssl or use_tls):
+        raise MailNotConfigured("MAIL_USERNAME is set but neither MAIL_USE_TLS nor MAIL_USE_SSL: dsr does not "
+                                "send a password over an unencrypted connection.")
     try:
-        if config.get("MAIL_USE_SSL"):
-            smtp = smtplib.SMTP_SSL(server, port, timeout=timeout, context=context)
-        else:
-            smtp = smtplib.SMTP(server, port, timeout=timeout)
-        with smtp:
-            if config.get("MAIL_USE_TLS") and not config.get("MAIL_USE_SSL"):
-                smtp.starttls(context=context)
-            if config.get("MAIL_USERNAME"):
-                smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
-            refused = smtp.send_message(message)
+        smtp = (smtplib.SMTP_SSL(server, port, timeout=timeout, context=context) if use_ssl
+                else smtplib.SMTP(server, port, timeout=timeout))
     except (OSError, smtplib.SMTPException) as exc:
         raise MailFailed(f"The report could not be sent through {server}:{port}: {exc}") from exc
+    try:
+        if use_tls:
+            smtp.starttls(context=context)
+        if config.get("MAIL_USERNAME"):
+            smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
+        refused = smtp.send_message(message)
+    except (OSError, smtplib.SMTPException) as exc:
+        smtp.close()
+        raise MailFailed(f"The report could not be sent through {server}:{port}: {exc}") from exc
+    # Accepted: whatever the server says to QUIT, the message is on its way (a failure now must not make
+    # the job fail and a retry send it twice).
+    try:
+        smtp.quit()
+    except (OSError, smtplib.SMTPException):
+        smtp.close()
     return dict(refused)

@@ -120,11 +120,11 @@ def report_text(report: EscalationReport) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _item_line(item: Item) -> str:
+def _item_line(item: Item, *, task_title: bool = True) -> str:
     parts = [item.case.reference, str(KIND_LABELS[item.kind]), ", ".join(r.value for r in item.rights),
              item.assignee or "unassigned"]
     if item.task:
-        parts.append(f"task: {item.task}")
+        parts.append(f"task: {item.task}" if task_title else "a task")
     if item.due_on:
         parts.append(f"due {item.due_on.isoformat()}")
     parts.append(days_phrase(item))
@@ -135,7 +135,9 @@ def summary_text(report: EscalationReport) -> str:
     """The e-mail's body: counts per kind and the first thing to do; details are in the attached PDF."""
     lines = [f"Escalation report for {report.today.strftime('%A %d %B %Y')}.", ""]
     if report.first is not None:
-        lines += [f"Do first: {_item_line(report.first)}", ""]
+        # Mailed every morning: references and counts, never the text someone typed (a task's title may
+        # name the subject); the page behind the login has the details.
+        lines += [f"Do first: {_item_line(report.first, task_title=False)}", ""]
     for kind, count in report.counts().items():
         lines.append(f"  {KIND_LABELS[kind]}: {count}")
     lines += ["", f"{report.open_cases} open case(s). The full report is attached as a PDF."]

@@ -7,26 +7,23 @@ What is expected is read from the demo database with plain SQL, not with the cod
 from __future__ import annotations
 
 import json
-import shutil
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-import sqlalchemy as sa
 import time_machine
 from dateutil.relativedelta import relativedelta
 
 from dsr.audit.models import AuditEvent
-from dsr.auth.models import User
 from dsr.cases.errors import NotAllowed, RuleViolation
-from dsr.domain.enums import ErasurePlanStatus, Right, Role
+from dsr.domain.enums import ErasurePlanStatus, Right
 from dsr.domain.retention import Action
 from dsr.extensions import db
 from dsr.fulfilment import holds
 from dsr.fulfilment.erasure import approve_plan, build_erasure_plan, erase_due_items, execute_plan
 from dsr.fulfilment.lookup_ops import confirm_match, run_lookup
 from dsr.fulfilment.models import ErasurePlan
-from tests.factories import make_case, make_user
-from tests.harmony_support import demo_systems, rows, subject_of
+from tests.factories import make_case
+from tests.harmony_support import People, execute, private_copy, rows, subject_of
 from tests.integration.conftest import assert_unbroken_chain, audit_trail
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
@@ -35,37 +32,11 @@ LATER = NOW + timedelta(minutes=5)
 ADMIN, CONTACT = "harmony_policy_admin", "harmony_contact_centre"
 
 
-@pytest.fixture(scope="module")
-def harmony(tmp_path_factory) -> str:
-    return demo_systems(tmp_path_factory, TODAY)
-
-
 @pytest.fixture
 def systems(ctx, harmony, tmp_path, monkeypatch) -> str:
     """A copy of the demo systems for this test only: erasure changes it."""
-    source = sa.make_url(harmony).database
-    copy = tmp_path / "harmony-copy.sqlite3"
-    shutil.copy(source, copy)
-    url = f"sqlite:///{copy}"
-    monkeypatch.setitem(ctx.config, "DEMO_SYSTEMS_URL", url)
+    monkeypatch.setitem(ctx.config, "DEMO_SYSTEMS_URL", url := private_copy(harmony, tmp_path))
     return url
-
-
-def execute(url: str, sql: str, **params) -> None:
-    engine = sa.create_engine(url)
-    try:
-        with engine.begin() as conn:
-            conn.execute(sa.text(sql), params)
-    finally:
-        engine.dispose()
-
-
-class People:
-    def __init__(self):
-        self._ids = {"manager": make_user(Role.PRIVACY_MANAGER).id, "staff": make_user(Role.STAFF).id}
-
-    manager = property(lambda self: db.session.get(User, self._ids["manager"]))
-    staff = property(lambda self: db.session.get(User, self._ids["staff"]))
 
 
 @pytest.fixture

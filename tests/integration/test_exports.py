@@ -13,7 +13,6 @@ import csv
 import hashlib
 import io
 import json
-import shutil
 import tracemalloc
 import zipfile
 from datetime import date, timedelta
@@ -46,7 +45,7 @@ from dsr.jobs import runner
 from dsr.jobs.models import Job
 from tests.conftest import NOW
 from tests.factories import make_case, make_user
-from tests.harmony_support import customer_with_everything, looked_up_case, rows, subject_of
+from tests.harmony_support import looked_up_case, private_copy, rows, subject_of
 
 SCHEMA = json.loads((SCHEMA_DIR / "dsr-export-1.0.schema.json").read_text())
 PAYMENTS = 5000
@@ -61,16 +60,8 @@ def _frozen_clock():
 @pytest.fixture
 def systems(ctx, harmony, tmp_path, monkeypatch) -> str:
     """A copy of the demo systems per test: the streaming and CSV tests add rows to it."""
-    copy = tmp_path / "harmony-copy.sqlite3"
-    shutil.copy(sa.make_url(harmony).database, copy)
-    url = f"sqlite:///{copy}"
-    monkeypatch.setitem(ctx.config, "DEMO_SYSTEMS_URL", url)
+    monkeypatch.setitem(ctx.config, "DEMO_SYSTEMS_URL", url := private_copy(harmony, tmp_path))
     return url
-
-
-@pytest.fixture
-def customer(systems) -> dict:
-    return customer_with_everything(systems)
 
 
 @pytest.fixture
@@ -404,3 +395,14 @@ def test_the_expire_exports_command_for_cron(systems, customer, staff, ctx):
     assert f"{case.reference}: export {export.id} (access) deleted" in result.output
     db.session.expire_all()
     assert db.session.get(Export, export.id).deleted_at is not None and not path_for(export).exists()
+
+
+@pytest.mark.parametrize(("value", "cell"), [
+    (-12.5, "-12.5"), (1250, "1250"), ("-12.50", "-12.50"), ("+3", "+3"), ("0,5", "0,5"),
+    ("+31 6 12345678", "'+31 6 12345678"), ("=HYPERLINK(\"x\")", "'=HYPERLINK(\"x\")"), ("@SUM(A1)", "'@SUM(A1)"),
+    ("-1+2", "'-1+2"), ("plain", "plain"), (None, ""), (True, "true"),
+])
+def test_csv_cells_keep_numbers_and_defuse_formulas(value, cell):
+    from dsr.exports.build import csv_cell
+
+    assert csv_cell(value) == cell

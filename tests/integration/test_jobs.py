@@ -97,7 +97,8 @@ def test_a_failing_job_leaves_nothing_half_written_and_says_why(ctx):
     runner.dispatch(job)
     job = _reload(job.id)
     assert job.status is JobStatus.FAILED
-    assert job.error == "RuntimeError: the source system did not answer"
+    # A plain exception's text may quote record values: the row keeps its class, the log the details.
+    assert job.error == f"RuntimeError (the details are in the server log under job {job.id})"
     assert job.finished_at is not None
     # The handler's audit event and file were rolled back with it; the failure itself is recorded.
     actions = [e.action for e in audit_trail()]
@@ -210,3 +211,50 @@ def test_a_worker_check_reports_a_running_worker(ctx, tmp_path):
             worker.wait(timeout=30)
     assert check.returncode == 0, check.stderr
     assert "WeasyPrint preloaded: True" in check.stdout
+
+
+# A handler whose failure comes from the database itself (a flush that breaks a constraint): the session
+# is unusable until rolled back, and the job must still end as failed, not stay "running".
+BROKEN_FLUSH = "test_broken_flush"
+
+
+@runner.handler(BROKEN_FLUSH)
+def _broken_flush(job: Job, progress, now):
+    db.session.add(User(email="same@harmony.test", name="A", role=Role.STAFF, password_hash="x", active=True,
+                        created_at=now))
+    db.session.add(User(email="same@harmony.test", name="B", role=Role.STAFF, password_hash="x", active=True,
+                        created_at=now))
+    db.session.flush()
+    return {}
+
+
+def test_a_job_whose_flush_fails_ends_as_failed_without_the_rows_values(ctx):
+    job = _job(BROKEN_FLUSH)
+    assert runner.perform(job.id) == "failed"
+    job = _reload(job.id)
+    assert job.status is JobStatus.FAILED and job.finished_at is not None
+    assert job.error == f"IntegrityError (the details are in the server log under job {job.id})"
+    assert "same@harmony.test" not in job.error
+    failed = [e for e in audit_trail() if e.action == "job.failed"][-1]
+    assert "same@harmony.test" not in str(failed.after)
+
+
+OVERTAKEN = "test_overtaken"
+
+
+@runner.handler(OVERTAKEN)
+def _overtaken(job: Job, progress, now):
+    with db.engine.begin() as other:  # meanwhile a retry re-queued and claimed the job: attempt 2
+        other.execute(sa.update(Job).where(Job.id == job.id).values(attempts=Job.attempts + 1))
+    record("test.job_wrote", actor=None, now=now, case=job.case, after={"job_id": job.id})
+    return {}
+
+
+def test_a_job_taken_over_by_a_retry_does_not_overwrite_it(ctx):
+    """A stale job retried while its first worker was alive after all: the first attempt to finish is no
+    longer the job's current attempt, so its work is rolled back and the row stays the retry's."""
+    job = _job(OVERTAKEN)
+    assert runner.perform(job.id) == "superseded"
+    job = _reload(job.id)
+    assert (job.status, job.attempts) == (JobStatus.RUNNING, 2)
+    assert "test.job_wrote" not in [e.action for e in audit_trail()]

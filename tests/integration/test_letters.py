@@ -14,7 +14,6 @@ import hashlib
 import io
 import os
 import re
-import shutil
 import stat
 from datetime import date, timedelta
 from pathlib import Path
@@ -27,10 +26,9 @@ from pypdf import PdfReader
 from dsr import pdf
 from dsr.attachments.storage import storage_root
 from dsr.audit.models import AuditEvent
-from dsr.auth.models import User
 from dsr.cases import lifecycle, timing
 from dsr.cases.errors import RuleViolation
-from dsr.domain.enums import JobStatus, Language, RefusalGround, Right, Role
+from dsr.domain.enums import JobStatus, Language, RefusalGround, Right
 from dsr.extensions import db
 from dsr.jobs import runner
 from dsr.jobs.models import Job
@@ -38,8 +36,8 @@ from dsr.letters import operations, render
 from dsr.letters.kinds import KINDS, LetterKind, LetterLanguage
 from dsr.letters.models import ImmutableLetter, IssuedLetter
 from tests.conftest import NOW, TODAY
-from tests.factories import make_case, make_user
-from tests.harmony_support import customer_with_everything, demo_systems, subject_of
+from tests.factories import make_case
+from tests.harmony_support import People, customer_with_everything, private_copy, subject_of
 
 # Languages in which every kind has its own template (the translator extends this list).
 ALL_KINDS_LANGUAGES = ["en", "nl", "fr"]
@@ -69,27 +67,11 @@ def _frozen_clock():
         yield
 
 
-@pytest.fixture(scope="module")
-def harmony(tmp_path_factory) -> str:
-    return demo_systems(tmp_path_factory, TODAY)
-
-
 @pytest.fixture
 def systems(ctx, harmony, tmp_path, monkeypatch) -> str:
     """A copy of the demo systems for this test only: the erasure letter's case erases records."""
-    copy = tmp_path / "harmony-copy.sqlite3"
-    shutil.copy(sa.make_url(harmony).database, copy)
-    url = f"sqlite:///{copy}"
-    monkeypatch.setitem(ctx.config, "DEMO_SYSTEMS_URL", url)
+    monkeypatch.setitem(ctx.config, "DEMO_SYSTEMS_URL", url := private_copy(harmony, tmp_path))
     return url
-
-
-class People:
-    def __init__(self):
-        self._ids = {"manager": make_user(Role.PRIVACY_MANAGER).id, "staff": make_user(Role.STAFF).id}
-
-    manager = property(lambda self: db.session.get(User, self._ids["manager"]))
-    staff = property(lambda self: db.session.get(User, self._ids["staff"]))
 
 
 @pytest.fixture

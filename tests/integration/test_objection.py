@@ -10,7 +10,6 @@ objections are recorded by staff and decided by the privacy manager.
 from __future__ import annotations
 
 import json
-import shutil
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -18,7 +17,6 @@ import sqlalchemy as sa
 from flask import current_app
 
 from dsr.audit.models import AuditEvent
-from dsr.auth.models import User
 from dsr.cases.errors import InvalidInput, NotAllowed, RuleViolation
 from dsr.domain.enums import Right, Role
 from dsr.extensions import db
@@ -37,8 +35,8 @@ from dsr.objection.models import (
 )
 from dsr.objection.suppression import IdentifierKind, digest, key_id
 from dsr.tasks.models import CaseTask
-from tests.factories import make_case, make_user
-from tests.harmony_support import demo_systems, rows, subject_of
+from tests.factories import make_case
+from tests.harmony_support import People, private_copy, rows, subject_of
 from tests.integration.conftest import assert_unbroken_chain, audit_trail
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
@@ -48,33 +46,16 @@ ADMIN = "harmony_policy_admin"
 CONTACT_CALLS = "harmony_contact_centre/call_recordings"
 
 
-@pytest.fixture(scope="module")
-def harmony(tmp_path_factory) -> str:
-    return demo_systems(tmp_path_factory, TODAY)
-
-
 @pytest.fixture
 def systems(ctx, harmony, tmp_path, monkeypatch) -> str:
     """A copy of the demo systems for this test only: stopping marketing deletes subscriptions."""
-    copy = tmp_path / "harmony-copy.sqlite3"
-    shutil.copy(sa.make_url(harmony).database, copy)
-    url = f"sqlite:///{copy}"
-    monkeypatch.setitem(ctx.config, "DEMO_SYSTEMS_URL", url)
+    monkeypatch.setitem(ctx.config, "DEMO_SYSTEMS_URL", url := private_copy(harmony, tmp_path))
     return url
-
-
-class People:
-    def __init__(self):
-        self._ids = {r: make_user(r).id for r in Role}
-
-    manager = property(lambda self: db.session.get(User, self._ids[Role.PRIVACY_MANAGER]))
-    staff = property(lambda self: db.session.get(User, self._ids[Role.STAFF]))
-    auditor = property(lambda self: db.session.get(User, self._ids[Role.AUDITOR]))
 
 
 @pytest.fixture
 def people(ctx) -> People:
-    return People()
+    return People(*Role)
 
 
 def subscriptions(url: str, customer: dict) -> list[dict]:

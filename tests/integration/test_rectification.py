@@ -5,13 +5,11 @@ applying a correction changes it. What is expected is read from the demo databas
 
 from __future__ import annotations
 
-import shutil
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 
-from dsr.auth.models import User
 from dsr.cases import lifecycle
 from dsr.cases.errors import InvalidInput, NotAllowed, RuleViolation, StaleCase
 from dsr.domain.enums import Right, Role, VerificationMethod, VerificationOutcome
@@ -24,8 +22,8 @@ from dsr.rectification import operations as ops
 from dsr.rectification.facts import recipient_facts, rectification_facts
 from dsr.rectification.models import Correction, CorrectionStatus, NoticeMethod, NoticeStatus
 from dsr.tasks.models import CaseTask
-from tests.factories import make_case, make_user
-from tests.harmony_support import customer_with_everything, demo_systems, rows, subject_of
+from tests.factories import make_case
+from tests.harmony_support import People, execute, private_copy, rows, subject_of
 from tests.integration.conftest import assert_unbroken_chain, audit_trail
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
@@ -35,48 +33,16 @@ ADMIN, CONTACT, PAPER = "harmony_policy_admin", "harmony_contact_centre", "harmo
 ALWAYS = {"regulators", "hosting", "mail", "legal"}
 
 
-@pytest.fixture(scope="module")
-def harmony(tmp_path_factory) -> str:
-    return demo_systems(tmp_path_factory, TODAY)
-
-
 @pytest.fixture
 def systems(ctx, harmony, tmp_path, monkeypatch) -> str:
     """A copy of the demo systems for this test only: a correction changes it."""
-    copy = tmp_path / "harmony-copy.sqlite3"
-    shutil.copy(sa.make_url(harmony).database, copy)
-    url = f"sqlite:///{copy}"
-    monkeypatch.setitem(ctx.config, "DEMO_SYSTEMS_URL", url)
+    monkeypatch.setitem(ctx.config, "DEMO_SYSTEMS_URL", url := private_copy(harmony, tmp_path))
     return url
 
 
 @pytest.fixture
-def customer(systems) -> dict:
-    return customer_with_everything(systems)
-
-
-def execute(url: str, sql: str, **params) -> None:
-    engine = sa.create_engine(url)
-    try:
-        with engine.begin() as conn:
-            conn.execute(sa.text(sql), params)
-    finally:
-        engine.dispose()
-
-
-class People:
-    def __init__(self):
-        self._ids = {"manager": make_user(Role.PRIVACY_MANAGER).id, "staff": make_user(Role.STAFF).id,
-                     "auditor": make_user(Role.AUDITOR).id}
-
-    manager = property(lambda self: db.session.get(User, self._ids["manager"]))
-    staff = property(lambda self: db.session.get(User, self._ids["staff"]))
-    auditor = property(lambda self: db.session.get(User, self._ids["auditor"]))
-
-
-@pytest.fixture
 def people(ctx) -> People:
-    return People()
+    return People(*Role)
 
 
 def looked_up(people: People, customer: dict | None = None, rights=(Right.RECTIFICATION,), **subject):

@@ -284,3 +284,60 @@ def test_monthly_figures_from_answered_cases(ctx, people):
     assert (november.answered, november.within_promise, november.within_legal) == (1, 0, 0)
     counts = {key: n for key, _args, n in tile_counts(TODAY, 7)}
     assert counts["open"] == 0 and counts["overdue"] == 0
+
+
+# -- the mail goes over TLS ---------------------------------------------------------------------------------
+
+@pytest.fixture
+def tls_smtp(ctx, monkeypatch, tmp_path):
+    """An SMTP server that requires STARTTLS and a login, with a certificate made for this test; dsr trusts
+    it through MAIL_CA_FILE, as it would a company relay's own CA."""
+    import ssl
+    import subprocess
+
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+                    "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key),
+                    "-out", str(cert)], check=True, capture_output=True)
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(cert, key)
+    logins = []
+
+    def authenticate(server, session, envelope, mechanism, auth_data):
+        logins.append((auth_data.login, session.ssl is not None))
+        return AuthResult(success=auth_data.login == b"dsr" and auth_data.password == b"s3cret")
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    inbox = _Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, tls_context=server_tls, require_starttls=True,
+                            authenticator=authenticate, auth_require_tls=True)
+    controller.start()
+    for name, value in {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": port, "MAIL_USE_TLS": True,
+                        "MAIL_CA_FILE": str(cert), "MAIL_USERNAME": "dsr", "MAIL_PASSWORD": "s3cret",
+                        "MAIL_FROM": "dsr@harmony.test"}.items():
+        monkeypatch.setitem(ctx.config, name, value)
+    inbox.logins = logins
+    yield inbox
+    controller.stop()
+
+
+def test_the_report_goes_over_starttls_with_a_login(ctx, cases, tls_smtp):
+    result = ctx.test_cli_runner().invoke(args=["dsr", "send-escalations", "--date", TODAY.isoformat()])
+    assert result.exit_code == 0, result.output
+    assert len(tls_smtp.envelopes) == 1
+    assert tls_smtp.logins == [(b"dsr", True)]  # the password went over the encrypted connection
+
+
+def test_a_password_is_never_sent_without_tls(ctx, cases, tls_smtp, monkeypatch):
+    from dsr.reports import mail
+
+    monkeypatch.setitem(ctx.config, "MAIL_USE_TLS", False)
+    message = mail.build_message(sender="dsr@harmony.test", recipients=["m@harmony.test"], subject="s", body="b")
+    with pytest.raises(mail.MailNotConfigured, match="unencrypted"):
+        mail.send(message, ctx.config)
+    assert tls_smtp.logins == [] and tls_smtp.envelopes == []

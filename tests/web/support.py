@@ -1,4 +1,5 @@
-"""Helpers for the web tests: reading pages, counting what is stored, building intake posts and files.
+"""Helpers for the web tests: the frozen clock, signing in, reading pages and cards, counting what is stored,
+building intake posts and files.
 
 Not a conftest: fixtures stay in the test modules (each one re-points ``app`` at both backends), and this
 module only holds plain functions, so nothing here changes tests that do not import it.
@@ -16,12 +17,72 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import sqlalchemy as sa
+import time_machine
 
+from dsr.auth.models import User
+from dsr.domain.enums import Role
 from dsr.extensions import db
+from tests.conftest import NOW
+from tests.factories import login, make_case, make_user
 
 # The tables a request may write to; "files" counts what lies under STORAGE_DIR.
 STORED_TABLES = ("cases", "case_rights", "data_subjects", "attachments", "audit_events")
 
+
+def frozen_clock():
+    """For a module's autouse fixture (``yield from frozen_clock()``): the clock stands still at NOW, Thursday
+    26 November 2026, 10:00 UTC, for the whole test."""
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+# -- users, cases and the case page ------------------------------------------------------------------
+
+def staff_among_every_role():
+    """Make one user of every role (committed) and return the staff member, who logs the cases. In an app
+    context."""
+    for role in Role:
+        make_user(role)
+    return db.session.execute(sa.select(User).where(User.role == Role.STAFF)).scalar_one()
+
+
+def new_case(app, **case) -> str:
+    """Make one user of every role and a case logged by staff (``make_case``'s arguments); its reference."""
+    with app.app_context():
+        return make_case(actor=staff_among_every_role(), **case).reference
+
+
+def signed_in(app, role: Role):
+    """A client logged in as the user of ``role``: a client of its own per role, since a second login in one
+    session would keep the first user."""
+    client = app.test_client()
+    login(client, role)
+    return client
+
+
+def case_page(client, reference: str) -> str:
+    """The case page's HTML; it must answer 200."""
+    response = client.get(f"/cases/{reference}")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def card_of(html: str, card_id: str, next_id: str | None = None) -> str:
+    """One card of the case page: from its ``id`` up to the ``id`` of what follows it or, without ``next_id``,
+    up to the next card (or the end of the page)."""
+    start = html.index(f'id="{card_id}"')
+    if next_id is not None:
+        return html[start:html.index(f'id="{next_id}"', start)]
+    end = html.find('<div class="card mb-3', start)
+    return html[start:end if end > 0 else len(html)]
+
+
+def form_actions(html: str, section: str) -> set[str]:
+    """The actions of the forms in ``html`` that post to ``/cases/<reference>/<section>/<action>``."""
+    return set(re.findall(rf'<form method="post" action="/cases/[^"]+/{re.escape(section)}/(\w+)"', html))
+
+
+# -- counting what is stored ---------------------------------------------------------------------------
 
 def stored_counts(app) -> dict[str, int]:
     """Rows per table and files under STORAGE_DIR: compare before and after a refused request."""

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-import time_machine
 
 from dsr.audit.models import AuditEvent
 from dsr.auth.models import User
@@ -15,9 +14,9 @@ from dsr.domain.enums import Language, Right, Role
 from dsr.extensions import db
 from dsr.fulfilment.lookup_ops import confirm_match, run_lookup
 from tests.conftest import NOW, TODAY
-from tests.factories import login, make_case, make_user
+from tests.factories import make_case, make_user
 from tests.harmony_support import customer_with_everything, demo_systems, subject_of
-from tests.web.support import text_of
+from tests.web.support import frozen_clock, signed_in, text_of
 
 HOSTILE = '<script>alert("x")</script> & Zn'
 
@@ -29,8 +28,7 @@ def app(backend_app):
 
 @pytest.fixture(autouse=True)
 def _frozen_clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
+    yield from frozen_clock()
 
 
 @pytest.fixture(scope="module")
@@ -70,12 +68,6 @@ def _case(app, harmony, customer, monkeypatch, *, rights=(Right.ACCESS,), confir
 @pytest.fixture
 def reference(app, harmony, customer, monkeypatch) -> str:
     return _case(app, harmony, customer, monkeypatch)
-
-
-def signed_in(app, role: Role):
-    client = app.test_client()
-    login(client, role)
-    return client
 
 
 def access_events(app) -> list[AuditEvent]:

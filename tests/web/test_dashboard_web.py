@@ -9,15 +9,14 @@ from datetime import date
 from urllib.parse import urlsplit
 
 import pytest
-import time_machine
 
 from dsr.cases import lifecycle
 from dsr.domain.enums import Right, Role
 from dsr.extensions import db
 from dsr.tasks.operations import add_task
 from tests.conftest import NOW
-from tests.factories import login, make_case, make_user
-from tests.web.support import queue_rows, text_of
+from tests.factories import make_case, make_user
+from tests.web.support import frozen_clock, queue_rows, signed_in, text_of
 
 
 @pytest.fixture
@@ -27,8 +26,7 @@ def app(backend_app):
 
 @pytest.fixture(autouse=True)
 def _frozen_clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
+    yield from frozen_clock()
 
 
 def _case(staff, n, received_on, rights=(Right.ACCESS,)):
@@ -57,23 +55,17 @@ def refs(app):
                 "promise": promise.reference, "tasked": tasked.reference}
 
 
-def client_as(app, role):
-    client = app.test_client()
-    login(client, role)
-    return client
-
-
 @pytest.mark.parametrize("path", ["/dashboard", "/reports/escalations", "/reports/escalations?format=csv",
                                   "/dashboard/charts/deadlines.svg"])
 def test_managers_and_auditors_read_reports_staff_and_strangers_do_not(app, refs, path):
     assert app.test_client().get(path).status_code == 302  # to the login page
-    assert client_as(app, Role.STAFF).get(path).status_code == 403
-    assert client_as(app, Role.PRIVACY_MANAGER).get(path).status_code == 200
-    assert client_as(app, Role.AUDITOR).get(path).status_code == 200
+    assert signed_in(app, Role.STAFF).get(path).status_code == 403
+    assert signed_in(app, Role.PRIVACY_MANAGER).get(path).status_code == 200
+    assert signed_in(app, Role.AUDITOR).get(path).status_code == 200
 
 
 def test_each_dashboard_count_links_to_the_queue_showing_exactly_those_cases(app, refs):
-    client = client_as(app, Role.PRIVACY_MANAGER)
+    client = signed_in(app, Role.PRIVACY_MANAGER)
     html = client.get("/dashboard").get_data(as_text=True)
     tiles = re.findall(r'id="tile-(\w+)" href="([^"]+)">\s*<div class="card-body p-2">\s*'
                        r'<div class="display-6 fw-semibold">(\d+)</div>', html)
@@ -90,7 +82,7 @@ def test_each_dashboard_count_links_to_the_queue_showing_exactly_those_cases(app
 
 
 def test_the_dashboard_names_the_first_thing_to_do_and_draws_charts_as_images(app, refs):
-    client = client_as(app, Role.PRIVACY_MANAGER)
+    client = signed_in(app, Role.PRIVACY_MANAGER)
     response = client.get("/dashboard")
     html = response.get_data(as_text=True)
     do_first = text_of(html.split('do-first', 1)[1].split("</div>\n</div>", 1)[0])
@@ -110,7 +102,7 @@ def test_the_dashboard_names_the_first_thing_to_do_and_draws_charts_as_images(ap
 
 
 def test_report_page_groups_sorts_and_exports(app, refs):
-    client = client_as(app, Role.PRIVACY_MANAGER)
+    client = signed_in(app, Role.PRIVACY_MANAGER)
     html = client.get("/reports/escalations").get_data(as_text=True)
     assert 'id="legal_overdue"' in html and 'id="promise_missed"' in html and 'id="task_overdue"' in html
     section = html.split('id="legal_overdue"', 1)[1].split("</section>", 1)[0]
@@ -129,7 +121,7 @@ def test_report_page_groups_sorts_and_exports(app, refs):
 
 
 def test_queue_and_case_page_show_the_warnings(app, refs):
-    client = client_as(app, Role.STAFF)
+    client = signed_in(app, Role.STAFF)
     rows = {r["reference"]: text_of(r["html"]) for r in queue_rows(client.get("/cases").get_data(as_text=True))}
     assert "task overdue" in rows[refs["tasked"]]
     assert "unassigned too long" in rows[refs["due_soon"]]

@@ -5,21 +5,24 @@ approves it, staff execute it, and the results show per record. On SQLite and Po
 
 from __future__ import annotations
 
-import re
-import shutil
-
 import pytest
 import sqlalchemy as sa
-import time_machine
 
-from dsr.auth.models import User
 from dsr.domain.enums import ErasurePlanStatus, Right, Role
 from dsr.extensions import db
 from dsr.fulfilment.models import ErasurePlan, Lookup
-from tests.conftest import NOW, TODAY
-from tests.factories import login, make_case, make_user
-from tests.harmony_support import customer_with_everything, demo_systems, rows, subject_of
-from tests.web.support import flashes, text_of
+from tests.conftest import TODAY
+from tests.harmony_support import customer_with_everything, demo_systems, private_copy, rows, subject_of
+from tests.web.support import (
+    card_of,
+    case_page,
+    flashes,
+    form_actions,
+    frozen_clock,
+    new_case,
+    signed_in,
+    text_of,
+)
 
 
 @pytest.fixture
@@ -29,8 +32,7 @@ def app(backend_app):
 
 @pytest.fixture(autouse=True)
 def _frozen_clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
+    yield from frozen_clock()
 
 
 @pytest.fixture(scope="module")
@@ -40,10 +42,7 @@ def harmony(tmp_path_factory) -> str:
 
 @pytest.fixture
 def systems(app, harmony, tmp_path, monkeypatch) -> str:
-    copy = tmp_path / "harmony-copy.sqlite3"
-    shutil.copy(sa.make_url(harmony).database, copy)
-    url = f"sqlite:///{copy}"
-    monkeypatch.setitem(app.config, "DEMO_SYSTEMS_URL", url)
+    monkeypatch.setitem(app.config, "DEMO_SYSTEMS_URL", url := private_copy(harmony, tmp_path))
     return url
 
 
@@ -53,32 +52,15 @@ def customer(systems) -> dict:
 
 
 def make_reference(app, customer, rights) -> str:
-    with app.app_context():
-        for role in Role:
-            make_user(role)
-        staff = db.session.execute(sa.select(User).where(User.role == Role.STAFF)).scalar_one()
-        return make_case(actor=staff, rights=rights, **subject_of(customer)).reference
-
-
-def signed_in(app, role: Role):
-    client = app.test_client()
-    login(client, role)
-    return client
-
-
-def page(client, reference: str) -> str:
-    response = client.get(f"/cases/{reference}")
-    assert response.status_code == 200
-    return response.get_data(as_text=True)
+    return new_case(app, rights=rights, **subject_of(customer))
 
 
 def erasure_block(html: str) -> str:
-    start = html.index('id="erasure"')
-    return html[start:html.index('id="holds"', start)]
+    return card_of(html, "erasure", "holds")
 
 
 def forms_in(html: str) -> set[str]:
-    return set(re.findall(r'<form method="post" action="/cases/[^"]+/data/(\w+)"', html))
+    return form_actions(html, "data")
 
 
 def post(client, reference: str, action: str, **fields):
@@ -88,18 +70,18 @@ def post(client, reference: str, action: str, **fields):
 def test_plan_approve_and_execute_through_the_case_page(app, customer, systems):
     reference = make_reference(app, customer, (Right.ERASURE,))
     staff = signed_in(app, Role.STAFF)
-    assert "An erasure plan is built from a confirmed match." in erasure_block(page(staff, reference))
+    assert "An erasure plan is built from a confirmed match." in erasure_block(case_page(staff, reference))
     post(staff, reference, "lookup")
     with app.app_context():
         lookup_id = db.session.execute(sa.select(Lookup.id)).scalar_one()
-    assert "plan" not in forms_in(erasure_block(page(staff, reference)))
+    assert "plan" not in forms_in(erasure_block(case_page(staff, reference)))
     post(staff, reference, "confirm", lookup_id=lookup_id)
-    block = erasure_block(page(staff, reference))
+    block = erasure_block(case_page(staff, reference))
     assert "plan" in forms_in(block) and "Build erasure plan" in block
 
     response = post(staff, reference, "plan", lookup_id=lookup_id)
     assert response.status_code == 302
-    html = page(staff, reference)
+    html = case_page(staff, reference)
     assert any(cat == "success" and "Erasure plan built" in text for cat, text in flashes(html))
     block = erasure_block(html)
     text = text_of(block)
@@ -116,13 +98,13 @@ def test_plan_approve_and_execute_through_the_case_page(app, customer, systems):
     assert post(staff, reference, "execute", plan_id=plan_id).status_code == 409
 
     manager = signed_in(app, Role.PRIVACY_MANAGER)
-    assert "approve" in forms_in(erasure_block(page(manager, reference)))
+    assert "approve" in forms_in(erasure_block(case_page(manager, reference)))
     assert post(manager, reference, "approve", plan_id=plan_id).status_code == 302
 
-    block = erasure_block(page(staff, reference))
+    block = erasure_block(case_page(staff, reference))
     assert forms_in(block) == {"execute"} and "approved" in text_of(block)
     assert post(staff, reference, "execute", plan_id=plan_id).status_code == 302
-    html = page(staff, reference)
+    html = case_page(staff, reference)
     assert any(cat == "success" and "Erasure executed" in text for cat, text in flashes(html))
     block = erasure_block(html)
     assert "executed" in text_of(block) and "row deleted" in block and forms_in(block) == set()
@@ -137,7 +119,7 @@ def test_plan_approve_and_execute_through_the_case_page(app, customer, systems):
 
 def test_no_erasure_block_on_a_case_that_does_not_request_erasure(app, customer):
     reference = make_reference(app, customer, (Right.ACCESS,))
-    assert 'id="erasure"' not in page(signed_in(app, Role.STAFF), reference)
+    assert 'id="erasure"' not in case_page(signed_in(app, Role.STAFF), reference)
 
 
 def test_the_auditor_sees_the_plan_but_no_buttons(app, customer):
@@ -148,5 +130,5 @@ def test_the_auditor_sees_the_plan_but_no_buttons(app, customer):
         lookup_id = db.session.execute(sa.select(Lookup.id)).scalar_one()
     post(staff, reference, "confirm", lookup_id=lookup_id)
     post(staff, reference, "plan", lookup_id=lookup_id)
-    block = erasure_block(page(signed_in(app, Role.AUDITOR), reference))
+    block = erasure_block(case_page(signed_in(app, Role.AUDITOR), reference))
     assert "fiscal-retention" in block and forms_in(block) == set()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import shutil
 import zipfile
 from datetime import timedelta
 
@@ -25,9 +24,16 @@ from dsr.exports.operations import expire_exports
 from dsr.extensions import db
 from dsr.jobs.models import Job
 from tests.conftest import NOW, TODAY
-from tests.factories import login, make_user
-from tests.harmony_support import customer_with_everything, demo_systems, looked_up_case
-from tests.web.support import csrf_token, flashes, text_of
+from tests.harmony_support import customer_with_everything, demo_systems, looked_up_case, private_copy
+from tests.web.support import (
+    card_of,
+    csrf_token,
+    flashes,
+    frozen_clock,
+    signed_in,
+    staff_among_every_role,
+    text_of,
+)
 
 
 @pytest.fixture
@@ -37,8 +43,7 @@ def app(backend_app):
 
 @pytest.fixture(autouse=True)
 def _frozen_clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
+    yield from frozen_clock()
 
 
 @pytest.fixture(scope="module")
@@ -48,10 +53,7 @@ def harmony(tmp_path_factory) -> str:
 
 @pytest.fixture
 def systems(app, harmony, tmp_path, monkeypatch) -> str:
-    copy = tmp_path / "harmony-copy.sqlite3"
-    shutil.copy(sa.make_url(harmony).database, copy)
-    url = f"sqlite:///{copy}"
-    monkeypatch.setitem(app.config, "DEMO_SYSTEMS_URL", url)
+    monkeypatch.setitem(app.config, "DEMO_SYSTEMS_URL", url := private_copy(harmony, tmp_path))
     return url
 
 
@@ -59,22 +61,12 @@ def systems(app, harmony, tmp_path, monkeypatch) -> str:
 def reference(app, systems) -> str:
     """An access case for a demo customer, searched and the match confirmed; every role has a user."""
     with app.app_context():
-        for role in Role:
-            make_user(role)
-        staff = db.session.execute(sa.select(User).where(User.role == Role.STAFF)).scalar_one()
-        case, _lookup = looked_up_case(customer_with_everything(systems), staff, now=NOW)
+        case, _lookup = looked_up_case(customer_with_everything(systems), staff_among_every_role(), now=NOW)
         return case.reference
 
 
-def signed_in(app, role: Role):
-    client = app.test_client()
-    login(client, role)
-    return client
-
-
 def card(html: str) -> str:
-    start = html.index('id="exports"')
-    return html[start:html.index('id="jobs"', start)]
+    return card_of(html, "exports", "jobs")
 
 
 def exports(app) -> list[tuple[int, str]]:

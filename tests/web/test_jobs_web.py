@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-import time_machine
 
 from dsr.domain.enums import JobStatus, Role
 from dsr.extensions import db
@@ -15,21 +14,19 @@ from dsr.jobs.health import KIND as HEALTH
 from dsr.jobs.models import Job
 from tests.conftest import NOW
 from tests.factories import login, make_case, make_user
-from tests.web.support import csrf_token, flashes, text_of
+from tests.web.support import csrf_token, flashes, frozen_clock, staff_among_every_role, text_of
 
 
 @pytest.fixture(autouse=True)
 def _frozen_clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
+    yield from frozen_clock()
 
 
 @pytest.fixture
 def failed_job(app) -> tuple[str, int]:
     """A case with a health-check job that failed because the queue was unreachable."""
     with app.app_context():
-        for role in Role:
-            make_user(role)
+        staff_among_every_role()
         case = make_case(actor=make_user(Role.STAFF, "logger@harmony.test"))
         job = runner.create(HEALTH, now=NOW, case=case)
         db.session.commit()

@@ -8,16 +8,14 @@ import re
 
 import pytest
 import sqlalchemy as sa
-import time_machine
 
 from dsr.audit.models import AuditEvent
 from dsr.auth.models import User
 from dsr.domain.enums import Language, Role
 from dsr.extensions import db
 from dsr.letters.models import IssuedLetter
-from tests.conftest import NOW
-from tests.factories import login, make_case, make_user
-from tests.web.support import csrf_token, flashes, text_of
+from tests.factories import make_case
+from tests.web.support import card_of, csrf_token, flashes, frozen_clock, new_case, signed_in, text_of
 
 
 @pytest.fixture
@@ -27,28 +25,16 @@ def app(backend_app):
 
 @pytest.fixture(autouse=True)
 def _frozen_clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
+    yield from frozen_clock()
 
 
 @pytest.fixture
 def reference(app) -> str:
-    with app.app_context():
-        for role in Role:
-            make_user(role)
-        staff = db.session.execute(sa.select(User).where(User.role == Role.STAFF)).scalar_one()
-        return make_case(actor=staff, language=Language.FR, name='<img src="file:///etc/passwd">').reference
-
-
-def signed_in(app, role: Role):
-    client = app.test_client()
-    login(client, role)
-    return client
+    return new_case(app, language=Language.FR, name='<img src="file:///etc/passwd">')
 
 
 def letters_card(html: str) -> str:
-    start = html.index('id="letters"')
-    return html[start:html.index('id="jobs"', start)]
+    return card_of(html, "letters", "jobs")
 
 
 def issued(app) -> list[IssuedLetter]:
@@ -95,7 +81,8 @@ def test_the_auditor_reads_and_downloads_letters_but_cannot_issue_or_preview(app
     assert "<form" not in card and f"/letters/{letter.id}.pdf" in card
     assert auditor.post(f"/cases/{reference}/letters", data={"kind": "acknowledgement", "language": "en"}
                         ).status_code == 403
-    assert auditor.get(f"/cases/{reference}/letters/preview?kind=acknowledgement&language=en").status_code == 403
+    assert auditor.post(f"/cases/{reference}/letters/preview", data={"kind": "acknowledgement",
+                                                                     "language": "en"}).status_code == 403
     assert auditor.get(f"/cases/{reference}/letters/{letter.id}.pdf").status_code == 200
     assert len(issued(app)) == 1
     assert len(events(app, "letter.downloaded")) == 1
@@ -103,10 +90,10 @@ def test_the_auditor_reads_and_downloads_letters_but_cannot_issue_or_preview(app
 
 def test_anonymous_visitors_are_sent_to_the_login_page(app, reference):
     client = app.test_client()
-    for url in (f"/cases/{reference}/letters/preview?kind=acknowledgement", f"/cases/{reference}/letters/1.pdf",
-                "/letters/assets/letter.css"):
+    for url in (f"/cases/{reference}/letters/1.pdf", "/letters/assets/letter.css"):
         assert client.get(url).status_code == 302
-    assert client.post(f"/cases/{reference}/letters", data={"kind": "acknowledgement"}).status_code == 302
+    for url in (f"/cases/{reference}/letters", f"/cases/{reference}/letters/preview"):
+        assert client.post(url, data={"kind": "acknowledgement"}).status_code == 302
 
 
 def test_issuing_without_the_csrf_token_is_refused(app, reference, monkeypatch):
@@ -151,7 +138,10 @@ def test_a_letter_that_does_not_fit_the_case_is_refused_with_the_reason(app, ref
     response = client.post(f"/cases/{reference}/letters", data={"kind": "refusal", "language": "en"})
     assert response.status_code == 409
     assert "A letter of this kind does not fit" in text_of(response.get_data(as_text=True))
-    assert client.get(f"/cases/{reference}/letters/preview?kind=completion_erasure&language=en").status_code == 409
+    assert client.post(f"/cases/{reference}/letters/preview", data={"kind": "completion_erasure",
+                                                                     "language": "en"}).status_code == 409
+    # A preview is never made by a plain link (GET): it may read Harmony's systems and is audited.
+    assert client.get(f"/cases/{reference}/letters/preview?kind=acknowledgement&language=en").status_code == 405
     assert issued(app) == []
 
 

@@ -11,7 +11,6 @@ from html import unescape
 
 import pytest
 import sqlalchemy as sa
-import time_machine
 
 from dsr.audit.models import AuditEvent
 from dsr.auth.models import User
@@ -19,15 +18,15 @@ from dsr.domain.enums import Role
 from dsr.extensions import db
 from dsr.fulfilment.models import FoundRecord, LegalHold, Lookup
 from dsr.tasks.models import CaseTask
-from tests.conftest import NOW, TODAY
-from tests.factories import login, make_case, make_user
+from tests.conftest import TODAY
+from tests.factories import make_case
 from tests.harmony_support import (
     customer_with_everything,
     demo_systems,
     subject_of,
     values_that_must_not_be_stored,
 )
-from tests.web.support import field_errors, flashes, text_of
+from tests.web.support import case_page, field_errors, flashes, frozen_clock, new_case, signed_in, text_of
 
 ACTIONS = ("lookup", "confirm", "reject", "hold", "release")
 
@@ -39,8 +38,7 @@ def app(backend_app):
 
 @pytest.fixture(autouse=True)
 def _frozen_clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
+    yield from frozen_clock()
 
 
 @pytest.fixture(scope="module")
@@ -57,18 +55,7 @@ def customer(harmony) -> dict:
 def reference(app, harmony, customer, monkeypatch) -> str:
     """A case for a real demo customer, logged by staff, with the sources pointing at the demo systems."""
     monkeypatch.setitem(app.config, "DEMO_SYSTEMS_URL", harmony)
-    with app.app_context():
-        for role in Role:
-            make_user(role)
-        staff = db.session.execute(sa.select(User).where(User.role == Role.STAFF)).scalar_one()
-        return make_case(actor=staff, **subject_of(customer)).reference
-
-
-def signed_in(app, role: Role):
-    """A client of its own per role: a second login in one session would keep the first user."""
-    client = app.test_client()
-    login(client, role)
-    return client
+    return new_case(app, **subject_of(customer))
 
 
 def _count(app, model) -> int:
@@ -102,12 +89,6 @@ def card(html: str) -> str:
     return html[start:html.index('id="holds"', start) + 2000]
 
 
-def page(client, reference: str) -> str:
-    response = client.get(f"/cases/{reference}")
-    assert response.status_code == 200
-    return response.get_data(as_text=True)
-
-
 def post(client, reference: str, action: str, **fields):
     return client.post(f"/cases/{reference}/data/{action}", data={f"data_{action}-{k}": v for k, v in fields.items()})
 
@@ -116,14 +97,14 @@ def post(client, reference: str, action: str, **fields):
 
 def test_staff_find_the_data_see_it_per_source_and_category_and_confirm_the_match(app, reference):
     client = signed_in(app, Role.STAFF)
-    html = page(client, reference)
+    html = case_page(client, reference)
     assert "Data in Harmony&#39;s systems" in html or "Data in Harmony's systems" in html
     assert "Not searched yet" in html
     assert "lookup" in data_forms(html) and "Find the data" in card(html)
 
     response = post(client, reference, "lookup")
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/cases/{reference}#data")
-    html = page(client, reference)
+    html = case_page(client, reference)
     assert any(cat == "success" and "records found" in text for cat, text in flashes(html))
     summary = text_of(card(html))
     for expected in ("Policy administration", "Contact centre", "customers", "invoices", "call_recordings",
@@ -143,7 +124,7 @@ def test_staff_find_the_data_see_it_per_source_and_category_and_confirm_the_matc
     assert hidden(forms["confirm"][0], "data_confirm-lookup_id") == str(lookup_id)
     response = post(client, reference, "confirm", lookup_id=lookup_id)
     assert response.status_code == 302
-    html = page(client, reference)
+    html = case_page(client, reference)
     assert "match confirmed" in card(html) and "confirm" not in data_forms(html)
     with app.app_context():
         assert db.session.get(Lookup, lookup_id).confirmed_by.role is Role.STAFF
@@ -167,7 +148,7 @@ def test_not_this_person_needs_a_reason(app, reference):
 
     response = post(client, reference, "reject", lookup_id=lookup_id, reason="Letter gives another birth date")
     assert response.status_code == 302
-    html = page(client, reference)
+    html = case_page(client, reference)
     assert "not this person" in card(html) and "Letter gives another birth date" in card(html)
     assert "confirm" not in data_forms(html)
 
@@ -177,7 +158,7 @@ def test_a_search_that_fails_says_why_and_stores_no_records(app, reference, monk
     client = signed_in(app, Role.STAFF)
     response = post(client, reference, "lookup")
     assert response.status_code == 302
-    html = page(client, reference)
+    html = case_page(client, reference)
     assert any(cat == "danger" and "could not be searched" in text for cat, text in flashes(html))
     assert "search failed" in card(html) and "no such SQLite database" in card(html)
     assert (_count(app, FoundRecord), _count(app, CaseTask)) == (0, 0)
@@ -189,7 +170,7 @@ def test_the_records_page_lists_references_and_categories_not_contents(app, refe
     with app.app_context():
         lookup_id = db.session.execute(sa.select(Lookup.id)).scalar_one()
     n = _count(app, FoundRecord)
-    html = page(client, reference)
+    html = case_page(client, reference)
     assert f'href="/cases/{reference}/lookup/{lookup_id}"' in html
 
     for role in (Role.STAFF, Role.AUDITOR):
@@ -214,21 +195,21 @@ def test_only_the_manager_places_and_releases_holds_with_a_reason(app, reference
     assert _count(app, LegalHold) == 0
 
     client = signed_in(app, Role.PRIVACY_MANAGER)
-    html = page(client, reference)
+    html = case_page(client, reference)
     assert "No legal hold." in html and "hold" in data_forms(html)
     response = post(client, reference, "hold", reason="")
     assert response.status_code == 400 and field_errors(response.get_data(as_text=True)).get("data_hold-reason")
     assert _count(app, LegalHold) == 0
 
     assert post(client, reference, "hold", reason="Claim in court, C/10/654321").status_code == 302
-    html = page(client, reference)
+    html = case_page(client, reference)
     assert "on hold" in card(html) and "All data of this person" in card(html)
     assert "Claim in court, C/10/654321" in card(html)
     [release] = data_forms(html)["release"]
     hold_id = hidden(release, "data_release-hold_id")
 
     client = signed_in(app, Role.STAFF)
-    assert "release" not in data_forms(page(client, reference))
+    assert "release" not in data_forms(case_page(client, reference))
     assert post(client, reference, "release", hold_id=hold_id, reason="settled").status_code == 403
 
     client = signed_in(app, Role.PRIVACY_MANAGER)
@@ -236,7 +217,7 @@ def test_only_the_manager_places_and_releases_holds_with_a_reason(app, reference
     assert response.status_code == 400
     assert field_errors(response.get_data(as_text=True)).get("data_release-reason")
     assert post(client, reference, "release", hold_id=hold_id, reason="Judgment final").status_code == 302
-    html = page(client, reference)
+    html = case_page(client, reference)
     assert "released" in card(html) and "Judgment final" in card(html) and "release" not in data_forms(html)
     assert post(client, reference, "release", hold_id=hold_id, reason="again").status_code == 409
     trail = client.get(f"/cases/{reference}/audit").get_data(as_text=True)
@@ -264,7 +245,7 @@ def test_the_manager_holds_one_record_from_the_records_page(app, reference):
             None, "harmony_policy_admin", "invoices", invoice_key)
     records = client.get(f"/cases/{reference}/lookup/{lookup_id}").get_data(as_text=True)
     assert records.count("on hold") == 1
-    assert "Invoice disputed" in card(page(client, reference))
+    assert "Invoice disputed" in card(case_page(client, reference))
     # A record of another case's lookup cannot be named.
     assert post(client, reference, "hold", found_record_id=invoice_id + 10_000, reason="x").status_code == 400
 
@@ -296,7 +277,7 @@ def test_the_auditor_reads_the_card_and_the_records_but_cannot_act(app, referenc
         hold_id = db.session.execute(sa.select(LegalHold.id)).scalar_one()
     client = signed_in(app, Role.AUDITOR)
     before = _counts(app)  # after the login, which is audited itself
-    html = page(client, reference)
+    html = case_page(client, reference)
     assert "Policy administration" in card(html) and "Court case" in card(html)
     assert data_forms(html) == {}
     assert client.get(f"/cases/{reference}/lookup/{lookup_id}").status_code == 200
@@ -335,7 +316,7 @@ def test_every_form_carries_a_csrf_token_and_a_post_without_one_is_refused(app, 
     token = csrf_token(client.get("/login").get_data(as_text=True))
     assert client.post("/login", data={"email": "privacy_manager@harmony.test", "password": "manager-password-1",
                                        "csrf_token": token}).status_code == 302
-    html = page(client, reference)
+    html = case_page(client, reference)
     forms = data_forms(html)
     assert set(forms) == {"lookup", "hold"}
     for action, bodies in forms.items():
@@ -348,7 +329,7 @@ def test_every_form_carries_a_csrf_token_and_a_post_without_one_is_refused(app, 
     assert post(client, reference, "lookup", csrf_token=token).status_code == 302
     assert _count(app, Lookup) == 1
 
-    html = page(client, reference)
+    html = case_page(client, reference)
     for action, bodies in data_forms(html).items():
         for body in bodies:
             assert hidden(body, f"data_{action}-csrf_token"), action

@@ -9,11 +9,9 @@ systems were generated for; a copy per test, since stopping marketing changes it
 from __future__ import annotations
 
 import re
-import shutil
 
 import pytest
 import sqlalchemy as sa
-import time_machine
 
 from dsr.auth.models import User
 from dsr.auth.operations import issue_api_token
@@ -22,9 +20,18 @@ from dsr.extensions import db
 from dsr.fulfilment.models import Lookup
 from dsr.objection.models import MarketingStop, ObjectionDecision, SuppressionEntry
 from tests.conftest import NOW, TODAY
-from tests.factories import login, make_case, make_user
-from tests.harmony_support import customer_with_everything, demo_systems, rows, subject_of
-from tests.web.support import flashes, text_of
+from tests.factories import make_user
+from tests.harmony_support import customer_with_everything, demo_systems, private_copy, rows, subject_of
+from tests.web.support import (
+    card_of,
+    case_page,
+    flashes,
+    form_actions,
+    frozen_clock,
+    new_case,
+    signed_in,
+    text_of,
+)
 
 CALLS = "harmony_contact_centre/call_recordings"
 
@@ -36,8 +43,7 @@ def app(backend_app):
 
 @pytest.fixture(autouse=True)
 def _frozen_clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
+    yield from frozen_clock()
 
 
 @pytest.fixture(scope="module")
@@ -47,10 +53,7 @@ def harmony(tmp_path_factory) -> str:
 
 @pytest.fixture
 def systems(app, harmony, tmp_path, monkeypatch) -> str:
-    copy = tmp_path / "harmony-copy.sqlite3"
-    shutil.copy(sa.make_url(harmony).database, copy)
-    url = f"sqlite:///{copy}"
-    monkeypatch.setitem(app.config, "DEMO_SYSTEMS_URL", url)
+    monkeypatch.setitem(app.config, "DEMO_SYSTEMS_URL", url := private_copy(harmony, tmp_path))
     return url
 
 
@@ -60,33 +63,15 @@ def customer(systems) -> dict:
 
 
 def make_reference(app, customer, rights=(Right.OBJECTION,)) -> str:
-    with app.app_context():
-        for role in Role:
-            make_user(role)
-        staff = db.session.execute(sa.select(User).where(User.role == Role.STAFF)).scalar_one()
-        return make_case(actor=staff, rights=rights, **subject_of(customer)).reference
-
-
-def signed_in(app, role: Role):
-    client = app.test_client()
-    login(client, role)
-    return client
-
-
-def page(client, reference: str) -> str:
-    response = client.get(f"/cases/{reference}")
-    assert response.status_code == 200
-    return response.get_data(as_text=True)
+    return new_case(app, rights=rights, **subject_of(customer))
 
 
 def card(html: str) -> str:
-    start = html.index('id="objection"')
-    end = html.find('<div class="card mb-3', start)
-    return html[start:end if end > 0 else len(html)]
+    return card_of(html, "objection")
 
 
 def forms_in(html: str) -> set[str]:
-    return set(re.findall(r'<form method="post" action="/cases/[^"]+/objection/(\w+)"', html))
+    return form_actions(html, "objection")
 
 
 def post(client, reference: str, action: str, **fields):
@@ -111,7 +96,7 @@ def confirmed(app, client, reference: str) -> None:
 def test_staff_stop_direct_marketing_from_the_case_page_at_once(app, systems, customer):
     reference = make_reference(app, customer)
     staff = signed_in(app, Role.STAFF)
-    html = card(page(staff, reference))
+    html = card(case_page(staff, reference))
     assert "stop" in forms_in(html) and "not on the suppression list" in text_of(html)
     assert "No confirmed search" in html
     confirmed(app, staff, reference)
@@ -119,7 +104,7 @@ def test_staff_stop_direct_marketing_from_the_case_page_at_once(app, systems, cu
 
     response = post(staff, reference, "stop")
     assert response.status_code == 302 and response.location.endswith("#objection")
-    html = page(staff, reference)
+    html = case_page(staff, reference)
     assert any(cat == "success" and "Direct marketing stopped" in text for cat, text in flashes(html))
     block = card(html)
     assert "on the suppression list" in text_of(block) and "not on the suppression list" not in text_of(block)
@@ -136,7 +121,7 @@ def test_staff_stop_direct_marketing_from_the_case_page_at_once(app, systems, cu
 def test_the_auditor_sees_the_card_but_may_not_act(app, systems, customer):
     reference = make_reference(app, customer)
     auditor = signed_in(app, Role.AUDITOR)
-    html = card(page(auditor, reference))
+    html = card(case_page(auditor, reference))
     assert 'id="direct-marketing"' in html and forms_in(html) == set()
     for action, fields in (("stop", {}), ("record", {"processing": CALLS, "subject_grounds": "x"}),
                            ("decide", {"objection_id": 1, "outcome": "upheld", "reasons": "x", "effect": "stop"})):
@@ -147,7 +132,7 @@ def test_the_auditor_sees_the_card_but_may_not_act(app, systems, customer):
 def test_no_card_on_a_case_without_the_right_to_object(app, systems, customer):
     reference = make_reference(app, customer, rights=(Right.ACCESS,))
     staff = signed_in(app, Role.STAFF)
-    assert 'id="objection"' not in page(staff, reference)
+    assert 'id="objection"' not in case_page(staff, reference)
     response = post(staff, reference, "stop")
     assert response.status_code == 409 and "does not invoke the right to object" in response.get_data(as_text=True)
     assert count(app, MarketingStop) == 0 and count(app, SuppressionEntry) == 0
@@ -167,14 +152,14 @@ def test_unknown_action_and_case_are_404_and_get_goes_back(app, systems, custome
 def test_staff_record_an_objection_and_only_the_manager_decides_it(app, systems, customer):
     reference = make_reference(app, customer)
     staff = signed_in(app, Role.STAFF)
-    html = card(page(staff, reference))
+    html = card(case_page(staff, reference))
     assert "record" in forms_in(html) and "decide" not in forms_in(html)
     assert f'value="{CALLS}"' in html and 'value="harmony_policy_admin/customers"' not in html
 
     response = post(staff, reference, "record", processing=CALLS,
                     subject_grounds="<b>I was recorded</b> while talking about my illness.")
     assert response.status_code == 302
-    html = card(page(staff, reference))
+    html = card(case_page(staff, reference))
     assert "awaiting decision" in html and "&lt;b&gt;I was recorded&lt;/b&gt;" in html
     assert "decide" not in forms_in(html)
     with app.app_context():
@@ -184,9 +169,9 @@ def test_staff_record_an_objection_and_only_the_manager_decides_it(app, systems,
     assert post(staff, reference, "decide", **decision).status_code == 403
 
     manager = signed_in(app, Role.PRIVACY_MANAGER)
-    assert "decide" in forms_in(card(page(manager, reference)))
+    assert "decide" in forms_in(card(case_page(manager, reference)))
     assert post(manager, reference, "decide", **decision).status_code == 302
-    html = page(manager, reference)
+    html = case_page(manager, reference)
     assert any("Objection upheld" in text for _cat, text in flashes(html))
     block = card(html)
     assert "upheld" in text_of(block) and "Training can do without these calls." in block
@@ -234,7 +219,7 @@ def test_forms_without_a_csrf_token_are_refused(app, systems, customer, monkeypa
     assert post(staff, reference, "stop").status_code == 400
     assert post(staff, reference, "record", processing=CALLS, subject_grounds="x").status_code == 400
     assert count(app, SuppressionEntry) == 0 and count(app, ObjectionDecision) == 0
-    html = page(staff, reference)
+    html = case_page(staff, reference)
     token = re.search(r'name="objection_stop-csrf_token" value="([^"]+)"', html).group(1)
     assert post(staff, reference, "stop", csrf_token=token).status_code == 302
     assert count(app, SuppressionEntry) > 0

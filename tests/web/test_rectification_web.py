@@ -6,22 +6,28 @@ PostgreSQL, the clock frozen on 26 November 2026; a copy of the demo systems per
 from __future__ import annotations
 
 import re
-import shutil
 
 import pytest
 import sqlalchemy as sa
-import time_machine
 
-from dsr.auth.models import User
 from dsr.cases.models import Case
 from dsr.domain.enums import Right, Role
 from dsr.extensions import db
 from dsr.fulfilment.models import FoundRecord, Lookup
 from dsr.rectification.models import Correction, CorrectionStatus, RecipientNotice
-from tests.conftest import NOW, TODAY
-from tests.factories import login, make_case, make_user
-from tests.harmony_support import customer_with_everything, demo_systems, rows, subject_of
-from tests.web.support import csrf_token, flashes, text_of
+from tests.conftest import TODAY
+from tests.harmony_support import customer_with_everything, demo_systems, private_copy, rows, subject_of
+from tests.web.support import (
+    card_of,
+    case_page,
+    csrf_token,
+    flashes,
+    form_actions,
+    frozen_clock,
+    new_case,
+    signed_in,
+    text_of,
+)
 
 
 @pytest.fixture
@@ -31,8 +37,7 @@ def app(backend_app):
 
 @pytest.fixture(autouse=True)
 def _frozen_clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
+    yield from frozen_clock()
 
 
 @pytest.fixture(scope="module")
@@ -42,10 +47,7 @@ def harmony(tmp_path_factory) -> str:
 
 @pytest.fixture
 def systems(app, harmony, tmp_path, monkeypatch) -> str:
-    copy = tmp_path / "harmony-copy.sqlite3"
-    shutil.copy(sa.make_url(harmony).database, copy)
-    url = f"sqlite:///{copy}"
-    monkeypatch.setitem(app.config, "DEMO_SYSTEMS_URL", url)
+    monkeypatch.setitem(app.config, "DEMO_SYSTEMS_URL", url := private_copy(harmony, tmp_path))
     return url
 
 
@@ -55,32 +57,15 @@ def customer(systems) -> dict:
 
 
 def make_reference(app, customer, rights=(Right.RECTIFICATION,)) -> str:
-    with app.app_context():
-        for role in Role:
-            make_user(role)
-        staff = db.session.execute(sa.select(User).where(User.role == Role.STAFF)).scalar_one()
-        return make_case(actor=staff, rights=rights, **subject_of(customer)).reference
-
-
-def signed_in(app, role: Role):
-    client = app.test_client()
-    login(client, role)
-    return client
-
-
-def page(client, reference: str) -> str:
-    response = client.get(f"/cases/{reference}")
-    assert response.status_code == 200
-    return response.get_data(as_text=True)
+    return new_case(app, rights=rights, **subject_of(customer))
 
 
 def card(html: str) -> str:
-    start = html.index('id="rectification"')
-    return html[start:html.index('id="attachments"', start)]
+    return card_of(html, "rectification", "attachments")
 
 
 def forms_in(html: str) -> set[str]:
-    return set(re.findall(r'<form method="post" action="/cases/[^"]+/rectification/(\w+)"', html))
+    return form_actions(html, "rectification")
 
 
 def version(app, reference: str) -> int:
@@ -117,16 +102,16 @@ def count(app, model) -> int:
 def test_staff_propose_and_apply_and_the_manager_refuses(app, customer, systems):
     reference = make_reference(app, customer)
     staff = signed_in(app, Role.STAFF)
-    assert "find the data and confirm the match first" in text_of(card(page(staff, reference)))
+    assert "find the data and confirm the match first" in text_of(card(case_page(staff, reference)))
     ids = confirmed(app, staff, reference)
-    block = card(page(staff, reference))
+    block = card(case_page(staff, reference))
     assert {"propose", "propose_manual", "list"} <= forms_in(block)
     assert f'value="{ids["customers"]}/city"' in block and f'value="{ids["customers"]}/customer_number"' not in block
 
     response = post(staff, app, reference, "propose", target=f"{ids['customers']}/city", after="Delft",
                     note="Moved in May")
     assert response.status_code == 302 and response.location.endswith("#rectification")
-    html = page(staff, reference)
+    html = case_page(staff, reference)
     assert any(cat == "success" and "Correction recorded" in text for cat, text in flashes(html))
     text = text_of(card(html))
     assert customer["city"] in text and "Delft" in text and "waiting" in text and "Moved in May" in text
@@ -137,13 +122,13 @@ def test_staff_propose_and_apply_and_the_manager_refuses(app, customer, systems)
     assert post(staff, app, reference, "refuse", correction_id=correction_id, reason="Accurate").status_code == 403
     assert post(staff, app, reference, "apply", correction_id=correction_id).status_code == 302
     assert rows(systems, "SELECT city FROM customers WHERE id = :i", i=customer["id"])[0]["city"] == "Delft"
-    assert "applied" in text_of(card(page(staff, reference)))
+    assert "applied" in text_of(card(case_page(staff, reference)))
 
     post(staff, app, reference, "propose", target=f"{ids['customers']}/gender", after="F")
     with app.app_context():
         second = db.session.execute(sa.select(Correction.id).where(Correction.field == "gender")).scalar_one()
     manager = signed_in(app, Role.PRIVACY_MANAGER)
-    assert "refuse" in forms_in(card(page(manager, reference)))
+    assert "refuse" in forms_in(card(case_page(manager, reference)))
     assert post(manager, app, reference, "refuse", correction_id=second,
                 reason="The data is accurate").status_code == 302
     with app.app_context():
@@ -159,7 +144,7 @@ def test_the_auditor_reads_the_card_but_may_post_nothing(app, customer):
     ids = confirmed(app, staff, reference)
     post(staff, app, reference, "propose", target=f"{ids['customers']}/city", after="Delft")
     auditor = signed_in(app, Role.AUDITOR)
-    block = card(page(auditor, reference))
+    block = card(case_page(auditor, reference))
     assert "Delft" in block and forms_in(block) == set()
     with app.app_context():
         correction_id = db.session.execute(sa.select(Correction.id)).scalar_one()
@@ -216,7 +201,7 @@ def test_typed_values_are_escaped(app, customer):
     evil = '<script>alert("x")</script>'
     assert post(staff, app, reference, "propose", target=f"{ids['customers']}/city", after=evil[:40],
                 note=f"<b>{evil}</b>").status_code == 302
-    html = page(staff, reference)
+    html = case_page(staff, reference)
     assert "<script>alert" not in html and "<b><script>" not in html
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in card(html)
     # Refused input is shown again escaped too.
@@ -227,11 +212,11 @@ def test_typed_values_are_escaped(app, customer):
 def test_recipients_are_listed_and_ticked_on_an_erasure_case(app, customer):
     reference = make_reference(app, customer, rights=(Right.ERASURE,))
     staff = signed_in(app, Role.STAFF)
-    block = card(page(staff, reference))
+    block = card(case_page(staff, reference))
     assert "Recipients to notify of the erasure (Art. 19)" in block and forms_in(block) == {"list"}
     confirmed(app, staff, reference)
     assert post(staff, app, reference, "list").status_code == 302
-    html = page(staff, reference)
+    html = case_page(staff, reference)
     block = card(html)
     assert "Government authorities and regulators" in text_of(block)
     assert "not_notifiable" not in forms_in(block) and "notified" in forms_in(block)
@@ -245,10 +230,10 @@ def test_recipients_are_listed_and_ticked_on_an_erasure_case(app, customer):
     assert response.status_code == 400
     assert post(staff, app, reference, "notified", notice_id=notice_id, notified_on="2026-11-26", method="post",
                 note="<i>ref 12</i>").status_code == 302
-    assert "&lt;i&gt;ref 12&lt;/i&gt;" in card(page(staff, reference))
+    assert "&lt;i&gt;ref 12&lt;/i&gt;" in card(case_page(staff, reference))
     assert post(staff, app, reference, "not_notifiable", notice_id=notice_id + 1, reason="x").status_code == 403
     manager = signed_in(app, Role.PRIVACY_MANAGER)
-    assert "not_notifiable" in forms_in(card(page(manager, reference)))
+    assert "not_notifiable" in forms_in(card(case_page(manager, reference)))
     response = post(manager, app, reference, "not_notifiable", notice_id=notice_id + 1, reason="")
     assert response.status_code == 400
     assert post(manager, app, reference, "not_notifiable", notice_id=notice_id + 1,
@@ -257,7 +242,7 @@ def test_recipients_are_listed_and_ticked_on_an_erasure_case(app, customer):
 
 def test_no_card_on_a_case_that_requests_neither_right(app, customer):
     reference = make_reference(app, customer, rights=(Right.ACCESS,))
-    assert 'id="rectification"' not in page(signed_in(app, Role.STAFF), reference)
+    assert 'id="rectification"' not in case_page(signed_in(app, Role.STAFF), reference)
 
 
 def test_completing_is_refused_while_corrections_wait(app, customer):
@@ -265,7 +250,7 @@ def test_completing_is_refused_while_corrections_wait(app, customer):
     staff = signed_in(app, Role.STAFF)
     ids = confirmed(app, staff, reference)
     post(staff, app, reference, "propose", target=f"{ids['customers']}/city", after="Delft")
-    html = page(staff, reference)
+    html = case_page(staff, reference)
     assert "1 correction is neither applied nor refused" in text_of(card(html))
     with app.app_context():
         case = db.session.execute(sa.select(Case).where(Case.reference == reference)).scalar_one()
@@ -287,7 +272,7 @@ def test_every_form_carries_a_csrf_token_and_a_post_without_one_is_refused(app, 
     token = csrf_token(client.get("/login").get_data(as_text=True))
     assert client.post("/login", data={"email": "staff@harmony.test", "password": "staff-password-123",
                                        "csrf_token": token}).status_code == 302
-    block = card(page(client, reference))
+    block = card(case_page(client, reference))
     bodies = re.findall(r'<form method="post" action="/cases/[^"]+/rectification/(\w+)"[^>]*>(.*?)</form>', block,
                         re.S)
     assert bodies
