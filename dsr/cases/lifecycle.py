@@ -96,16 +96,19 @@ def complete(case: Case, *, decision: str, actor, now, expected_version=None) ->
     """The privacy manager approves the work: the request has been answered.
 
     Refused while a rectification or erasure still has obligations open (corrections neither applied nor
-    refused, recipients not notified: Art. 16 and 19); :func:`dsr.rectification.notices.open_obligations`
-    lists them.
+    refused, recipients not notified: Art. 16 and 19; :func:`dsr.rectification.notices.open_obligations`)
+    or an objection has not been acted on (marketing not stopped and nothing decided, or a decision
+    pending: Art. 21; :func:`dsr.objection.balancing.open_obligations`).
     """
     if not (decision or "").strip():
         raise InvalidInput(_("Summarise what was done for the subject."), "decision")
     require_role(actor, Role.PRIVACY_MANAGER, what=_l("%(action)s a case", action=ACTION_VERBS[Action.COMPLETE]))
     check_version(case, expected_version)
-    from dsr.rectification.notices import open_obligations  # imported here: rectification builds on cases
+    # Imported here: rectification and objection build on cases.
+    from dsr.objection.balancing import open_obligations as objection_obligations
+    from dsr.rectification.notices import open_obligations
 
-    still_open = open_obligations(case)
+    still_open = open_obligations(case) + objection_obligations(case)
     if still_open:
         raise RuleViolation(_("The case cannot be completed yet: %(open)s", open=" ".join(still_open)))
     transition(case, Action.COMPLETE, actor=actor, now=now, expected_version=expected_version,

@@ -199,10 +199,11 @@ def _advance(case: Case, rng: random.Random, users, *, now: datetime, today: dat
     # dashboard's months show a spread of handling times, some beyond the deadline.
     answered = min(now, datetime.combine(case.received_on + timedelta(days=14 + case.id * 7 % 29), time(14, 30),
                                          tzinfo=UTC))
-    if roll < 0.25 or (roll < 0.75 and Right.RECTIFICATION in case.right_values):
-        # Still waiting for the manager's approval: overdue, for the queue to show. A rectification is only
-        # completed once each correction is applied or refused and the recipients are told (Art. 16, 19),
-        # which the demo leaves for a person to do on the case page.
+    if roll < 0.25 or (roll < 0.75 and {Right.RECTIFICATION, Right.OBJECTION} & set(case.right_values)):
+        # Still waiting for the manager's approval: overdue, for the queue to show. A rectification or an
+        # objection is only completed once something was done (corrections applied or refused and the
+        # recipients told, Art. 16 and 19; marketing stopped or the objection decided, Art. 21), which the
+        # demo leaves for a person to do on the case page.
         return
     if roll < 0.75:
         lifecycle.complete(case, decision="Answered in full; letter and data sent to the subject.", actor=manager,

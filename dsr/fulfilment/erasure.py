@@ -18,6 +18,7 @@ it is kept under ``referenced`` until the referring record's own erase-on date.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -46,6 +47,8 @@ from dsr.fulfilment.holds import RecordHeld, RecordRef, active_holds_for, refuse
 from dsr.fulfilment.lookup_ops import _as_date, latest_lookup
 from dsr.fulfilment.models import ErasurePlan, ErasurePlanItem, Lookup
 from dsr.objection.operations import suppress_for_erasure
+
+log = logging.getLogger(__name__)
 
 REFERENCED = "referenced"
 HELD_SINCE_APPROVAL = "held-since-approval"
@@ -411,9 +414,21 @@ def erase_due_items(*, now: datetime, today: date, config: Mapping[str, Any] | N
             ref = RecordRef(item.source, item.collection, item.primary_key)
             f = found.get((item.source, item.collection, ref.text))
             entries.append(_Entry(ref, f.categories if f else [], f.record_date if f else None))
-        _decide(entries, sources, plan.case.subject_id, config, today)
+        try:
+            _decide(entries, sources, plan.case.subject_id, config, today)
+        except (DataMapError, sa.exc.SQLAlchemyError, KeyError) as exc:
+            # One plan whose source is down or no longer in the data map must not stop the others: it is
+            # reported (and tried again on the next run), nothing of it is changed.
+            problem = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+            log.warning("erase-due: plan %s of %s not decided: %s", plan.id, plan.case.reference, problem)
+            summaries.append({"case": plan.case.reference, "plan_id": plan.id, "erased": 0, "still_kept": len(pending),
+                              "newly_dated": 0, "records": [], "failed": {"decide": problem}})
+            continue
         to_erase, still, dated = [], [], []
-        for item, outcome in zip(pending, _outcomes(entries, sources), strict=True):
+        for item, entry, outcome in zip(pending, entries, _outcomes(entries, sources), strict=True):
+            if entry.row is None:
+                to_erase.append(item)  # gone from the source meanwhile: recorded as such, not re-read daily
+                continue
             if item.erase_on is not None and item.erase_on > today:
                 continue
             if outcome.action is not Action.KEEP:

@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from dsr.audit.operations import record as audit_record
 from dsr.auth.models import User
@@ -37,7 +38,13 @@ from dsr.datamap.sources import DataMapError, LegalBasis, load_sources
 from dsr.domain.enums import Right, Role
 from dsr.extensions import db
 from dsr.fulfilment.statement import StatementError, load_statement
-from dsr.objection.models import ObjectionDecision, ObjectionEffect, ObjectionOutcome, ObjectionStatus
+from dsr.objection.models import (
+    MarketingStop,
+    ObjectionDecision,
+    ObjectionEffect,
+    ObjectionOutcome,
+    ObjectionStatus,
+)
 from dsr.tasks.operations import TITLE_MAX, add_task
 
 TEXT_MAX = 4000
@@ -174,18 +181,28 @@ def decide_objection(objection: ObjectionDecision, *, outcome: ObjectionOutcome,
                                  "(Art. 21(1))."), "compelling_grounds")
     elif effect is None:
         raise InvalidInput(_("Say what happens to the processing now that the objection is upheld."), "effect")
-    objection.status, objection.outcome, objection.reasons = ObjectionStatus.DECIDED, outcome, reasons
-    objection.compelling_grounds, objection.effect = grounds, ObjectionEffect(effect) if effect else None
-    objection.decided_at, objection.decided_by_id = now, actor.id
+    # One decision, all of it: the row changes only if it is still pending, so two managers deciding at
+    # the same moment cannot mix their decisions (the second is told it was decided meanwhile).
+    decided = db.session.execute(
+        sa.update(ObjectionDecision)
+        .where(ObjectionDecision.id == objection.id, ObjectionDecision.status == ObjectionStatus.PENDING)
+        .values(status=ObjectionStatus.DECIDED, outcome=outcome, reasons=reasons, compelling_grounds=grounds,
+                effect=ObjectionEffect(effect) if effect else None, decided_at=now, decided_by_id=actor.id)
+        .execution_options(synchronize_session=False)).rowcount
+    if decided != 1:
+        raise RuleViolation(_("This objection was decided by someone else a moment ago; reload the case."))
+    db.session.refresh(objection)
     task = None
     if objection.effect is not None:
         title = f"Objection upheld: {EFFECT_TASKS[objection.effect]}: {objection.processing_name}"
         title = title if len(title) <= TITLE_MAX else title[:TITLE_MAX - 1].rstrip() + "…"
         assignee = case.assignee if case.assignee is not None and case.assignee.active else None
         task = add_task(case, title, assignee=assignee, due_on=None, actor=actor, now=now, today=today)
+    # The decision's texts stay on the objection (the case file, which can be erased); the append-only
+    # audit trail records who decided what, not the reasons, which may describe the subject's situation.
     audit_record("objection.decided", actor=actor, now=now, case=case, after={
         "objection_id": objection.id, "processing": objection.processing, "outcome": outcome,
-        "effect": objection.effect, "reasons": reasons, "compelling_grounds": grounds,
+        "effect": objection.effect, "reasons_given": bool(reasons), "compelling_grounds_given": bool(grounds),
         "task_id": task.id if task else None})
     return objection
 
@@ -193,3 +210,27 @@ def decide_objection(objection: ObjectionDecision, *, outcome: ObjectionOutcome,
 def objections_for(case: Case) -> list[ObjectionDecision]:
     return list(db.session.execute(sa.select(ObjectionDecision).where(
         ObjectionDecision.case_id == case.id).order_by(ObjectionDecision.id)).scalars())
+
+
+def open_obligations(case: Case) -> list[str]:
+    """What must still be done for an objection before the case can be completed (Art. 21), each as a
+    sentence; empty when nothing is open or the case does not object. An objection is answered by stopping
+    direct marketing completely, or by deciding every objection recorded, or both."""
+    if Right.OBJECTION not in case.right_values:
+        return []
+    decisions = list(db.session.execute(
+        sa.select(ObjectionDecision).where(ObjectionDecision.case_id == case.id)).scalars())
+    stop = db.session.execute(sa.select(MarketingStop).where(MarketingStop.case_id == case.id)
+                              .order_by(MarketingStop.id.desc()).limit(1)).scalar_one_or_none()
+    problems: list[str] = []
+    pending = sum(1 for d in decisions if d.status is ObjectionStatus.PENDING)
+    if pending:
+        problems.append(ngettext("%(num)d objection awaits the privacy manager's decision (Art. 21(1)).",
+                                 "%(num)d objections await the privacy manager's decision (Art. 21(1)).", pending))
+    if stop is not None and not stop.complete:
+        problems.append(_("Stopping direct marketing failed in %(sources)s: stop it again (Art. 21(3)).",
+                          sources=", ".join(sorted(stop.failed))))
+    if stop is None and not decisions:
+        problems.append(_("Nothing was done about the objection yet: stop direct marketing, or record the "
+                          "objection and decide it (Art. 21)."))
+    return problems

@@ -278,6 +278,12 @@ def stop_direct_marketing(case: Case, *, actor: User | None, now: datetime,
         raise RuleViolation(_("Direct marketing was already stopped from this search and everything is on the "
                               "suppression list. Search again to find subscriptions made since."))
     removed, failed, pairs = [], {}, []
+    # The subject's own identifiers go on the list (and reach the database) before anything is deleted in
+    # Harmony's systems, which do not roll back with dsr: whatever fails later, they are not re-subscribed.
+    added_first, _total = suppress(identifiers([(i.kind, i.value) for i in own]),
+                                   reason=SuppressionReason.OBJECTION, case=case, actor=actor, now=now,
+                                   config=config) if own else (0, 0)
+    db.session.flush()
     if confirmed is not None:
         try:
             sources = load_sources(config)
@@ -286,8 +292,10 @@ def stop_direct_marketing(case: Case, *, actor: User | None, now: datetime,
         subscriptions, customers = _marketing_records(confirmed, sources)
         removed, failed, pairs = _remove(subscriptions, customers, case.subject_id, sources, config)
     found = identifiers([(i.kind, i.value) for i in own] + pairs)
+    # Then the addresses read from the deleted subscriptions (an old e-mail address, say).
     added, total = suppress(found, reason=SuppressionReason.OBJECTION, case=case, actor=actor, now=now,
                             config=config)
+    added += added_first
     stop = MarketingStop(case_id=case.id, lookup_id=confirmed.id if confirmed else None, stopped_at=now,
                          stopped_by_id=actor.id, removed=removed, failed=failed,
                          identifiers_added=added, identifiers_listed=total,

@@ -26,6 +26,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import hmac
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -49,13 +50,21 @@ class BadIdentifier(ValueError):
 
 
 def normalise_email(value: str) -> str:
-    """Whitespace removed and lower-cased. The local part is case-sensitive in theory (RFC 5321), but no
-    mail system Harmony uses treats it so, and an import that changed the case must still be caught."""
-    text = "".join(str(value).split()).lower()
+    """Whitespace removed, Unicode-normalised and case-folded. The local part is case-sensitive in theory
+    (RFC 5321), but no mail system Harmony uses treats it so, and an import that changed the case must still
+    be caught."""
+    # One spelling per address, whatever system typed it: Unicode NFC ("ë" as one character or as "e" plus
+    # a diaeresis), case-folded, and an internationalised domain in its ASCII (IDNA) form, so that
+    # a@bücher.nl and a@xn--bcher-kva.nl are the same address.
+    text = unicodedata.normalize("NFC", "".join(str(value).split())).casefold()
     local, at, domain = text.rpartition("@")
     if not at or not local or not domain or len(text) > MAX_IDENTIFIER_LENGTH:
         raise BadIdentifier(f"not an e-mail address: {len(text)} characters without a local part and a domain")
-    return text
+    try:
+        domain = domain.encode("idna").decode("ascii")
+    except UnicodeError as exc:
+        raise BadIdentifier("not an e-mail address: the domain is not a valid internationalised name") from exc
+    return f"{local}@{domain}"
 
 
 def normalise_phone(value: str, region: str = DEFAULT_REGION) -> str:

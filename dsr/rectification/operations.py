@@ -333,6 +333,25 @@ def mark_applied(correction: Correction, *, note: str, actor: User | None, now: 
     correct_subject(case, correction, actor=actor, now=now)
 
 
+def _refuse_if_already_written(correction: Correction, config: Mapping[str, Any] | None = None) -> None:
+    """A correction still "waiting" whose source already holds the corrected value was written by an apply
+    whose dsr transaction then failed (the source does not roll back with dsr). Refusing or cancelling it
+    would make the case file contradict Harmony's system: apply it again instead, which records it."""
+    if correction.source_kind is not SourceKind.SQL:
+        return
+    try:
+        source = load_sources(_config(config))[correction.source]
+        coll = source.collection(correction.collection)
+        row, _column = _read_current(source, coll, coll.field(correction.field), correction.primary_key,
+                                     _config(config))
+    except (DataMapError, KeyError, RuleViolation):
+        return  # the source is gone from the data map or cannot be read now: nothing to compare with
+    if row is not None and values.to_json(row[correction.field]) == correction.after_value:
+        raise RuleViolation(_("%(source)s already holds the corrected value of %(field)s: the correction was "
+                              "written there. Apply it again to record it; it cannot be refused or cancelled.",
+                              source=source.name, field=correction.field))
+
+
 def refuse_correction(correction: Correction, *, reason: str, actor: User | None, now: datetime,
                       expected_version: int | None = None) -> None:
     """The privacy manager refuses a correction, with the reason the subject is told (Art. 12(4)):
@@ -345,6 +364,7 @@ def refuse_correction(correction: Correction, *, reason: str, actor: User | None
     if not correction.is_pending:
         raise RuleViolation(_("This correction was already decided."))
     reason = _text(reason, "reason", _("Give the reason the subject will be told."))
+    _refuse_if_already_written(correction)
     correction.status, correction.decided_at, correction.decided_by_id = CorrectionStatus.REFUSED, now, actor.id
     correction.reason = reason
     touch_case(case, now)
@@ -362,6 +382,7 @@ def cancel_correction(correction: Correction, *, actor: User | None, now: dateti
     _require_rectification(case, expected_version, _l("cancel a correction"))
     if not correction.is_pending:
         raise RuleViolation(_("Only a correction still waiting can be cancelled."))
+    _refuse_if_already_written(correction)
     if correction.task is not None and correction.task.is_open:
         complete_task(correction.task, actor=actor, now=now)
     audit_record("rectification.cancelled", actor=actor, now=now, case=case, before={

@@ -324,6 +324,12 @@ def test_records_kept_while_the_policy_ran_are_erased_once_it_has_ended(systems,
     [summary] = [s for s in erase_due_items(now=at, today=later) if s["case"] == case.reference]
     db.session.commit()
     assert summary["erased"] + summary["newly_dated"] >= len(policies)
+    erased_now = [i for i in contract if (db.session.refresh(i), i.executed_at)[1] is not None]
+    assert erased_now, "the contract's end erased nothing"
+    for item in erased_now:  # really gone from the source, or (a customer) anonymised in place
+        row = rows(systems, f"SELECT * FROM {item.collection} WHERE id = :i",  # noqa: S608 (data-map name)
+                   i=item.primary_key["id"])
+        assert not row or item.collection == "customers", item.key_text
     for item in contract:
         db.session.refresh(item)
         # Erased now, or kept on another ground with a date (e.g. fiscal retention), never "contract" again.

@@ -404,6 +404,7 @@ def test_an_objection_is_recorded_by_staff_and_decided_by_the_manager_only(syste
     assert recorded.after["processing"] == CONTACT_CALLS and "illness" not in json.dumps(recorded.after)
     [decided] = events("objection.decided")
     assert decided.actor_id == people.manager.id and decided.after["outcome"] == "upheld"
+    assert "Training needs" not in json.dumps(decided.after)  # the reasons stay on the objection, not in the trail
     assert decided.after["task_id"] == task.id
     [fact] = objection_facts(case)["other"]
     assert (fact["processing_key"], fact["outcome"], fact["decided_on"], fact["effect"]) == (

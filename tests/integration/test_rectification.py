@@ -448,3 +448,20 @@ def test_refused_corrections_owe_no_notices_and_an_access_case_nothing(people, c
     assert rectification_facts(case)["corrections"][0]["status"] == "refused"
     access, _lookup = looked_up(people, customer, rights=(Right.ACCESS,))
     assert notices.open_obligations(access) == []
+
+
+def test_a_correction_already_written_to_the_source_cannot_be_refused_or_cancelled(people, customer, systems):
+    """An apply whose dsr transaction failed after the source took the value leaves the correction
+    'waiting' while Harmony's system holds the new value: refusing or cancelling it would make the case
+    file contradict the source, so both are refused and applying again records it."""
+    case, lookup = looked_up(people, customer)
+    correction = propose(case, record(lookup, "customers"), "city", "Delft", people)
+    db.session.commit()
+    execute(systems, "UPDATE customers SET city = 'Delft' WHERE id = :i", i=customer["id"])
+    with pytest.raises(RuleViolation, match="already holds the corrected value"):
+        ops.refuse_correction(correction, reason="Not proven.", actor=people.manager, now=NOW)
+    db.session.rollback()
+    with pytest.raises(RuleViolation, match="already holds the corrected value"):
+        ops.cancel_correction(correction, actor=people.staff, now=NOW)
+    db.session.rollback()
+    assert correction.is_pending

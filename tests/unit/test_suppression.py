@@ -149,3 +149,20 @@ def test_production_requires_a_salt(tmp_path):
 def test_a_short_salt_is_refused(tmp_path):
     with pytest.raises(ConfigError, match="16 characters"):
         from_environment(tmp_path, env={"SECRET_KEY": "k", "SUPPRESSION_SALT": "short"})
+
+
+@pytest.mark.parametrize("spelling", [
+    "zoe\u0308@example.nl",            # e + combining diaeresis (NFD)
+    "ZOË@EXAMPLE.NL",
+    " zoë@example.nl ",
+])
+def test_one_address_in_other_unicode_spellings_is_the_same_identifier(spelling):
+    from dsr.objection.suppression import normalise_email
+
+    assert normalise_email(spelling) == normalise_email("zo\u00eb@example.nl")
+
+
+def test_an_internationalised_domain_matches_its_ascii_form():
+    from dsr.objection.suppression import normalise_email
+
+    assert normalise_email("a@bücher.nl") == normalise_email("A@xn--bcher-kva.NL") == "a@xn--bcher-kva.nl"

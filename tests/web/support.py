@@ -38,18 +38,15 @@ def frozen_clock():
 
 # -- users, cases and the case page ------------------------------------------------------------------
 
-def staff_among_every_role():
-    """Make one user of every role (committed) and return the staff member, who logs the cases. In an app
-    context."""
-    for role in Role:
-        make_user(role)
-    return db.session.execute(sa.select(User).where(User.role == Role.STAFF)).scalar_one()
+def make_users_of_every_role() -> dict[Role, User]:
+    """One user of every role, made and committed (in an app context), so that any role can sign in."""
+    return {role: make_user(role) for role in Role}
 
 
 def new_case(app, **case) -> str:
     """Make one user of every role and a case logged by staff (``make_case``'s arguments); its reference."""
     with app.app_context():
-        return make_case(actor=staff_among_every_role(), **case).reference
+        return make_case(actor=make_users_of_every_role()[Role.STAFF], **case).reference
 
 
 def signed_in(app, role: Role):

@@ -15,8 +15,8 @@ from dsr.domain.enums import Right, Role
 from dsr.extensions import db
 from dsr.tasks.operations import add_task
 from tests.conftest import NOW
-from tests.factories import make_case, make_user
-from tests.web.support import frozen_clock, queue_rows, signed_in, text_of
+from tests.factories import make_case
+from tests.web.support import frozen_clock, make_users_of_every_role, queue_rows, signed_in, text_of
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ def _case(staff, n, received_on, rights=(Right.ACCESS,)):
 @pytest.fixture
 def refs(app):
     with app.app_context():
-        users = {role: make_user(role) for role in Role}
+        users = make_users_of_every_role()
         manager, staff = users[Role.PRIVACY_MANAGER], users[Role.STAFF]
         overdue = _case(staff, 1, date(2026, 10, 1), rights=(Right.ERASURE,))
         lifecycle.assign(overdue, staff, actor=manager, now=NOW)

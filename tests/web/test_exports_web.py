@@ -30,8 +30,8 @@ from tests.web.support import (
     csrf_token,
     flashes,
     frozen_clock,
+    make_users_of_every_role,
     signed_in,
-    staff_among_every_role,
     text_of,
 )
 
@@ -61,7 +61,8 @@ def systems(app, harmony, tmp_path, monkeypatch) -> str:
 def reference(app, systems) -> str:
     """An access case for a demo customer, searched and the match confirmed; every role has a user."""
     with app.app_context():
-        case, _lookup = looked_up_case(customer_with_everything(systems), staff_among_every_role(), now=NOW)
+        staff = make_users_of_every_role()[Role.STAFF]
+        case, _lookup = looked_up_case(customer_with_everything(systems), staff, now=NOW)
         return case.reference
 
 

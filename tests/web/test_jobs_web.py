@@ -14,7 +14,7 @@ from dsr.jobs.health import KIND as HEALTH
 from dsr.jobs.models import Job
 from tests.conftest import NOW
 from tests.factories import login, make_case, make_user
-from tests.web.support import csrf_token, flashes, frozen_clock, staff_among_every_role, text_of
+from tests.web.support import csrf_token, flashes, frozen_clock, make_users_of_every_role, text_of
 
 
 @pytest.fixture(autouse=True)
@@ -26,7 +26,7 @@ def _frozen_clock():
 def failed_job(app) -> tuple[str, int]:
     """A case with a health-check job that failed because the queue was unreachable."""
     with app.app_context():
-        staff_among_every_role()
+        make_users_of_every_role()
         case = make_case(actor=make_user(Role.STAFF, "logger@harmony.test"))
         job = runner.create(HEALTH, now=NOW, case=case)
         db.session.commit()
