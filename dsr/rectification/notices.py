@@ -93,14 +93,30 @@ def relevant_recipients(case: Case, *, config: Mapping[str, Any] | None = None,
         sources = load_sources(current_app.config if config is None else config)
     except DataMapError as exc:
         raise RuleViolation(_("The data map cannot be read: %(error)s", error=str(exc))) from exc
+    # Art. 19 concerns the recipients of the data that was rectified or erased: once something was, the
+    # tags of exactly those records decide; before that, the records found give the list to prepare.
+    changed = changed_records(case)
+    places = changed if changed else {(f.source, f.collection) for f in lookup.records}
     tags: set[str] = set()
-    for found in lookup.records:
-        source = sources.get(found.source)
+    for source_key, collection in places:
+        source = sources.get(source_key)
         try:
-            tags.update(source.collection(found.collection).tags if source else ())
+            tags.update(source.collection(collection).tags if source else ())
         except KeyError:
             continue
     return [r for r in (stmt or statement()).recipients if r.relevant(tags)]
+
+
+def changed_records(case: Case) -> set[tuple[str, str]]:
+    """``(source, collection)`` of what this case changed in Harmony's systems: applied corrections and
+    records erased (not kept) by an erasure plan."""
+    corrected = db.session.execute(sa.select(Correction.source, Correction.collection).where(
+        Correction.case_id == case.id, Correction.status == CorrectionStatus.APPLIED)).all()
+    erased = db.session.execute(
+        sa.select(ErasurePlanItem.source, ErasurePlanItem.collection).join(ErasurePlan).where(
+            ErasurePlan.case_id == case.id, ErasurePlanItem.executed_at.is_not(None),
+            ErasurePlanItem.action != Action.KEEP)).all()
+    return {(s, c) for s, c in [*corrected, *erased]}
 
 
 def _require(case: Case, expected_version: int | None, what) -> None:
@@ -222,6 +238,14 @@ def open_obligations(case: Case) -> list[str]:
         notices = notices_of(case)
         if not notices and _any_relevant(case):
             problems.append(_("The recipients who received the data are not listed yet (Art. 19)."))
+        if notices:
+            try:
+                missing = {r.id for r in relevant_recipients(case)} - {n.recipient_id for n in notices}
+            except RuleViolation:
+                missing = set()
+            if missing:
+                problems.append(_("More recipients received the data changed since the list was made: list "
+                                  "the recipients again (Art. 19)."))
         waiting = sum(1 for n in notices if n.is_pending)
         if waiting:
             problems.append(ngettext(

@@ -465,3 +465,25 @@ def test_a_correction_already_written_to_the_source_cannot_be_refused_or_cancell
         ops.cancel_correction(correction, actor=people.staff, now=NOW)
     db.session.rollback()
     assert correction.is_pending
+
+
+def test_once_something_is_corrected_only_the_recipients_of_that_data_are_owed_a_notice(people, customer):
+    """Art. 19: the recipients of the data that was rectified. A corrected survey invitation concerns Focus
+    Feedback (and those always named), not the risk bearer or the repairers of the subject's policies; a
+    correction applied later that reaches more recipients asks for the list again."""
+    case, lookup = looked_up(people, customer)
+    before = {r.id for r in notices.relevant_recipients(case)}
+    assert {"risk_bearer", "focus_feedback"} <= before  # what the records found would concern
+    invitation = propose(case, record(lookup, "survey_invitations", CONTACT), "language", "nl", people)
+    ops.apply_corrections(case, [invitation], actor=people.staff, now=LATER)
+    db.session.commit()
+    listed = {n.recipient_id for n in notices.list_recipients(case, actor=people.staff, now=LATER)}
+    db.session.commit()
+    assert "focus_feedback" in listed and not listed & {"risk_bearer", "partners", "repairers"}
+
+    holder = propose(case, record(lookup, "policies"), "account_holder", "F. Dodd-Smith", people)
+    ops.apply_corrections(case, [holder], actor=people.staff, now=LATER)
+    db.session.commit()
+    assert any("list the recipients again" in p for p in notices.open_obligations(case))
+    again = {n.recipient_id for n in notices.list_recipients(case, actor=people.staff, now=LATER)}
+    assert "risk_bearer" in again and not any("again" in p for p in notices.open_obligations(case))
