@@ -43,7 +43,9 @@ def deletion_order(tables: Mapping[str, sa.Table]) -> list[str]:
     return [t.name for t in reversed(sort_tables(list(tables.values())))]
 
 
-def _key_clause(table: sa.Table, primary_key: Mapping[str, Any]):
+def key_clause(table: sa.Table, primary_key: Mapping[str, Any]):
+    """The record by its primary key, each value bound as its column's type (JSON gave integers back as
+    such, but a key stored as text compares as text)."""
     clauses = []
     for name, value in primary_key.items():
         column = table.c[name]
@@ -57,7 +59,7 @@ def _key_clause(table: sa.Table, primary_key: Mapping[str, Any]):
 
 
 def read_row(conn: sa.Connection, table: sa.Table, primary_key: Mapping[str, Any]) -> dict[str, Any] | None:
-    row = conn.execute(sa.select(table).where(_key_clause(table, primary_key))).mappings().first()
+    row = conn.execute(sa.select(table).where(key_clause(table, primary_key))).mappings().first()
     return dict(row) if row is not None else None
 
 
@@ -78,7 +80,7 @@ def erase_record(conn: sa.Connection, table: sa.Table, coll: Collection,
     fields; ``rows`` (or ``deleted``) is 0 when the record was no longer there.
     """
     delete_row, nulled, masked = strategy(coll)
-    where = _key_clause(table, primary_key)
+    where = key_clause(table, primary_key)
     if delete_row:
         return {"deleted": conn.execute(sa.delete(table).where(where)).rowcount}
     values: dict[str, Any] = {name: None for name in nulled}

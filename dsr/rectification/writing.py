@@ -28,19 +28,6 @@ class StaleValue(Exception):
         super().__init__(message)
 
 
-def _key_clause(table: sa.Table, primary_key: Mapping[str, Any]):
-    """The record by its primary key, each value bound as its column's type (JSON gave integers back as
-    such, but a key stored as text compares as text)."""
-    clauses = []
-    for name, value in primary_key.items():
-        column = table.c[name]
-        try:
-            python_type = column.type.python_type
-            value = value if value is None or isinstance(value, python_type) else python_type(value)
-        except (NotImplementedError, TypeError, ValueError):
-            pass
-        clauses.append(column == value)
-    return sa.and_(*clauses)
 
 
 def write_corrections(source: Source, group: list[Correction], config: Mapping[str, Any]) -> dict[int, str]:
@@ -54,7 +41,7 @@ def write_corrections(source: Source, group: list[Correction], config: Mapping[s
                 table = tables[correction.collection]
                 column = table.c[correction.field]
                 before = values.from_json(correction.before_value, column)
-                key = _key_clause(table, correction.primary_key)
+                key = datamap_erase.key_clause(table, correction.primary_key)
                 guard = column.is_(None) if before is None else column == before
                 written = conn.execute(sa.update(table).where(key, guard).values(
                     {correction.field: values.from_json(correction.after_value, column)})).rowcount
