@@ -155,3 +155,13 @@ def _search(q: str):
         conditions.append(normalised_identifier_column(DataSubject.customer_number) == ident)
         conditions.append(sa.func.upper(Case.reference).like(f"%{ident[-5:]}") if q.isdigit() else sa.false())
     return sa.or_(*conditions)
+
+
+def case_or_404(reference: str) -> Case:
+    """The case with this reference, for a view: 404 when there is none."""
+    from flask import abort
+
+    case = db.session.execute(sa.select(Case).where(Case.reference == reference)).scalar_one_or_none()
+    if case is None:
+        abort(404)
+    return case

@@ -9,7 +9,6 @@ export answers 410 Gone.
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, g, redirect, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -17,6 +16,7 @@ from flask_login import current_user
 from dsr.auth.access import WRITERS, roles_required
 from dsr.cases.errors import CaseError, NotAllowed
 from dsr.cases.models import Case
+from dsr.cases.queries import case_or_404
 from dsr.domain.enums import CLOSED_STATES
 from dsr.exports import operations
 from dsr.exports.forms import ExportForm
@@ -53,19 +53,12 @@ def exports_card(case: Case, form: ExportForm | None = None) -> dict:
     }
 
 
-def _case(reference: str) -> Case:
-    case = db.session.execute(sa.select(Case).where(Case.reference == reference)).scalar_one_or_none()
-    if case is None:
-        abort(404)
-    return case
-
-
 @bp.post("/cases/<reference>/exports")
 @roles_required(*WRITERS)
 def request_export(reference: str):
     from dsr.cases.views import render_case  # the case page, shown again with the reason on error
 
-    case = _case(reference)
+    case = case_or_404(reference)
     form = ExportForm()
     form.kind.choices = [(k.value, operations.KIND_NAMES[k]) for k in operations.exportable_kinds(case)]
     if not form.validate_on_submit():
@@ -92,7 +85,7 @@ def request_export(reference: str):
 @bp.get("/cases/<reference>/exports/<int:export_id>/download")
 @roles_required(*WRITERS)
 def download(reference: str, export_id: int):
-    case = _case(reference)
+    case = case_or_404(reference)
     export = db.session.get(Export, export_id)
     if export is None or export.case_id != case.id:
         abort(404)

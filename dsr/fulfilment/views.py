@@ -24,6 +24,7 @@ from dsr.auth.models import User
 from dsr.cases.card_actions import perform_card_action
 from dsr.cases.errors import InvalidInput, RuleViolation
 from dsr.cases.models import Case
+from dsr.cases.queries import case_or_404
 from dsr.datamap.sources import DataMapError, Source, SourceKind, datamap_dirs, load_sources
 from dsr.domain.enums import CLOSED_STATES, LookupStatus, Right, Role
 from dsr.extensions import db
@@ -54,13 +55,6 @@ def _catalogue() -> dict[str, Source]:
         except DataMapError:
             return {}  # a broken data map is reported by the lookup itself; here, show keys
     return cache[key]
-
-
-def _case(reference: str) -> Case:
-    case = db.session.execute(sa.select(Case).where(Case.reference == reference)).scalar_one_or_none()
-    if case is None:
-        abort(404)
-    return case
 
 
 # -- the card ---------------------------------------------------------------------------------------------
@@ -218,7 +212,7 @@ ACTIONS: dict[str, Callable[[Case, object, User, datetime], tuple[str, str]]] = 
 def act(reference: str, action: str):
     if action not in ACTIONS:
         abort(404)
-    case = _case(reference)
+    case = case_or_404(reference)
     form = FORMS[action](prefix=prefix(action))
     return perform_card_action(case, action, form, ACTIONS[action], failed_attr="data_failed", anchor="data")
 
@@ -238,7 +232,7 @@ def lookup_records(reference: str, lookup_id: int):
     """Where the subject's records are: references and categories only, no field values. Reading this list
     is not access to the personal data in Harmony's systems, so it is not audited (the lookup that made it
     was; opening a record's contents, when that comes, will be)."""
-    case = _case(reference)
+    case = case_or_404(reference)
     lookup = db.session.get(Lookup, lookup_id)
     if lookup is None or lookup.case_id != case.id:
         abort(404)

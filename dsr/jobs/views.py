@@ -14,6 +14,7 @@ from flask_login import current_user
 
 from dsr.auth.access import READERS, WRITERS, roles_required
 from dsr.cases.models import Case
+from dsr.cases.queries import case_or_404
 from dsr.domain.enums import JobStatus
 from dsr.extensions import db
 from dsr.jobs import runner
@@ -54,25 +55,18 @@ def flash_dispatched(job: Job, *, done: str, waiting: str) -> None:
         flash(waiting, "success")
 
 
-def _case(reference: str) -> Case:
-    case = db.session.execute(sa.select(Case).where(Case.reference == reference)).scalar_one_or_none()
-    if case is None:
-        abort(404)
-    return case
-
-
 @bp.get("/cases/<reference>/jobs")
 @roles_required(*READERS)
 def card(reference: str):
     """The card alone, for htmx polling."""
-    return render_template("jobs/_card.html", case=_case(reference))
+    return render_template("jobs/_card.html", case=case_or_404(reference))
 
 
 @bp.post("/cases/<reference>/jobs/<int:job_id>/retry")
 @roles_required(*WRITERS)
 def retry(reference: str, job_id: int):
     # The global CSRFProtect has checked the form's token before this runs.
-    case = _case(reference)
+    case = case_or_404(reference)
     job = db.session.get(Job, job_id)
     if job is None or job.case_id != case.id:
         abort(404)

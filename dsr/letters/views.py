@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import io
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, g, redirect, request, send_file, send_from_directory, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -23,6 +22,7 @@ from flask_login import current_user
 from dsr.auth.access import READERS, WRITERS, roles_required
 from dsr.cases.errors import CaseError, InvalidInput, NotAllowed
 from dsr.cases.models import Case
+from dsr.cases.queries import case_or_404
 from dsr.extensions import db
 from dsr.jobs import runner
 from dsr.jobs.labels import KIND_LABELS
@@ -35,13 +35,6 @@ from dsr.timeutil import now, today
 
 bp = Blueprint("letters", __name__)
 KIND_LABELS[operations.JOB_KIND] = _l("Letter")
-
-
-def _case(reference: str) -> Case:
-    case = db.session.execute(sa.select(Case).where(Case.reference == reference)).scalar_one_or_none()
-    if case is None:
-        abort(404)
-    return case
 
 
 def _fitting(case: Case) -> list[tuple[LetterKind, list[str]]]:
@@ -87,7 +80,7 @@ def issue(reference: str):
     # The global CSRFProtect has checked the form's token before this runs.
     from dsr.cases.views import render_case
 
-    case = _case(reference)
+    case = case_or_404(reference)
     kind, language = _chosen(case)
     try:
         job = operations.request_letter(case, kind, language, actor=current_user._get_current_object(), now=now())
@@ -111,7 +104,7 @@ def preview(reference: str):
     is audited, which a link on another site must not be able to set off."""
     from dsr.cases.views import render_case
 
-    case = _case(reference)
+    case = case_or_404(reference)
     kind, language = _chosen(case)
     g.no_store = True
     try:
@@ -135,7 +128,7 @@ def preview(reference: str):
 @bp.get("/cases/<reference>/letters/<int:letter_id>.pdf")
 @roles_required(*READERS)
 def download(reference: str, letter_id: int):
-    case = _case(reference)
+    case = case_or_404(reference)
     letter = db.session.get(IssuedLetter, letter_id)
     if letter is None or letter.case_id != case.id:
         abort(404)

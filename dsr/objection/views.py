@@ -26,6 +26,7 @@ from dsr.auth.models import User
 from dsr.cases.card_actions import perform_card_action
 from dsr.cases.errors import InvalidInput
 from dsr.cases.models import Case
+from dsr.cases.queries import case_or_404
 from dsr.datamap.sources import datamap_dirs
 from dsr.domain.enums import CLOSED_STATES, Right, Role
 from dsr.extensions import db
@@ -40,13 +41,6 @@ bp = Blueprint("objection", __name__)
 
 KIND_LABELS = {IdentifierKind.EMAIL: _l("e-mail"), IdentifierKind.PHONE: _l("telephone"),
                IdentifierKind.CUSTOMER_NUMBER: _l("customer number")}
-
-
-def _case(reference: str) -> Case:
-    case = db.session.execute(sa.select(Case).where(Case.reference == reference)).scalar_one_or_none()
-    if case is None:
-        abort(404)
-    return case
 
 
 def _forms(failed) -> dict:
@@ -160,7 +154,7 @@ ACTIONS: dict[str, Callable[[Case, object, User, datetime], tuple[str, str]]] = 
 def act(reference: str, action: str):
     if action not in ACTIONS:
         abort(404)
-    case = _case(reference)
+    case = case_or_404(reference)
     form = FORMS[action](prefix=prefix(action))
     if action == "record":
         form.processing.choices = [(p.key, p.name) for p in _choices().values()]

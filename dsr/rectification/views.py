@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, g, redirect, url_for
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
@@ -23,6 +22,7 @@ from dsr.auth.models import User
 from dsr.cases.card_actions import perform_card_action
 from dsr.cases.errors import InvalidInput
 from dsr.cases.models import Case
+from dsr.cases.queries import case_or_404
 from dsr.datamap.sources import DataMapError, Source, SourceKind, datamap_dirs, load_sources
 from dsr.domain.enums import CLOSED_STATES, Right, Role
 from dsr.extensions import db
@@ -41,13 +41,6 @@ STATUS_LABELS = {CorrectionStatus.PENDING: _l("waiting"), CorrectionStatus.APPLI
                  CorrectionStatus.REFUSED: _l("refused")}
 NOTICE_LABELS = {NoticeStatus.PENDING: _l("to notify"), NoticeStatus.NOTIFIED: _l("notified"),
                  NoticeStatus.NOT_NOTIFIABLE: _l("not notifiable")}
-
-
-def _case(reference: str) -> Case:
-    case = db.session.execute(sa.select(Case).where(Case.reference == reference)).scalar_one_or_none()
-    if case is None:
-        abort(404)
-    return case
 
 
 def _sources() -> dict[str, Source]:
@@ -267,7 +260,7 @@ ACTIONS: dict[str, Callable[[Case, object, User, datetime], tuple[str, str]]] = 
 def act(reference: str, action: str):
     if action not in ACTIONS:
         abort(404)
-    case = _case(reference)
+    case = case_or_404(reference)
     form = FORMS[action](prefix=prefix(action))
     return perform_card_action(case, action, form, ACTIONS[action], failed_attr="rect_failed", anchor="rectification")
 
