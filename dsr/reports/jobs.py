@@ -163,8 +163,26 @@ def start(kind: str, *, now: datetime, day: date | None = None, scheduled: bool 
 
 
 def run_scheduled(kind: str) -> str:
-    """What RQ's cron scheduler enqueues: make today's job row and run it here, in the worker."""
+    """What RQ's cron scheduler enqueues: make today's job row and run it here, in the worker.
+
+    Each daily run happens once a day, even with two schedulers by mistake: the escalation report claims
+    its day itself (it also records skipped days); the others claim it here, before their job is made.
+    """
     moment = current_time()
+    if kind != ESCALATION_REPORT and not _claim_day(kind, local_date(moment), moment):
+        return "skipped"
     job = start(kind, now=moment, scheduled=True)
     db.session.commit()
     return runner.perform(job.id)
+
+
+def _claim_day(kind: str, day: date, now: datetime) -> bool:
+    """Record that ``kind`` runs on ``day``; False when a run of that day already did (unique kind + day)."""
+    try:
+        db.session.add(ReportRun(kind=kind, run_on=day, schedule_day=day, outcome=RunOutcome.DONE,
+                                 recipients=[], summary={}, note="started by the scheduler", created_at=now))
+        db.session.commit()
+    except sa.exc.IntegrityError:
+        db.session.rollback()
+        return False
+    return True

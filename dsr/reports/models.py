@@ -23,6 +23,8 @@ class RunOutcome(enum.StrEnum):
     SKIPPED = "skipped"
     # Ran and computed, but sent to nobody (no privacy manager with an e-mail address); also by hand with -o.
     NOT_SENT = "not_sent"
+    # Another daily run (erase-due, export expiry) started by the scheduler: the row claims its day.
+    DONE = "done"
 
 
 class ReportRun(db.Model):

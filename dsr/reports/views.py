@@ -108,7 +108,7 @@ def _count_table(groups: dict) -> list[tuple[object, dict[Kind, int], int]]:
 
 
 RUN_OUTCOME_LABELS = {RunOutcome.SENT: _l("sent"), RunOutcome.SKIPPED: _l("skipped (weekend or public holiday)"),
-                      RunOutcome.NOT_SENT: _l("made, not sent")}
+                      RunOutcome.NOT_SENT: _l("made, not sent"), RunOutcome.DONE: _l("done")}
 
 
 @bp.app_context_processor

@@ -23,7 +23,7 @@ def upgrade():
     sa.Column('job_id', sa.Integer(), nullable=True),
     sa.Column('run_on', sa.Date(), nullable=False),
     sa.Column('schedule_day', sa.Date(), nullable=True),
-    sa.Column('outcome', sa.Enum('sent', 'skipped', 'not_sent', name='report_run_outcome', native_enum=False, create_constraint=True, length=8), nullable=False),
+    sa.Column('outcome', sa.Enum('sent', 'skipped', 'not_sent', 'done', name='report_run_outcome', native_enum=False, create_constraint=True, length=8), nullable=False),
     sa.Column('recipients', sa.JSON(), nullable=False),
     sa.Column('summary', sa.JSON(), nullable=False),
     sa.Column('pdf_sha256', sa.String(length=64), nullable=True),

@@ -266,6 +266,11 @@ def test_run_scheduled_erase_due_is_a_job(ctx, people):
     assert run_scheduled(ERASE_DUE) == "succeeded"
     job = db.session.execute(sa.select(Job).where(Job.kind == ERASE_DUE)).scalar_one()
     assert job.result == {"cases": 0, "erased": 0}
+    # A second scheduler by mistake: the day is taken, nothing runs twice.
+    assert run_scheduled(ERASE_DUE) == "skipped"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Job).where(Job.kind == ERASE_DUE)) == 1
+    run = db.session.execute(sa.select(ReportRun).where(ReportRun.kind == ERASE_DUE)).scalar_one()
+    assert run.outcome is RunOutcome.DONE
 
 
 # -- the dashboard's numbers ------------------------------------------------------------------------------
