@@ -202,18 +202,7 @@ def compile_access(case: Case, lookup: Lookup, *, language, sources: Mapping[str
     wanted: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for found in lookup.records:
         wanted.setdefault((found.source, found.collection), []).append(found.primary_key)
-    own_engines = engines is None
-    if own_engines:
-        needed = [sources[s] for s, _c in wanted if s in sources and sources[s].kind is SourceKind.SQL]
-        engines = datamap_lookup.readonly_engines({s.key: s for s in needed}.values(), current_app.config)
-    try:
-        rows = {key: read_records(sources[key[0]], sources[key[0]].collection(key[1]), keys, engines[key[0]])
-                for key, keys in wanted.items()}
-    finally:
-        if own_engines:
-            for engine in set(engines.values()):
-                engine.dispose()
-
+    rows = read_wanted(sources, wanted, engines)
     collections = [_collection(sources[s], sources[s].collection(c), rows[(s, c)], len(wanted[(s, c)]),
                                statement, rules, lang) for s, c in wanted]
     return assemble_access(case, lookup, collections, language=lang, sources=sources, statement=statement)
@@ -245,6 +234,26 @@ def assemble_access(case: Case, lookup: Lookup, collections: list[CollectionData
         redaction_review=[{"source": c.source, "collection": c.collection, "key": r.key, "field": v.field}
                           for c in collections for r in c.records for v in r.values if v.review_third_parties],
     )
+
+
+def read_wanted(sources: Mapping[str, Source], wanted: Mapping[tuple[str, str], list[dict[str, Any]]],
+                engines: Mapping[str, sa.Engine] | None = None) -> dict[tuple[str, str], list[dict]]:
+    """The records of ``wanted`` (``{(source, collection): [primary keys]}``) read again, read-only.
+
+    ``engines`` by source key; without them, read-only engines are opened from the app's config for the
+    SQL sources needed and closed afterwards.
+    """
+    own_engines = engines is None
+    if own_engines:
+        needed = {s: sources[s] for s, _c in wanted if s in sources and sources[s].kind is SourceKind.SQL}
+        engines = datamap_lookup.readonly_engines(needed.values(), current_app.config)
+    try:
+        return {key: read_records(sources[key[0]], sources[key[0]].collection(key[1]), keys, engines[key[0]])
+                for key, keys in wanted.items()}
+    finally:
+        if own_engines:
+            for engine in set(engines.values()):
+                engine.dispose()
 
 
 def read_records(source: Source, coll: Collection, keys: list[dict[str, Any]], engine: sa.Engine) -> list[dict]:

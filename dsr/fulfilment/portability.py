@@ -21,9 +21,8 @@ from flask_babel import gettext as _
 
 from dsr.cases.errors import InvalidInput, RuleViolation
 from dsr.cases.models import Case
-from dsr.datamap import lookup as datamap_lookup
 from dsr.datamap.sources import Collection, Source, SourceKind, load_sources
-from dsr.fulfilment.access import INTERNAL_PREFIX, plain_value, read_records
+from dsr.fulfilment.access import INTERNAL_PREFIX, plain_value, read_wanted
 from dsr.fulfilment.models import Lookup
 
 NOT_PROVIDED = "not_provided"
@@ -101,18 +100,7 @@ def select_portable(case: Case, lookup: Lookup, *, sources: Mapping[str, Source]
     chosen, excluded = portable_plan(sources, found)
     wanted = {key: found[key] for key in chosen}
 
-    own_engines = engines is None
-    if own_engines:
-        needed = {sources[s].key: sources[s] for s, _c in wanted}
-        engines = datamap_lookup.readonly_engines(needed.values(), current_app.config)
-    try:
-        rows = {key: read_records(sources[key[0]], sources[key[0]].collection(key[1]), keys, engines[key[0]])
-                for key, keys in wanted.items()}
-    finally:
-        if own_engines:
-            for engine in set(engines.values()):
-                engine.dispose()
-
+    rows = read_wanted(sources, wanted, engines)
     collections = [_collection(sources[s], sources[s].collection(c), rows[(s, c)], len(wanted[(s, c)]))
                    for s, c in wanted]
     return PortableData(

@@ -29,6 +29,7 @@ from stdnum.exceptions import ValidationError as StdnumValidationError
 from stdnum.nl import postcode as nl_postcode
 
 from dsr.datamap.sources import Collection, Erase, Field
+from dsr.fulfilment.access import plain_value
 
 VALUE_MAX = 2000
 _NOT_CORRECTED = ("user.unique_id", "user.authorization")
@@ -93,14 +94,9 @@ def kind_of(fld: Field, column: sa.Column | None = None) -> Kind:
 
 
 def to_json(value: Any) -> Any:
-    """A source's value as the JSON column keeps it (and as it is compared later)."""
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, bytes):
-        return value.hex()
-    return value
+    """A source's value as the JSON column keeps it (and as it is compared later): the same plain form the
+    access answer gives it (ISO dates, decimals as text, bytes as hex)."""
+    return plain_value(value)
 
 
 def from_json(value: Any, column: sa.Column) -> Any:
