@@ -1,7 +1,7 @@
 """Erase one record in a SQL source as the data map says (Art. 17(1)): delete the row, or null or mask fields.
 
 The lookup engines of :mod:`dsr.datamap.lookup` can only read; erasure needs :func:`writable_engine` on the
-same URL. What is erased is decided elsewhere (:mod:`dsr.fulfilment.erasure`, by the retention rules); this
+same URL. What is erased is decided elsewhere (:mod:`dsr.fulfilment.erasure.execute`, by the retention rules); this
 module only applies a collection's or field's declared strategy, with SQLAlchemy Core and bound parameters:
 table and column names come from the data map, values never reach SQL text.
 """

@@ -92,6 +92,20 @@ class Field:
 
 
 @dataclass(frozen=True)
+class Lifecycle:
+    """How the rows of a contract collection (a policy) or a claim collection say whether they still run.
+
+    ``status`` is the field holding the state, ``running`` the values meaning the contract is active or the
+    claim open, ``ended_by`` the field with the day it ended (policy end date, claim settlement date).
+    The retention rules read them as ``policy_active``/``claim_open`` and count periods from the end.
+    """
+
+    status: str
+    running: tuple[str, ...]
+    ended_by: str | None = None
+
+
+@dataclass(frozen=True)
 class Collection:
     name: str
     fields: tuple[Field, ...]
@@ -105,6 +119,8 @@ class Collection:
     dated_by: str | None = None
     retention_until: str | None = None
     names: tuple[tuple[str, str], ...] = ()  # (language, name)
+    contract: Lifecycle | None = None  # this collection holds contracts (a policy administration's policies)
+    claim: Lifecycle | None = None  # this collection holds claims on those contracts
 
     def display_name(self, language: str) -> str:
         """The collection as a letter or page in ``language`` names it ("Polissen", "Policies", "Polices")."""

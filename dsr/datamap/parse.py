@@ -19,7 +19,9 @@ put where Fides itself would look first, and only what Fides has no place for go
 * **Provided by the subject** (Art. 20(1)) on a field, and on a collection its **legal basis** (Art. 6(1)),
   the privacy statement's **purpose numbers**, the record **tags** the retention rules select by
   (``dsr/retention/rules.yml``), the field a retention period runs from (``dated_by``) and the field
-  holding a stated retention end (``retention_until``): Fides has no slot for these (its legal bases sit on systems,
+  holding a stated retention end (``retention_until``), and which collection holds **contracts** or
+  **claims** (``contract:``/``claim: {status: FIELD, running: [VALUES], ended_by: FIELD}``: the retention
+  rules ask whether a record's policy is active or its claim open, and count from their end): Fides has no slot for these (its legal bases sit on systems,
   not datasets, and collections and fields have no free ``meta``). They go in a sibling key ``dsr:`` on the
   collection or field, which is removed before fideslang validates the rest, so the result stays valid for
   fideslang whether or not a future version forbids unknown keys; dsr validates that key itself.
@@ -54,6 +56,7 @@ from dsr.datamap.model import (
     Erase,
     Field,
     LegalBasis,
+    Lifecycle,
     Reference,
     Source,
     SourceKind,
@@ -180,7 +183,8 @@ def _field(path: Path, coll: str, model: Any, notes: dict, row_delete: bool) -> 
 
 def _collection(path: Path, model: Any, notes: dict, raw_order: list[str], kind: SourceKind) -> Collection:
     notes = _check_keys(path, f"{model.name} dsr", notes,
-                        {"legal_basis", "purposes", "tags", "dated_by", "retention_until", "names"})
+                        {"legal_basis", "purposes", "tags", "dated_by", "retention_until", "names",
+                         "contract", "claim"})
     if "names" not in notes:
         raise _fail(path, model.name, f"dsr.names missing: name the collection in {', '.join(LANGUAGES)}, "
                                       f"as letters to the subject call it")
@@ -208,13 +212,31 @@ def _collection(path: Path, model: Any, notes: dict, raw_order: list[str], kind:
     tags = notes.get("tags") or []
     if not isinstance(tags, list) or not all(isinstance(t, str) and t for t in tags):
         raise _fail(path, model.name, "dsr.tags must be a list of record tags (see dsr/retention/rules.yml)")
+    lifecycles = {key: _lifecycle(path, model.name, key, notes[key], by_name) for key in ("contract", "claim")
+                  if key in notes}
     primary_key = tuple(f.name for f in fields if f.primary_key)
     if kind is SourceKind.SQL and not primary_key:
         raise _fail(path, model.name, "no primary key: mark a field with fides_meta.primary_key: true")
     return Collection(name=model.name, fields=fields, primary_key=primary_key, legal_basis=basis,
                       purposes=purposes, data_uses=uses, description=model.description,
                       erase_after=tuple(meta.erase_after or ()) if meta else (), tags=tuple(tags),
-                      dated_by=notes.get("dated_by"), retention_until=notes.get("retention_until"), names=names)
+                      dated_by=notes.get("dated_by"), retention_until=notes.get("retention_until"), names=names,
+                      contract=lifecycles.get("contract"), claim=lifecycles.get("claim"))
+
+
+def _lifecycle(path: Path, coll: str, key: str, value: Any, fields: dict) -> Lifecycle:
+    """``dsr.contract`` or ``dsr.claim``: ``{status: FIELD, running: [VALUES], ended_by: FIELD}``."""
+    where = f"{coll} dsr.{key}"
+    value = _check_keys(path, where, value, {"status", "running", "ended_by"})
+    for name in ("status", "ended_by"):
+        if name in value and value[name] not in fields:
+            raise _fail(path, where, f"{name} names no field of the collection: {value[name]!r}")
+    running = value.get("running")
+    if "status" not in value or not isinstance(running, list) or not running \
+            or not all(isinstance(v, str) and v for v in running):
+        raise _fail(path, where, "give status (the field) and running (the values meaning active or open), "
+                                 "e.g. {status: status, running: [active], ended_by: end_date}")
+    return Lifecycle(status=value["status"], running=tuple(running), ended_by=value.get("ended_by"))
 
 
 def _source_meta(path: Path, meta: Any) -> dict:

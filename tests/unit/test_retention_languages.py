@@ -96,7 +96,7 @@ def test_the_special_outcomes_have_a_title_and_basis_in_each_language():
     ("en", "Still referred to by records that are kept (harmony_policy_admin/invoices/id=3)"),
 ])
 def test_a_stored_referenced_basis_is_worded_again_in_the_language_asked_for(lang, expected):
-    from dsr.fulfilment.erasure import REFERENCED, _outcome_basis, outcome_texts
+    from dsr.fulfilment.erasure.texts import REFERENCED, _outcome_basis, outcome_texts
 
     stored = _outcome_basis(REFERENCED, names="harmony_policy_admin/invoices/id=3")
     assert stored == ("Still referred to by records that are kept (harmony_policy_admin/invoices/id=3); deleted "
@@ -106,7 +106,7 @@ def test_a_stored_referenced_basis_is_worded_again_in_the_language_asked_for(lan
 
 
 def test_a_hold_placed_after_approval_keeps_its_reason_in_every_language():
-    from dsr.fulfilment.erasure import HELD_SINCE_APPROVAL, _outcome_basis, outcome_texts
+    from dsr.fulfilment.erasure.texts import HELD_SINCE_APPROVAL, _outcome_basis, outcome_texts
 
     rules = {r.id: r for r in RULES.rules}
     stored = _outcome_basis(HELD_SINCE_APPROVAL, reason="Court case C/10/123: pending")
