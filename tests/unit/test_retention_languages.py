@@ -79,7 +79,7 @@ def test_a_misspelt_language_key_is_an_unknown_key():
         rules_from_data(data)
 
 
-# -- outcomes that are not rules: "referenced" and a hold placed after approval (dsr/fulfilment/erasure.py) ----
+# -- outcomes that are not rules: "referenced" and a hold placed after approval (dsr/fulfilment/erasure/texts.py) ----
 
 def test_the_special_outcomes_have_a_title_and_basis_in_each_language():
     from dsr.fulfilment.erasure import OUTCOME_TEXTS
