@@ -8,11 +8,10 @@ from functools import wraps
 from flask import abort
 from flask_login import current_user, login_required
 
+from dsr.auth.roles import MANAGERS, READERS, WRITERS
 from dsr.domain.enums import Role
 
-WRITERS = (Role.PRIVACY_MANAGER, Role.STAFF)
-READERS = (Role.PRIVACY_MANAGER, Role.STAFF, Role.AUDITOR)
-MANAGERS = (Role.PRIVACY_MANAGER,)
+__all__ = ["MANAGERS", "READERS", "WRITERS", "roles_required"]  # the role sets live in dsr.auth.roles
 
 
 def roles_required(*roles: Role) -> Callable:

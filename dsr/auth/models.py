@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from dsr.auth.roles import WRITERS
 from dsr.domain.enums import Role
 from dsr.extensions import UTCDateTime, db, enum_column_type
 
@@ -38,7 +39,7 @@ class User(UserMixin, db.Model):
     @property
     def can_write(self) -> bool:
         """The auditor reads everything and changes nothing."""
-        return self.role in (Role.PRIVACY_MANAGER, Role.STAFF)
+        return self.role in WRITERS
 
     @property
     def is_manager(self) -> bool:

@@ -22,7 +22,7 @@ from dsr.attachments.storage import UploadError, check_upload, store_attachment
 from dsr.auth.access import WRITERS, roles_required
 from dsr.auth.models import User
 from dsr.cases import action_forms as F
-from dsr.cases import duplicates, lifecycle, timing
+from dsr.cases import duplicates, guards, lifecycle, timing
 from dsr.cases.errors import CaseError, InvalidInput, NotAllowed, StaleCase
 from dsr.cases.models import Case
 from dsr.domain.enums import (
@@ -81,7 +81,7 @@ def _attachment(case: Case, attachment_id: int) -> Attachment:
 
 
 def _upload(case: Case, form, c: Ctx) -> None:
-    lifecycle.check_version(case, c.version)
+    guards.check_version(case, c.version)
     if not form.file.data or not getattr(form.file.data, "filename", ""):
         raise InvalidInput(_("Choose a file to upload."), "file")
     try:
@@ -89,7 +89,7 @@ def _upload(case: Case, form, c: Ctx) -> None:
                               max_bytes=current_app.config["MAX_ATTACHMENT_BYTES"])
     except UploadError as exc:
         raise InvalidInput(str(exc), "file") from None
-    lifecycle.require_role(c.actor, *WRITERS, what=_l("add an attachment"))
+    guards.require_role(c.actor, *WRITERS, what=_l("add an attachment"))
     store_attachment(case, upload, actor=c.actor, now=c.now, kind=AttachmentKind(form.kind.data))
 
 

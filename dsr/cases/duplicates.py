@@ -15,7 +15,8 @@ from flask_babel import lazy_gettext as _l
 
 from dsr.audit.operations import record
 from dsr.cases.errors import InvalidInput, RuleViolation
-from dsr.cases.lifecycle import WRITERS, check_version, require_open, require_role, transition
+from dsr.cases.guards import WRITERS, check_version, require_open, require_role
+from dsr.cases.lifecycle import transition
 from dsr.cases.models import Case, CaseLink, CaseRight
 from dsr.domain.enums import CLOSED_STATES, LinkKind
 from dsr.domain.workflow import Action

@@ -13,33 +13,12 @@ from flask_babel import lazy_gettext as _l
 
 from dsr.audit.operations import record
 from dsr.auth.models import User
-from dsr.cases.errors import InvalidInput, NotAllowed, RuleViolation, StaleCase
+from dsr.cases.errors import InvalidInput, NotAllowed, RuleViolation
+from dsr.cases.guards import MANAGERS, WRITERS, check_version, require_open, require_role
 from dsr.cases.labels import ACTION_VERBS, STATE_LABELS
 from dsr.cases.models import Case
 from dsr.domain.enums import CLOSED_STATES, Priority, RefusalGround, Role
 from dsr.domain.workflow import MANAGER_ACTIONS, Action, IllegalTransition, allowed_actions, next_state
-
-WRITERS = (Role.PRIVACY_MANAGER, Role.STAFF)
-ROLE_NAMES = {Role.PRIVACY_MANAGER: _l("privacy manager"), Role.STAFF: _l("staff"), Role.AUDITOR: _l("auditor")}
-
-
-def require_role(actor: User | None, *roles: Role, what: str) -> None:
-    """``None`` is the system (a job or a CLI command run by an operator) and may do anything."""
-    if actor is not None and actor.role not in roles:
-        names = _(" or ").join(str(ROLE_NAMES[r]) for r in roles)
-        raise NotAllowed(_("Only a %(roles)s may %(what)s.", roles=names, what=what))
-
-
-def check_version(case: Case, expected_version: int | None) -> None:
-    """Refuse to act on a case that changed since the person's page was rendered (no lost updates)."""
-    if expected_version is not None and case.version != expected_version:
-        raise StaleCase(case, expected_version)
-
-
-def require_open(case: Case, what: str) -> None:
-    if case.state in CLOSED_STATES:
-        raise RuleViolation(_("Cannot %(what)s: %(ref)s is %(state)s.", what=what, ref=case.reference,
-                              state=STATE_LABELS[case.state]))
 
 
 def transition(case: Case, action: Action, *, actor: User | None, now: datetime,
@@ -50,7 +29,7 @@ def transition(case: Case, action: Action, *, actor: User | None, now: datetime,
     ``sets`` are the columns the new state implies (a decision, a ground); they change together with the
     state, so the database's CHECK constraints hold at every flush.
     """
-    require_role(actor, *((Role.PRIVACY_MANAGER,) if action in MANAGER_ACTIONS else WRITERS),
+    require_role(actor, *(MANAGERS if action in MANAGER_ACTIONS else WRITERS),
                  what=_l("%(action)s a case", action=ACTION_VERBS[action]))
     check_version(case, expected_version)
     try:

@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from dsr.audit.operations import record
 from dsr.cases.deadlines import apply_deadlines, case_clock, working_calendar
 from dsr.cases.errors import InvalidInput, RuleViolation
-from dsr.cases.lifecycle import WRITERS, check_version, require_open, require_role
+from dsr.cases.guards import WRITERS, check_version, require_open, require_role
 from dsr.cases.models import Case, CasePause
 from dsr.domain import clock
 from dsr.domain.enums import Role

@@ -30,7 +30,7 @@ from dsr.attachments.storage import delete_file_after_commit, storage_root, trac
 from dsr.audit.operations import record
 from dsr.auth.models import User
 from dsr.cases.errors import CaseError, InvalidInput, RuleViolation
-from dsr.cases.lifecycle import WRITERS, require_open, require_role
+from dsr.cases.guards import WRITERS, require_open, require_role
 from dsr.cases.models import Case
 from dsr.domain.enums import JobStatus, Language, Right
 from dsr.exports.content import write_export

@@ -22,7 +22,7 @@ from dsr.audit.operations import jsonable
 from dsr.audit.operations import record as audit_record
 from dsr.auth.models import User
 from dsr.cases.errors import InvalidInput, NotAllowed, RuleViolation
-from dsr.cases.lifecycle import require_role
+from dsr.cases.guards import require_role
 from dsr.cases.models import Case
 from dsr.domain.enums import Role
 from dsr.extensions import db

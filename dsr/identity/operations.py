@@ -16,7 +16,8 @@ from dsr.attachments.models import Attachment
 from dsr.attachments.storage import delete_attachment
 from dsr.audit.operations import record
 from dsr.cases.errors import InvalidInput, RuleViolation
-from dsr.cases.lifecycle import WRITERS, check_version, require_open, require_role, transition
+from dsr.cases.guards import WRITERS, check_version, require_open, require_role
+from dsr.cases.lifecycle import transition
 from dsr.cases.models import Case
 from dsr.domain.enums import AttachmentKind, CaseState, VerificationMethod, VerificationOutcome
 from dsr.domain.workflow import Action

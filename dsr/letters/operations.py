@@ -31,7 +31,7 @@ from dsr.audit.operations import record
 from dsr.auth.models import User
 from dsr.cases import timing
 from dsr.cases.errors import RuleViolation
-from dsr.cases.lifecycle import WRITERS, require_role
+from dsr.cases.guards import WRITERS, require_role
 from dsr.cases.models import Case
 from dsr.extensions import db
 from dsr.jobs import runner

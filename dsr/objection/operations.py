@@ -31,7 +31,7 @@ from flask_babel import lazy_gettext as _l
 from dsr.audit.operations import record as audit_record
 from dsr.auth.models import User
 from dsr.cases.errors import NotAllowed, RuleViolation
-from dsr.cases.lifecycle import WRITERS, require_open, require_role
+from dsr.cases.guards import WRITERS, require_open, require_role
 from dsr.cases.models import Case
 from dsr.datamap import erase as datamap_erase
 from dsr.datamap import lookup as datamap_lookup

@@ -32,7 +32,7 @@ from flask_babel import ngettext
 from dsr.audit.operations import record as audit_record
 from dsr.auth.models import User
 from dsr.cases.errors import InvalidInput, NotAllowed, RuleViolation
-from dsr.cases.lifecycle import WRITERS, check_version, require_open, require_role
+from dsr.cases.guards import WRITERS, check_version, require_open, require_role
 from dsr.cases.models import Case
 from dsr.datamap.sources import DataMapError, load_sources
 from dsr.domain.enums import LookupStatus, Right, Role

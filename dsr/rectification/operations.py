@@ -42,7 +42,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from dsr.audit.operations import record as audit_record
 from dsr.auth.models import User
 from dsr.cases.errors import InvalidInput, NotAllowed, RuleViolation
-from dsr.cases.lifecycle import WRITERS, check_version, require_open, require_role
+from dsr.cases.guards import WRITERS, check_version, require_open, require_role
 from dsr.cases.models import Case
 from dsr.datamap import erase as datamap_erase
 from dsr.datamap import lookup as datamap_lookup

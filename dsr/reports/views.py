@@ -13,8 +13,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from dsr.auth.access import roles_required
+from dsr.auth.roles import REPORT_READERS
 from dsr.cases.forms import RIGHT_LABELS
-from dsr.domain.enums import Right, Role
+from dsr.domain.enums import Right
 from dsr.extensions import db
 from dsr.reports import dashboard as dash
 from dsr.reports.data import build_report, warnings_for
@@ -34,7 +35,6 @@ from dsr.timeutil import today
 
 bp = Blueprint("reports", __name__)
 
-REPORT_READERS = (Role.PRIVACY_MANAGER, Role.AUDITOR)
 GROUPS = ("kind", "assignee", "right")
 # A chart is an image document: its own inline <style> is allowed there, nothing else is loaded or run.
 CHART_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'none'; script-src 'none'"

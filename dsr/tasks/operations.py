@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from dsr.audit.operations import record
 from dsr.auth.models import User
 from dsr.cases.errors import InvalidInput, RuleViolation
-from dsr.cases.lifecycle import WRITERS, require_role
+from dsr.cases.guards import WRITERS, require_role
 from dsr.cases.models import Case
 from dsr.domain.enums import Role
 from dsr.extensions import db

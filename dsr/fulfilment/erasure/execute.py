@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from dsr.audit.operations import record as audit_record
 from dsr.auth.models import User
 from dsr.cases.errors import RuleViolation
-from dsr.cases.lifecycle import WRITERS, require_open, require_role
+from dsr.cases.guards import WRITERS, require_open, require_role
 from dsr.datamap import erase as datamap_erase
 from dsr.datamap.sources import DataMapError, Source, load_sources
 from dsr.domain.enums import ErasurePlanStatus

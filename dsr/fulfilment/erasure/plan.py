@@ -20,7 +20,7 @@ from flask_babel import lazy_gettext as _l
 from dsr.audit.operations import record as audit_record
 from dsr.auth.models import User
 from dsr.cases.errors import InvalidInput, NotAllowed, RuleViolation
-from dsr.cases.lifecycle import WRITERS, require_open, require_role
+from dsr.cases.guards import WRITERS, require_open, require_role
 from dsr.cases.models import Case
 from dsr.datamap.sources import DataMapError, SourceKind, load_sources
 from dsr.domain.enums import ErasurePlanStatus, Right, Role

@@ -1,0 +1,44 @@
+"""The house layout (issue 12): who owns the guards, which way imports run.
+
+These read dsr's source with :mod:`ast`, so they fail on the first new import that goes the wrong way.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import dsr
+
+DSR = Path(dsr.__file__).parent
+GUARDS = {"WRITERS", "READERS", "MANAGERS", "ROLE_NAMES", "require_role", "require_open", "check_version"}
+
+
+def _modules():
+    for path in sorted(DSR.rglob("*.py")):
+        yield path, ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+
+
+def test_no_module_takes_the_guards_from_lifecycle():
+    offenders = [
+        f"{path.relative_to(DSR.parent)}:{node.lineno} imports {alias.name}"
+        for path, tree in _modules()
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module == "dsr.cases.lifecycle"
+        for alias in node.names
+        if alias.name in GUARDS
+    ]
+    assert offenders == []
+
+
+def test_each_role_set_is_defined_once():
+    """A tuple, list or set of ``Role`` members is a role set; only dsr/auth/roles.py writes one."""
+    found = []
+    for path, tree in _modules():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Tuple | ast.Set | ast.List) and len(node.elts) >= 1 and all(
+                isinstance(e, ast.Attribute) and isinstance(e.value, ast.Name) and e.value.id == "Role"
+                for e in node.elts
+            ):
+                found.append(f"{path.relative_to(DSR.parent)}:{node.lineno}")
+    assert found and all(place.startswith("dsr/auth/roles.py") for place in found), found
