@@ -79,6 +79,11 @@ def erase_record(conn: sa.Connection, table: sa.Table, coll: Collection,
     ``{"deleted": n}`` for a deleted row, ``{"nulled": [...], "masked": [...], "rows": n}`` for rewritten
     fields; ``rows`` (or ``deleted``) is 0 when the record was no longer there.
     """
+    if coll.erase_review and not strategy(coll)[0]:
+        # The data map gives no strategy for some personal field: only a person may decide what to erase.
+        raise DataMapError(f"{coll.name}: the data map says no erase strategy for "
+                           f"{', '.join(f.name for f in coll.fields if f.erase is Erase.REVIEW)}; "
+                           f"a person decides, dsr erases nothing of it on its own")
     delete_row, nulled, masked = strategy(coll)
     where = key_clause(table, primary_key)
     if delete_row:

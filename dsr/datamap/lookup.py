@@ -18,6 +18,7 @@ column names come from the data map and are quoted by SQLAlchemy, never pasted i
 
 from __future__ import annotations
 
+import dataclasses
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ from urllib.parse import quote
 
 import sqlalchemy as sa
 
+from dsr.datamap.keys import table_key
+from dsr.datamap.sharing import SharedBy, describe, find_shared
 from dsr.datamap.sources import (
     COMPOSITE_IDENTITY,
     IDENTITY_TYPES,
@@ -53,10 +56,23 @@ class FoundRecord:
     fields: dict[str, Any]
     categories: dict[str, tuple[str, ...]]
     matched_by: str
+    # What else reaches this record: records that are not the subject's (:mod:`dsr.datamap.sharing`).
+    shared_with: tuple[SharedBy, ...] = ()
 
     @property
     def key(self) -> tuple[str, str, tuple]:
         return self.source, self.collection, tuple(self.primary_key.values())
+
+    @property
+    def shared(self) -> bool:
+        """Also reached from another person: never erased without a person deciding (issue 13, item 2)."""
+        return bool(self.shared_with)
+
+    @property
+    def shared_reason(self) -> str | None:
+        """Why, in English (the case file's language); :func:`dsr.datamap.sharing.describe` gives it in nl
+        or fr from :attr:`shared_with`."""
+        return describe([s.as_json() for s in self.shared_with], "en") if self.shared_with else None
 
 
 def open_readonly(url: str | sa.URL) -> sa.Engine:
@@ -76,7 +92,11 @@ def open_readonly(url: str | sa.URL) -> sa.Engine:
         def _query_only(dbapi_connection, _record) -> None:
             dbapi_connection.execute("PRAGMA query_only = ON")
     elif parsed.get_backend_name() == "postgresql":
-        engine = sa.create_engine(parsed, connect_args={"options": "-c default_transaction_read_only=on"})
+        # Added to the URL's own options (a search_path, say), not in their place.
+        given = parsed.query.get("options", "")
+        given = " ".join(given) if isinstance(given, tuple) else given
+        engine = sa.create_engine(parsed.difference_update_query(["options"]), connect_args={
+            "options": f"{given} -c default_transaction_read_only=on".strip()})
     else:
         engine = sa.create_engine(parsed)
 
@@ -140,6 +160,13 @@ def _table(conn: sa.Connection, source: Source, coll: Collection, cache: dict[st
     return cache[coll.name]
 
 
+def key_columns(conn: sa.Connection, source: Source, coll: Collection,
+                cache: dict[str, sa.Table]) -> tuple[str, ...]:
+    """The columns naming one record of ``coll``: declared and checked, or read from the database
+    (:func:`dsr.datamap.keys.table_key`)."""
+    return table_key(source, coll, _table(conn, source, coll, cache))
+
+
 def _typed(column: sa.Column, value: Any) -> Any:
     """The identity as the column's Python type, so PostgreSQL compares integer to integer."""
     try:
@@ -179,20 +206,30 @@ def _identity_queries(coll: Collection, table: sa.Table, ids: Mapping[str, Any])
 class _Search:
     def __init__(self, source: Source, conn: sa.Connection) -> None:
         self.source, self.conn, self.tables = source, conn, {}
+        self.keys: dict[str, tuple[str, ...]] = {}
         self.found: dict[tuple, FoundRecord] = {}
         self.queried: set[tuple[str, str, Any]] = set()
 
+    def table(self, coll: Collection) -> sa.Table:
+        return _table(self.conn, self.source, coll, self.tables)
+
+    def key(self, coll: Collection) -> tuple[str, ...]:
+        if coll.name not in self.keys:
+            self.keys[coll.name] = key_columns(self.conn, self.source, coll, self.tables)
+        return self.keys[coll.name]
+
     def run(self, coll: Collection, clause, label: str, check=None) -> list[FoundRecord]:
-        table = _table(self.conn, self.source, coll, self.tables)
-        columns = [table.c[f.name] for f in coll.fields]
-        query = sa.select(*columns).where(clause).order_by(*(table.c[k] for k in coll.primary_key))
+        table, key = self.table(coll), self.key(coll)
+        names = [f.name for f in coll.fields] + [k for k in key if k not in {f.name for f in coll.fields}]
+        columns = [table.c[name] for name in names]
+        query = sa.select(*columns).where(clause).order_by(*(table.c[k] for k in key))
         new = []
         for row in self.conn.execute(query).mappings():
             if check is not None and not check(row):
                 continue
             record = FoundRecord(
                 source=self.source.key, collection=coll.name,
-                primary_key={k: row[k] for k in coll.primary_key},
+                primary_key={k: row[k] for k in key},
                 fields={f.name: row[f.name] for f in coll.fields},
                 categories={f.name: f.categories for f in coll.fields}, matched_by=label)
             if record.key in self.found:
@@ -204,7 +241,7 @@ class _Search:
     def by_values(self, coll: Collection, field: str, values: Iterable[Any], label: str) -> list[FoundRecord]:
         fresh = sorted({v for v in values if v is not None and (coll.name, field, v) not in self.queried}, key=str)
         self.queried.update((coll.name, field, v) for v in fresh)
-        table = _table(self.conn, self.source, coll, self.tables)
+        table = self.table(coll)
         new = []
         for start in range(0, len(fresh), _CHUNK):
             new += self.run(coll, table.c[field].in_(fresh[start:start + _CHUNK]), label)
@@ -222,7 +259,8 @@ def find_records(source: Source, identities: Mapping[str, Any], engine: sa.Engin
         search = _Search(source, conn)
         frontier: list[FoundRecord] = []
         for coll in source.collections:
-            table = _table(conn, source, coll, search.tables)
+            table = search.table(coll)
+            search.key(coll)  # every key checked against the database before anything is searched
             for label, clause, check in _identity_queries(coll, table, ids):
                 frontier += search.run(coll, clause, label, check)
             for fld in coll.fields:
@@ -241,9 +279,11 @@ def find_records(source: Source, identities: Mapping[str, Any], engine: sa.Engin
                     step += search.by_values(source.collection(edge.target_collection), edge.target_field,
                                              values, f"{edge.source_collection}.{edge.source_field}")
             frontier = step
+        shared = find_shared(search, ids)
         conn.rollback()
     order = {c.name: i for i, c in enumerate(source.collections)}
-    return sorted(search.found.values(), key=lambda r: (order[r.collection], tuple(r.primary_key.values())))
+    records = [dataclasses.replace(r, shared_with=shared[k]) if k in shared else r for k, r in search.found.items()]
+    return sorted(records, key=lambda r: (order[r.collection], tuple(r.primary_key.values())))
 
 
 def find_everywhere(sources: Mapping[str, Source], identities: Mapping[str, Any],

@@ -38,6 +38,9 @@ class Erase(StrEnum):
     NULL = "null"
     MASK = "mask"
     NONE = "none"
+    # Personal data the data map gives no strategy for (a plain Fides dataset): a person decides, dsr never
+    # erases it on its own.
+    REVIEW = "review"
 
 
 class LegalBasis(StrEnum):
@@ -139,6 +142,12 @@ class Collection:
     @property
     def categories(self) -> tuple[str, ...]:
         return tuple(sorted({c for f in self.fields for c in f.categories}))
+
+    @property
+    def erase_review(self) -> bool:
+        """The data map says nothing about how to erase (part of) this collection: a person decides, the
+        plan never erases it automatically (issue 13, item 4: erase strategy ``review``)."""
+        return any(f.erase is Erase.REVIEW for f in self.fields)
 
     @property
     def portable(self) -> bool:

@@ -10,8 +10,9 @@ put where Fides itself would look first, and only what Fides has no place for go
   ``{strategy: delete}`` deletes the whole row (fideslang's only collection-level strategy); on a field
   ``null_rewrite`` sets it null and ``string_rewrite`` (with ``configuration.rewrite_value``) or ``hash``
   masks it. ``fides_meta.read_only: true`` marks a personal field that is never rewritten (a key that holds
-  kept records together). A ``user.*`` field of a collection that is not deleted row-wise must say one
-  or the other, so no personal field is silently left behind by an erasure (Art. 17(1)). Using Fides'
+  kept records together). A ``user.*`` field of a collection that is not deleted row-wise and says neither
+  is erased by no one but a person (``review``), so no personal field is silently left behind by an
+  erasure, nor silently erased (Art. 17(1)). Using Fides'
   vocabulary keeps the file meaningful to any Fides tool rather than to dsr alone.
 * **Source kind and connection**: the dataset's ``meta`` mapping, which fideslang documents as the place for
   "any extra information": ``meta.dsr = {kind: sql, connection_env: VAR}`` (or ``url:``), or
@@ -27,9 +28,25 @@ put where Fides itself would look first, and only what Fides has no place for go
   fideslang whether or not a future version forbids unknown keys; dsr validates that key itself.
 * **Names in the subject's language**: a letter to a Dutch or French customer names the systems, collections
   and fields it speaks of in that language. Each source says ``meta.dsr.names: {nl:, en:, fr:}`` and each
-  collection ``dsr: {names: {nl:, en:, fr:}}``, all three required (a letter must never fall back to an
-  English name); a field with personal data may say ``dsr: {labels: {nl:, en:, fr:}}`` (all three when
-  given), else its column name is shown. The Fides ``name`` stays the source's name in the case file.
+  collection ``dsr: {names: {nl:, en:, fr:}}``, all three when given (a letter must not mix languages);
+  without them the Fides name is used. A field with personal data may say ``dsr: {labels: {nl:, en:, fr:}}``
+  (all three when given), else its column name is shown. The Fides ``name`` stays the source's name in the
+  case file.
+
+Every dsr annotation is optional: a plain Fides dataset loads as it is (issue 13, item 4)
+---------------------------------------------------------------------------------------------
+A dataset written for Fides alone, with no ``dsr`` key anywhere, is read with safe defaults:
+
+* the source is ``kind: sql`` and its connection URL comes from the environment variable (or config key)
+  ``DSR_SOURCE_<KEY>_URL``, ``KEY`` being the ``fides_key`` upper-cased with every character other than
+  A-Z and 0-9 written as ``_`` (:func:`source_url_variable`);
+* names in every language are the Fides ``name`` (the source's; a collection's and a field's column name in
+  words), as a letter would otherwise have none;
+* a personal field without an erase strategy, in a collection that does not delete whole rows, gets
+  :attr:`~dsr.datamap.model.Erase.REVIEW`: nothing of that collection is erased without a person deciding;
+* a collection without ``fides_meta.primary_key`` fields has its key read from the database when it is
+  searched (:mod:`dsr.datamap.keys`), and a declared key is checked there to be the table's primary key or
+  a unique constraint.
 
 fideslang does not check data category keys against its taxonomy; this module does, against fideslang's
 ``DEFAULT_TAXONOMY``, and refuses an unknown key with the closest known ones.
@@ -39,6 +56,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import re
 from pathlib import Path
 from typing import Any
 
@@ -145,8 +163,8 @@ def _erase(path: Path, where: str, meta: Any, row_delete: bool, categories: tupl
             raise _fail(path, where, "string_rewrite needs configuration.rewrite_value")
         return FIELD_STRATEGIES[strategy], None if mask is None else str(mask)
     if any(c.startswith("user") for c in categories) and not (meta and meta.read_only):
-        raise _fail(path, where, "personal data without an erase strategy: give fides_meta."
-                                 "masking_strategy_override, or read_only: true to keep it")
+        # No strategy declared (a plain Fides dataset): a person decides what happens to the field.
+        return Erase.REVIEW, None
     return Erase.NONE, None
 
 
@@ -185,10 +203,8 @@ def _collection(path: Path, model: Any, notes: dict, raw_order: list[str], kind:
     notes = _check_keys(path, f"{model.name} dsr", notes,
                         {"legal_basis", "purposes", "tags", "dated_by", "retention_until", "names",
                          "contract", "claim"})
-    if "names" not in notes:
-        raise _fail(path, model.name, f"dsr.names missing: name the collection in {', '.join(LANGUAGES)}, "
-                                      f"as letters to the subject call it")
-    names = _names(path, model.name, notes["names"], "names")
+    # Without dsr.names a letter calls the collection by its Fides name in words (Collection.display_name).
+    names = _names(path, model.name, notes["names"], "names") if "names" in notes else ()
     try:
         basis = LegalBasis(notes["legal_basis"]) if "legal_basis" in notes else None
     except ValueError:
@@ -214,9 +230,9 @@ def _collection(path: Path, model: Any, notes: dict, raw_order: list[str], kind:
         raise _fail(path, model.name, "dsr.tags must be a list of record tags (see dsr/retention/rules.yml)")
     lifecycles = {key: _lifecycle(path, model.name, key, notes[key], by_name) for key in ("contract", "claim")
                   if key in notes}
+    # Without fides_meta.primary_key the key is read from the database (dsr.datamap.keys); a manual
+    # source has no key at all.
     primary_key = tuple(f.name for f in fields if f.primary_key)
-    if kind is SourceKind.SQL and not primary_key:
-        raise _fail(path, model.name, "no primary key: mark a field with fides_meta.primary_key: true")
     return Collection(name=model.name, fields=fields, primary_key=primary_key, legal_basis=basis,
                       purposes=purposes, data_uses=uses, description=model.description,
                       erase_after=tuple(meta.erase_after or ()) if meta else (), tags=tuple(tags),
@@ -239,21 +255,35 @@ def _lifecycle(path: Path, coll: str, key: str, value: Any, fields: dict) -> Lif
     return Lifecycle(status=value["status"], running=tuple(running), ended_by=value.get("ended_by"))
 
 
-def _source_meta(path: Path, meta: Any) -> dict:
-    dsr_meta = (meta or {}).get("dsr") if isinstance(meta, dict) else None
-    if not isinstance(dsr_meta, dict) or "kind" not in dsr_meta:
-        raise _fail(path, "meta.dsr", "missing: say kind: sql (with connection_env or url) or kind: manual")
+def source_url_variable(fides_key: str) -> str:
+    """``DSR_SOURCE_<KEY>_URL``: where a source without ``meta.dsr.connection_env`` or ``url`` finds its
+    database URL; ``KEY`` is the ``fides_key`` upper-cased, every character other than A-Z and 0-9 as ``_``."""
+    return f"DSR_SOURCE_{re.sub(r'[^A-Z0-9]', '_', fides_key.upper())}_URL"
+
+
+def _source_meta(path: Path, meta: Any, fides_key: str) -> dict:
+    """The source's kind, connection and names from ``meta.dsr``; a plain Fides dataset has none and is a
+    SQL source reached through :func:`source_url_variable`, named by its Fides name."""
+    if meta is not None and not isinstance(meta, dict):
+        raise _fail(path, "meta", "must be a mapping")
+    dsr_meta = (meta or {}).get("dsr")
+    if dsr_meta is None:
+        dsr_meta = {}
+    if not isinstance(dsr_meta, dict):
+        raise _fail(path, "meta.dsr", "must be a mapping, e.g. {kind: sql, connection_env: VAR}")
     try:
-        kind = SourceKind(dsr_meta["kind"])
+        kind = SourceKind(dsr_meta.get("kind", SourceKind.SQL.value))
     except ValueError:
         raise _fail(path, "meta.dsr.kind", f"must be sql or manual, not {dsr_meta['kind']!r}") from None
     _check_keys(path, "meta.dsr", dsr_meta, _SOURCE_KEYS[kind])
-    if kind is SourceKind.SQL and bool(dsr_meta.get("connection_env")) == bool(dsr_meta.get("url")):
-        raise _fail(path, "meta.dsr", "a sql source needs exactly one of connection_env or url")
-    if "names" not in dsr_meta:
-        raise _fail(path, "meta.dsr", f"names missing: name the source in {', '.join(LANGUAGES)}, "
-                                      f"as letters to the subject call it")
-    return {**dsr_meta, "kind": kind, "names": _names(path, "meta.dsr", dsr_meta["names"], "names")}
+    if kind is SourceKind.SQL and dsr_meta.get("connection_env") and dsr_meta.get("url"):
+        raise _fail(path, "meta.dsr", "a sql source takes one of connection_env or url, not both")
+    result = {**dsr_meta, "kind": kind, "names": ()}
+    if kind is SourceKind.SQL and not dsr_meta.get("url") and not dsr_meta.get("connection_env"):
+        result["connection_env"] = source_url_variable(fides_key)
+    if "names" in dsr_meta:
+        result["names"] = _names(path, "meta.dsr", dsr_meta["names"], "names")
+    return result
 
 
 def parse_dataset(raw: Any, path: Path) -> Source:
@@ -265,7 +295,7 @@ def parse_dataset(raw: Any, path: Path) -> Source:
         model = Dataset.model_validate(clean)
     except ValidationError as error:
         raise _fail(path, "", f"fideslang rejects the dataset: {_fides_errors(error)}") from None
-    meta = _source_meta(path, model.meta)
+    meta = _source_meta(path, model.meta, model.fides_key)
     collections = []
     for raw_coll in clean["collections"]:
         coll_model = next(c for c in model.collections if c.name == raw_coll["name"])

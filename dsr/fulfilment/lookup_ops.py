@@ -158,7 +158,9 @@ def _references(sources: Mapping[str, Source], found: Mapping[str, list]) -> tup
             rows.append(FoundRecord(
                 source=key, collection=rec.collection, primary_key=jsonable(rec.primary_key),
                 categories=categories, matched_by=rec.matched_by[:300],
-                record_date=_as_date(rec.fields.get(collection.dated_by)) if collection.dated_by else None))
+                record_date=_as_date(rec.fields.get(collection.dated_by)) if collection.dated_by else None,
+                shared=rec.shared, shared_reason=rec.shared_reason,
+                shared_with=[s.as_json() for s in rec.shared_with] or None))
             entry = per_collection.setdefault(rec.collection, {"count": 0, "categories": set()})
             entry["count"] += 1
             entry["categories"].update(categories)

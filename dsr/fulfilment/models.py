@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from dsr.datamap.sharing import describe
 from dsr.domain.enums import ErasurePlanStatus, LookupStatus
 from dsr.domain.retention_rules import Action
 from dsr.extensions import UTCDateTime, db, enum_column_type
@@ -93,12 +94,29 @@ class FoundRecord(db.Model):
     # The identity ("email", "name+date_of_birth+postcode") or reference ("policies.id") that reached it.
     matched_by: Mapped[str] = mapped_column(sa.String(300))
     record_date: Mapped[date | None] = mapped_column(sa.Date)
+    # Also reached from another person (issue 13, item 2): a record that is not the subject's refers to it,
+    # or holds one of its identity values. Such a record is never erased without a person deciding.
+    # ``shared_reason`` is the English text of the case file; ``shared_with`` the records that reach it
+    # (:meth:`dsr.datamap.sharing.SharedBy.as_json`), from which :meth:`shared_reason_in` words it again.
+    shared: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
+    shared_reason: Mapped[str | None] = mapped_column(sa.Text)
+    shared_with: Mapped[list[dict[str, Any]] | None] = mapped_column(sa.JSON(none_as_null=True))
 
     lookup: Mapped[Lookup] = relationship(back_populates="records")
+
+    __table_args__ = (
+        sa.CheckConstraint("shared = (shared_reason IS NOT NULL)", name="shared_has_reason"),
+    )
 
     @property
     def key_text(self) -> str:
         return ", ".join(f"{k}={v}" for k, v in self.primary_key.items())
+
+    def shared_reason_in(self, language: str) -> str | None:
+        """Why the record is shared, in ``language`` (nl, en, fr); None when it is the subject's alone."""
+        if not self.shared:
+            return None
+        return describe(self.shared_with, language) if self.shared_with else self.shared_reason
 
 
 class LegalHold(db.Model):

@@ -152,7 +152,8 @@ def test_a_lookup_stores_references_and_categories_never_field_values(systems, p
     db.session.commit()
 
     assert {c["name"] for c in sa.inspect(db.engine).get_columns("found_records")} == {
-        "id", "lookup_id", "source", "collection", "primary_key", "categories", "matched_by", "record_date"}
+        "id", "lookup_id", "source", "collection", "primary_key", "categories", "matched_by", "record_date",
+        "shared", "shared_reason", "shared_with"}  # the reason names fields and other records' keys, not values
     with db.engine.connect() as conn:
         rows = [*conn.execute(sa.text("SELECT * FROM found_records")), *conn.execute(sa.text("SELECT * FROM lookups")),
                 *conn.execute(sa.text("SELECT * FROM audit_events WHERE action LIKE 'lookup.%'"))]

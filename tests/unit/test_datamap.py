@@ -202,7 +202,6 @@ REFUSALS = [
      lambda d: _coll(d).update(fides_meta={"masking_strategy_override": {"strategy": "delete_rows"}}),
      r"fideslang rejects the dataset: .*masking_strategy_override\.strategy.*can only be delete"),
     ("string-rewrite-without-value", _no_row_delete_with("string_rewrite"), "needs configuration.rewrite_value"),
-    ("personal-field-without-strategy", lambda d: _coll(d).pop("fides_meta"), "without an erase strategy"),
     ("field-strategy-in-row-delete", lambda d: _email(d)["fides_meta"].update(
         masking_strategy_override={"strategy": "null_rewrite"}), "collection deletes whole rows"),
     ("unknown-dsr-key", lambda d: _email(d).update(dsr={"provide": True}), "unknown dsr key.*provide"),
@@ -210,11 +209,11 @@ REFUSALS = [
     ("bad-legal-basis", lambda d: _coll(d)["dsr"].update(legal_basis="because"), "bad legal_basis 'because'"),
     ("unknown-identity", lambda d: _email(d)["fides_meta"].update(identity="phone"), "unknown identity 'phone'"),
     ("partial-composite", lambda d: _email(d)["fides_meta"].update(identity="postcode"), "only together"),
-    ("no-primary-key", lambda d: _coll(d)["fields"][0].pop("fides_meta"), "no primary key"),
     ("no-categories", lambda d: _coll(d)["fields"][0].pop("data_categories"), "no data_categories"),
-    ("no-source-kind", lambda d: d.pop("meta"), "meta.dsr: missing"),
     ("bad-source-kind", lambda d: d["meta"]["dsr"].update(kind="ftp"), "must be sql or manual"),
-    ("sql-without-connection", lambda d: d["meta"]["dsr"].pop("connection_env"), "exactly one of connection_env or url"),
+    ("sql-with-two-connections", lambda d: d["meta"]["dsr"].update(url="sqlite:///x.db"),
+     "one of connection_env or url, not both"),
+    ("dsr-meta-not-a-mapping", lambda d: d["meta"].update(dsr="sql"), r"meta\.dsr: must be a mapping"),
     ("no-identity", lambda d: _email(d)["fides_meta"].pop("identity"), "no collection declares an identity"),
     ("bad-reference", lambda d: _coll(d)["fields"][0]["fides_meta"].update(
         references=[{"dataset": "repairs", "field": "orders.id"}]), "bad reference"),

@@ -1,4 +1,4 @@
-"""The data map's names in the subject's language: sources and collections must have them, fields may.
+"""The data map's names in the subject's language: given in all three languages or not at all.
 
 A letter to a Dutch or French customer names the systems and collections it speaks of (the erasure letter's
 tables, the access letter's manual sources) and the access preview shows each field's label: all come from
@@ -82,10 +82,8 @@ def test_a_field_with_labels_in_all_languages_is_read(tmp_path):
 
 
 REFUSALS = [
-    ("source-without-names", lambda d: d["meta"]["dsr"].pop("names"), r"meta\.dsr: names missing"),
     ("source-names-missing-french", lambda d: d["meta"]["dsr"]["names"].pop("fr"), r"meta\.dsr: dsr\.names: no fr"),
     ("source-names-not-a-mapping", lambda d: d["meta"]["dsr"].update(names="Repairs"), r"must map each of nl, en, fr"),
-    ("collection-without-names", lambda d: _coll(d)["dsr"].pop("names"), r"repair_orders: dsr\.names missing"),
     ("collection-name-empty", lambda d: _coll(d)["dsr"]["names"].update(nl="  "), r"repair_orders: dsr\.names: no nl"),
     ("collection-unknown-language", lambda d: _coll(d)["dsr"]["names"].update(de="Reparaturen"),
      r"unknown language\(s\) de"),
