@@ -63,6 +63,12 @@ def from_environment(instance_path: Path, env: dict[str, str] | None = None) -> 
     elif len(suppression_salt) < 16:
         raise ConfigError("SUPPRESSION_SALT must be at least 16 characters (use a random value).")
 
+    # How "extended by two further months" (Art. 12(3)) is counted: an open point (README, "Deadlines").
+    extended_rule = env.get("DSR_EXTENDED_DEADLINE_RULE", "earlier").strip().lower()
+    if extended_rule not in ("earlier", "three_months"):
+        raise ConfigError("DSR_EXTENDED_DEADLINE_RULE must be 'earlier' (the earlier of receipt + 3 months and the "
+                          "end of the first month + 2 months) or 'three_months' (receipt + 3 months).")
+
     database_url = env.get("DATABASE_URL") or f"sqlite:///{instance_path / 'dsr.sqlite3'}"
     storage_dir = Path(env.get("STORAGE_DIR") or instance_path / "storage")
 
@@ -96,6 +102,7 @@ def from_environment(instance_path: Path, env: dict[str, str] | None = None) -> 
         "DSR_TIMEZONE": env.get("DSR_TIMEZONE", "Europe/Amsterdam"),
         "QUEUE_PAGE_SIZE": 25,
         "DUE_SOON_DAYS": 7,
+        "EXTENDED_DEADLINE_RULE": extended_rule,
         # A pause counts only when the information was asked for within this many working days.
         "PAUSE_ASK_WORKING_DAYS": int(env.get("DSR_PAUSE_ASK_WORKING_DAYS", "5")),
         # Stored exports (access copies, portable data) are deleted this many days after they were made.

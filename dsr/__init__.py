@@ -97,6 +97,7 @@ def _register_blueprints(app: Flask) -> None:
     from dsr.cases.actions import bp as case_actions_bp
     from dsr.cases.triage import bp as triage_bp
     from dsr.cases.views import bp as cases_bp
+    from dsr.declared_days.views import bp as declared_days_bp
     from dsr.exports.views import bp as exports_bp
     from dsr.fulfilment.access_views import bp as access_bp
     from dsr.fulfilment.views import bp as fulfilment_bp
@@ -118,6 +119,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(objection_bp)
     app.register_blueprint(attachments_bp)
     app.register_blueprint(users_bp)
+    app.register_blueprint(declared_days_bp)
     app.register_blueprint(jobs_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(letters_bp)

@@ -61,6 +61,12 @@ def _make_app(backend: str, tmp_path_factory) -> tuple:
         from flask_migrate import upgrade
 
         upgrade()
+        # Reference data the migrations ship (the declared days of the Atw decrees): restored after each
+        # test's wipe, so every test sees the database as `flask db upgrade` leaves it.
+        with db.engine.connect() as conn:
+            app.extensions["dsr_test_seed"] = {
+                t.name: [dict(r._mapping) for r in conn.execute(t.select())] for t in db.metadata.sorted_tables}
+            app.extensions["dsr_test_seed"] = {k: v for k, v in app.extensions["dsr_test_seed"].items() if v}
     return app, schema
 
 
@@ -82,6 +88,8 @@ def _wipe(app) -> None:
             else:
                 for t in tables:
                     conn.execute(t.delete())
+            for name, rows in app.extensions.get("dsr_test_seed", {}).items():
+                conn.execute(db.metadata.tables[name].insert(), rows)
         db.engine.dispose() if conn.dialect.name == "sqlite" else None
     storage = app.config["STORAGE_DIR"]
     import shutil

@@ -8,10 +8,10 @@ the deadlines day by day; :func:`case_clock` adds it for display, so a paused ca
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import sqlalchemy as sa
-from flask import g, has_app_context
+from flask import current_app, g, has_app_context
 
 from dsr.cases.models import Case, DeclaredHoliday
 from dsr.domain import clock
@@ -38,6 +38,13 @@ def forget_calendar() -> None:
         g.pop("dsr_calendar", None)
 
 
+def extension_rule() -> clock.ExtensionRule:
+    """How the extended deadline is counted: the ``EXTENDED_DEADLINE_RULE`` setting (an open point, README)."""
+    if has_app_context():
+        return clock.ExtensionRule(current_app.config.get("EXTENDED_DEADLINE_RULE", clock.ExtensionRule.EARLIER))
+    return clock.ExtensionRule.EARLIER
+
+
 def pause_intervals(case: Case) -> list[PauseInterval]:
     return [PauseInterval(p.requested_on, p.resumed_on, p.counted) for p in case.pauses]
 
@@ -49,7 +56,7 @@ def apply_deadlines(case: Case, calendar: WorkingDayCalendar) -> None:
     case.promised_on = clock.promised_on(case.received_on, paused)
     case.legal_due_on = clock.legal_due_on(case.received_on, calendar, paused)
     if case.extended_due_on is not None:
-        case.extended_due_on = clock.extended_due_on(case.received_on, calendar, paused)
+        case.extended_due_on = clock.extended_due_on(case.received_on, calendar, paused, extension_rule())
 
 
 @dataclass(frozen=True)
@@ -66,10 +73,12 @@ class CaseClock:
     ask_deadline: date
     days_left: int
     status: clock.DeadlineStatus
+    # Harmony's promise is a plain 4 weeks (``promised_on``); the answer goes out by the last working day on
+    # or before it. That one date is what the case page, the queue, the letters and the reports state.
+    promise_answer_by: date
     promise_days_left: int
-    # Harmony's promise is a plain 4 weeks; when it ends on a weekend or holiday, the last working day
-    # before it is when the answer must actually go out.
-    promise_answer_by: date | None = None
+    # Why the promise's 28th day is not a working day ("Sunday", "King's Day"); None when it is one.
+    promise_not_working: str | None = None
 
     @property
     def due_on(self) -> date:
@@ -80,18 +89,31 @@ class CaseClock:
     def paused(self) -> bool:
         return self.paused_since is not None
 
+    @property
+    def promise_moved(self) -> bool:
+        """Whether the promise's 28th day is not a working day, so the answer is due the working day before."""
+        return self.promise_answer_by != self.promised_on
+
+    @property
+    def past_promise(self) -> bool:
+        """Past Harmony's promise: today is after the last working day on or before it."""
+        return self.today > self.promise_answer_by
+
 
 def case_clock(case: Case, calendar: WorkingDayCalendar, today: date, *, soon_days: int = clock.DUE_SOON_DAYS,
-               ask_working_days: int = 5) -> CaseClock:
+               ask_working_days: int = 5, rule: clock.ExtensionRule | None = None) -> CaseClock:
+    """What a case's clock says on ``today``; ``rule`` defaults to the configured :func:`extension_rule`."""
+    rule = rule or extension_rule()
     intervals = tuple(pause_intervals(case))
     # A decided case's clock stopped when it was closed: a pause still open then counts up to that day only.
     until = min(today, local_date(case.closed_at)) if case.closed_at else today
     paused = counted_paused_days(intervals, until)
     legal = clock.legal_deadline(case.received_on, calendar, paused)
-    extended = (clock.legal_deadline(case.received_on, calendar, paused, months=clock.EXTENDED_MONTHS)
+    extended = (clock.legal_deadline(case.received_on, calendar, paused, months=clock.EXTENDED_MONTHS, rule=rule)
                 if case.extended_due_on is not None else None)
     due = (extended or legal).due_on
     promise = clock.promised_on(case.received_on, paused)
+    answer_by = clock.promise_answer_by(promise, calendar)
     return CaseClock(
         today=today,
         promised_on=promise,
@@ -103,14 +125,7 @@ def case_clock(case: Case, calendar: WorkingDayCalendar, today: date, *, soon_da
         ask_deadline=ask_deadline(case.received_on, calendar, ask_working_days),
         days_left=clock.days_left(due, today),
         status=clock.deadline_status(due, today, soon_days),
-        promise_days_left=clock.days_left(promise, today),
-        promise_answer_by=_last_working_day_by(promise, calendar),
+        promise_answer_by=answer_by,
+        promise_days_left=clock.days_left(answer_by, today),
+        promise_not_working=calendar.non_working_reason(promise),
     )
-
-
-def _last_working_day_by(day: date, calendar: WorkingDayCalendar) -> date | None:
-    if calendar.is_working_day(day):
-        return None
-    while not calendar.is_working_day(day):
-        day -= timedelta(days=1)
-    return day

@@ -39,6 +39,8 @@ def case_json(case: Case, clock: CaseClock) -> dict:
         "language": case.language.value,
         "received_on": _iso(case.received_on),
         "promised_on": _iso(clock.promised_on),
+        # The one date Harmony's promise is stated as: the last working day on or before promised_on.
+        "promise_answer_by": _iso(clock.promise_answer_by),
         "legal_due_on": _iso(clock.legal.due_on),
         "extended": clock.extended is not None,
         "extended_due_on": _iso(clock.extended.due_on) if clock.extended else None,

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from dsr.audit.operations import record
-from dsr.cases.deadlines import apply_deadlines, case_clock, working_calendar
+from dsr.cases.deadlines import apply_deadlines, case_clock, extension_rule, working_calendar
 from dsr.cases.errors import InvalidInput, RuleViolation
 from dsr.cases.guards import WRITERS, check_version, require_open, require_role
 from dsr.cases.models import Case, CasePause
@@ -111,7 +111,7 @@ def extend(case: Case, *, reason: str, actor, now: datetime, today: date, expect
                               day=current.legal.due_on.isoformat())) from None
     case.extension_reason = reason
     case.extended_at = now
-    case.extended_due_on = clock.extended_due_on(case.received_on, calendar, case.paused_days)
+    case.extended_due_on = clock.extended_due_on(case.received_on, calendar, case.paused_days, extension_rule())
     case.extension_notice_due_on = current.legal.due_on
     case.updated_at = now
     record("case.extended", actor=actor, now=now, case=case,

@@ -30,6 +30,20 @@ LEGAL_MONTHS = 1
 EXTENDED_MONTHS = 3
 
 
+class ExtensionRule(enum.StrEnum):
+    """How "extended by two further months" (Art. 12(3)) is counted: an open point (LEGAL.md T4).
+
+    ``EARLIER`` (the default) takes the earlier of receipt + 3 months and the end of the first month + 2
+    months. Read with Regulation 1182/71 art. 3(2)(c), the two further months run from the end of the first
+    month, which ends earlier than receipt + 3 months when the first month is cut short (received 31 January
+    2025: the first month ends 28 February, two further months 28 April, against 30 April).
+    ``THREE_MONTHS`` counts receipt + 3 months only (the reading of the EDPB's examples).
+    """
+
+    EARLIER = "earlier"
+    THREE_MONTHS = "three_months"
+
+
 @dataclass(frozen=True)
 class Deadline:
     """A legal deadline together with how it was reached, so a case page can show why.
@@ -57,11 +71,25 @@ def promised_on(received_on: date, paused_days: int = 0) -> date:
     return received_on + timedelta(days=PROMISE_DAYS + paused_days)
 
 
+def promise_answer_by(promised: date, calendar: WorkingDayCalendar) -> date:
+    """The last working day on or before Harmony's promise: the one date the promise is stated as.
+
+    The promise (received on + 28 days + paused days) is a plain 4 weeks that may end on a weekend or a
+    holiday; an answer cannot go out then, so the case page, the queue, the letters and the reports all
+    use the working day before it. A letter never promises a Saturday, Sunday or holiday.
+    """
+    day = promised
+    while not calendar.is_working_day(day):
+        day -= timedelta(days=1)
+    return day
+
+
 def legal_deadline(
     received_on: date,
     calendar: WorkingDayCalendar,
     paused_days: int = 0,
     months: int = LEGAL_MONTHS,
+    rule: ExtensionRule = ExtensionRule.EARLIER,
 ) -> Deadline:
     """The Art. 12(3) deadline for a request received on ``received_on``, counted by Regulation 1182/71 art. 3.
 
@@ -73,6 +101,8 @@ def legal_deadline(
       moves by that many calendar days. They are added after the month arithmetic, not to the day of
       receipt, because a suspension lengthens the period by its duration; shifting the start instead
       would let month lengths change the effect of the same pause;
+    * an extended period (``months`` > 1) ends, under :attr:`ExtensionRule.EARLIER`, at the earlier of
+      receipt + ``months`` and the end of the first month + the further months (see :class:`ExtensionRule`);
     * art. 3(4): an end on a Saturday, Sunday or public holiday moves to the next working day. This comes
       last so the deadline itself is always a working day.
     """
@@ -80,6 +110,9 @@ def legal_deadline(
         raise ValueError(f"months must be at least 1, got {months}")
     _check_paused(paused_days)
     period_end = received_on + relativedelta(months=months)
+    if months > LEGAL_MONTHS and rule is ExtensionRule.EARLIER:
+        first_month_end = received_on + relativedelta(months=LEGAL_MONTHS)
+        period_end = min(period_end, first_month_end + relativedelta(months=months - LEGAL_MONTHS))
     before_roll = period_end + timedelta(days=paused_days)
     due_on = calendar.next_working_day(before_roll)
     rolled: list[tuple[date, str]] = []
@@ -103,13 +136,14 @@ def legal_due_on(received_on: date, calendar: WorkingDayCalendar, paused_days: i
     return legal_deadline(received_on, calendar, paused_days, LEGAL_MONTHS).due_on
 
 
-def extended_due_on(received_on: date, calendar: WorkingDayCalendar, paused_days: int = 0) -> date:
-    """The deadline after the Art. 12(3) extension "by two further months": three months from receipt.
+def extended_due_on(received_on: date, calendar: WorkingDayCalendar, paused_days: int = 0,
+                    rule: ExtensionRule = ExtensionRule.EARLIER) -> date:
+    """The deadline after the Art. 12(3) extension "by two further months", counted as ``rule`` says.
 
-    Counted from receipt with the same rules rather than from the original deadline, so a roll-over of
-    the first month does not carry into the second (LEGAL.md T4).
+    Counted from receipt (and the unrolled end of the first month) with the same rules rather than from
+    the original deadline, so a roll-over of the first month does not carry into the second (LEGAL.md T4).
     """
-    return legal_deadline(received_on, calendar, paused_days, EXTENDED_MONTHS).due_on
+    return legal_deadline(received_on, calendar, paused_days, EXTENDED_MONTHS, rule).due_on
 
 
 def days_left(due_on: date, today: date) -> int:

@@ -22,6 +22,7 @@ from babel import Locale
 from flask import current_app
 from flask_babel import gettext as _
 
+from dsr.cases.deadlines import case_clock, working_calendar
 from dsr.cases.errors import RuleViolation
 from dsr.cases.models import Case
 from dsr.domain.enums import CaseState, ErasurePlanStatus, Right
@@ -65,6 +66,7 @@ def address_lines(subject, language: str) -> list[str]:
 
 def base_facts(case: Case, *, language: str, today: date, signatory: str | None) -> dict[str, Any]:
     subject = case.subject
+    clock = case_clock(case, working_calendar(), today)
     return {
         "language": language,
         "letter_date": today.isoformat(),
@@ -77,12 +79,15 @@ def base_facts(case: Case, *, language: str, today: date, signatory: str | None)
             "state": case.state.value,
         },
         "subject": {"name": subject.name, "address_lines": address_lines(subject, language), "email": subject.email},
+        # The clock as the case page shows it on the letter's date (a pause still running included).
+        # Harmony's promise is stated as promise_answer_by only: never a Saturday, Sunday or holiday.
         "deadlines": {
-            "promised_on": _iso(case.promised_on),
-            "legal_due_on": _iso(case.legal_due_on),
-            "extended_due_on": _iso(case.extended_due_on),
-            "due_on": _iso(case.due_on),
-            "paused": case.paused_since is not None,
+            "promised_on": _iso(clock.promised_on),
+            "promise_answer_by": _iso(clock.promise_answer_by),
+            "legal_due_on": _iso(clock.legal.due_on),
+            "extended_due_on": _iso(clock.extended.due_on) if clock.extended else None,
+            "due_on": _iso(clock.due_on),
+            "paused": clock.paused,
         },
     }
 

@@ -41,7 +41,8 @@ class Answered:
 
     received_on: date
     answered_on: date
-    promised_on: date
+    # The one promise date: the last working day on or before received on + 28 days (+ paused days).
+    promise_answer_by: date
     due_on: date
     extended: bool
 
@@ -95,7 +96,7 @@ def monthly(answered: list[Answered], today: date, months: int = MONTHS) -> list
         stats.append(MonthStats(
             month=start,
             answered=len(cases),
-            within_promise=sum(1 for a in cases if a.answered_on <= a.promised_on),
+            within_promise=sum(1 for a in cases if a.answered_on <= a.promise_answer_by),
             within_legal=sum(1 for a in cases if a.answered_on <= a.due_on),
             median_days=float(statistics.median(days)) if days else None,
             p90_days=percentile(days, 90),
@@ -119,7 +120,7 @@ def answered_cases(today: date, months: int = MONTHS) -> list[Answered]:
         if answered_on <= since:
             continue
         clock = case_clock(case, calendar, answered_on)
-        result.append(Answered(case.received_on, answered_on, clock.promised_on, clock.due_on,
+        result.append(Answered(case.received_on, answered_on, clock.promise_answer_by, clock.due_on,
                                case.extended_due_on is not None))
     return result
 

@@ -8,7 +8,8 @@ about a deadline. Tests move ``today`` a day at a time across weekends and Dutch
 What counts as a risk (DESIGN.md, "Deadlines"; LEGAL.md T1-T5):
 
 * **past the legal deadline** (Art. 12(3), the extended one after an extension);
-* **past Harmony's promise** of an answer within 4 weeks (the privacy statement), still within the law;
+* **past Harmony's promise** of an answer within 4 weeks (the privacy statement), still within the law: past
+  the last working day on or before receipt + 28 days (+ paused days), the date the case page states;
 * **due soon**: the deadline in force falls within ``due_within`` days. A case whose clock is paused is not
   "due soon": its deadline moves with the pause (EDPB 01/2022 §159), as in the queue's filter;
 * **extension notice owed**: extended, and the subject not yet told, which Art. 12(3) requires before the
@@ -156,8 +157,8 @@ def case_items(case: CaseFacts, today: date, calendar: WorkingDayCalendar, *, du
     if clock.status is DeadlineStatus.OVERDUE:
         add(Kind.LEGAL_OVERDUE, clock.due_on, -clock.days_left, True, detail={"extended": clock.extended is not None})
     else:
-        if today > clock.promised_on:
-            add(Kind.PROMISE_MISSED, clock.promised_on, -clock.promise_days_left, True)
+        if clock.past_promise:
+            add(Kind.PROMISE_MISSED, clock.promise_answer_by, -clock.promise_days_left, True)
         if clock.status is DeadlineStatus.DUE_SOON and not clock.paused:
             add(Kind.DUE_SOON, clock.due_on, -clock.days_left, False,
                 detail={"extended": clock.extended is not None})

@@ -51,7 +51,7 @@ EXPECT = {
     "nl": {"today": "26 november 2026", "received": "20 november 2026", "april": "7 april 2026",
            "complaint": ["Autoriteit Persoonsgegevens", "Postbus 93374", "2509 AJ Den Haag", "artikel 77",
                          "artikel 79", "rechter"],
-           "salutation": "Geachte", "accented": ["vóór"]},
+           "salutation": "Geachte", "accented": ["Schröder"]},
     "fr": {"today": "26 novembre 2026", "received": "20 novembre 2026", "april": "7 avril 2026",
            "complaint": ["Autoriteit Persoonsgegevens", "Postbus 93374", "2509 AJ Den Haag", "article 77",
                          "article 79", "juge"],

@@ -252,7 +252,11 @@ def test_days_left_stand_still_during_an_open_pause(people):
     assert (wednesday.paused_days, wednesday.legal.due_on, wednesday.promised_on) == (5, d(4, 10), d(4, 7))
     assert monday.paused and wednesday.paused
     assert monday.days_left == wednesday.days_left == 30
-    assert monday.promise_days_left == wednesday.promise_days_left == 27
+    # The promise is stated as the last working day on or before it: 5 April is Easter Sunday and 3 April
+    # Good Friday, so on Monday the answer goes out by Thursday 2 April; on Wednesday 7 April is a Tuesday.
+    assert (monday.promise_answer_by, monday.promise_not_working) == (d(4, 2), "Sunday")
+    assert (wednesday.promise_answer_by, wednesday.promise_not_working) == (d(4, 7), None)
+    assert (monday.promise_days_left, wednesday.promise_days_left) == (24, 27)
     # Once the information arrives, the clock runs again.
     resume(case, people, d(3, 13))
     db.session.commit()

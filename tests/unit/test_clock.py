@@ -14,12 +14,14 @@ from dsr.domain.clock import (
     PROMISE_DAYS,
     Deadline,
     DeadlineStatus,
+    ExtensionRule,
     days_left,
     deadline_status,
     extended_due_on,
     legal_deadline,
     legal_due_on,
     paused_days,
+    promise_answer_by,
     promised_on,
 )
 
@@ -100,6 +102,49 @@ def test_extended_30_november_2026_ends_on_sunday_28_february_then_rolls():
     assert deadline.period_end == date(2027, 2, 28)
     assert deadline.rolled_over == ((date(2027, 2, 28), "Sunday"),)
     assert extended_due_on(date(2026, 11, 30), CAL) == date(2027, 3, 1)
+
+
+def test_extended_31_january_2025_is_the_end_of_the_first_month_plus_two_months_by_default():
+    """LEGAL.md T4: received 31 January 2025, the first month ends 28 February, two further months 28 April
+    (a Monday), earlier than receipt + 3 months (Wednesday 30 April). The other reading is a setting."""
+    assert extended_due_on(date(2025, 1, 31), CAL) == date(2025, 4, 28)
+    assert extended_due_on(date(2025, 1, 31), CAL, rule=ExtensionRule.EARLIER) == date(2025, 4, 28)
+    assert extended_due_on(date(2025, 1, 31), CAL, rule=ExtensionRule.THREE_MONTHS) == date(2025, 4, 30)
+    # Where the first month is not cut short the two readings agree.
+    assert extended_due_on(date(2026, 3, 5), CAL, rule=ExtensionRule.THREE_MONTHS) == date(2026, 6, 5)
+    # Pauses move the earlier end by their days, as they move the one-month deadline.
+    assert extended_due_on(date(2025, 1, 31), CAL, paused_days=2) == date(2025, 4, 30)
+
+
+@given(dates)
+def test_the_earlier_reading_is_never_later_than_three_months(received):
+    earlier = legal_deadline(received, CAL, months=3, rule=ExtensionRule.EARLIER)
+    three = legal_deadline(received, CAL, months=3, rule=ExtensionRule.THREE_MONTHS)
+    assert earlier.period_end <= three.period_end
+    assert earlier.due_on <= three.due_on
+    assert CAL.is_working_day(earlier.due_on)
+
+
+def test_the_promise_is_stated_as_the_last_working_day_on_or_before_it():
+    # Received 31 January 2026: + 28 days is Saturday 28 February, so the answer goes out by Friday 27.
+    assert promise_answer_by(promised_on(date(2026, 1, 31)), CAL) == date(2026, 2, 27)
+    # + 28 days is Easter Sunday 5 April 2026; Good Friday 3 April is a holiday too: Thursday 2 April.
+    assert promise_answer_by(promised_on(date(2026, 3, 8)), CAL) == date(2026, 4, 2)
+    # A working day stays itself.
+    assert promise_answer_by(date(2026, 4, 7), CAL) == date(2026, 4, 7)
+    # A declared day (Atw art. 3(3)) is not a working day either: Friday 15 May 2026, after Ascension Day.
+    declared = WorkingDayCalendar({date(2026, 5, 15): "Friday after Ascension Day"})
+    assert promise_answer_by(date(2026, 5, 15), declared) == date(2026, 5, 13)
+    assert promise_answer_by(date(2026, 5, 15), CAL) == date(2026, 5, 15)
+
+
+@given(dates, st.integers(min_value=0, max_value=60))
+def test_the_promise_answer_date_is_a_working_day_never_after_the_promise(received, paused):
+    promise = promised_on(received, paused)
+    answer_by = promise_answer_by(promise, CAL)
+    assert CAL.is_working_day(answer_by)
+    assert answer_by <= promise
+    assert all(not CAL.is_working_day(answer_by + timedelta(days=n)) for n in range(1, (promise - answer_by).days + 1))
 
 
 def test_extension_counts_from_receipt_not_from_the_rolled_first_deadline():

@@ -298,12 +298,14 @@ def _case_on(app, staff_id: int, received: date, **subject) -> str:
                  id="5-march-easter-monday"),
     pytest.param(date(2026, 8, 31), date(2026, 9, 28), date(2026, 9, 30),
                  [date(2026, 9, 30), "That is a working day"], id="31-august-short-month"),
-    pytest.param(date(2026, 1, 31), date(2026, 2, 28), date(2026, 3, 2),
+    # The promise (+ 28 days) is Saturday 28 February: the answer goes out by Friday 27 February.
+    pytest.param(date(2026, 1, 31), date(2026, 2, 27), date(2026, 3, 2),
                  [date(2026, 2, 28), "Saturday", "Sunday"], id="31-january-end-of-february"),
     # 27 April 2026 is King's Day (a Monday).
     pytest.param(date(2026, 3, 27), date(2026, 4, 24), date(2026, 4, 28), ["King's Day"], id="kings-day"),
     # 5 May is a holiday under the Algemene termijnenwet every year, not only in lustrum years (DESIGN.md).
-    pytest.param(date(2026, 4, 5), date(2026, 5, 3), date(2026, 5, 6), ["Liberation Day"],
+    # + 28 days is Sunday 3 May: the promise is stated as Friday 1 May.
+    pytest.param(date(2026, 4, 5), date(2026, 5, 1), date(2026, 5, 6), ["Liberation Day"],
                  id="5-may-not-a-lustrum-year"),
 ])
 def test_case_page_shows_both_deadlines_and_how_they_were_computed(app, client, staff, received, promise, legal,
