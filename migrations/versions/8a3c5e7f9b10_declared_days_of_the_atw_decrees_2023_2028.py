@@ -6,7 +6,7 @@ move legal deadlines, so the stored deadlines of open cases are recomputed with 
 configured way of counting an extended deadline, EXTENDED_DEADLINE_RULE).
 
 Revision ID: 8a3c5e7f9b10
-Revises: 6f2b5d0a4c76
+Revises: 8a3c6e1f2b97
 Create Date: 2026-12-06 10:05:00
 
 """
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '8a3c5e7f9b10'
-down_revision = '6f2b5d0a4c76'
+down_revision = '8a3c6e1f2b97'
 branch_labels = None
 depends_on = None
 
