@@ -56,7 +56,9 @@ class TransitionForm(CaseActionForm):
 
 
 class AssignForm(CaseActionForm):
-    assignee = SelectField(_l("Assignee"), choices=[], validate_choice=False)
+    # Starts empty and must be chosen: an untouched form never unassigns (that is its own action).
+    assignee = SelectField(_l("Assign to"), choices=[], validate_choice=False,
+                           validators=[DataRequired(_l("Choose who to assign the case to."))])
 
 
 class PriorityForm(CaseActionForm):

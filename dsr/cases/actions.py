@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, redirect, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -25,14 +26,17 @@ from dsr.cases import action_forms as F
 from dsr.cases import duplicates, guards, lifecycle, timing
 from dsr.cases.errors import CaseError, InvalidInput, NotAllowed, StaleCase
 from dsr.cases.models import Case
+from dsr.confirm import confirmation_page, confirmed
 from dsr.domain.enums import (
     AttachmentKind,
     LinkKind,
     Priority,
     RefusalGround,
+    Role,
     VerificationMethod,
     VerificationOutcome,
 )
+from dsr.domain.workflow import Action, allowed_actions
 from dsr.extensions import db
 from dsr.identity.operations import confirm_id_document, record_verification
 from dsr.tasks import operations as tasks
@@ -99,6 +103,8 @@ ACTIONS: dict[str, tuple[type, Callable]] = {
         case, _user(f.assignee.data), actor=c.actor, now=c.now, expected_version=c.version)),
     "take": (F.TransitionForm, lambda case, f, c: lifecycle.assign(
         case, c.actor, actor=c.actor, now=c.now, expected_version=c.version)),
+    "unassign": (F.TransitionForm, lambda case, f, c: lifecycle.assign(
+        case, None, actor=c.actor, now=c.now, expected_version=c.version)),
     "priority": (F.PriorityForm, lambda case, f, c: lifecycle.set_priority(
         case, Priority(f.priority.data), actor=c.actor, now=c.now, expected_version=c.version)),
     "start_identity_check": (F.TransitionForm, lambda case, f, c: lifecycle.start_identity_check(
@@ -165,6 +171,12 @@ def act(reference: str, action: str):
                              for name, errs in form.errors.items())
         return render_case(case, error=_("Nothing was saved: %(problems)s", problems=problems), status=400,
                            failed=(action, form))
+    if (action in CONFIRM and not confirmed(request.form, action)
+            and Action(action) in allowed_actions(case.state) and form.version.data == case.version):
+        # A move the state or version forbids goes straight to the operation, which says why.
+        if current_user.role not in CONFIRM_ROLES.get(action, WRITERS):
+            abort(403)
+        return _confirm(action, case, form)
     ctx = Ctx(actor=current_user, now=now(), today=today(), version=form.version.data)
     try:
         operation(case, form, ctx)
@@ -185,8 +197,92 @@ def act(reference: str, action: str):
             field.errors = [*field.errors, str(exc)]
         # What the person typed stays in the form, next to the reason it was refused.
         return render_case(case, error=str(exc), status=exc.status, failed=(action, form))
-    flash(_("Saved."), "success")
+    flash(done_message(action, case, form), "success")
     return redirect(url_for("cases.detail", reference=case.reference) + _anchor(action))
+
+
+# Steps that end the work on a case: the page says what will happen and asks before doing it.
+CONFIRM = ("refuse", "withdraw", "close")
+CONFIRM_ROLES = {"refuse": (Role.PRIVACY_MANAGER,)}
+
+
+def _confirm(action: str, case: Case, form):
+    from dsr.cases.action_forms import REFUSAL_LABELS
+
+    open_tasks = db.session.scalar(sa.select(sa.func.count()).select_from(CaseTask).where(
+        CaseTask.case_id == case.id, CaseTask.done_at.is_(None))) or 0
+    subject = case.subject.name
+    lines: list[str] = []
+    if action == "refuse":
+        title = _("Refuse %(ref)s?", ref=case.reference)
+        lines = [_("The request of %(name)s is refused on this ground: %(ground)s.", name=subject,
+                   ground=REFUSAL_LABELS[RefusalGround(form.ground.data)]),
+                 _("Your justification is recorded as the decision: “%(text)s”.", text=form.justification.data.strip()),
+                 _("The case is closed for work: no search, plan or correction can be made on it afterwards."),
+                 _("The refusal letter must give the reasons and the routes to the Autoriteit Persoonsgegevens and to "
+                   "the court (Art. 12(4)).")]
+        label = _("Yes, refuse the request")
+    elif action == "withdraw":
+        title = _("Record %(ref)s as withdrawn?", ref=case.reference)
+        lines = [_("The request of %(name)s is recorded as withdrawn by the subject (%(how)s).", name=subject,
+                   how=form.how.data.strip()),
+                 _("The case is closed for work and its deadline no longer runs; no answer is sent.")]
+        label = _("Yes, record the withdrawal")
+    else:
+        title = _("Archive %(ref)s?", ref=case.reference)
+        lines = [_("The case is archived: it stays readable, with its history, but nothing can be changed on it.")]
+        label = _("Yes, archive the case")
+    if open_tasks:
+        lines.append(ngettext("%(num)d open task of this case stays undone.",
+                              "%(num)d open tasks of this case stay undone.", open_tasks))
+    return confirmation_page(title=title, consequences=lines, prefix=action, irreversible=True,
+                             back_url=url_for("cases.detail", reference=case.reference), confirm_label=label,
+                             danger=action != "close")
+
+
+def done_message(action: str, case: Case, form) -> str:
+    """What the action did, in a sentence ("Assigned to Sanne Verbeek"), read from the case after it."""
+    from dsr.cases.action_forms import PRIORITY_LABELS, REFUSAL_LABELS
+    from dsr.cases.labels import STATE_LABELS
+
+    def day(value) -> str:
+        return format_date(value, "medium") if value else ""
+
+    who = case.assignee.name if case.assignee else None
+    messages: dict[str, Callable[[], str]] = {
+        "assign": lambda: _("Assigned to %(name)s.", name=who) if who else _("Unassigned."),
+        "take": lambda: _("Assigned to you."),
+        "unassign": lambda: _("Unassigned: the case is back in triage."),
+        "priority": lambda: _("Priority set to %(p)s.", p=PRIORITY_LABELS[case.priority]),
+        "start_identity_check": lambda: _("Identity check started."),
+        "start_work": lambda: _("Work started; the case is assigned to %(name)s.", name=who)
+        if who else _("Work started."),
+        "submit_for_approval": lambda: _("Submitted to the privacy manager for approval."),
+        "send_back": lambda: _("Sent back: %(reason)s", reason=form.reason.data.strip()),
+        "complete": lambda: _("Completed: %(decision)s", decision=form.decision.data.strip()),
+        "refuse": lambda: _("Refused: %(ground)s.", ground=REFUSAL_LABELS[case.refusal_ground]),
+        "withdraw": lambda: _("Recorded as withdrawn (%(how)s).", how=form.how.data.strip()),
+        "close": lambda: _("Archived."),
+        "verify": lambda: _("Identity check recorded: %(outcome)s.",
+                            outcome=F.OUTCOME_LABELS[VerificationOutcome(form.outcome.data)]),
+        "confirm_id": lambda: _("ID check recorded (%(outcome)s); the copy was deleted.",
+                                outcome=F.OUTCOME_LABELS[VerificationOutcome(form.outcome.data)]),
+        "pause": lambda: _("Paused: waiting for %(what)s.", what=form.reason.data.strip())
+        if case.paused_since else _("Request for information recorded; the clock was not paused (asked too "
+                                    "late)."),
+        "resume": lambda: _("Information received on %(d)s; the clock runs again.", d=day(form.received_on.data)),
+        "extend": lambda: _("Deadline extended to %(d)s.", d=day(case.extended_due_on)),
+        "extension_notice": lambda: _("Extension notice recorded as sent on %(d)s.", d=day(form.sent_on.data)),
+        "note": lambda: _("Note added."),
+        "task": lambda: _("Task added: %(title)s", title=form.title.data.strip()),
+        "task_done": lambda: _("Task done."),
+        "link": lambda: _("Linked to %(ref)s.", ref=form.other.data.strip()),
+        "merge": lambda: _("Merged into %(ref)s.", ref=form.target.data.strip()),
+        "upload": lambda: _("Attached %(name)s.", name=case.attachments[-1].filename)
+        if case.attachments else _("Attached."),
+    }
+    message = messages.get(action)
+    return message() if message else _("Done: the case is now %(state)s.", state=STATE_LABELS[case.state])
 
 
 def _int(value: str | None) -> int:

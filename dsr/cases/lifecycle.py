@@ -53,10 +53,22 @@ def transition(case: Case, action: Action, *, actor: User | None, now: datetime,
 
 def start_identity_check(case: Case, *, actor, now, expected_version=None) -> None:
     transition(case, Action.START_IDENTITY_CHECK, actor=actor, now=now, expected_version=expected_version)
+    _claim_if_unassigned(case, actor=actor, now=now)
 
 
 def start_work(case: Case, *, actor, now, expected_version=None) -> None:
     transition(case, Action.START_WORK, actor=actor, now=now, expected_version=expected_version)
+    _claim_if_unassigned(case, actor=actor, now=now)
+
+
+def _claim_if_unassigned(case: Case, *, actor: User | None, now: datetime) -> None:
+    """Staff who start work on an unassigned case become its assignee (nobody else is answering it). A privacy
+    manager who moves a case along is not made its assignee: they assign on purpose, in triage."""
+    if actor is None or case.assignee_id is not None or actor.role is not Role.STAFF:
+        return
+    case.assignee = actor
+    record("case.assigned", actor=actor, now=now, case=case, before={"assignee": None},
+           after={"assignee": actor.email})
 
 
 def submit_for_approval(case: Case, *, actor, now, expected_version=None) -> None:
@@ -122,7 +134,8 @@ def close(case: Case, *, actor, now, expected_version=None) -> None:
 
 def assign(case: Case, assignee: User | None, *, actor: User | None, now: datetime,
            expected_version: int | None = None) -> None:
-    """Assign (or unassign) a case. Staff may take a case or give it up; only a manager assigns others."""
+    """Assign (or, with ``assignee=None``, unassign) a case. Staff may take a case or give it up; only a
+    manager assigns others. The pages offer unassigning as its own action, never as an empty choice."""
     require_role(actor, *WRITERS, what=_l("assign cases"))
     check_version(case, expected_version)
     require_open(case, _l("assign the case"))

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import sqlalchemy as sa
 from dateutil.relativedelta import relativedelta
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from dsr.audit.models import AuditEvent
@@ -13,12 +17,78 @@ from dsr.cases import action_forms as F
 from dsr.cases.deadlines import case_clock, working_calendar
 from dsr.cases.duplicates import linked_cases, open_duplicates, previous_request, recent_requests
 from dsr.cases.models import Case
-from dsr.domain.enums import CLOSED_STATES, Role
-from dsr.domain.workflow import MANAGER_ACTIONS, allowed_actions
+from dsr.domain.enums import CLOSED_STATES, CaseState, LookupStatus, Role, VerificationOutcome
+from dsr.domain.workflow import MANAGER_ACTIONS, Action, allowed_actions
 from dsr.extensions import db
 from dsr.identity.models import IdentityVerification
 from dsr.tasks.models import CaseNote, CaseTask
 from dsr.timeutil import today
+
+TRANSITION_LABELS = {
+    Action.START_IDENTITY_CHECK: _l("Start identity check"),
+    Action.START_WORK: _l("Start work"),
+    Action.SUBMIT_FOR_APPROVAL: _l("Submit for approval"),
+    Action.CLOSE: _l("Archive"),
+}
+
+
+@dataclass(frozen=True)
+class Step:
+    """One button of "Next steps": a transition (posted) or a place on the page to go to (``anchor``)."""
+
+    label: str
+    primary: bool = False
+    action: Action | None = None
+    anchor: str | None = None
+
+
+def next_steps(case: Case, *, verifications: list, is_manager: bool) -> list[Step]:
+    """What the case needs next as the primary step, then the other moves that make sense from here.
+
+    A step that would move the case backwards (an identity check after identity was verified) or skip the
+    work (submitting for approval before any search of Harmony's systems) is not offered.
+    """
+    from dsr.fulfilment.models import Lookup  # features build on cases; the page reads what they recorded
+
+    verified = any(v.outcome is VerificationOutcome.VERIFIED for v in verifications)
+    lookups = list(db.session.execute(sa.select(Lookup).where(Lookup.case_id == case.id)
+                                      .order_by(Lookup.id.desc())).scalars())
+    latest = lookups[0] if lookups else None
+    allowed = set(allowed_actions(case.state))
+    if not is_manager:
+        allowed -= MANAGER_ACTIONS
+    steps: list[Step] = []
+
+    def go(action: Action, primary: bool = False) -> None:
+        if action in allowed:
+            steps.append(Step(str(TRANSITION_LABELS[action]), primary=primary, action=action))
+
+    state = case.state
+    if state is CaseState.RECEIVED:
+        go(Action.START_WORK, primary=True)
+        if not verified:
+            go(Action.START_IDENTITY_CHECK)
+    elif state is CaseState.IDENTITY_CHECK:
+        if verified:
+            go(Action.START_WORK, primary=True)
+        else:
+            steps.append(Step(str(_l("Record the identity check")), primary=True, anchor="identity"))
+            go(Action.START_WORK)
+    elif state is CaseState.IN_PROGRESS:
+        if latest is None or latest.status is LookupStatus.FAILED:
+            steps.append(Step(str(_l("Find the data")), primary=True, anchor="data"))
+        elif latest.match == "pending":
+            steps.append(Step(str(_l("Confirm or reject the match")), primary=True, anchor="data"))
+        else:
+            go(Action.SUBMIT_FOR_APPROVAL, primary=True)
+        if not verified:
+            go(Action.START_IDENTITY_CHECK)
+    elif state is CaseState.AWAITING_APPROVAL:
+        if is_manager:
+            steps.append(Step(str(_l("Review and complete")), primary=True, anchor="approve"))
+    else:
+        go(Action.CLOSE, primary=True)
+    return steps
 
 
 def _assignable() -> list[User]:
@@ -49,8 +119,9 @@ def case_page_context(case: Case, *, error: str | None = None, conflict_since: i
         return f
 
     forms = {
-        "assign": form(F.AssignForm, "assign", assignee=str(case.assignee_id or "")),
+        "assign": form(F.AssignForm, "assign"),
         "take": form(F.TransitionForm, "take"),
+        "unassign": form(F.TransitionForm, "unassign"),
         "priority": form(F.PriorityForm, "priority", priority=case.priority.value),
         "send_back": form(F.SendBackForm, "send_back"),
         "complete": form(F.CompleteForm, "complete"),
@@ -69,7 +140,8 @@ def case_page_context(case: Case, *, error: str | None = None, conflict_since: i
         "merge": form(F.MergeForm, "merge"),
         "upload": form(F.UploadForm, "upload"),
     }
-    forms["assign"].assignee.choices = user_choices
+    forms["assign"].assignee.choices = [("", _("Choose a person…"))] + [
+        (str(u.id), u.name) for u in users if u.id != case.assignee_id]
     forms["task"].assignee.choices = user_choices
     for action in ("start_identity_check", "start_work", "submit_for_approval", "close"):
         forms[action] = form(F.TransitionForm, action)
@@ -82,14 +154,15 @@ def case_page_context(case: Case, *, error: str | None = None, conflict_since: i
             submitted.version.data = case.version
             submitted.last_event.data = str(last_event)
             if hasattr(submitted, "assignee") and hasattr(forms[action], "assignee"):
-                submitted.assignee.choices = user_choices
+                submitted.assignee.choices = forms[action].assignee.choices
             forms[action] = submitted
         open_panel = PANELS.get(action)
 
     is_manager = current_user.role is Role.PRIVACY_MANAGER
-    transitions = [a for a in allowed_actions(case.state)
-                   if a.value in ("start_identity_check", "start_work", "submit_for_approval", "close")
-                   and (is_manager or a not in MANAGER_ACTIONS)]
+    verifications = list(db.session.execute(
+        sa.select(IdentityVerification).where(IdentityVerification.case_id == case.id)
+        .order_by(IdentityVerification.id)).scalars())
+    steps = next_steps(case, verifications=verifications, is_manager=is_manager)
     previous = previous_request(case)
     conflict = []
     if conflict_since is not None:
@@ -102,7 +175,8 @@ def case_page_context(case: Case, *, error: str | None = None, conflict_since: i
         "events": events,
         "today": day,
         "forms": forms,
-        "transitions": transitions,
+        "steps": steps,
+        "transitions": [s.action for s in steps if s.action],
         "can_write": current_user.can_write,
         "is_manager": is_manager,
         "is_open": case.state not in CLOSED_STATES,
@@ -114,9 +188,7 @@ def case_page_context(case: Case, *, error: str | None = None, conflict_since: i
         and previous.received_on < case.received_on - relativedelta(months=12),
         "duplicates": open_duplicates(case),
         "links": linked_cases(case),
-        "verifications": list(db.session.execute(
-            sa.select(IdentityVerification).where(IdentityVerification.case_id == case.id)
-            .order_by(IdentityVerification.id)).scalars()),
+        "verifications": verifications,
         "notes": list(db.session.execute(
             sa.select(CaseNote).where(CaseNote.case_id == case.id).order_by(CaseNote.id.desc())).scalars()),
         "tasks": list(db.session.execute(

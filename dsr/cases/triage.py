@@ -61,22 +61,33 @@ def _render(status: int = 200):
 @bp.route("/triage", methods=["POST"])
 @roles_required(*MANAGERS)
 def assign_many():
-    """Assign the ticked cases (each carries the version it was shown with) in one transaction."""
+    """Assign the ticked cases (each carries the version it was shown with) in one transaction.
+
+    The person to assign to must be chosen: an empty choice is refused, never read as "nobody". Taking
+    cases off someone is its own button (``action=unassign``). The queue posts here too (``back`` holds
+    the queue's query string, so the person returns to the list they were looking at).
+    """
     picked = request.form.getlist("case")
-    assignee_id = request.form.get("assignee", "")
+    unassign = request.form.get("action") == "unassign"
+    assignee_id = "" if unassign else request.form.get("assignee", "")
     priority = request.form.get("priority", "")
+    back = _back()
     if not picked:
         flash(_("Tick at least one case."), "warning")
-        return redirect(url_for("triage.index"))
+        return redirect(back or url_for("triage.index"))
+    if not unassign and not assignee_id:
+        flash(_("Choose who to assign the ticked cases to (taking cases off someone is the Unassign "
+                "button). Nothing was changed."), "danger")
+        return redirect(back) if back else _render(400)
     assignee = None
     if assignee_id:
         assignee = db.session.get(User, int(assignee_id)) if assignee_id.isdigit() else None
         if assignee is None:
             flash(_("Unknown user."), "danger")
-            return _render(400)
+            return redirect(back) if back else _render(400)
     if priority and priority not in {p.value for p in Priority}:
         flash(_("Unknown priority."), "danger")
-        return _render(400)
+        return redirect(back) if back else _render(400)
     moment = now()
     try:
         for item in picked:
@@ -85,7 +96,7 @@ def assign_many():
             if case is None or not version.isdigit():
                 db.session.rollback()
                 flash(_("No case with reference %(ref)s.", ref=reference), "danger")
-                return _render(400)
+                return redirect(back) if back else _render(400)
             lifecycle.assign(case, assignee, actor=current_user, now=moment, expected_version=int(version))
             if priority:
                 lifecycle.set_priority(case, Priority(priority), actor=current_user, now=moment)
@@ -94,12 +105,25 @@ def assign_many():
         db.session.rollback()
         flash(_("One of the cases was changed by someone else meanwhile; nothing was assigned. The list is "
                 "refreshed: check and try again."), "danger")
-        return _render(409)
+        return redirect(back) if back else _render(409)
     except CaseError as exc:
         db.session.rollback()
         flash(str(exc), "danger")
-        return _render(exc.status)
-    who = assignee.name if assignee else _("nobody")
-    flash(ngettext("%(num)d case assigned to %(who)s.", "%(num)d cases assigned to %(who)s.", len(picked),
-                   who=who), "success")
-    return redirect(url_for("triage.index"))
+        return redirect(back) if back else _render(exc.status)
+    if assignee is None:
+        flash(ngettext("%(num)d case unassigned.", "%(num)d cases unassigned.", len(picked)), "success")
+    else:
+        flash(ngettext("%(num)d case assigned to %(who)s.", "%(num)d cases assigned to %(who)s.", len(picked),
+                       who=assignee.name), "success")
+    return redirect(back or url_for("triage.index"))
+
+
+def _back() -> str | None:
+    """The queue the form was posted from (its own filters kept); never another site."""
+    query = request.form.get("back")
+    if query is None:
+        return None
+    query = query.lstrip("?")
+    if any(ch in query for ch in "\r\n#") or "//" in query:
+        query = ""
+    return url_for("cases.queue") + (f"?{query}" if query else "")

@@ -154,10 +154,11 @@ def test_the_full_life_from_received_to_closed(people):
     assert case.updated_at == at(27)
 
     trail = [(e.action, e.before, e.after) for e in audit_trail() if e.case_id == case.id]
+    # Staff who started the identity check on the unassigned case became its assignee.
     assert [a for a, _b, _a in trail] == [
-        "case.created", "case.start_identity_check", "identity.verified", "case.start_work",
+        "case.created", "case.start_identity_check", "case.assigned", "identity.verified", "case.start_work",
         "case.submit_for_approval", "case.complete", "case.close"]
-    transitions = [(b["state"], a["state"]) for act, b, a in trail if b is not None]
+    transitions = [(b["state"], a["state"]) for act, b, a in trail if b is not None and "state" in b]
     assert transitions == [("received", "identity_check"), ("identity_check", "in_progress"),
                            ("in_progress", "awaiting_approval"), ("awaiting_approval", "completed"),
                            ("completed", "closed")]

@@ -332,3 +332,28 @@ def browser_target(location: str, base: str = "http://localhost/login") -> tuple
     cleaned = re.sub(r"[\t\n\r]", "", location).replace("\\", "/").strip()
     parts = urlsplit(urljoin(base, cleaned))
     return parts.scheme, parts.netloc
+
+
+def confirmation(response) -> tuple[str, str, dict[str, list[str]]] | None:
+    """The confirmation step a destructive action answers with (dsr.confirm): (title, what will happen, the
+    fields its confirm button posts, the button's own name=yes included), or None when there is none."""
+    html = response.get_data(as_text=True)
+    if response.status_code != 200 or 'class="confirm-step' not in html:
+        return None
+    title = text_of(re.search(r"<h1[^>]*>(.*?)</h1>", html, re.S).group(1))
+    body = text_of(re.search(r'<div class="card-body">(.*?)</form>', html, re.S).group(1))
+    fields: dict[str, list[str]] = {}
+    for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', html):
+        fields.setdefault(unescape(name), []).append(unescape(value))
+    button = re.search(r'<button[^>]*name="([^"]+)" value="yes"', html).group(1)
+    fields[button] = ["yes"]
+    return title, body, fields
+
+
+def confirmed_post(client, url: str, data: dict):
+    """Post ``data``; if the answer is a confirmation step, press its confirm button (as a person would)."""
+    response = client.post(url, data=data)
+    step = confirmation(response)
+    if step is None:
+        return response
+    return client.post(url, data=step[2])

@@ -371,8 +371,8 @@ def test_a_case_walks_from_receipt_to_archive_through_the_api(app, client, auth)
         actions = [(e.action, e.actor_label) for e in db.session.execute(
             sa.select(AuditEvent).where(AuditEvent.case_id == _case(reference).id).order_by(AuditEvent.id)).scalars()]
     assert actions[1:] == [
-        ("case.start_identity_check", STAFF), ("identity.verified", STAFF), ("case.start_work", STAFF),
-        ("case.submit_for_approval", STAFF), ("case.complete", MANAGER), ("case.close", STAFF)]
+        ("case.start_identity_check", STAFF), ("case.assigned", STAFF), ("identity.verified", STAFF),
+        ("case.start_work", STAFF), ("case.submit_for_approval", STAFF), ("case.complete", MANAGER), ("case.close", STAFF)]
 
 
 def test_a_verification_with_an_unknown_method_is_400(app, client, auth):

@@ -28,7 +28,8 @@ from dsr.extensions import db
 from dsr.tasks.models import CaseTask
 from tests.conftest import NOW
 from tests.factories import login, make_case, make_user
-from tests.web.support import read_form, text_of
+from tests.harmony_support import demo_systems
+from tests.web.support import confirmed_post, read_form, text_of
 
 MANAGER = "privacy_manager@harmony.test"
 STAFF = "staff@harmony.test"
@@ -52,7 +53,7 @@ def act(client, reference: str, action: str, **fields) -> None:
     data = {f"{action}-version": values[f"{action}-version"][0],
             f"{action}-last_event": values[f"{action}-last_event"][0],
             **{f"{action}-{k}": v for k, v in fields.items()}}
-    response = client.post(f"/cases/{reference}/act/{action}", data=data)
+    response = confirmed_post(client, f"/cases/{reference}/act/{action}", data)
     assert response.status_code == 302, (action, text_of(response.get_data(as_text=True))[:1000])
 
 
@@ -69,6 +70,7 @@ WALK = [
     ("manager", "priority", {"priority": "high"}, ["case.priority_changed"]),
     ("manager", "extend", {"reason": "Nine systems to search"}, ["case.extended"]),
     ("staff", "extension_notice", {"sent_on": "2026-11-26"}, ["case.extension_notice_sent"]),
+    ("staff", "LOOKUP", {}, ["task.added", "task.added", "lookup.run"]),
     ("staff", "submit_for_approval", {}, ["case.submit_for_approval"]),
     ("manager", "send_back", {"reason": "Recipients missing"}, ["case.send_back"]),
     ("staff", "submit_for_approval", {}, ["case.submit_for_approval"]),
@@ -77,8 +79,13 @@ WALK = [
 ]
 
 
+@pytest.fixture(scope="module")
+def harmony(tmp_path_factory) -> str:
+    return demo_systems(tmp_path_factory, NOW.date(), customers=20)
+
+
 @pytest.fixture
-def walked(app) -> dict:
+def walked(app, harmony, monkeypatch) -> dict:
     """A case taken from receipt to archive through the case page, plus one API call before the archive."""
     with app.app_context():
         make_user(Role.PRIVACY_MANAGER)
@@ -103,7 +110,11 @@ def walked(app) -> dict:
                                               headers={"Authorization": f"Bearer {token}"})
             # The case is completed: assignment is refused and leaves no event.
             assert response.status_code == 409
-        act(clients[who], reference, action, **fields)
+        if action == "LOOKUP":  # the search of Harmony's systems, before the work is submitted
+            monkeypatch.setitem(app.config, "DEMO_SYSTEMS_URL", harmony)
+            assert clients[who].post(f"/cases/{reference}/data/lookup", data={}).status_code == 302
+        else:
+            act(clients[who], reference, action, **fields)
         email = STAFF if who == "staff" else MANAGER
         expected += [(a, email) for a in leaves]
     return {"reference": reference, "expected": expected}

@@ -37,7 +37,16 @@ from dsr.identity.models import IdentityVerification
 from dsr.tasks.models import CaseNote, CaseTask
 from tests.conftest import NOW, TODAY
 from tests.factories import login, make_case, make_user, subject_details
-from tests.web.support import date_pattern, png_bytes, queue_rows, read_form, text_of
+from tests.harmony_support import demo_systems
+from tests.web.support import (
+    confirmation,
+    confirmed_post,
+    date_pattern,
+    png_bytes,
+    queue_rows,
+    read_form,
+    text_of,
+)
 
 MANAGER = "privacy_manager@harmony.test"
 STAFF = "staff@harmony.test"
@@ -128,7 +137,7 @@ def act(client, reference: str, action: str, **fields):
     data = {f"{action}-version": values[f"{action}-version"][0],
             f"{action}-last_event": values[f"{action}-last_event"][0]}
     data.update({f"{action}-{name}": value for name, value in fields.items()})
-    return client.post(f"/cases/{reference}/act/{action}", data=data)
+    return confirmed_post(client, f"/cases/{reference}/act/{action}", data)
 
 
 def post_action(app, client, reference: str, action: str, **fields):
@@ -170,7 +179,20 @@ def queue_row(client, reference: str, query: str = "") -> dict | None:
 
 # -- staff -----------------------------------------------------------------------------------------------------------
 
-def test_staff_takes_a_case_and_carries_it_to_approval(app, client, users):
+def next_steps(html: str) -> list[tuple[str, bool]]:
+    """The buttons of "Next steps" (label, is the primary one), left to right."""
+    block = re.search(r'<div class="d-flex flex-wrap gap-2 mb-2 next-steps">(.*?)</div>', html, re.S).group(1)
+    found = re.findall(r'class="btn btn-sm (btn-primary|btn-outline-secondary)"[^>]*>([^<]+)<', block)
+    return [(label.strip(), kind == "btn-primary") for kind, label in found
+            if label.strip() not in ("Take this case", "Unassign")]
+
+
+@pytest.fixture(scope="module")
+def harmony(tmp_path_factory) -> str:
+    return demo_systems(tmp_path_factory, TODAY, customers=20)
+
+
+def test_staff_takes_a_case_and_carries_it_to_approval(app, client, users, harmony, monkeypatch):
     reference = new_case(app)
     login(client, Role.STAFF)
 
@@ -203,12 +225,21 @@ def test_staff_takes_a_case_and_carries_it_to_approval(app, client, users):
     assert "Called the customer &lt;b&gt;back&lt;/b&gt;" in html
     assert "Ask Focus Feedback for survey data" in html
 
+    # Before any search of Harmony's systems the next step is finding the data, not submitting.
+    assert next_steps(page(client, reference)) == [("Find the data", True)]
+    monkeypatch.setitem(app.config, "DEMO_SYSTEMS_URL", harmony)
+    response = client.post(f"/cases/{reference}/data/lookup", data={})
+    assert response.status_code == 302
+    # Identity is verified: starting an identity check (a step backwards) is not offered.
+    assert next_steps(page(client, reference)) == [("Submit for approval", True)]
+
     saved(act(client, reference, "submit_for_approval"), reference)
     assert case_row(app, reference).state is CaseState.AWAITING_APPROVAL
 
     assert [a for a, _who in audit_actions(app, reference)] == [
         "case.created", "case.assigned", "case.start_identity_check", "case.paused", "case.resumed",
-        "identity.verified", "case.start_work", "note.added", "task.added", "case.submit_for_approval"]
+        "identity.verified", "case.start_work", "note.added", "task.added", "task.added", "task.added", "lookup.run",
+        "case.submit_for_approval"]
     assert {who for a, who in audit_actions(app, reference) if a != "case.created"} == {STAFF}
 
 
@@ -290,8 +321,47 @@ def test_staff_may_not_unassign_someone_elses_case(app, client, users):
         db.session.commit()
     login(client, Role.STAFF)
     before = snapshot(app, reference)
-    assert post_action(app, client, reference, "assign", assignee="").status_code == 403
+    assert post_action(app, client, reference, "unassign").status_code == 403
     assert snapshot(app, reference) == before
+
+
+def test_an_untouched_assign_form_does_not_unassign(app, client, users):
+    reference = new_case(app)
+    with app.app_context():
+        lifecycle.assign(_case(reference), _user(OTHER_STAFF), actor=_user(MANAGER), now=NOW)
+        db.session.commit()
+    login(client, Role.PRIVACY_MANAGER)
+    html = page(client, reference)
+    assert re.search(r'<select[^>]*name="assign-assignee" required><option value="">Choose a person…</option>', html)
+    before = snapshot(app, reference)
+    response = post_action(app, client, reference, "assign", assignee="")
+    assert response.status_code == 400
+    assert "Choose who to assign the case to." in text_of(response.get_data(as_text=True))
+    assert snapshot(app, reference) == before
+    response = post_action(app, client, reference, "unassign")
+    assert response.status_code == 302
+    assert case_row(app, reference).assignee_id is None
+    assert "Unassigned: the case is back in triage." in text_of(page(client, reference))
+
+
+def test_each_action_answers_with_what_happened(app, client, users):
+    reference = new_case(app)
+    login(client, Role.PRIVACY_MANAGER)
+    act(client, reference, "assign", assignee=str(users[OTHER_STAFF]))
+    assert "Assigned to Other." in text_of(page(client, reference))
+    act(client, reference, "pause", reason="the policy number", requested_on="2026-11-23")
+    assert "Paused: waiting for the policy number." in text_of(page(client, reference))
+    act(client, reference, "priority", priority="high")
+    assert "Priority set to high." in text_of(page(client, reference))
+
+
+def test_staff_who_start_work_on_an_unassigned_case_become_its_assignee(app, client, users):
+    reference = new_case(app)
+    login(client, Role.STAFF)
+    saved(act(client, reference, "start_work"), reference)
+    assert case_row(app, reference).assignee_id == users[STAFF]
+    assert "Work started; the case is assigned to Staff." in text_of(page(client, reference))
+    assert [a for a, _who in audit_actions(app, reference)][-2:] == ["case.start_work", "case.assigned"]
 
 
 # -- auditor ---------------------------------------------------------------------------------------------------------
@@ -302,7 +372,7 @@ def _auditor_fields(app, reference: str, other: str) -> dict[str, dict]:
         attachment_id = db.session.execute(sa.select(Attachment.id)).scalars().first() or 1
         staff_id = _user(STAFF).id
     return {
-        "assign": {"assignee": str(staff_id)}, "take": {}, "priority": {"priority": "high"},
+        "assign": {"assignee": str(staff_id)}, "take": {}, "unassign": {}, "priority": {"priority": "high"},
         "start_identity_check": {}, "start_work": {}, "submit_for_approval": {}, "send_back": {"reason": "r"},
         "complete": {"decision": "d"}, "refuse": {"ground": "excessive", "justification": "j"},
         "withdraw": {"how": "letter"}, "close": {},
@@ -755,3 +825,52 @@ def test_the_unfiltered_queue_shows_each_flag_on_its_row(client, flagged):
     assert "1 open task" in rows[flagged["tasks"]]
     for flag in ("paused", "information asked late", "extension notice owed", "open task"):
         assert flag not in rows[flagged["plain"]]
+
+
+# -- destructive steps confirm ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("role, action, fields, title, says", [
+    (Role.PRIVACY_MANAGER, "refuse", {"ground": "excessive", "justification": "Fourth request this month"},
+     "Refuse DSR-2026-00001?", ["refused on this ground: Excessive, in particular repetitive (Art. 12(5))",
+                                "“Fourth request this month”", "Autoriteit Persoonsgegevens",
+                                "1 open task of this case stays undone."]),
+    (Role.STAFF, "withdraw", {"how": "Phone call"}, "Record DSR-2026-00001 as withdrawn?",
+     ["recorded as withdrawn by the subject (Phone call)", "no answer is sent"]),
+])
+def test_ending_a_case_says_what_will_happen_and_asks_first(app, client, users, role, action, fields, title, says):
+    reference = new_case(app)
+    with app.app_context():
+        from dsr.tasks.operations import add_task
+
+        add_task(_case(reference), "Ring back", assignee=None, due_on=None, actor=_user(STAFF), now=NOW, today=TODAY)
+        db.session.commit()
+    login(client, role)
+    values = read_form(page(client, reference)).values
+    data = {f"{action}-version": values[f"{action}-version"][0], f"{action}-last_event": values[f"{action}-last_event"][0],
+            **{f"{action}-{k}": v for k, v in fields.items()}}
+    before = snapshot(app, reference)
+    response = client.post(f"/cases/{reference}/act/{action}", data=data)
+    step = confirmation(response)
+    assert step is not None, "no confirmation step"
+    assert step[0] == title
+    for phrase in says:
+        assert phrase in step[1]
+    assert "This cannot be undone." in step[1]
+    assert snapshot(app, reference) == before, "the first post changed the case"
+    # Cancel is a link back to the case; confirming posts what was typed, once.
+    assert f'href="/cases/{reference}">Cancel, change nothing</a>' in response.get_data(as_text=True)
+    assert client.post(f"/cases/{reference}/act/{action}", data=step[2]).status_code == 302
+    assert case_row(app, reference).state.value == {"refuse": "refused", "withdraw": "withdrawn"}[action]
+
+
+def test_archiving_asks_first(app, client, users):
+    reference = new_case(app)
+    login(client, Role.STAFF)
+    saved(act(client, reference, "withdraw", how="Letter"), reference)
+    values = read_form(page(client, reference)).values
+    response = client.post(f"/cases/{reference}/act/close", data={
+        "close-version": values["close-version"][0], "close-last_event": values["close-last_event"][0]})
+    title, body, _fields = confirmation(response)
+    assert title == f"Archive {reference}?"
+    assert "stays readable, with its history, but nothing can be changed on it" in body
+    assert case_row(app, reference).state is CaseState.WITHDRAWN

@@ -62,7 +62,8 @@ def cases(app) -> dict:
         ("gone", date(2026, 10, 1), ("withdraw",), None),
         ("fresh", date(2026, 11, 10), (), STAFF),
         ("overdue", date(2026, 10, 20), (), None),
-        ("loose", date(2026, 11, 5), ("start_work",), None),
+        # Starting work makes staff the assignee; the manager then took the case off them.
+        ("loose", date(2026, 11, 5), ("start_work", "unassign"), None),
     ]
     with app.app_context():
         users = {u.email: u.id for u in (make_user(Role.PRIVACY_MANAGER), make_user(Role.STAFF),
@@ -75,6 +76,8 @@ def cases(app) -> dict:
             for step in steps:
                 if step == "withdraw":
                     lifecycle.withdraw(case, how="letter", actor=staff, now=NOW)
+                elif step == "unassign":
+                    lifecycle.assign(case, None, actor=manager, now=NOW)
                 else:
                     getattr(lifecycle, step)(case, actor=staff, now=NOW)
             if assignee:
@@ -171,11 +174,30 @@ def test_reassign_and_unassign_from_triage(app, client, cases):
     assert state_of(app, fresh)[0] == OTHER_STAFF
     assert events(app, fresh)[-1] == ("case.assigned", MANAGER, {"assignee": STAFF}, {"assignee": OTHER_STAFF})
 
+    # An empty choice is not "nobody": it is refused and nothing changes.
+    version_before = state_of(app, fresh)[2]
     response = client.post("/triage", data={"case": ticked(client, fresh), "assignee": ""})
+    assert response.status_code == 400
+    assert "Choose who to assign the ticked cases to" in response.get_data(as_text=True)
+    assert state_of(app, fresh)[0] == OTHER_STAFF
+    assert state_of(app, fresh)[2] == version_before
+
+    # Unassigning is its own button; a person chosen in the select is ignored by it.
+    response = client.post("/triage", data={"case": ticked(client, fresh), "action": "unassign",
+                                            "assignee": str(cases["users"][STAFF])})
     assert response.status_code == 302
-    assert ("success", "1 case assigned to nobody.") in flashes(client.get("/triage").get_data(as_text=True))
+    assert ("success", "1 case unassigned.") in flashes(client.get("/triage").get_data(as_text=True))
     assert state_of(app, fresh)[0] is None
     assert events(app, fresh)[-1] == ("case.assigned", MANAGER, {"assignee": OTHER_STAFF}, {"assignee": None})
+
+
+def test_the_assign_to_choice_starts_empty_and_must_be_chosen(client, cases):
+    login(client, Role.PRIVACY_MANAGER)
+    html = client.get("/triage").get_data(as_text=True)
+    select = re.search(r'<select[^>]*name="assignee"[^>]*>', html).group(0)
+    assert "required" in select
+    assert '<option value="" selected disabled>' in html
+    assert 'value="unassign" formnovalidate' in html
 
 
 @pytest.mark.parametrize("role", [Role.STAFF, Role.AUDITOR])
