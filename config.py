@@ -91,6 +91,17 @@ def from_environment(instance_path: Path, env: dict[str, str] | None = None) -> 
         # form. Requests beyond 32 MB are cut off before they are read (413), as a guard, not a check.
         "MAX_ATTACHMENT_BYTES": 10 * 1024 * 1024,
         "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
+        # Sessions live on the server (dsr/auth/sessions.py): they end at logout, after this many minutes
+        # without a request, and this many hours after the login, whatever the cookie says.
+        "SESSION_IDLE_MINUTES": int(env.get("DSR_SESSION_IDLE_MINUTES", "120")),
+        "SESSION_MAX_HOURS": int(env.get("DSR_SESSION_MAX_HOURS", "12")),
+        # Failed logins per account and per address (Flask-Limiter); counted in Redis when REDIS_URL is set,
+        # so that every process counts the same tries, in memory otherwise (the embedded default).
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI") or env.get("REDIS_URL") or "memory://",
+        "RATELIMIT_KEY_PREFIX": "dsr",
+        "RATELIMIT_HEADERS_ENABLED": False,
+        "LOGIN_LIMIT_ACCOUNT": env.get("DSR_LOGIN_LIMIT_ACCOUNT", "5 per 15 minutes"),
+        "LOGIN_LIMIT_ADDRESS": env.get("DSR_LOGIN_LIMIT_ADDRESS", "30 per 15 minutes"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,

@@ -9,7 +9,7 @@ from flask import Flask, g, has_request_context, request
 from flask_login import current_user
 
 import config
-from dsr.extensions import babel, bootstrap, csrf, db, login_manager, migrate
+from dsr.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -46,6 +46,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
     login_manager.init_app(app)
     csrf.init_app(app)
+    limiter.init_app(app)
     babel.init_app(app, locale_selector=_select_locale, default_translation_directories=str(ROOT / "translations"))
     bootstrap.init_app(app)
 
@@ -161,17 +162,30 @@ def _sqlite_wal(dbapi_connection, _record) -> None:
 
 
 def _register_security_headers(app: Flask) -> None:
-    """Every asset is served by the app itself: a strict CSP holds (the back office holds personal data)."""
+    """Every asset is served by the app itself: a strict CSP holds (the back office holds personal data).
+
+    Every response carries the security headers, error pages and redirects too. Nothing but the static
+    assets may be kept by a browser or a proxy: every page is behind the login and may show personal data
+    (and the login page's answer is no one's business either), so every other response is ``no-store``.
+    """
+    production = app.config["DSR_ENV"] == "production"
 
     @app.after_request
     def _headers(response):
-        response.headers.setdefault(
+        headers = response.headers
+        headers.setdefault(
             "Content-Security-Policy",
             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
             "object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
         )
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        if getattr(g, "no_store", False) or request.path.startswith("/api/"):
-            response.headers["Cache-Control"] = "no-store"
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+        if production:
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if request.endpoint not in ("static", "bootstrap.static") or getattr(g, "no_store", False):
+            headers["Cache-Control"] = "no-store"
+            headers.pop("Expires", None)
         return response

@@ -37,16 +37,46 @@ def create_user_command(email: str, role: str, name: str, password_stdin: bool) 
     click.echo(f"Created {email.strip().lower()} ({role}).")
 
 
-@dsr_cli.command("api-token")
+@dsr_cli.command("reset-password")
 @click.argument("email")
-def api_token_command(email: str) -> None:
-    """Issue a new API bearer token for EMAIL; it is printed once, as the last line."""
-    from dsr.auth.operations import find_user, issue_api_token
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def reset_password_command(email: str, password_stdin: bool) -> None:
+    """Set EMAIL's password at the console and end every session of theirs. The password given here is the
+    user's own: no change is asked at the next login (a reset in the interface does ask)."""
+    from dsr.auth.operations import UserError, find_user, reset_password
 
     user = find_user(email)
     if user is None:
         raise click.ClickException(f"No user with e-mail {email}.")
-    token = issue_api_token(user, actor=None, now=now())
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        reset_password(user, password, actor=None, now=now(), must_change=False)
+        db.session.commit()
+    except UserError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Password of {user.email} set; every session of theirs has ended.")
+
+
+@dsr_cli.command("api-token")
+@click.argument("email")
+@click.option("--name", default="", help="What the token is for (shown in the token list).")
+@click.option("--days", type=int, default=90, show_default=True, help="Days until the token expires.")
+@click.option("--read-only", is_flag=True, help="The token reads and changes nothing.")
+def api_token_command(email: str, name: str, days: int, read_only: bool) -> None:
+    """Issue a new API bearer token for EMAIL; it is printed once, as the last line."""
+    from dsr.auth.operations import UserError, find_user, issue_api_token
+
+    user = find_user(email)
+    if user is None:
+        raise click.ClickException(f"No user with e-mail {email}.")
+    try:
+        token = issue_api_token(user, actor=None, now=now(), name=name or "console", days=days, read_only=read_only)
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from None
     db.session.commit()
     click.echo(f"New API token for {user.email} (role {user.role.value}); only its hash is stored:")
     click.echo(token)

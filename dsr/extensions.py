@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from flask_babel import Babel
 from flask_bootstrap import Bootstrap5
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -65,3 +67,6 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 bootstrap = Bootstrap5()
+# Login throttling (dsr/auth/views.py): storage from RATELIMIT_STORAGE_URI (memory in the embedded default,
+# Redis in production, so every process counts the same tries).
+limiter = Limiter(key_func=get_remote_address)

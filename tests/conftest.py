@@ -78,6 +78,9 @@ def _drop_schema(schema: str) -> None:
 
 
 def _wipe(app) -> None:
+    from dsr.extensions import limiter
+
+    limiter.reset()  # the login throttle's counters (memory storage in the tests)
     with app.app_context():
         db.session.remove()
         tables = [t for t in reversed(db.metadata.sorted_tables)]

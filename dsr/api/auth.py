@@ -7,8 +7,9 @@ from functools import wraps
 
 from flask import g, jsonify, request
 
-from dsr.auth.operations import user_for_token
+from dsr.auth.operations import token_for_secret
 from dsr.domain.enums import Role
+from dsr.extensions import db
 from dsr.timeutil import now
 
 
@@ -28,12 +29,18 @@ def token_required(*roles: Role) -> Callable:
             scheme, _, token = header.partition(" ")
             if scheme.lower() != "bearer" or not token.strip():
                 return api_error(401, "A bearer token is required (Authorization: Bearer <token>).")
-            user = user_for_token(token.strip(), now=now())
-            if user is None:
-                return api_error(401, "The bearer token is not valid.")
+            row = token_for_secret(token.strip(), now=now())
+            if row is None:
+                return api_error(401, "The bearer token is not valid (unknown, expired or revoked).")
+            db.session.commit()  # its last use, before the view's own transaction
+            user = row.user
             if user.role not in roles:
                 return api_error(403, "Your role may not do this.", role=user.role.value)
+            # A read-only token may do what an auditor may: read. Whatever only writers may do is refused.
+            if row.read_only and Role.AUDITOR not in roles:
+                return api_error(403, "This token is read-only.")
             g.api_user = user
+            g.api_token = row
             return view(*args, **kwargs)
 
         return wrapped

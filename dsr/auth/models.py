@@ -24,8 +24,13 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(sa.Boolean, default=True, server_default=sa.true())
     locale: Mapped[str] = mapped_column(sa.String(5), default="en", server_default="en")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # A password set by someone else in the interface (a manager's new user or reset) must be replaced by the
+    # user at their next login: nobody but the user knows the password that signs their work.
+    must_change_password: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete-orphan")
+    tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete-orphan",
+                                                  foreign_keys="ApiToken.user_id")
 
     __table_args__ = (sa.CheckConstraint("locale IN ('en', 'nl')", name="locale"),)
 
@@ -57,8 +62,58 @@ class ApiToken(db.Model):
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     # The first characters, so a person can tell tokens apart without the secret being stored.
     prefix: Mapped[str] = mapped_column(sa.String(12))
+    name: Mapped[str] = mapped_column(sa.String(100), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # No expiry only for tokens issued before expiries existed; every new token has one.
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    read_only: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
 
-    user: Mapped[User] = relationship(back_populates="tokens")
+    user: Mapped[User] = relationship(back_populates="tokens", foreign_keys=[user_id])
+    revoked_by: Mapped[User | None] = relationship(foreign_keys=[revoked_by_id])
+
+    def usable(self, now: datetime) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or now < self.expires_at)
+
+
+class UserSession(db.Model):
+    """A login, kept on the server: the cookie carries only its random id, whose SHA-256 is stored here.
+
+    A session counts only while its row says so, in whichever process serves the request: logout, a
+    deactivation or a new password set ``ended_at``, and a cookie copied before then is worth nothing.
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # logout, expired, deactivated, password_changed, password_reset
+    end_reason: Mapped[str | None] = mapped_column(sa.String(30))
+    address: Mapped[str | None] = mapped_column(sa.String(64))
+
+    user: Mapped[User] = relationship()
+
+
+class LoginAttempt(db.Model):
+    """Every login, failed or successful: who (the e-mail as typed, and the account if there is one), when
+    and from where. Privacy managers read them on the users page."""
+
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    email: Mapped[str] = mapped_column(sa.String(254))
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    succeeded: Mapped[bool] = mapped_column(sa.Boolean)
+    # ok, bad_credentials, inactive, throttled, must_change_password
+    outcome: Mapped[str] = mapped_column(sa.String(30))
+    address: Mapped[str | None] = mapped_column(sa.String(64))
+    user_agent: Mapped[str | None] = mapped_column(sa.String(300))
+
+    user: Mapped[User | None] = relationship()

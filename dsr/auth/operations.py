@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from dsr.audit.operations import record
-from dsr.auth.models import ApiToken, User
+from dsr.auth.models import ApiToken, LoginAttempt, User
+from dsr.auth.passwords import MIN_PASSWORD_LENGTH, password_problem
+from dsr.auth.sessions import end_all_sessions
 from dsr.domain.enums import Role
 from dsr.extensions import db
 
-MIN_PASSWORD_LENGTH = 12
+__all__ = ["MIN_PASSWORD_LENGTH", "UserError"]
 # A real hash to compare against when the e-mail is unknown, so both paths cost the same time.
 _DUMMY_HASH = generate_password_hash("not-a-password-" + secrets.token_hex(8))
 
@@ -35,14 +37,17 @@ def find_user(email: str) -> User | None:
 
 
 def create_user(
-    email: str, *, name: str, role: Role, password: str, actor: User | None, now: datetime, locale: str = "en"
+    email: str, *, name: str, role: Role, password: str, actor: User | None, now: datetime, locale: str = "en",
+    must_change_password: bool = False,
 ) -> User:
-    """Create a user with a hashed password; the e-mail is the login and must be unique."""
+    """Create a user with a hashed password; the e-mail is the login and must be unique.
+
+    ``must_change_password``: the password was chosen by someone else (a manager in the interface), so the
+    user replaces it at the first login. At the server's console the operator gives the user's own."""
     email = normalise_email(email)
     if find_user(email) is not None:
         raise UserError(_("A user with e-mail %(email)s already exists.", email=email))
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise UserError(_("The password must have at least %(n)d characters.", n=MIN_PASSWORD_LENGTH))
+    _check_password(password)
     user = User(
         email=email,
         name=name or email,
@@ -51,21 +56,72 @@ def create_user(
         active=True,
         locale=locale,
         created_at=now,
+        must_change_password=must_change_password,
+        password_changed_at=now,
     )
     db.session.add(user)
     db.session.flush()
-    record("user.created", actor=actor, now=now, after={"email": email, "role": role, "name": user.name})
+    record("user.created", actor=actor, now=now, after={"email": email, "role": role, "name": user.name,
+                                                        "must_change_password": must_change_password})
     return user
 
 
+def _check_password(password: str) -> None:
+    problem = password_problem(password)
+    if problem:
+        raise UserError(problem)
+
+
 def set_active(user: User, active: bool, *, actor: User, now: datetime) -> None:
+    """Activate or deactivate ``user``; a deactivation ends every session the user has open."""
     if user.id == actor.id and not active:
         raise UserError(_("You cannot deactivate yourself."))
     if user.active == active:
         return
     user.active = active
+    if not active:
+        end_all_sessions(user, now=now, reason="deactivated")
     record("user.activated" if active else "user.deactivated", actor=actor, now=now,
            before={"email": user.email, "active": not active}, after={"email": user.email, "active": active})
+
+
+def change_own_password(user: User, current: str, new: str, *, now: datetime) -> None:
+    """The user replaces their password, giving the current one; every session of theirs ends (the caller
+    starts a new one for the browser that asked)."""
+    if not check_password_hash(user.password_hash, current or ""):
+        raise UserError(_("The current password is not correct."))
+    if check_password_hash(user.password_hash, new):
+        raise UserError(_("The new password must differ from the current one."))
+    _check_password(new)
+    was_forced = user.must_change_password
+    user.password_hash = generate_password_hash(new, method=_hash_method())
+    user.must_change_password = False
+    user.password_changed_at = now
+    ended = end_all_sessions(user, now=now, reason="password_changed")
+    record("user.password_changed", actor=user, now=now,
+           after={"email": user.email, "was_required": was_forced, "sessions_ended": ended})
+
+
+def reset_password(user: User, new: str, *, actor: User | None, now: datetime, must_change: bool) -> None:
+    """Set ``user``'s password for them and end every session of theirs.
+
+    From the interface (a privacy manager) ``must_change`` is true: the manager knows the password, so the
+    user must replace it at the next login. At the console the operator gives the user's own password."""
+    _check_password(new)
+    user.password_hash = generate_password_hash(new, method=_hash_method())
+    user.must_change_password = must_change
+    user.password_changed_at = now
+    ended = end_all_sessions(user, now=now, reason="password_reset")
+    record("user.password_reset", actor=actor, now=now,
+           after={"email": user.email, "must_change_password": must_change, "sessions_ended": ended})
+
+
+def record_login_attempt(email: str, user: User | None, *, outcome: str, now: datetime,
+                         address: str | None, user_agent: str | None) -> None:
+    """Keep who tried to log in, when, from where and how it went (every try, failed or not)."""
+    db.session.add(LoginAttempt(at=now, email=(email or "").strip().lower()[:254], user=user,
+                                succeeded=outcome == "ok", outcome=outcome, address=(address or "")[:64] or None,
+                                user_agent=(user_agent or "")[:300] or None))
 
 
 def set_locale(user: User, locale: str, *, actor: User, now: datetime) -> None:
@@ -83,33 +139,76 @@ def _hash_method() -> str:
     return current_app.config.get("PASSWORD_HASH_METHOD", "scrypt") if has_app_context() else "scrypt"
 
 
-def authenticate(email: str, password: str) -> User | None:
-    """The user if the e-mail and password match an active account; ``None`` otherwise, never saying which."""
+def check_credentials(email: str, password: str) -> tuple[User | None, str]:
+    """The account the e-mail names (if any) and the outcome: ``ok``, ``bad_credentials`` or ``inactive``.
+
+    The caller shows one message for every failure; the outcome is for the login record only."""
     user = find_user(email or "")
     if user is None:
         check_password_hash(_DUMMY_HASH, password or "")
-        return None
-    if not check_password_hash(user.password_hash, password or "") or not user.active:
-        return None
-    return user
+        return None, "bad_credentials"
+    if not check_password_hash(user.password_hash, password or ""):
+        return user, "bad_credentials"
+    if not user.active:
+        return user, "inactive"
+    return user, "ok"
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The user if the e-mail and password match an active account; ``None`` otherwise, never saying which."""
+    user, outcome = check_credentials(email, password)
+    return user if outcome == "ok" else None
 
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_api_token(user: User, *, actor: User | None, now: datetime) -> str:
-    """A new bearer token for ``user``. Only its SHA-256 is stored; the token is shown once."""
+DEFAULT_TOKEN_DAYS = 90
+MAX_TOKEN_DAYS = 366
+
+
+def issue_api_token(user: User, *, actor: User | None, now: datetime, name: str = "", days: int = DEFAULT_TOKEN_DAYS,
+                    read_only: bool = False) -> str:
+    """A new bearer token for ``user``, valid for ``days`` days. Only its SHA-256 is stored; the token is
+    shown once. A read-only token reads what the user may read and changes nothing."""
+    if not 1 <= days <= MAX_TOKEN_DAYS:
+        raise UserError(_("A token is valid for 1 to %(n)d days.", n=MAX_TOKEN_DAYS))
+    name = (name or "").strip()[:100] or _("API token")
     token = "dsr_" + secrets.token_urlsafe(32)
-    db.session.add(ApiToken(user=user, token_hash=hash_token(token), prefix=token[:12], created_at=now))
-    record("api_token.issued", actor=actor, now=now, after={"user": user.email, "prefix": token[:12]})
+    expires = now + timedelta(days=days)
+    db.session.add(ApiToken(user=user, token_hash=hash_token(token), prefix=token[:12], name=name, created_at=now,
+                            expires_at=expires, read_only=read_only))
+    record("api_token.issued", actor=actor, now=now,
+           after={"user": user.email, "prefix": token[:12], "name": name, "expires_at": expires.isoformat(),
+                  "read_only": read_only})
     return token
 
 
-def user_for_token(token: str, *, now: datetime) -> User | None:
+def revoke_api_token(token: ApiToken, *, actor: User, now: datetime) -> None:
+    """Revoke a token: its owner may, and so may a privacy manager."""
+    if token.user_id != actor.id and not actor.is_manager:
+        raise UserError(_("Only the token's owner or a privacy manager may revoke it."))
+    if token.revoked_at is not None:
+        return
+    token.revoked_at = now
+    token.revoked_by = actor
+    record("api_token.revoked", actor=actor, now=now,
+           after={"user": token.user.email, "prefix": token.prefix, "name": token.name})
+
+
+def token_for_secret(token: str, *, now: datetime) -> ApiToken | None:
+    """The usable token row for a bearer secret (not revoked, not expired, of an active user), its last use
+    recorded; ``None`` otherwise."""
     row = db.session.execute(
-        sa.select(ApiToken).where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None))
+        sa.select(ApiToken).where(ApiToken.token_hash == hash_token(token))
     ).scalar_one_or_none()
-    if row is None or not row.user.active:
+    if row is None or not row.usable(now) or not row.user.active:
         return None
-    return row.user
+    row.last_used_at = now
+    return row
+
+
+def user_for_token(token: str, *, now: datetime) -> User | None:
+    row = token_for_secret(token, now=now)
+    return row.user if row is not None else None

@@ -1,30 +1,78 @@
-"""Login, logout and the user's own preferences."""
+"""Login, logout, the user's own password and preferences.
+
+A login is a server-side session (dsr/auth/sessions.py): the signed cookie holds its random id and the
+user's id, and a request counts as logged in only while the session's row is open. Failed logins are
+throttled per account and per address (Flask-Limiter) and every try is recorded.
+"""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user, login_required, login_user, logout_user
 
 from dsr.audit.operations import record
-from dsr.auth.forms import LoginForm, PreferencesForm
+from dsr.auth.forms import LoginForm, PasswordChangeForm, PreferencesForm
 from dsr.auth.models import User
-from dsr.auth.operations import authenticate, set_locale
-from dsr.extensions import db, login_manager
+from dsr.auth.operations import (
+    UserError,
+    change_own_password,
+    check_credentials,
+    find_user,
+    record_login_attempt,
+    set_locale,
+)
+from dsr.auth.sessions import TOUCH_EVERY, end_session, live_session, start_session
+from dsr.extensions import db, limiter, login_manager
 from dsr.timeutil import now
 
 bp = Blueprint("auth", __name__)
 
 login_manager.login_view = "auth.login"
 login_manager.login_message_category = "info"
+login_manager.session_protection = None  # the server-side session is the protection; see _load_user
+
+SESSION_KEY = "sid"
+# What a user who must first replace a password set by someone else may still reach.
+OPEN_WHILE_PASSWORD_MUST_CHANGE = {"auth.change_password", "auth.logout", "static", "bootstrap.static"}
 
 
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
-    user = db.session.get(User, int(user_id))
-    return user if user is not None and user.active else None
+    """The user of the cookie, only while the server-side session it names is open."""
+    try:
+        uid = int(user_id)
+    except ValueError:
+        return None
+    cfg = current_app.config
+    row = live_session(session.get(SESSION_KEY), uid, now=now(), idle=timedelta(minutes=cfg["SESSION_IDLE_MINUTES"]),
+                       max_age=timedelta(hours=cfg["SESSION_MAX_HOURS"]))
+    if row is None:
+        if db.session.dirty:  # an expired session was just marked ended
+            db.session.commit()
+        return None
+    g.user_session = row
+    return row.user if row.user.active else None
+
+
+@bp.before_app_request
+def _session_housekeeping():
+    """Keep the session's last request time (once a minute), and send a user whose password was set by
+    someone else to replace it before anything else."""
+    if request.endpoint in ("static", "bootstrap.static") or not current_user.is_authenticated:
+        return None
+    row = g.get("user_session")
+    moment = now()
+    if row is not None and moment - row.last_seen_at >= TOUCH_EVERY:
+        row.last_seen_at = moment
+        db.session.commit()
+    if current_user.must_change_password and request.endpoint not in OPEN_WHILE_PASSWORD_MUST_CHANGE:
+        return redirect(url_for("auth.change_password"))
+    return None
 
 
 def _safe_next(target: str | None) -> str:
@@ -34,32 +82,102 @@ def _safe_next(target: str | None) -> str:
     return url_for("cases.queue")
 
 
+def _login_account_key() -> str:
+    return "account:" + (request.form.get("email") or "").strip().lower()[:254]
+
+
+def _login_address_key() -> str:
+    return "address:" + (request.remote_addr or "unknown")
+
+
+def _login_failed(_response) -> bool:
+    return bool(g.get("login_failed"))
+
+
+def begin_session(user: User) -> None:
+    """Log ``user`` in on a fresh cookie: whatever the browser carried before (its CSRF token included) is
+    dropped, so a token planted before the login is worth nothing after it."""
+    session.clear()
+    g.pop("csrf_token", None)
+    session[SESSION_KEY] = start_session(user, now=now(), address=request.remote_addr)
+    login_user(user)
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_ACCOUNT"], key_func=_login_account_key,
+               methods=["POST"], deduct_when=_login_failed, scope="login-account")
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_ADDRESS"], key_func=_login_address_key,
+               methods=["POST"], deduct_when=_login_failed, scope="login-address")
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("cases.queue"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = authenticate(form.email.data, form.password.data)
-        if user is None:
+        user, outcome = check_credentials(form.email.data, form.password.data)
+        record_login_attempt(form.email.data, user, outcome=outcome, now=now(), address=request.remote_addr,
+                             user_agent=request.user_agent.string)
+        if outcome != "ok":
+            db.session.commit()
+            g.login_failed = True
             # One message for an unknown e-mail, a wrong password and a disabled account.
             flash(_("The e-mail address or password is not correct."), "danger")
             return render_template("auth/login.html", form=form), 200
-        login_user(user)
+        begin_session(user)
         record("user.logged_in", actor=user, now=now())
         db.session.commit()
+        if user.must_change_password:
+            flash(_("Your password was set by someone else. Choose your own before you go on."), "info")
+            return redirect(url_for("auth.change_password"))
         return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html", form=form)
+
+
+@bp.errorhandler(RateLimitExceeded)
+def _throttled(_exc):
+    """Too many failed logins for this account or from this address: the same answer whether or not the
+    account exists, and the try is recorded like any other."""
+    email = request.form.get("email") or ""
+    record_login_attempt(email, find_user(email), outcome="throttled", now=now(), address=request.remote_addr,
+                         user_agent=request.user_agent.string)
+    db.session.commit()
+    flash(_("Too many failed logins. Wait a quarter of an hour and try again."), "danger")
+    return render_template("auth/login.html", form=LoginForm()), 429
 
 
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
     record("user.logged_out", actor=current_user, now=now())
+    end_session(session.get(SESSION_KEY), now=now(), reason="logout")
     db.session.commit()
     logout_user()
+    session.clear()
     flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = PasswordChangeForm()
+    status = 200
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        try:
+            change_own_password(user, form.current_password.data, form.new_password.data, now=now())
+        except UserError as exc:
+            db.session.rollback()
+            form.new_password.errors = [str(exc)]
+            status = 400
+        else:
+            # Every session of the user ended with the old password, this one too: go on in a new one.
+            begin_session(user)
+            db.session.commit()
+            flash(_("Your password is changed. Every other session of yours has ended."), "success")
+            return redirect(url_for("cases.queue"))
+    elif form.is_submitted():
+        status = 400
+    return render_template("auth/password.html", form=form), status
 
 
 @bp.route("/preferences", methods=["GET", "POST"])

@@ -57,7 +57,8 @@ def test_create_user_reads_the_password_from_stdin_and_hashes_it(app, runner):
         assert authenticate("mira@harmony.example", PASSWORD).id == user.id
         [event] = audit_trail()
         assert event.action == "user.created"
-        assert event.after == {"email": "mira@harmony.example", "role": "privacy_manager", "name": "Mira"}
+        assert event.after == {"email": "mira@harmony.example", "role": "privacy_manager", "name": "Mira",
+                               "must_change_password": False}
         assert PASSWORD not in str(event.after)
 
 

@@ -38,7 +38,7 @@ PUBLIC_ENDPOINTS = {"auth.login", "static", "bootstrap.static"}
 STATIC_FILES = {"static": "css/dsr.css", "bootstrap.static": "css/bootstrap.min.css"}
 # POST routes every logged-in user may use for themselves (they change no case, subject or user but
 # their own session or interface language).
-SELF_SERVICE_ENDPOINTS = {"auth.login", "auth.logout", "auth.preferences"}
+SELF_SERVICE_ENDPOINTS = {"auth.login", "auth.logout", "auth.preferences", "auth.change_password"}
 # Pages that only exist to change something: the auditor does not even see them.
 WRITE_ONLY_PAGES = {"cases.new", "cases.matches", "users.index"}
 GENERIC_LOGIN_FAILURE = "The e-mail address or password is not correct."
@@ -470,3 +470,66 @@ def test_download_is_not_cached(client, people):
     login(client, Role.STAFF)
     response = client.get(f"/attachments/{people['attachment']}/download")
     assert response.headers["Cache-Control"] == "no-store"
+
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+
+def _check_headers(response, where: str) -> None:
+    csp = _csp(response)
+    assert csp.get("frame-ancestors") == "'none'" and csp.get("default-src") == "'self'", where
+    for name, value in SECURITY_HEADERS.items():
+        assert response.headers.get(name) == value, (where, name)
+    assert "camera=()" in response.headers.get("Permissions-Policy", ""), where
+
+
+def test_every_route_answers_with_the_security_headers_and_pages_are_not_stored(app, people):
+    """Issue 17, acceptance 6: every answer to every route (pages, redirects, errors, API, files) carries the
+    headers, and nothing but the static assets may be kept by a browser or proxy (Cache-Control: no-store)."""
+    manager = app.test_client()
+    login(manager, Role.PRIVACY_MANAGER)
+    anonymous = app.test_client()
+    checked = 0
+    for endpoint, method, url in _routes(app, people):
+        if method not in ("GET", "POST") or endpoint in ("auth.logout",):
+            continue
+        for client in (anonymous, manager):
+            response = client.open(url, method=method)
+            where = f"{method} {url} -> {response.status_code}"
+            _check_headers(response, where)
+            if endpoint in ("static", "bootstrap.static"):
+                assert "no-store" not in response.headers.get("Cache-Control", ""), where
+            else:
+                assert response.headers.get("Cache-Control") == "no-store", where
+            checked += 1
+    assert checked > 60  # every route, both ways
+    for response in (anonymous.get("/no/such/page"), manager.get("/no/such/page"),
+                     manager.get(f"/attachments/{people['attachment']}/download")):
+        _check_headers(response, response.request.path)
+        assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_production_adds_strict_transport_security(app, people, monkeypatch):
+    from dsr import create_app
+
+    monkeypatch.setenv("DSR_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "s" * 32)
+    monkeypatch.setenv("SUPPRESSION_SALT", "p" * 32)
+    prod = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+                       "INSTANCE_PATH": app.config["INSTANCE_PATH"], "STORAGE_DIR": app.config["STORAGE_DIR"]})
+    try:
+        response = prod.test_client().get("/login")
+        assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+        assert "Strict-Transport-Security" not in app.test_client().get("/login").headers
+    finally:
+        with prod.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        from dsr.extensions import limiter
+
+        limiter.init_app(app)

@@ -70,8 +70,14 @@ def test_manager_creates_a_user_who_can_then_log_in(app, client, manager):
     assert ("user.created", manager["manager"]) in _actions(app)
     messages = flashes(client.get(response.headers["Location"]).get_data(as_text=True))
     assert [cat for cat, text in messages if "anna.de.wit@harmony.nl" in text.lower()] == ["success"]
+    # The manager typed the password, so the newcomer must choose their own before anything else.
     newcomer = app.test_client()
-    assert newcomer.post("/login", data={"email": NEW["email"], "password": NEW["password"]}).status_code == 302
+    response = newcomer.post("/login", data={"email": NEW["email"], "password": NEW["password"]})
+    assert response.headers["Location"] == "/account/password"
+    assert newcomer.get("/cases").headers["Location"] == "/account/password"
+    own = "a walk along the Maas at dusk"
+    assert newcomer.post("/account/password", data={"current_password": NEW["password"], "new_password": own,
+                                                    "confirm": own}).status_code == 302
     assert newcomer.get("/cases").status_code == 200
 
 
