@@ -94,6 +94,7 @@ def _register_models() -> None:
 def _register_blueprints(app: Flask) -> None:
     from dsr.api.views import bp as api_bp
     from dsr.attachments.views import bp as attachments_bp
+    from dsr.auth.token_views import bp as tokens_bp
     from dsr.auth.views import bp as auth_bp
     from dsr.cases.actions import bp as case_actions_bp
     from dsr.cases.triage import bp as triage_bp
@@ -111,6 +112,7 @@ def _register_blueprints(app: Flask) -> None:
     from dsr.users.views import bp as users_bp
 
     app.register_blueprint(auth_bp)
+    app.register_blueprint(tokens_bp)
     app.register_blueprint(cases_bp)
     app.register_blueprint(case_actions_bp)
     app.register_blueprint(triage_bp)

@@ -56,6 +56,10 @@ def _make_app(backend: str, tmp_path_factory) -> tuple:
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "DEMO_SYSTEMS_CUSTOMERS": 300,
         "SERVER_NAME": None,
+        # Many tests move the clock by days within one login; the session limits are tested with their
+        # production values in tests/web/test_sessions.py.
+        "SESSION_IDLE_MINUTES": 60 * 24 * 3650,
+        "SESSION_MAX_HOURS": 24 * 3650,
     })
     with app.app_context():
         from flask_migrate import upgrade

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms import BooleanField, IntegerField, PasswordField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, EqualTo, Length, NumberRange
 
 
 class LoginForm(FlaskForm):
@@ -23,3 +23,10 @@ class PasswordChangeForm(FlaskForm):
     confirm = PasswordField(_l("New password again"),
                             validators=[DataRequired(), EqualTo("new_password", message=_l("The two differ."))])
     submit = SubmitField(_l("Change password"))
+
+
+class TokenForm(FlaskForm):
+    name = StringField(_l("What the token is for"), validators=[DataRequired(), Length(max=100)])
+    days = IntegerField(_l("Valid for (days)"), default=90, validators=[DataRequired(), NumberRange(min=1, max=366)])
+    read_only = BooleanField(_l("Read-only: reads, changes nothing"))
+    submit = SubmitField(_l("Make token"))

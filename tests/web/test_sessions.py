@@ -7,6 +7,7 @@ password end all of that user's sessions, in every process; the CSRF token chang
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -145,7 +146,13 @@ def test_a_managers_reset_ends_every_session_of_the_user(app, users):
     assert not _logged_in(staff)
 
 
-def test_a_session_ends_after_the_idle_time_and_after_the_maximum_age(app, users, _frozen_clock):
+def test_a_session_ends_after_the_idle_time_and_after_the_maximum_age(app, users, _frozen_clock, monkeypatch):
+    import config
+
+    defaults = config.from_environment(Path(app.instance_path), env={})
+    monkeypatch.setitem(app.config, "SESSION_IDLE_MINUTES", defaults["SESSION_IDLE_MINUTES"])
+    monkeypatch.setitem(app.config, "SESSION_MAX_HOURS", defaults["SESSION_MAX_HOURS"])
+    assert (defaults["SESSION_IDLE_MINUTES"], defaults["SESSION_MAX_HOURS"]) == (120, 12)
     client = app.test_client()
     login(client, Role.STAFF)
     idle = app.config["SESSION_IDLE_MINUTES"]

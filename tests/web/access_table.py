@@ -1,0 +1,84 @@
+"""THE declared access table: who may GET and POST every route of dsr (issue 17, acceptance 7).
+
+tests/web/test_access_table.py requests every rule in ``url_map`` with GET and POST as an anonymous
+visitor, an auditor, staff and a privacy manager, and compares each answer with this table. A route
+without an entry fails the test, and so does a route whose methods differ from its entry.
+
+Adding a route: add one line ``"blueprint.endpoint": {"GET": <who>, "POST": <who>}`` with only the
+methods the route accepts (of GET and POST), ``<who>`` being one of the sets below. "May" means the
+answer is not a refusal: anonymous visitors are refused with a redirect to the login page (401 under
+/api/), signed-in users with 403. The API is called with a bearer token of each role, the pages with a
+logged-in browser session.
+"""
+
+from __future__ import annotations
+
+ANONYMOUS, AUDITOR, STAFF, MANAGER = "anonymous", "auditor", "staff", "privacy_manager"
+WHO = (ANONYMOUS, AUDITOR, STAFF, MANAGER)
+
+EVERYONE = frozenset(WHO)                          # public: the login page and the static assets
+SIGNED_IN = frozenset({AUDITOR, STAFF, MANAGER})   # every role; the auditor only reads
+WRITERS = frozenset({STAFF, MANAGER})
+MANAGERS = frozenset({MANAGER})
+READERS_OF_REPORTS = frozenset({AUDITOR, MANAGER})  # the dashboard and escalations: oversight, not casework
+
+ACCESS: dict[str, dict[str, frozenset[str]]] = {
+    # -- public
+    "auth.login": {"GET": EVERYONE, "POST": EVERYONE},
+    "static": {"GET": EVERYONE},
+    "bootstrap.static": {"GET": EVERYONE},
+    # -- the user's own account
+    "auth.logout": {"POST": SIGNED_IN},
+    "auth.preferences": {"GET": SIGNED_IN, "POST": SIGNED_IN},
+    "auth.change_password": {"GET": SIGNED_IN, "POST": SIGNED_IN},
+    "tokens.own": {"GET": SIGNED_IN, "POST": SIGNED_IN},
+    # A colleague's token: only a manager may revoke it (every user revokes their own: test_api_tokens.py).
+    "tokens.revoke": {"POST": MANAGERS},
+    # -- users (privacy managers)
+    "users.index": {"GET": MANAGERS, "POST": MANAGERS},
+    "users.toggle_active": {"POST": MANAGERS},
+    "users.reset": {"POST": MANAGERS},
+    "users.logins": {"GET": MANAGERS},
+    "tokens.everyone": {"GET": MANAGERS},
+    # -- queue, intake, case page
+    "cases.index": {"GET": SIGNED_IN},
+    "cases.queue": {"GET": SIGNED_IN},
+    "cases.new": {"GET": WRITERS, "POST": WRITERS},
+    "cases.matches": {"GET": WRITERS},
+    "cases.detail": {"GET": SIGNED_IN},
+    "cases.audit_trail": {"GET": SIGNED_IN},
+    "cases.audit_trail_csv": {"GET": SIGNED_IN},
+    "case_actions.act": {"POST": WRITERS},
+    "case_actions.act_get": {"GET": WRITERS},  # the form of a change: not for the auditor
+    "triage.index": {"GET": MANAGERS},
+    "triage.assign_many": {"POST": MANAGERS},
+    "attachments.download": {"GET": SIGNED_IN},
+    # -- fulfilment: lookup, erasure, access, rectification, objection
+    "fulfilment.act": {"POST": WRITERS},
+    "fulfilment.act_get": {"GET": WRITERS},  # the form of a change: not for the auditor
+    "fulfilment.lookup_records": {"GET": SIGNED_IN},
+    "access.preview": {"GET": SIGNED_IN},
+    "rectification.act": {"POST": WRITERS},
+    "rectification.act_get": {"GET": WRITERS},  # the form of a change: not for the auditor
+    "objection.act": {"POST": WRITERS},
+    "objection.act_get": {"GET": WRITERS},  # the form of a change: not for the auditor
+    # -- letters, exports, jobs
+    "letters.issue": {"POST": WRITERS},
+    "letters.preview": {"POST": WRITERS},
+    "letters.download": {"GET": SIGNED_IN},
+    "letters.asset": {"GET": WRITERS},
+    "exports.request_export": {"POST": WRITERS},
+    "exports.download": {"GET": WRITERS},  # a copy of all of a person's data: for casework only
+    "jobs.card": {"GET": SIGNED_IN},
+    "jobs.retry": {"POST": WRITERS},
+    # -- reports
+    "reports.dashboard": {"GET": READERS_OF_REPORTS},
+    "reports.chart": {"GET": READERS_OF_REPORTS},
+    "reports.escalations": {"GET": READERS_OF_REPORTS},
+    # -- API v1 (bearer tokens)
+    "api.list_cases": {"GET": SIGNED_IN},
+    "api.get_case": {"GET": SIGNED_IN},
+    "api.create_case": {"POST": WRITERS},
+    "api.case_operation": {"POST": WRITERS},
+    "suppression_api.check": {"POST": SIGNED_IN},
+}
