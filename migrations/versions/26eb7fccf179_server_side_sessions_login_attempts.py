@@ -1,7 +1,7 @@
 """server-side sessions, login attempts, password change and token expiry
 
 Revision ID: 26eb7fccf179
-Revises: 6f2b5d0a4c76
+Revises: 8a3c5e7f9b10
 Create Date: 2026-12-06 09:47:24
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '26eb7fccf179'
-down_revision = '6f2b5d0a4c76'
+down_revision = '8a3c5e7f9b10'
 branch_labels = None
 depends_on = None
 
