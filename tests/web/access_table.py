@@ -75,6 +75,9 @@ ACCESS: dict[str, dict[str, frozenset[str]]] = {
     "reports.dashboard": {"GET": READERS_OF_REPORTS},
     "reports.chart": {"GET": READERS_OF_REPORTS},
     "reports.escalations": {"GET": READERS_OF_REPORTS},
+    # -- days declared equal to public holidays (Atw art. 3(3)): everyone reads them, managers keep them
+    "declared_days.index": {"GET": SIGNED_IN, "POST": MANAGERS},
+    "declared_days.remove": {"POST": MANAGERS},
     # -- API v1 (bearer tokens)
     "api.list_cases": {"GET": SIGNED_IN},
     "api.get_case": {"GET": SIGNED_IN},
