@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Any
 
 import sqlalchemy as sa
 
-from dsr.audit.models import AuditEvent, AuditHead
+from dsr.audit.models import AuditEvent, AuditHead, AuditPayload
 from dsr.extensions import db
 
 GENESIS = "0" * 64
@@ -30,19 +31,26 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+def _canonical(content: dict[str, Any]) -> bytes:
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def payload_digest(nonce: str, before: Any, after: Any) -> str:
+    """The hash the chain keeps of an event's details; the nonce makes a short payload unguessable."""
+    return hashlib.sha256(_canonical({"nonce": nonce, "before": before, "after": after})).hexdigest()
+
+
 def canonical_content(event: AuditEvent) -> bytes:
-    """The bytes an event's hash covers: every field but its id and its own hash."""
-    content = {
+    """The bytes an event's hash covers: every field but its id and its own hash; of the details, their hash."""
+    return _canonical({
         "occurred_at": event.occurred_at.isoformat(),
         "actor_id": event.actor_id,
         "actor_label": event.actor_label,
         "case_id": event.case_id,
         "action": event.action,
-        "before": event.before,
-        "after": event.after,
+        "payload_hash": event.payload_hash,
         "prev_hash": event.prev_hash,
-    }
-    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    })
 
 
 def compute_hash(event: AuditEvent) -> str:
@@ -85,10 +93,14 @@ def record(
         actor_label=actor.email if actor is not None else "system",
         case_id=case.id if case is not None else None,
         action=action,
-        before=jsonable(before) if before is not None else None,
-        after=jsonable(after) if after is not None else None,
         prev_hash=last,
     )
+    if before is not None or after is not None:
+        nonce = secrets.token_hex(16)
+        payload = AuditPayload(nonce=nonce, before=jsonable(before) if before is not None else None,
+                               after=jsonable(after) if after is not None else None)
+        event.payload_hash = payload_digest(nonce, payload.before, payload.after)
+        event.payload = payload
     event.hash = compute_hash(event)
     db.session.add(event)
     db.session.flush()
@@ -100,3 +112,21 @@ def changes(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, An
     """Only the keys whose value differs, as (before, after)."""
     keys = [k for k in after if before.get(k) != after.get(k)]
     return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}
+
+
+def purge_payloads(events: list[AuditEvent], *, by: AuditEvent, now: datetime) -> int:
+    """Replace the details of ``events`` with tombstones naming the retention event ``by``.
+
+    The chain is untouched: each event keeps its payload hash, so ``audit-verify`` still passes, and an
+    edited event is still detected. Returns how many payloads were purged (already purged ones are skipped).
+    """
+    purged = 0
+    for event in events:
+        payload = event.payload
+        if payload is None or payload.purged_at is not None:
+            continue
+        payload.nonce = payload.before = payload.after = None
+        payload.purged_at, payload.purged_by_event_id = now.astimezone(UTC), by.id
+        purged += 1
+    db.session.flush()
+    return purged

@@ -61,6 +61,12 @@ def raw(sql: str, **params) -> None:
     db.session.expire_all()
 
 
+def delete_event(event_id: int) -> None:
+    """Remove an event as an intruder would: its payload first (the foreign key), then the event."""
+    raw("DELETE FROM audit_payloads WHERE event_id = :id", id=event_id)
+    raw("DELETE FROM audit_events WHERE id = :id", id=event_id)
+
+
 def event_ids() -> list[int]:
     with db.engine.connect() as conn:
         return list(conn.execute(sa.text("SELECT id FROM audit_events ORDER BY id")).scalars())
@@ -70,8 +76,9 @@ def stored_rows() -> dict[int, tuple]:
     """Every event as the database holds it, read on a separate connection."""
     with db.engine.connect() as conn:
         rows = conn.execute(sa.text(
-            'SELECT id, occurred_at, actor_id, actor_label, case_id, action, "before", "after", prev_hash, hash '
-            "FROM audit_events ORDER BY id")).all()
+            'SELECT e.id, occurred_at, actor_id, actor_label, case_id, action, payload_hash, p."before", '
+            'p."after", p.nonce, prev_hash, hash FROM audit_events e LEFT JOIN audit_payloads p ON p.event_id = e.id '
+            "ORDER BY e.id")).all()
     return {row[0]: tuple(row) for row in rows}
 
 
@@ -187,13 +194,39 @@ def test_audit_verify_detects_an_altered_after(ctx, history):
     ids = event_ids()
     victim = ids[len(ids) // 2]
     with db.engine.connect() as conn:
-        after = conn.execute(sa.text('SELECT "after" FROM audit_events WHERE id = :id'), {"id": victim}).scalar()
+        after = conn.execute(sa.text('SELECT "after" FROM audit_payloads WHERE event_id = :id'),
+                             {"id": victim}).scalar()
     after = json.loads(after) if isinstance(after, str) else after
     after["state"] = "completed"
-    raw('UPDATE audit_events SET "after" = :after WHERE id = :id', after=json.dumps(after), id=victim)
+    raw('UPDATE audit_payloads SET "after" = :after WHERE event_id = :id', after=json.dumps(after), id=victim)
     result = verify(ctx)
     _broken_at(result, victim)
-    assert "altered" in result.output
+    assert "the payload was altered" in result.output
+
+
+def test_audit_verify_detects_a_payload_emptied_by_hand(ctx, history):
+    """A tombstone made outside dsr's retention names no retention event: detected."""
+    victim = event_ids()[2]
+    raw('UPDATE audit_payloads SET nonce = NULL, "before" = NULL, "after" = NULL, purged_at = :t, '
+        "purged_by_event_id = :by WHERE event_id = :id", t=NOW, by=event_ids()[-1], id=victim)
+    result = verify(ctx)
+    _broken_at(result, victim)
+    assert "not by a retention event" in result.output
+
+
+def test_audit_verify_detects_a_deleted_payload(ctx, history):
+    victim = event_ids()[1]
+    raw("DELETE FROM audit_payloads WHERE event_id = :id", id=victim)
+    result = verify(ctx)
+    _broken_at(result, victim)
+    assert "details were removed" in result.output
+
+
+def test_audit_verify_detects_a_changed_payload_hash(ctx, history):
+    """Re-pointing the chain at another payload hash changes the event's own hash."""
+    victim = event_ids()[1]
+    raw("UPDATE audit_events SET payload_hash = :h WHERE id = :id", h="0" * 64, id=victim)
+    _broken_at(verify(ctx), victim)
 
 
 def test_audit_verify_detects_an_altered_action(ctx, history):
@@ -212,7 +245,7 @@ def test_audit_verify_detects_an_altered_actor(ctx, history):
 def test_audit_verify_detects_a_deleted_middle_event(ctx, history):
     ids = event_ids()
     victim = ids[len(ids) // 2]
-    raw("DELETE FROM audit_events WHERE id = :id", id=victim)
+    delete_event(victim)
     result = verify(ctx)
     # The event after the gap no longer chains onto its predecessor.
     _broken_at(result, ids[ids.index(victim) + 1])
@@ -221,13 +254,13 @@ def test_audit_verify_detects_a_deleted_middle_event(ctx, history):
 
 def test_audit_verify_detects_a_deleted_first_event(ctx, history):
     ids = event_ids()
-    raw("DELETE FROM audit_events WHERE id = :id", id=ids[0])
+    delete_event(ids[0])
     _broken_at(verify(ctx), ids[1])
 
 
 def test_audit_verify_detects_the_newest_event_deleted(ctx, history):
     ids = event_ids()
-    raw("DELETE FROM audit_events WHERE id = :id", id=ids[-1])
+    delete_event(ids[-1])
     result = verify(ctx)
     # The chain itself is intact up to the new last row; the head row still names the deleted one.
     _broken_at(result, ids[-2])
