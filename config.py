@@ -118,6 +118,8 @@ def from_environment(instance_path: Path, env: dict[str, str] | None = None) -> 
         "PAUSE_ASK_WORKING_DAYS": int(env.get("DSR_PAUSE_ASK_WORKING_DAYS", "5")),
         # Stored exports (access copies, portable data) are deleted this many days after they were made.
         "EXPORT_RETENTION_DAYS": int(env.get("DSR_EXPORT_RETENTION_DAYS", "30")),
+        # dsr's own retention: a closed case file is reduced this many years after closure (dsr/casefiles).
+        "CASE_FILE_RETENTION_YEARS": int(env.get("DSR_CASE_FILE_RETENTION_YEARS", "2")),
         # Escalation report (dsr/reports): e-mailed to every privacy manager each working day at REPORT_TIME
         # (DSR_TIMEZONE); kept records due for erasure are erased daily at ERASE_DUE_TIME. Without
         # MAIL_SERVER nothing is sent and the command says so.

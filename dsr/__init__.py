@@ -78,6 +78,7 @@ def _register_models() -> None:
     from dsr.attachments import models as _a  # noqa: F401
     from dsr.audit import models as _au  # noqa: F401
     from dsr.auth import models as _u  # noqa: F401
+    from dsr.casefiles import models as _cf  # noqa: F401
     from dsr.cases import models as _c  # noqa: F401
     from dsr.exports import models as _ex  # noqa: F401
     from dsr.fulfilment import models as _f  # noqa: F401
@@ -96,6 +97,7 @@ def _register_blueprints(app: Flask) -> None:
     from dsr.attachments.views import bp as attachments_bp
     from dsr.auth.token_views import bp as tokens_bp
     from dsr.auth.views import bp as auth_bp
+    from dsr.casefiles.views import bp as casefiles_bp
     from dsr.cases.actions import bp as case_actions_bp
     from dsr.cases.triage import bp as triage_bp
     from dsr.cases.views import bp as cases_bp
@@ -121,6 +123,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(rectification_bp)
     app.register_blueprint(objection_bp)
     app.register_blueprint(attachments_bp)
+    app.register_blueprint(casefiles_bp)
     app.register_blueprint(users_bp)
     app.register_blueprint(declared_days_bp)
     app.register_blueprint(jobs_bp)

@@ -122,6 +122,7 @@ def erase_due_command() -> None:
 
 
 def register(app: Flask) -> None:
+    import dsr.casefiles.commands  # noqa: F401  (adds `dsr reduce-case-files`)
     import dsr.declared_days.commands  # noqa: F401  (adds `dsr declared-days`)
     import dsr.exports.commands  # noqa: F401  (adds `dsr expire-exports`)
     import dsr.jobs.commands  # noqa: F401  (adds `dsr worker`)

@@ -27,7 +27,8 @@ class Case(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(sa.String(20), unique=True)
-    subject_id: Mapped[int] = mapped_column(sa.ForeignKey("data_subjects.id"), index=True)
+    # NULL only once the case file was reduced by dsr's own retention (dsr.casefiles).
+    subject_id: Mapped[int | None] = mapped_column(sa.ForeignKey("data_subjects.id"), index=True)
     channel: Mapped[Channel] = mapped_column(enum_column_type(Channel, "case_channel"))
     # The day the request reached an official channel, not the day it was typed in (EDPB 01/2022 §159).
     received_on: Mapped[date] = mapped_column(sa.Date, index=True)
@@ -63,8 +64,10 @@ class Case(db.Model):
     # The obligation the extension creates: tell the subject, with reasons, before the original deadline.
     extension_notice_due_on: Mapped[date | None] = mapped_column(sa.Date)
     extension_notice_sent_on: Mapped[date | None] = mapped_column(sa.Date)
+    # When dsr's own retention reduced the closed case file to reference, rights, dates and outcome.
+    reduced_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
-    subject: Mapped[DataSubject] = relationship(back_populates="cases")  # noqa: F821
+    subject: Mapped[DataSubject | None] = relationship(back_populates="cases")  # noqa: F821
     rights: Mapped[list[CaseRight]] = relationship(
         back_populates="case", cascade="all, delete-orphan", order_by="CaseRight.id"
     )
@@ -97,6 +100,9 @@ class Case(db.Model):
             name="extension_complete"),
         sa.CheckConstraint("extended_due_on IS NULL OR extended_due_on > legal_due_on", name="extension_later"),
         sa.CheckConstraint("paused_days >= 0 AND late_pause_requests >= 0", name="clock_counts"),
+        # Only a closed case is reduced, and only a reduced case has lost its subject.
+        sa.CheckConstraint("reduced_at IS NULL OR closed_at IS NOT NULL", name="reduced_is_closed"),
+        sa.CheckConstraint("subject_id IS NOT NULL OR reduced_at IS NOT NULL", name="subject_unless_reduced"),
     )
 
     @property

@@ -88,7 +88,7 @@ def queue_query(f: QueueFilters, today: date) -> sa.Select:
     """Cases matching the filters, most urgent legal deadline first."""
     stmt = (
         sa.select(Case)
-        .join(Case.subject)
+        .outerjoin(Case.subject)  # a reduced case file has no subject any more (dsr.casefiles)
         .options(selectinload(Case.rights), selectinload(Case.subject), selectinload(Case.assignee))
     )
     if f.state is not None:

@@ -140,6 +140,10 @@ def render_case(case: Case, *, error: str | None = None, conflict_since: int | N
     """
     from dsr.cases.page import case_page_context
 
+    if case.reduced_at is not None:  # dsr's own retention left only the bare facts (dsr.casefiles)
+        from dsr.audit.queries import case_events
+
+        return render_template("casefiles/reduced.html", case=case, events=case_events(case.id)), status
     return render_template("cases/detail.html", **case_page_context(case, error=error, conflict_since=conflict_since,
                                                                     failed=failed)), status
 

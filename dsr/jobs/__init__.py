@@ -10,4 +10,5 @@ HANDLER_MODULES: tuple[str, ...] = (
     "dsr.exports.operations",
     "dsr.jobs.health",
     "dsr.reports.jobs",
+    "dsr.casefiles.jobs",
 )

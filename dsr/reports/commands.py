@@ -103,6 +103,7 @@ def send_escalations_command(scheduled: bool, day: str | None, due_within: int |
 
 def schedule_entries(config) -> list[dict]:
     """dsr's daily runs as cron entries (minute hour * * weekdays), in DSR_TIMEZONE."""
+    from dsr.casefiles.jobs import REDUCE_JOB_KIND
     from dsr.exports.operations import EXPIRE_JOB_KIND
     from dsr.reports.jobs import ERASE_DUE, ESCALATION_REPORT
 
@@ -118,6 +119,8 @@ def schedule_entries(config) -> list[dict]:
         {"kind": ERASE_DUE, "cron": cron(config["ERASE_DUE_TIME"], "*")},
         # Exports are deleted 30 days (EXPORT_RETENTION_DAYS) after they were made: checked daily with erase-due.
         {"kind": EXPIRE_JOB_KIND, "cron": cron(config["ERASE_DUE_TIME"], "*")},
+        # Closed case files are reduced CASE_FILE_RETENTION_YEARS after closure (dsr's own retention).
+        {"kind": REDUCE_JOB_KIND, "cron": cron(config["ERASE_DUE_TIME"], "*")},
     ]
 
 
@@ -138,7 +141,8 @@ def build_scheduler(connection, config):
 @dsr_cli.command("scheduler")
 @click.option("--print", "print_only", is_flag=True, help="Show the schedule and exit.")
 def scheduler_command(print_only: bool) -> None:
-    """Run RQ's cron scheduler for dsr's daily runs (escalation report, erase-due, export expiry); needs REDIS_URL."""
+    """Run RQ's cron scheduler for dsr's daily runs (escalation report, erase-due, export expiry, case-file
+    reduction); needs REDIS_URL."""
     config = current_app.config
     # RQ's cron reads the process's local time; the organisation's time zone is what "07:30" means.
     os.environ["TZ"] = config.get("DSR_TIMEZONE", "Europe/Amsterdam")

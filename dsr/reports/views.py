@@ -128,13 +128,15 @@ def dashboard():
     due_within = current_app.config["DUE_SOON_DAYS"]
     report = build_report(day, due_within=due_within)
     stats = dash.monthly(dash.answered_cases(day), day)
+    from dsr.casefiles.operations import past_period
     from dsr.declared_days.operations import uncovered_year
 
     return render_template(
         "reports/dashboard.html", today=day, tiles=dash.tile_counts(day, due_within), due_within=due_within,
         report=report, labels=KIND_LABELS, advice=KIND_ADVICE, days_phrase=days_phrase,
         matrix=dash.open_matrix(), by_state=dash.open_by_state(), rights=list(Right), stats=stats,
-        state_labels=dash.STATE_LABELS, last_run=_last_run(), charts=dash.CHARTS, uncovered_year=uncovered_year(day))
+        state_labels=dash.STATE_LABELS, last_run=_last_run(), charts=dash.CHARTS, uncovered_year=uncovered_year(day),
+        casefiles=past_period(day))
 
 
 @bp.get("/dashboard/charts/<name>.svg")

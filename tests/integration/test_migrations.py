@@ -140,7 +140,7 @@ def _insert_case(conn, **overrides):
     ({"state": "lost"}, "ck_cases_case_state"),
     ({"channel": "fax"}, "ck_cases_case_channel"),
     ({"language": "de"}, "ck_cases_case_language"),
-    ({"state": "withdrawn"}, "ck_cases_closed_iff_closed_at"),
+    ({"state": "closed"}, "ck_cases_closed_iff_closed_at"),
     ({"legal_due_on": date(2026, 3, 5)}, "ck_cases_legal_due_after_receipt"),
     ({"promised_on": date(2026, 3, 1)}, "ck_cases_promise_after_receipt"),
 ], ids=["state", "channel", "language", "closed-without-closed_at", "legal-due", "promise"])

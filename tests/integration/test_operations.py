@@ -13,8 +13,8 @@ import sqlalchemy as sa
 
 from dsr.attachments.models import Attachment
 from dsr.attachments.storage import check_upload
-from dsr.audit.models import AuditEvent
-from dsr.audit.operations import compute_hash, record
+from dsr.audit.models import AuditEvent, AuditPayload
+from dsr.audit.operations import compute_hash, payload_digest, record
 from dsr.auth.models import User
 from dsr.cases.models import Case, CaseRight, ReferenceCounter
 from dsr.cases.operations import CaseError, log_request
@@ -139,8 +139,13 @@ def test_changing_a_stored_event_breaks_its_hash(ctx):
     staff = make_user(Role.STAFF)
     make_case(actor=staff)
     case_event = audit_trail()[-1]
-    db.session.execute(sa.update(AuditEvent).where(AuditEvent.id == case_event.id)
+    db.session.execute(sa.update(AuditPayload).where(AuditPayload.event_id == case_event.id)
                        .values(after={**case_event.after, "notes": "edited afterwards"}))
+    db.session.commit()
+    tampered = audit_trail()[-1]
+    # The details are outside the event's own hash; the hash the chain keeps of them no longer matches.
+    assert tampered.payload_hash != payload_digest(tampered.payload.nonce, tampered.before, tampered.after)
+    db.session.execute(sa.update(AuditEvent).where(AuditEvent.id == case_event.id).values(action="case.other"))
     db.session.commit()
     tampered = audit_trail()[-1]
     assert tampered.hash != compute_hash(tampered)
