@@ -187,6 +187,7 @@ def reduce_case_file(case: Case, *, now: datetime, today: date, actor=None, year
         holds.c.case_id == case.id, holds.c.released_at.is_not(None))).rowcount
     deleted["case_file_holds"] = db.session.execute(sa.delete(CaseFileHold).where(
         CaseFileHold.case_id == case.id, CaseFileHold.released_at.is_not(None))).rowcount
+    deleted = {table: n for table, n in deleted.items() if n}
     db.session.expire_all()
     case = db.session.get(Case, status.case.id)
     case.notes = ""
