@@ -9,7 +9,7 @@ moves the head, and appends an ``audit.rehashed`` event naming the old head hash
 elsewhere before the upgrade still connects to the new chain.
 
 Revision ID: 8a4c6e0b2d17
-Revises: 6f2b5d0a4c76
+Revises: 8a3c5e7f9b10
 Create Date: 2026-12-06 10:00:00
 
 """
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '8a4c6e0b2d17'
-down_revision = '6f2b5d0a4c76'
+down_revision = '8a3c5e7f9b10'
 branch_labels = None
 depends_on = None
 
