@@ -9,7 +9,7 @@ moves the head, and appends an ``audit.rehashed`` event naming the old head hash
 elsewhere before the upgrade still connects to the new chain.
 
 Revision ID: 8a4c6e0b2d17
-Revises: 8a3c5e7f9b10
+Revises: 26eb7fccf179
 Create Date: 2026-12-06 10:00:00
 
 """
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '8a4c6e0b2d17'
-down_revision = '8a3c5e7f9b10'
+down_revision = '26eb7fccf179'
 branch_labels = None
 depends_on = None
 

@@ -20,7 +20,7 @@ from dsr.audit.models import AuditEvent
 from dsr.audit.verify import verify_chain
 from dsr.extensions import db
 
-BEFORE_PAYLOADS = "8a3c5e7f9b10"
+BEFORE_PAYLOADS = "26eb7fccf179"
 GENESIS = "0" * 64
 T0 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 
