@@ -16,6 +16,7 @@ from dsr.auth.models import User
 from dsr.cases import action_forms as F
 from dsr.cases.deadlines import case_clock, working_calendar
 from dsr.cases.duplicates import linked_cases, open_duplicates, previous_request, recent_requests
+from dsr.cases.history import readable_history
 from dsr.cases.models import Case
 from dsr.domain.enums import CLOSED_STATES, CaseState, LookupStatus, Role, VerificationOutcome
 from dsr.domain.workflow import MANAGER_ACTIONS, Action, allowed_actions
@@ -173,6 +174,7 @@ def case_page_context(case: Case, *, error: str | None = None, conflict_since: i
         "case": case,
         "clock": clock,
         "events": events,
+        "history": readable_history(events),
         "today": day,
         "forms": forms,
         "steps": steps,

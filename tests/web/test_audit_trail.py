@@ -211,12 +211,43 @@ def test_the_chain_verifies_after_the_walk(app, walked):
     assert f"Audit chain intact: {total} events." in result.output
 
 
-def test_the_case_page_history_shows_the_same_events(app, client, walked):
+def history_lines(html: str) -> list[str]:
+    """The case page's history, one sentence per event, newest first (without the time)."""
+    block = html.split('<ol class="timeline mb-0">', 1)[1].split("</ol>", 1)[0]
+    return [text_of(s) for s in re.findall(r'<div class="small">(.*?)</div>', block, re.S)]
+
+
+def test_the_case_page_history_reads_as_sentences_for_the_same_events(app, client, walked):
     login(client, Role.AUDITOR)
     html = client.get(f"/cases/{walked['reference']}").get_data(as_text=True)
-    history = text_of(html.split("History", 1)[1])
-    for event in stored_events(app, walked["reference"]):
-        assert action_label(event.action) in history
+    lines = history_lines(html)
+    events = stored_events(app, walked["reference"])
+    assert len(lines) == len(events)
+    oldest_first = list(reversed(lines))
+    assert oldest_first[0].startswith("Staff logged the request (Access (Art. 15)), received 20 Nov 2026.")
+    assert "Staff took the case." in oldest_first
+    assert "Staff asked for Copy of the policy schedule on 23 Nov 2026; the clock is paused." in oldest_first
+    assert "Staff verified the identity: Matched against policy records." in oldest_first
+    assert "Privacy_Manager set the priority to high." in oldest_first
+    assert "Staff searched Harmony's systems: nothing found." in oldest_first
+    assert "Privacy_Manager sent the case back: “Recipients missing”" in oldest_first
+    assert oldest_first[-1] == "Staff archived the case."
+    # No codes and no raw before/after on the case page: those stay in the audit trail.
+    history = " ".join(lines)
+    assert not re.search(r"\b(case|identity|lookup|task|note)\.[a-z_]+", history)
+    for raw in ('"state"', "before:", "after:", "in_progress"):
+        assert raw not in history
+
+
+def test_the_history_speaks_dutch_to_a_dutch_user(app, client, walked):
+    with app.app_context():
+        user = db.session.execute(sa.select(User).where(User.email == STAFF)).scalar_one()
+        user.locale = "nl"
+        db.session.commit()
+    login(client, Role.STAFF)
+    lines = list(reversed(history_lines(client.get(f"/cases/{walked['reference']}").get_data(as_text=True))))
+    assert lines[0].startswith("Staff registreerde het verzoek (Inzage (art. 15)), ontvangen 20 nov 2026.")
+    assert lines[-1] == "Staff archiveerde het verzoek."
 
 
 @pytest.mark.parametrize("path", ["/cases/{ref}/audit", "/cases/{ref}/audit.csv", "/cases/{ref}"])

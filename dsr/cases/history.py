@@ -1,0 +1,206 @@
+"""The case page's history as sentences in the interface's language ("Sam Staff attached letter.pdf (496 kB)").
+
+The audit event keeps its stable code and raw before/after (the audit trail page and its CSV show those);
+this module only reads them. An event without a sentence of its own reads as its label from
+:mod:`dsr.audit.labels`, never as a code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import format_date, format_decimal, ngettext
+from flask_babel import gettext as _
+
+from dsr.audit.labels import action_label
+from dsr.audit.models import AuditEvent
+from dsr.auth.models import User
+from dsr.extensions import db
+
+
+def _day(value: Any) -> str:
+    if not value:
+        return ""
+    try:
+        return format_date(date.fromisoformat(str(value)[:10]), "medium")
+    except ValueError:
+        return str(value)
+
+
+def _size(n: Any) -> str:
+    n = int(n or 0)
+    if n < 1000:
+        return ngettext("%(num)d byte", "%(num)d bytes", n)
+    if n < 1_000_000:
+        return _("%(n)s kB", n=format_decimal(round(n / 1000)))
+    return _("%(n)s MB", n=format_decimal(round(n / 1_000_000, 1)))
+
+
+def _label(labels: dict, value: Any) -> str:
+    """A code's readable name; the enum key or its value, whichever the dict is keyed by."""
+    for key, label in labels.items():
+        if key == value or getattr(key, "value", None) == value:
+            return str(label)
+    return str(value).replace("_", " ")
+
+
+class History:
+    """Sentence builders per audit action; names of people are looked up once per page."""
+
+    def __init__(self, events: list[AuditEvent]):
+        emails = {v for e in events for part in (e.before or {}, e.after or {})
+                  for k, v in part.items() if k == "assignee" and v}
+        self._names = dict(db.session.execute(
+            sa.select(User.email, User.name).where(User.email.in_(emails))).all()) if emails else {}
+
+    def name(self, email: str | None) -> str:
+        return self._names.get(email, email or "")
+
+    def sentence(self, event: AuditEvent) -> str:
+        who = event.actor.name if event.actor else _("The system")
+        build = SENTENCES.get(event.action)
+        if build is not None:
+            try:
+                return build(self, who, event.before or {}, event.after or {})
+            except (KeyError, TypeError, ValueError):
+                pass  # an older event without the detail: fall back to the label
+        return _("%(who)s: %(what)s", who=who, what=action_label(event.action))
+
+
+def _assigned(h: History, who: str, before: dict, after: dict) -> str:
+    new = after.get("assignee")
+    if not new:
+        return _("%(who)s unassigned the case (was %(name)s).", who=who, name=h.name(before.get("assignee")))
+    if h.name(new) == who:
+        return _("%(who)s took the case.", who=who)
+    return _("%(who)s assigned the case to %(name)s.", who=who, name=h.name(new))
+
+
+def _rights(after: dict) -> str:
+    from dsr.cases.forms import RIGHT_LABELS
+
+    return ", ".join(_label(RIGHT_LABELS, r) for r in after.get("rights", []))
+
+
+def _refused(h, who, before, after) -> str:
+    from dsr.cases.action_forms import REFUSAL_LABELS
+
+    return _("%(who)s refused the request: %(ground)s. “%(text)s”", who=who,
+             ground=_label(REFUSAL_LABELS, after["ground"]), text=after.get("justification", ""))
+
+
+def _verified(h, who, before, after) -> str:
+    from dsr.cases.action_forms import METHOD_LABELS
+
+    method = _label(METHOD_LABELS, after["method"])
+    if after.get("outcome") == "verified":
+        return _("%(who)s verified the identity: %(method)s.", who=who, method=method)
+    return _("%(who)s could not verify the identity: %(method)s.", who=who, method=method)
+
+
+def _priority(h, who, before, after) -> str:
+    from dsr.cases.action_forms import PRIORITY_LABELS
+
+    return _("%(who)s set the priority to %(p)s.", who=who, p=_label(PRIORITY_LABELS, after["priority"]))
+
+
+def _lookup(h, who, before, after) -> str:
+    if after.get("status") == "failed":
+        return _("%(who)s searched Harmony's systems; the search failed: %(error)s", who=who,
+                 error=after.get("error", ""))
+    n = int(after.get("records", 0))
+    if n == 0:
+        return _("%(who)s searched Harmony's systems: nothing found.", who=who)
+    return ngettext("%(who)s searched Harmony's systems: %(num)d record found.",
+                    "%(who)s searched Harmony's systems: %(num)d records found.", n, who=who)
+
+
+def _plan(h, who, before, after) -> str:
+    items = after.get("items", {})
+    return _("%(who)s built the erasure plan: %(erase)s to erase, %(keep)s to keep.", who=who,
+             erase=items.get("erase", 0), keep=items.get("keep", 0))
+
+
+def _approved(h, who, before, after) -> str:
+    items = after.get("items", {})
+    return _("%(who)s approved the erasure plan: %(erase)s to erase, %(keep)s to keep.", who=who,
+             erase=items.get("erase", 0), keep=items.get("keep", 0))
+
+
+def _executed(h, who, before, after) -> str:
+    return _("%(who)s executed the erasure: %(erased)s records erased, %(kept)s kept.", who=who,
+             erased=after.get("erased", 0), kept=after.get("kept", 0))
+
+
+def _letter(h, who, before, after) -> str:
+    from dsr.letters.kinds import KINDS, LANGUAGE_LABELS
+
+    kind = _label({k: spec.label for k, spec in KINDS.items()}, after["kind"])
+    return ngettext("%(who)s issued the letter “%(kind)s” in %(lang)s (%(num)d page).",
+                    "%(who)s issued the letter “%(kind)s” in %(lang)s (%(num)d pages).", int(after.get("pages") or 1),
+                    who=who, kind=kind, lang=_label(LANGUAGE_LABELS, after.get("language")))
+
+
+SENTENCES: dict[str, Callable[[History, str, dict, dict], str]] = {
+    "case.created": lambda h, who, b, a: _("%(who)s logged the request (%(rights)s), received %(day)s.", who=who,
+                                           rights=_rights(a), day=_day(a["received_on"])),
+    "case.assigned": _assigned,
+    "case.priority_changed": _priority,
+    "case.start_identity_check": lambda h, who, b, a: _("%(who)s started the identity check.", who=who),
+    "case.start_work": lambda h, who, b, a: _("%(who)s started work on the case.", who=who),
+    "case.submit_for_approval": lambda h, who, b, a: _("%(who)s submitted the work for approval.", who=who),
+    "case.send_back": lambda h, who, b, a: _("%(who)s sent the case back: “%(reason)s”", who=who,
+                                             reason=a["reason"]),
+    "case.complete": lambda h, who, b, a: _("%(who)s completed the case: “%(decision)s”", who=who,
+                                            decision=a["decision"]),
+    "case.refuse": _refused,
+    "case.withdraw": lambda h, who, b, a: _("%(who)s recorded that the subject withdrew the request (%(how)s).",
+                                            who=who, how=a["how"]),
+    "case.close": lambda h, who, b, a: _("%(who)s archived the case.", who=who),
+    "case.paused": lambda h, who, b, a: _("%(who)s asked for %(what)s on %(day)s; the clock is paused.", who=who,
+                                          what=a["reason"], day=_day(a["requested_on"])),
+    "case.pause_requested_late": lambda h, who, b, a: _(
+        "%(who)s asked for %(what)s on %(day)s, too late to pause the clock.", who=who, what=a["reason"],
+        day=_day(a["requested_on"])),
+    "case.resumed": lambda h, who, b, a: ngettext(
+        "%(who)s recorded the information as received on %(day)s; the clock runs again (%(num)d day paused).",
+        "%(who)s recorded the information as received on %(day)s; the clock runs again (%(num)d days paused).",
+        int(a.get("days", 0)), who=who, day=_day(a["information_received_on"])),
+    "case.extended": lambda h, who, b, a: _("%(who)s extended the deadline to %(day)s: “%(reason)s”", who=who,
+                                            day=_day(a["extended_due_on"]), reason=a["reason"]),
+    "case.extension_notice_sent": lambda h, who, b, a: _("%(who)s recorded the extension notice as sent on %(day)s.",
+                                                         who=who, day=_day(a["sent_on"])),
+    "case.linked": lambda h, who, b, a: _("%(who)s linked this case to %(ref)s.", who=who, ref=a["linked_case"]),
+    "case.merge": lambda h, who, b, a: _("%(who)s merged this case into another one.", who=who),
+    "case.merged_from": lambda h, who, b, a: _("%(who)s merged %(ref)s into this case.", who=who,
+                                               ref=a["merged_case"]),
+    "identity.verified": _verified,
+    "identity.not_verified": _verified,
+    "identity.id_document_destroyed": lambda h, who, b, a: _(
+        "%(who)s checked the ID copy and deleted it; only who saw it, and when, is kept.", who=who),
+    "attachment.added": lambda h, who, b, a: _("%(who)s attached %(name)s (%(size)s).", who=who, name=a["filename"],
+                                               size=_size(a["size"])),
+    "attachment.downloaded": lambda h, who, b, a: _("%(who)s downloaded %(name)s.", who=who, name=a["filename"]),
+    "note.added": lambda h, who, b, a: _("%(who)s added a note.", who=who),
+    "task.added": lambda h, who, b, a: _("%(who)s added a task: %(title)s", who=who, title=a["title"]),
+    "task.completed": lambda h, who, b, a: _("%(who)s finished the task: %(title)s", who=who, title=a["title"]),
+    "lookup.run": _lookup,
+    "lookup.confirmed": lambda h, who, b, a: ngettext(
+        "%(who)s confirmed the %(num)d record found as this person's.",
+        "%(who)s confirmed the %(num)d records found as this person's.", int(a["records"]), who=who),
+    "lookup.rejected": lambda h, who, b, a: _("%(who)s rejected the records found as someone else's: “%(reason)s”",
+                                              who=who, reason=a["reason"]),
+    "erasure.planned": _plan,
+    "erasure.approved": _approved,
+    "erasure.executed": _executed,
+    "letter.issued": _letter,
+}
+
+
+def readable_history(events: list[AuditEvent]) -> list[tuple[AuditEvent, str]]:
+    """Each event with its sentence, in the order given."""
+    history = History(events)
+    return [(e, history.sentence(e)) for e in events]
