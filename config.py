@@ -87,6 +87,10 @@ def from_environment(instance_path: Path, env: dict[str, str] | None = None) -> 
         "STORAGE_DIR": str(storage_dir),
         "DEMO_SYSTEMS_URL": env.get("DEMO_SYSTEMS_URL") or f"sqlite:///{instance_path / 'harmony.sqlite3'}",
         "DEMO_SYSTEMS_CUSTOMERS": int(env.get("DSR_DEMO_CUSTOMERS", "2000")),
+        # Where the source systems keep stored objects (a call's audio at storage_uri): erasing a record
+        # deletes its objects there (dsr/datamap/objects.py). "local" is a directory playing the object store.
+        "OBJECT_STORE": env.get("DSR_OBJECT_STORE", "local"),
+        "OBJECT_STORE_DIR": env.get("DSR_OBJECT_STORE_DIR") or str(instance_path / "object-store"),
         # Uploads: scanned letters are at most 10 MB, checked per file with a field error that keeps the
         # form. Requests beyond 32 MB are cut off before they are read (413), as a guard, not a check.
         "MAX_ATTACHMENT_BYTES": 10 * 1024 * 1024,

@@ -87,6 +87,9 @@ class Field:
     references: tuple[Reference, ...] = ()
     description: str | None = None
     labels: tuple[tuple[str, str], ...] = ()  # (language, label): hashable, as the dataclass is frozen
+    # The value is the address of an object in an object store (a call's audio): erasing the record
+    # deletes the object too (dsr.datamap.objects).
+    stored_object: bool = False
 
     def label(self, language: str) -> str:
         """What the subject reads for this field ("Achternaam", "Last name", "Nom"): the data map's label in
@@ -142,6 +145,11 @@ class Collection:
     @property
     def categories(self) -> tuple[str, ...]:
         return tuple(sorted({c for f in self.fields for c in f.categories}))
+
+    @property
+    def object_fields(self) -> tuple[Field, ...]:
+        """The fields holding the address of a stored object that goes with the record."""
+        return tuple(f for f in self.fields if f.stored_object)
 
     @property
     def erase_review(self) -> bool:

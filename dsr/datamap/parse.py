@@ -32,6 +32,9 @@ put where Fides itself would look first, and only what Fides has no place for go
   without them the Fides name is used. A field with personal data may say ``dsr: {labels: {nl:, en:, fr:}}``
   (all three when given), else its column name is shown. The Fides ``name`` stays the source's name in the
   case file.
+* **Stored objects**: a field whose value is the address of an object in an object store (a recorded
+  call's audio, ``s3://bucket/key``) says ``dsr: {stored_object: true}``; erasing the record deletes the
+  object too (:mod:`dsr.datamap.objects`).
 
 Every dsr annotation is optional: a plain Fides dataset loads as it is (issue 13, item 4)
 ---------------------------------------------------------------------------------------------
@@ -182,9 +185,10 @@ def _field(path: Path, coll: str, model: Any, notes: dict, row_delete: bool) -> 
     where = f"{coll}.{model.name}"
     if model.fields:
         raise _fail(path, where, "nested fields are not supported by dsr")
-    notes = _check_keys(path, where + " dsr", notes, {"provided", "labels"})
-    if not isinstance(notes.get("provided", False), bool):
-        raise _fail(path, where, "dsr.provided must be true or false")
+    notes = _check_keys(path, where + " dsr", notes, {"provided", "labels", "stored_object"})
+    for flag in ("provided", "stored_object"):
+        if not isinstance(notes.get(flag, False), bool):
+            raise _fail(path, where, f"dsr.{flag} must be true or false")
     labels = _names(path, where, notes["labels"], "labels") if "labels" in notes else ()
     if not model.data_categories:
         raise _fail(path, where, "no data_categories: every field needs at least one")
@@ -196,7 +200,8 @@ def _field(path: Path, coll: str, model: Any, notes: dict, row_delete: bool) -> 
     erase, mask = _erase(path, where, meta, row_delete, categories)
     return Field(name=model.name, categories=categories, erase=erase, provided=notes.get("provided", False),
                  identity=identity, primary_key=bool(meta and meta.primary_key), mask_value=mask,
-                 references=_references(path, where, meta), description=model.description, labels=labels)
+                 references=_references(path, where, meta), description=model.description, labels=labels,
+                 stored_object=notes.get("stored_object", False))
 
 
 def _collection(path: Path, model: Any, notes: dict, raw_order: list[str], kind: SourceKind) -> Collection:

@@ -20,7 +20,7 @@ from dsr.auth.operations import create_user, find_user
 from dsr.cases import lifecycle, timing
 from dsr.cases.models import Case
 from dsr.cases.operations import log_request
-from dsr.demo.harmony import generate, sample_subjects
+from dsr.demo.harmony import ERASURE_PROFILES, generate, sample_subjects
 from dsr.domain.enums import (
     Channel,
     Language,
@@ -75,8 +75,9 @@ def _subject(fake: Faker, rng: random.Random, country: str, n: int) -> SubjectDe
     )
 
 
-def ensure_demo_systems(url: str, *, customers: int, today: date) -> list[str]:
-    """Create the database that plays Harmony's systems, unless it is already there."""
+def ensure_demo_systems(url: str, *, customers: int, today: date, objects_dir: str | None = None) -> list[str]:
+    """Create the database that plays Harmony's systems, unless it is already there; the recorded calls'
+    audio goes into the local object store at ``objects_dir``."""
     engine = sa.create_engine(url)
     try:
         with engine.connect() as conn:
@@ -86,7 +87,7 @@ def ensure_demo_systems(url: str, *, customers: int, today: date) -> list[str]:
         engine.dispose()
     if present:
         return [f"demo systems already present ({url})"]
-    result = generate(url, customers=customers, today=today)
+    result = generate(url, customers=customers, today=today, objects_dir=objects_dir)
     return [f"generated Harmony's demo systems: {result.counts.get('customers', 0)} customers, "
             f"{sum(result.counts.values())} rows ({url})"]
 
@@ -124,7 +125,7 @@ def load_demo(*, now: datetime, today: date | None = None, if_empty: bool = Fals
         fakers[loc].seed_instance(20260525 + n)
     systems_url = current_app.config["DEMO_SYSTEMS_URL"]
     report.extend(ensure_demo_systems(systems_url, customers=current_app.config["DEMO_SYSTEMS_CUSTOMERS"],
-                                      today=today))
+                                      today=today, objects_dir=current_app.config.get("OBJECT_STORE_DIR")))
     customers = sample_subjects(systems_url, CASE_COUNT, seed=2026, today=today)
     channels = [c for c, w in CHANNEL_WEIGHTS for _ in range(w)]
     for n in range(CASE_COUNT):
@@ -135,9 +136,12 @@ def load_demo(*, now: datetime, today: date | None = None, if_empty: bool = Fals
         else:
             subject = _subject(fakers[loc], rng, country, n)
         received_on = today - timedelta(days=rng.randint(0, 70))
+        rights = rng.choice(RIGHT_SETS)
+        if n < len(customers) and customers[n]["profile"] in ERASURE_PROFILES:
+            rights = [Right.ERASURE]  # a customer chosen to show an erasure rule asks for erasure
         case = log_request(
             subject=subject,
-            rights=rng.choice(RIGHT_SETS),
+            rights=rights,
             channel=rng.choice(channels),
             received_on=received_on,
             language=language,

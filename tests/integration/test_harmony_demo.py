@@ -22,6 +22,7 @@ from dsr.datamap.lookup import (
 )
 from dsr.datamap.sources import Erase, SourceKind, load_sources
 from dsr.demo.harmony import PROFILES, generate, sample_subjects
+from dsr.demo.harmony.generate import SHOWCASE_CUSTOMERS
 from dsr.demo.harmony.schema import metadata
 
 TODAY = date(2026, 11, 26)
@@ -71,7 +72,7 @@ def test_counts_per_table(demo, db):
     report = demo[2]
     counts = {t.name: db.execute(sa.select(sa.func.count()).select_from(t)).scalar() for t in metadata.sorted_tables}
     assert counts == report.counts
-    assert counts["customers"] == CUSTOMERS
+    assert counts["customers"] == CUSTOMERS + SHOWCASE_CUSTOMERS
     assert counts["devices"] == counts["policies"] >= CUSTOMERS
     assert counts["premium_payments"] <= counts["invoices"]
     assert all(n > 0 for n in counts.values()), counts
@@ -88,7 +89,7 @@ def test_imeis_and_ibans_pass_stdnum(db):
 def test_people_from_three_locales(db):
     countries = Counter(scalars(db, "SELECT country FROM customers"))
     assert set(countries) == {"NL", "BE", "GB"} and countries["NL"] > CUSTOMERS / 2
-    assert len(set(scalars(db, "SELECT email FROM customers"))) == CUSTOMERS
+    assert len(set(scalars(db, "SELECT email FROM customers"))) == CUSTOMERS + SHOWCASE_CUSTOMERS
 
 
 def test_invoices_span_more_than_seven_years_and_recordings_more_than_180_days(demo, db):
@@ -121,7 +122,7 @@ def test_generate_drops_and_recreates(tmp_path):
     url = f"sqlite:///{tmp_path / 'h.sqlite3'}"
     generate(url, customers=30, seed=1, today=TODAY)
     report = generate(url, customers=20, seed=1, today=TODAY)
-    assert len(dump(url)["customers"]) == report.counts["customers"] == 20
+    assert len(dump(url)["customers"]) == report.counts["customers"] == 20 + SHOWCASE_CUSTOMERS
 
 
 def test_the_data_map_matches_the_demo_schema(datamap, db):

@@ -5,6 +5,6 @@ these systems only through the data map (:mod:`dsr.datamap`), as it would read H
 """
 
 from dsr.demo.harmony.generate import GenerationReport, generate
-from dsr.demo.harmony.sample import PROFILES, sample_subjects
+from dsr.demo.harmony.sample import ERASURE_PROFILES, PROFILES, sample_subjects
 
-__all__ = ["PROFILES", "GenerationReport", "generate", "sample_subjects"]
+__all__ = ["ERASURE_PROFILES", "PROFILES", "GenerationReport", "generate", "sample_subjects"]

@@ -11,7 +11,13 @@ every rule of the privacy statement and of DESIGN.md "Retention and exemptions" 
   telefoongesprekken maximaal 180 dagen"): those should not exist, and dsr must report them;
 * open and settled claims (data needed to perform the contract while a claim runs);
 * marketing subscriptions (purpose 5), portal accounts (purpose 2), fraud and non-payment incidents with a
-  stated retention end (purpose 6) and survey invitations handed to Focus Feedback (purpose 7).
+  stated retention end (purpose 6) and survey invitations handed to Focus Feedback (purpose 7);
+* after the random customers, a few made to show one rule each (:meth:`_Builder.showcase`): customers whose
+  invoices all fall in the book year eight, seven and one years ago (fiscal retention runs seven years from
+  the end of the book year), and a customer whose home is another customer's correspondence address.
+
+With ``objects_dir``, each call recording's audio is written there as a small real WAV file, at its
+``storage_uri`` in a local object store (:mod:`dsr.datamap.objects`), so that erasing it can be seen.
 
 The same ``seed`` and ``today`` give the same rows; nothing reads the wall clock.
 """
@@ -21,11 +27,14 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 
 import sqlalchemy as sa
 from dateutil.relativedelta import relativedelta
 
+from dsr.datamap.objects import LocalObjectStore
 from dsr.demo.harmony import identifiers as ids
+from dsr.demo.harmony.audio import recording_wav
 from dsr.demo.harmony.people import Person, PersonFactory
 from dsr.demo.harmony.schema import metadata
 
@@ -132,18 +141,21 @@ class _Builder:
         for _ in range(rng.choices((0, 1, 2, 3), weights=(55, 30, 10, 5))[0]):
             self.call(number, person)
 
-    def policy(self, customer_id: int, customer_number: str, person: Person, start: date) -> int:
+    def policy(self, customer_id: int, customer_number: str, person: Person, start: date, *,
+               end: date | None | str = "random", correspondence_address_id: int | None = None) -> int:
         rng = self.rng
         kind = rng.choices(list(PRODUCTS), weights=[p[0] for p in PRODUCTS.values()])[0]
         _w, models, premium_range, has_imei = PRODUCTS[kind]
-        end = None
-        if (self.today - start).days > 200 and rng.random() < 0.4:
-            end = start + timedelta(days=rng.randint(180, (self.today - start).days - 1))
+        if end == "random":
+            end = None
+            if (self.today - start).days > 200 and rng.random() < 0.4:
+                end = start + timedelta(days=rng.randint(180, (self.today - start).days - 1))
         premium = rng.randint(*premium_range)
         seq = len(self.rows.tables["policies"]) + 1
         iban = ids.bank_account(rng, person.country)
         policy_id = self.rows.add(
-            "policies", policy_number=ids.policy_number(seq), customer_id=customer_id, product=kind,
+            "policies", policy_number=ids.policy_number(seq), customer_id=customer_id,
+            correspondence_address_id=correspondence_address_id, product=kind,
             coverage=rng.choice(("damage_theft", "damage")), monthly_premium_cents=premium,
             start_date=start, end_date=end, status="ended" if end else "active", iban=iban,
             account_holder=person.account_holder, risk_bearer=rng.choice(RISK_BEARERS))
@@ -240,9 +252,56 @@ class _Builder:
             caller_phone=person.phone if person and rng.random() < 0.85 else None, started_at=started,
             duration_seconds=rng.randint(35, 1800), direction=rng.choices(("inbound", "outbound"), (80, 20))[0],
             agent=rng.choice(AGENTS), reason=rng.choice(CALL_REASONS),
-            storage_uri=f"s3://harmony-cc-recordings/{started:%Y/%m/%d}/{ref}.opus")
+            storage_uri=f"s3://harmony-cc-recordings/{started:%Y/%m/%d}/{ref}.wav")
         if customer_number and person and rng.random() < 0.25:
             self.survey(started.date(), "call", recording_id, customer_number, person)
+
+    def showcase_customer(self, index: int, policies: list[tuple[date, date | None]], *,
+                          correspondence_address_id: int | None = None, calls: int = 0,
+                          survey: bool = False) -> tuple[int, str, Person]:
+        """A customer with exactly the policies given (start, end or None while active), ``calls``
+        recorded calls in the last weeks and, with ``survey``, an invitation handed to Focus Feedback."""
+        person = self.people.person(self.today)
+        number = ids.customer_number(index + 1)
+        customer_id = self.rows.add(
+            "customers", customer_number=number, first_name=person.first_name, last_name=person.last_name,
+            gender=person.gender, date_of_birth=person.date_of_birth, street=person.street,
+            house_number=person.house_number, postcode=person.postcode, city=person.city, country=person.country,
+            email=person.email, phone=person.phone, language=person.language, sales_channel="direct",
+            created_on=policies[0][0] - timedelta(days=7))
+        for start, end in policies:
+            self.policy(customer_id, number, person, start, end=end,
+                        correspondence_address_id=correspondence_address_id)
+        for n in range(calls):
+            self.call(number, person, days_ago=12 + 9 * n)
+        if survey:
+            self.survey(self.today - timedelta(days=12), "call", None, number, person)
+        return customer_id, number, person
+
+    def showcase(self, first_index: int) -> None:
+        """Customers that each show one rule of the statement, whatever the random draw gave.
+
+        * Three customers whose one policy ran within a single book year, eight, seven and one years ago:
+          statutory fiscal retention keeps invoices and premium payments seven years from the *end* of the
+          book year (BW 2:10(3)), so the first are due for erasure, the second kept until 31 December of
+          this year (counted from the invoice date they would be erased too early), the third for years.
+        * A customer whose home is another customer's correspondence address (a parent's home, where the
+          letters about a student's policy go): the address is both theirs, and an erasure for either of
+          them must not remove it. The second customer has recorded calls (with their audio) and a survey
+          invitation sent to Focus Feedback, the processor.
+        """
+        index = first_index
+        for years_ago in (8, 7, 1):
+            year = self.today.year - years_ago
+            self.showcase_customer(index, [(date(year, 1, 10), date(year, 12, 20))])
+            index += 1
+        parent_id, _number, parent = self.showcase_customer(
+            index, [(self.today - relativedelta(years=3), None)], calls=1)
+        home = self.rows.add("addresses", customer_id=parent_id, street=parent.street,
+                             house_number=parent.house_number, postcode=parent.postcode, city=parent.city,
+                             country=parent.country)
+        self.showcase_customer(index + 1, [(self.today - relativedelta(years=2), None)],
+                               correspondence_address_id=home, calls=2, survey=True)
 
     def survey(self, day: date, trigger: str, recording_id: int | None, customer_number: str,
                person: Person) -> None:
@@ -253,8 +312,13 @@ class _Builder:
             sent_at=_at(min(day + timedelta(days=1), self.today), self.rng), processor="Focus Feedback")
 
 
-def generate(url: str, *, customers: int = 2000, seed: int = 2018, today: date) -> GenerationReport:
-    """Drop, recreate and fill the demo systems database at ``url``; return what was written."""
+SHOWCASE_CUSTOMERS = 5  # made by _Builder.showcase, after the random ones
+
+
+def generate(url: str, *, customers: int = 2000, seed: int = 2018, today: date,
+             objects_dir: str | Path | None = None) -> GenerationReport:
+    """Drop, recreate and fill the demo systems database at ``url``; return what was written. With
+    ``objects_dir``, write each call's audio into the local object store there."""
     builder = _Builder(seed, today)
     for index in range(customers):
         builder.customer(index)
@@ -263,7 +327,12 @@ def generate(url: str, *, customers: int = 2000, seed: int = 2018, today: date) 
     for _ in range(max(customers // 15, 1)):  # callers who gave no customer number
         builder.call(None, None)
     builder.call(None, None, days_ago=RECORDING_WINDOW_DAYS - 1)  # the statement's 180 days, overstepped
+    builder.showcase(customers)
     tables = builder.rows.tables
+    if objects_dir is not None:
+        store = LocalObjectStore(objects_dir)
+        for row in tables["call_recordings"]:
+            store.put(row["storage_uri"], recording_wav(row["id"]))
     engine = sa.create_engine(url)
     try:
         with engine.begin() as conn:

@@ -4,8 +4,10 @@
 would write in a letter, for a spread of situations that the retention rules treat differently
 (DESIGN.md, "Retention and exemptions"): an active policy (kept to perform the contract), only ended
 policies, an open claim, a marketing subscriber (erased and suppressed on objection, Art. 21(3)), invoices
-older than 7 years (past the fiscal retention) and a fraud incident (kept under the incident register's
-retention, purpose 6). Each subject is a different customer; the choice is deterministic for a seed.
+older than 7 years (past the fiscal retention), a fraud incident (kept under the incident register's
+retention, purpose 6), last invoices eight, seven and one book years ago (fiscal retention counts from the
+end of the book year) and a home that is another customer's correspondence address (shared: never erased
+without a person deciding). Each subject is a different customer; the choice is deterministic for a seed.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dateutil.relativedelta import relativedelta
 
 from dsr.datamap.lookup import open_readonly
 from dsr.demo.harmony.schema import (
+    addresses,
     claims,
     customers,
     devices,
@@ -27,12 +30,27 @@ from dsr.demo.harmony.schema import (
     policies,
 )
 
-PROFILES = ("active_policy", "ended_policy", "open_claim", "marketing_subscriber", "old_invoices", "fraud_incident")
+PROFILES = ("active_policy", "ended_policy", "open_claim", "marketing_subscriber", "old_invoices", "fraud_incident",
+            "invoices_8_book_years_ago", "invoices_7_book_years_ago", "invoices_1_book_year_ago",
+            "address_shared")
+# Profiles whose demo case asks for erasure: each shows a rule an erasure must follow (issue 13, item 12).
+ERASURE_PROFILES = frozenset({"invoices_8_book_years_ago", "invoices_7_book_years_ago", "invoices_1_book_year_ago",
+                              "address_shared"})
 FISCAL_RETENTION = relativedelta(years=7)
+
+
+def _last_invoice_in_book_year(year: int, active: sa.Select) -> sa.Select:
+    """Customers with no active policy whose last invoice falls in calendar (= book) year ``year``."""
+    return (sa.select(invoices.c.customer_id).where(invoices.c.customer_id.not_in(active))
+            .group_by(invoices.c.customer_id)
+            .having(sa.func.max(invoices.c.issued_on).between(date(year, 1, 1), date(year, 12, 31))))
 
 
 def _profile_queries(today: date) -> dict[str, sa.Select]:
     active = sa.select(policies.c.customer_id).where(policies.c.status == "active")
+    # A customer's home (addresses.customer_id) that is another customer's correspondence address.
+    shared_home = (sa.select(addresses.c.customer_id).join(policies, policies.c.correspondence_address_id == addresses.c.id)
+                   .where(addresses.c.customer_id.is_not(None), policies.c.customer_id != addresses.c.customer_id))
     return {
         "active_policy": active,
         "ended_policy": sa.select(policies.c.customer_id).where(policies.c.customer_id.not_in(active)),
@@ -42,6 +60,10 @@ def _profile_queries(today: date) -> dict[str, sa.Select]:
             marketing_subscriptions.c.customer_id.is_not(None), marketing_subscriptions.c.unsubscribed_at.is_(None)),
         "old_invoices": sa.select(invoices.c.customer_id).where(invoices.c.issued_on < today - FISCAL_RETENTION),
         "fraud_incident": sa.select(incidents.c.customer_id).where(incidents.c.kind == "fraud"),
+        "invoices_8_book_years_ago": _last_invoice_in_book_year(today.year - 8, active),
+        "invoices_7_book_years_ago": _last_invoice_in_book_year(today.year - 7, active),
+        "invoices_1_book_year_ago": _last_invoice_in_book_year(today.year - 1, active),
+        "address_shared": shared_home,
     }
 
 

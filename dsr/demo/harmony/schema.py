@@ -11,8 +11,11 @@ Two systems share the demo database:
   statement lists these data: personal and contact data, policy data (customer and policy number),
   financial data (bank account and the name it is held in), product data (IMEI or serial number), login
   data of the customer portal, and records of incidents such as non-payment or fraud (purpose 6);
+  A policy's letters may go to a correspondence address in ``addresses`` (a parent's home, an
+  intermediary's office), which may be another customer's home: such an address belongs to two people;
 * the **contact-centre system**: metadata of recorded calls (purpose 7, kept at most 180 days; the audio
-  itself sits in object storage at ``storage_uri``) and the survey invitations handed to Focus Feedback.
+  itself sits in object storage at ``storage_uri``, a small WAV file per call in the demo's local object
+  store) and the survey invitations handed to Focus Feedback.
 
 A customer is anonymised rather than deleted when an erasure leaves invoices under fiscal retention, so
 the personal columns of ``customers`` that the data map erases by setting null are nullable.
@@ -65,10 +68,23 @@ customers = sa.Table(
     sa.CheckConstraint("language IN ('nl', 'fr', 'en')", name="language"),
 )
 
+# Postal addresses letters are sent to when they do not go to the policyholder's own home (a parent's
+# home for a student's policy, an intermediary's office), with the customer who lives there, if one does.
+addresses = sa.Table(
+    "addresses", metadata, _id(),
+    _fk("customer_id", "customers.id", nullable=True),
+    sa.Column("street", sa.String(160), nullable=False),
+    sa.Column("house_number", sa.String(12)),
+    sa.Column("postcode", sa.String(12)),
+    sa.Column("city", sa.String(120)),
+    sa.Column("country", sa.String(2)),
+)
+
 policies = sa.Table(
     "policies", metadata, _id(),
     sa.Column("policy_number", sa.String(12), nullable=False, unique=True),
     _fk("customer_id", "customers.id"),
+    _fk("correspondence_address_id", "addresses.id", nullable=True),
     sa.Column("product", sa.String(40), nullable=False),
     sa.Column("coverage", sa.String(40), nullable=False),
     sa.Column("monthly_premium_cents", sa.Integer, nullable=False),
@@ -198,6 +214,6 @@ survey_invitations = sa.Table(
     sa.Column("processor", sa.String(40), nullable=False),
 )
 
-POLICY_ADMINISTRATION = (customers, policies, devices, claims, invoices, premium_payments,
+POLICY_ADMINISTRATION = (customers, addresses, policies, devices, claims, invoices, premium_payments,
                          marketing_subscriptions, portal_accounts, incidents)
 CONTACT_CENTRE = (call_recordings, survey_invitations)
