@@ -29,6 +29,7 @@ from dsr.domain.enums import CaseState, ErasurePlanStatus, Right
 from dsr.domain.retention_rules import localise_article
 from dsr.extensions import db
 from dsr.fulfilment.erasure import REFERENCED, outcome_texts
+from dsr.letters import work
 from dsr.letters.kinds import LetterKind, check_fits
 from dsr.timeutil import local_date
 
@@ -175,7 +176,8 @@ def _access(case: Case, language: str) -> dict[str, Any]:
         "rights": [{"text": r["text"], "article": article_number(r["article"])} for r in content["rights"]],
         "automated_decisions": content["automated_decisions"]["text"],
         "complaint": content["complaint"],
-        "manual_sources": [m["name"] for m in content["manual_sources"]],
+        # Only the manual sources whose search is recorded as done, with the day (issue 14.1).
+        "manual_sources": [m for m in work.manual_sources(case, language) if m["done_on"]],
         "redaction_review": len(content["redaction_review"]),
     }}
 
@@ -255,7 +257,9 @@ def erasure_items(plan, language: str) -> dict[str, Any]:
 
 
 def _erasure(case: Case, language: str) -> dict[str, Any]:
-    return {"erasure": erasure_items(_erasure_plan(case, executed=True), language)}
+    return {"erasure": {**erasure_items(_erasure_plan(case, executed=True), language),
+                        "manual_sources": [m for m in work.manual_sources(case, language) if m["done_on"]],
+                        "notices": work.notices(case, language)}}
 
 
 def _optional(module: str, function: str, what: str) -> Callable[[Case], dict[str, Any]]:
@@ -316,7 +320,7 @@ def _rectification(case: Case, language: str) -> dict[str, Any]:
         c["field"] = names.field(c["source"], c["collection"], c["field"])
     for r in facts["recipients"]:
         r["display_name"] = (r.get("name") or {}).get(language) or r.get("id")
-    return {"rectification": {**facts,
+    return {"rectification": {**facts, "notices": work.notices(case, language),
                               "refused": any(c["status"] == "refused" for c in facts["corrections"])}}
 
 
@@ -378,6 +382,10 @@ GATHERERS: dict[LetterKind, Callable[[Case, str], dict[str, Any]]] = {
 def gather(case: Case, kind: LetterKind, *, language: str, today: date, signatory: str | None = None) -> dict:
     """Everything the ``kind`` letter to ``case``'s subject states, in ``language`` (nl, en or fr)."""
     spec = check_fits(case, kind)
+    still_open = work.open_work(case, kind)
+    if still_open:
+        raise FactsUnavailable(_("This letter cannot be issued yet: it reports work the case does not record as "
+                                 "done. Still open: %(open)s", open=" ".join(still_open)))
     facts = base_facts(case, language=language, today=today, signatory=signatory)
     facts["kind"] = kind.value
     facts["complaint_route"] = spec.complaint_route

@@ -115,6 +115,32 @@ def _looked_up(people, systems, rights):
     return case, lookup
 
 
+def _manual_tasks_done(case, people):
+    """The paper archive and the processor were dealt with by a person: their tasks are ticked done."""
+    from dsr.tasks.models import CaseTask
+    from dsr.tasks.operations import complete_task
+
+    for task in db.session.execute(sa.select(CaseTask).where(CaseTask.case_id == case.id,
+                                                             CaseTask.done_at.is_(None))).scalars():
+        complete_task(task, actor=people.staff, now=NOW)
+
+
+def _recipients_told(case, people):
+    """Art. 19: the recipients are listed and each is ticked notified, the first one by letter on TODAY."""
+    from dsr.rectification.models import NoticeMethod
+    from dsr.rectification.notices import list_recipients, record_notified
+
+    for notice in list_recipients(case, actor=people.staff, now=NOW):
+        record_notified(notice, notified_on=TODAY, method=NoticeMethod.POST, actor=people.staff, now=NOW,
+                        today=TODAY)
+
+
+def _accessed(people, systems):
+    case, _lookup = _looked_up(people, systems, (Right.ACCESS,))
+    _manual_tasks_done(case, people)
+    return case
+
+
 def _erased(people, systems):
     from dsr.fulfilment.erasure import approve_plan, build_erasure_plan, execute_plan
 
@@ -122,14 +148,15 @@ def _erased(people, systems):
     plan = build_erasure_plan(case, lookup, actor=people.staff, now=NOW, today=TODAY)
     approve_plan(plan, actor=people.manager, now=NOW)
     execute_plan(plan, actor=people.staff, now=NOW, today=TODAY)
+    _manual_tasks_done(case, people)
+    _recipients_told(case, people)
     return case
 
 
 def _rectified(people, systems):
     from dsr.rectification.operations import mark_applied, propose_manual_correction, refuse_correction
 
-    case = _case(people, rights=(Right.RECTIFICATION,))
-    lifecycle.start_work(case, actor=people.staff, now=NOW)
+    case, _lookup = _looked_up(people, systems, (Right.RECTIFICATION,))
     done = propose_manual_correction(case, "harmony_paper_archive", "correspondence", "sender_address",
                                      "Rue de la Loi 16, 1000 Bruxelles", before="Coolsingel 4", actor=people.staff,
                                      now=NOW, today=TODAY)
@@ -138,6 +165,7 @@ def _rectified(people, systems):
                                         "Zoë Vandenbroeck", actor=people.staff, now=NOW, today=TODAY)
     refuse_correction(refused, reason="The archive holds your letter as you signed it; we do not change it.",
                       actor=people.manager, now=NOW)
+    _recipients_told(case, people)
     return case
 
 
@@ -179,7 +207,7 @@ BUILDERS = {
     LetterKind.ACKNOWLEDGEMENT: lambda people, systems: _case(people, rights=(Right.ACCESS, Right.ERASURE)),
     LetterKind.INFORMATION_REQUEST: _information_requested,
     LetterKind.EXTENSION_NOTICE: _extended,
-    LetterKind.COMPLETION_ACCESS: lambda people, systems: _looked_up(people, systems, (Right.ACCESS,))[0],
+    LetterKind.COMPLETION_ACCESS: _accessed,
     LetterKind.COMPLETION_RECTIFICATION: _rectified,
     LetterKind.COMPLETION_ERASURE: _erased,
     LetterKind.COMPLETION_OBJECTION: _objected,

@@ -1,0 +1,146 @@
+"""Only what is recorded (issue 14.1): each sentence of a letter that reports work appears with the fact the case
+records and not without it, and an access or erasure completion letter is refused while that work is open.
+
+The cases are built on a private copy of the demo systems (the customer with everything: policies, claims,
+invoices, survey invitations), so the manual sources (the paper archive, Focus Feedback as processor) and
+the Art. 19 recipients are those the data map and the privacy statement give for a real customer.
+"""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+import time_machine
+
+from dsr.domain.enums import Right
+from dsr.extensions import db
+from dsr.letters import operations
+from dsr.letters.facts import FactsUnavailable
+from dsr.letters.kinds import LetterKind, LetterLanguage
+from dsr.rectification.models import NoticeMethod
+from dsr.rectification.notices import list_recipients, record_not_notifiable, record_notified
+from dsr.tasks.models import CaseTask
+from dsr.tasks.operations import complete_task
+from tests.conftest import NOW, TODAY
+from tests.harmony_support import People, private_copy
+from tests.integration.test_letters import _looked_up, _manual_tasks_done, _recipients_told, pdf_text
+
+
+@pytest.fixture(autouse=True)
+def _frozen_clock():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.fixture
+def systems(ctx, harmony, tmp_path, monkeypatch) -> str:
+    monkeypatch.setitem(ctx.config, "DEMO_SYSTEMS_URL", url := private_copy(harmony, tmp_path))
+    return url
+
+
+@pytest.fixture
+def people(ctx) -> People:
+    return People()
+
+
+def _text(case, kind, lang="en") -> str:
+    return pdf_text(operations.render_letter(case, kind, LetterLanguage(lang), today=TODAY).pdf)
+
+
+def _open_tasks(case) -> list[CaseTask]:
+    return list(db.session.execute(sa.select(CaseTask).where(CaseTask.case_id == case.id, CaseTask.done_at.is_(None))
+                                   .order_by(CaseTask.id)).scalars())
+
+
+def test_the_access_letter_waits_for_each_manual_source_and_then_names_it_with_its_date(people, systems):
+    case, lookup = _looked_up(people, systems, (Right.ACCESS,))
+    assert len(_open_tasks(case)) == 2  # the paper archive and Focus Feedback (processor)
+
+    with pytest.raises(FactsUnavailable) as refused:
+        _text(case, LetterKind.COMPLETION_ACCESS)
+    message = str(refused.value)
+    assert "The task for Paper archive is still open." in message
+    assert "The task for Focus Feedback (processor) is still open." in message
+
+    archive = next(t for t in _open_tasks(case) if "Paper archive" in t.title)
+    complete_task(archive, actor=people.staff, now=NOW)
+    with pytest.raises(FactsUnavailable) as refused:
+        _text(case, LetterKind.COMPLETION_ACCESS)
+    assert "Paper archive" not in str(refused.value) and "Focus Feedback" in str(refused.value)
+
+    _manual_tasks_done(case, people)
+    text = _text(case, LetterKind.COMPLETION_ACCESS)
+    assert ("We also searched the records kept outside our computer systems: Focus Feedback (processor) "
+            "(26 November 2026) and Paper archive (26 November 2026).") in text
+    assert "Wij hebben ook gezocht in de gegevens die buiten onze computersystemen worden bewaard: Focus Feedback " \
+           "(verwerker) (26 november 2026) en Papieren archief (26 november 2026)." in _text(
+               case, LetterKind.COMPLETION_ACCESS, "nl")
+
+    # Without the fact, no sentence: a search that had no manual source to hand to a person.
+    lookup.manual_tasks = {}
+    db.session.flush()
+    assert "outside our computer systems" not in _text(case, LetterKind.COMPLETION_ACCESS)
+
+
+def _erased_not_told(people, systems):
+    from dsr.fulfilment.erasure import approve_plan, build_erasure_plan, execute_plan
+
+    case, lookup = _looked_up(people, systems, (Right.ERASURE,))
+    plan = build_erasure_plan(case, lookup, actor=people.staff, now=NOW, today=TODAY)
+    approve_plan(plan, actor=people.manager, now=NOW)
+    execute_plan(plan, actor=people.staff, now=NOW, today=TODAY)
+    return case
+
+
+def test_the_erasure_letter_waits_for_the_tasks_and_the_art19_notices_then_states_each_as_recorded(people, systems):
+    case = _erased_not_told(people, systems)
+    with pytest.raises(FactsUnavailable) as refused:
+        _text(case, LetterKind.COMPLETION_ERASURE)
+    message = str(refused.value)
+    assert "The task for Paper archive is still open." in message
+    assert "The recipients who received the data are not listed yet (Art. 19)." in message
+
+    _manual_tasks_done(case, people)
+    notices = list_recipients(case, actor=people.staff, now=NOW)
+    assert len(notices) >= 2
+    with pytest.raises(FactsUnavailable, match="not yet ticked as notified or not notifiable"):
+        _text(case, LetterKind.COMPLETION_ERASURE)
+
+    told, untold = notices[0], notices[1:]
+    record_notified(told, notified_on=TODAY, method=NoticeMethod.EMAIL, actor=people.staff, now=NOW, today=TODAY)
+    for notice in untold:
+        record_not_notifiable(notice, reason="They keep no copy of what we sent.", actor=people.manager, now=NOW)
+
+    from dsr.rectification.notices import recipients_by_id
+
+    names = {rid: dict(r.name)["en"] for rid, r in recipients_by_id().items()}
+    text = _text(case, LetterKind.COMPLETION_ERASURE)
+    told_part = text.split("about the erasure:", 1)[1].split("We could not tell", 1)[0]
+    assert f"{names[told.recipient_id]}, on 26 November 2026" in told_part
+    untold_part = text.split("We could not tell", 1)[1]
+    for notice in untold:
+        assert names[notice.recipient_id] in untold_part
+        assert names[notice.recipient_id] not in told_part
+    assert "They keep no copy of what we sent." in untold_part
+    assert ("We also had the records kept outside our computer systems checked, and erased where they may be "
+            "erased: Focus Feedback (processor) (26 November 2026) and Paper archive (26 November 2026).") in text
+    # The old blanket sentence is gone: nothing is said about recipients beyond what was recorded.
+    assert "On request we will tell you who they are" not in text
+
+
+def test_the_rectification_letter_states_the_recipients_told_and_waits_for_open_corrections(people, systems):
+    from dsr.rectification.operations import mark_applied, propose_manual_correction
+
+    case, _lookup = _looked_up(people, systems, (Right.RECTIFICATION,))
+    correction = propose_manual_correction(case, "harmony_paper_archive", "correspondence", "sender_address",
+                                           "Rue de la Loi 16, 1000 Bruxelles", before="Coolsingel 4",
+                                           actor=people.staff, now=NOW, today=TODAY)
+    with pytest.raises(FactsUnavailable, match="neither applied nor refused"):
+        _text(case, LetterKind.COMPLETION_RECTIFICATION)
+    mark_applied(correction, note="Corrected in the archive file.", actor=people.staff, now=NOW)
+    with pytest.raises(FactsUnavailable, match="Art. 19"):
+        _text(case, LetterKind.COMPLETION_RECTIFICATION)
+    _recipients_told(case, people)
+    text = _text(case, LetterKind.COMPLETION_RECTIFICATION)
+    assert "We have told the following recipients of your personal data about the corrections:" in text
+    assert "26 November 2026" in text.split("about the corrections:", 1)[1]
