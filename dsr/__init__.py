@@ -51,6 +51,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     bootstrap.init_app(app)
 
     _enable_sqlite_foreign_keys(app)
+    from dsr.subjects.search import install_hook
+
+    install_hook()
     _register_models()
     _register_blueprints(app)
     _register_security_headers(app)

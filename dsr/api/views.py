@@ -6,6 +6,7 @@ from datetime import date
 
 import sqlalchemy as sa
 from flask import Blueprint, current_app, g, request
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
@@ -20,7 +21,7 @@ from dsr.cases.errors import CaseError, InvalidInput, NotAllowed
 from dsr.cases.forms import IntakeForm
 from dsr.cases.models import Case
 from dsr.cases.operations import log_request
-from dsr.cases.queries import FilterError, QueueFilters, queue_query
+from dsr.cases.queries import FilterError, QueueFilters, paginate, queue_query
 from dsr.cases.serialize import case_json
 from dsr.domain.enums import RefusalGround, VerificationMethod, VerificationOutcome
 from dsr.extensions import db
@@ -142,12 +143,15 @@ def list_cases():
         return api_error(400, "page and per_page are whole numbers.", errors=errors)
     per_page = min(max(numbers["per_page"], 1), 200)
     page_no = max(numbers["page"], 1)
-    page = db.paginate(queue_query(filters, today()), page=page_no, per_page=per_page, error_out=False)
+    stmt = queue_query(filters, today()).options(selectinload(Case.attachments), selectinload(Case.merged_into))
+    page = paginate(stmt, page=page_no, per_page=per_page)
     return {
         "cases": [_json_case(c) for c in page.items],
         "page": page.page,
         "per_page": page.per_page,
         "total": page.total,
+        # False when there are more than ``total`` (lists count up to 10,000 rows): ``pages`` is then too.
+        "total_exact": page.total_exact,
         "pages": page.pages,
     }
 

@@ -103,6 +103,15 @@ class Case(db.Model):
         # Only a closed case is reduced, and only a reduced case has lost its subject.
         sa.CheckConstraint("reduced_at IS NULL OR closed_at IS NOT NULL", name="reduced_is_closed"),
         sa.CheckConstraint("subject_id IS NOT NULL OR reduced_at IS NOT NULL", name="subject_unless_reduced"),
+        # The queue's order (the deadline in force, then id), for every list: all cases, one state, and the
+        # open queue (a partial index: closed cases are most of the table and never in the open queue).
+        sa.Index("ix_cases_due", sa.text("coalesce(extended_due_on, legal_due_on)"), "id"),
+        sa.Index("ix_cases_state_due", "state", sa.text("coalesce(extended_due_on, legal_due_on)"), "id"),
+        sa.Index("ix_cases_open_due", sa.text("coalesce(extended_due_on, legal_due_on)"), "id",
+                 postgresql_where=sa.text(f"state NOT IN ({_closed})"), sqlite_where=sa.text(f"state NOT IN ({_closed})")),
+        # The dashboard's answered cases: closed in a period.
+        sa.Index("ix_cases_closed_at", "closed_at", postgresql_where=sa.text("closed_at IS NOT NULL"),
+                 sqlite_where=sa.text("closed_at IS NOT NULL")),
     )
 
     @property

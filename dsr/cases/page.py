@@ -10,6 +10,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 
 from dsr.audit.models import AuditEvent
 from dsr.auth.models import User
@@ -105,6 +106,10 @@ PANELS = {"complete": "approve", "send_back": "send_back", "refuse": "refuse", "
 def case_page_context(case: Case, *, error: str | None = None, conflict_since: int | None = None,
                       failed: tuple | None = None) -> dict:
     day = today()
+    # The subject's cases with their rights in two statements: the page lists every earlier case.
+    subject_cases = db.session.execute(
+        sa.select(Case).where(Case.subject_id == case.subject_id).options(selectinload(Case.rights))
+        .order_by(Case.received_on.desc(), Case.id.desc())).scalars().all()
     calendar = working_calendar()
     clock = case_clock(case, calendar, day, soon_days=current_app.config["DUE_SOON_DAYS"],
                        ask_working_days=current_app.config["PAUSE_ASK_WORKING_DAYS"])
@@ -182,7 +187,7 @@ def case_page_context(case: Case, *, error: str | None = None, conflict_since: i
         "can_write": current_user.can_write,
         "is_manager": is_manager,
         "is_open": case.state not in CLOSED_STATES,
-        "earlier": [c for c in case.subject.cases if c.id != case.id],
+        "earlier": [c for c in subject_cases if c.id != case.id],
         "recent": recent_requests(case, day),
         "previous": previous,
         # EDPB 01/2022 §185: a request a year after the last one is never excessive (calendar months).

@@ -14,7 +14,7 @@ from dsr.cases.deadlines import case_clock, working_calendar
 from dsr.cases.forms import CHANNEL_LABELS, LANGUAGE_LABELS, RIGHT_LABELS, IntakeForm
 from dsr.cases.models import Case
 from dsr.cases.operations import CaseError, log_request
-from dsr.cases.queries import FilterError, QueueFilters, open_task_counts, queue_query
+from dsr.cases.queries import FilterError, QueueFilters, open_task_counts, paginate, queue_query
 from dsr.domain.enums import CaseState, Channel, Right
 from dsr.extensions import db
 from dsr.subjects.models import DataSubject
@@ -49,8 +49,8 @@ def queue():
         flash(exc.message, "warning")
         return redirect(url_for("cases.queue"))
     day = today()
-    page = db.paginate(queue_query(filters, day), per_page=current_app.config["QUEUE_PAGE_SIZE"],
-                       error_out=False)
+    page = paginate(queue_query(filters, day), page=max(request.args.get("page", 1, type=int), 1),
+                    per_page=current_app.config["QUEUE_PAGE_SIZE"])
     calendar = working_calendar()
     soon = current_app.config["DUE_SOON_DAYS"]
     rows = [(case, case_clock(case, calendar, day, soon_days=soon)) for case in page.items]

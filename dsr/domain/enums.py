@@ -132,3 +132,15 @@ class JobStatus(enum.StrEnum):
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+
+
+class SearchKind(enum.StrEnum):
+    """The identifiers the queue's search finds a subject by (``subject_search_keys.kind``)."""
+
+    NAME = "name"
+    CUSTOMER_NUMBER = "customer_number"
+    POLICY_NUMBER = "policy_number"
+    EMAIL = "email"
+    PHONE = "phone"
+    DEVICE = "device"
+    POSTCODE = "postcode"

@@ -7,7 +7,8 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from dsr.extensions import UTCDateTime, db
+from dsr.domain.enums import SearchKind
+from dsr.extensions import UTCDateTime, db, enum_column_type
 
 
 class DataSubject(db.Model):
@@ -36,3 +37,22 @@ class DataSubject(db.Model):
 
     def __repr__(self) -> str:
         return f"<DataSubject {self.id}>"
+
+
+class SubjectSearchKey(db.Model):
+    """One normalised identifier of a subject, so the queue finds a case by any of them through an index.
+
+    Kept in step with :class:`DataSubject` by :mod:`dsr.subjects.search` whenever a subject is created or its
+    identifying fields change, whatever operation changed them. ``kind`` says which field a key came from;
+    names are stored as every word-suffix of the name ("zoevandenbroeck", "vandenbroeck", ...), so a prefix
+    range on the one index finds a first name, a surname or both.
+    """
+
+    __tablename__ = "subject_search_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject_id: Mapped[int] = mapped_column(sa.ForeignKey("data_subjects.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[SearchKind] = mapped_column(enum_column_type(SearchKind, "search_kind"))
+    key: Mapped[str] = mapped_column(sa.String(254))
+
+    __table_args__ = (sa.Index("ix_subject_search_keys_key", "key", "kind", "subject_id"),)

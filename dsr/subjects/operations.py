@@ -9,6 +9,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 
 from dsr.extensions import db
+from dsr.subjects.keys import identifier_key  # noqa: F401  (callers import it from here)
 from dsr.subjects.models import DataSubject
 
 
@@ -43,11 +44,6 @@ def name_key(name: str) -> str:
     return " ".join(stripped.casefold().split())[:200]
 
 
-def identifier_key(value: str | None) -> str | None:
-    """Customer and policy numbers compare without case, spaces or dashes ("hc 123-45" = "HC12345")."""
-    if not value:
-        return None
-    return "".join(ch for ch in value.upper() if ch.isalnum()) or None
 
 
 @dataclass

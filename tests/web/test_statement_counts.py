@@ -1,0 +1,120 @@
+"""No query per row (issue 15, item 3): a page of 50 rows costs the same number of SQL statements as a page
+of 10, for the API list, the queue, the case page (its history and the subject's earlier cases) and the
+reports (the escalation report, its CSV, the dashboard and its charts).
+
+The cases carry what the rows show (rights, an assignee, a pause, a task, earlier cases of the same person),
+so a lazy load per row of any of them would add statements with the number of rows and fail the test.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from dsr.auth.operations import issue_api_token
+from dsr.cases import lifecycle, timing
+from dsr.cases.operations import log_request
+from dsr.domain.enums import Channel, Language, Right, Role
+from dsr.extensions import db
+from dsr.tasks.operations import add_note, add_task
+from tests.conftest import NOW, TODAY
+from tests.factories import make_user, subject_details
+from tests.web.support import frozen_clock, signed_in
+
+
+@pytest.fixture(autouse=True)
+def _frozen():
+    yield from frozen_clock()
+
+
+def _add_cases(count: int, users: dict, subject=None):
+    """``count`` open cases of one person, each assigned, with a pause, a task and a note."""
+    last = None
+    for i in range(count):
+        received = TODAY - timedelta(days=2 + (i % 40))
+        case = log_request(subject=subject_details(), rights=[Right.ACCESS, Right.ERASURE][: 1 + i % 2],
+                           channel=Channel.EMAIL, received_on=received, language=Language.NL, notes="",
+                           actor=users["staff"], now=NOW, today=TODAY, link_subject=subject)
+        subject = case.subject
+        lifecycle.assign(case, users["staff"], actor=users["manager"], now=NOW)
+        timing.request_information(case, reason="Which policy?", requested_on=received + timedelta(days=1),
+                                   actor=users["staff"], now=NOW, today=TODAY)
+        add_task(case, "Search the archive", assignee=users["staff"], due_on=TODAY + timedelta(days=1 + i % 9),
+                 actor=users["staff"], now=NOW, today=TODAY)
+        add_note(case, f"note {i}", actor=users["staff"], now=NOW)
+        last = case
+    db.session.commit()
+    return subject, last
+
+
+def _statements(app, client, path: str, headers=None) -> list[str]:
+    """Statements of the second identical request (the first fills per-process caches)."""
+    counted = []
+
+    def count(_conn, _cursor, statement, *_args):
+        counted.append(statement)
+
+    client.get(path, headers=headers)
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        response = client.get(path, headers=headers)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+    assert response.status_code == 200, response.data[:300]
+    return counted
+
+
+PAGES = {
+    "api list": "/api/v1/cases?per_page={n}",
+    "api search": "/api/v1/cases?per_page={n}&q=HC1234567",
+    "queue": "/cases",
+    "queue, all states": "/cases?state=all",
+    "case page": "/cases/{ref}",
+    "escalation report": "/reports/escalations",
+    "escalation CSV": "/reports/escalations?format=csv",
+    "dashboard": "/dashboard",
+    "dashboard chart": "/dashboard/charts/deadlines.svg",
+}
+
+
+def test_a_page_of_50_rows_costs_the_statements_of_a_page_of_10(app):
+    with app.app_context():
+        users = {"staff": make_user(Role.STAFF), "manager": make_user(Role.PRIVACY_MANAGER)}
+        token = issue_api_token(users["manager"], actor=None, now=NOW)
+        db.session.commit()
+        subject, last = _add_cases(10, users)
+        subject_id, ref10 = subject.id, last.reference
+    manager = signed_in(app, Role.PRIVACY_MANAGER)
+    headers = {"Authorization": f"Bearer {token}"}
+
+    def counts(n: int, ref: str) -> dict[str, list[str]]:
+        app.config["QUEUE_PAGE_SIZE"] = n
+        result = {}
+        for name, path in PAGES.items():
+            path = path.format(n=n, ref=ref)
+            result[name] = _statements(app, manager, path, headers if path.startswith("/api") else None)
+        return result
+
+    page_size = app.config["QUEUE_PAGE_SIZE"]
+    try:
+        with_10 = counts(10, ref10)
+        with app.app_context():
+            from dsr.subjects.models import DataSubject
+
+            users = {k: db.session.merge(u) for k, u in users.items()}
+            _subject, last = _add_cases(40, users, subject=db.session.get(DataSubject, subject_id))
+            ref50 = last.reference
+        with_50 = counts(50, ref50)
+        # The pages really held 50 rows.
+        assert manager.get("/cases").get_data(as_text=True).count('<td class="ref">') == 50
+        assert len(manager.get("/api/v1/cases?per_page=50", headers=headers).get_json()["cases"]) == 50
+    finally:
+        app.config["QUEUE_PAGE_SIZE"] = page_size
+    grown = {name: [s for s in set(with_50[name]) if with_50[name].count(s) > with_10[name].count(s)]
+             for name in PAGES if len(with_50[name]) != len(with_10[name])}
+    assert not grown, f"statements repeated per row: {grown}"
+    assert all(with_10[name] for name in PAGES)
