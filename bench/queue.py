@@ -1,0 +1,343 @@
+"""Benchmark: the lists, searches, pages and reports of issue 15 over HTTP, against their own SQL.
+
+    .venv/bin/python bench/queue.py --database-url postgresql://postgres@127.0.0.1:5432/perf_bench100k
+        [--database-url-small postgresql://.../perf_bench10k] [--samples 40] [--workers 2] [--port 5124]
+        [--only NAME,NAME]
+
+Each database must have been filled by ``bench/generate.py`` (its users and passwords are used). For each
+database this starts gunicorn (``--workers`` sync workers) on a loopback port and, for every row of the
+table in issue 15:
+
+* times ``--samples`` requests over HTTP after two warm-up requests, and prints p50 and p95 (ms);
+* runs the same request once in-process with a statement counter, and prints the SQL statements it made;
+* replays exactly those statements with their parameters on a plain database connection (in a transaction
+  rolled back afterwards), ``--samples`` times, and prints the p50 of that "SQL floor" and the ratio of the
+  HTTP p50 to it: what the application adds on top of the database's own work, measured in the same run;
+* prints the goal of the issue's table beside it.
+
+Creation is timed as requests per second from one client. The machine is shared and noisy: compare ratios
+and runs made in the same minutes, not single numbers. Nothing here is a test: no assertion, only numbers.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# Run as a script, this file's folder comes first on sys.path, and its name would hide the standard
+# library's ``queue`` from everything imported after it (urllib3, gunicorn).
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+import argparse
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.generate import PASSWORD, bench_app  # noqa: E402
+
+
+@dataclass
+class Row:
+    name: str
+    goal: str
+    method: str = "GET"
+    path: str = ""
+    api: bool = True
+    body: dict | None = None
+    also: tuple[str, ...] = ()  # further paths fetched as part of the same page (the dashboard's charts)
+    kind: str = "p50"  # p50, p95 or rate (requests per second)
+    results: dict = field(default_factory=dict)
+
+
+def _free_port(preferred: int) -> int:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", preferred))
+            return preferred
+        except OSError:
+            s.bind(("127.0.0.1", 0))
+            return s.getsockname()[1]
+
+
+def _pct(values: list[float], pct: int) -> float:
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[pct - 1]
+
+
+class Server:
+    def __init__(self, database_url: str, port: int, workers: int, instance: Path):
+        self.port = port
+        env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "bench", "DSR_INSTANCE_PATH": str(instance),
+               "STORAGE_DIR": str(instance / "storage"), "SUPPRESSION_SALT": "bench-suppression-salt"}
+        env.pop("REDIS_URL", None)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+             "--worker-class", "sync", "--log-level", "warning", "wsgi:app"],
+            cwd=ROOT, env=env, start_new_session=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    return
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        raise SystemExit("gunicorn did not start")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def _targets(app) -> dict:
+    """Real values from the database to search for and open: a busy subject, a case with 50 events."""
+    import sqlalchemy as sa
+
+    from dsr.extensions import db
+
+    with app.app_context():
+        conn = db.session
+        row = conn.execute(sa.text(
+            "SELECT s.name, s.customer_number, s.policy_number, s.email, s.phone, s.device_id, s.postcode "
+            "FROM data_subjects s WHERE s.phone IS NOT NULL AND s.device_id IS NOT NULL "
+            "AND s.policy_number IS NOT NULL ORDER BY s.id LIMIT 1 OFFSET 37")).one()
+        busiest = conn.execute(sa.text(
+            "SELECT c.reference FROM cases c JOIN audit_events e ON e.case_id = c.id GROUP BY c.reference "
+            "HAVING count(*) >= 50 ORDER BY c.reference LIMIT 1")).scalar()
+        any_ref = conn.execute(sa.text("SELECT reference FROM cases ORDER BY id DESC LIMIT 1 OFFSET 500")).scalar()
+        n = conn.execute(sa.text("SELECT count(*) FROM cases")).scalar()
+    surname = row.name.split()[-1]
+    return {"name": row.name, "surname": surname, "customer_number": row.customer_number,
+            "policy": row.policy_number, "email": row.email, "phone": row.phone, "imei": row.device_id,
+            "postcode": row.postcode, "case50": busiest, "reference": any_ref, "cases": n}
+
+
+def rows_for(t: dict) -> list[Row]:
+    from urllib.parse import quote
+
+    phone = t["phone"]
+    spaced_phone = f"{phone[:2]} {phone[2:6]} {phone[6:]}" if phone else ""
+    postcode = (t["postcode"] or "").replace(" ", "").lower()
+    return [
+        Row("API list, all states, first 25", "<= 15 ms", path="/api/v1/cases?state=all&per_page=25"),
+        Row("API list, open, first 25", "<= 15 ms", path="/api/v1/cases?per_page=25"),
+        Row("API overdue filter", "<= 10 ms", path="/api/v1/cases?overdue=true&per_page=25"),
+        Row("API state filter", "<= 10 ms", path="/api/v1/cases?state=in_progress&per_page=25"),
+        Row("API search: surname", "<= 15 ms", path=f"/api/v1/cases?state=all&q={quote(t['surname'])}"),
+        Row("API search: full name", "<= 15 ms", path=f"/api/v1/cases?state=all&q={quote(t['name'])}"),
+        Row("API search: customer number", "<= 15 ms",
+            path=f"/api/v1/cases?state=all&q={quote(t['customer_number'].lower())}"),
+        Row("API search: policy number", "<= 15 ms", path=f"/api/v1/cases?state=all&q={quote(t['policy'])}"),
+        Row("API search: e-mail", "<= 15 ms", path=f"/api/v1/cases?state=all&q={quote(t['email'].upper())}"),
+        Row("API search: phone", "<= 15 ms", path=f"/api/v1/cases?state=all&q={quote(spaced_phone)}"),
+        Row("API search: IMEI", "<= 15 ms", path=f"/api/v1/cases?state=all&q={quote(t['imei'])}"),
+        Row("API search: postcode", "<= 15 ms", path=f"/api/v1/cases?state=all&q={quote(postcode)}"),
+        Row("API search: reference", "<= 15 ms", path=f"/api/v1/cases?state=all&q={quote(t['reference'].lower())}"),
+        Row("one case by reference", "<= 5 ms", path=f"/api/v1/cases/{t['reference']}"),
+        Row("creation, one client", ">= 120/s", method="POST", path="/api/v1/cases", kind="rate", body={
+            "rights": ["access"], "channel": "email", "subject": {"name": "Bench Mark", "email": "bench@example.nl"}}),
+        Row("HTML queue page", "<= 60 ms, <= 3x SQL", path="/cases", api=False, kind="p95"),
+        Row("HTML queue page, all states", "<= 60 ms, <= 3x SQL", path="/cases?state=all", api=False, kind="p95"),
+        Row("HTML case page with 50 events", "<= 60 ms", path=f"/cases/{t['case50']}", api=False, kind="p95"),
+        Row("escalation report (first page)", "<= 300 ms", path="/reports/escalations", api=False),
+        Row("escalation report CSV (complete)", "-", path="/reports/escalations?format=csv", api=False),
+        Row("dashboard with its charts", "<= 300 ms", path="/dashboard", api=False,
+            also=("/dashboard/charts/deadlines.svg", "/dashboard/charts/handling.svg", "/dashboard/charts/open.svg")),
+    ]
+
+
+class Client:
+    def __init__(self, base: str, token: str, email: str):
+        import requests
+
+        self.base = base
+        self.api = requests.Session()
+        self.api.headers["Authorization"] = f"Bearer {token}"
+        self.web = requests.Session()
+        page = self.web.get(base + "/login")
+        csrf = page.text.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+        r = self.web.post(base + "/login", data={"csrf_token": csrf, "email": email, "password": PASSWORD})
+        if "/login" in r.url:
+            raise SystemExit("could not log in as " + email)
+
+    def fetch(self, row: Row) -> None:
+        session = self.api if row.api else self.web
+        r = session.request(row.method, self.base + row.path, json=row.body)
+        if r.status_code >= 400:
+            raise SystemExit(f"{row.name}: HTTP {r.status_code} {r.text[:300]}")
+        for extra in row.also:
+            session.get(self.base + extra).raise_for_status()
+
+
+def _in_process(app, row: Row, token: str, email: str) -> list[tuple[str, object, bool]]:
+    """The statements one request makes, with their parameters, from the Flask test client."""
+    import sqlalchemy as sa
+
+    from dsr.extensions import db
+
+    statements: list[tuple[str, object, bool]] = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):
+        statements.append((statement, parameters, executemany))
+
+    with app.app_context():
+        engine = db.engine
+    client = app.test_client()
+    if not row.api:
+        with app.app_context():
+            from dsr.auth.models import User
+
+            user = db.session.execute(sa.select(User).where(User.email == email)).scalar_one()
+            uid = str(user.id)
+        with client.session_transaction() as sess:
+            sess["_user_id"] = uid
+            sess["_fresh"] = True
+    headers = {"Authorization": f"Bearer {token}"} if row.api else {}
+    client.open(row.path, method=row.method, json=row.body, headers=headers)  # warm
+    sa.event.listen(engine, "before_cursor_execute", capture)
+    try:
+        for path in (row.path, *row.also):
+            r = client.open(path, method=row.method if path == row.path else "GET", json=row.body, headers=headers)
+            if r.status_code >= 400:
+                raise SystemExit(f"{row.name} in-process: HTTP {r.status_code}")
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", capture)
+    return statements
+
+
+def _sql_floor(app, statements, samples: int) -> list[float]:
+    """Replay the request's statements on a plain DBAPI connection, in a transaction rolled back after."""
+    from dsr.extensions import db
+
+    with app.app_context():
+        raw = db.engine.raw_connection()
+    times = []
+    try:
+        for _ in range(samples + 2):
+            cur = raw.cursor()
+            start = time.perf_counter()
+            for statement, params, many in statements:
+                if many:
+                    cur.executemany(statement, params)
+                    continue
+                cur.execute(statement, params)
+                if cur.description is not None:
+                    cur.fetchall()
+            elapsed = time.perf_counter() - start
+            raw.rollback()
+            cur.close()
+            times.append(elapsed * 1000)
+    finally:
+        raw.close()
+    return times[2:]
+
+
+def measure(database_url: str, args) -> tuple[dict, list[Row]]:
+    from datetime import UTC, datetime
+
+    import sqlalchemy as sa
+
+    from dsr.auth.models import User
+    from dsr.auth.operations import issue_api_token
+    from dsr.extensions import db
+
+    instance = Path(tempfile.mkdtemp(prefix="dsr-bench-queue-"))
+    app = bench_app(database_url, instance)
+    app.config["SUPPRESSION_SALT"] = "bench-suppression-salt"
+    email = "manager@bench.example"
+    with app.app_context():
+        user = db.session.execute(sa.select(User).where(User.email == email)).scalar_one()
+        token = issue_api_token(user, actor=None, now=datetime.now(UTC))
+        db.session.commit()
+    targets = _targets(app)
+    rows = rows_for(targets)
+    if args.only:
+        wanted = [w.strip().lower() for w in args.only.split(",")]
+        rows = [r for r in rows if any(w in r.name.lower() for w in wanted)]
+    port = _free_port(args.port)
+    server = Server(database_url, port, args.workers, instance)
+    created = []
+    try:
+        client = Client(f"http://127.0.0.1:{port}", token, email)
+        for row in rows:
+            if row.kind == "rate":
+                for _ in range(3):
+                    client.fetch(row)
+                n = max(args.samples, 50)
+                start = time.perf_counter()
+                for _ in range(n):
+                    client.fetch(row)
+                row.results["rate"] = n / (time.perf_counter() - start)
+                created.append(n + 3)
+            else:
+                for _ in range(2):
+                    client.fetch(row)
+                times = []
+                for _ in range(args.samples):
+                    start = time.perf_counter()
+                    client.fetch(row)
+                    times.append((time.perf_counter() - start) * 1000)
+                row.results["p50"] = statistics.median(times)
+                row.results["p95"] = _pct(times, 95)
+            statements = _in_process(app, row, token, email)
+            row.results["statements"] = len(statements)
+            # A write's statements cannot be replayed (its audit hash and reference are unique): no floor.
+            if row.method == "GET":
+                row.results["sql"] = statistics.median(_sql_floor(app, statements, args.samples))
+    finally:
+        server.stop()
+    return targets, rows
+
+
+def _print(label: str, targets: dict, rows: list[Row]) -> None:
+    print(f"\n## {label}: {targets['cases']:,} cases\n")
+    print("| row | goal | HTTP p50 ms | HTTP p95 ms | SQL floor ms | HTTP ÷ SQL | statements |")
+    print("|---|---|---|---|---|---|---|")
+    for row in rows:
+        r = row.results
+        if row.kind == "rate":
+            print(f"| {row.name} | {row.goal} | {r['rate']:.0f}/s | | – | | {r['statements']} |")
+            continue
+        main = r[row.kind]
+        ratio = main / r["sql"] if r["sql"] > 0 else float("nan")
+        print(f"| {row.name} | {row.goal} | {r['p50']:.1f} | {r['p95']:.1f} | {r['sql']:.1f} | "
+              f"{ratio:.1f} ({row.kind}) | {r['statements']} |")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"), help="the large database")
+    parser.add_argument("--database-url-small", default=None, help="the same measured at 10,000 cases")
+    parser.add_argument("--samples", type=int, default=40)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--port", type=int, default=5124)
+    parser.add_argument("--only", default="", help="comma-separated parts of row names to measure")
+    args = parser.parse_args(argv)
+    if not args.database_url:
+        parser.error("give --database-url or set DATABASE_URL")
+    print(f"machine: {os.cpu_count()} cores, {os.uname().sysname} {os.uname().release}; "
+          f"gunicorn {args.workers} sync workers; {args.samples} samples per row")
+    for label, url in (("large", args.database_url), ("small", args.database_url_small)):
+        if url:
+            targets, rows = measure(url, args)
+            _print(label, targets, rows)
+    print("\nCreated cases stay in the database (each run adds a few dozen); regenerate for a clean baseline.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
