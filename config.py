@@ -124,6 +124,10 @@ def from_environment(instance_path: Path, env: dict[str, str] | None = None) -> 
         "EXPORT_RETENTION_DAYS": int(env.get("DSR_EXPORT_RETENTION_DAYS", "30")),
         # dsr's own retention: a closed case file is reduced this many years after closure (dsr/casefiles).
         "CASE_FILE_RETENTION_YEARS": int(env.get("DSR_CASE_FILE_RETENTION_YEARS", "2")),
+        # An ID copy nobody confirmed is destroyed unchecked this many days after upload (dsr/identity).
+        "ID_COPY_DAYS": int(env.get("DSR_ID_COPY_DAYS", "7")),
+        # An information request (pause) open longer than this puts the case under "needs attention".
+        "PAUSE_ATTENTION_DAYS": int(env.get("DSR_PAUSE_ATTENTION_DAYS", "30")),
         # Escalation report (dsr/reports): e-mailed to every privacy manager each working day at REPORT_TIME
         # (DSR_TIMEZONE); kept records due for erasure are erased daily at ERASE_DUE_TIME. Without
         # MAIL_SERVER nothing is sent and the command says so.

@@ -114,6 +114,7 @@ def _register_blueprints(app: Flask) -> None:
     from dsr.objection.views import bp as objection_bp
     from dsr.rectification.views import bp as rectification_bp
     from dsr.reports.views import bp as reports_bp
+    from dsr.unanswered.views import bp as unanswered_bp
     from dsr.users.views import bp as users_bp
 
     app.register_blueprint(auth_bp)
@@ -127,6 +128,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(objection_bp)
     app.register_blueprint(attachments_bp)
     app.register_blueprint(casefiles_bp)
+    app.register_blueprint(unanswered_bp)
     app.register_blueprint(users_bp)
     app.register_blueprint(declared_days_bp)
     app.register_blueprint(jobs_bp)

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from dsr.cases.models import Case, CaseRight
+from dsr.cases.models import Case, CasePause, CaseRight
 from dsr.domain.enums import CLOSED_STATES, CaseState, Channel, Priority, Right
 from dsr.extensions import db
 from dsr.subjects.search import case_search_condition
@@ -21,7 +21,7 @@ def list_loads() -> tuple:
     return (selectinload(Case.rights), selectinload(Case.subject), selectinload(Case.assignee),
             selectinload(Case.pauses))
 
-FLAGS = ("extension_notice", "late_pause", "paused", "open_tasks")
+FLAGS = ("extension_notice", "late_pause", "paused", "long_pause", "open_tasks")
 
 
 class FilterError(ValueError):
@@ -120,6 +120,12 @@ def queue_query(f: QueueFilters, today: date) -> sa.Select:
         stmt = stmt.where(Case.late_pause_requests > 0)
     elif f.flag == "paused":
         stmt = stmt.where(Case.paused_since.is_not(None))
+    elif f.flag == "long_pause":  # information asked for PAUSE_ATTENTION_DAYS ago and not received
+        from flask import current_app
+
+        days = int(current_app.config.get("PAUSE_ATTENTION_DAYS", 30))
+        stmt = stmt.where(Case.id.in_(sa.select(CasePause.case_id).where(
+            CasePause.resumed_on.is_(None), CasePause.requested_on <= today - timedelta(days=days))))
     elif f.flag == "open_tasks":
         stmt = stmt.where(Case.id.in_(sa.select(CaseTask.case_id).where(CaseTask.done_at.is_(None))))
     if f.priority is not None:

@@ -61,3 +61,29 @@ def confirm_id_document(case: Case, attachment: Attachment, *, outcome: Verifica
         return None
     return record_verification(case, method=VerificationMethod.ID_DOCUMENT_SEEN, outcome=outcome,
                                note="ID document seen; copy destroyed after the check", actor=actor, now=now)
+
+
+def destroy_unconfirmed_id_copies(*, now: datetime, days: int) -> list[dict]:
+    """Destroy every ID copy uploaded more than ``days`` ago that nobody confirmed (and so destroyed).
+
+    An ID copy is kept only for the check (EDPB 01/2022 §§74–79; AP guidance): one left unchecked is not
+    kept waiting. No verification is recorded, since nobody checked it: the case shows that the copy was
+    destroyed unchecked, and identity must be established another way. Run daily by the system.
+    """
+    from datetime import timedelta
+
+    import sqlalchemy as sa
+
+    cutoff = now - timedelta(days=days)
+    due = list(db.session.execute(sa.select(Attachment).where(
+        Attachment.kind == AttachmentKind.ID_DOCUMENT, Attachment.uploaded_at <= cutoff).order_by(Attachment.id))
+        .scalars())
+    done = []
+    for attachment in due:
+        case, attachment_id, sha, uploaded = attachment.case, attachment.id, attachment.sha256, attachment.uploaded_at
+        delete_attachment(attachment)
+        record("identity.id_document_expired", actor=None, now=now, case=case,
+               before={"attachment_id": attachment_id, "sha256": sha, "uploaded_at": uploaded},
+               after={"kept": "that an ID copy was received and destroyed unchecked", "after_days": days})
+        done.append({"case": case.reference, "attachment_id": attachment_id})
+    return done

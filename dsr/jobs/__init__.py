@@ -11,4 +11,5 @@ HANDLER_MODULES: tuple[str, ...] = (
     "dsr.jobs.health",
     "dsr.reports.jobs",
     "dsr.casefiles.jobs",
+    "dsr.identity.jobs",
 )

@@ -339,7 +339,11 @@ def _objection(case: Case, language: str) -> dict[str, Any]:
 
 
 def _refusal(case: Case, language: str) -> dict[str, Any]:
-    return {"refusal": {"ground": case.refusal_ground.value, "justification": case.decision}}
+    from dsr.unanswered.operations import closed_unanswered_facts
+
+    # A case closed because the information asked for did not come says when it was asked (issue 18, item 6).
+    return {"refusal": {"ground": case.refusal_ground.value, "justification": case.decision,
+                        "unanswered": closed_unanswered_facts(case)}}
 
 
 def _partial_refusal(case: Case, language: str) -> dict[str, Any]:

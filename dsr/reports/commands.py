@@ -105,6 +105,7 @@ def schedule_entries(config) -> list[dict]:
     """dsr's daily runs as cron entries (minute hour * * weekdays), in DSR_TIMEZONE."""
     from dsr.casefiles.jobs import REDUCE_JOB_KIND
     from dsr.exports.operations import EXPIRE_JOB_KIND
+    from dsr.identity.jobs import DESTROY_JOB_KIND
     from dsr.reports.jobs import ERASE_DUE, ESCALATION_REPORT
 
     def cron(hhmm: str, weekdays: str) -> str:
@@ -121,6 +122,8 @@ def schedule_entries(config) -> list[dict]:
         {"kind": EXPIRE_JOB_KIND, "cron": cron(config["ERASE_DUE_TIME"], "*")},
         # Closed case files are reduced CASE_FILE_RETENTION_YEARS after closure (dsr's own retention).
         {"kind": REDUCE_JOB_KIND, "cron": cron(config["ERASE_DUE_TIME"], "*")},
+        # ID copies nobody confirmed within ID_COPY_DAYS are destroyed unchecked.
+        {"kind": DESTROY_JOB_KIND, "cron": cron(config["ERASE_DUE_TIME"], "*")},
     ]
 
 
