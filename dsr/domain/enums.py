@@ -117,6 +117,15 @@ class LookupStatus(enum.StrEnum):
     FAILED = "failed"  # a source could not be searched; nothing else of that lookup was stored
 
 
+class LookupMatch(enum.StrEnum):
+    """Staff's verdict on whether the records a lookup found are the subject's (issue 4, item 3)."""
+
+    NONE = "none"  # nothing to judge: the lookup found nothing or failed
+    PENDING = "pending"  # found, not yet judged
+    CONFIRMED = "confirmed"  # the subject's: only now is anything done with the records
+    REJECTED = "rejected"  # someone else's ("not this person"), with the reason
+
+
 class ErasurePlanStatus(enum.StrEnum):
     """An erasure plan is built, approved by the privacy manager, then executed (issue 4, item 5)."""
 

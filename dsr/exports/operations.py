@@ -32,7 +32,7 @@ from dsr.auth.models import User
 from dsr.cases.errors import CaseError, InvalidInput, RuleViolation
 from dsr.cases.guards import WRITERS, require_open, require_role
 from dsr.cases.models import Case
-from dsr.domain.enums import JobStatus, Language, Right
+from dsr.domain.enums import JobStatus, Language, LookupMatch, Right
 from dsr.exports.content import write_export
 from dsr.exports.models import Export, ExportKind
 from dsr.exports.schema import CURRENT_VERSION, ExportInvalid
@@ -101,7 +101,7 @@ def request_export(case: Case, kind: str | ExportKind, *, actor: User | None, no
         raise InvalidInput(_("Unknown language: choose one of %(languages)s.", languages=", ".join(LANGUAGES)),
                            "language")
     lookup = latest_lookup(case)
-    if lookup is None or lookup.match != "confirmed":
+    if lookup is None or lookup.match != LookupMatch.CONFIRMED:
         raise RuleViolation(_("Search Harmony's systems and confirm that the records found are this person's "
                               "before making an export."))
     busy = db.session.execute(sa.select(Job).where(
@@ -133,7 +133,7 @@ def make_export(job: Job, *, now: datetime, progress: runner.Progress | None = N
     lookup = db.session.get(Lookup, params.get("lookup_id"))
     if case is None or lookup is None or lookup.case_id != case.id:
         raise InvalidInput(_("The search this export was asked from no longer belongs to the case."))
-    if lookup.match != "confirmed":
+    if lookup.match != LookupMatch.CONFIRMED:
         raise RuleViolation(_("The records found are no longer confirmed as this person's; nothing was exported."))
     kind = ExportKind(params["kind"])
     key = f"exports/{now:%Y}/{uuid.uuid4().hex}.zip"

@@ -17,7 +17,7 @@ from dsr.auth.access import WRITERS, roles_required
 from dsr.cases.errors import CaseError, NotAllowed
 from dsr.cases.models import Case
 from dsr.cases.queries import case_or_404
-from dsr.domain.enums import CLOSED_STATES
+from dsr.domain.enums import CLOSED_STATES, LookupMatch
 from dsr.exports import operations
 from dsr.exports.forms import ExportForm
 from dsr.exports.models import Export
@@ -45,7 +45,7 @@ def exports_card(case: Case, form: ExportForm | None = None) -> dict:
         "show": bool(kinds),
         "exports": operations.case_exports(case) if kinds else [],
         "form": form,
-        "confirmed": lookup is not None and lookup.match == "confirmed",
+        "confirmed": lookup is not None and lookup.match == LookupMatch.CONFIRMED,
         "can_write": current_user.can_write and case.state not in CLOSED_STATES,
         "can_download": current_user.role in WRITERS,
         "now": now(),

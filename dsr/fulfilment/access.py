@@ -36,6 +36,7 @@ from dsr.cases.errors import InvalidInput, RuleViolation
 from dsr.cases.models import Case
 from dsr.datamap import lookup as datamap_lookup
 from dsr.datamap.sources import Collection, Source, SourceKind, load_sources
+from dsr.domain.enums import LookupMatch
 from dsr.domain.retention_rules import Rule, RuleSet, load_rules
 from dsr.fulfilment.models import Lookup
 from dsr.fulfilment.statement import LANGUAGES, Statement, load_statement
@@ -193,7 +194,7 @@ def compile_access(case: Case, lookup: Lookup, *, language, sources: Mapping[str
                            "lang")
     if lookup.case_id != case.id:
         raise InvalidInput(_("This search belongs to another case."), "lookup_id")
-    if lookup.match != "confirmed":
+    if lookup.match != LookupMatch.CONFIRMED:
         raise RuleViolation(_("Confirm that the records found are this person's before compiling their data."))
     sources = load_sources(current_app.config) if sources is None else sources
     statement = statement or load_statement()

@@ -18,7 +18,7 @@ from dsr.auth.access import READERS, roles_required
 from dsr.cases.errors import CaseError
 from dsr.cases.models import Case
 from dsr.datamap.sources import DataMapError, load_sources
-from dsr.domain.enums import Right
+from dsr.domain.enums import LookupMatch, Right
 from dsr.extensions import db
 from dsr.fulfilment.access import compile_access
 from dsr.fulfilment.lookup_ops import latest_lookup
@@ -42,7 +42,7 @@ def preview(reference: str):
     g.no_store = True
     lookup = latest_lookup(case)
     page = {"case": case, "lang": lang, "languages": LANGUAGE_NAMES, "content": None, "error": None}
-    if lookup is None or lookup.match != "confirmed":
+    if lookup is None or lookup.match != LookupMatch.CONFIRMED:
         page["error"] = _("Search Harmony's systems and confirm that the records found are this person's first: "
                           "only then can their data be compiled.")
         return render_template("fulfilment/access.html", **page), 409

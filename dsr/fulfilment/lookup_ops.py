@@ -29,7 +29,7 @@ from dsr.cases.guards import WRITERS, require_open, require_role
 from dsr.cases.models import Case
 from dsr.datamap import lookup as datamap_lookup
 from dsr.datamap.sources import DataMapError, Source, SourceKind, load_sources
-from dsr.domain.enums import LookupStatus
+from dsr.domain.enums import LookupMatch, LookupStatus
 from dsr.extensions import db
 from dsr.fulfilment.models import FoundRecord, Lookup
 from dsr.tasks.models import CaseTask
@@ -218,7 +218,7 @@ def _lookup_decision(lookup: Lookup, actor: User | None, what) -> Case:
         raise RuleViolation(_("A newer search was run on this case since; judge that one instead."))
     if lookup.status is not LookupStatus.FOUND:
         raise RuleViolation(_("This search found no records, so there is no match to judge."))
-    if lookup.confirmed_at is not None or lookup.rejected_at is not None:
+    if lookup.match != LookupMatch.PENDING:
         raise RuleViolation(_("The match of this search was already judged; run a new search to judge again."))
     return case
 

@@ -12,10 +12,10 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from dsr.datamap.sharing import describe
-from dsr.domain.enums import ErasurePlanStatus, LookupStatus
+from dsr.domain.enums import ErasurePlanStatus, LookupMatch, LookupStatus
 from dsr.domain.retention_rules import Action
 from dsr.extensions import UTCDateTime, db, enum_column_type
 
@@ -45,6 +45,9 @@ class Lookup(db.Model):
     rejected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     rejected_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     rejection_reason: Mapped[str | None] = mapped_column(sa.Text)
+    # Staff's verdict on the match, stored for queries and kept in step with status, confirmed_at and
+    # rejected_at: set by _follow below whenever one of those changes, and held there by a CHECK.
+    match: Mapped[LookupMatch] = mapped_column(enum_column_type(LookupMatch, "lookup_match"))
 
     case: Mapped[Case] = relationship()  # noqa: F821
     run_by: Mapped[User | None] = relationship(foreign_keys=[run_by_id])  # noqa: F821
@@ -63,20 +66,29 @@ class Lookup(db.Model):
         # Only found records can be confirmed as this person's, or rejected as someone else's.
         sa.CheckConstraint("(confirmed_at IS NULL AND rejected_at IS NULL) OR status = 'found'",
                            name="decided_only_when_found"),
+        # The verdict and its who/when agree: confirmed and rejected carry their person, pending awaits one.
+        # (Named to sort last: PostgreSQL checks in name order, so the more specific constraints speak first.)
+        sa.CheckConstraint("(match = 'confirmed') = (confirmed_at IS NOT NULL) AND "
+                           "(match = 'rejected') = (rejected_at IS NOT NULL) AND "
+                           "(match = 'none') = (status <> 'found')", name="verdict_agrees"),
     )
+
+    @validates("status", "confirmed_at", "rejected_at")
+    def _follow(self, key: str, value):
+        """The verdict follows who judged: confirmed, rejected, else pending if records were found."""
+        state = {"status": self.status, "confirmed_at": self.confirmed_at, "rejected_at": self.rejected_at}
+        state[key] = value
+        if state["confirmed_at"] is not None:
+            self.match = LookupMatch.CONFIRMED
+        elif state["rejected_at"] is not None:
+            self.match = LookupMatch.REJECTED
+        else:
+            self.match = LookupMatch.PENDING if state["status"] == LookupStatus.FOUND else LookupMatch.NONE
+        return value
 
     @property
     def record_count(self) -> int:
         return sum(c["count"] for colls in self.summary.values() for c in colls.values())
-
-    @property
-    def match(self) -> str:
-        """``confirmed``, ``rejected``, ``pending`` (found, not yet judged) or ``none`` (nothing to judge)."""
-        if self.confirmed_at is not None:
-            return "confirmed"
-        if self.rejected_at is not None:
-            return "rejected"
-        return "pending" if self.status is LookupStatus.FOUND else "none"
 
 
 class FoundRecord(db.Model):

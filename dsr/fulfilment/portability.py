@@ -22,6 +22,7 @@ from flask_babel import gettext as _
 from dsr.cases.errors import InvalidInput, RuleViolation
 from dsr.cases.models import Case
 from dsr.datamap.sources import Collection, Source, SourceKind, load_sources
+from dsr.domain.enums import LookupMatch
 from dsr.fulfilment.access import INTERNAL_PREFIX, plain_value, read_wanted
 from dsr.fulfilment.models import Lookup
 
@@ -89,7 +90,7 @@ def select_portable(case: Case, lookup: Lookup, *, sources: Mapping[str, Source]
     """
     if lookup.case_id != case.id:
         raise InvalidInput(_("This search belongs to another case."), "lookup_id")
-    if lookup.match != "confirmed":
+    if lookup.match != LookupMatch.CONFIRMED:
         raise RuleViolation(_("Confirm that the records found are this person's before selecting their data."))
     sources = load_sources(current_app.config) if sources is None else sources
 

@@ -26,7 +26,7 @@ from dsr.cases.errors import InvalidInput, RuleViolation
 from dsr.cases.models import Case
 from dsr.cases.queries import case_or_404
 from dsr.datamap.sources import DataMapError, Source, SourceKind, datamap_dirs, load_sources
-from dsr.domain.enums import CLOSED_STATES, LookupStatus, Right, Role
+from dsr.domain.enums import CLOSED_STATES, LookupMatch, LookupStatus, Right, Role
 from dsr.extensions import db
 from dsr.fulfilment import erasure, lookup_ops
 from dsr.fulfilment import holds as hold_ops
@@ -147,7 +147,7 @@ def _place(case: Case, form, actor: User, at: datetime) -> tuple[str, str]:
         found = db.session.get(FoundRecord, form.found_record_id.data)
         if found is None or found.lookup.case_id != case.id:
             raise InvalidInput(_("Unknown record."), "found_record_id")
-        if found.lookup.match == "rejected":
+        if found.lookup.match == LookupMatch.REJECTED:
             raise RuleViolation(_("These records were recorded as not this person's: hold them from the case "
                                   "of the person they belong to."))
         hold_ops.place_hold(record=hold_ops.RecordRef.of(found), reason=form.reason.data, actor=actor, now=at,
@@ -238,7 +238,7 @@ def lookup_records(reference: str, lookup_id: int):
         abort(404)
     card = data_card(case)
     # Records rejected as someone else's are not covered by this person's hold, nor held from this case.
-    mine = lookup.match != "rejected"
+    mine = lookup.match != LookupMatch.REJECTED
     holds = hold_ops.active_holds_for([hold_ops.RecordRef.of(f) for f in lookup.records],
                                       case.subject_id if mine else None)
     held = {found.id: hold for found, hold in zip(lookup.records, holds, strict=True) if hold is not None}

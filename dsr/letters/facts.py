@@ -25,7 +25,7 @@ from flask_babel import gettext as _
 from dsr.cases.deadlines import case_clock, working_calendar
 from dsr.cases.errors import RuleViolation
 from dsr.cases.models import Case
-from dsr.domain.enums import CaseState, ErasurePlanStatus, Right
+from dsr.domain.enums import CaseState, ErasurePlanStatus, LookupMatch, Right
 from dsr.domain.retention_rules import localise_article
 from dsr.extensions import db
 from dsr.fulfilment.erasure import REFERENCED, outcome_texts
@@ -119,7 +119,7 @@ def _confirmed_lookup(case: Case):
     from dsr.fulfilment.lookup_ops import latest_lookup
 
     lookup = latest_lookup(case)
-    if lookup is None or lookup.match != "confirmed":
+    if lookup is None or lookup.match != LookupMatch.CONFIRMED:
         raise FactsUnavailable(_("Search Harmony's systems and confirm that the records found are this person's "
                                  "before writing this letter."))
     return lookup

@@ -36,7 +36,7 @@ from dsr.cases.models import Case
 from dsr.datamap import erase as datamap_erase
 from dsr.datamap import lookup as datamap_lookup
 from dsr.datamap.sources import Collection, DataMapError, Source, SourceKind, load_sources
-from dsr.domain.enums import Right
+from dsr.domain.enums import LookupMatch, Right
 from dsr.domain.retention_rules import load_rules
 from dsr.extensions import db
 from dsr.fulfilment.holds import RecordRef, active_holds_for
@@ -265,7 +265,7 @@ def stop_direct_marketing(case: Case, *, actor: User | None, now: datetime,
         raise RuleViolation(_("This case does not invoke the right to object."))
     config = _config(config)
     lookup = latest_lookup(case)
-    confirmed = lookup if lookup is not None and lookup.match == "confirmed" else None
+    confirmed = lookup if lookup is not None and lookup.match == LookupMatch.CONFIRMED else None
     own = subject_identifiers(case, lookup)
     if not own and confirmed is None:
         raise RuleViolation(_("Record this person's e-mail address, telephone number or customer number first: "

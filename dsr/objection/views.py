@@ -28,7 +28,7 @@ from dsr.cases.errors import InvalidInput
 from dsr.cases.models import Case
 from dsr.cases.queries import case_or_404
 from dsr.datamap.sources import datamap_dirs
-from dsr.domain.enums import CLOSED_STATES, Right, Role
+from dsr.domain.enums import CLOSED_STATES, LookupMatch, Right, Role
 from dsr.extensions import db
 from dsr.fulfilment.lookup_ops import latest_lookup
 from dsr.objection import balancing, operations
@@ -79,7 +79,7 @@ def objection_card(case: Case) -> dict:
     stops = list(db.session.execute(sa.select(MarketingStop).where(MarketingStop.case_id == case.id).order_by(
         MarketingStop.id.desc())).scalars())
     kinds = [str(KIND_LABELS[k]) for k in sorted(on_list, key=lambda k: k.value)]
-    confirmed = lookup is not None and lookup.match == "confirmed"
+    confirmed = lookup is not None and lookup.match == LookupMatch.CONFIRMED
     suppressed = bool(on_list) and all(on_list.values())
     # Stopping again only helps after a new confirmed search, a failed source, or new identifiers.
     done = bool(stops) and stops[0].complete and suppressed and \

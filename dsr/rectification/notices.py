@@ -35,7 +35,7 @@ from dsr.cases.errors import InvalidInput, NotAllowed, RuleViolation
 from dsr.cases.guards import WRITERS, check_version, require_open, require_role
 from dsr.cases.models import Case
 from dsr.datamap.sources import DataMapError, load_sources
-from dsr.domain.enums import LookupStatus, Right, Role
+from dsr.domain.enums import LookupMatch, LookupStatus, Right, Role
 from dsr.domain.retention_rules import Action
 from dsr.extensions import db
 from dsr.fulfilment.lookup_ops import latest_lookup
@@ -86,7 +86,7 @@ def relevant_recipients(case: Case, *, config: Mapping[str, Any] | None = None,
                               "from the records found."))
     if lookup.status is LookupStatus.NOTHING_FOUND:
         return []
-    if lookup.match != "confirmed":
+    if lookup.match != LookupMatch.CONFIRMED:
         raise RuleViolation(_("Confirm that the records found are this person's first: the recipients follow "
                               "from them."))
     try:

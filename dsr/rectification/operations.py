@@ -47,7 +47,7 @@ from dsr.cases.models import Case
 from dsr.datamap import erase as datamap_erase
 from dsr.datamap import lookup as datamap_lookup
 from dsr.datamap.sources import Collection, DataMapError, Field, Source, SourceKind, load_sources
-from dsr.domain.enums import Right, Role
+from dsr.domain.enums import LookupMatch, Right, Role
 from dsr.extensions import db
 from dsr.fulfilment.lookup_ops import latest_lookup
 from dsr.fulfilment.models import FoundRecord
@@ -133,7 +133,7 @@ def propose_correction(case: Case, found: FoundRecord, field_name: str, after: s
     latest = latest_lookup(case)
     if latest is None or latest.id != lookup.id:
         raise RuleViolation(_("A newer search was run on this case since; correct the records it found."))
-    if lookup.match != "confirmed":
+    if lookup.match != LookupMatch.CONFIRMED:
         raise RuleViolation(_("Confirm that the records found are this person's before correcting them."))
     config = _config(config)
     sources = load_sources(config)

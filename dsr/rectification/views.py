@@ -24,7 +24,7 @@ from dsr.cases.errors import InvalidInput
 from dsr.cases.models import Case
 from dsr.cases.queries import case_or_404
 from dsr.datamap.sources import DataMapError, Source, SourceKind, datamap_dirs, load_sources
-from dsr.domain.enums import CLOSED_STATES, Right, Role
+from dsr.domain.enums import CLOSED_STATES, LookupMatch, Right, Role
 from dsr.extensions import db
 from dsr.fulfilment.lookup_ops import latest_lookup
 from dsr.fulfilment.models import FoundRecord
@@ -58,7 +58,7 @@ def _sources() -> dict[str, Source]:
 def _record_choices(case: Case, sources: dict[str, Source]) -> dict[str, list[tuple[str, str]]]:
     """``{record label: [(found id/field, field)]}`` for the correctable fields of the confirmed records."""
     lookup = latest_lookup(case)
-    if lookup is None or lookup.match != "confirmed":
+    if lookup is None or lookup.match != LookupMatch.CONFIRMED:
         return {}
     groups: dict[str, list[tuple[str, str]]] = {}
     for found in lookup.records:

@@ -18,7 +18,7 @@ from dsr.auth.models import User
 from dsr.cases import lifecycle
 from dsr.cases.errors import InvalidInput, NotAllowed, RuleViolation
 from dsr.cases.models import Case
-from dsr.domain.enums import LookupStatus, Role
+from dsr.domain.enums import LookupMatch, LookupStatus, Role
 from dsr.extensions import db
 from dsr.fulfilment import holds
 from dsr.fulfilment.lookup_ops import confirm_match, reject_match, run_lookup
@@ -518,3 +518,19 @@ def test_concurrent_lookups_of_one_case_create_the_manual_tasks_once(backend_app
         assert row_count(CaseTask) == 2 and row_count(Lookup) == 4
         assert all(r == results[0] for r in results) and set(results[0]) == MANUAL
         assert_unbroken_chain(audit_trail())
+
+
+@pytest.mark.parametrize(("sets", "constraint"), [
+    ("match = 'confirmed'", "ck_lookups_verdict_agrees"),
+    ("match = 'none'", "ck_lookups_verdict_agrees"),
+    ("confirmed_at = run_at, confirmed_by_id = run_by_id", "ck_lookups_verdict_agrees"),
+    ("match = 'maybe'", "ck_lookups_lookup_match"),
+], ids=["confirmed-by-nobody", "found-but-nothing-to-judge", "confirmed-but-pending", "unknown-verdict"])
+def test_the_match_verdict_agrees_with_who_judged(found, sets, constraint):
+    """The verdict is a stored enum (issue 12, item 6) kept in step with confirmed_at and rejected_at."""
+    assert found.match is LookupMatch.PENDING
+    with db.engine.connect() as conn:
+        with pytest.raises(sa.exc.IntegrityError) as refused:
+            conn.execute(sa.text(f"UPDATE lookups SET {sets} WHERE id = :id"), {"id": found.id})  # noqa: S608
+        conn.rollback()
+    assert constraint in str(refused.value)

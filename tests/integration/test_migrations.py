@@ -111,6 +111,7 @@ NAMED_CHECKS = {
     "case_rights": {"ck_case_rights_case_right"},
     "users": {"ck_users_user_role", "ck_users_locale"},
     "attachments": {"ck_attachments_media_type", "ck_attachments_size_positive"},
+    "lookups": {"ck_lookups_lookup_match", "ck_lookups_verdict_agrees"},
 }
 
 

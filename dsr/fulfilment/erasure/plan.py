@@ -23,7 +23,7 @@ from dsr.cases.errors import InvalidInput, NotAllowed, RuleViolation
 from dsr.cases.guards import WRITERS, require_open, require_role
 from dsr.cases.models import Case
 from dsr.datamap.sources import DataMapError, SourceKind, load_sources
-from dsr.domain.enums import ErasurePlanStatus, Right, Role
+from dsr.domain.enums import ErasurePlanStatus, LookupMatch, Right, Role
 from dsr.domain.retention import Action
 from dsr.extensions import db
 from dsr.fulfilment.erasure.deciding import Entry, decide_entries, outcomes
@@ -54,7 +54,7 @@ def build_erasure_plan(case: Case, lookup: Lookup, *, actor: User | None, now: d
     latest = latest_lookup(case)
     if latest is None or latest.id != lookup.id:
         raise RuleViolation(_("A newer search was run on this case since; plan from that one."))
-    if lookup.match != "confirmed":
+    if lookup.match != LookupMatch.CONFIRMED:
         raise RuleViolation(_("Confirm that the records found are this person's before planning their erasure."))
     earlier = list(db.session.execute(sa.select(ErasurePlan).where(
         ErasurePlan.case_id == case.id, ErasurePlan.status != ErasurePlanStatus.EXECUTED)).scalars())
