@@ -19,7 +19,7 @@ from dsr.cases.deadlines import case_clock, working_calendar
 from dsr.cases.duplicates import linked_cases, open_duplicates, previous_request, recent_requests
 from dsr.cases.history import readable_history
 from dsr.cases.models import Case
-from dsr.domain.enums import CLOSED_STATES, CaseState, LookupStatus, Role, VerificationOutcome
+from dsr.domain.enums import CLOSED_STATES, CaseState, LookupMatch, LookupStatus, Role, VerificationOutcome
 from dsr.domain.workflow import MANAGER_ACTIONS, Action, allowed_actions
 from dsr.extensions import db
 from dsr.identity.models import IdentityVerification
@@ -79,7 +79,7 @@ def next_steps(case: Case, *, verifications: list, is_manager: bool) -> list[Ste
     elif state is CaseState.IN_PROGRESS:
         if latest is None or latest.status is LookupStatus.FAILED:
             steps.append(Step(str(_l("Find the data")), primary=True, anchor="data"))
-        elif latest.match == "pending":
+        elif latest.match == LookupMatch.PENDING:
             steps.append(Step(str(_l("Confirm or reject the match")), primary=True, anchor="data"))
         else:
             go(Action.SUBMIT_FOR_APPROVAL, primary=True)
