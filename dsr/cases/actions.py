@@ -20,7 +20,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from dsr.attachments.models import Attachment
 from dsr.attachments.storage import UploadError, check_upload, store_attachment
-from dsr.auth.access import WRITERS, roles_required
+from dsr.auth.access import MANAGERS, WRITERS, roles_required
 from dsr.auth.models import User
 from dsr.cases import action_forms as F
 from dsr.cases import duplicates, guards, lifecycle, timing
@@ -32,7 +32,6 @@ from dsr.domain.enums import (
     LinkKind,
     Priority,
     RefusalGround,
-    Role,
     VerificationMethod,
     VerificationOutcome,
 )
@@ -203,7 +202,7 @@ def act(reference: str, action: str):
 
 # Steps that end the work on a case: the page says what will happen and asks before doing it.
 CONFIRM = ("refuse", "withdraw", "close")
-CONFIRM_ROLES = {"refuse": (Role.PRIVACY_MANAGER,)}
+CONFIRM_ROLES = {"refuse": MANAGERS}
 
 
 def _confirm(action: str, case: Case, form):

@@ -19,7 +19,7 @@ from sqlalchemy.orm import selectinload
 from dsr.audit.operations import record
 from dsr.cases.deadlines import apply_deadlines, forget_calendar, working_calendar
 from dsr.cases.errors import InvalidInput, RuleViolation
-from dsr.cases.lifecycle import require_role
+from dsr.cases.guards import require_role
 from dsr.cases.models import Case, DeclaredHoliday
 from dsr.domain.calendar_nl import WorkingDayCalendar
 from dsr.domain.enums import Role
