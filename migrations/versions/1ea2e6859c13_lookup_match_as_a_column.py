@@ -5,7 +5,7 @@ confirmed_at/rejected_at/status and compared as a string in some fifteen places.
 whose CHECK keeps it in step with those columns; existing rows get the value the old property gave.
 
 Revision ID: 1ea2e6859c13
-Revises: c8cafa3cfd3a
+Revises: d5e1f0a7c3b2
 Create Date: 2026-12-06 10:20:00
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '1ea2e6859c13'
-down_revision = 'c8cafa3cfd3a'
+down_revision = 'd5e1f0a7c3b2'
 branch_labels = None
 depends_on = None
 
