@@ -93,6 +93,7 @@ def _register_models() -> None:
     from dsr.reports import models as _rep  # noqa: F401
     from dsr.subjects import models as _s  # noqa: F401
     from dsr.tasks import models as _t  # noqa: F401
+    from dsr.transmissions import models as _tr  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -114,6 +115,7 @@ def _register_blueprints(app: Flask) -> None:
     from dsr.objection.views import bp as objection_bp
     from dsr.rectification.views import bp as rectification_bp
     from dsr.reports.views import bp as reports_bp
+    from dsr.transmissions.views import bp as transmissions_bp
     from dsr.unanswered.views import bp as unanswered_bp
     from dsr.users.views import bp as users_bp
 
@@ -129,6 +131,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(attachments_bp)
     app.register_blueprint(casefiles_bp)
     app.register_blueprint(unanswered_bp)
+    app.register_blueprint(transmissions_bp)
     app.register_blueprint(users_bp)
     app.register_blueprint(declared_days_bp)
     app.register_blueprint(jobs_bp)

@@ -184,6 +184,7 @@ def _access(case: Case, language: str) -> dict[str, Any]:
 
 def _portability(case: Case, language: str) -> dict[str, Any]:
     from dsr.fulfilment.portability import select_portable
+    from dsr.transmissions.operations import transmissions
 
     data = select_portable(case, _confirmed_lookup(case)).as_dict()
     names = _DataMapNames(_datamap(), language)
@@ -201,6 +202,9 @@ def _portability(case: Case, language: str) -> dict[str, Any]:
                          "legal_basis": c["legal_basis"], "records": len(c["records"])}
                         for c in data["collections"]],
         "excluded": list(excluded.values()),
+        # Art. 20(2): sent directly to another controller, as recorded on the case (issue 18, item 7).
+        "transmissions": [{"controller": t.receiving_controller, "channel": t.channel.value, "on": t.transmitted_on}
+                          for t in transmissions(case)],
     }}
 
 

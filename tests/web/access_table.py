@@ -78,6 +78,11 @@ ACCESS: dict[str, dict[str, frozenset[str]]] = {
     # -- days declared equal to public holidays (Atw art. 3(3)): everyone reads them, managers keep them
     "declared_days.index": {"GET": SIGNED_IN, "POST": MANAGERS},
     "declared_days.remove": {"POST": MANAGERS},
+    # -- dsr's own retention, unanswered requests, direct transmission (issue 18)
+    "casefiles.place": {"POST": MANAGERS},
+    "casefiles.release": {"POST": MANAGERS},
+    "unanswered.close": {"POST": MANAGERS},
+    "transmissions.record": {"POST": WRITERS},
     # -- API v1 (bearer tokens)
     "api.list_cases": {"GET": SIGNED_IN},
     "api.get_case": {"GET": SIGNED_IN},
