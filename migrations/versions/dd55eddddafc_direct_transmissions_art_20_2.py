@@ -1,7 +1,7 @@
 """direct transmissions (Art. 20(2)): the receiving controller, channel and day, issue 18 item 7
 
 Revision ID: dd55eddddafc
-Revises: d5e1f0a7c3b2
+Revises: 1ea2e6859c13
 Create Date: 2026-12-06 10:28:36.472548
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'dd55eddddafc'
-down_revision = 'd5e1f0a7c3b2'
+down_revision = '1ea2e6859c13'
 branch_labels = None
 depends_on = None
 
