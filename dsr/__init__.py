@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 # English pages use British conventions: day first, as in the Netherlands ("7 April 2026").
-_UI_LOCALES = {"en": "en_GB", "nl": "nl"}
+_UI_LOCALES = {"en": "en_GB", "nl": "nl", "fr": "fr"}
 
 
 def _select_locale() -> str:
@@ -23,7 +23,7 @@ def _select_locale() -> str:
         return "en_GB"
     if current_user and current_user.is_authenticated:
         return _UI_LOCALES.get(current_user.locale, "en_GB")
-    return _UI_LOCALES[request.accept_languages.best_match(["en", "nl"]) or "en"]
+    return _UI_LOCALES[request.accept_languages.best_match(["en", "nl", "fr"]) or "en"]
 
 
 def create_app(test_config: dict | None = None) -> Flask:

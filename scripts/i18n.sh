@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 PYBABEL=${PYBABEL:-.venv/bin/pybabel}
 if [[ ! -x $PYBABEL ]]; then PYBABEL=$(command -v pybabel) || { echo "pybabel not found: run make venv" >&2; exit 1; }; fi
 
-LOCALES=(nl)
+LOCALES=(nl fr)
 DIR=translations
 POT=$DIR/messages.pot
 

@@ -13,7 +13,8 @@ class LoginForm(FlaskForm):
 
 
 class PreferencesForm(FlaskForm):
-    locale = SelectField(_l("Language of the interface"), choices=[("en", "English"), ("nl", "Nederlands")])
+    locale = SelectField(_l("Language of the interface"),
+                         choices=[("en", "English"), ("nl", "Nederlands"), ("fr", "Français")])
     submit = SubmitField(_l("Save"))
 
 

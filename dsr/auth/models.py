@@ -32,7 +32,7 @@ class User(UserMixin, db.Model):
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete-orphan",
                                                   foreign_keys="ApiToken.user_id")
 
-    __table_args__ = (sa.CheckConstraint("locale IN ('en', 'nl')", name="locale"),)
+    __table_args__ = (sa.CheckConstraint("locale IN ('en', 'nl', 'fr')", name="locale"),)
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users

@@ -125,7 +125,7 @@ def record_login_attempt(email: str, user: User | None, *, outcome: str, now: da
 
 
 def set_locale(user: User, locale: str, *, actor: User, now: datetime) -> None:
-    if locale not in ("en", "nl"):
+    if locale not in ("en", "nl", "fr"):
         raise UserError(_("Unknown language."))
     if user.locale != locale:
         record("user.locale_changed", actor=actor, now=now, before={"locale": user.locale}, after={"locale": locale})

@@ -188,5 +188,7 @@ def preferences():
         set_locale(current_user, form.locale.data, actor=current_user, now=now())
         db.session.commit()
         flash(_("Preferences saved."), "success")
-        return redirect(url_for("auth.preferences"))
+        # The language switch in the menu posts here too, and returns to the page it was used on.
+        back = request.form.get("next")
+        return redirect(_safe_next(back) if back else url_for("auth.preferences"))
     return render_template("auth/preferences.html", form=form)

@@ -29,7 +29,8 @@ POT = TRANSLATIONS / "messages.pot"
 PO = TRANSLATIONS / "nl" / "LC_MESSAGES" / "messages.po"
 MO = PO.with_suffix(".mo")
 HOW_TO_FIX = ("run scripts/i18n.sh update, then translate the new entries in "
-              "translations/nl/LC_MESSAGES/messages.po (without a fuzzy flag)")
+              "translations/nl/LC_MESSAGES/messages.po and translations/fr/LC_MESSAGES/messages.po "
+              "(without a fuzzy flag)")
 
 # The same keywords as scripts/i18n.sh passes to `pybabel extract`.
 KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "lazy_ngettext": (1, 2),
@@ -67,10 +68,16 @@ def pot() -> Catalog:
     return _read(POT)
 
 
-@pytest.fixture(scope="module")
-def po() -> Catalog:
-    assert PO.is_file(), f"{PO} is missing: {HOW_TO_FIX}"
-    return _read(PO, locale="nl")
+# Every interface language besides English (the source); a third of Harmony's letters are French.
+LOCALES = ("nl", "fr")
+PLURALS = {"nl": {"(n!=1)", "n!=1"}, "fr": {"(n>1)", "n>1"}}
+
+
+@pytest.fixture(scope="module", params=LOCALES)
+def po(request) -> Catalog:
+    path = TRANSLATIONS / request.param / "LC_MESSAGES" / "messages.po"
+    assert path.is_file(), f"{path} is missing: {HOW_TO_FIX}"
+    return _read(path, locale=request.param)
 
 
 @pytest.fixture(scope="session")
@@ -127,9 +134,9 @@ def test_no_fuzzy_entries(po):
     assert not fuzzy, "check these translations and remove their fuzzy flag:\n" + "\n".join(fuzzy)
 
 
-def test_plural_forms_are_dutch(po):
+def test_plural_forms_fit_the_language(po):
     assert po.num_plurals == 2
-    assert po.plural_expr.replace(" ", "") in {"(n!=1)", "n!=1"}
+    assert po.plural_expr.replace(" ", "") in PLURALS[str(po.locale)]
     for message in po:
         if message.id and message.pluralizable:
             assert len(_forms(message.string)) == 2, _label(message)
@@ -212,6 +219,35 @@ def test_a_dutch_user_sees_the_queue_in_dutch(app, client, compiled_nl_catalog):
         assert dutch in html, dutch
     assert "Log out" not in html
     assert "Legal deadline" not in html
+
+
+def test_the_french_catalog_compiles_and_translates(tmp_path):
+    out = tmp_path / "fr" / "LC_MESSAGES"
+    out.mkdir(parents=True)
+    with (out / "messages.mo").open("wb") as f:
+        write_mo(f, _read(TRANSLATIONS / "fr" / "LC_MESSAGES" / "messages.po", locale="fr"))
+    fr = Translations.load(str(tmp_path), ["fr"])
+    assert fr.gettext("Queue") == "File d'attente"
+    assert fr.gettext("Log out") == "Se déconnecter"
+    assert fr.ngettext("%(num)d day", "%(num)d days", 1) % {"num": 1} == "1 jour"
+    assert fr.ngettext("%(num)d day", "%(num)d days", 0) % {"num": 0} == "0 jour"
+    assert fr.ngettext("%(num)d day", "%(num)d days", 2) % {"num": 2} == "2 jours"
+
+
+def test_a_french_user_sees_the_queue_in_french(app, client, tmp_path):
+    import subprocess
+    import sys
+
+    subprocess.run([sys.executable, "-m", "babel.messages.frontend", "compile", "-d", str(TRANSLATIONS), "-l", "fr"],
+                   check=True, capture_output=True)
+    _forget_cached_translations(app)
+    _user(app, Role.STAFF, "fr")
+    login(client, Role.STAFF)
+    html = client.get("/cases").get_data(as_text=True)
+    assert '<html lang="fr">' in html
+    for french in ("File d'attente", "Enregistrer une demande", "Délai légal", "Accès (art. 15)", "Se déconnecter"):
+        assert french in html.replace("&#39;", "'"), french
+    assert "Log out" not in html
 
 
 def test_an_english_user_keeps_the_english_queue(app, client, compiled_nl_catalog):
