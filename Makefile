@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test setup system-deps venv translations db demo lint clean
+.PHONY: run test setup system-deps venv translations db demo lint clean e2e-deps
 
 run: setup db demo  ## set up, migrate, load the demo on first start, serve on 127.0.0.1:5000
 	@echo ""
@@ -16,12 +16,19 @@ run: setup db demo  ## set up, migrate, load the demo on first start, serve on 1
 	@echo ""
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-test: setup  ## set up and run every test (unit, integration on SQLite and PostgreSQL, web, e2e)
+test: setup e2e-deps  ## set up and run every test (unit, integration on SQLite and PostgreSQL, web, e2e)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 setup: system-deps venv translations
+
+# axe-core, which the browser tests inject to check accessibility: the exact version in tests/e2e/package-lock.json.
+e2e-deps: tests/e2e/node_modules/.package-lock.json
+
+tests/e2e/node_modules/.package-lock.json: tests/e2e/package.json tests/e2e/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed for the browser tests' axe-core (apt-get install npm)"; exit 1; }
+	npm ci --prefix tests/e2e --no-audit --no-fund
 
 system-deps:
 	@bash scripts/system-deps.sh

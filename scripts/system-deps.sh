@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Debian packages dsr uses outside Python: WeasyPrint's Pango, HarfBuzz subsetting (about 3x faster PDF
-# output), poppler-utils (PDF to PNG for checking letters) and Chromium (browser tests).
+# output), poppler-utils (PDF to PNG for checking letters), Chromium (browser tests) and npm (installs the
+# axe-core the browser tests inject, from tests/e2e/package-lock.json).
 # Installs what is missing when run as root with apt-get; otherwise says what is missing and carries on.
 set -u
-packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils chromium)
+packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils chromium npm)
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then
   for p in "${packages[@]}"; do

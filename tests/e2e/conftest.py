@@ -8,6 +8,7 @@ same commands the README and ``make run`` use: ``flask db upgrade``, ``flask dsr
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -202,3 +203,42 @@ def e2e_page(chromium_browser):
 def artifacts() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+E2E_DIR = Path(__file__).resolve().parent
+AXE_JS = E2E_DIR / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    """axe-core's script, installed from the npm registry at the version tests/e2e/package-lock.json pins.
+
+    `make test` installs it (`npm ci --prefix tests/e2e`); a test run started otherwise installs it here.
+    """
+    if not AXE_JS.exists():
+        npm = shutil.which("npm")
+        if npm is None:
+            pytest.fail("axe-core is not installed and npm is missing: apt-get install npm, then `make test`")
+        result = subprocess.run([npm, "ci", "--prefix", str(E2E_DIR), "--no-audit", "--no-fund"],
+                                capture_output=True, text=True, timeout=300)
+        if result.returncode != 0 or not AXE_JS.exists():
+            pytest.fail(f"`npm ci --prefix tests/e2e` failed:\n{result.stdout}\n{result.stderr}")
+    return AXE_JS.read_text(encoding="utf-8")
+
+
+# Rules axe reports at these impacts fail a page (WCAG 2.1 A and AA; "moderate" and "minor" are reported
+# in the test output but do not fail it).
+FAILING_IMPACTS = ("serious", "critical")
+
+
+def axe_violations(page, axe_source: str) -> list[dict]:
+    """Run axe-core in the page (injected as a script: the page's CSP allows only its own scripts, so it is
+    added through the DevTools protocol, not a <script> tag) and return its violations."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.evaluate(axe_source)
+    return page.evaluate("""async () => {
+        const result = await window.axe.run(document, {runOnly: {type: 'tag',
+            values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}});
+        return result.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+            nodes: v.nodes.slice(0, 5).map(n => n.target.join(' '))}));
+    }""")
