@@ -1,7 +1,7 @@
 """French interface: users may choose fr as the language of the interface
 
 Revision ID: d1f2a3b4c5e6
-Revises: c8cafa3cfd3a
+Revises: dd55eddddafc
 Create Date: 2026-12-06 10:30:00
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'd1f2a3b4c5e6'
-down_revision = 'c8cafa3cfd3a'
+down_revision = 'dd55eddddafc'
 branch_labels = None
 depends_on = None
 
