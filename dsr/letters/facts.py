@@ -164,6 +164,8 @@ def _access(case: Case, language: str) -> dict[str, Any]:
             entry = {k: item[k] for k in ("title", "period", "basis", "article", "statement")}
             entry["article"] = localise_article(entry["article"], language)
             entry["period"] = period_text(item["period"], language)
+            if entry["period"] and entry["period"] in (entry["title"] or ""):
+                entry["period"] = None  # the rule's title already says it: "… (7 jaar)" once, not twice
             retention.setdefault(item["title"], entry)
     return {"access": {
         "record_count": sum(len(c["records"]) for c in content["collections"]),

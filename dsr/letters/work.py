@@ -96,6 +96,19 @@ def open_work(case: Case, kind: LetterKind) -> list[str]:
         from dsr.rectification.notices import open_obligations
 
         still.extend(open_obligations(case))
+    if kind is LetterKind.COMPLETION_OBJECTION:
+        # Issue 14.6: no completion letter for an objection that is not decided (Art. 21).
+        from dsr.objection.balancing import open_obligations as objection_obligations
+
+        still.extend(objection_obligations(case))
+    if kind is LetterKind.COMPLETION_RECTIFICATION and not still:
+        # Issue 14.6: a rectification letter needs a decided correction; "no correction made" is a refusal,
+        # which the letter states with each reason and the complaint and court routes (Art. 12(4)).
+        from dsr.rectification.operations import corrections_of
+
+        if not any(not c.is_pending for c in corrections_of(case)):
+            still.append(_("No correction is decided yet: record each correction asked for and apply or refuse "
+                           "it (Art. 16)."))
     for extra in OPEN_WORK.get(kind, []):
         still.extend(extra(case))
     return still
