@@ -127,6 +127,9 @@ class Collection:
     names: tuple[tuple[str, str], ...] = ()  # (language, name)
     contract: Lifecycle | None = None  # this collection holds contracts (a policy administration's policies)
     claim: Lifecycle | None = None  # this collection holds claims on those contracts
+    # The field(s) by which the subject knows a record (an invoice number, a policy number): what a letter
+    # names it by, never the database key (issue 14.3). Empty: the record is named by its date only.
+    known_by: tuple[str, ...] = ()
 
     def display_name(self, language: str) -> str:
         """The collection as a letter or page in ``language`` names it ("Polissen", "Policies", "Polices")."""

@@ -207,7 +207,7 @@ def _field(path: Path, coll: str, model: Any, notes: dict, row_delete: bool) -> 
 def _collection(path: Path, model: Any, notes: dict, raw_order: list[str], kind: SourceKind) -> Collection:
     notes = _check_keys(path, f"{model.name} dsr", notes,
                         {"legal_basis", "purposes", "tags", "dated_by", "retention_until", "names",
-                         "contract", "claim"})
+                         "contract", "claim", "known_by"})
     # Without dsr.names a letter calls the collection by its Fides name in words (Collection.display_name).
     names = _names(path, model.name, notes["names"], "names") if "names" in notes else ()
     try:
@@ -230,6 +230,10 @@ def _collection(path: Path, model: Any, notes: dict, raw_order: list[str], kind:
     for key in ("dated_by", "retention_until"):
         if key in notes and notes[key] not in by_name:
             raise _fail(path, model.name, f"dsr.{key} names no field of the collection: {notes[key]!r}")
+    known_by = notes.get("known_by") or []
+    if not isinstance(known_by, list) or any(k not in by_name for k in known_by):
+        raise _fail(path, model.name, "dsr.known_by is a list of the collection's fields the subject knows a "
+                                      "record by (an invoice number)")
     tags = notes.get("tags") or []
     if not isinstance(tags, list) or not all(isinstance(t, str) and t for t in tags):
         raise _fail(path, model.name, "dsr.tags must be a list of record tags (see dsr/retention/rules.yml)")
@@ -242,7 +246,7 @@ def _collection(path: Path, model: Any, notes: dict, raw_order: list[str], kind:
                       purposes=purposes, data_uses=uses, description=model.description,
                       erase_after=tuple(meta.erase_after or ()) if meta else (), tags=tuple(tags),
                       dated_by=notes.get("dated_by"), retention_until=notes.get("retention_until"), names=names,
-                      contract=lifecycles.get("contract"), claim=lifecycles.get("claim"))
+                      contract=lifecycles.get("contract"), claim=lifecycles.get("claim"), known_by=tuple(known_by))
 
 
 def _lifecycle(path: Path, coll: str, key: str, value: Any, fields: dict) -> Lifecycle:

@@ -23,7 +23,9 @@ from dsr.letters.kinds import LetterKind, LetterLanguage
               help="Language of the letter (default: the case's language); 'all' puts the three in one PDF.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True, path_type=Path), required=True,
               help="Where to write the PDF ('-' for standard output).")
-def letter_command(reference: str, kind: str, language: str | None, output: Path) -> None:
+@click.option("--annex", is_flag=True,
+              help="The subject asked for the full list of records: add it as an annex (erasure, partial refusal).")
+def letter_command(reference: str, kind: str, language: str | None, output: Path, annex: bool) -> None:
     """Issue the KIND letter of case REFERENCE and write its PDF to FILE."""
     from dsr.cases.errors import CaseError
     from dsr.cases.models import Case
@@ -36,7 +38,7 @@ def letter_command(reference: str, kind: str, language: str | None, output: Path
         raise click.ClickException(f"No case with reference {reference}.")
     chosen = LetterLanguage(language or case.language.value)
     try:
-        letter = operations.issue_now(case, LetterKind(kind), chosen, actor=None, now=now())
+        letter = operations.issue_now(case, LetterKind(kind), chosen, actor=None, now=now(), annex=annex)
         data = operations.check_intact(letter)
     except CaseError as exc:
         db.session.rollback()

@@ -29,7 +29,7 @@ from dsr.domain.enums import CaseState, ErasurePlanStatus, LookupMatch, Right
 from dsr.domain.retention_rules import localise_article
 from dsr.extensions import db
 from dsr.fulfilment.erasure import REFERENCED, outcome_texts
-from dsr.letters import work
+from dsr.letters import records, work
 from dsr.letters.kinds import LetterKind, check_fits
 from dsr.timeutil import local_date
 
@@ -221,19 +221,28 @@ def _erasure_plan(case: Case, *, executed: bool):
     return plan
 
 
-def erasure_items(plan, language: str) -> dict[str, Any]:
-    """What the plan erased and what it keeps, each kept record with its reason, article and erase-on date."""
+def erasure_items(plan, language: str, *, annex: bool = False) -> dict[str, Any]:
+    """What the plan erased and what it keeps, grouped by system and category with a count and a date range
+    (issue 14.3); each kept group with its reason, article and erase-on dates. Never a database key.
+
+    ``erased`` and ``kept`` list the records one by one, for the annex the subject may ask for (``annex``):
+    then each still existing record is also named by what the subject knows it by (``known``).
+    """
     from dsr.domain.retention_rules import Action, load_rules
 
-    names = _DataMapNames(_datamap(), language)
+    sources = _datamap()
+    names = _DataMapNames(sources, language)
     try:
         rules = {r.id: r for r in load_rules().rules}
     except (OSError, ValueError):
         rules = {}
+    dates = records.record_dates(plan.lookup.records) if plan.lookup is not None else {}
+    known = records.known_values(sources, [i for i in plan.items if i.action is Action.KEEP and i.executed_at is None]
+                                 ) if annex else {}
 
     def what(item) -> dict[str, Any]:
         return {"system": names.source(item.source), "collection": names.collection(item.source, item.collection),
-                "key": item.key_text}
+                "date": _iso(records.date_of(dates, item)), "known": records.known_of(known, item)}
 
     erased, kept, pending = [], [], []
     reasons: dict[tuple[str, str], dict[str, Any]] = {}
@@ -254,16 +263,19 @@ def erasure_items(plan, language: str) -> dict[str, Any]:
                          "article": localise_article(item.article, language),
                          "erase_on": _iso(item.erase_on), "until": item.until, "reason": reason})
         elif item.executed_at is not None:
-            erased.append({**what(item), "action": item.action.value, "result": item.result,
+            erased.append({**what(item), "action": item.action.value,
                            "on": local_date(item.executed_at).isoformat()})
         else:
             pending.append({**what(item), "action": item.action.value})
     return {"executed_on": local_date(plan.executed_at).isoformat() if plan.executed_at else None,
-            "erased": erased, "kept": kept, "reasons": list(reasons.values()), "pending": pending}
+            "erased_groups": records.group(erased, ("system", "collection", "action")),
+            "kept_groups": records.group(kept, ("system", "collection", "reason", "rule")),
+            "erased": erased if annex else [], "kept": kept if annex else [], "annex": annex,
+            "reasons": list(reasons.values()), "pending": pending}
 
 
-def _erasure(case: Case, language: str) -> dict[str, Any]:
-    return {"erasure": {**erasure_items(_erasure_plan(case, executed=True), language),
+def _erasure(case: Case, language: str, *, annex: bool = False) -> dict[str, Any]:
+    return {"erasure": {**erasure_items(_erasure_plan(case, executed=True), language, annex=annex),
                         "manual_sources": [m for m in work.manual_sources(case, language) if m["done_on"]],
                         "notices": work.notices(case, language)}}
 
@@ -352,24 +364,24 @@ def _refusal(case: Case, language: str) -> dict[str, Any]:
                         "unanswered": closed_unanswered_facts(case)}}
 
 
-def _partial_refusal(case: Case, language: str) -> dict[str, Any]:
+def _partial_refusal(case: Case, language: str, *, annex: bool = False) -> dict[str, Any]:
     """What was not done, with the reason for each part: records kept, corrections refused, objections
     rejected, plus the decision's written reasons. Needs at least one of them."""
     rights = case.right_values
-    parts: dict[str, Any] = {"decision": case.decision, "kept": [], "reasons": [], "corrections": [],
-                             "objections": []}
+    parts: dict[str, Any] = {"decision": case.decision, "kept": [], "kept_groups": [], "reasons": [],
+                             "corrections": [], "objections": [], "annex": annex}
     if Right.ERASURE in rights:
         plan = _erasure_plan(case, executed=False)
         if plan is not None and plan.status is not ErasurePlanStatus.DRAFT:
-            items = erasure_items(plan, language)
-            parts["kept"], parts["reasons"] = items["kept"], items["reasons"]
+            items = erasure_items(plan, language, annex=annex)
+            parts["kept"], parts["kept_groups"], parts["reasons"] = items["kept"], items["kept_groups"], items["reasons"]
     if Right.RECTIFICATION in rights:
         corrections = _rectification(case, language)["rectification"]["corrections"]
         parts["corrections"] = [c for c in corrections if c["status"] == "refused"]
     if Right.OBJECTION in rights:
         parts["objections"] = [o for o in _objection(case, language)["objection"]["other"]
                                if o["outcome"] == "rejected"]
-    if not (parts["decision"] or parts["kept"] or parts["corrections"] or parts["objections"]):
+    if not (parts["decision"] or parts["kept_groups"] or parts["corrections"] or parts["objections"]):
         raise FactsUnavailable(_("Nothing on this case is refused yet: record the decision with its reasons, or the "
                                  "records kept, corrections refused or objections rejected, first."))
     return {"partial_refusal": parts}
@@ -389,8 +401,16 @@ GATHERERS: dict[LetterKind, Callable[[Case, str], dict[str, Any]]] = {
 }
 
 
-def gather(case: Case, kind: LetterKind, *, language: str, today: date, signatory: str | None = None) -> dict:
-    """Everything the ``kind`` letter to ``case``'s subject states, in ``language`` (nl, en or fr)."""
+# Kinds that can carry the full list of records in an annex, when the subject asked for it (issue 14.3).
+ANNEX_KINDS = (LetterKind.COMPLETION_ERASURE, LetterKind.PARTIAL_REFUSAL)
+
+
+def gather(case: Case, kind: LetterKind, *, language: str, today: date, signatory: str | None = None,
+           annex: bool = False) -> dict:
+    """Everything the ``kind`` letter to ``case``'s subject states, in ``language`` (nl, en or fr).
+
+    ``annex``: the subject asked for the full list of records; only the kinds of :data:`ANNEX_KINDS` have one.
+    """
     spec = check_fits(case, kind)
     still_open = work.open_work(case, kind)
     if still_open:
@@ -399,5 +419,6 @@ def gather(case: Case, kind: LetterKind, *, language: str, today: date, signator
     facts = base_facts(case, language=language, today=today, signatory=signatory)
     facts["kind"] = kind.value
     facts["complaint_route"] = spec.complaint_route
-    facts.update(GATHERERS[kind](case, language))
+    facts.update(GATHERERS[kind](case, language, annex=annex) if kind in ANNEX_KINDS
+                 else GATHERERS[kind](case, language))
     return facts

@@ -37,7 +37,7 @@ from dsr.extensions import db
 from dsr.jobs import runner
 from dsr.jobs.models import Job
 from dsr.letters import render
-from dsr.letters.facts import gather
+from dsr.letters.facts import ANNEX_KINDS, gather
 from dsr.letters.kinds import LetterKind, LetterLanguage, check_fits, languages_of
 from dsr.letters.models import ImmutableLetter, IssuedLetter
 from dsr.timeutil import local_date
@@ -67,7 +67,8 @@ def path_for(letter: IssuedLetter) -> Path:
 
 
 def documents(case: Case, kind: LetterKind, language: LetterLanguage, *, today: date,
-              signatory: str | None = None, assets: str = "", preview: bool = False) -> list[str]:
+              signatory: str | None = None, assets: str = "", preview: bool = False,
+              annex: bool = False) -> list[str]:
     """The HTML of the letter, one document per language (three for ``all``)."""
     check_fits(case, kind)
     out = []
@@ -75,15 +76,16 @@ def documents(case: Case, kind: LetterKind, language: LetterLanguage, *, today: 
         if not render.available(kind, lang):
             raise RuleViolation(_("There is no %(lang)s text of this letter yet; choose another language.",
                                   lang=lang))
-        facts = gather(case, kind, language=lang, today=today, signatory=signatory)
+        facts = gather(case, kind, language=lang, today=today, signatory=signatory, annex=annex)
         out.append(render.render_html(facts, kind, lang, preview=preview, assets=assets))
     return out
 
 
 def preview_html(case: Case, kind: LetterKind, language: LetterLanguage, *, today: date, assets: str,
-                 signatory: str | None = None) -> str:
+                 signatory: str | None = None, annex: bool = False) -> str:
     """The letter as HTML, for a person to read before issuing it (``all``: the three one after another)."""
-    pages = documents(case, kind, language, today=today, signatory=signatory, assets=assets, preview=True)
+    pages = documents(case, kind, language, today=today, signatory=signatory, assets=assets, preview=True,
+                      annex=annex)
     if len(pages) == 1:
         return pages[0]
     # Three complete documents: keep the first one's head, and put the others' bodies after its body.
@@ -93,18 +95,18 @@ def preview_html(case: Case, kind: LetterKind, language: LetterLanguage, *, toda
 
 
 def render_letter(case: Case, kind: LetterKind, language: LetterLanguage, *, today: date,
-                  signatory: str | None = None, fetcher=None) -> Rendered:
+                  signatory: str | None = None, fetcher=None, annex: bool = False) -> Rendered:
     """Render the PDF (nothing stored). ``fetcher`` defaults to :func:`dsr.pdf.safe_fetcher`."""
     from dsr import pdf
 
     fetcher = fetcher if fetcher is not None else pdf.safe_fetcher()
-    html = documents(case, kind, language, today=today, signatory=signatory)
+    html = documents(case, kind, language, today=today, signatory=signatory, annex=annex)
     data, pages = render.render_pdf_counted(html, fetcher=fetcher)
     return Rendered(html=html, pdf=data, pages=pages, fetcher=fetcher)
 
 
 def request_letter(case: Case, kind: LetterKind, language: LetterLanguage, *, actor: User | None,
-                   now: datetime) -> Job:
+                   now: datetime, annex: bool = False) -> Job:
     """Queue the issuing of a letter; the caller commits, then calls :func:`dsr.jobs.runner.dispatch`.
 
     Refuses now, not in the job, a letter that does not fit the case (a completion for a right not asked
@@ -117,7 +119,9 @@ def request_letter(case: Case, kind: LetterKind, language: LetterLanguage, *, ac
             raise RuleViolation(_("There is no %(lang)s text of this letter yet; choose another language.",
                                   lang=lang))
     return runner.create(JOB_KIND, now=now, case=case, actor=actor,
-                         params={"kind": kind.value, "language": language.value})
+                         params={"kind": kind.value, "language": language.value,
+                                 # The subject asked for the full list of records (issue 14.3).
+                                 "annex": bool(annex and kind in ANNEX_KINDS)})
 
 
 def _store(case: Case, kind: LetterKind, language: LetterLanguage, data: bytes, *, version: int,
@@ -150,12 +154,14 @@ def issue(job: Job, *, now: datetime, progress=lambda percent, note=None: None) 
     actor = job.created_by
     today = local_date(now)
     progress(10, "gathering the facts")
-    made = render_letter(case, kind, language, today=today, signatory=actor.name if actor else None)
+    annex = bool(job.params.get("annex"))
+    made = render_letter(case, kind, language, today=today, signatory=actor.name if actor else None, annex=annex)
     progress(80, "storing the PDF")
     digest = hashlib.sha256(made.pdf).hexdigest()
     letter = _insert_next_version(case, kind, language, made, digest=digest, actor=actor, now=now, job=job)
     record("letter.issued", actor=actor, now=now, case=case,
            after={"letter_id": letter.id, "kind": kind, "language": language, "version": letter.version,
+                  "annex": annex,
                   "sha256": digest, "size": letter.size, "pages": letter.pages, "job_id": job.id})
     if kind is LetterKind.EXTENSION_NOTICE and case.extension_notice_sent_on is None:
         timing.record_extension_notice(case, sent_on=today, actor=actor, now=now, today=today)
@@ -196,12 +202,12 @@ def make_letter(job: Job, progress, now: datetime) -> dict:
 
 
 def issue_now(case: Case, kind: LetterKind, language: LetterLanguage, *, actor: User | None,
-              now: datetime) -> IssuedLetter:
+              now: datetime, annex: bool = False) -> IssuedLetter:
     """Issue a letter and wait for it (the command line): the same job, run in this process.
 
     Commits (the job must exist before it runs). Raises ``RuleViolation`` if the job failed, with its error.
     """
-    job = request_letter(case, kind, language, actor=actor, now=now)
+    job = request_letter(case, kind, language, actor=actor, now=now, annex=annex)
     db.session.commit()
     job_id = job.id
     runner.perform(job_id)

@@ -74,6 +74,11 @@ def _chosen(case: Case):
     return kind, language
 
 
+def _annex() -> bool:
+    """The form's "the subject asked for the full list of records" box (issue 14.3)."""
+    return request.form.get("annex") in ("1", "y", "on", "true")
+
+
 @bp.post("/cases/<reference>/letters")
 @roles_required(*WRITERS)
 def issue(reference: str):
@@ -83,7 +88,8 @@ def issue(reference: str):
     case = case_or_404(reference)
     kind, language = _chosen(case)
     try:
-        job = operations.request_letter(case, kind, language, actor=current_user._get_current_object(), now=now())
+        job = operations.request_letter(case, kind, language, actor=current_user._get_current_object(), now=now(),
+                                        annex=_annex())
         db.session.commit()
     except NotAllowed:
         db.session.rollback()
@@ -110,7 +116,7 @@ def preview(reference: str):
     try:
         html = operations.preview_html(case, kind, language, today=today(),
                                        assets=url_for("letters.asset", filename=""),
-                                       signatory=current_user.name)
+                                       signatory=current_user.name, annex=_annex())
     except CaseError as exc:
         db.session.rollback()
         return render_case(case, error=str(exc), status=exc.status)

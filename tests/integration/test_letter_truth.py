@@ -8,6 +8,8 @@ the Art. 19 recipients are those the data map and the privacy statement give for
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import sqlalchemy as sa
 import time_machine
@@ -23,7 +25,13 @@ from dsr.tasks.models import CaseTask
 from dsr.tasks.operations import complete_task
 from tests.conftest import NOW, TODAY
 from tests.harmony_support import People, private_copy
-from tests.integration.test_letters import _looked_up, _manual_tasks_done, _recipients_told, pdf_text
+from tests.integration.test_letters import (
+    _looked_up,
+    _manual_tasks_done,
+    _recipients_told,
+    keep_for_review,
+    pdf_text,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -144,3 +152,33 @@ def test_the_rectification_letter_states_the_recipients_told_and_waits_for_open_
     text = _text(case, LetterKind.COMPLETION_RECTIFICATION)
     assert "We have told the following recipients of your personal data about the corrections:" in text
     assert "26 November 2026" in text.split("about the corrections:", 1)[1]
+
+
+def test_records_are_grouped_with_count_and_dates_and_listed_in_an_annex_only_when_asked(people, systems):
+    """Issue 14.3: no database key anywhere; one row per system and category; the full list, with the invoice
+    numbers the subject knows, only in an annex the subject asked for."""
+    from tests.harmony_support import rows
+    from tests.integration.test_letters import _erased
+
+    case = _erased(people, systems)
+    plain = _text(case, LetterKind.COMPLETION_ERASURE)
+    assert "id=" not in plain and "(id" not in plain
+    invoices = [r for r in rows(systems, "SELECT invoice_number, issued_on FROM invoices i JOIN customers c "
+                                          "ON c.id = i.customer_id WHERE c.customer_number = :n",
+                                n=case.subject.customer_number)]
+    assert len(invoices) >= 2
+    # One row for the kept invoices, with their number and the range of their dates.
+    row = re.search(r"Policy administration: Invoices (\d+) (\d+ \w+ \d{4}) – (\d+ \w+ \d{4})", plain)
+    assert row, plain
+    assert int(row.group(1)) == len(invoices)
+    assert not any(inv["invoice_number"] in plain for inv in invoices)
+    assert "Annex" not in plain
+
+    made = operations.render_letter(case, LetterKind.COMPLETION_ERASURE, LetterLanguage.EN, today=TODAY, annex=True)
+    keep_for_review(made.pdf, "completion_erasure-annex-en")
+    with_annex = pdf_text(made.pdf)
+    annex = with_annex.split("Annex: every record", 1)[1]
+    assert all(inv["invoice_number"] in annex for inv in invoices)
+    assert "id=" not in with_annex
+    assert made.pages > operations.render_letter(case, LetterKind.COMPLETION_ERASURE, LetterLanguage.EN,
+                                                 today=TODAY).pages
