@@ -41,6 +41,16 @@ class ConfigError(RuntimeError):
     """The environment does not describe a configuration the app may start with."""
 
 
+def _book_year_end(text: str) -> str:
+    """``DSR_BOOK_YEAR_END`` checked at start-up: a wrong value would date every fiscal record wrongly."""
+    from dsr.domain.retention_rules import BookYear
+
+    try:
+        return BookYear.parse(text).text
+    except ValueError as exc:
+        raise ConfigError(f"DSR_BOOK_YEAR_END: {exc}") from None
+
+
 def from_environment(instance_path: Path, env: dict[str, str] | None = None) -> dict:
     """Build the Flask configuration mapping from ``env`` (default: ``os.environ``)."""
     env = dict(os.environ if env is None else env)
@@ -134,6 +144,10 @@ def from_environment(instance_path: Path, env: dict[str, str] | None = None) -> 
         "REPORT_TIME": env.get("DSR_REPORT_TIME", "07:30"),
         "ERASE_DUE_TIME": env.get("DSR_ERASE_DUE_TIME", "06:00"),
         "UNASSIGNED_WORKING_DAYS": int(env.get("DSR_UNASSIGNED_WORKING_DAYS", "2")),
+        # Erasure: the last day of the book year (MM-DD) that fiscal retention counts from, and whether an
+        # erasure plan must be approved by a privacy manager other than the one who built it (four eyes).
+        "BOOK_YEAR_END": _book_year_end(env.get("DSR_BOOK_YEAR_END", "12-31")),
+        "ERASURE_FOUR_EYES": env.get("DSR_ERASURE_FOUR_EYES", "true").lower() in ("1", "true", "yes", "on"),
         "MAIL_SERVER": env.get("MAIL_SERVER") or None,
         "MAIL_PORT": int(env.get("MAIL_PORT") or "25"),
         # STARTTLS unless switched off (MAIL_USE_TLS=false, e.g. a relay on localhost) or MAIL_USE_SSL is on.

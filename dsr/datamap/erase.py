@@ -96,6 +96,24 @@ def erase_record(conn: sa.Connection, table: sa.Table, coll: Collection,
     return {"rows": count, "nulled": sorted(nulled), "masked": sorted(masked)}
 
 
+def mask_fields(conn: sa.Connection, table: sa.Table, coll: Collection, primary_key: Mapping[str, Any],
+                only: Iterable[str] | None = None) -> dict[str, Any]:
+    """Rewrite a row's personal fields and keep the row (anonymise): ``{"rows": n, "nulled": [...],
+    "masked": [...]}``. The collection's field strategies decide how; with ``only``, just those fields
+    (a record shared with someone else: the subject's own fields), set to their mask or else null."""
+    _, nulled, masked = strategy(coll)
+    if only is not None:
+        wanted = set(only)
+        masked = {name: value for name, value in masked.items() if name in wanted}
+        nulled = sorted(wanted - set(masked))
+    values: dict[str, Any] = {name: None for name in nulled}
+    values.update(masked)
+    if not values:
+        return {"rows": 0, "nulled": [], "masked": []}
+    count = conn.execute(sa.update(table).where(key_clause(table, primary_key)).values(**values)).rowcount
+    return {"rows": count, "nulled": sorted(nulled), "masked": sorted(masked)}
+
+
 def referenced_keys(source: Source, coll: Collection, row: Mapping[str, Any]) -> Iterable[tuple[str, str, Any]]:
     """``(collection, field, value)`` of every record in the same source this row refers to."""
     for fld in coll.fields:

@@ -179,6 +179,7 @@ class Source:
     contact: str | None = None
     path: Path | None = None
     names: tuple[tuple[str, str], ...] = ()  # (language, name)
+    processor: bool = False  # a manual source that is a processor (Art. 28): erasure instructs it
 
     def display_name(self, language: str) -> str:
         """The system as a letter or page in ``language`` names it ("Polisadministratie"); :attr:`name`

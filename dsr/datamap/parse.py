@@ -89,7 +89,7 @@ KNOWN_USES = frozenset(u.fides_key for u in DEFAULT_TAXONOMY.data_use)
 FIELD_STRATEGIES = {"null_rewrite": Erase.NULL, "string_rewrite": Erase.MASK, "hash": Erase.MASK}
 STATEMENT_PURPOSES = range(1, 9)  # "Waarvoor gebruiken wij uw persoonsgegevens?" 1-8
 _SOURCE_KEYS = {SourceKind.SQL: {"kind", "connection_env", "url", "names"},
-                SourceKind.MANUAL: {"kind", "contact", "instructions", "names"}}
+                SourceKind.MANUAL: {"kind", "contact", "instructions", "names", "processor"}}
 
 
 def _fail(path: Path, where: str, message: str) -> DataMapError:
@@ -285,6 +285,8 @@ def _source_meta(path: Path, meta: Any, fides_key: str) -> dict:
     except ValueError:
         raise _fail(path, "meta.dsr.kind", f"must be sql or manual, not {dsr_meta['kind']!r}") from None
     _check_keys(path, "meta.dsr", dsr_meta, _SOURCE_KEYS[kind])
+    if not isinstance(dsr_meta.get("processor", False), bool):
+        raise _fail(path, "meta.dsr.processor", "must be true or false (a processor, Art. 28, is instructed to erase)")
     if kind is SourceKind.SQL and dsr_meta.get("connection_env") and dsr_meta.get("url"):
         raise _fail(path, "meta.dsr", "a sql source takes one of connection_env or url, not both")
     result = {**dsr_meta, "kind": kind, "names": ()}
@@ -313,7 +315,8 @@ def parse_dataset(raw: Any, path: Path) -> Source:
     source = Source(key=model.fides_key, name=model.name or model.fides_key, kind=meta["kind"],
                     collections=tuple(collections), connection_env=meta.get("connection_env"),
                     url=meta.get("url"), description=model.description, instructions=meta.get("instructions"),
-                    contact=meta.get("contact"), path=path, names=meta["names"])
+                    contact=meta.get("contact"), path=path, names=meta["names"],
+                    processor=meta.get("processor") is True)
     check_references(source, {source.key: source}, complete=False)
     check_reachable(source)
     return source

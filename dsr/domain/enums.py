@@ -127,11 +127,43 @@ class LookupMatch(enum.StrEnum):
 
 
 class ErasurePlanStatus(enum.StrEnum):
-    """An erasure plan is built, approved by the privacy manager, then executed (issue 4, item 5)."""
+    """An erasure plan is built, approved by the privacy manager, then executed (issue 4, item 5).
+
+    ``executing`` is recorded and committed before any source is touched: a process that dies between two
+    sources leaves a plan that says so, with each finished source's outcome, and that is resumed.
+    """
 
     DRAFT = "draft"
     APPROVED = "approved"
+    EXECUTING = "executing"
     EXECUTED = "executed"
+
+
+class ErasureOutcome(enum.StrEnum):
+    """How an erasure plan item ended, in the words the case page and the letter use (issue 13, item 8).
+
+    ``deleted``: the row is gone; ``anonymised``: the row is kept with its personal fields masked, because
+    kept records refer to it; ``kept``: kept under a rule (rule, basis, article, erase-on date), or kept by
+    the privacy manager, "shared: kept" when the record also belongs to someone else; ``failed``: the
+    source could not be changed (tried again on the next execution or erase-due run); ``done`` and
+    ``impossible``: a person's task (destroy the paper file, instruct a processor) done, or recorded as
+    impossible with the reason.
+    """
+
+    DELETED = "deleted"
+    ANONYMISED = "anonymised"
+    KEPT = "kept"
+    FAILED = "failed"
+    DONE = "done"
+    IMPOSSIBLE = "impossible"
+
+
+class ErasureItemKind(enum.StrEnum):
+    """A record in a source system, a paper file to destroy, or a processor to instruct (Art. 28(3)(g))."""
+
+    RECORD = "record"
+    PAPER = "paper"
+    PROCESSOR = "processor"
 
 
 class JobStatus(enum.StrEnum):

@@ -13,10 +13,18 @@ legal hold that was never placed is not listed); the first
 erase or anonymise rule that applies decides the records nothing kept before it. The rules file puts the
 legal hold first (17(3)(e) beats everything) and the statutory keep before any erase rule.
 
-**Dates.** ``today`` is an argument. A period runs from the day after ``dated_on`` and the record is kept
-through its last day (Regulation 1182/71 art. 3, see :class:`~dsr.domain.retention_rules.Period`);
-``erase_on`` is the day after that: an invoice dated 26 November 2019 is kept through 26 November 2026
-and may be erased from 27 November 2026. A stated ``retention_until`` is likewise the last day kept.
+**Dates.** ``today`` is an argument. Each rule with a period says what it counts from (``count_from``):
+the record's date, the end of its book year (``book_year``, 31 December unless given), the end of its
+contract, the end of its claim, or the closure of the case. A period runs from the day after that start
+and the record is kept through its last day (Regulation 1182/71 art. 3, see
+:class:`~dsr.domain.retention_rules.Period`); ``erase_on`` is the day after that: an invoice of 4 June 2025
+under seven years from the end of the book year is kept through 31 December 2032 and may be erased from
+1 January 2033. While the contract runs, the claim is open or the case is open, the period has not started:
+the record is kept without a date. A stated ``retention_until`` is likewise the last day kept.
+
+**No rule, no erasure.** A record that no rule covers by its tags or categories (only the rules for every
+record apply to it: the legal hold, the catch-all), or that holds fields without a data category, is never
+erased by the catch-all: it is decided ``review`` (``no-rule``), and the privacy manager decides.
 
 **Unknown facts.** ``None`` means the fact is not known. A rule that asks about an unknown fact, and has
 no other condition that holds, keeps the record for review (``missing_facts``) rather than erasing it:
@@ -30,11 +38,27 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from dsr.domain.retention_rules import Action, Condition, CountFrom, Rule, RuleSet
+from dsr.domain.retention_rules import COUNT_FROM_FACTS, Action, BookYear, Condition, CountFrom, Rule, RuleSet
 
 __all__ = [
-    "Action", "Decision", "PlanSummary", "RecordFacts", "RuleCount", "decide", "decide_record", "plan_summary",
+    "Action", "BookYear", "Decision", "NO_RULE", "NO_RULE_BASIS", "PlanSummary", "RecordFacts", "RuleCount",
+    "UNCLASSIFIED_BASIS", "decide", "decide_record", "plan_summary",
 ]  # fmt: skip
+
+# The decision for a record no rule covers: not a rule of the file, so it has texts of its own (the plan
+# stores the English one; :mod:`dsr.fulfilment.erasure.texts` words it in Dutch and French).
+CALENDAR_YEAR = BookYear(12, 31)
+NO_RULE = "no-rule"
+NO_RULE_BASIS = ("No retention rule applies to this record: no rule covers its collection or its data "
+                 "categories. It is not erased until the privacy manager decides.")
+UNCLASSIFIED_BASIS = ("No retention rule applies to this record: its fields {fields} have no data category. "
+                      "It is not erased until the privacy manager decides.")
+NO_RULE_ARTICLE = "GDPR Art. 5(2); Art. 17(1)"
+_START_WORDS = {
+    CountFrom.END_OF_CONTRACT: ("while the contract runs", "the end of the contract"),
+    CountFrom.END_OF_CLAIM: ("while the claim is open", "the end of the claim"),
+    CountFrom.CASE_CLOSURE: ("until the case is closed", "the closure of the case"),
+}
 
 
 @dataclass(frozen=True)
@@ -55,11 +79,16 @@ class RecordFacts:
     claim_open: bool | None = None
     legal_hold: str | None = None
     retention_until: date | None = None
+    contract_ended_on: date | None = None
+    claim_closed_on: date | None = None
+    case_closed_on: date | None = None
+    unclassified: tuple[str, ...] = ()  # fields holding a value that have no data category
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tags", frozenset(self.tags))
         object.__setattr__(self, "categories", frozenset(self.categories))
-        for name in ("dated_on", "retention_until"):
+        object.__setattr__(self, "unclassified", tuple(self.unclassified))
+        for name in ("dated_on", "retention_until", "contract_ended_on", "claim_closed_on", "case_closed_on"):
             _check_date(getattr(self, name), name, optional=True)
         if self.legal_hold is not None and not self.legal_hold.strip():
             raise ValueError(f"{self.ref}: a legal hold needs a reason")
@@ -100,7 +129,7 @@ class Decision:
 
     @property
     def needs_review(self) -> bool:
-        return bool(self.missing_facts)
+        return bool(self.missing_facts) or self.action is Action.REVIEW
 
 
 @dataclass(frozen=True)
@@ -113,13 +142,14 @@ class _Keep:
     missing: tuple[str, ...] = ()
 
 
-def decide(records: Iterable[RecordFacts], rules: RuleSet, today: date) -> list[Decision]:
+def decide(records: Iterable[RecordFacts], rules: RuleSet, today: date,
+           book_year: BookYear = CALENDAR_YEAR) -> list[Decision]:
     """One :class:`Decision` per record, in the order given (Art. 17(1), 17(3); DESIGN.md retention table)."""
     _check_date(today, "today")
-    return [decide_record(record, rules, today) for record in records]
+    return [decide_record(record, rules, today, book_year) for record in records]
 
 
-def decide_record(record: RecordFacts, rules: RuleSet, today: date) -> Decision:
+def decide_record(record: RecordFacts, rules: RuleSet, today: date, book_year: BookYear = CALENDAR_YEAR) -> Decision:
     """The decision for one record; see the module docstring for precedence, dates and unknown facts."""
     _check_date(today, "today")
     undeclared = sorted(record.tags - set(rules.tags))
@@ -135,7 +165,7 @@ def decide_record(record: RecordFacts, rules: RuleSet, today: date) -> Decision:
         if rule.action is not Action.KEEP:
             decisive = rule
             break
-        keep = _evaluate(rule, record, today)
+        keep = _evaluate(rule, record, today, book_year)
         if keep is not None:
             keeps.append(keep)
         elif _has_ended(rule):
@@ -145,13 +175,18 @@ def decide_record(record: RecordFacts, rules: RuleSet, today: date) -> Decision:
         return _kept(record, keeps, tuple(lapsed), suppress)
     if decisive is None:
         raise ValueError(f"{record.ref}: no rule decides this record; the rules need a catch-all")
+    covered = any(not r.applies_to.any for r in matching)
+    if not covered or record.unclassified:
+        basis = (UNCLASSIFIED_BASIS.format(fields=", ".join(record.unclassified)) if covered else NO_RULE_BASIS)
+        return Decision(record=record, action=Action.REVIEW, rule_id=NO_RULE, basis=basis, article=NO_RULE_ARTICLE,
+                        until="until the privacy manager decides", suppress=suppress, lapsed=tuple(lapsed))
     return Decision(
         record=record,
         action=decisive.action,
         rule_id=decisive.id,
         basis=decisive.basis,
         article=decisive.article,
-        breach=_past_max_age(decisive, record, today),
+        breach=_past_max_age(decisive, record, today, book_year),
         suppress=suppress,
         lapsed=tuple(lapsed),
     )
@@ -182,7 +217,7 @@ def _kept(record: RecordFacts, keeps: Sequence[_Keep], lapsed: tuple[str, ...], 
     )
 
 
-def _evaluate(rule: Rule, record: RecordFacts, today: date) -> _Keep | None:
+def _evaluate(rule: Rule, record: RecordFacts, today: date, book_year: BookYear) -> _Keep | None:
     """The rule's conditions are alternatives: any that holds keeps; any unknown keeps for review.
 
     Returns None when every condition is known and none holds: the rule has lapsed for this record.
@@ -190,11 +225,17 @@ def _evaluate(rule: Rule, record: RecordFacts, today: date) -> _Keep | None:
     holding: list[tuple[date | None, str]] = []
     missing: list[str] = []
     for condition in rule.keep_while:
-        value = getattr(record, condition.fact)
-        if value is None and condition is not Condition.LEGAL_HOLD:
-            missing.append(condition.fact)
+        fact = COUNT_FROM_FACTS[rule.count_from] if condition is Condition.WITHIN_PERIOD else condition.fact
+        value = getattr(record, fact)
+        if value is None and condition is Condition.WITHIN_PERIOD and _not_started(rule, record):
+            assert rule.period is not None
+            words = _START_WORDS[rule.count_from]
+            holding.append((None, f"{words[0]}, then {rule.period.text} from {words[1]}"))
             continue
-        held = _holds(rule, condition, value, today)
+        if value is None and condition is not Condition.LEGAL_HOLD:
+            missing.append(fact)
+            continue
+        held = _holds(rule, condition, value, today, book_year)
         if held is not None:
             holding.append(held)
     if holding:
@@ -212,7 +253,17 @@ def _has_ended(rule: Rule) -> bool:
     return any(c is not Condition.LEGAL_HOLD for c in rule.keep_while)
 
 
-def _holds(rule: Rule, condition: Condition, value: object, today: date) -> tuple[date | None, str] | None:
+def _not_started(rule: Rule, record: RecordFacts) -> bool:
+    """The event a period counts from has not happened yet: the contract runs, the claim or the case is open."""
+    if rule.count_from is CountFrom.END_OF_CONTRACT:
+        return record.policy_active is True
+    if rule.count_from is CountFrom.END_OF_CLAIM:
+        return record.claim_open is True
+    return rule.count_from is CountFrom.CASE_CLOSURE  # dsr knows its own cases: no date means still open
+
+
+def _holds(rule: Rule, condition: Condition, value: object, today: date,
+           book_year: BookYear) -> tuple[date | None, str] | None:
     """``(last day kept or None while open-ended, why)`` when the condition holds today, else None."""
     if condition is Condition.LEGAL_HOLD:
         return (None, f"until the legal hold is released ({value})") if value else None
@@ -223,9 +274,11 @@ def _holds(rule: Rule, condition: Condition, value: object, today: date) -> tupl
     assert isinstance(value, date)
     if condition is Condition.WITHIN_PERIOD:
         assert rule.period is not None
-        start = _period_start(rule, value)
+        start = _period_start(rule, value, book_year)
         last = rule.period.last_day(start)
-        origin = f"the end of {value.year}" if rule.count_from is CountFrom.END_OF_YEAR else value.isoformat()
+        origin = (f"the end of the book year, {start.isoformat()}" if rule.count_from is CountFrom.END_OF_BOOK_YEAR
+                  else f"{_START_WORDS[rule.count_from][1]}, {start.isoformat()}" if rule.count_from in _START_WORDS
+                  else value.isoformat())
         return (
             (last, f"until {last.isoformat()} ({rule.period.text} from {origin})") if today <= last else None
         )
@@ -233,16 +286,17 @@ def _holds(rule: Rule, condition: Condition, value: object, today: date) -> tupl
     return (value, f"until {value.isoformat()} (the record's stated retention)") if today <= value else None
 
 
-def _period_start(rule: Rule, dated_on: date) -> date:
-    """The day the period runs from: ``dated_on``, or 31 December of its year (``count_from: end_of_year``)."""
-    return date(dated_on.year, 12, 31) if rule.count_from is CountFrom.END_OF_YEAR else dated_on
+def _period_start(rule: Rule, value: date, book_year: BookYear) -> date:
+    """The day the period runs from: the date read, or the last day of its book year (``end_of_book_year``)."""
+    return book_year.end_of(value) if rule.count_from is CountFrom.END_OF_BOOK_YEAR else value
 
 
-def _past_max_age(rule: Rule, record: RecordFacts, today: date) -> bool:
+def _past_max_age(rule: Rule, record: RecordFacts, today: date, book_year: BookYear) -> bool:
     """A record older than ``max_age`` breaches it: a recording aged 180 days may exist, aged 181 may not."""
-    if rule.max_age is None or record.dated_on is None:
+    value = getattr(record, COUNT_FROM_FACTS[rule.count_from])
+    if rule.max_age is None or value is None:
         return False
-    return today > rule.max_age.last_day(_period_start(rule, record.dated_on))
+    return today > rule.max_age.last_day(_period_start(rule, value, book_year))
 
 
 @dataclass(frozen=True)
@@ -269,7 +323,7 @@ class PlanSummary:
     next_erase_on: date | None = None
 
 
-_ACTION_ORDER = (Action.ERASE, Action.ANONYMISE, Action.KEEP)
+_ACTION_ORDER = (Action.ERASE, Action.ANONYMISE, Action.KEEP, Action.REVIEW)
 
 
 def plan_summary(decisions: Iterable[Decision]) -> PlanSummary:

@@ -13,6 +13,8 @@ reads a file; :func:`parse_rules` and :func:`rules_from_data` work on text and p
 from __future__ import annotations
 
 import enum
+import hashlib
+import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -31,11 +33,16 @@ LANGUAGES = ("nl", "en", "fr")
 
 
 class Action(enum.StrEnum):
-    """What happens to a record when its subject asks for erasure (Art. 17) or its keep ends."""
+    """What happens to a record when its subject asks for erasure (Art. 17) or its keep ends.
+
+    ``review`` is never a rule's action: it is what the engine says of a record no rule covers, and what a
+    plan says of a record shared with another person, until the privacy manager keeps or erases it.
+    """
 
     ERASE = "erase"
     ANONYMISE = "anonymise"
     KEEP = "keep"
+    REVIEW = "review"
 
 
 class Condition(enum.StrEnum):
@@ -63,15 +70,62 @@ _CONDITION_FACTS = {
 
 
 class CountFrom(enum.StrEnum):
-    """Where a period starts: the record's own date, or the end of that (calendar = fiscal) year.
+    """The day a rule's period runs from; every rule with a period or max_age says which (LEGAL.md).
 
-    LEGAL.md leaves open whether the 7 fiscal years run from the invoice date or from the end of the
-    book year (the Belastingdienst's Besluit Fiscaal Bestuursrecht §20 lets the duty start once the data
-    leave the current year's administration). Both readings can be written in the rules file.
+    ``record_date``: the record's own date (``dated_by``); ``end_of_book_year``: the last day of the book
+    year the record's date falls in (its last day is configurable, 31 December by default; fiscal records,
+    BW 2:10(3), AWR art. 52(4), Besluit Fiscaal Bestuursrecht §20(1)); ``end_of_contract``: the day the
+    record's contract (policy) ended; ``end_of_claim``: the day its claim was closed; ``case_closure``: the
+    day the dsr case the plan belongs to was closed. While the contract runs, the claim is open or the case
+    is open, the period has not started: the record is kept, without a date yet.
     """
 
     RECORD_DATE = "record_date"
-    END_OF_YEAR = "end_of_year"
+    END_OF_BOOK_YEAR = "end_of_book_year"
+    END_OF_CONTRACT = "end_of_contract"
+    END_OF_CLAIM = "end_of_claim"
+    CASE_CLOSURE = "case_closure"
+
+
+# The RecordFacts field each starting point reads.
+COUNT_FROM_FACTS = {
+    CountFrom.RECORD_DATE: "dated_on",
+    CountFrom.END_OF_BOOK_YEAR: "dated_on",
+    CountFrom.END_OF_CONTRACT: "contract_ended_on",
+    CountFrom.END_OF_CLAIM: "claim_closed_on",
+    CountFrom.CASE_CLOSURE: "case_closed_on",
+}
+
+
+@dataclass(frozen=True)
+class BookYear:
+    """The book year by its last day (month, day); 31 December unless the company's book year differs."""
+
+    month: int = 12
+    day: int = 31
+
+    def __post_init__(self) -> None:
+        try:
+            date(2001, self.month, self.day)  # a common year: 29 February is no book-year end
+        except (TypeError, ValueError):
+            raise ValueError(f"a book year's last day must be a day of a common year, got {self.month}-{self.day}") from None
+
+    @classmethod
+    def parse(cls, text: str) -> BookYear:
+        """``MM-DD`` (``12-31``, ``06-30``), as the setting ``DSR_BOOK_YEAR_END`` gives it."""
+        match = re.fullmatch(r"(\d{1,2})-(\d{1,2})", str(text).strip())
+        if not match:
+            raise ValueError(f"a book year's last day is written MM-DD (12-31, 06-30), got {text!r}")
+        return cls(int(match.group(1)), int(match.group(2)))
+
+    def end_of(self, day: date) -> date:
+        """The last day of the book year ``day`` belongs to: on or after ``day``."""
+        end = date(day.year, self.month, self.day)
+        return end if day <= end else date(day.year + 1, self.month, self.day)
+
+    @property
+    def text(self) -> str:
+        return f"{self.month:02d}-{self.day:02d}"
 
 
 _PERIOD_RE = re.compile(r"P(?:(?P<years>\d+)Y)?(?:(?P<months>\d+)M)?(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?")
@@ -189,6 +243,9 @@ class RuleSet:
 
     rules: tuple[Rule, ...]
     tags: Mapping[str, str]
+    # A digest of the rules as written: a plan item remembers the rules it was decided under, so that the
+    # erase-due run decides again, before erasing anything, every item decided under other rules.
+    digest: str = ""
 
     def get(self, rule_id: str) -> Rule:
         for rule in self.rules:
@@ -265,7 +322,8 @@ def rules_from_data(data: object, *, origin: str = "<rules>") -> RuleSet:
     problems.extend(_structure_problems(rules))
     if problems:
         raise RulesError(origin, problems)
-    return RuleSet(rules=tuple(sorted(rules, key=lambda r: r.priority)), tags=dict(tags))
+    digest = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    return RuleSet(rules=tuple(sorted(rules, key=lambda r: r.priority)), tags=dict(tags), digest=digest)
 
 
 def _rule(raw: object, index: int, tags: set[str], problems: list[str]) -> Rule | None:
@@ -298,8 +356,10 @@ def _rule(raw: object, index: int, tags: set[str], problems: list[str]) -> Rule 
     applies_to = _applies_to(raw.get("applies_to"), tags, bad)
     try:
         action = Action(raw.get("action"))
+        if action is Action.REVIEW:
+            raise ValueError
     except ValueError:
-        bad(f"unknown action {raw.get('action')!r} (expected one of {', '.join(Action)})")
+        bad(f"unknown action {raw.get('action')!r} (expected one of erase, anonymise, keep)")
         action = None
 
     keep_while = _keep_while(raw, bad)
@@ -316,6 +376,9 @@ def _rule(raw: object, index: int, tags: set[str], problems: list[str]) -> Rule 
         bad("max_age is a limit for erase or anonymise rules; a keep rule uses period")
     if ("period" in raw or "max_age" in raw) and not _text(raw.get("period_from")):
         bad("period_from is required with a period or max_age: say which date it runs from")
+    if ("period" in raw or "max_age" in raw) and "count_from" not in raw:
+        bad(f"count_from is required with a period or max_age: say what the period counts from "
+            f"({', '.join(CountFrom)})")
     try:
         count_from = CountFrom(raw.get("count_from", CountFrom.RECORD_DATE))
     except ValueError:

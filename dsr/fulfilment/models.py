@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from dsr.datamap.sharing import describe
-from dsr.domain.enums import ErasurePlanStatus, LookupMatch, LookupStatus
+from dsr.domain.enums import ErasureItemKind, ErasureOutcome, ErasurePlanStatus, LookupMatch, LookupStatus
 from dsr.domain.retention_rules import Action
 from dsr.extensions import UTCDateTime, db, enum_column_type
 
@@ -192,8 +192,10 @@ class LegalHold(db.Model):
 class ErasurePlan(db.Model):
     """What an erasure request (Art. 17) does to each record of a confirmed lookup, approved before it runs.
 
-    ``draft`` when built, ``approved`` by the privacy manager, ``executed`` once applied to the sources.
-    Items kept today stay listed with their erase-on date; the scheduled job erases them when it comes.
+    ``draft`` when built, ``approved`` by a privacy manager (another than the builder, unless the four-eyes
+    setting is off), ``executing`` from the moment execution was committed until every source is done,
+    ``executed`` once applied. Items kept today stay listed with their erase-on date; the scheduled job
+    erases them when it comes.
     """
 
     __tablename__ = "erasure_plans"
@@ -206,6 +208,7 @@ class ErasurePlan(db.Model):
     built_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     approved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    execution_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     executed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     executed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
 
@@ -223,39 +226,93 @@ class ErasurePlan(db.Model):
         sa.CheckConstraint("approved_at IS NULL OR approved_by_id IS NOT NULL", name="approved_by_someone"),
         sa.CheckConstraint("(executed_at IS NULL) = (status <> 'executed')", name="executed_has_time"),
         sa.CheckConstraint("executed_by_id IS NULL OR executed_at IS NOT NULL", name="executed_by_when_executed"),
+        sa.CheckConstraint("(execution_started_at IS NULL) = (status IN ('draft', 'approved'))",
+                           name="started_when_executing"),
     )
 
 
 class ErasurePlanItem(db.Model):
-    """One record of an erasure plan: the retention engine's decision and, once applied, what was erased.
+    """One item of an erasure plan: a record's decision and, once applied, its outcome; or a person's task.
 
-    ``result`` names the fields nulled or masked or the row deleted, never a value of the record.
+    A record item (``kind = record``) carries the retention engine's decision (action, rule, basis, article,
+    erase-on date) and its outcome (:class:`~dsr.domain.enums.ErasureOutcome`); ``result`` names the fields
+    nulled or masked or the row deleted, and why a row was anonymised, never a value of the record. A record
+    the lookup found reached from another person too is ``shared`` (with the reason) and starts as
+    ``review``, as does a record no rule covers: the privacy manager decides it (``decided_*``) before the
+    plan can be approved. A paper or processor item is a task a person does (``done_*``, optional evidence)
+    or records as impossible with a reason.
     """
 
     __tablename__ = "erasure_plan_items"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_id: Mapped[int] = mapped_column(sa.ForeignKey("erasure_plans.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[ErasureItemKind] = mapped_column(enum_column_type(ErasureItemKind, "erasure_item_kind"),
+                                                  default=ErasureItemKind.RECORD)
     source: Mapped[str] = mapped_column(sa.String(100))
     collection: Mapped[str] = mapped_column(sa.String(100))
     primary_key: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    record_date: Mapped[date | None] = mapped_column(sa.Date)
     action: Mapped[Action] = mapped_column(enum_column_type(Action, "erasure_action"))
+    shared: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    shared_reason: Mapped[str | None] = mapped_column(sa.Text)
+    # Only these fields are rewritten (a shared record the manager erases: the subject's own fields).
+    only_fields: Mapped[list[str] | None] = mapped_column(sa.JSON(none_as_null=True))
     rule_id: Mapped[str] = mapped_column(sa.String(100))
     basis: Mapped[str] = mapped_column(sa.Text)
     article: Mapped[str] = mapped_column(sa.String(200))
     erase_on: Mapped[date | None] = mapped_column(sa.Date, index=True)
     until: Mapped[str | None] = mapped_column(sa.Text)
     breach: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    # The rules (and book year) the decision was made under: the erase-due run decides again, before it
+    # erases anything, every item decided under others (issue 13, item 1).
+    rules_version: Mapped[str | None] = mapped_column(sa.String(40))
+    # The privacy manager's decision on a review or shared item: keep or erase, with the reason.
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    decision_reason: Mapped[str | None] = mapped_column(sa.Text)
+    outcome: Mapped[ErasureOutcome | None] = mapped_column(enum_column_type(ErasureOutcome, "erasure_outcome"))
+    failure: Mapped[str | None] = mapped_column(sa.Text)
     result: Mapped[str | None] = mapped_column(sa.Text)
     executed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A person's task (paper, processor): done on a day by someone, with optional evidence, or impossible.
+    done_on: Mapped[date | None] = mapped_column(sa.Date)
+    done_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    evidence_id: Mapped[int | None] = mapped_column(sa.ForeignKey("attachments.id"))
+    impossible_reason: Mapped[str | None] = mapped_column(sa.Text)
 
     plan: Mapped[ErasurePlan] = relationship(back_populates="items")
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])  # noqa: F821
+    done_by: Mapped[User | None] = relationship(foreign_keys=[done_by_id])  # noqa: F821
+    evidence: Mapped[Attachment | None] = relationship()  # noqa: F821
 
     __table_args__ = (
         sa.CheckConstraint("(executed_at IS NULL) = (result IS NULL)", name="executed_has_result"),
         sa.CheckConstraint("erase_on IS NULL OR action = 'keep'", name="erase_on_only_when_kept"),
+        sa.CheckConstraint("(outcome = 'failed') = (failure IS NOT NULL)", name="failed_has_failure"),
+        sa.CheckConstraint("outcome NOT IN ('deleted', 'anonymised') OR executed_at IS NOT NULL",
+                           name="erased_when_executed"),
+        sa.CheckConstraint("shared_reason IS NULL OR shared", name="shared_reason_only_when_shared"),
+        sa.CheckConstraint("(decided_at IS NULL) = (decided_by_id IS NULL) AND "
+                           "(decided_at IS NULL) = (decision_reason IS NULL)", name="decision_complete"),
+        sa.CheckConstraint("(done_on IS NULL) = (done_by_id IS NULL)", name="done_by_someone"),
+        sa.CheckConstraint("(outcome IN ('done', 'impossible')) = (done_on IS NOT NULL) OR kind = 'record'",
+                           name="task_outcome_recorded"),
+        sa.CheckConstraint("(outcome = 'impossible') = (impossible_reason IS NOT NULL)",
+                           name="impossible_has_reason"),
+        sa.CheckConstraint("kind <> 'record' OR (done_on IS NULL AND evidence_id IS NULL)",
+                           name="tasks_only_for_people"),
     )
 
     @property
     def key_text(self) -> str:
         return ", ".join(f"{k}={v}" for k, v in self.primary_key.items())
+
+    @property
+    def is_task(self) -> bool:
+        return self.kind is not ErasureItemKind.RECORD
+
+    @property
+    def undecided(self) -> bool:
+        """Waiting for the privacy manager: the plan cannot be approved while one item is."""
+        return self.action is Action.REVIEW and self.decided_at is None

@@ -15,7 +15,7 @@ from dateutil.relativedelta import relativedelta
 
 from dsr.audit.models import AuditEvent
 from dsr.cases.errors import NotAllowed, RuleViolation
-from dsr.domain.enums import ErasurePlanStatus, Right
+from dsr.domain.enums import ErasureOutcome, ErasurePlanStatus, Right
 from dsr.domain.retention import Action
 from dsr.extensions import db
 from dsr.fulfilment import holds
@@ -72,9 +72,15 @@ def active_customer(url: str) -> dict:
     return customer
 
 
-def ended_customer(url: str) -> dict:
-    """A customer whose policies have all ended and who has no open claim and no incident."""
-    return rows(url, """
+def ended_customer(url: str, kept_invoices: bool = True) -> dict:
+    """A customer whose policies have all ended and who has no open claim and no incident; with invoices or
+    premium payments still under fiscal retention (from 2019 on: kept through 31 December 2026 at least), or
+    with none."""
+    fiscal = """EXISTS (SELECT 1 FROM invoices i WHERE i.customer_id = c.id AND i.issued_on >= '2019-01-01')"""
+    payments = """EXISTS (SELECT 1 FROM premium_payments pp JOIN policies p ON p.id = pp.policy_id
+                          WHERE p.customer_id = c.id AND pp.paid_on >= '2019-01-01')"""
+    condition = f"AND {fiscal}" if kept_invoices else f"AND NOT {fiscal} AND NOT {payments}"
+    return rows(url, f"""
         SELECT c.* FROM customers c
         WHERE EXISTS (SELECT 1 FROM policies p WHERE p.customer_id = c.id)
           AND NOT EXISTS (SELECT 1 FROM policies p WHERE p.customer_id = c.id AND p.status = 'active')
@@ -85,6 +91,7 @@ def ended_customer(url: str) -> dict:
                    AND (m.customer_id IS NULL OR m.customer_id <> c.id))
                AND NOT EXISTS (SELECT 1 FROM survey_invitations s WHERE lower(s.email) = lower(c.email)
                    AND s.customer_number <> c.customer_number)
+          {condition}
         ORDER BY c.id LIMIT 1""")[0]
 
 
@@ -98,7 +105,7 @@ def planned(people: People, customer: dict, rights=(Right.ERASURE,)):
 
 
 def by_key(plan: ErasurePlan) -> dict:
-    return {(i.collection, i.primary_key["id"]): i for i in plan.items}
+    return {(i.collection, i.primary_key["id"]): i for i in plan.items if not i.is_task}
 
 
 def recordings(url: str, customer: dict) -> dict[str, int]:
@@ -117,7 +124,9 @@ def test_the_plan_decides_each_record_by_the_retention_rules(systems, people):
     case, lookup, plan = planned(people, customer)
     items = by_key(plan)
     assert plan.status is ErasurePlanStatus.DRAFT and plan.lookup_id == lookup.id
-    assert len(plan.items) == lookup.record_count
+    assert len(by_key(plan)) == lookup.record_count
+    assert {(i.kind.value, i.source) for i in plan.items if i.is_task} == {
+        ("paper", "harmony_paper_archive"), ("processor", "focus_feedback")}
 
     recs = recordings(systems, customer)
     aged_180 = items[("call_recordings", recs[(TODAY - timedelta(days=180)).isoformat()])]
@@ -131,7 +140,9 @@ def test_the_plan_decides_each_record_by_the_retention_rules(systems, people):
     kept = items[("invoices", invoice["id"])]
     assert (kept.action, kept.rule_id) == (Action.KEEP, "fiscal-retention")
     assert "17(3)(b)" in kept.article
-    assert kept.erase_on == date.fromisoformat(invoice["issued_on"]) + relativedelta(years=7) + timedelta(days=1)
+    # Seven years from the end of the book year (31 December): kept through 31 December, erased on 1 January.
+    assert kept.erase_on == date(date.fromisoformat(invoice["issued_on"]).year + 8, 1, 1)
+    assert kept.record_date == date.fromisoformat(invoice["issued_on"]) and kept.rules_version
 
     policy = rows(systems, "SELECT id FROM policies WHERE customer_id = :c AND status = 'active'", c=customer["id"])
     for p in policy:
@@ -200,22 +211,24 @@ def test_the_whole_path_erases_what_may_go_and_never_a_held_record(systems, peop
     left = {r["id"] for r in rows(systems, "SELECT id FROM call_recordings WHERE customer_number = :n",
                                   n=customer["customer_number"])}
     assert left == {held_early}
-    for item in plan.items:
+    for item in by_key(plan).values():
         if item.action is Action.KEEP:
-            assert item.result is None
+            assert (item.result, item.outcome) == (None, ErasureOutcome.KEPT)
         else:
             assert item.executed_at == LATER and item.result == "row deleted", item.collection
+            assert item.outcome is ErasureOutcome.DELETED
 
     [event] = events("erasure.executed")
-    assert event.after["erased"] == sum(1 for i in plan.items if i.action is not Action.KEEP)
+    assert event.after["erased"] == sum(1 for i in by_key(plan).values() if i.action is not Action.KEEP)
     assert event.after["held_since_approval"] == 1
     assert customer["email"] not in json.dumps(event.after) and customer["street"] not in json.dumps(event.after)
 
     # A fresh search finds only what was kept.
     again = run_lookup(case, actor=people.staff, now=LATER)
     found = {(f.source, f.collection, f.primary_key["id"]) for f in again.records}
-    kept = {(i.source, i.collection, i.primary_key["id"]) for i in plan.items if i.action is Action.KEEP}
-    erased = {(i.source, i.collection, i.primary_key["id"]) for i in plan.items if i.action is not Action.KEEP}
+    kept = {(i.source, i.collection, i.primary_key["id"]) for i in by_key(plan).values() if i.action is Action.KEEP}
+    erased = {(i.source, i.collection, i.primary_key["id"]) for i in by_key(plan).values()
+              if i.action is not Action.KEEP}
     assert found and found <= kept and not found & erased
     assert_unbroken_chain(audit_trail())
 
@@ -226,8 +239,11 @@ def test_an_ended_customer_is_anonymised_and_their_old_records_deleted(systems, 
     approve_plan(plan, actor=people.manager, now=LATER)
     assert execute_plan(plan, actor=people.manager, now=LATER, today=TODAY) == {}
     db.session.commit()
+    # Kept invoices still refer to the customer: anonymised (row kept, personal fields masked), and why.
     item = by_key(plan)[("customers", customer["id"])]
-    assert item.action is Action.ERASE and "masked: first_name" in item.result and "email" in item.result
+    assert (item.action, item.outcome) == (Action.ANONYMISE, ErasureOutcome.ANONYMISED)
+    assert "masked: first_name" in item.result and "email" in item.result
+    assert "row kept: kept records refer to it: harmony_policy_admin/invoices/id=" in item.result
     [row] = rows(systems, "SELECT * FROM customers WHERE id = :c", c=customer["id"])
     assert (row["first_name"], row["last_name"], row["street"]) == ("***", "***", "***")
     assert row["email"] is None and row["date_of_birth"] is None and row["customer_number"]
@@ -236,8 +252,44 @@ def test_an_ended_customer_is_anonymised_and_their_old_records_deleted(systems, 
         policy = by_key(plan)[("policies", p["id"])]
         assert policy.action is Action.KEEP or policy.result == "row deleted"
     again = run_lookup(case, actor=people.staff, now=LATER)
-    kept = {(i.collection, i.primary_key["id"]) for i in plan.items if i.action is Action.KEEP}
+    kept = {(i.collection, i.primary_key["id"]) for i in by_key(plan).values() if i.action is Action.KEEP}
     assert {(f.collection, f.primary_key["id"]) for f in again.records if f.collection != "customers"} <= kept
+
+
+def test_a_customer_nothing_kept_refers_to_is_deleted_not_masked(systems, people):
+    customer = ended_customer(systems, kept_invoices=False)
+    case, lookup, plan = planned(people, customer)
+    item = by_key(plan)[("customers", customer["id"])]
+    assert item.action is Action.ERASE
+    approve_plan(plan, actor=people.manager, now=LATER)
+    assert execute_plan(plan, actor=people.manager, now=LATER, today=TODAY) == {}
+    db.session.commit()
+    assert (item.outcome, item.result) == (ErasureOutcome.DELETED, "row deleted")
+    assert rows(systems, "SELECT id FROM customers WHERE id = :c", c=customer["id"]) == []
+
+
+def test_an_anonymised_customer_is_deleted_once_the_last_kept_record_referring_to_it_has_gone(systems, people):
+    customer = ended_customer(systems)
+    case, lookup, plan = planned(people, customer)
+    approve_plan(plan, actor=people.manager, now=LATER)
+    execute_plan(plan, actor=people.manager, now=LATER, today=TODAY)
+    db.session.commit()
+    item = by_key(plan)[("customers", customer["id"])]
+    assert item.outcome is ErasureOutcome.ANONYMISED
+    kept = [i for i in by_key(plan).values() if i.action is Action.KEEP]
+    assert kept and all(i.erase_on is not None for i in kept)
+    last = max(i.erase_on for i in kept)
+    # The day before the last kept record goes, the row is still there (masked); on that day it goes too.
+    day_before = last - timedelta(days=1)
+    erase_due_items(now=datetime.combine(day_before, datetime.min.time(), tzinfo=UTC), today=day_before)
+    db.session.commit()
+    assert item.outcome is ErasureOutcome.ANONYMISED
+    assert rows(systems, "SELECT first_name FROM customers WHERE id = :c", c=customer["id"]) == [{"first_name": "***"}]
+    erase_due_items(now=datetime.combine(last, datetime.min.time(), tzinfo=UTC), today=last)
+    db.session.commit()
+    assert (item.outcome, item.result) == (ErasureOutcome.DELETED, f"erased on {last.isoformat()}: row deleted")
+    assert rows(systems, "SELECT id FROM customers WHERE id = :c", c=customer["id"]) == []
+    assert all(i.outcome is ErasureOutcome.DELETED for i in by_key(plan).values())
 
 
 # -- the scheduled part -----------------------------------------------------------------------------------

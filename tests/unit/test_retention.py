@@ -11,9 +11,20 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dsr.domain.retention import Action, Decision, RecordFacts, decide, decide_record, plan_summary
+from dsr.domain.retention import (
+    NO_RULE,
+    NO_RULE_BASIS,
+    Action,
+    Decision,
+    RecordFacts,
+    decide,
+    decide_record,
+    plan_summary,
+)
 from dsr.domain.retention_rules import (
     DEFAULT_RULES_PATH,
+    BookYear,
+    RuleSet,
     Condition,
     RulesError,
     load_rules,
@@ -113,41 +124,58 @@ def test_parse_period_refuses(text):
         parse_period(text)
 
 
-def test_invoice_exactly_7_years_old_is_kept_through_that_day():
-    # Regulation 1182/71 art. 3: the invoice day is not counted, the period ends with the same date.
-    decision = one(record("invoice", dated_on=date(2019, 11, 26)))
-    assert decision.action is Action.KEEP
-    assert decision.kept_until == date(2026, 11, 26)
-    assert decision.erase_on == date(2026, 11, 27)
-    assert one(record("invoice", dated_on=date(2019, 11, 26)), date(2026, 11, 27)).action is Action.ERASE
-
-
-def test_7_years_from_29_february_end_on_28_february():
-    leap = record("invoice", dated_on=date(2020, 2, 29))
-    assert one(leap, date(2027, 2, 28)).erase_on == date(2027, 3, 1)
-    assert one(leap, date(2027, 3, 1)).action is Action.ERASE
-
-
-# --- the edges of acceptance item 11 ------------------------------------------------------------------
+def test_an_invoice_of_4_june_2025_is_kept_through_31_december_2032():
+    # LEGAL.md "fiscal retention": seven years from the end of the book year (BW 2:10(3), AWR art. 52(4)).
+    invoice = record("invoice", dated_on=date(2025, 6, 4))
+    decision = one(invoice)
+    assert (decision.action, decision.rule_id, decision.article) == (Action.KEEP, "fiscal-retention",
+                                                                     "GDPR Art. 17(3)(b)")
+    assert decision.kept_until == date(2032, 12, 31) and decision.erase_on == date(2033, 1, 1)
+    assert decision.until == "until 2032-12-31 (P7Y from the end of the book year, 2025-12-31)"
+    assert one(invoice, date(2032, 12, 31)).action is Action.KEEP
+    assert one(invoice, date(2033, 1, 1)).action is Action.ERASE
 
 
 @pytest.mark.parametrize("tag", ["invoice", "premium_payment"])
-def test_invoice_one_day_short_of_7_years_is_kept_under_17_3_b(tag):
-    decision = one(record(tag, dated_on=date(2019, 11, 27)))
-    assert decision.action is Action.KEEP
-    assert decision.rule_id == "fiscal-retention"
-    assert decision.article == "GDPR Art. 17(3)(b)"
-    assert decision.erase_on == date(2026, 11, 28)
-    assert decision.until == "until 2026-11-27 (P7Y from 2019-11-27)"
+@pytest.mark.parametrize(("dated", "kept_until"), [
+    (date(2019, 12, 31), date(2026, 12, 31)),  # the book year's last day belongs to it
+    (date(2020, 1, 1), date(2027, 12, 31)),    # the next day starts the next book year
+    (date(2020, 2, 29), date(2027, 12, 31)),
+    (date(2019, 1, 1), date(2026, 12, 31)),
+])
+def test_fiscal_retention_at_the_edges_of_the_book_year(tag, dated, kept_until):
+    decision = one(record(tag, dated_on=dated))
+    assert (decision.action, decision.kept_until) == (Action.KEEP, kept_until)
+    assert one(record(tag, dated_on=dated), kept_until).action is Action.KEEP
+    after = one(record(tag, dated_on=dated), kept_until + timedelta(days=1))
+    assert (after.action, after.rule_id, after.lapsed) == (Action.ERASE, "no-exemption", ("fiscal-retention",))
 
 
-@pytest.mark.parametrize("tag", ["invoice", "premium_payment"])
-def test_invoice_one_day_past_7_years_is_erased(tag):
-    decision = one(record(tag, dated_on=date(2019, 11, 25)))
-    assert decision.action is Action.ERASE
-    assert decision.rule_id == "no-exemption"
-    assert decision.lapsed == ("fiscal-retention",)
-    assert decision.erase_on is None and not decision.breach
+@pytest.mark.parametrize(("dated", "kept_until"), [
+    (date(2025, 6, 4), date(2032, 6, 30)),
+    (date(2025, 6, 30), date(2032, 6, 30)),
+    (date(2025, 7, 1), date(2033, 6, 30)),
+    (date(2025, 12, 31), date(2033, 6, 30)),
+    (date(2026, 1, 1), date(2033, 6, 30)),
+])
+def test_a_book_year_ending_30_june(dated, kept_until):
+    book_year = BookYear.parse("06-30")
+    decision = decide_record(record("invoice", dated_on=dated), RULES, TODAY, book_year)
+    assert decision.kept_until == kept_until
+    assert decide_record(record("invoice", dated_on=dated), RULES, kept_until + timedelta(days=1),
+                         book_year).action is Action.ERASE
+
+
+@pytest.mark.parametrize("text", ["02-29", "13-01", "6/30", "", "00-10"])
+def test_a_book_year_end_that_is_no_day_is_refused(text):
+    with pytest.raises(ValueError, match="book year"):
+        BookYear.parse(text)
+
+
+def test_the_old_reading_from_the_document_date_would_have_erased_too_early():
+    # 26 November 2019 + 7 years ended on 26 November 2026 under the old rule; now 31 December 2026.
+    decision = one(record("invoice", dated_on=date(2019, 11, 26)), date(2026, 11, 27))
+    assert (decision.action, decision.erase_on) == (Action.KEEP, date(2027, 1, 1))
 
 
 @pytest.mark.parametrize(
@@ -181,7 +209,7 @@ def test_ended_policy_is_erased_and_its_invoices_are_kept_separately():
         ("I1", Action.KEEP, "fiscal-retention"),
     ]
     assert decisions[0].lapsed == ("contract",)
-    assert decisions[2].erase_on == date(2031, 3, 2)
+    assert decisions[2].erase_on == date(2032, 1, 1)
 
 
 def test_open_claim_is_kept_even_after_the_policy_ended():
@@ -260,9 +288,26 @@ def test_portal_rule_also_covers_login_data_by_fideslang_category():
     assert one(with_password).rule_id == "contract"  # the contract keep comes first
 
 
-def test_anything_else_is_erased_under_the_catch_all():
+def test_survey_invitations_are_erased_under_their_own_rule():
     decision = one(record("survey_invitation"))
-    assert (decision.action, decision.rule_id) == (Action.ERASE, "no-exemption")
+    assert (decision.action, decision.rule_id) == (Action.ERASE, "survey-invitation")
+
+
+def test_a_record_no_rule_covers_is_put_to_review_never_erased_by_the_catch_all():
+    # A plain Fides collection (untagged, categories no rule names): "review: no retention rule applies".
+    orders = RecordFacts("shop", "orders", "id=ord_aaa-aaa", categories=frozenset({"user.financial"}))
+    decision = one(orders)
+    assert (decision.action, decision.rule_id) == (Action.REVIEW, NO_RULE)
+    assert decision.basis == NO_RULE_BASIS and decision.needs_review and decision.erase_on is None
+    assert one(replace(orders, legal_hold="Dispute")).rule_id == "legal-hold"  # a hold still keeps it
+
+
+def test_a_covered_record_with_fields_without_a_category_is_put_to_review():
+    decision = one(record("survey_invitation", unclassified=("notes", "extra")))
+    assert (decision.action, decision.rule_id) == (Action.REVIEW, NO_RULE)
+    assert "notes, extra" in decision.basis
+    kept = one(record("invoice", dated_on=TODAY, unclassified=("notes",)))
+    assert kept.action is Action.KEEP  # kept anyway: nothing is erased, nothing to review
 
 
 # --- unknown facts, combinations, alternatives in the rules file --------------------------------------
@@ -297,19 +342,74 @@ def test_erasable_only_once_every_keep_rule_has_ended():
     assert decision.erase_on == date(2028, 1, 2)
 
 
-def test_count_from_end_of_year_is_available_for_the_open_fiscal_question():
+def _counting(count_from: str, period: str = "P3Y") -> RuleSet:
+    """The shipped rules with a claim-file rule counting ``period`` from ``count_from``."""
     data = copy.deepcopy(RAW)
+    rule = copy.deepcopy(raw_rule(data, "fiscal-retention"))
+    rule.update(id="claim-file", priority=45, applies_to={"tags": ["claim"]}, period=period, count_from=count_from,
+                period_from="The end the rule names.")
+    data["rules"].append(rule)
+    return rules_from_data(data)
+
+
+def test_a_period_from_the_end_of_the_contract_waits_while_it_runs():
+    rules = _counting("end_of_contract")
+    running = decide_record(record("claim", policy_active=True, claim_open=False), rules, TODAY)
+    assert (running.rule_id, running.erase_on) == ("contract", None)
+    assert running.until.endswith("claim-file: while the contract runs, then P3Y from the end of the contract")
+    ended = record("claim", policy_active=False, claim_open=False, contract_ended_on=date(2024, 3, 31))
+    decision = decide_record(ended, rules, TODAY)
+    assert (decision.rule_id, decision.kept_until) == ("claim-file", date(2027, 3, 31))
+    assert decision.until == "until 2027-03-31 (P3Y from the end of the contract, 2024-03-31)"
+    unknown = decide_record(record("claim", policy_active=False, claim_open=False), rules, TODAY)
+    assert unknown.missing_facts == ("contract_ended_on",) and unknown.erase_on is None
+
+
+def test_a_period_from_the_end_of_the_claim():
+    rules = _counting("end_of_claim")
+    open_claim = decide_record(record("claim", policy_active=False, claim_open=True), rules, TODAY)
+    assert open_claim.erase_on is None and "while the claim is open, then P3Y" in open_claim.until
+    closed = record("claim", policy_active=False, claim_open=False, claim_closed_on=date(2023, 11, 26))
+    assert decide_record(closed, rules, TODAY).kept_until == date(2026, 11, 26)
+    assert decide_record(closed, rules, date(2026, 11, 27)).action is Action.ERASE
+
+
+def test_a_period_from_the_case_closure_starts_when_the_case_is_closed():
+    rules = _counting("case_closure", "P1Y")
+    still_open = decide_record(record("claim", policy_active=False, claim_open=False), rules, TODAY)
+    assert still_open.erase_on is None and still_open.until.startswith("until the case is closed")
+    closed = record("claim", policy_active=False, claim_open=False, case_closed_on=date(2026, 1, 15))
+    assert decide_record(closed, rules, TODAY).erase_on == date(2027, 1, 16)
+
+
+def test_a_rule_with_a_period_must_say_what_it_counts_from():
+    data = copy.deepcopy(RAW)
+    del raw_rule(data, "fiscal-retention")["count_from"]
+    with pytest.raises(RulesError, match="rule 'fiscal-retention': count_from is required"):
+        rules_from_data(data)
     raw_rule(data, "fiscal-retention")["count_from"] = "end_of_year"
-    rules = rules_from_data(data)
-    decision = decide_record(record("invoice", dated_on=date(2019, 3, 1)), rules, TODAY)
-    assert decision.erase_on == date(2027, 1, 1)
-    assert decision.until == "until 2026-12-31 (P7Y from the end of 2019)"
+    with pytest.raises(RulesError, match="unknown count_from 'end_of_year'"):
+        rules_from_data(data)
+
+
+def test_review_is_no_action_a_rule_may_take():
+    data = copy.deepcopy(RAW)
+    raw_rule(data, "marketing")["action"] = "review"
+    with pytest.raises(RulesError, match="unknown action 'review'"):
+        rules_from_data(data)
+
+
+def test_the_rules_digest_changes_with_the_rules():
+    data = copy.deepcopy(RAW)
+    assert rules_from_data(data).digest == RULES.digest
+    raw_rule(data, "fiscal-retention")["period"] = "P10Y"
+    assert rules_from_data(data).digest != RULES.digest
 
 
 def test_anonymise_is_an_action_the_rules_may_choose():
     data = copy.deepcopy(RAW)
     raw_rule(data, "no-exemption")["action"] = "anonymise"
-    decision = decide_record(record("survey_invitation"), rules_from_data(data), TODAY)
+    decision = decide_record(record("policy", policy_active=False, claim_open=False), rules_from_data(data), TODAY)
     assert decision.action is Action.ANONYMISE
 
 
@@ -343,17 +443,18 @@ def test_plan_summary_counts_by_action_and_rule():
     )
     summary = plan_summary(decisions)
     assert summary.total == 7
-    assert summary.by_action == {Action.ERASE: 3, Action.ANONYMISE: 0, Action.KEEP: 4}
+    assert summary.by_action == {Action.ERASE: 3, Action.ANONYMISE: 0, Action.KEEP: 4, Action.REVIEW: 0}
     assert [(c.action, c.rule_id, c.count, c.next_erase_on, c.open_ended) for c in summary.by_rule] == [
         (Action.ERASE, "call-recording", 1, None, 0),
         (Action.ERASE, "marketing", 1, None, 0),
         (Action.ERASE, "no-exemption", 1, None, 0),
         (Action.KEEP, "contract", 2, None, 2),
-        (Action.KEEP, "fiscal-retention", 2, date(2026, 11, 28), 0),
+        (Action.KEEP, "fiscal-retention", 2, date(2027, 1, 1), 0),
     ]
     assert (summary.breaches, summary.needs_review, summary.suppress) == (1, 1, True)
-    assert summary.next_erase_on == date(2026, 11, 28)
-    assert plan_summary([]).by_action == {Action.ERASE: 0, Action.ANONYMISE: 0, Action.KEEP: 0}
+    assert summary.next_erase_on == date(2027, 1, 1)
+    assert plan_summary([]).by_action == {Action.ERASE: 0, Action.ANONYMISE: 0, Action.KEEP: 0,
+                                          Action.REVIEW: 0}
 
 
 # --- a malformed rules file is refused, naming the rule -----------------------------------------------
@@ -513,6 +614,9 @@ def test_erase_on_is_after_today_and_exact(rec, today):
 @given(records, days)
 def test_every_decision_cites_its_rule(rec, today):
     decision = one(rec, today)
+    if decision.action is Action.REVIEW:
+        assert decision.rule_id == NO_RULE and decision.erase_on is None
+        return
     rule = RULES.get(decision.rule_id)
     assert (decision.basis, decision.article) == (rule.basis, rule.article)
     if decision.breach:

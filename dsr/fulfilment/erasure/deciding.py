@@ -20,11 +20,21 @@ from dsr.datamap import erase as datamap_erase
 from dsr.datamap import lookup as datamap_lookup
 from dsr.datamap.model import Collection, Lifecycle
 from dsr.datamap.sources import Source
-from dsr.domain.retention import Action, Decision, RecordFacts, decide
+from dsr.domain.retention import Action, BookYear, Decision, RecordFacts, decide
 from dsr.domain.retention_rules import load_rules
-from dsr.fulfilment.erasure.texts import REFERENCED, outcome_basis
+from dsr.fulfilment.erasure.texts import REFERENCED, SHARED, SHARED_ARTICLE, outcome_basis
 from dsr.fulfilment.holds import RecordRef, active_holds_for
 from dsr.fulfilment.lookup_ops import _as_date
+
+
+def book_year(config: Mapping[str, Any]) -> BookYear:
+    """The book year fiscal retention counts from (``DSR_BOOK_YEAR_END``, 31 December by default)."""
+    return BookYear.parse(str(config.get("BOOK_YEAR_END") or "12-31"))
+
+
+def rules_version(config: Mapping[str, Any]) -> str:
+    """The rules and book year a decision is made under; an item decided under others is decided again."""
+    return f"{load_rules().digest}:{book_year(config).text}"
 
 
 @dataclass
@@ -36,6 +46,8 @@ class Entry:
     record_date: date | None
     row: dict[str, Any] | None = None
     decision: Decision | None = None
+    shared: bool = False  # also reached from another person (the lookup says why)
+    shared_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -115,8 +127,11 @@ def _combined(rows: list[tuple[Collection, dict]], kind: str) -> tuple[bool, dat
 
 
 def decide_entries(entries: list[Entry], sources: Mapping[str, Source], subject_id: int | None,
-                   config: Mapping[str, Any], today: date) -> None:
-    """Read each record's facts through a read-only connection, add the holds, and decide (Art. 17(3))."""
+                   config: Mapping[str, Any], today: date, case_closed_on: date | None = None) -> None:
+    """Read each record's facts through a read-only connection, add the holds, and decide (Art. 17(3)).
+
+    ``case_closed_on`` is the day the case was closed (None while it is open), for rules counting from it.
+    """
     holds = active_holds_for([e.ref for e in entries], subject_id)
     by_source: dict[str, list[int]] = {}
     for index, entry in enumerate(entries):
@@ -134,16 +149,20 @@ def decide_entries(entries: list[Entry], sources: Mapping[str, Source], subject_
                     entry.row = datamap_erase.read_row(conn, tables[coll.name], entry.ref.primary_key)
                     life = lifecycles(conn, tables, source, coll, entry.row)
                     until = entry.row.get(coll.retention_until) if entry.row and coll.retention_until else None
+                    unclassified = [f.name for f in coll.fields
+                                    if not f.categories and entry.row and entry.row.get(f.name) is not None]
                     found[i] = RecordFacts(
                         source=key, collection=coll.name, key=entry.ref.text, tags=coll.tags,
                         categories=entry.categories, dated_on=entry.record_date, policy_active=life.policy_active,
                         claim_open=life.claim_open, legal_hold=holds[i].reason if holds[i] is not None else None,
-                        retention_until=_as_date(until))
+                        retention_until=_as_date(until), contract_ended_on=life.contract_ended_on,
+                        claim_closed_on=life.claim_closed_on, case_closed_on=case_closed_on,
+                        unclassified=tuple(unclassified))
                 conn.rollback()
         finally:
             engine.dispose()
     facts = [found[i] for i in range(len(entries))]
-    for entry, decision in zip(entries, decide(facts, load_rules(), today), strict=True):
+    for entry, decision in zip(entries, decide(facts, load_rules(), today, book_year(config)), strict=True):
         entry.decision = decision
 
 
@@ -161,30 +180,43 @@ class Outcome:
 
 
 def outcomes(entries: list[Entry], sources: Mapping[str, Source]) -> list[Outcome]:
-    """The decisions, with rows that kept rows refer to kept too, until the last referrer's erase-on date."""
+    """The decisions, with the rows that kept rows refer to held back: a row its collection deletes whole is
+    kept too, until the last referrer's erase-on date (``referenced``); a row whose fields are rewritten is
+    anonymised (its personal fields masked, the row kept for the references), and deleted later by the
+    erase-due run once nothing kept refers to it."""
     result = [Outcome(d.action, d.rule_id, d.basis, d.article, d.erase_on, d.until, d.breach)
               for d in (e.decision for e in entries)]
+    for i, entry in enumerate(entries):
+        if entry.shared and result[i].action is not Action.KEEP:
+            # Never erased automatically: the manager keeps it, or erases only the subject's own fields.
+            reason = entry.shared_reason or "reached from another person"
+            result[i] = Outcome(Action.REVIEW, SHARED, outcome_basis(SHARED, reason=reason), SHARED_ARTICLE,
+                                None, None, result[i].breach)
     changed = True
     while changed:
         changed = False
         referrers: dict[tuple, list[int]] = {}
         for i, entry in enumerate(entries):
-            if result[i].action is Action.KEEP and entry.row is not None:
+            # An item the manager still has to decide may be kept: what it refers to is held back too.
+            if result[i].action in (Action.KEEP, Action.REVIEW) and entry.row is not None:
                 source = sources[entry.ref.source]
                 for coll, fld, value in datamap_erase.referenced_keys(
                         source, source.collection(entry.ref.collection), entry.row):
                     referrers.setdefault((entry.ref.source, coll, fld, str(value)), []).append(i)
         for i, entry in enumerate(entries):
-            if result[i].action is Action.KEEP or entry.row is None:
+            if result[i].action in (Action.KEEP, Action.REVIEW, Action.ANONYMISE) or entry.row is None:
                 continue
             coll = sources[entry.ref.source].collection(entry.ref.collection)
-            if not datamap_erase.strategy(coll)[0]:
-                continue  # fields are rewritten, the row stays: references to it still hold
             by = sorted({j for name, value in entry.row.items()
                          for j in referrers.get((entry.ref.source, coll.name, name, str(value)), [])})
-            if by:
+            if not by:
+                continue
+            names = ", ".join(entries[j].ref.text for j in by[:5]) + (" …" if len(by) > 5 else "")
+            if not datamap_erase.strategy(coll)[0]:
+                result[i] = Outcome(Action.ANONYMISE, result[i].rule_id, result[i].basis, result[i].article,
+                                    None, f"kept records refer to it: {names}", result[i].breach)
+            else:
                 dates = [result[j].erase_on for j in by]
-                names = ", ".join(entries[j].ref.text for j in by[:5]) + (" …" if len(by) > 5 else "")
                 result[i] = Outcome(
                     Action.KEEP, REFERENCED, outcome_basis(REFERENCED, names=names),
                     result[i].article, None if None in dates else max(dates), f"while {names} is kept",

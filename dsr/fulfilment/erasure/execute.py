@@ -1,14 +1,25 @@
-"""Executing an approved erasure plan on the source systems (Art. 17(1)).
+"""Executing an approved erasure plan on the source systems (Art. 17(1)), so that a crash harms nothing.
 
-A privacy manager or staff member executes it: the approval was the legal decision. Execution runs one
-transaction per source on a writable engine, checks the legal-hold guard again for every record (a hold
-placed after approval still wins, Art. 17(3)(e)), applies the data map's erase strategy (delete the row,
-set fields null, mask them) and records on each item what was erased: field names, never values.
+A privacy manager or staff member executes it: the approval was the legal decision. Execution
+
+1. checks the legal-hold guard again for every record (a hold placed after approval still wins,
+   Art. 17(3)(e)) and that every item was decided under the rules in force;
+2. records the plan as ``executing`` and **commits** before any source system is touched;
+3. erases one source at a time, in one transaction per source, children before parents, each record in a
+   savepoint of its own; once the source has committed, records each item's outcome in dsr and commits
+   again, then calls the hooks registered with :func:`after_source_commit` (stored files are deleted
+   there), whose failures turn an item into ``failed``;
+4. records the plan ``executed`` once no record item is left.
+
+A process killed between two sources leaves an ``executing`` plan whose finished sources' items carry
+their outcome; executing it again does only what is left. Outcomes: ``deleted`` (the row is gone),
+``anonymised`` (the row is kept with its personal fields masked, and why), ``kept``, ``failed``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -22,26 +33,85 @@ from dsr.cases.errors import RuleViolation
 from dsr.cases.guards import WRITERS, require_open, require_role
 from dsr.datamap import erase as datamap_erase
 from dsr.datamap.sources import DataMapError, Source, load_sources
-from dsr.domain.enums import ErasurePlanStatus
+from dsr.domain.enums import ErasureOutcome, ErasurePlanStatus
 from dsr.domain.retention import Action
-from dsr.fulfilment.erasure.plan import settings
+from dsr.extensions import db
+from dsr.fulfilment.erasure.deciding import rules_version
+from dsr.fulfilment.erasure.plan import record_items, settings
 from dsr.fulfilment.erasure.texts import HELD_SINCE_APPROVAL, outcome_basis
 from dsr.fulfilment.holds import RecordHeld, RecordRef, refuse_if_held
 from dsr.fulfilment.models import ErasurePlan, ErasurePlanItem
 from dsr.objection.operations import suppress_for_erasure
 
+# A hook called after a source's transaction committed, with the source and, per item erased in it, the
+# row as it was before (None when it was already gone); it returns ``{item id: error}`` for what it could
+# not finish (a stored file not deleted): those items become ``failed`` and are tried again.
+SourceHook = Callable[[Source, Sequence[tuple[ErasurePlanItem, Mapping[str, Any] | None]]], Mapping[int, str]]
+_HOOKS: list[SourceHook] = []
+
+
+def after_source_commit(hook: SourceHook) -> SourceHook:
+    """Register ``hook`` (usable as a decorator); registering the same hook twice has no effect."""
+    if hook not in _HOOKS:
+        _HOOKS.append(hook)
+    return hook
+
+
+@dataclass
+class _Done:
+    """What happened to one item in its source: the outcome, the words recorded, the row before."""
+
+    outcome: ErasureOutcome
+    text: str
+    before: dict[str, Any] | None
+
+
+def _erase_one(conn: sa.Connection, table: sa.Table, source: Source, item: ErasurePlanItem) -> _Done:
+    """One item in a savepoint: delete the row where the item says so and nothing refuses it, else mask."""
+    coll = source.collection(item.collection)
+    before = datamap_erase.read_row(conn, table, item.primary_key)
+    if before is None:
+        return _Done(ErasureOutcome.DELETED, "not found: already gone", None)
+    if item.action is not Action.ANONYMISE:
+        try:
+            with conn.begin_nested():
+                deleted = conn.execute(sa.delete(table).where(
+                    datamap_erase.key_clause(table, item.primary_key))).rowcount
+            return _Done(ErasureOutcome.DELETED, "row deleted" if deleted else "not found: already gone", before)
+        except sa.exc.IntegrityError as exc:
+            if datamap_erase.strategy(coll)[0]:
+                # A row that can only be deleted, and cannot be: failed, with the database's reason.
+                reason = (str(getattr(exc, "orig", None) or exc).splitlines() or ["refused"])[0]
+                return _Done(ErasureOutcome.FAILED, f"the database refused to delete it: {reason}", None)
+            why = "other records in the system still refer to it"
+    else:
+        why = item.until or "records that are kept refer to it"
+    with conn.begin_nested():
+        done = datamap_erase.mask_fields(conn, table, coll, item.primary_key, only=item.only_fields)
+    return _Done(ErasureOutcome.ANONYMISED, f"{_masked_text(done)}; row kept: {why}", before)
+
+
+def _masked_text(done: Mapping[str, Any]) -> str:
+    parts = [f"set empty: {', '.join(done['nulled'])}" if done["nulled"] else "",
+             f"masked: {', '.join(done['masked'])}" if done["masked"] else ""]
+    return "; ".join(p for p in parts if p) or "no personal field to mask"
+
 
 def apply_items(items: Sequence[ErasurePlanItem], sources: Mapping[str, Source], config: Mapping[str, Any],
-                now: datetime, note: str = "") -> dict[str, str]:
-    """Erase the items, one transaction per source, children before parents; ``{source: error}`` for the
-    sources that failed (their transaction is rolled back and their items stay pending)."""
+                now: datetime, note: str = "", *, commit: bool = False) -> dict[str, str]:
+    """Erase the items, one transaction per source; ``{source: error}`` for the sources that failed.
+
+    A failed source is rolled back and its items become ``failed`` with the error (tried again later).
+    With ``commit`` dsr's own session is committed after each source's outcome is recorded (execution);
+    the erase-due run commits once at the end.
+    """
     failed: dict[str, str] = {}
     by_source: dict[str, list[ErasurePlanItem]] = {}
     for item in items:
         by_source.setdefault(item.source, []).append(item)
     for key, group in sorted(by_source.items()):
         source = sources[key]
-        results: dict[int, str] = {}
+        results: dict[int, _Done] = {}
         engine = None
         try:
             engine = datamap_erase.writable_engine(source.connection_url(config))
@@ -49,70 +119,108 @@ def apply_items(items: Sequence[ErasurePlanItem], sources: Mapping[str, Source],
                 tables = datamap_erase.reflect(conn, source)
                 order = {name: n for n, name in enumerate(datamap_erase.deletion_order(tables))}
                 for item in sorted(group, key=lambda i: (order.get(i.collection, 0), i.id)):
-                    done = datamap_erase.erase_record(conn, tables[item.collection],
-                                                      source.collection(item.collection), item.primary_key)
-                    results[item.id] = note + result_text(done)
+                    results[item.id] = _erase_one(conn, tables[item.collection], source, item)
         except (DataMapError, sa.exc.SQLAlchemyError) as exc:
             failed[key] = (str(getattr(exc, "orig", None) or exc).splitlines() or [type(exc).__name__])[0]
+            for item in group:
+                item.outcome, item.failure = ErasureOutcome.FAILED, failed[key][:2000]
+            if commit:
+                db.session.commit()
             continue
         finally:
             if engine is not None:
                 engine.dispose()
         for item in group:
-            item.result, item.executed_at = results[item.id], now
+            done = results[item.id]
+            if done.outcome is ErasureOutcome.FAILED:
+                item.outcome, item.failure = done.outcome, done.text[:2000]
+                continue
+            item.result, item.executed_at = note + done.text, now
+            item.outcome, item.failure = done.outcome, None
+        if commit:
+            db.session.commit()
+        erased = [item for item in group if item.executed_at is not None]
+        for hook in list(_HOOKS):
+            problems = hook(source, [(item, results[item.id].before) for item in erased])
+            for item in erased:
+                if item.id in (problems or {}):
+                    item.outcome, item.failure = ErasureOutcome.FAILED, f"retry: {problems[item.id]}"[:2000]
+                    item.executed_at, item.result = None, None
+        if commit:
+            db.session.commit()
     return failed
 
 
-def result_text(done: Mapping[str, Any]) -> str:
-    """What was done to a record, as the item records it: English, as the rules' texts are; no values."""
-    if "deleted" in done:
-        return "row deleted" if done["deleted"] else "not found: already gone"
-    if not done["rows"]:
-        return "not found: already gone"
-    parts = [f"set empty: {', '.join(done['nulled'])}" if done["nulled"] else "",
-             f"masked: {', '.join(done['masked'])}" if done["masked"] else ""]
-    return "; ".join(p for p in parts if p)
+def _pending(plan: ErasurePlan) -> list[ErasurePlanItem]:
+    """The record items execution still has to carry out (erase or anonymise, no outcome yet or failed)."""
+    return [i for i in record_items(plan) if i.action in (Action.ERASE, Action.ANONYMISE)
+            and i.executed_at is None]
+
+
+def execution_summary(plan: ErasurePlan) -> dict[str, Any]:
+    """What executing will do, for the confirmation shown first: counts per system and collection."""
+    per: dict[tuple[str, str], dict[str, int]] = {}
+    for item in record_items(plan):
+        key = (item.source, item.collection)
+        counts = per.setdefault(key, {"erase": 0, "anonymise": 0, "keep": 0})
+        if item.action is Action.KEEP:
+            counts["keep"] += 1
+        elif item.executed_at is None:
+            counts["erase" if item.action is Action.ERASE else "anonymise"] += 1
+    rows = [{"source": s, "collection": c, **n} for (s, c), n in sorted(per.items())]
+    return {"rows": rows, "erase": sum(r["erase"] for r in rows), "anonymise": sum(r["anonymise"] for r in rows),
+            "keep": sum(r["keep"] for r in rows), "tasks": sum(1 for i in plan.items if i.is_task)}
 
 
 def execute_plan(plan: ErasurePlan, *, actor: User | None, now: datetime, today: date,
                  config: Mapping[str, Any] | None = None) -> dict[str, str]:
-    """Carry out an approved plan on the sources (Art. 17(1)); returns ``{source: error}`` of any failures.
+    """Carry out an approved (or resume an ``executing``) plan; returns ``{source: error}`` of any failures.
 
-    Privacy manager or staff, approved plans only. Every record to erase passes the legal-hold guard again:
-    one held since approval is kept under ``legal-hold`` and left out, never erased (Art. 17(3)(e)). A
-    source that fails is rolled back and reported; the plan stays approved so executing it again finishes
-    the rest. Audited as ``erasure.executed`` with counts per source, not data.
+    Commits dsr's session itself: once before the first source, and after each source (see the module
+    docstring). Audited as ``erasure.executing`` when it starts and ``erasure.executed`` with counts per
+    source, never data.
     """
     require_role(actor, *WRITERS, what=_l("execute an erasure plan"))
-    if plan.status is not ErasurePlanStatus.APPROVED:
+    if plan.status not in (ErasurePlanStatus.APPROVED, ErasurePlanStatus.EXECUTING):
         raise RuleViolation(_("Only an approved erasure plan can be executed; the privacy manager approves it."))
     case = plan.case
     require_open(case, _l("execute an erasure plan"))
     config = settings(config)
-    todo, held = [], []
-    for item in plan.items:
-        if item.action is Action.KEEP or item.executed_at is not None:
-            continue
-        try:
-            refuse_if_held(RecordRef(item.source, item.collection, item.primary_key), case.subject_id)
-        except RecordHeld as exc:
-            item.action, item.rule_id, item.article = Action.KEEP, "legal-hold", "GDPR Art. 17(3)(e)"
-            item.basis = outcome_basis(HELD_SINCE_APPROVAL, reason=exc.hold.reason)
-            item.erase_on, item.until = None, "until the legal hold is released"
-            held.append(item)
-            continue
-        todo.append(item)
-    # A rule with ``suppress: true`` (marketing) puts the subject on the suppression list, whatever happens
-    # to the record itself; read before the rows are gone (Art. 21(3)).
-    suppress_for_erasure(case, plan.items, actor=actor, now=now, config=config)
-    failed = apply_items(todo, load_sources(config), config, now)
-    if not failed:
+    version = rules_version(config)
+    if any(i.rules_version != version for i in _pending(plan)):
+        raise RuleViolation(_("The retention rules or the book year changed since this plan was built: build "
+                              "the plan again, so that nothing is erased under the old rules."))
+    held = []
+    if plan.status is ErasurePlanStatus.APPROVED:
+        for item in _pending(plan):
+            try:
+                refuse_if_held(RecordRef(item.source, item.collection, item.primary_key), case.subject_id)
+            except RecordHeld as exc:
+                item.action, item.rule_id, item.article = Action.KEEP, "legal-hold", "GDPR Art. 17(3)(e)"
+                item.basis = outcome_basis(HELD_SINCE_APPROVAL, reason=exc.hold.reason)
+                item.erase_on, item.until = None, "until the legal hold is released"
+                held.append(item)
+        for item in record_items(plan):
+            if item.action is Action.KEEP:
+                item.outcome = ErasureOutcome.KEPT
+        # A rule with ``suppress: true`` (marketing) puts the subject on the suppression list, whatever
+        # happens to the record itself; read before the rows are gone (Art. 21(3)).
+        suppress_for_erasure(case, plan.items, actor=actor, now=now, config=config)
+        plan.status, plan.execution_started_at = ErasurePlanStatus.EXECUTING, now
+        audit_record("erasure.executing", actor=actor, now=now, case=case, after={
+            "plan_id": plan.id, "held_since_approval": len(held), **execution_summary(plan)})
+        db.session.commit()  # recorded before any source is touched
+    todo = _pending(plan)
+    failed = apply_items(todo, load_sources(config), config, now, commit=True)
+    left = _pending(plan)
+    if not left:
         plan.status, plan.executed_at, plan.executed_by_id = ErasurePlanStatus.EXECUTED, now, \
             actor.id if actor else None
     done = [i for i in todo if i.executed_at is not None]
-    audit_record("erasure.executed", actor=actor, now=now, case=case, after={
-        "plan_id": plan.id, "erased": len(done), "held_since_approval": len(held),
-        "kept": sum(1 for i in plan.items if i.action is Action.KEEP),
-        "per_source": {s: sum(1 for i in done if i.source == s) for s in sorted({i.source for i in done})},
-        "failed": failed})
+    audit_record("erasure.executed" if not left else "erasure.execution_incomplete", actor=actor, now=now,
+                 case=case, after={
+                     "plan_id": plan.id, "erased": len(done), "held_since_approval": len(held),
+                     "kept": sum(1 for i in plan.items if i.action is Action.KEEP),
+                     "per_source": {s: sum(1 for i in done if i.source == s) for s in sorted({i.source for i in done})},
+                     "failed": failed, "left": len(left)})
     return failed

@@ -1,9 +1,15 @@
-"""Building and approving an erasure plan (Art. 17(1), 17(3)): one decision per record of a confirmed lookup.
+"""Building, deciding and approving an erasure plan (Art. 17(1), 17(3)).
 
-:func:`build_erasure_plan` turns a *confirmed* lookup into one decision per record by the retention rules
-(:mod:`dsr.domain.retention`): erase, anonymise, or keep with the rule, basis, article and erase-on date.
-The privacy manager approves it (:func:`approve_plan`): the approval is the legal decision, execution
-(:mod:`dsr.fulfilment.erasure.execute`) only carries it out.
+:func:`build_erasure_plan` turns a *confirmed* lookup into one item per record, decided by the retention
+rules (:mod:`dsr.domain.retention`): erase, anonymise, keep with the rule, basis, article and erase-on date,
+or ``review`` where no rule covers the record. A record the lookup found reached from another person too
+is ``shared`` and ``review`` whatever the rules say, unless a rule keeps it. Each manual source becomes a
+task for a person: destroy the paper file, or instruct the processor to erase (Art. 28(3)(g)).
+
+The privacy manager decides every review item (:func:`decide_item`: keep, or erase; a shared record is
+erased only in the subject's own fields) and then approves the plan (:func:`approve_plan`): the legal
+decision. With four eyes on (``ERASURE_FOUR_EYES``, the default), the approver is not the builder.
+Execution (:mod:`dsr.fulfilment.erasure.execute`) only carries it out.
 """
 
 from __future__ import annotations
@@ -22,19 +28,48 @@ from dsr.auth.models import User
 from dsr.cases.errors import InvalidInput, NotAllowed, RuleViolation
 from dsr.cases.guards import WRITERS, require_open, require_role
 from dsr.cases.models import Case
-from dsr.datamap.sources import DataMapError, SourceKind, load_sources
-from dsr.domain.enums import ErasurePlanStatus, LookupMatch, Right, Role
+from dsr.datamap import erase as datamap_erase
+from dsr.datamap import lookup as datamap_lookup
+from dsr.datamap.sources import DataMapError, Source, SourceKind, load_sources
+from dsr.domain.enums import ErasureItemKind, ErasurePlanStatus, LookupMatch, Right, Role
 from dsr.domain.retention import Action
 from dsr.extensions import db
-from dsr.fulfilment.erasure.deciding import Entry, decide_entries, outcomes
+from dsr.fulfilment.erasure.deciding import Entry, decide_entries, outcomes, rules_version
+from dsr.fulfilment.erasure.texts import KEPT_BY_DECISION, TASK_TEXTS, outcome_basis
 from dsr.fulfilment.holds import RecordRef
 from dsr.fulfilment.lookup_ops import latest_lookup
 from dsr.fulfilment.models import ErasurePlan, ErasurePlanItem, Lookup
+from dsr.timeutil import local_date
+
+REASON_MAX = 2000
 
 
 def settings(config: Mapping[str, Any] | None) -> Mapping[str, Any]:
     """The app's configuration unless one is given (the scheduled run and tests pass their own)."""
     return current_app.config if config is None else config
+
+
+def record_items(plan: ErasurePlan) -> list[ErasurePlanItem]:
+    return [i for i in plan.items if not i.is_task]
+
+
+def case_closed_on(case: Case) -> date | None:
+    return local_date(case.closed_at) if case.closed_at is not None else None
+
+
+def _task_items(lookup: Lookup, sources: Mapping[str, Source], version: str) -> list[ErasurePlanItem]:
+    """One task per manual source the lookup asked a person to search: a paper file, or a processor."""
+    items = []
+    for key in sorted(lookup.manual_tasks or {}):
+        source = sources.get(key)
+        if source is None or source.kind is not SourceKind.MANUAL:
+            continue
+        kind = ErasureItemKind.PROCESSOR if source.processor else ErasureItemKind.PAPER
+        texts = TASK_TEXTS[kind.value]
+        items.append(ErasurePlanItem(
+            kind=kind, source=key, collection="", primary_key={}, action=Action.ERASE, rule_id=kind.value,
+            basis=texts["basis"]["en"], article=texts["article"], rules_version=version))
+    return items
 
 
 def build_erasure_plan(case: Case, lookup: Lookup, *, actor: User | None, now: datetime, today: date,
@@ -58,25 +93,35 @@ def build_erasure_plan(case: Case, lookup: Lookup, *, actor: User | None, now: d
         raise RuleViolation(_("Confirm that the records found are this person's before planning their erasure."))
     earlier = list(db.session.execute(sa.select(ErasurePlan).where(
         ErasurePlan.case_id == case.id, ErasurePlan.status != ErasurePlanStatus.EXECUTED)).scalars())
-    if any(p.status is ErasurePlanStatus.APPROVED for p in earlier):
+    if any(p.status is not ErasurePlanStatus.DRAFT for p in earlier):
         raise RuleViolation(_("An approved erasure plan is waiting to be executed; execute it first."))
     for draft in earlier:
         db.session.delete(draft)
     config = settings(config)
     sources = load_sources(config)
-    entries = [Entry(RecordRef.of(f), f.categories, f.record_date) for f in lookup.records
-               if f.source in sources and sources[f.source].kind is SourceKind.SQL]
+    found = [f for f in lookup.records if f.source in sources and sources[f.source].kind is SourceKind.SQL]
+    # ``shared``/``shared_reason`` are the lookup's (issue 13, item 2): absent, nothing is shared.
+    entries = [Entry(RecordRef.of(f), f.categories, f.record_date, shared=bool(getattr(f, "shared", False)),
+                     shared_reason=getattr(f, "shared_reason", None)) for f in found]
     try:
-        decide_entries(entries, sources, case.subject_id, config, today)
+        decide_entries(entries, sources, case.subject_id, config, today, case_closed_on(case))
     except (DataMapError, sa.exc.SQLAlchemyError) as exc:
         raise RuleViolation(_("The records could not be read to plan their erasure: %(error)s",
                               error=str(getattr(exc, "orig", None) or exc).splitlines()[0])) from exc
+    version = rules_version(config)
     plan = ErasurePlan(case_id=case.id, lookup_id=lookup.id, status=ErasurePlanStatus.DRAFT, built_at=now,
                        built_by_id=actor.id if actor else None)
-    plan.items = [ErasurePlanItem(
-        source=e.ref.source, collection=e.ref.collection, primary_key=dict(e.ref.primary_key), action=o.action,
-        rule_id=o.rule_id, basis=o.basis, article=o.article, erase_on=o.erase_on, until=o.until, breach=o.breach)
-        for e, o in zip(entries, outcomes(entries, sources), strict=True)]
+    items = []
+    for e, f, o in zip(entries, found, outcomes(entries, sources), strict=True):
+        item = ErasurePlanItem(
+            kind=ErasureItemKind.RECORD, source=e.ref.source, collection=e.ref.collection,
+            primary_key=dict(e.ref.primary_key), record_date=f.record_date, action=o.action, rule_id=o.rule_id,
+            basis=o.basis, article=o.article, erase_on=o.erase_on, until=o.until, breach=o.breach,
+            rules_version=version)
+        if e.shared:
+            item.shared, item.shared_reason = True, e.shared_reason or "reached from another person"
+        items.append(item)
+    plan.items = items + _task_items(lookup, sources, version)
     db.session.add(plan)
     db.session.flush()
     audit_record("erasure.planned", actor=actor, now=now, case=case, after={
@@ -85,19 +130,99 @@ def build_erasure_plan(case: Case, lookup: Lookup, *, actor: User | None, now: d
 
 
 def counts(items: Sequence[ErasurePlanItem]) -> dict[str, Any]:
-    """The plan in numbers for the audit trail: items per action and breaches; never a record's value."""
-    per_action = {a.value: sum(1 for i in items if i.action is a) for a in Action}
-    return {"items": per_action, "breaches": sum(1 for i in items if i.breach)}
+    """The plan in numbers for the audit trail: items per action, shared, tasks, breaches; never a value."""
+    records = [i for i in items if not i.is_task]
+    per_action = {a.value: sum(1 for i in records if i.action is a) for a in Action}
+    return {"items": per_action, "shared": sum(1 for i in records if i.shared),
+            "tasks": sum(1 for i in items if i.is_task), "breaches": sum(1 for i in records if i.breach)}
 
 
-def approve_plan(plan: ErasurePlan, *, actor: User | None, now: datetime) -> None:
-    """The privacy manager approves the plan: the legal decision on what is erased and what is kept."""
+def _require_draft(plan: ErasurePlan, actor: User | None, what) -> None:
     if actor is None:
-        raise NotAllowed(_("Only a privacy manager may approve an erasure plan."))
-    require_role(actor, Role.PRIVACY_MANAGER, what=_l("approve an erasure plan"))
-    require_open(plan.case, _l("approve an erasure plan"))
+        raise NotAllowed(_("Only a privacy manager may decide an erasure plan."))
+    require_role(actor, Role.PRIVACY_MANAGER, what=what)
+    require_open(plan.case, what)
     if plan.status is not ErasurePlanStatus.DRAFT:
         raise RuleViolation(_("This erasure plan was already approved."))
+
+
+def _own_fields(item: ErasurePlanItem, plan: ErasurePlan, config: Mapping[str, Any]) -> list[str]:
+    """The fields of a shared record that are the subject's alone: identity fields holding their value."""
+    source = load_sources(config)[item.source]
+    coll = source.collection(item.collection)
+    wanted = {k: str(v).casefold() for k, v in datamap_lookup.normalise_identities(
+        plan.lookup.identities or {}).items()}
+    engine = datamap_lookup.readonly_engines([source], config)[source.key]
+    try:
+        with engine.connect() as conn:
+            table = datamap_erase.reflect(conn, source)[coll.name]
+            row = datamap_erase.read_row(conn, table, item.primary_key) or {}
+            conn.rollback()
+    finally:
+        engine.dispose()
+    return [f.name for f in coll.fields if f.identity in wanted and row.get(f.name) is not None
+            and " ".join(str(row[f.name]).split()).casefold() == wanted[f.identity]]
+
+
+def decide_item(item: ErasurePlanItem, *, action: str, reason: str, actor: User | None, now: datetime,
+                config: Mapping[str, Any] | None = None) -> ErasurePlanItem:
+    """The privacy manager decides one record item of a draft plan: ``keep`` or ``erase``, with a reason.
+
+    Any record may be kept (a reason the rules do not know); only a review item may be erased (a record the
+    rules keep stays kept: erasing it would break the duty the rule states). A shared record is erased
+    only in the subject's own fields, the identity fields holding their value; one with none is refused:
+    keep it. Audited as ``erasure.item_decided``.
+    """
+    plan = item.plan
+    _require_draft(plan, actor, _l("decide an erasure plan item"))
+    if item.is_task:
+        raise RuleViolation(_("A paper file or a processor is a task: record it as done or impossible."))
+    if action not in ("keep", "erase"):
+        raise InvalidInput(_("Choose keep or erase."), "action")
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(_("Give the reason for the decision: it is the case file's record."), "reason")
+    if len(reason) > REASON_MAX:
+        raise InvalidInput(_("The reason is longer than %(num)d characters.", num=REASON_MAX), "reason")
+    before = {"action": item.action.value, "rule": item.rule_id}
+    if action == "keep":
+        item.action, item.erase_on = Action.KEEP, None
+        item.basis = outcome_basis(KEPT_BY_DECISION, reason=reason)
+        item.until = "kept by the privacy manager's decision"
+    elif item.action is not Action.REVIEW:
+        raise RuleViolation(_("Only a record put to review can be erased by decision; this one is decided by "
+                              "the rule %(rule)s.", rule=item.rule_id))
+    elif item.shared:
+        fields = _own_fields(item, plan, settings(config))
+        if not fields:
+            raise RuleViolation(_("No field of this record is the subject's alone: it is also another person's. "
+                                  "Keep it."))
+        item.action, item.only_fields = Action.ANONYMISE, fields
+        item.until = f"shared with another person: only the subject's own fields ({', '.join(fields)}) are erased"
+    else:
+        item.action = Action.ERASE
+    item.decided_at, item.decided_by_id, item.decision_reason = now, actor.id, reason
+    audit_record("erasure.item_decided", actor=actor, now=now, case=plan.case, after={
+        "plan_id": plan.id, "item_id": item.id, "decision": action, "before": before,
+        "action": item.action.value, "only_fields": item.only_fields, "reason": reason})
+    return item
+
+
+def approve_plan(plan: ErasurePlan, *, actor: User | None, now: datetime,
+                 config: Mapping[str, Any] | None = None) -> None:
+    """A privacy manager approves the plan: the legal decision on what is erased and what is kept.
+
+    Refused while an item is undecided (review, shared), and, with four eyes on, by the one who built it.
+    """
+    if actor is None:
+        raise NotAllowed(_("Only a privacy manager may approve an erasure plan."))
+    _require_draft(plan, actor, _l("approve an erasure plan"))
+    undecided = sum(1 for i in record_items(plan) if i.undecided)
+    if undecided:
+        raise RuleViolation(_("%(num)d records are put to review (no retention rule applies, or shared with "
+                              "another person): keep or erase each before approving.", num=undecided))
+    if settings(config).get("ERASURE_FOUR_EYES", True) and plan.built_by_id == actor.id:
+        raise NotAllowed(_("Four eyes: another privacy manager than the one who built this plan approves it."))
     plan.status, plan.approved_at, plan.approved_by_id = ErasurePlanStatus.APPROVED, now, actor.id
     audit_record("erasure.approved", actor=actor, now=now, case=plan.case,
                  after={"plan_id": plan.id, **counts(plan.items)})

@@ -10,10 +10,15 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from dsr.domain.retention import NO_RULE, NO_RULE_BASIS, UNCLASSIFIED_BASIS
 from dsr.domain.retention_rules import Rule
 
 REFERENCED = "referenced"
 HELD_SINCE_APPROVAL = "held-since-approval"
+SHARED = "shared"
+SHARED_ARTICLE = "GDPR Art. 17(1); Art. 5(1)(f)"
+KEPT_BY_DECISION = "kept-by-decision"
+UNCLASSIFIED = "unclassified"
 
 OUTCOME_TEXTS: dict[str, dict[str, dict[str, str]]] = {
     REFERENCED: {
@@ -33,6 +38,72 @@ OUTCOME_TEXTS: dict[str, dict[str, dict[str, str]]] = {
                   "fr": "Placé sous une mesure de conservation pour litige après l'approbation du plan "
                         "d'effacement\u202f: {reason}"},
     },
+    NO_RULE: {
+        "title": {"en": "Review: no retention rule applies", "nl": "Beoordelen: geen bewaarregel van toepassing",
+                  "fr": "À examiner\u202f: aucune règle de conservation ne s'applique"},
+        "basis": {"en": NO_RULE_BASIS,
+                  "nl": "Op dit record is geen bewaarregel van toepassing: geen regel dekt de verzameling of de "
+                        "gegevenscategorieën. Het wordt niet gewist voordat de privacy manager beslist.",
+                  "fr": "Aucune règle de conservation ne s'applique à cet enregistrement\u202f: aucune règle ne "
+                        "couvre sa collection ni ses catégories de données. Il n'est pas effacé avant la décision "
+                        "du responsable de la protection des données."},
+    },
+    UNCLASSIFIED: {
+        "title": {"en": "Review: no retention rule applies", "nl": "Beoordelen: geen bewaarregel van toepassing",
+                  "fr": "À examiner\u202f: aucune règle de conservation ne s'applique"},
+        "basis": {"en": UNCLASSIFIED_BASIS,
+                  "nl": "Op dit record is geen bewaarregel van toepassing: de velden {fields} hebben geen "
+                        "gegevenscategorie. Het wordt niet gewist voordat de privacy manager beslist.",
+                  "fr": "Aucune règle de conservation ne s'applique à cet enregistrement\u202f: les champs "
+                        "{fields} n'ont pas de catégorie de données. Il n'est pas effacé avant la décision du "
+                        "responsable de la protection des données."},
+    },
+    SHARED: {
+        "title": {"en": "Shared with another person", "nl": "Gedeeld met een ander",
+                  "fr": "Partagé avec une autre personne"},
+        "basis": {"en": "This record is also another person's ({reason}). It is never erased automatically: "
+                        "the privacy manager keeps it, or erases only the subject's own fields.",
+                  "nl": "Dit record hoort ook bij een ander ({reason}). Het wordt nooit automatisch gewist: de "
+                        "privacy manager bewaart het, of wist alleen de eigen gegevens van betrokkene.",
+                  "fr": "Cet enregistrement concerne aussi une autre personne ({reason}). Il n'est jamais "
+                        "effacé automatiquement\u202f: le responsable le conserve, ou n'efface que les données "
+                        "propres à la personne concernée."},
+    },
+    KEPT_BY_DECISION: {
+        "title": {"en": "Kept by the privacy manager's decision", "nl": "Bewaard op besluit van de privacy manager",
+                  "fr": "Conservé sur décision du responsable de la protection des données"},
+        "basis": {"en": "Kept by the privacy manager's decision: {reason}",
+                  "nl": "Bewaard op besluit van de privacy manager: {reason}",
+                  "fr": "Conservé sur décision du responsable de la protection des données\u202f: {reason}"},
+    },
+}
+
+# A person's tasks in an erasure plan: the paper archive's file and a processor's copy (Art. 28(3)(g)).
+TASK_TEXTS: dict[str, dict] = {
+    "paper": {
+        "title": {"en": "Destroy the paper file", "nl": "Het papieren dossier vernietigen",
+                  "fr": "Détruire le dossier papier"},
+        "basis": {"en": "Destroy the papers of the subject's file that are not kept (invoices: 7 years from the "
+                        "end of the book year) and record what was destroyed.",
+                  "nl": "De papieren in het dossier van betrokkene vernietigen die niet worden bewaard (facturen: "
+                        "7 jaar na het einde van het boekjaar) en vastleggen wat is vernietigd.",
+                  "fr": "Détruire les documents du dossier de la personne concernée qui ne sont pas conservés "
+                        "(factures\u202f: 7 ans après la fin de l'exercice) et consigner ce qui a été détruit."},
+        "article": "GDPR Art. 17(1)",
+    },
+    "processor": {
+        "title": {"en": "Instruct the processor to erase (Art. 28(3)(g))",
+                  "nl": "De verwerker opdragen te wissen (art. 28(3)(g))",
+                  "fr": "Donner instruction au sous-traitant d'effacer (art. 28(3)(g))"},
+        "basis": {"en": "The processor holds the subject's data on Harmony's behalf: instruct it to erase them "
+                        "under the processing agreement and keep its written confirmation.",
+                  "nl": "De verwerker bewaart gegevens van betrokkene namens Harmony: draag hem op die te wissen "
+                        "op grond van de verwerkersovereenkomst en bewaar zijn schriftelijke bevestiging.",
+                  "fr": "Le sous-traitant détient des données de la personne concernée pour le compte de "
+                        "Harmony\u202f: lui donner instruction de les effacer en vertu de l'accord de traitement "
+                        "et conserver sa confirmation écrite."},
+        "article": "GDPR Art. 17(1); Art. 28(3)(g)",
+    },
 }
 
 
@@ -50,6 +121,11 @@ def _read_back(template: str, stored: str) -> dict[str, str] | None:
     pattern = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.*)" for i, p in enumerate(parts))
     match = re.fullmatch(pattern, stored, flags=re.DOTALL)
     return match.groupdict() if match else None
+
+
+def task_title(kind: str, language: str) -> str:
+    texts = TASK_TEXTS[kind]["title"]
+    return texts.get(language) or texts["en"]
 
 
 def outcome_texts(rule_id: str | None, basis: str | None, language: str,
