@@ -108,6 +108,7 @@ def _register_blueprints(app: Flask) -> None:
     from dsr.declared_days.views import bp as declared_days_bp
     from dsr.exports.views import bp as exports_bp
     from dsr.fulfilment.access_views import bp as access_bp
+    from dsr.fulfilment.api import bp as fulfilment_api_bp
     from dsr.fulfilment.views import bp as fulfilment_bp
     from dsr.jobs.views import bp as jobs_bp
     from dsr.letters.views import bp as letters_bp
@@ -142,6 +143,8 @@ def _register_blueprints(app: Flask) -> None:
     csrf.exempt(api_bp)  # bearer-token API: no cookies, so no CSRF
     app.register_blueprint(suppression_api_bp)  # POST /api/v1/suppression/check
     csrf.exempt(suppression_api_bp)
+    app.register_blueprint(fulfilment_api_bp)  # /api/v1/cases/<ref>/lookup and /erasure-plan
+    csrf.exempt(fulfilment_api_bp)
 
 
 def _fk_pragma(dbapi_connection, _record) -> None:
