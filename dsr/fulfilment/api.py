@@ -28,7 +28,7 @@ from flask import Blueprint, g, request
 from werkzeug.exceptions import HTTPException
 
 from dsr.api.auth import api_error, token_required
-from dsr.auth.access import READERS, WRITERS
+from dsr.auth.roles import MANAGERS, READERS, WRITERS
 from dsr.cases.errors import CaseError, InvalidInput, NotAllowed, RuleViolation
 from dsr.cases.models import Case
 from dsr.extensions import db
@@ -211,13 +211,13 @@ def _decide(case: Case, body: dict) -> dict:
 
 
 @bp.post("/<reference>/erasure-plan/decide")
-@token_required(*WRITERS)
+@token_required(*MANAGERS)
 def decide(reference: str):
     return _run(reference, _decide)
 
 
 @bp.post("/<reference>/erasure-plan/approve")
-@token_required(*WRITERS)
+@token_required(*MANAGERS)
 def approve(reference: str):
     def operation(case, _body):
         plan = _latest_plan(case)

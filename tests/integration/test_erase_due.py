@@ -11,9 +11,9 @@ import pytest
 import sqlalchemy as sa
 from dateutil.relativedelta import relativedelta
 
+from dsr.cases.errors import RuleViolation
 from dsr.datamap.erase import strategy
 from dsr.datamap.sources import load_sources
-from dsr.cases.errors import RuleViolation
 from dsr.extensions import db
 from dsr.fulfilment.erasure import approve_plan, erase_due_items, execute_plan
 from dsr.fulfilment.models import ErasurePlanItem

@@ -24,9 +24,9 @@ from dsr.domain.retention import (
 from dsr.domain.retention_rules import (
     DEFAULT_RULES_PATH,
     BookYear,
-    RuleSet,
     Condition,
     RulesError,
+    RuleSet,
     load_rules,
     parse_period,
     parse_rules,

@@ -89,4 +89,13 @@ ACCESS: dict[str, dict[str, frozenset[str]]] = {
     "api.create_case": {"POST": WRITERS},
     "api.case_operation": {"POST": WRITERS},
     "suppression_api.check": {"POST": SIGNED_IN},
+    # the lookup and the erasure plan in the API (issue 13, item 11): deciding and approving are the manager's
+    "fulfilment_api.run_lookup": {"POST": WRITERS},
+    "fulfilment_api.get_lookup": {"GET": SIGNED_IN},
+    "fulfilment_api.confirm_lookup": {"POST": WRITERS},
+    "fulfilment_api.build_plan": {"POST": WRITERS},
+    "fulfilment_api.get_plan": {"GET": SIGNED_IN},
+    "fulfilment_api.decide": {"POST": MANAGERS},
+    "fulfilment_api.approve": {"POST": MANAGERS},
+    "fulfilment_api.execute": {"POST": WRITERS},
 }
