@@ -79,7 +79,7 @@ def ended_customer(url: str, kept_invoices: bool = True) -> dict:
     payments = """EXISTS (SELECT 1 FROM premium_payments pp JOIN policies p ON p.id = pp.policy_id
                           WHERE p.customer_id = c.id AND pp.paid_on >= '2019-01-01')"""
     condition = f"AND {fiscal}" if kept_invoices else f"AND NOT {fiscal} AND NOT {payments}"
-    return rows(url, f"""  # noqa: S608 (fixed SQL of this test)
+    return rows(url, f"""
         SELECT c.* FROM customers c
         WHERE EXISTS (SELECT 1 FROM policies p WHERE p.customer_id = c.id)
           AND NOT EXISTS (SELECT 1 FROM policies p WHERE p.customer_id = c.id AND p.status = 'active')
@@ -91,7 +91,7 @@ def ended_customer(url: str, kept_invoices: bool = True) -> dict:
                AND NOT EXISTS (SELECT 1 FROM survey_invitations s WHERE lower(s.email) = lower(c.email)
                    AND s.customer_number <> c.customer_number)
           {condition}
-        ORDER BY c.id LIMIT 1""")[0]
+        ORDER BY c.id LIMIT 1""")[0]  # noqa: S608 (the test's own fixed SQL)
 
 
 def planned(people: People, customer: dict, rights=(Right.ERASURE,)):
