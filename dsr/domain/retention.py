@@ -41,7 +41,7 @@ from datetime import date, datetime, timedelta
 from dsr.domain.retention_rules import COUNT_FROM_FACTS, Action, BookYear, Condition, CountFrom, Rule, RuleSet
 
 __all__ = [
-    "Action", "BookYear", "Decision", "NO_RULE", "NO_RULE_BASIS", "PlanSummary", "RecordFacts", "RuleCount",
+    "Action", "BookYear", "Decision", "NO_RULE", "NO_RULE_ARTICLE", "NO_RULE_BASIS", "PlanSummary", "RecordFacts", "RuleCount",
     "UNCLASSIFIED_BASIS", "decide", "decide_record", "plan_summary",
 ]  # fmt: skip
 

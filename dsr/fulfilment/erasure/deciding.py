@@ -18,11 +18,11 @@ import sqlalchemy as sa
 
 from dsr.datamap import erase as datamap_erase
 from dsr.datamap import lookup as datamap_lookup
-from dsr.datamap.model import Collection, Lifecycle
+from dsr.datamap.model import Collection, Erase, Lifecycle
 from dsr.datamap.sources import Source
-from dsr.domain.retention import Action, BookYear, Decision, RecordFacts, decide
+from dsr.domain.retention import NO_RULE_ARTICLE, Action, BookYear, Decision, RecordFacts, decide
 from dsr.domain.retention_rules import load_rules
-from dsr.fulfilment.erasure.texts import REFERENCED, SHARED, SHARED_ARTICLE, outcome_basis
+from dsr.fulfilment.erasure.texts import NO_STRATEGY, REFERENCED, SHARED, SHARED_ARTICLE, outcome_basis
 from dsr.fulfilment.holds import RecordRef, active_holds_for
 from dsr.fulfilment.lookup_ops import _as_date
 
@@ -187,6 +187,12 @@ def outcomes(entries: list[Entry], sources: Mapping[str, Source]) -> list[Outcom
     result = [Outcome(d.action, d.rule_id, d.basis, d.article, d.erase_on, d.until, d.breach)
               for d in (e.decision for e in entries)]
     for i, entry in enumerate(entries):
+        coll = sources[entry.ref.source].collection(entry.ref.collection)
+        if coll.erase_review and result[i].action in (Action.ERASE, Action.ANONYMISE):
+            # The data map gives no erase strategy for some personal field: a person decides.
+            fields = ", ".join(f.name for f in coll.fields if f.erase is Erase.REVIEW)
+            result[i] = Outcome(Action.REVIEW, NO_STRATEGY, outcome_basis(NO_STRATEGY, fields=fields),
+                                NO_RULE_ARTICLE, None, None, result[i].breach)
         if entry.shared and result[i].action is not Action.KEEP:
             # Never erased automatically: the manager keeps it, or erases only the subject's own fields.
             reason = entry.shared_reason or "reached from another person"

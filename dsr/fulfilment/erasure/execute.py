@@ -88,6 +88,9 @@ def _erase_one(conn: sa.Connection, table: sa.Table, source: Source, item: Erasu
         why = item.until or "records that are kept refer to it"
     with conn.begin_nested():
         done = datamap_erase.mask_fields(conn, table, coll, item.primary_key, only=item.only_fields)
+    if not (done["nulled"] or done["masked"]):
+        # Nothing could be deleted nor masked: saying "anonymised" would not be true.
+        return _Done(ErasureOutcome.FAILED, f"not erased: {why}, and the data map gives no field to mask", None)
     return _Done(ErasureOutcome.ANONYMISED, f"{_masked_text(done)}; row kept: {why}", before)
 
 

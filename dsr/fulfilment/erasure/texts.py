@@ -19,6 +19,7 @@ SHARED = "shared"
 SHARED_ARTICLE = "GDPR Art. 17(1); Art. 5(1)(f)"
 KEPT_BY_DECISION = "kept-by-decision"
 UNCLASSIFIED = "unclassified"
+NO_STRATEGY = "no-erase-strategy"
 
 OUTCOME_TEXTS: dict[str, dict[str, dict[str, str]]] = {
     REFERENCED: {
@@ -57,6 +58,16 @@ OUTCOME_TEXTS: dict[str, dict[str, dict[str, str]]] = {
                   "fr": "Aucune règle de conservation ne s'applique à cet enregistrement\u202f: les champs "
                         "{fields} n'ont pas de catégorie de données. Il n'est pas effacé avant la décision du "
                         "responsable de la protection des données."},
+    },
+    NO_STRATEGY: {
+        "title": {"en": "Review: the data map gives no erase strategy", "nl": "Beoordelen: de datakaart geeft geen "
+                  "wismethode", "fr": "À examiner\u202f: la cartographie ne prévoit pas de méthode d'effacement"},
+        "basis": {"en": "The data map gives no erase strategy for {fields}: it is not erased until the privacy "
+                        "manager decides.",
+                  "nl": "De datakaart geeft geen wismethode voor {fields}: het wordt niet gewist voordat de privacy "
+                        "manager beslist.",
+                  "fr": "La cartographie ne prévoit pas de méthode d'effacement pour {fields}\u202f: rien n'est "
+                        "effacé avant la décision du responsable de la protection des données."},
     },
     SHARED: {
         "title": {"en": "Shared with another person", "nl": "Gedeeld met een ander",
