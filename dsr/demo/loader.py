@@ -38,6 +38,8 @@ from dsr.timeutil import today as local_today
 
 DEMO_USERS = [
     ("manager@harmony.example", "Mira de Manager", Role.PRIVACY_MANAGER, "demo-manager-2026"),
+    # A second privacy manager: an erasure plan is approved by another manager than its builder (four eyes).
+    ("manager2@harmony.example", "Pieter Jansen", Role.PRIVACY_MANAGER, "demo-manager2-2026"),
     ("staff@harmony.example", "Sam Staff", Role.STAFF, "demo-staff-2026"),
     ("staff2@harmony.example", "Sanne Verbeek", Role.STAFF, "demo-staff2-2026"),
     ("auditor@harmony.example", "Arthur Auditor", Role.AUDITOR, "demo-auditor-2026"),

@@ -19,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 
+from dsr.attachments.storage import UploadError, check_upload, store_attachment
 from dsr.auth.access import READERS, WRITERS, roles_required
 from dsr.auth.models import User
 from dsr.cases.card_actions import perform_card_action
@@ -26,12 +27,15 @@ from dsr.cases.errors import InvalidInput, RuleViolation
 from dsr.cases.models import Case
 from dsr.cases.queries import case_or_404
 from dsr.datamap.sources import DataMapError, Source, SourceKind, datamap_dirs, load_sources
-from dsr.domain.enums import CLOSED_STATES, LookupMatch, LookupStatus, Right, Role
+from dsr.domain.enums import CLOSED_STATES, AttachmentKind, ErasurePlanStatus, LookupMatch, LookupStatus, Right, Role
 from dsr.extensions import db
 from dsr.fulfilment import erasure, lookup_ops
 from dsr.fulfilment import holds as hold_ops
+from dsr.fulfilment.erasure import plan as erasure_plan
+from dsr.fulfilment.erasure import tasks as erasure_tasks
+from dsr.fulfilment.erasure.execute import execution_summary
 from dsr.fulfilment.forms import FORMS, prefix
-from dsr.fulfilment.models import ErasurePlan, FoundRecord, LegalHold, Lookup
+from dsr.fulfilment.models import ErasurePlan, ErasurePlanItem, FoundRecord, LegalHold, Lookup
 from dsr.tasks.models import CaseTask
 from dsr.timeutil import today
 
@@ -111,6 +115,8 @@ def data_card(case: Case) -> dict:
         "failed": failed[0] if failed else None,
         "can_write": current_user.can_write,
         "is_manager": current_user.role is Role.PRIVACY_MANAGER,
+        "four_eyes": bool(current_app.config.get("ERASURE_FOUR_EYES", True)),
+        "user_id": current_user.id,
         "is_open": case.state not in CLOSED_STATES,
     }
 
@@ -193,18 +199,74 @@ def _approve_plan(case: Case, form, actor: User, at: datetime) -> tuple[str, str
 
 
 def _execute_plan(case: Case, form, actor: User, at: datetime) -> tuple[str, str]:
-    failed = erasure.execute_plan(_plan(case, form.plan_id.data), actor=actor, now=at, today=today())
+    plan = _plan(case, form.plan_id.data)
+    failed = erasure.execute_plan(plan, actor=actor, now=at, today=today())
     if failed:
         return "danger", _("Erasure failed in %(sources)s and was undone there; execute the plan again to finish.",
                            sources=", ".join(sorted(failed)))
+    if plan.status is not ErasurePlanStatus.EXECUTED:
+        return "danger", _("Some records could not be erased (marked failed); execute the plan again to retry.")
     return "success", _("Erasure executed. Kept records are erased when their date comes.")
+
+
+def _item(case: Case, item_id: int) -> ErasurePlanItem:
+    item = db.session.get(ErasurePlanItem, item_id)
+    if item is None or item.plan.case_id != case.id:
+        raise InvalidInput(_("Unknown item of the erasure plan."), "item_id")
+    return item
+
+
+def _decide(case: Case, form, actor: User, at: datetime) -> tuple[str, str]:
+    item = _item(case, form.item_id.data)
+    erasure_plan.decide_item(item, action=form.decision.data, reason=form.reason.data, actor=actor, now=at)
+    return "success", _("Decision recorded: %(what)s.", what=_("keep") if form.decision.data == "keep" else _("erase"))
+
+
+def _task_done(case: Case, form, actor: User, at: datetime) -> tuple[str, str]:
+    item = _item(case, form.item_id.data)
+    evidence = None
+    upload = form.evidence.data
+    if upload and getattr(upload, "filename", ""):
+        try:
+            checked = check_upload(upload.filename, upload.stream,
+                                   max_bytes=current_app.config["MAX_ATTACHMENT_BYTES"])
+        except UploadError as exc:
+            raise InvalidInput(str(exc), "evidence") from exc
+        evidence = store_attachment(case, checked, actor=actor, now=at, kind=AttachmentKind.CORRESPONDENCE)
+    erasure_tasks.record_task_done(item, done_on=form.done_on.data, note=form.note.data or "", evidence=evidence,
+                                   actor=actor, now=at, today=today())
+    return "success", _("Recorded as done.")
+
+
+def _task_impossible(case: Case, form, actor: User, at: datetime) -> tuple[str, str]:
+    erasure_tasks.record_task_impossible(_item(case, form.item_id.data), reason=form.reason.data, actor=actor,
+                                         now=at, today=today())
+    return "success", _("Recorded as impossible, with the reason.")
 
 
 # Each returns the flash (category, message) for the person; all of them go through one operation.
 ACTIONS: dict[str, Callable[[Case, object, User, datetime], tuple[str, str]]] = {
     "lookup": _run, "confirm": _confirm, "reject": _reject, "hold": _place, "release": _release,
-    "plan": _build_plan, "approve": _approve_plan, "execute": _execute_plan,
+    "plan": _build_plan, "approve": _approve_plan, "execute": _execute_plan, "decide": _decide,
+    "task_done": _task_done, "task_impossible": _task_impossible,
 }
+
+
+@bp.route("/cases/<reference>/erasure/confirm")
+@roles_required(*WRITERS)
+def confirm_execution(reference: str):
+    """What executing the approved plan will do, shown before it is done: counts per system and collection,
+    and what cannot be undone (issue 13, item 9). The form on this page executes it."""
+    case = case_or_404(reference)
+    plan = db.session.execute(sa.select(ErasurePlan).where(ErasurePlan.case_id == case.id).order_by(
+        ErasurePlan.id.desc()).limit(1)).scalar_one_or_none()
+    if plan is None or plan.status not in (ErasurePlanStatus.APPROVED, ErasurePlanStatus.EXECUTING):
+        return redirect(url_for("cases.detail", reference=reference) + "#erasure")
+    sources = _catalogue()
+    names = {key: s.name for key, s in sources.items()}
+    collections = {(key, c.name): c.display_name("en") for key, s in sources.items() for c in s.collections}
+    return render_template("fulfilment/erasure_confirm.html", case=case, plan=plan,
+                           summary=execution_summary(plan), source_names=names, collection_names=collections)
 
 
 @bp.route("/cases/<reference>/data/<action>", methods=["POST"])

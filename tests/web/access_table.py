@@ -57,6 +57,7 @@ ACCESS: dict[str, dict[str, frozenset[str]]] = {
     "fulfilment.act": {"POST": WRITERS},
     "fulfilment.act_get": {"GET": WRITERS},  # the form of a change: not for the auditor
     "fulfilment.lookup_records": {"GET": SIGNED_IN},
+    "fulfilment.confirm_execution": {"GET": WRITERS},  # what executing the erasure will do, before it is done
     "access.preview": {"GET": SIGNED_IN},
     "rectification.act": {"POST": WRITERS},
     "rectification.act_get": {"GET": WRITERS},  # the form of a change: not for the auditor

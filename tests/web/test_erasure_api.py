@@ -18,7 +18,14 @@ from dsr.domain.enums import Right, Role
 from dsr.extensions import db
 from tests.conftest import NOW, TODAY
 from tests.factories import make_case, make_user
-from tests.harmony_support import customer_with_everything, demo_systems, execute, private_copy, rows, subject_of
+from tests.harmony_support import (
+    customer_with_everything,
+    demo_systems,
+    execute,
+    private_copy,
+    rows,
+    subject_of,
+)
 from tests.web.support import frozen_clock
 
 MANAGER, SECOND_MANAGER, STAFF, AUDITOR = ("pm@harmony.test", "pm2@harmony.test", "staff@harmony.test",

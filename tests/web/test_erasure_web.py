@@ -90,7 +90,7 @@ def test_plan_approve_and_execute_through_the_case_page(app, customer, systems):
         assert expected in text
     with app.app_context():
         plan = db.session.execute(sa.select(ErasurePlan)).scalar_one()
-        plan_id, rows_listed = plan.id, len(plan.items)
+        plan_id, rows_listed = plan.id, len([i for i in plan.items if not i.is_task])
     assert block.count('class="plan-item"') == rows_listed
     assert forms_in(block) == {"plan"}  # staff do not approve
 
@@ -102,12 +102,24 @@ def test_plan_approve_and_execute_through_the_case_page(app, customer, systems):
     assert post(manager, reference, "approve", plan_id=plan_id).status_code == 302
 
     block = erasure_block(case_page(staff, reference))
-    assert forms_in(block) == {"execute"} and "approved" in text_of(block)
+    assert forms_in(block) == {"task_done"} and "approved" in text_of(block)
+    assert 'id="execute-erasure"' in block
+    # Execution first shows what it will do per system and collection, and what cannot be undone.
+    confirm = staff.get(f"/cases/{reference}/erasure/confirm")
+    assert confirm.status_code == 200
+    page = confirm.get_data(as_text=True)
+    assert "This cannot be undone." in page and 'data-collection="call_recordings"' in page
+    with app.app_context():
+        erase = sum(1 for i in db.session.get(ErasurePlan, plan_id).items
+                    if not i.is_task and i.action.value == "erase")
+    assert f'<td class="text-end" id="total-erase">{erase}</td>' in page
     assert post(staff, reference, "execute", plan_id=plan_id).status_code == 302
     html = case_page(staff, reference)
     assert any(cat == "success" and "Erasure executed" in text for cat, text in flashes(html))
     block = erasure_block(html)
-    assert "executed" in text_of(block) and "row deleted" in block and forms_in(block) == set()
+    assert "executed" in text_of(block) and "row deleted" in block and forms_in(block) == {"task_done"}
+    assert 'data-outcome="deleted"' in block and 'data-outcome="kept"' in block
+    assert signed_in(app, Role.STAFF).get(f"/cases/{reference}/erasure/confirm").status_code == 302
     with app.app_context():
         assert db.session.get(ErasurePlan, plan_id).status is ErasurePlanStatus.EXECUTED
     assert not rows(systems, "SELECT id FROM call_recordings WHERE customer_number = :n",
@@ -132,3 +144,66 @@ def test_the_auditor_sees_the_plan_but_no_buttons(app, customer):
     post(staff, reference, "plan", lookup_id=lookup_id)
     block = erasure_block(case_page(signed_in(app, Role.AUDITOR), reference))
     assert "fiscal-retention" in block and forms_in(block) == set()
+
+
+def _approved(app, customer, manager_builds: bool = False):
+    reference = make_reference(app, customer, (Right.ERASURE,))
+    staff = signed_in(app, Role.STAFF)
+    post(staff, reference, "lookup")
+    with app.app_context():
+        lookup_id = db.session.execute(sa.select(Lookup.id)).scalar_one()
+    post(staff, reference, "confirm", lookup_id=lookup_id)
+    manager = signed_in(app, Role.PRIVACY_MANAGER)
+    post(manager if manager_builds else staff, reference, "plan", lookup_id=lookup_id)
+    with app.app_context():
+        plan_id = db.session.execute(sa.select(ErasurePlan.id)).scalar_one()
+    return reference, staff, manager, plan_id
+
+
+def test_the_builder_does_not_approve_their_own_plan(app, customer):
+    reference, _staff, manager, plan_id = _approved(app, customer, manager_builds=True)
+    block = erasure_block(case_page(manager, reference))
+    assert "another privacy manager approves it (four eyes)" in block and "approve" not in forms_in(block)
+    assert post(manager, reference, "approve", plan_id=plan_id).status_code == 403
+    app.config["ERASURE_FOUR_EYES"] = False
+    try:
+        assert post(manager, reference, "approve", plan_id=plan_id).status_code == 302
+    finally:
+        app.config["ERASURE_FOUR_EYES"] = True
+
+
+def test_paper_and_processor_tasks_are_recorded_done_with_evidence_or_impossible_with_a_reason(app, customer):
+    from io import BytesIO
+
+    from dsr.fulfilment.models import ErasurePlanItem
+
+    reference, staff, manager, plan_id = _approved(app, customer)
+    block = erasure_block(case_page(staff, reference))
+    assert "Destroy the paper file" in block and "after approval" in block and "task_done" not in forms_in(block)
+    post(manager, reference, "approve", plan_id=plan_id)
+    with app.app_context():
+        tasks = {i.kind.value: i.id for i in db.session.execute(sa.select(ErasurePlanItem).where(
+            ErasurePlanItem.plan_id == plan_id)).scalars() if i.is_task}
+    # A day in the future, and a file that is not a PDF, JPEG or PNG, are refused with nothing saved.
+    future = post(staff, reference, "task_done", item_id=tasks["paper"], done_on="2026-12-01")
+    assert future.status_code == 400 and "cannot be in the future" in future.get_data(as_text=True)
+    bad = staff.post(f"/cases/{reference}/data/task_done", content_type="multipart/form-data", data={
+        "data_task_done-item_id": tasks["paper"], "data_task_done-done_on": "2026-11-25",
+        "data_task_done-evidence": (BytesIO(b"MZ not an image"), "certificate.exe")})
+    assert bad.status_code == 400
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
+    done = staff.post(f"/cases/{reference}/data/task_done", content_type="multipart/form-data", data={
+        "data_task_done-item_id": tasks["paper"], "data_task_done-done_on": "2026-11-25",
+        "data_task_done-note": "Shredded by Iron Mountain, certificate 4411",
+        "data_task_done-evidence": (BytesIO(png), "certificate.png")})
+    assert done.status_code == 302
+    # Only the privacy manager records a task as impossible.
+    assert post(staff, reference, "task_impossible", item_id=tasks["processor"], reason="x").status_code == 403
+    assert post(manager, reference, "task_impossible", item_id=tasks["processor"],
+                reason="Focus Feedback went bankrupt; the curator confirmed the servers were wiped.").status_code == 302
+    block = erasure_block(case_page(staff, reference))
+    assert 'data-outcome="done"' in block and "certificate.png" in block and "Iron Mountain" in block
+    assert 'data-outcome="impossible"' in block and "went bankrupt" in block
+    assert post(staff, reference, "task_done", item_id=tasks["paper"], done_on="2026-11-25").status_code == 409
+    audit = signed_in(app, Role.AUDITOR).get(f"/cases/{reference}/audit").get_data(as_text=True)
+    assert "Paper file destroyed or processor instructed" in audit and "Erasure task recorded as impossible" in audit
