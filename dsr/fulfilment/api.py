@@ -56,7 +56,7 @@ def record_json(found: FoundRecord) -> dict[str, Any]:
 
 
 def lookup_json(lookup: Lookup) -> dict[str, Any]:
-    return {"version": lookup.id, "status": lookup.status.value, "match": str(lookup.match),
+    return {"version": lookup.id, "status": lookup.status.value, "match": lookup.match.value,
             "run_at": lookup.run_at.isoformat(), "error": lookup.error,
             "records": [record_json(f) for f in lookup.records],
             "manual_sources": sorted(lookup.manual_tasks or {})}

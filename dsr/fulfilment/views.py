@@ -27,7 +27,15 @@ from dsr.cases.errors import InvalidInput, RuleViolation
 from dsr.cases.models import Case
 from dsr.cases.queries import case_or_404
 from dsr.datamap.sources import DataMapError, Source, SourceKind, datamap_dirs, load_sources
-from dsr.domain.enums import CLOSED_STATES, AttachmentKind, ErasurePlanStatus, LookupMatch, LookupStatus, Right, Role
+from dsr.domain.enums import (
+    CLOSED_STATES,
+    AttachmentKind,
+    ErasurePlanStatus,
+    LookupMatch,
+    LookupStatus,
+    Right,
+    Role,
+)
 from dsr.extensions import db
 from dsr.fulfilment import erasure, lookup_ops
 from dsr.fulfilment import holds as hold_ops
