@@ -8,7 +8,7 @@ again under today's rules (fiscal retention from the end of the book year) befor
 and an approved plan built under the old rules cannot be executed.
 
 Revision ID: 8a3e5c7d9f10
-Revises: 1ea2e6859c13
+Revises: d1f2a3b4c5e6
 Create Date: 2026-12-06 10:00:00
 """
 import json
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "8a3e5c7d9f10"
-down_revision = "1ea2e6859c13"
+down_revision = "d1f2a3b4c5e6"
 branch_labels = None
 depends_on = None
 
