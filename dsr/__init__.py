@@ -83,6 +83,7 @@ def _register_models() -> None:
     from dsr.auth import models as _u  # noqa: F401
     from dsr.casefiles import models as _cf  # noqa: F401
     from dsr.cases import models as _c  # noqa: F401
+    from dsr.cases import saved_views as _sv  # noqa: F401
     from dsr.exports import models as _ex  # noqa: F401
     from dsr.fulfilment import models as _f  # noqa: F401
     from dsr.identity import models as _i  # noqa: F401

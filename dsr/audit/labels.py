@@ -6,6 +6,8 @@ from flask_babel import lazy_gettext as _l
 
 ACTION_LABELS = {
     "case.created": _l("Request logged"),
+    "queue_view.saved": _l("Queue view saved"),
+    "queue_view.deleted": _l("Queue view deleted"),
     "subject.created": _l("Person recorded"),
     "subject.updated": _l("Person's details completed"),
     "attachment.added": _l("Attachment added"),

@@ -22,6 +22,9 @@ def list_loads() -> tuple:
             selectinload(Case.pauses))
 
 FLAGS = ("extension_notice", "late_pause", "paused", "long_pause", "open_tasks")
+# Columns the queue can be sorted by (?sort=...&dir=asc|desc); the legal deadline, most urgent first, unless
+# asked otherwise.
+SORTS = ("deadline", "promise", "received", "reference", "state", "assignee")
 
 
 class FilterError(ValueError):
@@ -44,6 +47,8 @@ class QueueFilters:
     flag: str | None = None
     priority: Priority | None = None
     q: str = ""
+    sort: str = "deadline"
+    descending: bool = False
 
     @classmethod
     def from_args(cls, args, *, current_user_id: int | None = None) -> QueueFilters:
@@ -76,6 +81,14 @@ class QueueFilters:
             raise FilterError("flag", f"Unknown flag: {flag}.")
         f.flag = flag or None
         f.priority = _enum(args, "priority", Priority)
+        sort = (args.get("sort") or "deadline").strip()
+        if sort not in SORTS:
+            raise FilterError("sort", f"Unknown sort: {sort}.")
+        f.sort = sort
+        direction = (args.get("dir") or "asc").strip()
+        if direction not in ("asc", "desc"):
+            raise FilterError("dir", "dir is asc or desc.")
+        f.descending = direction == "desc"
         return f
 
 
@@ -132,7 +145,26 @@ def queue_query(f: QueueFilters, today: date) -> sa.Select:
         stmt = stmt.where(Case.priority == f.priority)
     if f.q:
         stmt = stmt.where(case_search_condition(f.q, today, Case, db.session))
-    return stmt.order_by(due, Case.id)
+    return stmt.order_by(*_order(f, due))
+
+
+def _order(f: QueueFilters, due) -> list:
+    """ORDER BY for the chosen column; ties fall back to the deadline, then the case, so pages are stable."""
+    from dsr.auth.models import User
+
+    column = {
+        "deadline": due,
+        "promise": Case.promised_on,
+        "received": Case.received_on,
+        "reference": Case.reference,
+        "state": Case.state,
+        # By name; unassigned cases sort last either way.
+        "assignee": sa.select(User.name).where(User.id == Case.assignee_id).scalar_subquery(),
+    }[f.sort]
+    first = column.desc() if f.descending else column.asc()
+    if f.sort == "assignee":
+        return [Case.assignee_id.is_(None), first, due, Case.id]
+    return [first, due, Case.id]
 
 
 # Lists count their rows up to this many: past it a page says "more than 10,000" instead of counting a

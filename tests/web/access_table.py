@@ -43,6 +43,10 @@ ACCESS: dict[str, dict[str, frozenset[str]]] = {
     # -- queue, intake, case page
     "cases.index": {"GET": SIGNED_IN},
     "cases.queue": {"GET": SIGNED_IN},
+    "cases.queue_csv": {"GET": SIGNED_IN},
+    # A saved view is the person's own (like their preferences): the auditor may keep views too.
+    "cases.save_view": {"POST": SIGNED_IN},
+    "cases.delete_view": {"POST": SIGNED_IN},
     "cases.new": {"GET": WRITERS, "POST": WRITERS},
     "cases.matches": {"GET": WRITERS},
     "cases.detail": {"GET": SIGNED_IN},

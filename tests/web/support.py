@@ -291,6 +291,9 @@ def queue_rows(html: str) -> list[dict]:
         if ref is None:
             continue
         cells = re.findall(r"<td[^>]*>(.*?)</td>", tr, re.S)
+        # A privacy manager's queue starts with a tick box column: the subject is the cell after the reference.
+        at = next(i for i, c in enumerate(cells) if ref.group(1) in c)
+        cells = cells[at:]
         days = re.search(r'class="days-left">(-?\d+)<', tr)
         days_left = int(days.group(1)) if days else next(
             (d for d in (_days_left(text_of(c)) for c in cells[2:]) if d is not None), None)
