@@ -1,7 +1,7 @@
 """saved queue views per user
 
 Revision ID: 30cfa0f72327
-Revises: d1f2a3b4c5e6
+Revises: 8a3e5c7d9f10
 Create Date: 2026-12-06 10:37:26.922306
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '30cfa0f72327'
-down_revision = 'd1f2a3b4c5e6'
+down_revision = '8a3e5c7d9f10'
 branch_labels = None
 depends_on = None
 
