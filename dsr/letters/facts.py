@@ -247,6 +247,8 @@ def erasure_items(plan, language: str, *, annex: bool = False) -> dict[str, Any]
     erased, kept, pending = [], [], []
     reasons: dict[tuple[str, str], dict[str, Any]] = {}
     for item in plan.items:
+        if item.is_task:
+            continue  # the paper file and the processors: stated from the manual sources' work
         if item.action is Action.KEEP:
             if item.executed_at is not None:
                 continue  # kept at first, erased since on its erase-on date
@@ -259,17 +261,18 @@ def erasure_items(plan, language: str, *, annex: bool = False) -> dict[str, Any]
                 reason = reasons.setdefault((item.rule_id, basis), {
                     "n": len(reasons) + 1, "rule": item.rule_id, "title": title, "basis": basis,
                     "article": localise_article(item.article, language)})["n"]
-            kept.append({**what(item), "rule": item.rule_id, "title": title,
+            kept.append({**what(item), "shared": item.shared, "rule": item.rule_id, "title": title,
                          "article": localise_article(item.article, language),
                          "erase_on": _iso(item.erase_on), "until": item.until, "reason": reason})
         elif item.executed_at is not None:
-            erased.append({**what(item), "action": item.action.value,
-                           "on": local_date(item.executed_at).isoformat()})
+            # The outcome in the case page's words: "deleted" (the row is gone) or "anonymised".
+            outcome = item.outcome.value if item.outcome is not None else "deleted"
+            erased.append({**what(item), "action": outcome, "on": local_date(item.executed_at).isoformat()})
         else:
-            pending.append({**what(item), "action": item.action.value})
+            pending.append({**what(item), "action": "failed"})
     return {"executed_on": local_date(plan.executed_at).isoformat() if plan.executed_at else None,
             "erased_groups": records.group(erased, ("system", "collection", "action")),
-            "kept_groups": records.group(kept, ("system", "collection", "reason", "rule")),
+            "kept_groups": records.group(kept, ("system", "collection", "reason", "rule", "shared")),
             "erased": erased if annex else [], "kept": kept if annex else [], "annex": annex,
             "reasons": list(reasons.values()), "pending": pending}
 
