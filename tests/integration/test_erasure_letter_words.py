@@ -20,7 +20,7 @@ WORDS = {"en": {"deleted": "deleted", "kept": "kept"}, "nl": {"deleted": "verwij
 
 
 @pytest.mark.parametrize("lang", ["en", "nl", "fr"])
-def test_the_erasure_letter_says_deleted_and_kept_as_the_case_page_does(people, systems, lang):
+def test_the_erasure_letter_says_deleted_and_kept_as_the_case_page_does(people, systems, lang):  # noqa: F811
     case = _erased(people, systems)
     db.session.commit()
     plan = db.session.query(ErasurePlan).filter(ErasurePlan.case_id == case.id).one()
