@@ -92,6 +92,7 @@ def _register_models() -> None:
     from dsr.objection import models as _o  # noqa: F401
     from dsr.rectification import models as _r  # noqa: F401
     from dsr.reports import models as _rep  # noqa: F401
+    from dsr.requesters import models as _req  # noqa: F401
     from dsr.subjects import models as _s  # noqa: F401
     from dsr.tasks import models as _t  # noqa: F401
     from dsr.transmissions import models as _tr  # noqa: F401
@@ -117,6 +118,7 @@ def _register_blueprints(app: Flask) -> None:
     from dsr.objection.views import bp as objection_bp
     from dsr.rectification.views import bp as rectification_bp
     from dsr.reports.views import bp as reports_bp
+    from dsr.requesters.views import bp as requesters_bp
     from dsr.transmissions.views import bp as transmissions_bp
     from dsr.unanswered.views import bp as unanswered_bp
     from dsr.users.views import bp as users_bp
@@ -134,6 +136,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(casefiles_bp)
     app.register_blueprint(unanswered_bp)
     app.register_blueprint(transmissions_bp)
+    app.register_blueprint(requesters_bp)
     app.register_blueprint(users_bp)
     app.register_blueprint(declared_days_bp)
     app.register_blueprint(jobs_bp)

@@ -57,6 +57,7 @@ EMPTIED: list[tuple[str, str | tuple[str, str, str]]] = [
     ("erasure_plans", "case_id"),
     ("found_records", ("lookups", "id", "lookup_id")),
     ("lookups", "case_id"),
+    ("case_requesters", "case_id"),
     ("attachments", "case_id"),
     ("jobs", "case_id"),
 ]

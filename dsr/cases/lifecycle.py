@@ -98,8 +98,10 @@ def complete(case: Case, *, decision: str, actor, now, expected_version=None) ->
     # Imported here: rectification and objection build on cases.
     from dsr.objection.balancing import open_obligations as objection_obligations
     from dsr.rectification.notices import open_obligations
+    from dsr.requesters.operations import open_obligations as requester_obligations
+    from dsr.timeutil import local_date
 
-    still_open = open_obligations(case) + objection_obligations(case)
+    still_open = open_obligations(case) + objection_obligations(case) + requester_obligations(case, local_date(now))
     if still_open:
         raise RuleViolation(_("The case cannot be completed yet: %(open)s", open=" ".join(still_open)))
     transition(case, Action.COMPLETE, actor=actor, now=now, expected_version=expected_version,

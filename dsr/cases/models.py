@@ -66,6 +66,9 @@ class Case(db.Model):
     extension_notice_sent_on: Mapped[date | None] = mapped_column(sa.Date)
     # When dsr's own retention reduced the closed case file to reference, rights, dates and outcome.
     reduced_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # The request is about a deceased person (recital 27: the GDPR does not apply); the day, as far as known.
+    subject_deceased_on: Mapped[date | None] = mapped_column(sa.Date)
+    subject_deceased_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     subject: Mapped[DataSubject | None] = relationship(back_populates="cases")  # noqa: F821
     rights: Mapped[list[CaseRight]] = relationship(
@@ -113,6 +116,10 @@ class Case(db.Model):
         sa.Index("ix_cases_closed_at", "closed_at", postgresql_where=sa.text("closed_at IS NOT NULL"),
                  sqlite_where=sa.text("closed_at IS NOT NULL")),
     )
+
+    @property
+    def subject_deceased(self) -> bool:
+        return self.subject_deceased_recorded_at is not None
 
     @property
     def due_on(self) -> date:

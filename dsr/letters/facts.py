@@ -80,6 +80,8 @@ def base_facts(case: Case, *, language: str, today: date, signatory: str | None)
             "state": case.state.value,
         },
         "subject": {"name": subject.name, "address_lines": address_lines(subject, language), "email": subject.email},
+        # Someone else asked for the subject: the letter goes to them, about the subject (issue 18, item 3).
+        **_requester(case, language),
         # The clock as the case page shows it on the letter's date (a pause still running included).
         # Harmony's promise is stated as promise_answer_by only: never a Saturday, Sunday or holiday.
         "deadlines": {
@@ -91,6 +93,21 @@ def base_facts(case: Case, *, language: str, today: date, signatory: str | None)
             "paused": clock.paused,
         },
     }
+
+
+def _requester(case: Case, language: str) -> dict[str, Any]:
+    from dsr.requesters.operations import requester_of
+
+    requester = requester_of(case)
+    if requester is None:
+        return {"addressee": None, "requester": None}
+    return {"addressee": {"name": requester.name, "address_lines": address_lines(requester, language),
+                          "email": requester.email},
+            "requester": {"role": requester.role.value, "name": requester.name}}
+
+
+def _deceased(case: Case, language: str) -> dict[str, Any]:
+    return {"deceased": {"died_on": _iso(case.subject_deceased_on)}}
 
 
 # -- per kind ---------------------------------------------------------------------------------------------
@@ -399,6 +416,7 @@ GATHERERS: dict[LetterKind, Callable[[Case, str], dict[str, Any]]] = {
     LetterKind.COMPLETION_ERASURE: _erasure,
     LetterKind.COMPLETION_OBJECTION: _objection,
     LetterKind.COMPLETION_PORTABILITY: _portability,
+    LetterKind.DECEASED: _deceased,
     LetterKind.PARTIAL_REFUSAL: _partial_refusal,
     LetterKind.REFUSAL: _refusal,
 }

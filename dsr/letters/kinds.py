@@ -33,6 +33,7 @@ class LetterKind(enum.StrEnum):
     COMPLETION_PORTABILITY = "completion_portability"
     PARTIAL_REFUSAL = "partial_refusal"
     REFUSAL = "refusal"
+    DECEASED = "deceased"  # a request about a deceased person (recital 27; issue 18, item 3)
 
 
 class LetterLanguage(enum.StrEnum):
@@ -85,6 +86,7 @@ KINDS: dict[LetterKind, KindSpec] = {s.kind: s for s in (
              needs=("partial_refusal",)),
     KindSpec(LetterKind.REFUSAL, _l("Refusal"), frozenset({CaseState.REFUSED, CaseState.CLOSED}),
              complaint_route=True, needs=("refusal",)),
+    KindSpec(LetterKind.DECEASED, _l("Answer about a deceased person"), _OPEN | _ANSWERING, needs=("deceased",)),
 )}
 
 LANGUAGE_LABELS = {LetterLanguage.NL: "Nederlands", LetterLanguage.EN: "English", LetterLanguage.FR: "Français",
@@ -122,6 +124,14 @@ def check_fits(case: Case, kind: LetterKind) -> KindSpec:
                               ref=case.reference, state=case.state.value))
     if kind is LetterKind.EXTENSION_NOTICE and case.extended_due_on is None:
         raise RuleViolation(_("%(ref)s has not been extended; extend the deadline first.", ref=case.reference))
+    if kind is LetterKind.DECEASED:
+        if not case.subject_deceased:
+            raise RuleViolation(_("%(ref)s does not record that the person has died.", ref=case.reference))
+        from dsr.requesters.operations import requester_of
+
+        if requester_of(case) is None:
+            raise RuleViolation(_("Record who asked about the deceased person (a relative, heir or executor): "
+                                  "the letter goes to them."))
     if kind is LetterKind.REFUSAL and case.refusal_ground is None:
         raise RuleViolation(_("%(ref)s has not been refused.", ref=case.reference))
     if kind is LetterKind.INFORMATION_REQUEST and not case.pauses:

@@ -203,7 +203,21 @@ def _refused(people, systems):
     return case
 
 
+def _deceased(people, systems):
+    """A widow living at the subject's address asks about her late husband's data (issue 18, item 3)."""
+    from datetime import date
+
+    from dsr.requesters.operations import record_deceased, record_requester
+
+    case = _case(people)
+    record_deceased(case, died_on=date(2026, 11, 1), actor=people.staff, now=NOW, today=TODAY)
+    record_requester(case, role="relative", name="H. Weduwe", address="Coolsingel 40", postcode="3011 AD",
+                     city="Rotterdam", actor=people.staff, now=NOW)
+    return case
+
+
 BUILDERS = {
+    LetterKind.DECEASED: _deceased,
     LetterKind.ACKNOWLEDGEMENT: lambda people, systems: _case(people, rights=(Right.ACCESS, Right.ERASURE)),
     LetterKind.INFORMATION_REQUEST: _information_requested,
     LetterKind.EXTENSION_NOTICE: _extended,
@@ -232,6 +246,7 @@ KIND_CONTENT = {
         LetterKind.COMPLETION_PORTABILITY: ["machine-readable", "enclosed"],
         LetterKind.PARTIAL_REFUSAL: ["Art. 17(3)(b)"],
         LetterKind.REFUSAL: ["fifth identical request", "excessive"],
+        LetterKind.DECEASED: ["recital 27 GDPR", "Dear H. Weduwe", "certificate of inheritance"],
     },
     "nl": {
         LetterKind.ACKNOWLEDGEMENT: ["inzage in uw persoonsgegevens (artikel 15 AVG)",
@@ -252,6 +267,7 @@ KIND_CONTENT = {
                                           "dwingende gerechtvaardigde gronden"],
         LetterKind.COMPLETION_PORTABILITY: ["machineleesbare", "bijgevoegde", "overdraagbaarheid van gegevens"],
         LetterKind.PARTIAL_REFUSAL: ["AVG art. 17(3)(b)", "gedeeltelijk toegewezen", "artikel 35, tweede lid"],
+        LetterKind.DECEASED: ["overweging 27 AVG", "Geachte H. Weduwe", "verklaring van erfrecht"],
         LetterKind.REFUSAL: ["fifth identical request", "buitensporig", "kennelijk ongegrond of buitensporig",
                              "artikel 35, tweede lid"],
     },
@@ -274,6 +290,7 @@ KIND_CONTENT = {
                                           "motifs légitimes et impérieux"],
         LetterKind.COMPLETION_PORTABILITY: ["lisible par machine", "ci-joint", "portabilité"],
         LetterKind.PARTIAL_REFUSAL: ["RGPD art. 17(3)(b)", "ne pouvons pas donner suite"],
+        LetterKind.DECEASED: ["considérant 27 du RGPD", "attestation d’hérédité"],
         LetterKind.REFUSAL: ["fifth identical request", "excessive", "manifestement infondé ou excessif",
                              "article 35, paragraphe 2"],
     },

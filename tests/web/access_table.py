@@ -88,6 +88,7 @@ ACCESS: dict[str, dict[str, frozenset[str]]] = {
     "casefiles.release": {"POST": MANAGERS},
     "unanswered.close": {"POST": MANAGERS},
     "transmissions.record": {"POST": WRITERS},
+    "requesters.act": {"POST": WRITERS},
     # -- API v1 (bearer tokens)
     "api.list_cases": {"GET": SIGNED_IN},
     "api.get_case": {"GET": SIGNED_IN},
