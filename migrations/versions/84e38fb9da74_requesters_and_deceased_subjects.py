@@ -5,7 +5,7 @@ expression indexes. Who asks (issue 18, item 3): a requester who is not the subj
 about a deceased person, and its letter kind.
 
 Revision ID: 84e38fb9da74
-Revises: dd55eddddafc
+Revises: 30cfa0f72327
 Create Date: 2026-12-06 10:34:07.027395
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '84e38fb9da74'
-down_revision = 'dd55eddddafc'
+down_revision = '30cfa0f72327'
 branch_labels = None
 depends_on = None
 
