@@ -64,6 +64,10 @@ def register(app: Flask) -> None:
             return ""
         return Locale.parse(str(get_locale() or "en")).territories.get(code, code)
 
+    @app.template_filter("identity_label")
+    def _identity_label(identity: str, labels: dict) -> str:
+        return str(labels.get(identity, identity))
+
     @app.template_filter("reject_page")
     def _reject_page(args: dict) -> dict:
         return {k: v for k, v in args.items() if k != "page"}

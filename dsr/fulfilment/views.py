@@ -109,10 +109,14 @@ def data_card(case: Case) -> dict:
         ErasurePlan.id.desc()).limit(1)).scalar_one_or_none()
     return {
         "lookup": latest,
+        "evidence": _evidence(case, latest, sources) if latest is not None and latest.match == "pending" else [],
+        "identity_labels": IDENTITY_LABELS,
         "erasure": Right.ERASURE in case.right_values,
         "plan": plan,
         "earlier": lookups[1:],
-        "source_names": {key: s.name for key, s in sources.items()},
+        "source_names": {key: s.display_name(_lang()) for key, s in sources.items()},
+        "collection_names": {(key, c.name): c.display_name(_lang()) for key, s in sources.items()
+                             for c in s.collections},
         "manual": manual,
         "holds": hold_ops.holds_for_case(case),
         "identities": [str(IDENTITY_LABELS.get(k, k)) for k in (latest.identities or {})] if latest else [],
@@ -127,6 +131,27 @@ def data_card(case: Case) -> dict:
         "user_id": current_user.id,
         "is_open": case.state not in CLOSED_STATES,
     }
+
+
+def _lang() -> str:
+    """The interface's language, for the data map's names (nl, en or fr)."""
+    from flask_babel import get_locale
+
+    return str(get_locale() or "en")[:2]
+
+
+def _evidence(case: Case, lookup: Lookup, sources) -> list | None:
+    """The found records' identifying values beside the case's (issue 16, item 7); None if unreadable."""
+    from dsr.fulfilment.access import read_wanted
+    from dsr.fulfilment.evidence import match_evidence
+
+    if case.subject is None:
+        return []
+    try:
+        return match_evidence(case.subject, lookup.records, sources, lambda wanted: read_wanted(sources, wanted))
+    except Exception:  # noqa: BLE001 - a source that cannot be read now must not break the case page
+        current_app.logger.warning("match evidence for %s could not be read", case.reference, exc_info=True)
+        return None
 
 
 # -- actions ----------------------------------------------------------------------------------------------

@@ -107,7 +107,8 @@ def test_staff_find_the_data_see_it_per_source_and_category_and_confirm_the_matc
     html = case_page(client, reference)
     assert any(cat == "success" and "records found" in text for cat, text in flashes(html))
     summary = text_of(card(html))
-    for expected in ("Policy administration", "Contact centre", "customers", "invoices", "call_recordings",
+    # Collections by their names in the interface's language, not their table names.
+    for expected in ("Policy administration", "Contact centre", "Customer details", "Invoices", "Call recordings",
                      "User Contact Email", "Bank Account Information"):
         assert expected in summary
     assert "Search again" in summary
@@ -115,7 +116,12 @@ def test_staff_find_the_data_see_it_per_source_and_category_and_confirm_the_matc
         lookup = db.session.execute(sa.select(Lookup)).scalar_one()
         invoices = lookup.summary["harmony_policy_admin"]["invoices"]["count"]
         lookup_id = lookup.id
-    assert re.search(rf"<td>invoices</td><td class=\"text-end\">{invoices}</td>", html)
+    assert re.search(rf"<td>Invoices</td><td class=\"text-end\">{invoices}</td>", html)
+    assert "call_recordings" not in summary
+    # Before confirming, the record's identifying values stand beside the case's (issue 16, item 7).
+    evidence = re.search(r'<div class="mb-2" id="match-evidence">(.*?)</table>', html, re.S).group(1)
+    assert "Compare before you confirm" in evidence and "reached by customer number" in text_of(evidence)
+    assert text_of(evidence).count("same") >= 3
     # The manual sources are a person's work: each has its task.
     assert "Check Paper archive:" in html and "Check Focus Feedback (processor):" in html
 
