@@ -7,6 +7,7 @@ Plain frozen dataclasses with no I/O; :mod:`dsr.datamap.parse` builds them from 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -90,6 +91,19 @@ class Field:
     # The value is the address of an object in an object store (a call's audio): erasing the record
     # deletes the object too (dsr.datamap.objects).
     stored_object: bool = False
+    # The value names a recipient of the record (the risk bearer, the repairer, the sales partner): the
+    # privacy statement's recipient of that id. Art. 19 lists that recipient by the name the record gives.
+    recipient: str | None = None
+    recipient_match: str | None = None  # a regex whose first group is the name; no match: no recipient
+
+    def recipient_name(self, value: Any) -> str | None:
+        """The recipient this field's ``value`` names, or None (empty, or not a recipient: a direct sale)."""
+        if self.recipient is None or value is None or not str(value).strip():
+            return None
+        if self.recipient_match is None:
+            return str(value).strip()
+        found = re.fullmatch(self.recipient_match, str(value).strip())
+        return found.group(1).strip() if found else None
 
     def label(self, language: str) -> str:
         """What the subject reads for this field ("Achternaam", "Last name", "Nom"): the data map's label in

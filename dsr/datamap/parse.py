@@ -185,7 +185,8 @@ def _field(path: Path, coll: str, model: Any, notes: dict, row_delete: bool) -> 
     where = f"{coll}.{model.name}"
     if model.fields:
         raise _fail(path, where, "nested fields are not supported by dsr")
-    notes = _check_keys(path, where + " dsr", notes, {"provided", "labels", "stored_object"})
+    notes = _check_keys(path, where + " dsr", notes, {"provided", "labels", "stored_object", "recipient"})
+    recipient = _recipient(path, where, notes["recipient"]) if "recipient" in notes else (None, None)
     for flag in ("provided", "stored_object"):
         if not isinstance(notes.get(flag, False), bool):
             raise _fail(path, where, f"dsr.{flag} must be true or false")
@@ -201,7 +202,29 @@ def _field(path: Path, coll: str, model: Any, notes: dict, row_delete: bool) -> 
     return Field(name=model.name, categories=categories, erase=erase, provided=notes.get("provided", False),
                  identity=identity, primary_key=bool(meta and meta.primary_key), mask_value=mask,
                  references=_references(path, where, meta), description=model.description, labels=labels,
-                 stored_object=notes.get("stored_object", False))
+                 stored_object=notes.get("stored_object", False), recipient=recipient[0],
+                 recipient_match=recipient[1])
+
+
+def _recipient(path: Path, where: str, value: Any) -> tuple[str, str | None]:
+    """``dsr.recipient``: a recipient id of the privacy statement, or ``{id:, match:}`` where ``match`` is a
+    regular expression whose first group is the recipient's name (``^partner:(.+)$``); a value it does not
+    match names no recipient (a direct sale)."""
+    if isinstance(value, dict):
+        _check_keys(path, where + " dsr.recipient", value, {"id", "match"})
+        rid, match = value.get("id"), value.get("match")
+        try:
+            if not isinstance(match, str) or re.compile(match).groups < 1:
+                raise re.error("no group")
+        except re.error:
+            raise _fail(path, where, "dsr.recipient.match is a regular expression with a group for the "
+                                     "recipient's name, e.g. ^partner:(.+)$") from None
+    else:
+        rid, match = value, None
+    if not (isinstance(rid, str) and rid.strip()):
+        raise _fail(path, where, "dsr.recipient is the id of a recipient of the privacy statement "
+                                 "(risk_bearer, repairers, partners...): the field names who received the record")
+    return rid.strip(), match
 
 
 def _collection(path: Path, model: Any, notes: dict, raw_order: list[str], kind: SourceKind) -> Collection:

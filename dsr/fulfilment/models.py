@@ -272,6 +272,9 @@ class ErasurePlanItem(db.Model):
     decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     decision_reason: Mapped[str | None] = mapped_column(sa.Text)
     outcome: Mapped[ErasureOutcome | None] = mapped_column(enum_column_type(ErasureOutcome, "erasure_outcome"))
+    # The recipients the erased record named, read from it before it went: ``{statement recipient id:
+    # [name, ...]}`` (the risk bearer, the repairer, the sales partner), for Art. 19.
+    recipients: Mapped[dict[str, list[str]] | None] = mapped_column(sa.JSON(none_as_null=True))
     failure: Mapped[str | None] = mapped_column(sa.Text)
     result: Mapped[str | None] = mapped_column(sa.Text)
     executed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -94,6 +94,17 @@ def _erase_one(conn: sa.Connection, table: sa.Table, source: Source, item: Erasu
     return _Done(ErasureOutcome.ANONYMISED, f"{_masked_text(done)}; row kept: {why}", before)
 
 
+def named_recipients(source: Source, collection: str, row: Mapping[str, Any]) -> dict[str, list[str]]:
+    """``{recipient id: [names]}`` the row names in the fields the data map marks (Art. 19); names only,
+    which are the recipients' (companies), not the subject's data."""
+    found: dict[str, set[str]] = {}
+    for fld in source.collection(collection).fields:
+        name = fld.recipient_name(row.get(fld.name))
+        if name is not None:
+            found.setdefault(fld.recipient, set()).add(name)
+    return {rid: sorted(names) for rid, names in sorted(found.items())}
+
+
 def _masked_text(done: Mapping[str, Any]) -> str:
     parts = [f"set empty: {', '.join(done['nulled'])}" if done["nulled"] else "",
              f"masked: {', '.join(done['masked'])}" if done["masked"] else ""]
@@ -140,6 +151,8 @@ def apply_items(items: Sequence[ErasurePlanItem], sources: Mapping[str, Source],
                 continue
             item.result, item.executed_at = note + done.text, now
             item.outcome, item.failure = done.outcome, None
+            if done.before is not None:
+                item.recipients = named_recipients(source, item.collection, done.before) or item.recipients
         if commit:
             db.session.commit()
         erased = [item for item in group if item.executed_at is not None]
