@@ -1,14 +1,14 @@
 """Erasure plan items name the recipients of what they erased (issue 13, item 7: Art. 19 by name).
 
 Revision ID: a80a0af94fb2
-Revises: 30cfa0f72327
+Revises: 84e38fb9da74
 Create Date: 2026-12-06 11:00:00
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "a80a0af94fb2"
-down_revision = "30cfa0f72327"
+down_revision = "84e38fb9da74"
 branch_labels = None
 depends_on = None
 
