@@ -85,6 +85,7 @@ def _register_models() -> None:
     from dsr.cases import models as _c  # noqa: F401
     from dsr.cases import saved_views as _sv  # noqa: F401
     from dsr.exports import models as _ex  # noqa: F401
+    from dsr.fees import models as _fee  # noqa: F401
     from dsr.fulfilment import models as _f  # noqa: F401
     from dsr.identity import models as _i  # noqa: F401
     from dsr.jobs import models as _j  # noqa: F401
@@ -109,6 +110,7 @@ def _register_blueprints(app: Flask) -> None:
     from dsr.cases.views import bp as cases_bp
     from dsr.declared_days.views import bp as declared_days_bp
     from dsr.exports.views import bp as exports_bp
+    from dsr.fees.views import bp as fees_bp
     from dsr.fulfilment.access_views import bp as access_bp
     from dsr.fulfilment.api import bp as fulfilment_api_bp
     from dsr.fulfilment.views import bp as fulfilment_bp
@@ -137,6 +139,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(unanswered_bp)
     app.register_blueprint(transmissions_bp)
     app.register_blueprint(requesters_bp)
+    app.register_blueprint(fees_bp)
     app.register_blueprint(users_bp)
     app.register_blueprint(declared_days_bp)
     app.register_blueprint(jobs_bp)

@@ -69,7 +69,7 @@ CLEARED: dict[str, dict[str, object]] = {
 }
 # Tables whose rows stay as they are: facts about the handling, not about the person.
 KEPT = frozenset({"case_rights", "case_links", "audit_events", "suppression_entries", "legal_holds",
-                  "case_file_holds", "cases", "direct_transmissions"})
+                  "case_file_holds", "cases", "direct_transmissions", "copy_fees"})
 # Files named by a storage key (relative to STORAGE_DIR) in these tables' rows are deleted with them.
 FILES = {"issued_letters": "storage_key", "exports": "storage_key", "attachments": "storage_key"}
 

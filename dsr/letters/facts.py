@@ -106,6 +106,14 @@ def _requester(case: Case, language: str) -> dict[str, Any]:
             "requester": {"role": requester.role.value, "name": requester.name}}
 
 
+def _fee(case: Case, language: str) -> dict[str, Any]:
+    from dsr.fees.operations import fee_of
+
+    fee = fee_of(case)
+    return {"fee": {"amount_cents": fee.amount_cents, "basis": fee.basis, "earlier_reference": fee.earlier_reference,
+                    "earlier_on": _iso(fee.earlier_on), "warned_on": _iso(fee.warned_on)}}
+
+
 def _deceased(case: Case, language: str) -> dict[str, Any]:
     return {"deceased": {"died_on": _iso(case.subject_deceased_on)}}
 
@@ -417,6 +425,7 @@ GATHERERS: dict[LetterKind, Callable[[Case, str], dict[str, Any]]] = {
     LetterKind.COMPLETION_OBJECTION: _objection,
     LetterKind.COMPLETION_PORTABILITY: _portability,
     LetterKind.DECEASED: _deceased,
+    LetterKind.FEE_WARNING: _fee,
     LetterKind.PARTIAL_REFUSAL: _partial_refusal,
     LetterKind.REFUSAL: _refusal,
 }

@@ -34,6 +34,7 @@ class LetterKind(enum.StrEnum):
     PARTIAL_REFUSAL = "partial_refusal"
     REFUSAL = "refusal"
     DECEASED = "deceased"  # a request about a deceased person (recital 27; issue 18, item 3)
+    FEE_WARNING = "fee_warning"  # a further copy carries a fee: warned first (Art. 15(3); issue 18, item 5)
 
 
 class LetterLanguage(enum.StrEnum):
@@ -87,6 +88,7 @@ KINDS: dict[LetterKind, KindSpec] = {s.kind: s for s in (
     KindSpec(LetterKind.REFUSAL, _l("Refusal"), frozenset({CaseState.REFUSED, CaseState.CLOSED}),
              complaint_route=True, needs=("refusal",)),
     KindSpec(LetterKind.DECEASED, _l("Answer about a deceased person"), _OPEN | _ANSWERING, needs=("deceased",)),
+    KindSpec(LetterKind.FEE_WARNING, _l("Fee for a further copy (warning)"), _OPEN, Right.ACCESS, needs=("fee",)),
 )}
 
 LANGUAGE_LABELS = {LetterLanguage.NL: "Nederlands", LetterLanguage.EN: "English", LetterLanguage.FR: "Français",
@@ -124,6 +126,13 @@ def check_fits(case: Case, kind: LetterKind) -> KindSpec:
                               ref=case.reference, state=case.state.value))
     if kind is LetterKind.EXTENSION_NOTICE and case.extended_due_on is None:
         raise RuleViolation(_("%(ref)s has not been extended; extend the deadline first.", ref=case.reference))
+    if kind is LetterKind.FEE_WARNING:
+        from dsr.fees.models import FeeStatus
+        from dsr.fees.operations import fee_of
+
+        fee = fee_of(case)
+        if fee is None or fee.status is not FeeStatus.WARNED:
+            raise RuleViolation(_("%(ref)s has no fee waiting for the subject's answer.", ref=case.reference))
     if kind is LetterKind.DECEASED:
         if not case.subject_deceased:
             raise RuleViolation(_("%(ref)s does not record that the person has died.", ref=case.reference))

@@ -55,6 +55,13 @@ def format_number(value, language: str) -> str:
     return format_decimal(value, locale=BABEL_LOCALES[language])
 
 
+def format_money(cents: int, language: str) -> str:
+    """Euro cents as the letter's language writes an amount: ``€ 12,50`` (nl), ``€12.50`` (en), ``12,50 €`` (fr)."""
+    from babel.numbers import format_currency
+
+    return format_currency(cents / 100, "EUR", locale=BABEL_LOCALES[language])
+
+
 @lru_cache(maxsize=4)
 def environment(language: str) -> Environment:
     """The Jinja environment for letters in ``language`` (cached: templates compile once per process)."""
@@ -67,6 +74,7 @@ def environment(language: str) -> Environment:
     )
     env.filters["date"] = partial(format_date, language=language)
     env.filters["number"] = partial(format_number, language=language)
+    env.filters["money"] = partial(format_money, language=language)
     env.globals["lang"] = language
     return env
 

@@ -39,6 +39,10 @@ def unanswered(case: Case, today: date, *, days: int | None = None) -> Unanswere
     pause = next((p for p in case.pauses if p.resumed_on is None), None)
     if pause is None or not case.state.is_open or (today - pause.requested_on).days < days:
         return None
+    from dsr.fees.models import CopyFee
+
+    if db.session.scalar(sa.select(sa.func.count()).select_from(CopyFee).where(CopyFee.pause_id == pause.id)):
+        return None  # waiting for an answer to a fee, not for information about identity or the request
     return Unanswered(pause, (today - pause.requested_on).days)
 
 

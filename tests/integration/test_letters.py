@@ -216,8 +216,33 @@ def _deceased(people, systems):
     return case
 
 
+def _fee_warned(people, systems):
+    """The same person asks again for a copy; the privacy manager proposes a fee (issue 18, item 5)."""
+    from datetime import date
+
+    from dsr.cases.operations import log_request
+    from dsr.domain.enums import VerificationMethod, VerificationOutcome
+    from dsr.fees.operations import propose_fee
+    from dsr.identity.operations import record_verification
+    from tests.factories import subject_details
+
+    first = make_case(actor=people.staff, received_on=date(2026, 10, 20), now=NOW - timedelta(days=30),
+                      today=date(2026, 10, 27), commit=False)
+    record_verification(first, method=VerificationMethod.POLICY_RECORDS, outcome=VerificationOutcome.VERIFIED,
+                        note="", actor=people.staff, now=NOW - timedelta(days=25))
+    lifecycle.submit_for_approval(first, actor=people.staff, now=NOW - timedelta(days=25))
+    lifecycle.complete(first, decision="Overview sent", actor=people.manager, now=NOW - timedelta(days=24))
+    again = log_request(subject=subject_details(), rights=[Right.ACCESS], channel=first.channel,
+                        received_on=date(2026, 11, 20), language=first.language, notes="", actor=people.staff,
+                        now=NOW, today=TODAY, link_subject=first.subject)
+    propose_fee(again, amount_cents=1250, basis="One hour of work to compile and send the overview again.",
+                actor=people.manager, now=NOW, today=TODAY)
+    return again
+
+
 BUILDERS = {
     LetterKind.DECEASED: _deceased,
+    LetterKind.FEE_WARNING: _fee_warned,
     LetterKind.ACKNOWLEDGEMENT: lambda people, systems: _case(people, rights=(Right.ACCESS, Right.ERASURE)),
     LetterKind.INFORMATION_REQUEST: _information_requested,
     LetterKind.EXTENSION_NOTICE: _extended,
@@ -247,6 +272,7 @@ KIND_CONTENT = {
         LetterKind.PARTIAL_REFUSAL: ["Art. 17(3)(b)"],
         LetterKind.REFUSAL: ["fifth identical request", "excessive"],
         LetterKind.DECEASED: ["recital 27 GDPR", "Dear H. Weduwe", "certificate of inheritance"],
+        LetterKind.FEE_WARNING: ["€12.50", "first copy was free", "One hour of work"],
     },
     "nl": {
         LetterKind.ACKNOWLEDGEMENT: ["inzage in uw persoonsgegevens (artikel 15 AVG)",
@@ -268,6 +294,7 @@ KIND_CONTENT = {
         LetterKind.COMPLETION_PORTABILITY: ["machineleesbare", "bijgevoegde", "overdraagbaarheid van gegevens"],
         LetterKind.PARTIAL_REFUSAL: ["AVG art. 17(3)(b)", "gedeeltelijk toegewezen", "artikel 35, tweede lid"],
         LetterKind.DECEASED: ["overweging 27 AVG", "Geachte H. Weduwe", "verklaring van erfrecht"],
+        LetterKind.FEE_WARNING: ["12,50", "eerste kopie was kosteloos", "One hour of work"],
         LetterKind.REFUSAL: ["fifth identical request", "buitensporig", "kennelijk ongegrond of buitensporig",
                              "artikel 35, tweede lid"],
     },
@@ -291,6 +318,7 @@ KIND_CONTENT = {
         LetterKind.COMPLETION_PORTABILITY: ["lisible par machine", "ci-joint", "portabilité"],
         LetterKind.PARTIAL_REFUSAL: ["RGPD art. 17(3)(b)", "ne pouvons pas donner suite"],
         LetterKind.DECEASED: ["considérant 27 du RGPD", "attestation d’hérédité"],
+        LetterKind.FEE_WARNING: ["12,50", "première copie était gratuite", "One hour of work"],
         LetterKind.REFUSAL: ["fifth identical request", "excessive", "manifestement infondé ou excessif",
                              "article 35, paragraphe 2"],
     },

@@ -89,6 +89,7 @@ ACCESS: dict[str, dict[str, frozenset[str]]] = {
     "unanswered.close": {"POST": MANAGERS},
     "transmissions.record": {"POST": WRITERS},
     "requesters.act": {"POST": WRITERS},
+    "fees.act": {"POST": WRITERS},  # proposing a fee: the privacy manager only (403 for staff, test_fees.py)
     # -- API v1 (bearer tokens)
     "api.list_cases": {"GET": SIGNED_IN},
     "api.get_case": {"GET": SIGNED_IN},
