@@ -4,7 +4,7 @@ A further copy of the data may carry a reasonable fee, the subject warned first 
 the warning is a letter kind of its own.
 
 Revision ID: 553e96ec9e17
-Revises: 84e38fb9da74
+Revises: a80a0af94fb2
 Create Date: 2026-12-06 10:52:18.367693
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '553e96ec9e17'
-down_revision = '84e38fb9da74'
+down_revision = 'a80a0af94fb2'
 branch_labels = None
 depends_on = None
 
