@@ -9,6 +9,7 @@ table and column names come from the data map, values never reach SQL text.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import date, datetime, time
 from typing import Any
 
 import sqlalchemy as sa
@@ -43,19 +44,27 @@ def deletion_order(tables: Mapping[str, sa.Table]) -> list[str]:
     return [t.name for t in reversed(sort_tables(list(tables.values())))]
 
 
+def key_value(column: sa.Column, value: Any) -> Any:
+    """A key value as stored in JSON (text for a timestamp, a date or a decimal) as the column's Python
+    type, so that it binds as that type: PostgreSQL compares no timestamp with text."""
+    try:
+        python_type = column.type.python_type
+    except NotImplementedError:
+        return value
+    if value is None or isinstance(value, python_type):
+        return value
+    try:
+        if isinstance(value, str) and python_type in (datetime, date, time):
+            return python_type.fromisoformat(value)
+        return python_type(value)
+    except (TypeError, ValueError, ArithmeticError):
+        return value
+
+
 def key_clause(table: sa.Table, primary_key: Mapping[str, Any]):
     """The record by its primary key, each value bound as its column's type (JSON gave integers back as
-    such, but a key stored as text compares as text)."""
-    clauses = []
-    for name, value in primary_key.items():
-        column = table.c[name]
-        try:
-            python_type = column.type.python_type
-            value = value if value is None or isinstance(value, python_type) else python_type(value)
-        except (NotImplementedError, TypeError, ValueError):
-            pass
-        clauses.append(column == value)
-    return sa.and_(*clauses)
+    such, but a key stored as text compares as text, and a timestamp comes back as text)."""
+    return sa.and_(*(table.c[name] == key_value(table.c[name], value) for name, value in primary_key.items()))
 
 
 def read_row(conn: sa.Connection, table: sa.Table, primary_key: Mapping[str, Any]) -> dict[str, Any] | None:

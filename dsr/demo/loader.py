@@ -138,6 +138,9 @@ def load_demo(*, now: datetime, today: date | None = None, if_empty: bool = Fals
         else:
             subject = _subject(fakers[loc], rng, country, n)
         received_on = today - timedelta(days=rng.randint(0, 70))
+        if n < len(customers) and customers[n]["profile"] in ERASURE_PROFILES:
+            # Received last week: still open, its subject's data not yet searched, for the team to try.
+            received_on = today - timedelta(days=5 + n % 3)
         rights = rng.choice(RIGHT_SETS)
         if n < len(customers) and customers[n]["profile"] in ERASURE_PROFILES:
             rights = [Right.ERASURE]  # a customer chosen to show an erasure rule asks for erasure

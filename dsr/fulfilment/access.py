@@ -35,6 +35,7 @@ from flask_babel import gettext as _
 from dsr.cases.errors import InvalidInput, RuleViolation
 from dsr.cases.models import Case
 from dsr.datamap import lookup as datamap_lookup
+from dsr.datamap.erase import key_clause, key_value
 from dsr.datamap.sources import Collection, Source, SourceKind, load_sources
 from dsr.domain.enums import LookupMatch
 from dsr.domain.retention_rules import Rule, RuleSet, load_rules
@@ -273,9 +274,9 @@ def iter_records(source: Source, coll: Collection, keys: Iterable[dict[str, Any]
         while chunk := list(islice(remaining, _CHUNK)):
             if len(coll.primary_key) == 1:  # one expanding IN: one cached statement, whatever the count
                 name = coll.primary_key[0]
-                clause = table.c[name].in_([key[name] for key in chunk])
-            else:
-                clause = sa.or_(*(sa.and_(*(table.c[k] == v for k, v in key.items())) for key in chunk))
+                clause = table.c[name].in_([key_value(table.c[name], key[name]) for key in chunk])
+            else:  # a composite key, or one the database gave (a plain Fides dataset declares none)
+                clause = sa.or_(*(key_clause(table, key) for key in chunk))
             query = sa.select(*columns).where(clause).order_by(*(table.c[k] for k in coll.primary_key))
             yield from (dict(r) for r in conn.execute(query).mappings())
         conn.rollback()

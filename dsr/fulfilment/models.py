@@ -319,3 +319,31 @@ class ErasurePlanItem(db.Model):
     def undecided(self) -> bool:
         """Waiting for the privacy manager: the plan cannot be approved while one item is."""
         return self.action is Action.REVIEW and self.decided_at is None
+
+
+class StoredObjectDeletion(db.Model):
+    """A stored object (a recorded call's audio) that goes with an erasure plan item's record (issue 13, item 5).
+
+    Noted, with its address, before the record's source commits its erasure (after that, dsr is the only
+    place that still knows where the object is); deleted through the object store and checked gone after
+    the commit. ``deleted_at`` says when that was verified; ``error`` why the last attempt failed (the item
+    is then ``failed`` and tried again). The address is where the object was, never its content.
+    """
+
+    __tablename__ = "stored_object_deletions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(sa.ForeignKey("erasure_plan_items.id", ondelete="CASCADE"), index=True)
+    field: Mapped[str] = mapped_column(sa.String(100))
+    uri: Mapped[str] = mapped_column(sa.Text)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    attempts: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+
+    item: Mapped[ErasurePlanItem] = relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint("item_id", "field", "uri"),
+        sa.CheckConstraint("deleted_at IS NULL OR error IS NULL", name="deleted_has_no_error"),
+        sa.CheckConstraint("attempts >= 0", name="attempts_counted"),
+    )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -137,3 +138,29 @@ def fides_example_database() -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def table_rows(url: str, schema: str = "public") -> dict[str, Counter]:
+    """Every row of every table in ``schema`` as PostgreSQL writes it out (``row::text``): compared before
+    and after an erasure, byte for byte."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            tables = conn.execute(sa.text("SELECT table_name FROM information_schema.tables "
+                                          "WHERE table_schema = :s ORDER BY table_name"), {"s": schema}).scalars()
+            preparer = conn.dialect.identifier_preparer
+            return {name: Counter(conn.execute(sa.text(
+                f"SELECT t::text FROM {preparer.quote(schema)}.{preparer.quote(name)} t")).scalars())  # noqa: S608
+                for name in list(tables)}
+    finally:
+        engine.dispose()
+
+
+def row_text(url: str, sql: str, **params) -> str:
+    """One row's ``row::text`` (``sql`` selects ``t::text`` from a table aliased ``t``)."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(sa.text(sql), params).scalar_one()
+    finally:
+        engine.dispose()

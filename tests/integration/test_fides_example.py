@@ -140,3 +140,115 @@ def test_run_lookup_stores_shared_records_with_their_reason(ctx, example_url, da
     assert {"kind": "reference", "collection": "orders", "key": {"id": "ord_bbb-bbb"},
             "field": "shipping_address_id", "own_field": "id"} in home.shared_with
     assert not stored[("customer", "id=1")].shared and stored[("customer", "id=1")].shared_reason is None
+
+
+# -- erasing customer 1 (issue 13, item 2) ------------------------------------------------------------------
+
+def _decide_as_a_privacy_manager(plan, manager):
+    """What a privacy manager decides for the items the rules leave open: a record shared with another
+    customer is kept; one shared with someone else (an employee who handled the request) loses only the
+    subject's own fields; the subject's own records are erased; the shop's catalogue is kept."""
+    from dsr.fulfilment.erasure.plan import decide_item
+
+    for item in plan.items:
+        if item.is_task or not item.undecided:
+            continue
+        found = next(f for f in plan.lookup.records if (f.source, f.collection, f.primary_key) == (
+            item.source, item.collection, item.primary_key))
+        if item.shared and any(s["collection"] in ("customer", "orders", "payment_card", "order_item")
+                               for s in found.shared_with):
+            decide_item(item, action="keep", reason="Also another customer's.", actor=manager, now=NOW)
+        elif item.collection == "product":
+            decide_item(item, action="keep", reason="The shop's catalogue, no personal data.", actor=manager,
+                        now=NOW)
+        else:
+            decide_item(item, action="erase", reason="The subject's own data.", actor=manager, now=NOW)
+
+
+def test_erasing_customer_1_leaves_every_row_another_customer_reaches_unchanged(
+        ctx, datamap_dir, harmony, monkeypatch):
+    from dsr.domain.enums import ErasureOutcome, ErasurePlanStatus, Right
+    from dsr.fulfilment.erasure import approve_plan, build_erasure_plan, execute_plan
+    from dsr.fulfilment.lookup_ops import confirm_match
+    from tests.integration.shared_support import row_text, table_rows
+
+    with fides_example_database() as url:
+        monkeypatch.setitem(ctx.config, "DSR_DATAMAP_DIR", str(datamap_dir))
+        monkeypatch.setitem(ctx.config, FIDES_URL_VARIABLE, url)
+        monkeypatch.setitem(ctx.config, "DEMO_SYSTEMS_URL", harmony)
+        staff, manager = make_user(Role.STAFF), make_user(Role.PRIVACY_MANAGER)
+        case = make_case(actor=staff, rights=(Right.ERASURE,), email="customer-1@example.com",
+                         customer_number=None, policy_number=None)
+        lookup = run_lookup(case, actor=staff, now=NOW)
+        confirm_match(lookup, actor=staff, now=NOW)
+        plan = build_erasure_plan(case, lookup, actor=staff, now=NOW, today=TODAY)
+        db.session.commit()
+        items = {(i.collection, tuple(i.primary_key.values())): i for i in plan.items
+                 if not i.is_task and i.source == FIDES_KEY}
+        # Shared records are never erased on the plan's own say: they wait for a person.
+        for key in [("address", (1,)), ("address", (2,)), ("product", (1,)), ("service_request", ("ser_aaa-aaa",))]:
+            assert items[key].shared and items[key].shared_reason, key
+            assert items[key].undecided, key
+
+        # What another customer reaches, as PostgreSQL writes it out, before anything happens.
+        theirs = {
+            "address 1 (customer 2's order and card)": "SELECT t::text FROM address t WHERE id = 1",
+            "address 2 (customer 2's home)": "SELECT t::text FROM address t WHERE id = 2",
+            "product 1 (in customer 2's order)": "SELECT t::text FROM product t WHERE id = 1",
+        }
+        before_rows = {name: row_text(url, sql) for name, sql in theirs.items()}
+        before = table_rows(url)
+        service_request = row_text(url, "SELECT t::text FROM service_request t WHERE id = 'ser_aaa-aaa'")
+
+        _decide_as_a_privacy_manager(plan, manager)
+        approve_plan(plan, actor=manager, now=NOW)
+        db.session.commit()
+        failed = execute_plan(plan, actor=staff, now=NOW, today=TODAY)
+        db.session.commit()
+        assert failed == {}
+        assert plan.status is ErasurePlanStatus.EXECUTED
+
+        after = table_rows(url)
+        assert {name: row_text(url, sql) for name, sql in theirs.items()} == before_rows
+        # Exactly customer 1's own records are gone; every other row is as it was, byte for byte.
+        removed = {t: before[t] - after[t] for t in before if before[t] - after[t]}
+        added = {t: after[t] - before[t] for t in after if after[t] - before[t]}
+        assert {t: sorted(rows) for t, rows in removed.items()} == {
+            "customer": ["(1,customer-1@example.com,\"John Customer\",\"2020-04-01 11:47:42\",1)"],
+            "login": sorted(f"({n},1,\"2021-01-0{n} 01:00:00\")" for n in range(1, 7)),
+            "order_item": ["(ord_aaa-aaa,1,1,1)", "(ord_ccc-ccc,1,1,1)", "(ord_ccc-ccc,2,2,1)", "(ord_ddd-ddd,1,1,1)"],
+            "orders": ["(ord_aaa-aaa,1,2,pay_aaa-aaa)", "(ord_ccc-ccc,1,1,pay_aaa-aaa)", "(ord_ddd-ddd,1,1,pay_bbb-bbb)"],
+            "payment_card": ["(pay_aaa-aaa,\"Example Card 1\",123456789,321,t,1,1)"],
+            "service_request": [service_request],
+            "visit": ["(customer-1@example.com,\"2021-01-06 01:00:00\")"],
+        }
+        # The request employee 1 handled stays, without the subject's e-mail address (their own field).
+        assert {t: sorted(rows) for t, rows in added.items()} == {
+            "service_request": ["(ser_aaa-aaa,,customer-1-alt@example.com,2021-01-01,2021-01-03,1)"]}
+        outcomes = {key: i.outcome for key, i in items.items()}
+        assert outcomes[("address", (1,))] is ErasureOutcome.KEPT
+        assert outcomes[("service_request", ("ser_aaa-aaa",))] is ErasureOutcome.ANONYMISED
+        assert outcomes[("customer", (1,))] is ErasureOutcome.DELETED
+
+
+def test_the_access_answer_reads_every_record_again_by_its_database_key(ctx, example_url, datamap_dir, harmony,
+                                                                          monkeypatch):
+    """Art. 15 for a plain Fides dataset: records named by a key the database gave (a timestamp among it)
+    are read again, none missing."""
+    from dsr.fulfilment.access import compile_access
+    from dsr.fulfilment.lookup_ops import confirm_match
+
+    monkeypatch.setitem(ctx.config, "DSR_DATAMAP_DIR", str(datamap_dir))
+    monkeypatch.setitem(ctx.config, FIDES_URL_VARIABLE, example_url)
+    monkeypatch.setitem(ctx.config, "DEMO_SYSTEMS_URL", harmony)
+    staff = make_user(Role.STAFF)
+    case = make_case(actor=staff, email="customer-1@example.com", customer_number=None, policy_number=None)
+    lookup = run_lookup(case, actor=staff, now=NOW)
+    confirm_match(lookup, actor=staff, now=NOW)
+    content = compile_access(case, lookup, language="en")
+    collections = {c.collection: c for c in content.collections if c.source == FIDES_KEY}
+    assert {name: (len(c.records), c.missing) for name, c in collections.items()} == {
+        "address": (2, 0), "customer": (1, 0), "login": (6, 0), "orders": (3, 0), "order_item": (4, 0),
+        "payment_card": (1, 0), "product": (2, 0), "service_request": (1, 0), "visit": (1, 0)}
+    visit = collections["visit"].records[0]
+    assert {v.field: v.value for v in visit.values}["email"] == "customer-1@example.com"

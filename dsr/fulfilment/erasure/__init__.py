@@ -10,6 +10,7 @@
 The names below are re-exported for the views, the letters and the CLI.
 """
 
+from dsr.fulfilment import stored_objects  # noqa: F401  (registers the hooks: files go with their rows)
 from dsr.fulfilment.erasure.due import erase_due_items
 from dsr.fulfilment.erasure.execute import execute_plan
 from dsr.fulfilment.erasure.plan import approve_plan, build_erasure_plan

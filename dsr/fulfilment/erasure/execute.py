@@ -57,6 +57,20 @@ def after_source_commit(hook: SourceHook) -> SourceHook:
     return hook
 
 
+# A hook called inside a source's transaction before anything in it is erased, with the connection, the
+# source's tables and the items to erase there: it records in dsr what must be known once the rows are
+# gone (a stored object's address); dsr's session is committed right after, before the source commits.
+PrepareHook = Callable[[sa.Connection, Mapping[str, sa.Table], Source, Sequence[ErasurePlanItem]], Any]
+_PREPARE: list[PrepareHook] = []
+
+
+def before_source_changes(hook: PrepareHook) -> PrepareHook:
+    """Register ``hook`` (usable as a decorator); registering the same hook twice has no effect."""
+    if hook not in _PREPARE:
+        _PREPARE.append(hook)
+    return hook
+
+
 @dataclass
 class _Done:
     """What happened to one item in its source: the outcome, the words recorded, the row before."""
@@ -131,6 +145,9 @@ def apply_items(items: Sequence[ErasurePlanItem], sources: Mapping[str, Source],
             engine = datamap_erase.writable_engine(source.connection_url(config))
             with engine.begin() as conn:
                 tables = datamap_erase.reflect(conn, source)
+                for prepare in list(_PREPARE):
+                    prepare(conn, tables, source, group)
+                db.session.commit() if commit else db.session.flush()  # known to dsr before the source commits
                 order = {name: n for n, name in enumerate(datamap_erase.deletion_order(tables))}
                 for item in sorted(group, key=lambda i: (order.get(i.collection, 0), i.id)):
                     results[item.id] = _erase_one(conn, tables[item.collection], source, item)
