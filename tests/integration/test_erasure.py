@@ -214,7 +214,11 @@ def test_the_whole_path_erases_what_may_go_and_never_a_held_record(systems, peop
         if item.action is Action.KEEP:
             assert (item.result, item.outcome) == (None, ErasureOutcome.KEPT)
         else:
-            assert item.executed_at == LATER and item.result == "row deleted", item.collection
+            # A recording's audio goes with it (issue 13, item 5): this demo stores no files, so it was
+            # found already gone, and the item says so.
+            done = "row deleted" + ("; stored object of storage_uri not found: already gone"
+                                    if item.collection == "call_recordings" else "")
+            assert item.executed_at == LATER and item.result == done, item.collection
             assert item.outcome is ErasureOutcome.DELETED
 
     [event] = events("erasure.executed")
