@@ -1,7 +1,7 @@
 """stored object deletions: an erased record's files, deleted and verified (issue 13, item 5)
 
 Revision ID: 9b4d7f2a6c18
-Revises: a80a0af94fb2
+Revises: 553e96ec9e17
 Create Date: 2026-12-06 10:25:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '9b4d7f2a6c18'
-down_revision = 'a80a0af94fb2'
+down_revision = '553e96ec9e17'
 branch_labels = None
 depends_on = None
 
