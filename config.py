@@ -116,6 +116,10 @@ def from_environment(instance_path: Path, env: dict[str, str] | None = None) -> 
         "RATELIMIT_HEADERS_ENABLED": False,
         "LOGIN_LIMIT_ACCOUNT": env.get("DSR_LOGIN_LIMIT_ACCOUNT", "5 per 15 minutes"),
         "LOGIN_LIMIT_ADDRESS": env.get("DSR_LOGIN_LIMIT_ADDRESS", "30 per 15 minutes"),
+        # Roles that must log in with a TOTP code besides the password (comma-separated role names);
+        # privacy managers by default in production, nobody by default in the embedded setup.
+        "MFA_REQUIRED_ROLES": tuple(r.strip() for r in env.get(
+            "DSR_MFA_REQUIRED_ROLES", "privacy_manager" if production else "").split(",") if r.strip()),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,

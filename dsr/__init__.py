@@ -42,6 +42,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.from_mapping(test_config)
     Path(app.config["STORAGE_DIR"]).mkdir(parents=True, exist_ok=True)
 
+    from dsr import input_guard
+
+    input_guard.register(app)  # before the routes are added: <int:...> is bounded to what a database holds
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
     login_manager.init_app(app)

@@ -61,6 +61,24 @@ def reset_password_command(email: str, password_stdin: bool) -> None:
     click.echo(f"Password of {user.email} set; every session of theirs has ended.")
 
 
+@dsr_cli.command("reset-two-step")
+@click.argument("email")
+def reset_totp_command(email: str) -> None:
+    """Turn EMAIL's two-step login off (a lost phone and lost recovery codes) and end their sessions. A role
+    that requires it sets it up again at the next login."""
+    from dsr.auth.operations import find_user
+    from dsr.auth.sessions import end_all_sessions
+    from dsr.auth.totp import disable
+
+    user = find_user(email)
+    if user is None:
+        raise click.ClickException(f"No user with e-mail {email}.")
+    disable(user, actor=None, now=now())
+    end_all_sessions(user, now=now(), reason="two_step_reset")
+    db.session.commit()
+    click.echo(f"Two-step login of {user.email} is off; every session of theirs has ended.")
+
+
 @dsr_cli.command("api-token")
 @click.argument("email")
 @click.option("--name", default="", help="What the token is for (shown in the token list).")
@@ -119,6 +137,20 @@ def erase_due_command() -> None:
         failed = f"; failed: {', '.join(s['failed'])}" if s["failed"] else ""
         click.echo(f"{s['case']}: {s['erased']} erased, {s['still_kept']} still kept{failed}")
     click.echo(f"{len(summaries)} case(s) with records due for erasure.")
+
+
+@dsr_cli.command("storage-sweep")
+def storage_sweep_command() -> None:
+    """Report files in storage that no row refers to (run daily; deletes nothing). Exit 1 when any."""
+    from dsr.attachments.sweep import GRACE, orphan_files
+
+    orphans = orphan_files(now=now())
+    for o in orphans:
+        click.echo(f"{o.key}\t{o.size} bytes\tmodified {o.modified:%Y-%m-%d %H:%M} UTC")
+    click.echo(f"{len(orphans)} file(s) in storage that no row refers to (files younger than "
+               f"{int(GRACE.total_seconds() // 60)} minutes are left out).")
+    if orphans:
+        sys.exit(1)
 
 
 def register(app: Flask) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import Flask, render_template, request
 from flask_babel import format_date
 from flask_babel import gettext as _
@@ -9,6 +10,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from dsr.api.auth import api_error
+from dsr.attachments.storage import StorageFailed
 
 
 def register(app: Flask) -> None:
@@ -29,6 +31,32 @@ def register(app: Flask) -> None:
         }
         return render_template("errors/error.html", code=code,
                                message=messages.get(code, exc.description)), code
+
+    @app.errorhandler(StorageFailed)
+    def _storage_failed(exc: StorageFailed):
+        """A file could not be written (a full disk): the request's transaction is undone, which also
+        removes the files it had written; the person is told, and nothing is half-saved."""
+        from dsr.extensions import db
+
+        db.session.rollback()
+        app.logger.error("storage failed on %s %s: errno %s", request.method, request.path, exc.errno)
+        if request.path.startswith("/api/"):
+            return api_error(507, str(exc))
+        return render_template("errors/error.html", code=507, message=str(exc)), 507
+
+    @app.errorhandler(OverflowError)
+    @app.errorhandler(sa.exc.DataError)
+    def _unstorable(exc):
+        """The database refused a value (out of range, too long): the safety net behind dsr/input_guard.py,
+        a 400 and a rolled-back transaction rather than a 500."""
+        from dsr.extensions import db
+
+        db.session.rollback()
+        app.logger.warning("unstorable value on %s %s: %s", request.method, request.path, type(exc).__name__)
+        message = "A value could not be stored: a number is out of range or a text is too long. Nothing was saved."
+        if request.path.startswith("/api/"):
+            return api_error(400, message, errors={"body": [message]})
+        return render_template("errors/error.html", code=400, message=message), 400
 
     @app.errorhandler(CSRFError)
     def _csrf_error(exc: CSRFError):

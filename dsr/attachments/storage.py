@@ -6,6 +6,7 @@ neither a row without a file nor a file without a row.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import uuid
@@ -31,6 +32,45 @@ _DOOMED = "dsr_files_to_delete"
 
 class UploadError(ValueError):
     """The upload cannot be accepted; the message says why, for the person who sent it."""
+
+
+class StorageFailed(RuntimeError):
+    """A file could not be written completely (a full disk, a quota, a read-only mount). Nothing of it is
+    left behind; the request's transaction is rolled back, so no row points at it either."""
+
+    def __init__(self, exc: OSError):
+        self.errno = exc.errno
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+            message = "The file could not be stored: the storage is full. Nothing was saved; tell the administrator."
+        else:
+            message = (f"The file could not be stored ({errno.errorcode.get(exc.errno or 0, 'error')}). "
+                       "Nothing was saved; tell the administrator.")
+        super().__init__(message)
+
+
+def write_file(target: Path, chunks, *, mode: int | None = None) -> int:
+    """Write ``chunks`` (bytes, or an iterable of bytes) to ``target`` completely or not at all.
+
+    The data goes to ``<target>.part``, is flushed to the disk, and only then renamed into place; when any
+    step fails (ENOSPC, EDQUOT, EFBIG, EIO, ...) the partial file is removed and :class:`StorageFailed` is
+    raised. Returns the number of bytes written."""
+    tmp = target.with_name(target.name + ".part")
+    written = 0
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "wb") as fh:
+            for chunk in ([chunks] if isinstance(chunks, bytes | bytearray | memoryview) else chunks):
+                fh.write(chunk)
+                written += len(chunk)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if mode is not None:
+            os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise StorageFailed(exc) from exc
+    return written
 
 
 @dataclass(frozen=True)
@@ -73,10 +113,7 @@ def store_attachment(case, upload: CheckedUpload, *, actor, now: datetime,
     """Write the file and add its row to the current transaction, with an audit event."""
     key = f"attachments/{now:%Y}/{uuid.uuid4().hex}.{ALLOWED_MEDIA_TYPES[upload.media_type]}"
     target = storage_root() / key
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".part")
-    tmp.write_bytes(upload.data)
-    os.replace(tmp, target)
+    write_file(target, upload.data)
     track_new_file(target)
     attachment = Attachment(
         case=case,

@@ -31,3 +31,8 @@ class TokenForm(FlaskForm):
     days = IntegerField(_l("Valid for (days)"), default=90, validators=[DataRequired(), NumberRange(min=1, max=366)])
     read_only = BooleanField(_l("Read-only: reads, changes nothing"))
     submit = SubmitField(_l("Make token"))
+
+
+class TotpForm(FlaskForm):
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=20)])
+    submit = SubmitField(_l("Confirm"))

@@ -28,6 +28,11 @@ class User(UserMixin, db.Model):
     # user at their next login: nobody but the user knows the password that signs their work.
     must_change_password: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # TOTP second factor (dsr/auth/totp.py): the shared secret (base32), set when the user enrols and in
+    # force once confirmed with a first code; the last time step used, so a code is accepted only once.
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete-orphan",
                                                   foreign_keys="ApiToken.user_id")
@@ -117,3 +122,15 @@ class LoginAttempt(db.Model):
     user_agent: Mapped[str | None] = mapped_column(sa.String(300))
 
     user: Mapped[User | None] = relationship()
+
+
+class RecoveryCode(db.Model):
+    """A one-time code that stands in for the TOTP code (a lost phone). Stored as its SHA-256 only."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

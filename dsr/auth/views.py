@@ -10,13 +10,25 @@ from __future__ import annotations
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user, login_required, login_user, logout_user
 
 from dsr.audit.operations import record
-from dsr.auth.forms import LoginForm, PasswordChangeForm, PreferencesForm
+from dsr.auth import totp
+from dsr.auth.forms import LoginForm, PasswordChangeForm, PreferencesForm, TotpForm
 from dsr.auth.models import User
 from dsr.auth.operations import (
     UserError,
@@ -39,6 +51,10 @@ login_manager.session_protection = None  # the server-side session is the protec
 SESSION_KEY = "sid"
 # What a user who must first replace a password set by someone else may still reach.
 OPEN_WHILE_PASSWORD_MUST_CHANGE = {"auth.change_password", "auth.logout", "static", "bootstrap.static"}
+# What a user whose role requires a second factor may reach before enrolling.
+OPEN_BEFORE_ENROLMENT = OPEN_WHILE_PASSWORD_MUST_CHANGE | {"auth.totp_setup"}
+MFA_PENDING = "mfa_pending"
+MFA_PENDING_SECONDS = 300
 
 
 @login_manager.user_loader
@@ -72,6 +88,9 @@ def _session_housekeeping():
         db.session.commit()
     if current_user.must_change_password and request.endpoint not in OPEN_WHILE_PASSWORD_MUST_CHANGE:
         return redirect(url_for("auth.change_password"))
+    if (totp.mfa_required(current_user) and not current_user.totp_enabled_at
+            and request.endpoint not in OPEN_BEFORE_ENROLMENT):
+        return redirect(url_for("auth.totp_setup"))
     return None
 
 
@@ -82,7 +101,19 @@ def _safe_next(target: str | None) -> str:
     return url_for("cases.queue")
 
 
+def _pending_user() -> User | None:
+    """The user who gave the right password and still owes the TOTP code (for five minutes)."""
+    pending = session.get(MFA_PENDING) or {}
+    if not pending or now().timestamp() - pending.get("at", 0) > MFA_PENDING_SECONDS:
+        return None
+    user = db.session.get(User, pending.get("user"))
+    return user if user is not None and user.active else None
+
+
 def _login_account_key() -> str:
+    if request.endpoint == "auth.login_totp":  # a wrong code counts against the same account as a password
+        user = _pending_user()
+        return "account:" + (user.email if user else "")
     return "account:" + (request.form.get("email") or "").strip().lower()[:254]
 
 
@@ -122,14 +153,93 @@ def login():
             # One message for an unknown e-mail, a wrong password and a disabled account.
             flash(_("The e-mail address or password is not correct."), "danger")
             return render_template("auth/login.html", form=form), 200
-        begin_session(user)
-        record("user.logged_in", actor=user, now=now())
-        db.session.commit()
-        if user.must_change_password:
-            flash(_("Your password was set by someone else. Choose your own before you go on."), "info")
-            return redirect(url_for("auth.change_password"))
-        return redirect(_safe_next(request.args.get("next")))
+        if user.totp_enabled_at:
+            # The password was right; the session starts only with the second factor.
+            db.session.rollback()  # the attempt is recorded once the code is given (or is wrong)
+            session.clear()
+            session[MFA_PENDING] = {"user": user.id, "at": now().timestamp(), "next": request.args.get("next")}
+            return redirect(url_for("auth.login_totp"))
+        return _logged_in(user, request.args.get("next"))
     return render_template("auth/login.html", form=form)
+
+
+def _logged_in(user: User, target: str | None, notice: str | None = None):
+    begin_session(user)
+    record("user.logged_in", actor=user, now=now())
+    db.session.commit()
+    if notice:  # after begin_session, which starts the cookie afresh
+        flash(notice, "warning")
+    if user.must_change_password:
+        flash(_("Your password was set by someone else. Choose your own before you go on."), "info")
+        return redirect(url_for("auth.change_password"))
+    return redirect(_safe_next(target))
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_ACCOUNT"], key_func=_login_account_key,
+               methods=["POST"], deduct_when=_login_failed, scope="login-account")
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_ADDRESS"], key_func=_login_address_key,
+               methods=["POST"], deduct_when=_login_failed, scope="login-address")
+def login_totp():
+    """The second step: the code from the authenticator app, or a recovery code."""
+    user = _pending_user()
+    if user is None:
+        session.pop(MFA_PENDING, None)
+        flash(_("Log in with your e-mail address and password first."), "info")
+        return redirect(url_for("auth.login"))
+    form = TotpForm()
+    if form.validate_on_submit():
+        how = totp.verify(user, form.code.data, now=now())
+        record_login_attempt(user.email, user, outcome="ok" if how else "bad_code", now=now(),
+                             address=request.remote_addr, user_agent=request.user_agent.string)
+        if how is None:
+            db.session.commit()
+            g.login_failed = True
+            flash(_("The code is not correct (or was used already)."), "danger")
+            return render_template("auth/login_code.html", form=form), 200
+        target = (session.get(MFA_PENDING) or {}).get("next")
+        notice = None
+        if how == "recovery":
+            notice = _("You used a recovery code; %(n)d left. Make new ones on the two-step login page.",
+                       n=totp.recovery_codes_left(user))
+        return _logged_in(user, target, notice)
+    return render_template("auth/login_code.html", form=form)
+
+
+@bp.route("/account/two-step", methods=["GET", "POST"])
+@login_required
+def totp_setup():
+    """Enrol in (or leave) the TOTP second factor. The secret waits on the user's row until confirmed."""
+    user = current_user._get_current_object()
+    form = TotpForm()
+    if user.totp_enabled_at:
+        if form.validate_on_submit():  # leaving: only where the role does not require it, and with a code
+            if totp.mfa_required(user):
+                abort(403)
+            if totp.verify(user, form.code.data, now=now()) is None:
+                db.session.rollback()
+                form.code.errors = [_("The code is not correct (or was used already).")]
+                return render_template("auth/totp.html", form=form, user=user, uri=None, required=False), 400
+            totp.disable(user, actor=user, now=now())
+            db.session.commit()
+            flash(_("Two-step login is off."), "success")
+            return redirect(url_for("auth.totp_setup"))
+        return render_template("auth/totp.html", form=form, user=user, uri=None,
+                               required=totp.mfa_required(user), left=totp.recovery_codes_left(user))
+    if not user.totp_secret:
+        user.totp_secret = totp.new_secret()
+        db.session.commit()
+    status = 200
+    if form.validate_on_submit():
+        codes = totp.enable(user, user.totp_secret, form.code.data, now=now())
+        if codes is not None:
+            db.session.commit()
+            g.no_store = True
+            return render_template("auth/recovery_codes.html", codes=codes)
+        form.code.errors = [_("The code is not correct. Check the time on your phone and try the next code.")]
+        status = 400
+    return render_template("auth/totp.html", form=form, user=user, uri=totp.provisioning_uri(user, user.totp_secret),
+                           required=totp.mfa_required(user)), status
 
 
 @bp.errorhandler(RateLimitExceeded)

@@ -26,7 +26,7 @@ from flask_babel import format_number
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from dsr.attachments.storage import delete_file_after_commit, storage_root, track_new_file
+from dsr.attachments.storage import StorageFailed, delete_file_after_commit, storage_root, track_new_file
 from dsr.audit.operations import record
 from dsr.auth.models import User
 from dsr.cases.errors import CaseError, InvalidInput, RuleViolation
@@ -46,7 +46,7 @@ from dsr.jobs.models import Job
 
 JOB_KIND = "export"
 EXPIRE_JOB_KIND = "expire_exports"
-runner.safe_error(ExportInvalid)  # its messages name the JSON path and the rule, never the value
+runner.safe_error(ExportInvalid, StorageFailed)  # its messages name the JSON path and the rule, never the value
 RIGHT_OF = {ExportKind.ACCESS: Right.ACCESS, ExportKind.PORTABILITY: Right.PORTABILITY}
 KIND_NAMES = {ExportKind.ACCESS: _l("Access copy (Art. 15)"), ExportKind.PORTABILITY: _l("Portable data (Art. 20)")}
 
@@ -153,7 +153,11 @@ def make_export(job: Job, *, now: datetime, progress: runner.Progress | None = N
         with open(partial, "wb") as fh:
             built = write_export(fh, case=case, lookup=lookup, kind=kind, language=params["language"], now=now,
                                  config=current_app.config, progress=report)
+            fh.flush()
+            os.fsync(fh.fileno())
         os.replace(partial, target)
+    except OSError as exc:  # a full disk: the job fails saying so, and no partial file stays behind
+        raise StorageFailed(exc) from exc
     finally:
         partial.unlink(missing_ok=True)
     if progress is not None:

@@ -12,4 +12,5 @@ HANDLER_MODULES: tuple[str, ...] = (
     "dsr.reports.jobs",
     "dsr.casefiles.jobs",
     "dsr.identity.jobs",
+    "dsr.attachments.sweep",
 )

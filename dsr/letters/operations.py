@@ -15,7 +15,6 @@ case's obligation is met by the letter itself.
 from __future__ import annotations
 
 import hashlib
-import os
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -26,7 +25,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from dsr.attachments.storage import storage_root, track_new_file
+from dsr.attachments.storage import StorageFailed, storage_root, track_new_file, write_file
 from dsr.audit.operations import record
 from dsr.auth.models import User
 from dsr.cases import timing
@@ -43,7 +42,7 @@ from dsr.letters.models import ImmutableLetter, IssuedLetter
 from dsr.timeutil import local_date
 
 JOB_KIND = "letter"
-runner.safe_error(render.TemplateMissing, ImmutableLetter)
+runner.safe_error(render.TemplateMissing, ImmutableLetter, StorageFailed)
 
 
 @dataclass
@@ -129,11 +128,7 @@ def _store(case: Case, kind: LetterKind, language: LetterLanguage, data: bytes, 
     """Write the PDF once, atomically and read-only; removed again if the transaction rolls back."""
     key = f"letters/{now:%Y}/{case.reference}-{kind.value}-v{version}-{language.value}-{uuid.uuid4().hex[:12]}.pdf"
     target = storage_root() / key
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".part")
-    tmp.write_bytes(data)
-    os.chmod(tmp, 0o444)
-    os.replace(tmp, target)
+    write_file(target, data, mode=0o444)
     track_new_file(target)
     return key
 

@@ -103,6 +103,7 @@ def send_escalations_command(scheduled: bool, day: str | None, due_within: int |
 
 def schedule_entries(config) -> list[dict]:
     """dsr's daily runs as cron entries (minute hour * * weekdays), in DSR_TIMEZONE."""
+    from dsr.attachments.sweep import SWEEP_JOB_KIND
     from dsr.casefiles.jobs import REDUCE_JOB_KIND
     from dsr.exports.operations import EXPIRE_JOB_KIND
     from dsr.identity.jobs import DESTROY_JOB_KIND
@@ -124,6 +125,8 @@ def schedule_entries(config) -> list[dict]:
         {"kind": REDUCE_JOB_KIND, "cron": cron(config["ERASE_DUE_TIME"], "*")},
         # ID copies nobody confirmed within ID_COPY_DAYS are destroyed unchecked.
         {"kind": DESTROY_JOB_KIND, "cron": cron(config["ERASE_DUE_TIME"], "*")},
+        # Files in storage that no row refers to (dsr/attachments/sweep.py): reported daily, never deleted.
+        {"kind": SWEEP_JOB_KIND, "cron": cron(config["ERASE_DUE_TIME"], "*")},
     ]
 
 

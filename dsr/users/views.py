@@ -28,6 +28,7 @@ LOGIN_OUTCOMES = {
     "bad_credentials": _l("wrong e-mail or password"),
     "inactive": _l("account deactivated"),
     "throttled": _l("refused: too many failed logins"),
+    "bad_code": _l("right password, wrong two-step code"),
 }
 
 

@@ -31,6 +31,10 @@ ACCESS: dict[str, dict[str, frozenset[str]]] = {
     "auth.logout": {"POST": SIGNED_IN},
     "auth.preferences": {"GET": SIGNED_IN, "POST": SIGNED_IN},
     "auth.change_password": {"GET": SIGNED_IN, "POST": SIGNED_IN},
+    "auth.totp_setup": {"GET": SIGNED_IN, "POST": SIGNED_IN},
+    # The second login step: without a password step just passed it sends the visitor to /login (a refusal
+    # for the anonymous visitor of this table; tests/web/test_two_step.py drives it properly).
+    "auth.login_totp": {"GET": SIGNED_IN, "POST": SIGNED_IN},
     "tokens.own": {"GET": SIGNED_IN, "POST": SIGNED_IN},
     # A colleague's token: only a manager may revoke it (every user revokes their own: test_api_tokens.py).
     "tokens.revoke": {"POST": MANAGERS},

@@ -43,7 +43,7 @@ def world(app):
 def _values(rule, world) -> dict:
     values = {}
     for name in rule.arguments:
-        converter = type(rule._converters[name]).__name__
+        converter = type(rule._converters[name]).__name__.removeprefix("Bounded")
         if name == "filename":
             values[name] = STATIC_FILES.get(rule.endpoint, "x.css")
         elif name in ("user_id", "token_id"):
