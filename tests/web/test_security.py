@@ -39,7 +39,8 @@ STATIC_FILES = {"static": "css/dsr.css", "bootstrap.static": "css/bootstrap.min.
 # POST routes every logged-in user may use for themselves (they change no case, subject or user but
 # their own session or interface language).
 SELF_SERVICE_ENDPOINTS = {"auth.login", "auth.logout", "auth.preferences", "auth.change_password", "tokens.own",
-                          "tokens.revoke", "auth.totp_setup", "auth.login_totp"}
+                          "tokens.revoke", "auth.totp_setup", "auth.login_totp", "cases.save_view",
+                          "cases.delete_view"}
 # Pages that only exist to change something: the auditor does not even see them.
 WRITE_ONLY_PAGES = {"cases.new", "cases.matches", "users.index"}
 GENERIC_LOGIN_FAILURE = "The e-mail address or password is not correct."
