@@ -1,7 +1,7 @@
 """two-step login: TOTP secrets and recovery codes
 
 Revision ID: 1b10491dda73
-Revises: 30cfa0f72327
+Revises: 84e38fb9da74
 Create Date: 2026-12-06 10:27:12
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '1b10491dda73'
-down_revision = '30cfa0f72327'
+down_revision = '84e38fb9da74'
 branch_labels = None
 depends_on = None
 
