@@ -1,7 +1,7 @@
 """two-step login: TOTP secrets and recovery codes
 
 Revision ID: 1b10491dda73
-Revises: a80a0af94fb2
+Revises: 9b4d7f2a6c18
 Create Date: 2026-12-06 10:27:12
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '1b10491dda73'
-down_revision = 'a80a0af94fb2'
+down_revision = '9b4d7f2a6c18'
 branch_labels = None
 depends_on = None
 
