@@ -198,14 +198,10 @@ def _in_process(app, row: Row, token: str, email: str) -> list[tuple[str, object
         engine = db.engine
     client = app.test_client()
     if not row.api:
-        with app.app_context():
-            from dsr.auth.models import User
-
-            user = db.session.execute(sa.select(User).where(User.email == email)).scalar_one()
-            uid = str(user.id)
-        with client.session_transaction() as sess:
-            sess["_user_id"] = uid
-            sess["_fresh"] = True
+        app.config["WTF_CSRF_ENABLED"] = False  # this in-process app only; the served one checks CSRF
+        r = client.post("/login", data={"email": email, "password": PASSWORD})
+        if r.status_code != 302:
+            raise SystemExit(f"in-process login failed: HTTP {r.status_code}")
     headers = {"Authorization": f"Bearer {token}"} if row.api else {}
     client.open(row.path, method=row.method, json=row.body, headers=headers)  # warm
     sa.event.listen(engine, "before_cursor_execute", capture)

@@ -169,6 +169,15 @@ def past_period(today: date, *, years: int | None = None, limit: int | None = No
     return [s for s in statuses if s is not None and s.decision.due_on <= today]
 
 
+def count_past_period(today: date, *, years: int | None = None) -> int:
+    """How many closed, unreduced case files are past their period (due or kept): one count in SQL, for a
+    list that shows only the oldest (an installation's first run may find tens of thousands)."""
+    years = retention_years() if years is None else years
+    latest = datetime.combine(today - relativedelta(years=years) + timedelta(days=1), time.min, tzinfo=UTC)
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Case).where(
+        Case.state.in_(list(CLOSED_STATES)), Case.reduced_at.is_(None), Case.closed_at < latest)) or 0
+
+
 # -- reducing ---------------------------------------------------------------------------------------------------
 
 def reduce_case_file(case: Case, *, now: datetime, today: date, actor=None, years: int | None = None) -> dict:

@@ -7,6 +7,7 @@ the deadlines day by day; :func:`case_clock` adds it for display, so a paused ca
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from datetime import date
 
@@ -100,6 +101,39 @@ class CaseClock:
         return self.today > self.promise_answer_by
 
 
+# Deadlines depend only on the day of receipt, the paused days and the calendar, and a list of thousands of
+# cases has only a few hundred distinct days of receipt: each calendar (one per request) remembers them.
+_MEMOS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _memo(calendar: WorkingDayCalendar):
+    store = _MEMOS.get(calendar)
+    if store is None:
+        store = _MEMOS[calendar] = {}
+
+    def get(*key, compute):
+        if key not in store:
+            store[key] = compute()
+        return store[key]
+
+    return get
+
+
+def answer_dates(received_on: date, paused: int, extended: bool, calendar: WorkingDayCalendar,
+                 rule: clock.ExtensionRule) -> tuple[date, date]:
+    """(promise_answer_by, due_on) exactly as :func:`case_clock` computes them from these facts, remembered
+    per calendar: the dashboard asks this for tens of thousands of answered cases."""
+    memo = _memo(calendar)
+    legal = memo("legal", received_on, paused, compute=lambda: clock.legal_deadline(received_on, calendar, paused))
+    due = legal
+    if extended:
+        due = memo("extended", received_on, paused, rule, compute=lambda: clock.legal_deadline(
+            received_on, calendar, paused, months=clock.EXTENDED_MONTHS, rule=rule))
+    promise = clock.promised_on(received_on, paused)
+    answer_by = memo("answer_by", promise, compute=lambda: clock.promise_answer_by(promise, calendar))
+    return answer_by, due.due_on
+
+
 def case_clock(case: Case, calendar: WorkingDayCalendar, today: date, *, soon_days: int = clock.DUE_SOON_DAYS,
                ask_working_days: int = 5, rule: clock.ExtensionRule | None = None) -> CaseClock:
     """What a case's clock says on ``today``; ``rule`` defaults to the configured :func:`extension_rule`."""
@@ -108,12 +142,15 @@ def case_clock(case: Case, calendar: WorkingDayCalendar, today: date, *, soon_da
     # A decided case's clock stopped when it was closed: a pause still open then counts up to that day only.
     until = min(today, local_date(case.closed_at)) if case.closed_at else today
     paused = counted_paused_days(intervals, until)
-    legal = clock.legal_deadline(case.received_on, calendar, paused)
-    extended = (clock.legal_deadline(case.received_on, calendar, paused, months=clock.EXTENDED_MONTHS, rule=rule)
-                if case.extended_due_on is not None else None)
+    memo = _memo(calendar)
+    received = case.received_on
+    legal = memo("legal", received, paused, compute=lambda: clock.legal_deadline(received, calendar, paused))
+    extended = (memo("extended", received, paused, rule, compute=lambda: clock.legal_deadline(
+        received, calendar, paused, months=clock.EXTENDED_MONTHS, rule=rule))
+        if case.extended_due_on is not None else None)
     due = (extended or legal).due_on
-    promise = clock.promised_on(case.received_on, paused)
-    answer_by = clock.promise_answer_by(promise, calendar)
+    promise = clock.promised_on(received, paused)
+    answer_by = memo("answer_by", promise, compute=lambda: clock.promise_answer_by(promise, calendar))
     return CaseClock(
         today=today,
         promised_on=promise,
@@ -122,10 +159,11 @@ def case_clock(case: Case, calendar: WorkingDayCalendar, today: date, *, soon_da
         paused_days=paused,
         paused_since=case.paused_since,
         pauses=intervals,
-        ask_deadline=ask_deadline(case.received_on, calendar, ask_working_days),
+        ask_deadline=memo("ask", received, ask_working_days,
+                          compute=lambda: ask_deadline(received, calendar, ask_working_days)),
         days_left=clock.days_left(due, today),
         status=clock.deadline_status(due, today, soon_days),
         promise_answer_by=answer_by,
         promise_days_left=clock.days_left(answer_by, today),
-        promise_not_working=calendar.non_working_reason(promise),
+        promise_not_working=memo("not_working", promise, compute=lambda: calendar.non_working_reason(promise)),
     )

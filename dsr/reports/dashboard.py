@@ -15,17 +15,17 @@ from __future__ import annotations
 import re
 import statistics
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 from dateutil.relativedelta import relativedelta
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import selectinload
 
-from dsr.cases.deadlines import case_clock, working_calendar
+from dsr.cases.deadlines import working_calendar
 from dsr.cases.models import Case, CaseRight
 from dsr.cases.queries import OPEN_STATES, QueueFilters, queue_query
 from dsr.domain.enums import CaseState, Right
+from dsr.domain.pauses import PauseInterval
 from dsr.extensions import db
 from dsr.timeutil import local_date
 
@@ -88,10 +88,15 @@ def percentile(values: list[int], pct: int) -> float | None:
 def monthly(answered: list[Answered], today: date, months: int = MONTHS) -> list[MonthStats]:
     """Per month answered in: how many, the share within Harmony's 4 weeks and within the legal deadline,
     the median and 90th percentile of the days from receipt to answer, and how many needed an extension."""
+    starts = month_starts(today, months)
+    buckets: dict[date, list[Answered]] = {start: [] for start in starts}
+    for a in answered:
+        bucket = buckets.get(a.answered_on.replace(day=1))
+        if bucket is not None:
+            bucket.append(a)
     stats = []
-    for start in month_starts(today, months):
-        end = start + relativedelta(months=1)
-        cases = [a for a in answered if start <= a.answered_on < end]
+    for start in starts:
+        cases = buckets[start]
         days = sorted(a.handling_days for a in cases)
         stats.append(MonthStats(
             month=start,
@@ -106,23 +111,80 @@ def monthly(answered: list[Answered], today: date, months: int = MONTHS) -> list
 
 
 def answered_cases(today: date, months: int = MONTHS) -> list[Answered]:
-    """Cases completed or refused in the last ``months`` months (withdrawn and merged ones were not answered)."""
+    """Cases completed or refused in the last ``months`` months (withdrawn and merged ones were not answered).
+
+    Plain columns, not ORM objects, in two statements (the cases; the pauses of those that had any), and
+    each case's promise and deadline on the day it was answered as :func:`case_clock` gives them
+    (:func:`dsr.cases.deadlines.answer_dates`, remembered per day of receipt).
+    """
+    from dsr.cases.deadlines import answer_dates, extension_rule
+    from dsr.cases.models import CasePause
+    from dsr.domain.pauses import counted_paused_days
+
     since = month_starts(today, months)[0] - relativedelta(days=1)
-    cases = db.session.execute(
-        sa.select(Case).options(selectinload(Case.pauses))
-        .where(Case.closed_at.is_not(None), Case.merged_into_id.is_(None), Case.withdrawal_how.is_(None),
-               Case.received_on >= since - relativedelta(months=3))
-    ).scalars()
+    # closed_at is a moment in UTC and the answer day a local date: a day's margin, then the exact test below.
+    closed_after = datetime.combine(since - relativedelta(days=1), datetime.min.time(), UTC)
+    answered = (sa.select(Case.id).where(
+        Case.closed_at.is_not(None), Case.closed_at >= closed_after, Case.merged_into_id.is_(None),
+        Case.withdrawal_how.is_(None), Case.received_on >= since - relativedelta(months=3)))
+    rows = db.session.execute(
+        sa.select(Case.id, Case.received_on, Case.closed_at, Case.extended_due_on)
+        .where(Case.id.in_(answered))).all()
+    pauses: dict[int, list[PauseInterval]] = {}
+    for case_id, requested, resumed, counted in db.session.execute(
+            sa.select(CasePause.case_id, CasePause.requested_on, CasePause.resumed_on, CasePause.counted)
+            .where(CasePause.case_id.in_(answered)).order_by(CasePause.id)):
+        pauses.setdefault(case_id, []).append(PauseInterval(requested, resumed, counted))
     calendar = working_calendar()
+    rule = extension_rule()
     result = []
-    for case in cases:
-        answered_on = local_date(case.closed_at)
+    for case_id, received_on, closed_at, extended_due_on in rows:
+        answered_on = local_date(closed_at)
         if answered_on <= since:
             continue
-        clock = case_clock(case, calendar, answered_on)
-        result.append(Answered(case.received_on, answered_on, clock.promise_answer_by, clock.due_on,
-                               case.extended_due_on is not None))
+        paused = counted_paused_days(pauses[case_id], answered_on) if case_id in pauses else 0
+        answer_by, due_on = answer_dates(received_on, paused, extended_due_on is not None, calendar, rule)
+        result.append(Answered(received_on, answered_on, answer_by, due_on, extended_due_on is not None))
     return result
+
+
+# Monthly figures and charts change only when a case is answered: kept per process for the day, the language
+# and the answered cases' fingerprint (how many, the last closing), so the page and its three charts compute
+# them once a day, or again when a case was answered since.
+_CACHE: dict[tuple, object] = {}
+_CACHE_SIZE = 64
+
+
+def _fingerprint(today: date, months: int = MONTHS) -> tuple:
+    """What the monthly figures depend on: the database, the answered cases (how many, the last closing, the
+    highest id), the declared days the calendar counts and the extension rule."""
+    from dsr.cases.deadlines import extension_rule
+    from dsr.cases.models import DeclaredHoliday
+
+    since = month_starts(today, months)[0] - relativedelta(days=1)
+    closed_after = datetime.combine(since - relativedelta(days=1), datetime.min.time(), UTC)
+    count, last, top = db.session.execute(
+        sa.select(sa.func.count(), sa.func.max(Case.closed_at), sa.func.max(Case.id))
+        .where(Case.closed_at >= closed_after)).one()
+    declared = db.session.execute(sa.select(sa.func.count(), sa.func.max(DeclaredHoliday.day))).one()
+    return str(db.engine.url), count, str(last), top, tuple(declared), extension_rule()
+
+
+def clear_cache() -> None:
+    _CACHE.clear()
+
+
+def _cached(key: tuple, compute):
+    if key not in _CACHE:
+        if len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = compute()
+    return _CACHE[key]
+
+
+def monthly_stats(today: date) -> list[MonthStats]:
+    """:func:`monthly` over :func:`answered_cases`, cached per day and fingerprint."""
+    return _cached(("stats", today, _fingerprint(today)), lambda: monthly(answered_cases(today), today))
 
 
 def open_matrix() -> dict[CaseState, dict[Right, int]]:
@@ -262,20 +324,22 @@ CHARTS = ("deadlines", "handling", "open")
 
 def all_charts(today: date) -> dict[str, str]:
     """Every dashboard chart as SVG text, by name (for the page's <img> responses and the PDF)."""
-    stats = monthly(answered_cases(today), today)
-    labels = chart_labels([s.month for s in stats])
-    return {"deadlines": deadline_chart(stats, labels), "handling": handling_chart(stats, labels),
-            "open": open_chart(open_matrix(), labels)}
+    return {name: chart(name, today) for name in CHARTS}
 
 
 def chart(name: str, today: date) -> str:
-    """One chart by name (each <img> asks for one; computing only its own data keeps the page quick)."""
+    """One chart by name (each <img> asks for one). The open-cases chart is drawn from a count per state
+    and right each time; the monthly ones are cached with their figures (:func:`monthly_stats`)."""
+    from flask_babel import get_locale
+
     if name == "open":
         return open_chart(open_matrix(), chart_labels([]))
-    stats = monthly(answered_cases(today), today)
-    labels = chart_labels([s.month for s in stats])
-    if name == "deadlines":
-        return deadline_chart(stats, labels)
-    if name == "handling":
-        return handling_chart(stats, labels)
-    raise KeyError(name)
+    if name not in ("deadlines", "handling"):
+        raise KeyError(name)
+
+    def draw() -> str:
+        stats = monthly_stats(today)
+        labels = chart_labels([s.month for s in stats])
+        return (deadline_chart if name == "deadlines" else handling_chart)(stats, labels)
+
+    return _cached(("chart", name, today, str(get_locale()), _fingerprint(today)), draw)

@@ -74,12 +74,56 @@ def _facts(case: Case, tasks, unassigned_since) -> CaseFacts:
     )
 
 
-def open_cases() -> list[Case]:
-    return list(db.session.execute(
-        sa.select(Case).where(Case.state.in_(OPEN_STATES))
-        .options(selectinload(Case.rights), selectinload(Case.subject), selectinload(Case.assignee),
-                 selectinload(Case.pauses))
-        .order_by(Case.id)).scalars())
+def open_facts() -> list[CaseFacts]:
+    """:class:`CaseFacts` of every open case as plain rows, in five statements whatever their number: the
+    cases with their subject's and assignee's names, their rights, pauses, open tasks and unassignments.
+
+    The same facts :func:`facts_for` makes from loaded cases, without building an ORM object per case,
+    its subject, assignee, rights and pauses (at 100,000 cases the open ones alone are thousands).
+    """
+    from dsr.auth.models import User
+    from dsr.cases.models import CasePause, CaseRight
+    from dsr.domain.enums import Right
+    from dsr.domain.pauses import PauseInterval
+    from dsr.subjects.models import DataSubject
+
+    open_ids = sa.select(Case.id).where(Case.state.in_(OPEN_STATES))
+    rows = db.session.execute(
+        sa.select(Case.id, Case.reference, Case.received_on, Case.state, Case.assignee_id,
+                  User.name.label("assignee_name"), DataSubject.name.label("subject_name"), Case.paused_since,
+                  Case.extended_due_on, Case.extension_notice_due_on, Case.extension_notice_sent_on)
+        .outerjoin(User, User.id == Case.assignee_id).outerjoin(DataSubject, DataSubject.id == Case.subject_id)
+        .where(Case.state.in_(OPEN_STATES)).order_by(Case.id)).all()
+    order = list(Right)
+    rights: dict[int, list[Right]] = {}
+    for case_id, right in db.session.execute(
+            sa.select(CaseRight.case_id, CaseRight.right).where(CaseRight.case_id.in_(open_ids))):
+        rights.setdefault(case_id, []).append(right)
+    pauses: dict[int, list[PauseInterval]] = {}
+    for case_id, requested, resumed, counted in db.session.execute(
+            sa.select(CasePause.case_id, CasePause.requested_on, CasePause.resumed_on, CasePause.counted)
+            .where(CasePause.case_id.in_(open_ids)).order_by(CasePause.id)):
+        pauses.setdefault(case_id, []).append(PauseInterval(requested, resumed, counted))
+    tasks: dict[int, list[TaskFacts]] = {}
+    for case_id, title, due_on, name in db.session.execute(
+            sa.select(CaseTask.case_id, CaseTask.title, CaseTask.due_on, User.name)
+            .outerjoin(User, User.id == CaseTask.assignee_id)
+            .where(CaseTask.case_id.in_(open_ids), CaseTask.done_at.is_(None)).order_by(CaseTask.id)):
+        tasks.setdefault(case_id, []).append(TaskFacts(title, due_on, name))
+    last = db.session.execute(
+        sa.select(AuditEvent.case_id, sa.func.max(AuditEvent.occurred_at))
+        .where(AuditEvent.case_id.in_(open_ids.where(Case.assignee_id.is_(None))),
+               AuditEvent.action == "case.assigned")
+        .group_by(AuditEvent.case_id)).all()
+    unassigned_since = {case_id: local_date(_aware(moment)) for case_id, moment in last}
+    return [CaseFacts(
+        id=row.id, reference=row.reference, received_on=row.received_on,
+        rights=tuple(sorted(rights.get(row.id, ()), key=order.index)), subject=row.subject_name or "",
+        state=row.state, assignee_id=row.assignee_id, assignee=row.assignee_name,
+        pauses=tuple(pauses.get(row.id, ())), paused_since=row.paused_since, extended_due_on=row.extended_due_on,
+        extension_notice_due_on=row.extension_notice_due_on, extension_notice_sent_on=row.extension_notice_sent_on,
+        unassigned_since=unassigned_since.get(row.id), open_tasks=tuple(tasks.get(row.id, ())),
+    ) for row in rows]
 
 
 def settings(due_within: int | None = None) -> dict:
@@ -94,7 +138,7 @@ def settings(due_within: int | None = None) -> dict:
 
 def build_report(today, *, due_within: int | None = None) -> EscalationReport:
     """The escalation report over every open case on ``today``."""
-    return escalations(facts_for(open_cases()), today, working_calendar(), **settings(due_within))
+    return escalations(open_facts(), today, working_calendar(), **settings(due_within))
 
 
 def warnings_for(cases: Iterable[Case], today) -> dict[int, list[Item]]:

@@ -1,8 +1,9 @@
 """The escalation report as a page, CSV, plain text and PDF: one report, four ways of reading it.
 
-No format carries the data subjects' names: a reference, the rights and the person responsible are enough
-to act on, and a report that is e-mailed every morning should not spread personal data (GDPR Art. 5(1)(c)).
-The case page, behind its login, shows who the subject is.
+The page, the CSV and the PDF name each row's subject beside the reference, so a privacy manager can tell
+the cases apart without opening each (issue 16, item 12); they are read behind the login or sent to privacy
+managers only. The e-mail's body and the plain-text summary keep to references and counts: a mail body
+travels further than its attachment (GDPR Art. 5(1)(c)).
 """
 
 from __future__ import annotations
@@ -49,8 +50,10 @@ KIND_ADVICE = {
     Kind.LATE_PAUSE: _l("The clock kept running: the deadline did not move."),
 }
 
-CSV_COLUMNS = ["kind", "reference", "rights", "state", "assignee", "received_on", "due_on", "days_overdue",
-               "overdue", "task", "detail"]
+# days_overdue: days past the date in due_on, for what is late; days_left: days until it, for what is not yet
+# (a due-soon case is not "-6 days overdue"). Exactly one of the two is filled on each row.
+CSV_COLUMNS = ["kind", "reference", "subject", "rights", "state", "assignee", "received_on", "due_on", "days_overdue",
+               "days_left", "overdue", "task", "detail"]
 PDF_STYLESHEET = Path(__file__).resolve().parent.parent.parent / "letters" / "assets" / "report.css"
 
 
@@ -75,12 +78,14 @@ def report_csv(report: EscalationReport) -> str:
         writer.writerow([
             item.kind.value,
             item.case.reference,
+            csv_cell(item.case.subject or ""),
             ";".join(r.value for r in item.rights),
             item.case.state.value,
             csv_cell(item.assignee or ""),
             item.case.received_on.isoformat(),
             item.due_on.isoformat() if item.due_on else "",
-            item.days,
+            item.days if item.days >= 0 else "",
+            -item.days if item.days < 0 else "",
             "yes" if item.overdue else "no",
             csv_cell(item.task or ""),
             _detail(item),

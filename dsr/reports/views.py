@@ -36,6 +36,10 @@ from dsr.timeutil import today
 bp = Blueprint("reports", __name__)
 
 GROUPS = ("kind", "assignee", "right")
+# The dashboard lists the oldest case files past their period, and counts them all.
+CASEFILE_ROWS = 10
+# Rows per page of the escalation report (the CSV and the PDF are complete).
+REPORT_PAGE_SIZE = 100
 # A chart is an image document: its own inline <style> is allowed there, nothing else is loaded or run.
 CHART_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'none'; script-src 'none'"
 
@@ -95,8 +99,22 @@ def escalations():
     else:
         groups = [(RIGHT_LABELS[r], None, [i for i in items if r in i.rights]) for r in Right]
     groups = [g for g in groups if g[2]]
+    # The page shows REPORT_PAGE_SIZE rows of the groups in order (a group may continue on the next page);
+    # each group's heading counts all of its rows. The CSV and the PDF hold every row.
+    size = current_app.config.get("REPORT_PAGE_SIZE", REPORT_PAGE_SIZE)
+    rows = sum(len(g[2]) for g in groups)
+    pages = max(1, -(-rows // size))
+    page = min(max(request.args.get("page", 1, type=int), 1), pages)
+    start, end = (page - 1) * size, page * size
+    shown, offset = [], 0
+    for title, hint, group_items in groups:
+        part = group_items[max(start - offset, 0):max(end - offset, 0)]
+        if part:
+            shown.append((title, hint, part, len(group_items)))
+        offset += len(group_items)
     return render_template(
-        "reports/escalations.html", report=report, groups=groups, group=group, sort=sort, descending=descending,
+        "reports/escalations.html", report=report, groups=shown, group=group, sort=sort, descending=descending,
+        page=page, pages=pages, rows=rows, first_row=start + 1, last_row=min(end, rows),
         kinds=list(Kind), labels=KIND_LABELS, short=KIND_SHORT, advice=KIND_ADVICE, days_phrase=days_phrase,
         by_assignee=_count_table(report.by_assignee()), by_right=_count_table(report.by_right()),
         rights=list(Right), severity=SEVERITY, last_run=_last_run())
@@ -127,8 +145,8 @@ def dashboard():
     day = today()
     due_within = current_app.config["DUE_SOON_DAYS"]
     report = build_report(day, due_within=due_within)
-    stats = dash.monthly(dash.answered_cases(day), day)
-    from dsr.casefiles.operations import past_period
+    stats = dash.monthly_stats(day)
+    from dsr.casefiles.operations import count_past_period, past_period
     from dsr.declared_days.operations import uncovered_year
 
     return render_template(
@@ -136,7 +154,7 @@ def dashboard():
         report=report, labels=KIND_LABELS, advice=KIND_ADVICE, days_phrase=days_phrase,
         matrix=dash.open_matrix(), by_state=dash.open_by_state(), rights=list(Right), stats=stats,
         state_labels=dash.STATE_LABELS, last_run=_last_run(), charts=dash.CHARTS, uncovered_year=uncovered_year(day),
-        casefiles=past_period(day))
+        casefiles=past_period(day, limit=CASEFILE_ROWS), casefiles_total=count_past_period(day))
 
 
 @bp.get("/dashboard/charts/<name>.svg")

@@ -100,8 +100,8 @@ def test_an_unassigned_case_counts_from_its_unassignment(people):
 
 def test_csv_has_its_columns_and_neutralises_formulas(cases):
     rows = list(csv.reader(io.StringIO(report_csv(build_report(TODAY)))))
-    assert rows[0] == CSV_COLUMNS == ["kind", "reference", "rights", "state", "assignee", "received_on", "due_on",
-                                      "days_overdue", "overdue", "task", "detail"]
+    assert rows[0] == CSV_COLUMNS == ["kind", "reference", "subject", "rights", "state", "assignee", "received_on",
+                                      "due_on", "days_overdue", "days_left", "overdue", "task", "detail"]
     by_ref = {(r[0], r[1]): dict(zip(rows[0], r, strict=True)) for r in rows[1:]}
     overdue = by_ref[("legal_overdue", cases["overdue"].reference)]
     assert overdue["due_on"] == "2026-11-02" and overdue["days_overdue"] == "24" and overdue["overdue"] == "yes"
@@ -109,7 +109,13 @@ def test_csv_has_its_columns_and_neutralises_formulas(cases):
     assert overdue["assignee"] == "'=HYPERLINK(\"x\")"  # not a formula in a spreadsheet
     task = by_ref[("task_overdue", cases["tasked"].reference)]
     assert task["task"] == "Ask Focus Feedback" and task["days_overdue"] == "2"
-    assert by_ref[("due_soon", cases["due_soon"].reference)]["days_overdue"] == "-6"
+    due_soon = by_ref[("due_soon", cases["due_soon"].reference)]
+    # A due-soon row is not "-6 days overdue": it has 6 days left.
+    assert (due_soon["days_overdue"], due_soon["days_left"], due_soon["overdue"]) == ("", "6", "no")
+    assert overdue["days_left"] == ""
+    # Each row names its subject (issue 16, item 12).
+    assert overdue["subject"] == cases["overdue"].subject.name
+    assert all(row["subject"] for row in by_ref.values())
 
 
 def test_pdf_text_names_the_first_thing_to_do_and_each_section(cases):
@@ -350,3 +356,42 @@ def test_a_password_is_never_sent_without_tls(ctx, cases, tls_smtp, monkeypatch)
     with pytest.raises(mail.MailNotConfigured, match="unencrypted"):
         mail.send(message, ctx.config)
     assert tls_smtp.logins == [] and tls_smtp.envelopes == []
+
+
+def test_answered_cases_agree_with_each_case_clock_and_the_cache_follows_new_answers(ctx, people):
+    """The dashboard reads plain columns (issue 15): its promise and deadline per answered case are the ones
+    case_clock gives on the answer day, for a plain case, one paused (ended and still open when refused)
+    and one extended; a case answered later changes the cached monthly figures."""
+    from dsr.cases import timing
+    from dsr.cases.deadlines import case_clock, working_calendar
+    from dsr.domain.enums import RefusalGround
+    from dsr.reports.dashboard import monthly_stats
+
+    manager, staff = people
+    plain = _case(staff, 11, date(2026, 10, 1))
+    ended = _case(staff, 12, date(2026, 10, 5))
+    timing.request_information(ended, reason="Which policy?", requested_on=date(2026, 10, 6), actor=staff,
+                               now=NOW, today=date(2026, 10, 6))
+    timing.information_received(ended, received_on=date(2026, 10, 16), actor=staff, now=NOW, today=date(2026, 10, 16))
+    still_paused = _case(staff, 13, date(2026, 10, 20))
+    timing.request_information(still_paused, reason="Which phone?", requested_on=date(2026, 10, 21), actor=staff,
+                               now=NOW, today=date(2026, 10, 21))
+    extended = _case(staff, 14, date(2026, 10, 2))
+    timing.extend(extended, reason="Many systems.", actor=manager, now=NOW, today=date(2026, 10, 20))
+    db.session.commit()
+    before = monthly_stats(TODAY)
+    for case in (plain, ended, still_paused, extended):
+        lifecycle.refuse(case, ground=RefusalGround.MANIFESTLY_UNFOUNDED, justification="Repeated request.",
+                         actor=manager, now=NOW)
+    db.session.commit()
+    answered = {a.received_on: a for a in answered_cases(TODAY)}
+    calendar = working_calendar()
+    for case in (plain, ended, still_paused, extended):
+        clock = case_clock(case, calendar, TODAY)
+        a = answered[case.received_on]
+        assert (a.promise_answer_by, a.due_on, a.extended) == (clock.promise_answer_by, clock.due_on,
+                                                               case.extended_due_on is not None)
+    assert answered[date(2026, 10, 20)].due_on > answered[date(2026, 10, 1)].due_on  # the open pause counted
+    after = monthly_stats(TODAY)
+    assert after[-1].answered == before[-1].answered + 4
+    assert monthly_stats(TODAY) is after  # cached until something else is answered

@@ -8,6 +8,7 @@ so a lazy load per row of any of them would add statements with the number of ro
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -54,7 +55,8 @@ def _statements(app, client, path: str, headers=None) -> list[str]:
     counted = []
 
     def count(_conn, _cursor, statement, *_args):
-        counted.append(statement)
+        # An IN list of 10 or of 50 ids is the same statement.
+        counted.append(IN_LIST.sub("(…)", statement))
 
     client.get(path, headers=headers)
     with app.app_context():
@@ -68,6 +70,7 @@ def _statements(app, client, path: str, headers=None) -> list[str]:
     return counted
 
 
+IN_LIST = re.compile(r"\((?:\?|%\([^)]*\)s)(?:, (?:\?|%\([^)]*\)s))+\)")
 PAGES = {
     "api list": "/api/v1/cases?per_page={n}",
     "api search": "/api/v1/cases?per_page={n}&q=HC1234567",
@@ -87,7 +90,8 @@ def test_a_page_of_50_rows_costs_the_statements_of_a_page_of_10(app):
         token = issue_api_token(users["manager"], actor=None, now=NOW)
         db.session.commit()
         subject, last = _add_cases(10, users)
-        subject_id, ref10 = subject.id, last.reference
+        # The case page of the same case both times: its subject has 10, then 50 cases.
+        subject_id, ref10 = subject.id, subject.cases[-1].reference
     manager = signed_in(app, Role.PRIVACY_MANAGER)
     headers = {"Authorization": f"Bearer {token}"}
 
@@ -106,9 +110,8 @@ def test_a_page_of_50_rows_costs_the_statements_of_a_page_of_10(app):
             from dsr.subjects.models import DataSubject
 
             users = {k: db.session.merge(u) for k, u in users.items()}
-            _subject, last = _add_cases(40, users, subject=db.session.get(DataSubject, subject_id))
-            ref50 = last.reference
-        with_50 = counts(50, ref50)
+            _add_cases(40, users, subject=db.session.get(DataSubject, subject_id))
+        with_50 = counts(50, ref10)
         # The pages really held 50 rows.
         assert manager.get("/cases").get_data(as_text=True).count('<td class="ref">') == 50
         assert len(manager.get("/api/v1/cases?per_page=50", headers=headers).get_json()["cases"]) == 50
