@@ -103,6 +103,7 @@ def _register_models() -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from dsr.api.openapi import bp as api_docs_bp
     from dsr.api.views import bp as api_bp
     from dsr.attachments.views import bp as attachments_bp
     from dsr.auth.token_views import bp as tokens_bp
@@ -150,6 +151,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(letters_bp)
     app.register_blueprint(exports_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(api_docs_bp)  # GET /api/v1/openapi.json: public, like any API's description
     csrf.exempt(api_bp)  # bearer-token API: no cookies, so no CSRF
     app.register_blueprint(suppression_api_bp)  # POST /api/v1/suppression/check
     csrf.exempt(suppression_api_bp)

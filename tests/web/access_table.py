@@ -94,7 +94,8 @@ ACCESS: dict[str, dict[str, frozenset[str]]] = {
     "transmissions.record": {"POST": WRITERS},
     "requesters.act": {"POST": WRITERS},
     "fees.act": {"POST": WRITERS},  # proposing a fee: the privacy manager only (403 for staff, test_fees.py)
-    # -- API v1 (bearer tokens)
+    # -- API v1 (bearer tokens); its description is public, as any API's is
+    "api_docs.openapi": {"GET": EVERYONE},
     "api.list_cases": {"GET": SIGNED_IN},
     "api.get_case": {"GET": SIGNED_IN},
     "api.create_case": {"POST": WRITERS},
