@@ -131,3 +131,89 @@ def test_concurrent_audit_records_on_sqlite_form_one_unbroken_chain(app):
         events = audit_trail()
         assert len(events) == THREADS * ROUNDS * 4
         assert_unbroken_chain(events)
+
+
+# -- several processes (issue 15, item 6) ------------------------------------------------------------------
+
+PROCESSES = 4
+PROCESS_ROUNDS = 6
+
+
+def _process_work(config: dict, staff_id: int, manager_id: int, shared: str, index: int, start, results) -> None:
+    """One process like a gunicorn worker: log cases and change one shared case, each change against the
+    version it read, trying again when another process changed the case in between."""
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from dsr import create_app
+    from dsr.cases import lifecycle
+    from dsr.cases.errors import StaleCase
+    from dsr.domain.enums import Priority
+
+    app = create_app(config)
+    refs, updates, conflicts = [], 0, 0
+    with app.app_context():
+        start.wait(timeout=60)
+        for k in range(PROCESS_ROUNDS):
+            staff = db.session.get(User, staff_id)
+            case = log_request(
+                subject=subject_details(name=f"Proc {index} Person {k}", email=f"p{index}-{k}@example.nl",
+                                        customer_number=f"HC{index:03d}{k:04d}"),
+                rights=[Right.ACCESS], channel=Channel.WEB, received_on=date(2026, 11, 20), language=Language.NL,
+                notes="", actor=staff, now=now(), today=TODAY)
+            db.session.commit()
+            refs.append(case.reference)
+            while True:
+                db.session.expire_all()
+                target = db.session.execute(sa.select(Case).where(Case.reference == shared)).scalar_one()
+                flipped = Priority.HIGH if target.priority is Priority.NORMAL else Priority.NORMAL
+                try:
+                    lifecycle.set_priority(target, flipped, actor=db.session.get(User, manager_id), now=now(),
+                                           expected_version=target.version)
+                    db.session.commit()
+                    updates += 1
+                    break
+                except (StaleCase, StaleDataError):
+                    db.session.rollback()
+                    conflicts += 1
+    results.put((refs, updates, conflicts))
+
+
+def test_several_processes_create_and_update_cases_without_gaps_lost_updates_or_a_forked_chain(pg_app):
+    import multiprocessing
+
+    with pg_app.app_context():
+        staff = make_user(Role.STAFF)
+        manager = make_user(Role.PRIVACY_MANAGER)
+        shared = log_request(subject=subject_details(), rights=[Right.ACCESS], channel=Channel.POST,
+                             received_on=date(2026, 11, 20), language=Language.NL, notes="", actor=staff, now=NOW,
+                             today=TODAY).reference
+        db.session.commit()
+        staff_id, manager_id = staff.id, manager.id
+    config = {key: pg_app.config[key] for key in (
+        "TESTING", "INSTANCE_PATH", "SQLALCHEMY_DATABASE_URI", "SECRET_KEY", "STORAGE_DIR", "WTF_CSRF_ENABLED",
+        "PASSWORD_HASH_METHOD", "DEMO_SYSTEMS_CUSTOMERS", "SERVER_NAME")}
+    ctx = multiprocessing.get_context("spawn")
+    start, results = ctx.Event(), ctx.Queue()
+    procs = [ctx.Process(target=_process_work, args=(config, staff_id, manager_id, shared, i, start, results))
+             for i in range(PROCESSES)]
+    for p in procs:
+        p.start()
+    start.set()
+    outcomes = [results.get(timeout=180) for _ in procs]
+    for p in procs:
+        p.join(timeout=30)
+    assert all(p.exitcode == 0 for p in procs)
+
+    refs = sorted(r for got, _u, _c in outcomes for r in got)
+    # Unique and gap-free: the shared case is number 1, the processes' cases 2 .. N+1.
+    assert refs == [f"DSR-2026-{n:05d}" for n in range(2, PROCESSES * PROCESS_ROUNDS + 2)]
+    updates = sum(u for _r, u, _c in outcomes)
+    assert updates == PROCESSES * PROCESS_ROUNDS
+    with pg_app.app_context():
+        case = db.session.execute(sa.select(Case).where(Case.reference == shared)).scalar_one()
+        # No lost update: every change that succeeded moved the version on, and each has its audit event.
+        assert case.version == 1 + updates
+        events = audit_trail()
+        assert [e.action for e in events].count("case.priority_changed") == updates
+        assert [e.action for e in events].count("case.created") == 1 + PROCESSES * PROCESS_ROUNDS
+        assert_unbroken_chain(events)
