@@ -243,7 +243,8 @@ CASE_OPERATIONS = {
     "submit-for-approval": lambda case, b, u: lifecycle.submit_for_approval(
         case, actor=u, now=now(), expected_version=_version(b)),
     "complete": lambda case, b, u: lifecycle.complete(case, decision=_text(b, "decision"), actor=u, now=now(),
-                                                      expected_version=_version(b)),
+                                                      expected_version=_version(b),
+                                                      override_reason=_text(b, "override_reason") or None),
     "close": lambda case, b, u: lifecycle.close(case, actor=u, now=now(), expected_version=_version(b)),
 }
 

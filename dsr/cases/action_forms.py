@@ -71,6 +71,8 @@ class SendBackForm(CaseActionForm):
 
 class CompleteForm(CaseActionForm):
     decision = TextAreaField(_l("What was done for the subject"), validators=[DataRequired(), Length(max=5000)])
+    override_reason = TextAreaField(_l("Complete anyway, because (only when the checklist is not met)"),
+                                    validators=[Optional(), Length(max=2000)])
 
 
 class RefuseForm(CaseActionForm):

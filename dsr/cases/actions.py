@@ -115,7 +115,8 @@ ACTIONS: dict[str, tuple[type, Callable]] = {
     "send_back": (F.SendBackForm, lambda case, f, c: lifecycle.send_back(
         case, reason=f.reason.data, actor=c.actor, now=c.now, expected_version=c.version)),
     "complete": (F.CompleteForm, lambda case, f, c: lifecycle.complete(
-        case, decision=f.decision.data, actor=c.actor, now=c.now, expected_version=c.version)),
+        case, decision=f.decision.data, actor=c.actor, now=c.now, expected_version=c.version,
+        override_reason=f.override_reason.data)),
     "refuse": (F.RefuseForm, lambda case, f, c: lifecycle.refuse(
         case, ground=RefusalGround(f.ground.data), justification=f.justification.data, actor=c.actor, now=c.now,
         expected_version=c.version)),

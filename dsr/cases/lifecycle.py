@@ -83,29 +83,36 @@ def send_back(case: Case, *, reason: str, actor, now, expected_version=None) -> 
                details={"reason": reason})
 
 
-def complete(case: Case, *, decision: str, actor, now, expected_version=None) -> None:
+def complete(case: Case, *, decision: str, actor, now, expected_version=None,
+             override_reason: str | None = None) -> None:
     """The privacy manager approves the work: the request has been answered.
 
-    Refused while a rectification or erasure still has obligations open (corrections neither applied nor
-    refused, recipients not notified: Art. 16 and 19; :func:`dsr.rectification.notices.open_obligations`)
-    or an objection has not been acted on (marketing not stopped and nothing decided, or a decision
-    pending: Art. 21; :func:`dsr.objection.balancing.open_obligations`).
+    Refused while the case's completion checklist (:func:`dsr.cases.checklist.checklist`) has an open item:
+    the search confirmed, manual sources done, the erasure plan executed, the answer letter issued ... A
+    privacy manager may complete over those with ``override_reason``, which the audit event keeps with the
+    items left open. Never over the legal obligations features enforce: corrections neither applied nor
+    refused, recipients not notified (Art. 16, 19), an objection not acted on (Art. 21), a requester's
+    mandate not checked.
     """
     if not (decision or "").strip():
         raise InvalidInput(_("Summarise what was done for the subject."), "decision")
     require_role(actor, Role.PRIVACY_MANAGER, what=_l("%(action)s a case", action=ACTION_VERBS[Action.COMPLETE]))
     check_version(case, expected_version)
-    # Imported here: rectification and objection build on cases.
-    from dsr.objection.balancing import open_obligations as objection_obligations
-    from dsr.rectification.notices import open_obligations
-    from dsr.requesters.operations import open_obligations as requester_obligations
+    from dsr.cases.checklist import checklist, open_items
     from dsr.timeutil import local_date
 
-    still_open = open_obligations(case) + objection_obligations(case) + requester_obligations(case, local_date(now))
+    still_open = open_items(checklist(case, local_date(now)))
+    binding = [c for c in still_open if not c.overridable]
+    if binding:
+        raise RuleViolation(_("The case cannot be completed yet: %(open)s", open=" ".join(c.label for c in binding)))
+    details: dict = {"decision": decision}
     if still_open:
-        raise RuleViolation(_("The case cannot be completed yet: %(open)s", open=" ".join(still_open)))
+        if not (override_reason or "").strip():
+            raise RuleViolation(_("The case cannot be completed yet: %(open)s. A privacy manager may complete it "
+                                  "anyway by giving the reason.", open="; ".join(c.label for c in still_open)))
+        details["override"] = {"reason": override_reason.strip(), "open": [c.key for c in still_open]}
     transition(case, Action.COMPLETE, actor=actor, now=now, expected_version=expected_version,
-               details={"decision": decision}, sets={"decision": decision})
+               details=details, sets={"decision": decision})
 
 
 def refuse(case: Case, *, ground: RefusalGround, justification: str, actor, now, expected_version=None) -> None:

@@ -169,6 +169,9 @@ def case_page_context(case: Case, *, error: str | None = None, conflict_since: i
         sa.select(IdentityVerification).where(IdentityVerification.case_id == case.id)
         .order_by(IdentityVerification.id)).scalars())
     steps = next_steps(case, verifications=verifications, is_manager=is_manager)
+    from dsr.cases.checklist import checklist
+
+    checks = checklist(case, day) if case.state not in CLOSED_STATES else []
     previous = previous_request(case)
     conflict = []
     if conflict_since is not None:
@@ -183,6 +186,8 @@ def case_page_context(case: Case, *, error: str | None = None, conflict_since: i
         "today": day,
         "forms": forms,
         "steps": steps,
+        "checklist": checks,
+        "checklist_open": any(not c.done for c in checks),
         "transitions": [s.action for s in steps if s.action],
         "can_write": current_user.can_write,
         "is_manager": is_manager,

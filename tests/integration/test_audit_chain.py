@@ -108,7 +108,7 @@ def busy_case_history(manager: User, staff: User) -> tuple[list[str], int]:
     lifecycle.submit_for_approval(case, actor=staff, now=tick(13))
     lifecycle.send_back(case, reason="Missing recordings", actor=manager, now=tick(14))
     lifecycle.submit_for_approval(case, actor=staff, now=tick(15))
-    lifecycle.complete(case, decision="Copy sent", actor=manager, now=tick(16))
+    lifecycle.complete(case, decision="Copy sent", actor=manager, now=tick(16), override_reason="The work is not what this test is about")
     lifecycle.close(case, actor=manager, now=tick(17))
     lifecycle.refuse(other, ground=RefusalGround.MANIFESTLY_UNFOUNDED, justification="Not about data",
                      actor=manager, now=tick(18))

@@ -102,7 +102,7 @@ def bring_to(case: Case, state: CaseState, p: People) -> Case:
                               lambda c: lifecycle.submit_for_approval(c, actor=m, now=at(24))],
         S.COMPLETED: [lambda c: lifecycle.start_work(c, actor=m, now=at(23)),
                       lambda c: lifecycle.submit_for_approval(c, actor=m, now=at(24)),
-                      lambda c: lifecycle.complete(c, decision="Copy sent", actor=m, now=at(25))],
+                      lambda c: lifecycle.complete(c, decision="Copy sent", actor=m, now=at(25), override_reason="The work is not what this test is about")],
         S.REFUSED: [lambda c: lifecycle.refuse(c, ground=RefusalGround.MANIFESTLY_UNFOUNDED,
                                                justification="Not a request about personal data", actor=m,
                                                now=at(24))],
@@ -139,7 +139,7 @@ def test_the_full_life_from_received_to_closed(people):
     case = reload(case)
     assert (case.state, case.closed_at) == (S.AWAITING_APPROVAL, None)
 
-    lifecycle.complete(case, decision="Copy of the data sent by post", actor=user(people.manager), now=at(25))
+    lifecycle.complete(case, decision="Copy of the data sent by post", actor=user(people.manager), now=at(25), override_reason="The work is not what this test is about")
     db.session.commit()
     case = reload(case)
     assert case.state is S.COMPLETED
@@ -219,7 +219,7 @@ def _operation(name: str, case: Case, actor: User, now: datetime) -> None:
         "start_work": lambda: lifecycle.start_work(case, actor=actor, now=now),
         "submit_for_approval": lambda: lifecycle.submit_for_approval(case, actor=actor, now=now),
         "send_back": lambda: lifecycle.send_back(case, reason="More work", actor=actor, now=now),
-        "complete": lambda: lifecycle.complete(case, decision="Done", actor=actor, now=now),
+        "complete": lambda: lifecycle.complete(case, decision="Done", actor=actor, now=now, override_reason="The work is not what this test is about"),
         "refuse": lambda: lifecycle.refuse(case, ground=RefusalGround.EXCESSIVE, justification="Fourth copy",
                                            actor=actor, now=now),
         "withdraw": lambda: lifecycle.withdraw(case, how="E-mail", actor=actor, now=now),
@@ -255,7 +255,7 @@ MANAGER_ONLY = ["complete", "send_back", "refuse", "extend", "set_priority", "as
 def _manager_only(name: str, case: Case, actor: User, p: People) -> None:
     colleague = user(p.colleague)
     calls = {
-        "complete": lambda: lifecycle.complete(case, decision="Done", actor=actor, now=at(25)),
+        "complete": lambda: lifecycle.complete(case, decision="Done", actor=actor, now=at(25), override_reason="The work is not what this test is about"),
         "send_back": lambda: lifecycle.send_back(case, reason="More work", actor=actor, now=at(25)),
         "refuse": lambda: lifecycle.refuse(case, ground=RefusalGround.IDENTITY_NOT_ESTABLISHED,
                                            justification="No reply to our question", actor=actor, now=at(25)),

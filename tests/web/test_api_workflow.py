@@ -364,7 +364,8 @@ def test_a_case_walks_from_receipt_to_archive_through_the_api(app, client, auth)
     case = ok(op(client, auth, STAFF, reference, "verify", {"method": "authenticated_channel", "outcome": "verified"}))
     assert case["state"] == "in_progress"
     assert ok(op(client, auth, STAFF, reference, "submit-for-approval"))["state"] == "awaiting_approval"
-    case = ok(op(client, auth, MANAGER, reference, "complete", {"decision": "Access copy sent"}))
+    case = ok(op(client, auth, MANAGER, reference, "complete", {"decision": "Access copy sent",
+                                                                "override_reason": "Sent outside dsr"}))
     assert (case["state"], case["decision"]) == ("completed", "Access copy sent")
     assert ok(op(client, auth, STAFF, reference, "close"))["state"] == "closed"
     with app.app_context():
@@ -382,7 +383,7 @@ def test_a_verification_with_an_unknown_method_is_400(app, client, auth):
 
 
 @pytest.mark.parametrize(("who", "operation", "body", "steps", "state"), [
-    (MANAGER, "complete", {"decision": "Done"}, (), "received"),
+    (MANAGER, "complete", {"decision": "Done", "override_reason": "Outside dsr"}, (), "received"),
     (STAFF, "submit-for-approval", {}, (), "received"),
     (STAFF, "start-work", {}, ("start_work", "submit_for_approval"), "awaiting approval"),
     (STAFF, "close", {}, ("start_work",), "in progress"),

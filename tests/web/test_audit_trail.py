@@ -74,7 +74,8 @@ WALK = [
     ("staff", "submit_for_approval", {}, ["case.submit_for_approval"]),
     ("manager", "send_back", {"reason": "Recipients missing"}, ["case.send_back"]),
     ("staff", "submit_for_approval", {}, ["case.submit_for_approval"]),
-    ("manager", "complete", {"decision": "Access copy sent by post"}, ["case.complete"]),
+    ("manager", "complete", {"decision": "Access copy sent by post",
+                             "override_reason": "Letter sent by hand, outside dsr"}, ["case.complete"]),
     ("staff", "close", {}, ["case.close"]),
 ]
 

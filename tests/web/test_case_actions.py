@@ -288,7 +288,7 @@ def _in_state_for(app, reference: str, action: str) -> None:
 
 
 STAFF_FORBIDDEN = {
-    "complete": {"decision": "Copy sent by post"},
+    "complete": {"decision": "Copy sent by post", "override_reason": "Not what this test is about"},
     "send_back": {"reason": "Recipients list incomplete"},
     "refuse": {"ground": "manifestly_unfounded", "justification": "Abusive letter"},
     "extend": {"reason": "Erasure across nine systems"},
@@ -431,7 +431,21 @@ def test_the_manager_completes_with_a_decision(app, client, users):
     advance(app, reference, "start_work", "submit_for_approval")
     login(client, Role.PRIVACY_MANAGER)
     assert "Approve and complete" in text_of(page(client, reference))
-    saved(act(client, reference, "complete", decision="Copy of all data sent by registered post"), reference)
+    # Nothing was searched and no letter issued: completing is refused until the manager gives a reason.
+    response = act(client, reference, "complete", decision="Copy of all data sent by registered post")
+    assert response.status_code == 409
+    assert "The case cannot be completed yet" in alert_text(response.get_data(as_text=True))
+    assert case_row(app, reference).state is CaseState.AWAITING_APPROVAL
+    checklist = text_of(re.search(r'<ul class="list-unstyled mb-2 checklist">(.*?)</ul>', page(client, reference),
+                                  re.S).group(1))
+    assert "A search of Harmony's systems, the match confirmed (or nothing found)" in checklist
+    assert "The answer letter for Access (Art. 15) issued" in checklist
+    saved(act(client, reference, "complete", decision="Copy of all data sent by registered post",
+              override_reason="Answered by post before dsr was used; copy in the paper file"), reference)
+    with app.app_context():
+        event = db.session.execute(sa.select(AuditEvent).where(AuditEvent.action == "case.complete")).scalar_one()
+        assert event.after["override"]["reason"] == "Answered by post before dsr was used; copy in the paper file"
+        assert set(event.after["override"]["open"]) == {"lookup", "letter_access"}
     case = case_row(app, reference)
     assert case.state is CaseState.COMPLETED
     assert case.decision == "Copy of all data sent by registered post"
@@ -606,7 +620,8 @@ def test_an_illegal_transition_is_409_naming_the_state(app, client, users, role,
     reference = new_case(app)
     advance(app, reference, *steps)
     login(client, role)
-    fields = {"complete": {"decision": "Done"}, "send_back": {"reason": "Again"}}.get(action, {})
+    fields = {"complete": {"decision": "Done", "override_reason": "Not what this test is about"},
+              "send_back": {"reason": "Again"}}.get(action, {})
     before = snapshot(app, reference)
     response = post_action(app, client, reference, action, **fields)
     assert response.status_code == 409
@@ -619,7 +634,7 @@ def test_an_action_on_a_closed_case_is_409(app, client, users):
     reference = new_case(app)
     advance(app, reference, "start_work", "submit_for_approval")
     with app.app_context():
-        lifecycle.complete(_case(reference), decision="Sent", actor=_user(MANAGER), now=NOW)
+        lifecycle.complete(_case(reference), decision="Sent", actor=_user(MANAGER), now=NOW, override_reason="The work is not what this test is about")
         db.session.commit()
     login(client, Role.STAFF)
     before = snapshot(app, reference)
