@@ -51,7 +51,8 @@ def second_request(people):
     record_verification(first, method=VerificationMethod.POLICY_RECORDS, outcome=VerificationOutcome.VERIFIED,
                         note="", actor=people.staff, now=NOW - timedelta(days=25))
     lifecycle.submit_for_approval(first, actor=people.staff, now=NOW - timedelta(days=25))
-    lifecycle.complete(first, decision="Overzicht gestuurd", actor=people.manager, now=NOW - timedelta(days=24))
+    lifecycle.complete(first, decision="Overzicht gestuurd", actor=people.manager, now=NOW - timedelta(days=24),
+                       override_reason="The first request's work is not what this test is about")
     second = log_request(subject=subject_details(), rights=[Right.ACCESS], channel=first.channel,
                          received_on=date(2026, 11, 20), language=first.language, notes="", actor=people.staff,
                          now=NOW, today=TODAY, link_subject=first.subject)
