@@ -92,6 +92,24 @@ def register(app: Flask) -> None:
             return ""
         return Locale.parse(str(get_locale() or "en")).territories.get(code, code)
 
+    @app.template_filter("day_reason")
+    def _day_reason(reason: str | None) -> str:
+        """Why a day is not a working day, in the interface's language ("Sunday; King's Day" -> "zondag; ...").
+
+        The calendar (dsr.domain.calendar_nl) names weekdays and Atw holidays in English; a declared day's own
+        name (from the decree) is shown as recorded."""
+        from flask_babel import lazy_gettext as _l
+
+        names = {"Saturday": _l("Saturday"), "Sunday": _l("Sunday"), "New Year's Day": _l("New Year's Day"),
+                 "Liberation Day": _l("Liberation Day"), "Christmas Day": _l("Christmas Day"),
+                 "Boxing Day": _l("Boxing Day"), "Good Friday": _l("Good Friday"),
+                 "Easter Monday": _l("Easter Monday"), "Ascension Day": _l("Ascension Day"),
+                 "Whit Monday": _l("Whit Monday"), "King's Day": _l("King's Day"), "Queen's Day": _l("Queen's Day"),
+                 "Day declared equal to a public holiday": _l("Day declared equal to a public holiday")}
+        if not reason:
+            return ""
+        return "; ".join(str(names.get(part.strip(), part.strip())) for part in str(reason).split(";"))
+
     @app.template_filter("identity_label")
     def _identity_label(identity: str, labels: dict) -> str:
         return str(labels.get(identity, identity))
