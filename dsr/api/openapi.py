@@ -79,7 +79,8 @@ OPERATION_BODY = {
     "type": "object",
     "description": "What the operation needs: version (the case's version, against lost updates), and per "
                    "operation assignee, reason, requested_on, received_on, sent_on, ground, justification, "
-                   "how, method, outcome, note.",
+                   "how, method, outcome, note; complete: decision, and override_reason when the case's "
+                   "completion checklist is not met (a privacy manager's recorded reason).",
     "properties": {"version": {"type": "integer"}},
 }
 
