@@ -146,3 +146,48 @@ def test_an_object_that_cannot_be_deleted_leaves_the_item_failed_and_is_retried(
     assert all(d.deleted_at == later and d.error is None and d.attempts == 2 for d in
                db.session.execute(sa.select(StoredObjectDeletion)).scalars())
     assert plan.status is ErasurePlanStatus.EXECUTED
+
+
+def test_a_process_killed_after_the_rows_went_leaves_the_items_failed_and_the_files_known(systems, people,
+                                                                                           monkeypatch):
+    """Killed after the source committed and before the files were deleted: nothing says "erased" while a file
+    is still there, dsr still knows where the files are, and executing again finishes."""
+    from dsr.fulfilment.erasure import execute as erasure_execute
+    from dsr.fulfilment.erasure.execute import WAITING
+    from dsr.fulfilment.models import ErasurePlan
+
+    url, objects = systems
+    customer = caller(url)
+    calls = rows(url, "SELECT storage_uri FROM call_recordings WHERE customer_number = :n ORDER BY id",
+                 n=customer["customer_number"])
+    plan = approved_plan(people, customer)
+    plan_id = plan.id
+
+    def killed(source, done, now):
+        raise SystemExit("killed")
+
+    monkeypatch.setattr(erasure_execute, "_HOOKS", [killed])
+    with pytest.raises(SystemExit):
+        execute_plan(plan, actor=people.staff, now=NOW, today=TODAY)
+    db.session.rollback()
+    db.session.expire_all()
+
+    store = LocalObjectStore(objects)
+    assert rows(url, "SELECT id FROM call_recordings WHERE customer_number = :n", n=customer["customer_number"]) == []
+    assert all(store.exists(c["storage_uri"]) for c in calls)
+    plan = db.session.get(ErasurePlan, plan_id)
+    assert plan.status is ErasurePlanStatus.EXECUTING
+    for item in recording_items(plan):
+        assert (item.outcome, item.failure, item.executed_at) == (ErasureOutcome.FAILED, WAITING, None)
+    assert {d.uri for d in db.session.execute(sa.select(StoredObjectDeletion)).scalars()} == {
+        c["storage_uri"] for c in calls}
+
+    monkeypatch.setattr(erasure_execute, "_HOOKS", [stored_objects.delete_stored_objects])
+    later = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+    assert execute_plan(plan, actor=people.staff, now=later, today=TODAY) == {}
+    db.session.commit()
+    assert not any(store.exists(c["storage_uri"]) for c in calls)
+    assert plan.status is ErasurePlanStatus.EXECUTED
+    for item in recording_items(plan):
+        assert item.outcome is ErasureOutcome.DELETED and item.executed_at == later
+        assert item.result == "not found: already gone; stored object of storage_uri deleted and checked gone"

@@ -18,7 +18,7 @@ their outcome; executing it again does only what is left. Outcomes: ``deleted`` 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -43,10 +43,11 @@ from dsr.fulfilment.holds import RecordHeld, RecordRef, refuse_if_held
 from dsr.fulfilment.models import ErasurePlan, ErasurePlanItem
 from dsr.objection.operations import suppress_for_erasure
 
-# A hook called after a source's transaction committed, with the source and, per item erased in it, the
-# row as it was before (None when it was already gone); it returns ``{item id: error}`` for what it could
-# not finish (a stored file not deleted): those items become ``failed`` and are tried again.
-SourceHook = Callable[[Source, Sequence[tuple[ErasurePlanItem, Mapping[str, Any] | None]]], Mapping[int, str]]
+# A hook called after a source's transaction committed, with the source, per item erased in it the row as
+# it was before (None when it was already gone), and the time; it returns ``{item id: error}`` for what it
+# could not finish (a stored file not deleted): those items become ``failed`` and are tried again.
+SourceHook = Callable[[Source, Sequence[tuple[ErasurePlanItem, Mapping[str, Any] | None]], datetime],
+                      Mapping[int, str]]
 _HOOKS: list[SourceHook] = []
 
 
@@ -60,7 +61,12 @@ def after_source_commit(hook: SourceHook) -> SourceHook:
 # A hook called inside a source's transaction before anything in it is erased, with the connection, the
 # source's tables and the items to erase there: it records in dsr what must be known once the rows are
 # gone (a stored object's address); dsr's session is committed right after, before the source commits.
-PrepareHook = Callable[[sa.Connection, Mapping[str, sa.Table], Source, Sequence[ErasurePlanItem]], Any]
+# It returns the ids of the items that are not erased until an after-commit hook finished their work: those
+# are committed as ``failed`` ("retry") first, so a process killed before the hook ran leaves them to be
+# tried again, never "erased" with their files still there.
+WAITING = "retry: the stored objects that go with it are still to be deleted"
+PrepareHook = Callable[[sa.Connection, Mapping[str, sa.Table], Source, Sequence[ErasurePlanItem]],
+                       Iterable[int] | None]
 _PREPARE: list[PrepareHook] = []
 
 
@@ -145,8 +151,9 @@ def apply_items(items: Sequence[ErasurePlanItem], sources: Mapping[str, Source],
             engine = datamap_erase.writable_engine(source.connection_url(config))
             with engine.begin() as conn:
                 tables = datamap_erase.reflect(conn, source)
+                waiting: set[int] = set()
                 for prepare in list(_PREPARE):
-                    prepare(conn, tables, source, group)
+                    waiting |= set(prepare(conn, tables, source, group) or ())
                 db.session.commit() if commit else db.session.flush()  # known to dsr before the source commits
                 order = {name: n for n, name in enumerate(datamap_erase.deletion_order(tables))}
                 for item in sorted(group, key=lambda i: (order.get(i.collection, 0), i.id)):
@@ -161,24 +168,35 @@ def apply_items(items: Sequence[ErasurePlanItem], sources: Mapping[str, Source],
         finally:
             if engine is not None:
                 engine.dispose()
+        erased = []
         for item in group:
             done = results[item.id]
             if done.outcome is ErasureOutcome.FAILED:
                 item.outcome, item.failure = done.outcome, done.text[:2000]
                 continue
-            item.result, item.executed_at = note + done.text, now
-            item.outcome, item.failure = done.outcome, None
+            erased.append(item)
             if done.before is not None:
                 item.recipients = named_recipients(source, item.collection, done.before) or item.recipients
+            if item.id in waiting:
+                # Not erased until what goes with the row is gone too (see PrepareHook).
+                item.outcome, item.failure = ErasureOutcome.FAILED, WAITING
+                continue
+            item.result, item.executed_at = note + done.text, now
+            item.outcome, item.failure = done.outcome, None
         if commit:
             db.session.commit()
-        erased = [item for item in group if item.executed_at is not None]
+        problems: dict[int, str] = {}
         for hook in list(_HOOKS):
-            problems = hook(source, [(item, results[item.id].before) for item in erased])
-            for item in erased:
-                if item.id in (problems or {}):
-                    item.outcome, item.failure = ErasureOutcome.FAILED, f"retry: {problems[item.id]}"[:2000]
-                    item.executed_at, item.result = None, None
+            problems.update(hook(source, [(item, results[item.id].before) for item in erased], now) or {})
+        for item in erased:
+            done = results[item.id]
+            if item.id in problems:
+                item.outcome, item.failure = ErasureOutcome.FAILED, f"retry: {problems[item.id]}"[:2000]
+                item.executed_at, item.result = None, None
+            elif item.id in waiting:
+                # A hook may have said what it did (the files deleted): it follows what was done to the row.
+                item.result = note + done.text + (item.result or "")
+                item.executed_at, item.outcome, item.failure = now, done.outcome, None
         if commit:
             db.session.commit()
     return failed
