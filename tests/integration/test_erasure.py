@@ -394,3 +394,22 @@ def test_records_kept_while_the_policy_ran_are_erased_once_it_has_ended(systems,
         assert not rows(systems, "SELECT id FROM policies WHERE id = :i", i=item.primary_key["id"])
     [event] = [e for e in events("erasure.scheduled") if e.case_id == case.id]
     assert event.after["erased"] == summary["erased"]
+
+
+def test_execution_records_the_recipients_each_erased_record_named(systems, people):
+    """Art. 19 by name: the risk bearer of a policy, the repairer of a claim and the sales partner of a customer
+    are read from each record before it goes (the data map's ``dsr.recipient``); a direct sale names nobody."""
+    customer = ended_customer(systems, kept_invoices=False)
+    execute(systems, "UPDATE customers SET sales_channel = 'partner:GadgetPlaza' WHERE id = :c", c=customer["id"])
+    policies = rows(systems, "SELECT id, risk_bearer FROM policies WHERE customer_id = :c", c=customer["id"])
+    case, lookup, plan = planned(people, customer)
+    approve_plan(plan, actor=people.manager, now=LATER)
+    execute_plan(plan, actor=people.manager, now=LATER, today=TODAY)
+    db.session.commit()
+    items = by_key(plan)
+    assert items[("customers", customer["id"])].recipients == {"partners": ["GadgetPlaza"]}
+    for policy in policies:
+        item = items[("policies", policy["id"])]
+        assert item.outcome is ErasureOutcome.DELETED
+        assert item.recipients == {"risk_bearer": [policy["risk_bearer"]]}
+    assert all(i.recipients is None for i in items.values() if i.collection in ("devices", "invoices"))
