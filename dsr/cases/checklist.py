@@ -96,11 +96,13 @@ def _right_name(right: Right) -> str:
 
 
 def _legal_obligations(case: Case, today: date | None) -> list[tuple[str, str]]:
+    from dsr.fulfilment.erasure.tasks import open_obligations as erasure_obligations
     from dsr.objection.balancing import open_obligations as objection_obligations
     from dsr.rectification.notices import open_obligations as rectification_obligations
     from dsr.requesters.operations import open_obligations as requester_obligations
 
-    found = [("rectification", s) for s in rectification_obligations(case)]
+    found = [("erasure_work", s) for s in erasure_obligations(case)]
+    found += [("rectification", s) for s in rectification_obligations(case)]
     found += [("objection", s) for s in objection_obligations(case)]
     found += [("requester", s) for s in requester_obligations(case, today)]
     return found

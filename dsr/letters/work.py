@@ -96,6 +96,12 @@ def open_work(case: Case, kind: LetterKind) -> list[str]:
         from dsr.rectification.notices import open_obligations
 
         still.extend(open_obligations(case))
+    if kind is LetterKind.COMPLETION_ERASURE:
+        # Issue 13.6: the erasure is complete only once the paper file and the processors are done (or
+        # recorded impossible) and no record failed.
+        from dsr.fulfilment.erasure.tasks import open_obligations as erasure_obligations
+
+        still.extend(erasure_obligations(case))
     if kind is LetterKind.COMPLETION_OBJECTION:
         # Issue 14.6: no completion letter for an objection that is not decided (Art. 21).
         from dsr.objection.balancing import open_obligations as objection_obligations

@@ -120,6 +120,9 @@ class RecipientNotice(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     recipient_id: Mapped[str] = mapped_column(sa.String(100))
+    # The recipient by the name a record gave it (the risk bearer "Maasstad Schadeverzekeringen N.V."), one
+    # notice per name; empty when the statement's recipient is listed as such (issue 13, item 7).
+    named: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
     status: Mapped[NoticeStatus] = mapped_column(enum_column_type(NoticeStatus, "notice_status"))
     listed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     listed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
@@ -135,7 +138,7 @@ class RecipientNotice(db.Model):
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])  # noqa: F821
 
     __table_args__ = (
-        sa.UniqueConstraint("case_id", "recipient_id"),
+        sa.UniqueConstraint("case_id", "recipient_id", "named"),
         sa.CheckConstraint("(decided_at IS NULL) = (status = 'pending')", name="decided_unless_pending"),
         # Notified: on a date, in a way; not notifiable: for a reason; the one or the other, never both.
         sa.CheckConstraint("(status = 'notified') = (notified_on IS NOT NULL AND method IS NOT NULL)",
@@ -147,3 +150,7 @@ class RecipientNotice(db.Model):
     @property
     def is_pending(self) -> bool:
         return self.status is NoticeStatus.PENDING
+
+    def label(self, recipient_name: str) -> str:
+        """The statement's name of the recipient, with the name the record gave it: "Risk bearer: Maasstad"."""
+        return f"{recipient_name}: {self.named}" if self.named else recipient_name

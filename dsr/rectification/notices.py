@@ -136,15 +136,22 @@ def list_recipients(case: Case, *, actor: User | None, now: datetime, expected_v
     """
     require_role(actor, *WRITERS, what=_l("list the recipients to notify"))
     _require(case, expected_version, _l("list the recipients to notify"))
-    wanted = [r.id for r in relevant_recipients(case, config=config)]
-    existing = {n.recipient_id: n for n in notices_of(case)}
-    added = [rid for rid in wanted if rid not in existing]
-    dropped = [rid for rid, n in existing.items() if rid not in wanted and n.is_pending]
-    for rid in added:
-        db.session.add(RecipientNotice(case_id=case.id, recipient_id=rid, status=NoticeStatus.PENDING,
+    # A recipient the erased records named is listed once per name ("Risk bearer: Maasstad ..."), else once.
+    from dsr.fulfilment.erasure.recipients import named_recipients
+
+    named = named_recipients(case)
+    wanted_keys = [(r.id, name) for r in relevant_recipients(case, config=config) for name in (named.get(r.id) or [""])]
+    wanted = list(dict.fromkeys(rid for rid, _name in wanted_keys))
+    existing = {(n.recipient_id, n.named): n for n in notices_of(case)}
+    added_keys = [key for key in wanted_keys if key not in existing]
+    dropped_keys = [key for key, n in existing.items() if key not in wanted_keys and n.is_pending]
+    for rid, name in added_keys:
+        db.session.add(RecipientNotice(case_id=case.id, recipient_id=rid, named=name, status=NoticeStatus.PENDING,
                                        listed_at=now, listed_by_id=actor.id if actor else None))
-    for rid in dropped:
-        db.session.delete(existing[rid])
+    for key in dropped_keys:
+        db.session.delete(existing[key])
+    added = [f"{rid}: {name}" if name else rid for rid, name in added_keys]
+    dropped = [f"{rid}: {name}" if name else rid for rid, name in dropped_keys]
     db.session.flush()
     touch_case(case, now)
     audit_record("recipients.listed", actor=actor, now=now, case=case,
@@ -240,7 +247,11 @@ def open_obligations(case: Case) -> list[str]:
             problems.append(_("The recipients who received the data are not listed yet (Art. 19)."))
         if notices:
             try:
-                missing = {r.id for r in relevant_recipients(case)} - {n.recipient_id for n in notices}
+                from dsr.fulfilment.erasure.recipients import named_recipients
+
+                named = named_recipients(case)
+                missing = {(r.id, name) for r in relevant_recipients(case) for name in (named.get(r.id) or [""])} \
+                    - {(n.recipient_id, n.named) for n in notices}
             except RuleViolation:
                 missing = set()
             if missing:

@@ -118,7 +118,7 @@ def rectification_card(case: Case) -> dict:
         "show": notice_ops.owes_notices(case),
         "rectification": rectification,
         "corrections": ops.corrections_of(case) if rectification else [],
-        "notices": [(n, known[n.recipient_id].name[language] if n.recipient_id in known else n.recipient_id,
+        "notices": [(n, n.label(known[n.recipient_id].name[language] if n.recipient_id in known else n.recipient_id),
                      known[n.recipient_id].receives[language] if n.recipient_id in known else "")
                     for n in notice_ops.notices_of(case)],
         "required": notice_ops.notices_required(case),

@@ -148,6 +148,10 @@ def _erased(people, systems):
     plan = build_erasure_plan(case, lookup, actor=people.staff, now=NOW, today=TODAY)
     approve_plan(plan, actor=people.manager, now=NOW)
     execute_plan(plan, actor=people.staff, now=NOW, today=TODAY)
+    from dsr.fulfilment.erasure.tasks import record_task_done
+
+    for task in (i for i in plan.items if i.is_task):  # the paper file destroyed, the processor instructed
+        record_task_done(task, done_on=TODAY, actor=people.staff, now=NOW, today=TODAY)
     _manual_tasks_done(case, people)
     _recipients_told(case, people)
     return case

@@ -85,21 +85,21 @@ def latest_plan(case: Case) -> ErasurePlan | None:
 
 
 def open_obligations(case: Case) -> list[str]:
-    """What the erasure still owes before the case may complete, each as a sentence; empty when nothing.
+    """What an approved erasure still owes before the case may complete, a sentence each; empty when nothing.
 
-    A plan that is not executed (or whose execution stopped between sources), records that failed, and
-    tasks neither done nor recorded impossible. A case that does not request erasure owes none of this.
+    An execution that stopped between sources, records that failed, and the paper file and processors
+    neither done nor recorded impossible (never overridden: the erasure is not complete without them). A plan
+    not yet approved owes none of this: whether it is executed at all is the completion checklist's item
+    (:mod:`dsr.cases.checklist`). A case that does not request erasure owes nothing here.
     """
     if Right.ERASURE not in case.right_values:
         return []
     plan = latest_plan(case)
-    if plan is None:
+    if plan is None or plan.status is ErasurePlanStatus.DRAFT:
         return []
     problems = []
     if plan.status is ErasurePlanStatus.EXECUTING:
         problems.append(_("The erasure stopped before every system was done: execute it again to finish."))
-    elif plan.status is not ErasurePlanStatus.EXECUTED:
-        problems.append(_("The erasure plan is not executed yet."))
     failed = sum(1 for i in plan.items if not i.is_task and i.outcome is ErasureOutcome.FAILED)
     if failed:
         problems.append(ngettext("%(num)d record could not be erased: execute the plan again to retry.",
