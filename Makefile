@@ -7,7 +7,13 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test setup system-deps venv translations db demo lint clean e2e-deps
+LOCK := requirements.lock
+# One command regenerates the lock from pyproject.toml: every dependency (and the dev extra) pinned with its
+# hashes. PIP_COMPILE_ARGS=--upgrade moves every pin to the newest release pyproject.toml allows.
+PIP_COMPILE := $(BIN)/pip-compile --quiet --generate-hashes --extra dev --strip-extras --allow-unsafe \
+	--no-emit-index-url --no-emit-find-links --output-file $(LOCK)
+
+.PHONY: run test setup system-deps venv translations db demo lint clean e2e-deps lock lock-check
 
 run: setup db demo  ## set up, migrate, load the demo on first start, serve on 127.0.0.1:5000
 	@echo ""
@@ -16,7 +22,7 @@ run: setup db demo  ## set up, migrate, load the demo on first start, serve on 1
 	@echo ""
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-test: setup e2e-deps  ## set up and run every test (unit, integration on SQLite and PostgreSQL, web, e2e)
+test: lock-check setup e2e-deps  ## set up and run every test (unit, integration on SQLite and PostgreSQL, web, e2e)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -n 2 --dist loadfile
@@ -35,12 +41,22 @@ system-deps:
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# Exactly what the lock says, checked against its hashes; then dsr itself, editable, without resolving again.
+$(VENV)/.installed: pyproject.toml $(LOCK)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "dsr needs Python 3.11 or newer")'
+	@$(PYTHON) scripts/check-lock.py
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r $(LOCK)
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/pip check
 	@touch $@
+
+lock-check:  ## fail, naming the difference, when requirements.lock and pyproject.toml disagree
+	@$(PYTHON) scripts/check-lock.py
+
+lock: venv  ## regenerate requirements.lock from pyproject.toml (after changing a dependency; commit both)
+	$(PIP_COMPILE) $(PIP_COMPILE_ARGS) pyproject.toml
+	@$(PYTHON) scripts/check-lock.py && echo "$(LOCK) regenerated; commit it with pyproject.toml."
 
 translations: venv  ## compile the interface translations (the .mo files are build output, not in git)
 	@if [ -d translations ]; then $(BIN)/pybabel compile -d translations >/dev/null; fi

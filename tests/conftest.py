@@ -22,6 +22,40 @@ PG_URL = os.environ.get("DSR_TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("DSR_TEST_REDIS_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 
+# With CI=true nothing a test needs may be missing: no PostgreSQL, Redis or Chromium means a failed run,
+# not tests quietly skipped (locally they are skipped, and say why).
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def pytest_configure(config):
+    if not IN_CI:
+        return
+    missing = []
+    if not PG_URL:
+        missing.append("PostgreSQL (DSR_TEST_DATABASE_URL is not set)")
+    else:
+        try:
+            engine = sa.create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1))
+            with engine.connect():
+                pass
+            engine.dispose()
+        except Exception as exc:  # any failure to connect is the same answer
+            missing.append(f"PostgreSQL at DSR_TEST_DATABASE_URL ({type(exc).__name__})")
+    if not REDIS_URL:
+        missing.append("Redis (DSR_TEST_REDIS_URL is not set)")
+    else:
+        try:
+            import redis
+
+            redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()
+        except Exception as exc:
+            missing.append(f"Redis at DSR_TEST_REDIS_URL ({type(exc).__name__})")
+    if not os.path.exists("/usr/bin/chromium"):
+        missing.append("Chromium at /usr/bin/chromium (scripts/system-deps.sh installs it)")
+    if missing:
+        pytest.exit("CI=true and the tests cannot run completely; missing: " + "; ".join(missing), returncode=1)
+
+
 # A fixed "now" for tests that do not freeze the clock themselves: Thursday 26 November 2026, 10:00 UTC.
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 TODAY = date(2026, 11, 26)

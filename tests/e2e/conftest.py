@@ -77,6 +77,8 @@ class LiveServer:
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory) -> LiveServer:
     if not CHROMIUM.exists():
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(SKIP_REASON + "; with CI=true that fails the run")
         pytest.skip(SKIP_REASON)
     base = tmp_path_factory.mktemp("dsr-e2e")
     instance = base / "instance"

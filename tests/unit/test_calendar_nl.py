@@ -1,10 +1,11 @@
-"""The Dutch working-day calendar (Algemene termijnenwet art. 3) and where it departs from ``holidays``."""
+"""The Dutch working-day calendar (Algemene termijnenwet art. 3). Only dsr's calendar is asserted, never the
+``holidays`` package's own list (its next release may change it): where dsr departs from the package is
+shown by what dsr's calendar says."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-import holidays
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -33,10 +34,6 @@ def cal() -> WorkingDayCalendar:
     return WorkingDayCalendar()
 
 
-def package_nl(year: int) -> holidays.HolidayBase:
-    return holidays.country_holidays("NL", years=year, language="en_US")
-
-
 def test_2026_is_exactly_the_statutory_list(cal):
     assert cal.holidays_in_year(2026) == {
         date(2026, 1, 1): "New Year's Day",
@@ -63,16 +60,17 @@ def test_ascension_on_liberation_day_keeps_both_names(cal):
 
 
 @pytest.mark.parametrize("year", [2026, 2027, 2028, 2029, 2031])
-def test_liberation_day_every_year_although_the_package_has_it_only_in_lustrum_years(cal, year):
+def test_liberation_day_every_year_not_only_in_lustrum_years(cal, year):
+    # The Atw names 5 May every year; the holidays package has it only every fifth year. Only dsr's
+    # calendar is asserted here, so the package's next release cannot break this test either way.
     may_5 = date(year, 5, 5)
     assert cal.holiday_name(may_5) == "Liberation Day"
-    assert may_5 not in package_nl(year)
+    assert not cal.is_working_day(may_5)
 
 
 @pytest.mark.parametrize("year", [2025, 2030, 2035])
-def test_lustrum_years_agree_with_the_package(cal, year):
-    assert cal.is_holiday(date(year, 5, 5))
-    assert date(year, 5, 5) in package_nl(year)
+def test_liberation_day_in_lustrum_years_too(cal, year):
+    assert cal.holiday_name(date(year, 5, 5)) == "Liberation Day"
 
 
 def test_good_friday_2026_is_a_holiday_and_does_not_depend_on_the_package(cal, monkeypatch):
@@ -88,9 +86,8 @@ def test_good_friday_2026_is_a_holiday_and_does_not_depend_on_the_package(cal, m
     assert set(bare.values()) == STATUTORY_NAMES - {"King's Day"}
 
 
-def test_sunday_feasts_of_the_package_are_not_in_the_statutory_list(cal):
+def test_sunday_feasts_are_not_in_the_statutory_list(cal):
     easter_sunday, whit_sunday = date(2026, 4, 5), date(2026, 5, 24)
-    assert easter_sunday in package_nl(2026) and whit_sunday in package_nl(2026)
     assert cal.holiday_name(easter_sunday) is None
     assert cal.holiday_name(whit_sunday) is None
     # Still not working days: they are Sundays.
@@ -98,9 +95,7 @@ def test_sunday_feasts_of_the_package_are_not_in_the_statutory_list(cal):
     assert cal.non_working_reason(easter_sunday) == "Sunday"
 
 
-def test_names_are_the_english_legal_terms_not_the_packages(cal):
-    assert package_nl(2026)[date(2026, 5, 25)] == "Pentecost Monday"
-    assert package_nl(2026)[date(2026, 12, 26)] == "Second Day of Christmas"
+def test_names_are_the_english_legal_terms(cal):
     assert cal.holiday_name(date(2026, 5, 25)) == "Whit Monday"
     assert cal.holiday_name(date(2026, 12, 26)) == "Boxing Day"
 
