@@ -54,7 +54,10 @@ $(VENV)/.installed: pyproject.toml $(LOCK)
 lock-check:  ## fail, naming the difference, when requirements.lock and pyproject.toml disagree
 	@$(PYTHON) scripts/check-lock.py
 
-lock: venv  ## regenerate requirements.lock from pyproject.toml (after changing a dependency; commit both)
+# Uses the venv's pip-compile (pinned in the lock itself); builds the venv first only when there is none, so
+# `make lock VENV=/path/to/another/venv` regenerates with that venv's pip-compile and installs nothing.
+lock:  ## regenerate requirements.lock from pyproject.toml (after changing a dependency; commit both)
+	@test -x $(BIN)/pip-compile || $(MAKE) venv
 	$(PIP_COMPILE) $(PIP_COMPILE_ARGS) pyproject.toml
 	@$(PYTHON) scripts/check-lock.py && echo "$(LOCK) regenerated; commit it with pyproject.toml."
 
