@@ -31,7 +31,7 @@ from dsr.timeutil import now, today
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 TOP_FIELDS = {"rights", "channel", "received_on", "language", "notes", "subject"}
-SUBJECT_FIELDS = {"name", "email", "date_of_birth", "address", "postcode", "city", "country", "phone",
+SUBJECT_FIELDS = {"name", "title", "email", "date_of_birth", "address", "postcode", "city", "country", "phone",
                   "customer_number", "policy_number", "device_id"}
 FORM_TO_JSON = {name: f"subject.{name}" for name in SUBJECT_FIELDS}
 

@@ -28,7 +28,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from dsr.domain.enums import Channel, Language, Right
+from dsr.domain.enums import Channel, Language, Right, SubjectTitle
 from dsr.domain.intake import NAME_MAX, NOTES_MAX, received_on_problem
 from dsr.subjects.operations import SubjectDetails
 from dsr.timeutil import today
@@ -68,6 +68,10 @@ class IntakeForm(FlaskForm):
     name = StringField(_l("Full name"), validators=[InputRequired(_l("Enter the name of the person.")),
                                                     Length(max=NAME_MAX)])
     date_of_birth = DateField(_l("Date of birth"), validators=[Optional()])
+    # For the letters' salutation ("Geachte heer Van der Laarse"); unknown: "Geachte heer/mevrouw".
+    title = SelectField(_l("Title"), choices=[("", _l("unknown")), (SubjectTitle.MR.value, _l("Mr")),
+                                              (SubjectTitle.MS.value, _l("Ms"))], default="",
+                        validators=[Optional()])
     address = StringField(_l("Street and number"), validators=[Optional(), Length(max=300)])
     postcode = StringField(_l("Postcode"), validators=[Optional(), Length(max=20)])
     city = StringField(_l("City"), validators=[Optional(), Length(max=100)])
@@ -199,6 +203,7 @@ class IntakeForm(FlaskForm):
             customer_number=clean(self.customer_number.data),
             policy_number=clean(self.policy_number.data),
             device_id=clean(self.device_id.data),
+            title=SubjectTitle(self.title.data) if self.title.data in set(SubjectTitle) else None,
         )
 
     def request_details(self) -> dict:

@@ -17,6 +17,7 @@ def subject_json(case: Case) -> dict:
     return {
         "id": s.id,
         "name": s.name,
+        "title": s.title.value if s.title else None,
         "email": s.email,
         "date_of_birth": _iso(s.date_of_birth),
         "address": s.address,

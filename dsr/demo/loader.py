@@ -27,6 +27,7 @@ from dsr.domain.enums import (
     RefusalGround,
     Right,
     Role,
+    SubjectTitle,
     VerificationMethod,
     VerificationOutcome,
 )
@@ -98,7 +99,12 @@ def _customer_subject(c: dict) -> SubjectDetails:
     return SubjectDetails(
         name=c["name"], date_of_birth=c["date_of_birth"], address=c["address"], postcode=c["postcode"],
         city=c["city"], country=c["country"], email=c["email"], phone=c["phone"],
-        customer_number=c["customer_number"], policy_number=c["policy_number"], device_id=c["imei"])
+        customer_number=c["customer_number"], policy_number=c["policy_number"], device_id=c["imei"],
+        title=_TITLES.get(c.get("gender")))
+
+
+# The demo customers' gender as Harmony's customer record holds it, for the letters' salutation.
+_TITLES = {"M": SubjectTitle.MR, "F": SubjectTitle.MS}
 
 
 def load_demo(*, now: datetime, today: date | None = None, if_empty: bool = False) -> list[str]:

@@ -41,6 +41,13 @@ class Channel(enum.StrEnum):
     PARTNER = "partner"
 
 
+class SubjectTitle(enum.StrEnum):
+    """How the person is addressed in a letter ("Geachte heer …", "Madame,"); unknown: no title stored."""
+
+    MR = "mr"
+    MS = "ms"
+
+
 class Language(enum.StrEnum):
     NL = "nl"
     EN = "en"

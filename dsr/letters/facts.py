@@ -29,7 +29,7 @@ from dsr.domain.enums import CaseState, ErasurePlanStatus, LookupMatch, Right
 from dsr.domain.retention_rules import localise_article
 from dsr.extensions import db
 from dsr.fulfilment.erasure import REFERENCED, outcome_texts
-from dsr.letters import records, work
+from dsr.letters import addressing, records, work
 from dsr.letters.kinds import LetterKind, check_fits
 from dsr.timeutil import local_date
 
@@ -65,6 +65,12 @@ def address_lines(subject, language: str) -> list[str]:
     return lines
 
 
+def _country_name(country: str | None, language: str) -> str | None:
+    if not country:
+        return None
+    return Locale.parse(BABEL_LOCALES[language]).territories.get(country.upper(), country)
+
+
 def base_facts(case: Case, *, language: str, today: date, signatory: str | None) -> dict[str, Any]:
     subject = case.subject
     clock = case_clock(case, working_calendar(), today)
@@ -79,7 +85,13 @@ def base_facts(case: Case, *, language: str, today: date, signatory: str | None)
             "channel": case.channel.value,
             "state": case.state.value,
         },
-        "subject": {"name": subject.name, "address_lines": address_lines(subject, language), "email": subject.email},
+        "subject": {"name": subject.name, "address_lines": address_lines(subject, language), "email": subject.email,
+                    # The formal salutation (issue 14.8): "mr", "ms" or None when not known.
+                    **_salutation(subject.name, subject.title.value if subject.title else None),
+                    "lives_in_nl": (subject.country or "NL").upper() == "NL",
+                    "country_name": _country_name(subject.country, language),
+                    # Art. 77(1): a subject living in another EU/EEA country may complain to its authority.
+                    "authority": addressing.own_authority(subject.country)},
         # Someone else asked for the subject: the letter goes to them, about the subject (issue 18, item 3).
         **_requester(case, language),
         # The clock as the case page shows it on the letter's date (a pause still running included).
@@ -95,6 +107,13 @@ def base_facts(case: Case, *, language: str, today: date, signatory: str | None)
     }
 
 
+def _salutation(name: str, title: str | None) -> dict[str, Any]:
+    """What the layouts' formal salutation needs (issue 14.8): the title (None: not known) and the family name,
+    also with its particle capitalised as Dutch writes it after "heer"/"mevrouw"."""
+    family = addressing.family_name(name)
+    return {"title": title, "family_name": family, "salutation_name": addressing.capitalised_particle(family)}
+
+
 def _requester(case: Case, language: str) -> dict[str, Any]:
     from dsr.requesters.operations import requester_of
 
@@ -102,7 +121,7 @@ def _requester(case: Case, language: str) -> dict[str, Any]:
     if requester is None:
         return {"addressee": None, "requester": None}
     return {"addressee": {"name": requester.name, "address_lines": address_lines(requester, language),
-                          "email": requester.email},
+                          "email": requester.email, **_salutation(requester.name, None)},
             "requester": {"role": requester.role.value, "name": requester.name}}
 
 

@@ -7,7 +7,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from dsr.domain.enums import SearchKind
+from dsr.domain.enums import SearchKind, SubjectTitle
 from dsr.extensions import UTCDateTime, db, enum_column_type
 
 
@@ -24,6 +24,8 @@ class DataSubject(db.Model):
     postcode: Mapped[str | None] = mapped_column(sa.String(20))
     city: Mapped[str | None] = mapped_column(sa.String(100))
     country: Mapped[str | None] = mapped_column(sa.String(2))
+    # Mr or Ms, as the person signs or as Harmony's records say; unknown: None ("Geachte heer/mevrouw").
+    title: Mapped[SubjectTitle | None] = mapped_column(enum_column_type(SubjectTitle, "subject_title"))
     email: Mapped[str | None] = mapped_column(sa.String(254), index=True)
     phone: Mapped[str | None] = mapped_column(sa.String(32))
     customer_number: Mapped[str | None] = mapped_column(sa.String(40), index=True)

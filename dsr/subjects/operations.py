@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 
+from dsr.domain.enums import SubjectTitle
 from dsr.extensions import db
 from dsr.subjects.keys import identifier_key  # noqa: F401  (callers import it from here)
 from dsr.subjects.models import DataSubject
@@ -28,6 +29,7 @@ class SubjectDetails:
     customer_number: str | None = None
     policy_number: str | None = None
     device_id: str | None = None
+    title: SubjectTitle | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 import time_machine
 
-from dsr.domain.enums import Right
+from dsr.domain.enums import Right, SubjectTitle
 from dsr.extensions import db
 from dsr.letters import operations
 from dsr.letters.facts import FactsUnavailable
@@ -182,3 +182,53 @@ def test_records_are_grouped_with_count_and_dates_and_listed_in_an_annex_only_wh
     assert "id=" not in with_annex
     assert made.pages > operations.render_letter(case, LetterKind.COMPLETION_ERASURE, LetterLanguage.EN,
                                                  today=TODAY).pages
+
+
+@pytest.mark.parametrize(("title", "lang", "salutation", "closing"), [
+    (SubjectTitle.MR, "nl", "Geachte heer Van der Laarse,", "Met vriendelijke groet,"),
+    (SubjectTitle.MS, "nl", "Geachte mevrouw Van der Laarse,", "Met vriendelijke groet,"),
+    (None, "nl", "Geachte heer/mevrouw Van der Laarse,", "Met vriendelijke groet,"),
+    (SubjectTitle.MR, "en", "Dear Mr van der Laarse,", "Yours sincerely,"),
+    (SubjectTitle.MS, "en", "Dear Ms van der Laarse,", "Yours sincerely,"),
+    (None, "en", "Dear Sir or Madam,", "Yours faithfully,"),
+    (SubjectTitle.MR, "fr", "Monsieur,", "Nous vous prions d'agréer, Monsieur, l'expression"),
+    (SubjectTitle.MS, "fr", "Madame,", "Nous vous prions d'agréer, Madame, l'expression"),
+    (None, "fr", "Madame, Monsieur,", "Nous vous prions d'agréer, Madame, Monsieur, l'expression"),
+])
+def test_the_salutation_and_closing_follow_the_title_in_each_language(people, title, lang, salutation, closing):
+    from tests.factories import make_case
+
+    case = make_case(actor=people.staff, name="Jan van der Laarse", commit=False)
+    case.subject.title = title
+    text = _text(case, LetterKind.ACKNOWLEDGEMENT, lang)
+    assert salutation in text
+    assert closing in text
+    if lang == "nl":
+        assert "Geachte Jan" not in text
+
+
+@pytest.mark.parametrize(("lang", "words"), [
+    ("nl", ["Omdat u in België woont, kunt u uw klacht ook indienen bij de toezichthouder daar: "
+            "Gegevensbeschermingsautoriteit / Autorité de protection des données",
+            "rechtbank Rotterdam, waar Harmony is gevestigd"]),
+    ("en", ["As you live in Belgium, you may also lodge your complaint with the supervisory authority there",
+            "in Rotterdam, where Harmony is established"]),
+    ("fr", ["Comme vous résidez hors des Pays-Bas (Belgique)", "de Rotterdam, où Harmony est établie"]),
+])
+def test_a_subject_in_another_eu_country_is_told_of_their_own_authority_and_the_court(people, lang, words):
+    from dsr.cases import lifecycle
+    from dsr.domain.enums import RefusalGround
+    from tests.factories import make_case
+
+    abroad = make_case(actor=people.staff, name="Lotte Peeters", country="BE", postcode="1000", city="Brussel",
+                       commit=False)
+    lifecycle.refuse(abroad, ground=RefusalGround.EXCESSIVE, justification="x", actor=people.manager, now=NOW)
+    text = _text(abroad, LetterKind.REFUSAL, lang)
+    for w in words:
+        assert w in text
+    home = make_case(actor=people.staff, name="Jan Jansen", commit=False)
+    lifecycle.refuse(home, ground=RefusalGround.EXCESSIVE, justification="x", actor=people.manager, now=NOW)
+    text = _text(home, LetterKind.REFUSAL, lang)
+    assert "Gegevensbeschermingsautoriteit" not in text
+    assert {"nl": "rechtbank van uw woonplaats", "en": "of the place where you live",
+            "fr": "de votre domicile"}[lang] in " ".join(text.split())

@@ -160,3 +160,25 @@ def test_the_dashboard_warns_when_no_decree_covers_next_year(app):
     with time_machine.travel(datetime(2028, 9, 4, 10, tzinfo=UTC), tick=False):
         page = text_of(signed_in(app, Role.PRIVACY_MANAGER).get("/dashboard").get_data(as_text=True))
         assert "No decree covers 2029" in page
+
+
+def test_the_title_for_the_salutation_is_taken_at_intake_and_through_the_api(app):
+    from dsr.subjects.models import DataSubject
+    from tests.web.support import intake_data
+
+    with app.app_context():
+        make_users_of_every_role()
+    staff = signed_in(app, Role.STAFF)
+    assert 'name="title"' in staff.get("/cases/new").get_data(as_text=True)
+    response = staff.post("/cases/new", data=intake_data(title="ms", name="Anna de Wit", email="anna@example.nl",
+                                                         customer_number="HC7654321"))
+    assert response.status_code in (302, 303), response.get_data(as_text=True)[:500]
+    bad = staff.post("/cases/new", data=intake_data(title="dr", name="Bert Bad", email="bert@example.nl",
+                                                    customer_number="HC7654322"))
+    assert bad.status_code == 400
+    with app.app_context():
+        from dsr.domain.enums import SubjectTitle
+
+        anna = db.session.execute(db.select(DataSubject).where(DataSubject.name == "Anna de Wit")).scalar_one()
+        assert anna.title is SubjectTitle.MS
+        assert db.session.execute(db.select(DataSubject).where(DataSubject.name == "Bert Bad")).first() is None

@@ -82,6 +82,7 @@ def _identity(conn: sa.Connection, customer_id: int, profile: str) -> dict:
         "name": f"{row['first_name']} {row['last_name']}",
         "first_name": row["first_name"],
         "last_name": row["last_name"],
+        "gender": row["gender"],
         "date_of_birth": row["date_of_birth"],
         "address": f"{row['street']} {row['house_number']}",
         "postcode": row["postcode"],
