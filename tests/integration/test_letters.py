@@ -277,7 +277,7 @@ KIND_CONTENT = {
         LetterKind.COMPLETION_PORTABILITY: ["machine-readable", "enclosed"],
         LetterKind.PARTIAL_REFUSAL: ["Art. 17(3)(b)"],
         LetterKind.REFUSAL: ["fifth identical request", "excessive"],
-        LetterKind.DECEASED: ["recital 27 GDPR", "Dear H. Weduwe", "certificate of inheritance"],
+        LetterKind.DECEASED: ["recital 27 GDPR", "Dear Sir or Madam", "certificate of inheritance"],
         LetterKind.FEE_WARNING: ["€12.50", "first copy was free", "One hour of work"],
     },
     "nl": {
@@ -299,7 +299,7 @@ KIND_CONTENT = {
                                           "dwingende gerechtvaardigde gronden"],
         LetterKind.COMPLETION_PORTABILITY: ["machineleesbare", "bijgevoegde", "overdraagbaarheid van gegevens"],
         LetterKind.PARTIAL_REFUSAL: ["AVG art. 17(3)(b)", "gedeeltelijk toegewezen", "artikel 35, tweede lid"],
-        LetterKind.DECEASED: ["overweging 27 AVG", "Geachte H. Weduwe", "verklaring van erfrecht"],
+        LetterKind.DECEASED: ["overweging 27 AVG", "Geachte heer/mevrouw Weduwe", "verklaring van erfrecht"],
         LetterKind.FEE_WARNING: ["12,50", "eerste kopie was kosteloos", "One hour of work"],
         LetterKind.REFUSAL: ["fifth identical request", "buitensporig", "kennelijk ongegrond of buitensporig",
                              "artikel 35, tweede lid"],

@@ -105,8 +105,8 @@ def test_a_requester_needs_an_address(people):
         ops.record_requester(case, role="lawyer", name="mr. X", actor=people.staff, now=NOW)
 
 
-ON_BEHALF = {"nl": ["Geachte mr. A. de Wit", "U schreef ons als advocaat van Zoë Van den Broeck"],
-             "en": ["Dear mr. A. de Wit", "You wrote to us as lawyer of Zoë Van den Broeck"],
+ON_BEHALF = {"nl": ["Geachte heer/mevrouw De Wit", "U schreef ons als advocaat van Zoë Van den Broeck"],
+             "en": ["Dear Sir or Madam", "You wrote to us as lawyer of Zoë Van den Broeck"],
              "fr": ["Vous nous avez écrit en qualité d’avocat de Zoë Van den Broeck"]}
 
 
@@ -121,8 +121,8 @@ def test_letters_go_to_the_requester_about_the_subject(people, language):
     assert "Coolsingel" not in text  # the subject's address is not on the letter
 
 
-DECEASED = {"nl": ["overweging 27 AVG", "op 1 november 2026", "verklaring van erfrecht", "Geachte H. Erfgenaam"],
-            "en": ["recital 27 GDPR", "on 1 November 2026", "certificate of inheritance", "Dear H. Erfgenaam"],
+DECEASED = {"nl": ["overweging 27 AVG", "op 1 november 2026", "verklaring van erfrecht", "Geachte heer/mevrouw Erfgenaam"],
+            "en": ["recital 27 GDPR", "on 1 November 2026", "certificate of inheritance", "Dear Sir or Madam"],
             "fr": ["considérant 27 du RGPD", "décès de Zoë Van den Broeck le 1", "attestation d’hérédité"]}
 
 
