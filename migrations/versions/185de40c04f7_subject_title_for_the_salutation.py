@@ -3,7 +3,7 @@
 Mr or Ms, for the letters' formal salutation ("Geachte heer Van der Laarse"); unknown stays NULL.
 
 Revision ID: 185de40c04f7
-Revises: 1b10491dda73
+Revises: ebcdf940d8a0
 Create Date: 2026-12-06 10:40:25.669819
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '185de40c04f7'
-down_revision = '1b10491dda73'
+down_revision = 'ebcdf940d8a0'
 branch_labels = None
 depends_on = None
 
