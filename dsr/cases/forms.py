@@ -178,7 +178,12 @@ class IntakeForm(FlaskForm):
             if isinstance(field.data, str) and any(ord(c) < 32 and c not in allowed for c in field.data):
                 field.errors = list(field.errors) + [_l("This field contains a control character.")]
                 ok = False
-        if not (self.email.data or (self.address.data and self.city.data)):
+        if self.channel.data == Channel.POST.value and not (self.address.data and self.city.data):
+            # A letter is answered by letter: the reply goes to the address it came from.
+            self.address.errors = list(self.address.errors) + [
+                _l("A request that came by post is answered by post: give the street and the city.")]
+            ok = False
+        elif not (self.email.data or (self.address.data and self.city.data)):
             # A request is answered in writing: we need somewhere to send the answer.
             self.address.errors = list(self.address.errors) + [
                 _l("Give a postal address (street and city) or an e-mail address to reply to.")]

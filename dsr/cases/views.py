@@ -169,6 +169,9 @@ def new():
         if form.link_subject.data and link is None:
             form.link_subject.errors = [_("The subject chosen to link no longer exists.")]
             flash(form.link_subject.errors[0], "danger")
+        if form.scan.errors:
+            # The same banner as for the other fields: nothing was saved, the reason is under the field.
+            flash(_("The request was not saved: correct the fields marked below."), "danger")
         if not form.scan.errors and not form.link_subject.errors:
             try:
                 case = log_request(**form.request_details(), actor=current_user, now=now(), today=today(),

@@ -8,6 +8,7 @@ by content and kept with their SHA-256, downloads audited. The match panel finds
 from __future__ import annotations
 
 import hashlib
+import re
 import unicodedata
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -94,7 +95,9 @@ BAD_INPUT = [
     ("bad-imei", {"device_id": "490154203237519"}, None, "device_id", "IMEI is not valid"),
     ("bad-serial", {"device_id": "S/N: ?!"}, None, "device_id", "serial number"),
     ("bad-dutch-postcode", {"postcode": "12345"}, None, "postcode", "Dutch postcode"),
-    ("no-address-no-email", {"address": "", "email": ""}, None, "address", "postal address"),
+    ("no-address-no-email", {"address": "", "email": "", "channel": "email"}, None, "address", "postal address"),
+    # A letter is answered by letter: an e-mail address alone does not do for a postal request.
+    ("post-without-address", {"address": "", "city": "", "channel": "post"}, None, "address", "answered by post"),
     ("future-date-of-birth", {"date_of_birth": "2027-01-01"}, None, "date_of_birth", "future"),
     ("notes-too-long", {"notes": "x" * 5001}, None, "notes", "5000"),
     ("name-too-long", {"name": TYPED_NAME + "x" * 200}, None, "name", "200"),
@@ -290,7 +293,7 @@ def test_foreign_postcode_is_not_held_to_the_dutch_format(app, client, staff):
 
 
 def test_email_alone_is_enough_to_reply_to(app, client, staff):
-    response = _post(client, intake_data(address="", city="", phone=""))
+    response = _post(client, intake_data(address="", city="", phone="", channel="email"))
     assert response.status_code == 302, field_errors(response.get_data(as_text=True))
 
 
@@ -338,7 +341,7 @@ def test_scan_is_stored_with_its_checksum_listed_and_its_download_audited(app, c
         assert [(e.actor_id, e.case_id, e.after["attachment_id"]) for e in events] == [
             (staff, case.id, attachment.id)]
     timeline = text_of(client.get(f"/cases/{case.reference}").get_data(as_text=True)).split("History", 1)[1]
-    assert "attachment.downloaded" in timeline or "Attachment downloaded" in timeline
+    assert re.search(r"Staff downloaded .+\.(png|jpg|pdf)\.", timeline)
 
 
 def test_scan_type_comes_from_its_content_not_its_name(app, client, staff):
@@ -482,3 +485,13 @@ def test_without_a_link_a_new_subject_is_recorded(app, client, known):
     assert _post(client, intake_data()).status_code == 302
     assert stored_counts(app)["data_subjects"] == subjects_before + 1
 
+
+
+def test_a_refused_scan_shows_the_same_not_saved_banner_and_the_browser_checks_the_size_first(app, client, staff):
+    response = _post(client, with_file(intake_data(), b"MZ\x90\x00 not a scan", "brief.pdf"))
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert ("danger", "The request was not saved: correct the fields marked below.") in flashes(html)
+    assert "scan" in field_errors(html)
+    # The file input carries the limit for the browser's own check (dsr/static/js/upload-size.js).
+    assert f'data-max-bytes="{10 * MB}"' in client.get("/cases/new").get_data(as_text=True)
