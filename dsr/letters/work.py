@@ -102,6 +102,12 @@ def open_work(case: Case, kind: LetterKind) -> list[str]:
         from dsr.fulfilment.erasure.tasks import open_obligations as erasure_obligations
 
         still.extend(erasure_obligations(case))
+    if kind is LetterKind.COMPLETION_ERASURE:
+        # The paper file and the processors' instructions that the approved plan still owes, and records that
+        # failed (the erasure feature's own list of what stands between the case and its completion).
+        from dsr.fulfilment.erasure.tasks import open_obligations as erasure_obligations
+
+        still.extend(erasure_obligations(case))
     if kind is LetterKind.COMPLETION_OBJECTION:
         # Issue 14.6: no completion letter for an objection that is not decided (Art. 21).
         from dsr.objection.balancing import open_obligations as objection_obligations
@@ -117,4 +123,4 @@ def open_work(case: Case, kind: LetterKind) -> list[str]:
                            "it (Art. 16)."))
     for extra in OPEN_WORK.get(kind, []):
         still.extend(extra(case))
-    return still
+    return list(dict.fromkeys(still))  # a feature's obligation may be reported through two lists

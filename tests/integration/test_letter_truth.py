@@ -108,7 +108,13 @@ def test_the_erasure_letter_waits_for_the_tasks_and_the_art19_notices_then_state
     assert "The task for Paper archive is still open." in message
     assert "The recipients who received the data are not listed yet (Art. 19)." in message
 
-    _manual_tasks_done(case, people)
+    with pytest.raises(FactsUnavailable, match="paper files or processors are neither done"):
+        _manual_tasks_done(case, people)
+        _text(case, LetterKind.COMPLETION_ERASURE)
+    from dsr.fulfilment.erasure.tasks import latest_plan, record_task_done
+
+    for task in (i for i in latest_plan(case).items if i.is_task):  # the paper file destroyed, processor told
+        record_task_done(task, done_on=TODAY, actor=people.staff, now=NOW, today=TODAY)
     notices = list_recipients(case, actor=people.staff, now=NOW)
     assert len(notices) >= 2
     with pytest.raises(FactsUnavailable, match="not yet ticked as notified or not notifiable"):
