@@ -75,6 +75,7 @@ def _helpers():
             forms[failed[0]] = failed[1]
         requester = ops.requester_of(case)
         return {"requester": requester, "forms": forms, "obligations": ops.open_obligations(case, today()),
+                "today": today(),
                 "attachments": [a for a in case.attachments if a.kind.value != "id_document"]}
 
     return {"requester_card": requester_card, "REQUESTER_ROLES": ROLE_LABELS, "METHOD_LABELS": METHOD_LABELS}
