@@ -12,8 +12,11 @@ def _iso(value: date | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def subject_json(case: Case) -> dict:
+def subject_json(case: Case) -> dict | None:
+    """The subject's details; ``None`` once dsr's own retention reduced the case file (dsr.casefiles)."""
     s = case.subject
+    if s is None:
+        return None
     return {
         "id": s.id,
         "name": s.name,

@@ -118,6 +118,9 @@ def languages_of(language: LetterLanguage) -> tuple[str, ...]:
 def check_fits(case: Case, kind: LetterKind) -> KindSpec:
     """Refuse (``RuleViolation``) a letter that would say something untrue about ``case``."""
     spec = KINDS[kind]
+    if case.reduced_at is not None:  # dsr's own retention left no subject to write to (dsr.casefiles)
+        raise RuleViolation(_("%(ref)s was reduced under dsr's own retention: no letter can be made for it.",
+                              ref=case.reference))
     if spec.right is not None and spec.right not in case.right_values:
         raise RuleViolation(_("%(ref)s does not invoke the right this letter answers (Art. %(art)s).",
                               ref=case.reference, art=spec.right.article))

@@ -95,3 +95,11 @@ def test_a_reduced_case_shows_only_what_remains(app, closed):
         assert closed in queue
         with app.app_context():
             assert db.session.scalars(sa.select(Case).where(Case.reference == closed)).one().subject_id is None
+            from dsr.auth.models import User
+            from dsr.auth.operations import issue_api_token
+
+            auditor = db.session.scalars(sa.select(User).where(User.role == Role.AUDITOR)).one()
+            token = issue_api_token(auditor, actor=None, now=LATER)
+            db.session.commit()
+        api = app.test_client().get(f"/api/v1/cases/{closed}", headers={"Authorization": f"Bearer {token}"})
+        assert api.status_code == 200 and api.get_json()["subject"] is None
