@@ -165,6 +165,7 @@ def render_overview(*, head: dict[str, Any], summaries: list[CollectionSummary],
                     category_names: dict[str, str], complaint: dict[str, Any], timezone: str) -> str:
     """The overview as a complete HTML document (its stylesheet inlined: it is read outside dsr)."""
     lang = head["language"]
+    labels = _Labels(lang)
     words = PHRASES[lang]
     locale = LOCALES[lang]
     generated = datetime.fromisoformat(head["generated_at"].replace("Z", "+00:00"))
@@ -175,7 +176,41 @@ def render_overview(*, head: dict[str, Any], summaries: list[CollectionSummary],
         generated=format_datetime(generated, "long", tzinfo=ZoneInfo(timezone), locale=locale),
         number=lambda n: format_decimal(n, locale=locale),
         css=Path(STYLESHEET).read_text(encoding="utf-8"),
-        show=_show)
+        show=_show, label=labels.field, collection_label=labels.collection)
+
+
+class _Labels:
+    """Field and collection names as the data map gives them in the overview's language (issue 14.11): never
+    the column name ("amount cents") where the data map has a label ("Bedrag")."""
+
+    def __init__(self, language: str) -> None:
+        from flask import current_app, has_app_context
+
+        from dsr.datamap.sources import DataMapError, load_sources
+
+        self.language = language
+        try:
+            self.sources = load_sources(current_app.config) if has_app_context() else {}
+        except DataMapError:
+            self.sources = {}
+
+    def _collection(self, where: dict[str, Any]):
+        source = self.sources.get(where.get("source") or "")
+        try:
+            return source.collection(where.get("collection") or "") if source else None
+        except KeyError:
+            return None
+
+    def field(self, where: dict[str, Any], name: str) -> str:
+        coll = self._collection(where)
+        try:
+            return coll.field(name).label(self.language) if coll else name.replace("_", " ")
+        except KeyError:
+            return name.replace("_", " ")
+
+    def collection(self, where: dict[str, Any]) -> str:
+        coll = self._collection(where)
+        return coll.display_name(self.language) if coll else (where.get("collection") or "").replace("_", " ")
 
 
 def _show(value: Any) -> str:

@@ -13,6 +13,8 @@ import csv
 import hashlib
 import io
 import json
+import os
+import re
 import tracemalloc
 import zipfile
 from datetime import date, timedelta
@@ -204,6 +206,18 @@ def test_the_overview_is_readable_in_the_case_language_and_names_the_case(system
     assert "<script" not in html
     dutch = unzip(make(case, ExportKind.ACCESS, staff, language="nl"))
     assert "Uw persoonsgegevens bij Harmony" in dutch["overview.html"].decode()
+    # Issue 14.11: the category table's header is the word, not a dict method; the field names are the data
+    # map's labels in the overview's language; no database key names a record.
+    for files_ in (files, dutch):
+        overview = files_["overview.html"].decode()
+        assert "built-in method" not in overview
+        assert "amount cents" not in overview and "storage uri" not in overview
+        assert re.search(r'<td class="num">1</td>', overview)
+        assert not re.search(r"<td>id \d+", overview)
+    assert "<th class=\"num\">Waarden</th>" in dutch["overview.html"].decode()
+    assert "Achternaam:" in dutch["overview.html"].decode() and "last name:" not in dutch["overview.html"].decode()
+    Path(os.environ.get("DSR_LETTERS_PDF_DIR", "/nonexistent")).is_dir() and (
+        Path(os.environ["DSR_LETTERS_PDF_DIR"]) / "overview-access-nl.pdf").write_bytes(dutch["overview.pdf"])
 
 
 # -- portability ----------------------------------------------------------------------------------------
