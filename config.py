@@ -140,6 +140,8 @@ def from_environment(instance_path: Path, env: dict[str, str] | None = None) -> 
         "CASE_FILE_RETENTION_YEARS": int(env.get("DSR_CASE_FILE_RETENTION_YEARS", "2")),
         # An ID copy nobody confirmed is destroyed unchecked this many days after upload (dsr/identity).
         "ID_COPY_DAYS": int(env.get("DSR_ID_COPY_DAYS", "7")),
+        # Scans read for the intake form but never logged as a request are deleted after this many hours.
+        "SCAN_DRAFT_HOURS": int(env.get("DSR_SCAN_DRAFT_HOURS", "24")),
         # An information request (pause) open longer than this puts the case under "needs attention".
         "PAUSE_ATTENTION_DAYS": int(env.get("DSR_PAUSE_ATTENTION_DAYS", "30")),
         # Escalation report (dsr/reports): e-mailed to every privacy manager each working day at REPORT_TIME

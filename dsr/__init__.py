@@ -94,6 +94,7 @@ def _register_models() -> None:
     from dsr.jobs import models as _j  # noqa: F401
     from dsr.letters import models as _le  # noqa: F401
     from dsr.objection import models as _o  # noqa: F401
+    from dsr.reading import models as _rd  # noqa: F401
     from dsr.rectification import models as _r  # noqa: F401
     from dsr.reports import models as _rep  # noqa: F401
     from dsr.requesters import models as _req  # noqa: F401
@@ -122,6 +123,7 @@ def _register_blueprints(app: Flask) -> None:
     from dsr.letters.views import bp as letters_bp
     from dsr.objection.api import bp as suppression_api_bp
     from dsr.objection.views import bp as objection_bp
+    from dsr.reading.views import bp as reading_bp
     from dsr.rectification.views import bp as rectification_bp
     from dsr.reports.views import bp as reports_bp
     from dsr.requesters.views import bp as requesters_bp
@@ -138,6 +140,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(access_bp)
     app.register_blueprint(rectification_bp)
     app.register_blueprint(objection_bp)
+    app.register_blueprint(reading_bp)
     app.register_blueprint(attachments_bp)
     app.register_blueprint(casefiles_bp)
     app.register_blueprint(unanswered_bp)

@@ -161,5 +161,8 @@ def register(app: Flask) -> None:
     import dsr.letters.commands  # noqa: F401  (adds `dsr letter`)
     import dsr.objection.commands  # noqa: F401  (adds `dsr suppression-check`)
     import dsr.reports.commands  # noqa: F401  (adds `dsr escalations`, `send-escalations`, `scheduler`)
+    from dsr.reading.commands import read_letter_command
+
+    dsr_cli.add_command(read_letter_command)
 
     app.cli.add_command(dsr_cli)

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Debian packages dsr uses outside Python: WeasyPrint's Pango, HarfBuzz subsetting (about 3x faster PDF
 # output), poppler-utils (PDF to PNG for checking letters), Chromium (browser tests), npm (installs the
-# axe-core the browser tests inject, from tests/e2e/package-lock.json) and Node.js.
+# axe-core the browser tests inject, from tests/e2e/package-lock.json), Node.js, and tesseract with its
+# Dutch and French data (English comes with it) to read scanned letters offline (dsr/reading).
 #
 # Installs what is missing when run as root with apt-get. When something the tests need is missing and
 # cannot be installed, it FAILS (exit 1) naming the packages and the command that installs them: a test
 # run must not quietly skip the browser tests. DSR_SKIP_SYSTEM_DEPS=1 carries on anyway (for `make run` on a
 # machine without root, where only the app is wanted).
 set -u
-packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils chromium npm nodejs)
+packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils chromium npm nodejs
+          tesseract-ocr tesseract-ocr-nld tesseract-ocr-fra)
 missing=()
 if ! command -v dpkg-query >/dev/null 2>&1; then
   echo "error: not a Debian system (no dpkg-query); install the equivalents of: ${packages[*]}" >&2

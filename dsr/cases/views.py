@@ -7,17 +7,15 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from dsr.attachments.storage import UploadError, check_upload
 from dsr.auth.access import READERS, WRITERS, roles_required
 from dsr.auth.models import User
 from dsr.cases.deadlines import case_clock, working_calendar
 from dsr.cases.forms import CHANNEL_LABELS, LANGUAGE_LABELS, RIGHT_LABELS, IntakeForm
+from dsr.cases.intake import intake_page
 from dsr.cases.models import Case
-from dsr.cases.operations import CaseError, log_request
 from dsr.cases.queries import FilterError, QueueFilters, open_task_counts, paginate, queue_query
 from dsr.domain.enums import CaseState, Channel, Right
 from dsr.extensions import db
-from dsr.subjects.models import DataSubject
 from dsr.subjects.operations import find_matches
 from dsr.timeutil import now, today
 
@@ -157,43 +155,7 @@ def new():
     if request.method == "GET":
         form.received_on.data = today()
         form.country.data = "NL"
-    if form.validate_on_submit():
-        scan = None
-        try:
-            if form.scan.data and getattr(form.scan.data, "filename", ""):
-                scan = check_upload(form.scan.data.filename, form.scan.data.stream,
-                                    max_bytes=current_app.config["MAX_ATTACHMENT_BYTES"])
-        except UploadError as exc:
-            form.scan.errors = [str(exc)]
-        link = _linked_subject(form.link_subject.data)
-        if form.link_subject.data and link is None:
-            form.link_subject.errors = [_("The subject chosen to link no longer exists.")]
-            flash(form.link_subject.errors[0], "danger")
-        if form.scan.errors:
-            # The same banner as for the other fields: nothing was saved, the reason is under the field.
-            flash(_("The request was not saved: correct the fields marked below."), "danger")
-        if not form.scan.errors and not form.link_subject.errors:
-            try:
-                case = log_request(**form.request_details(), actor=current_user, now=now(), today=today(),
-                                   link_subject=link, scan=scan)
-                db.session.commit()
-            except CaseError as exc:
-                db.session.rollback()
-                flash(str(exc), "danger")
-            else:
-                flash(_("Request logged as %(reference)s.", reference=case.reference), "success")
-                return redirect(url_for("cases.detail", reference=case.reference))
-    elif request.method == "POST":
-        flash(_("The request was not saved: correct the fields marked below."), "danger")
-    status = 400 if request.method == "POST" else 200
-    matches = find_matches(form.subject_details()) if request.method == "POST" and form.name.data else []
-    return render_template("cases/new.html", form=form, matches=matches, today_iso=today().isoformat()), status
-
-
-def _linked_subject(value: str | None) -> DataSubject | None:
-    if value and value.isdigit():
-        return db.session.get(DataSubject, int(value))
-    return None
+    return intake_page(form)
 
 
 @bp.route("/cases/new/matches")

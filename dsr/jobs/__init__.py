@@ -13,4 +13,5 @@ HANDLER_MODULES: tuple[str, ...] = (
     "dsr.casefiles.jobs",
     "dsr.identity.jobs",
     "dsr.attachments.sweep",
+    "dsr.reading.operations",
 )

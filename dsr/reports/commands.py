@@ -107,6 +107,7 @@ def schedule_entries(config) -> list[dict]:
     from dsr.casefiles.jobs import REDUCE_JOB_KIND
     from dsr.exports.operations import EXPIRE_JOB_KIND
     from dsr.identity.jobs import DESTROY_JOB_KIND
+    from dsr.reading.operations import FORGET_JOB_KIND
     from dsr.reports.jobs import ERASE_DUE, ESCALATION_REPORT
 
     def cron(hhmm: str, weekdays: str) -> str:
@@ -127,6 +128,8 @@ def schedule_entries(config) -> list[dict]:
         {"kind": DESTROY_JOB_KIND, "cron": cron(config["ERASE_DUE_TIME"], "*")},
         # Files in storage that no row refers to (dsr/attachments/sweep.py): reported daily, never deleted.
         {"kind": SWEEP_JOB_KIND, "cron": cron(config["ERASE_DUE_TIME"], "*")},
+        # Scans read for the intake form but never logged are deleted after SCAN_DRAFT_HOURS.
+        {"kind": FORGET_JOB_KIND, "cron": cron(config["ERASE_DUE_TIME"], "*")},
     ]
 
 
