@@ -1,7 +1,7 @@
 """scan readings
 
 Revision ID: 72b017019b32
-Revises: 1b10491dda73
+Revises: 185de40c04f7
 Create Date: 2026-12-06 10:47:45.446893
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '72b017019b32'
-down_revision = '1b10491dda73'
+down_revision = '185de40c04f7'
 branch_labels = None
 depends_on = None
 
