@@ -13,7 +13,7 @@ LOCK := requirements.lock
 PIP_COMPILE := $(BIN)/pip-compile --quiet --generate-hashes --extra dev --strip-extras --allow-unsafe \
 	--no-emit-index-url --no-emit-find-links --output-file $(LOCK)
 
-.PHONY: run test setup system-deps venv translations db demo lint clean e2e-deps lock lock-check
+.PHONY: run test setup system-deps venv translations db demo lint clean e2e-deps oidc-deps lock lock-check
 
 run: setup db demo  ## set up, migrate, load the demo on first start, serve on 127.0.0.1:5000
 	@echo ""
@@ -22,7 +22,7 @@ run: setup db demo  ## set up, migrate, load the demo on first start, serve on 1
 	@echo ""
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-test: lock-check setup e2e-deps  ## set up and run every test (unit, integration on SQLite and PostgreSQL, web, e2e)
+test: lock-check setup e2e-deps oidc-deps  ## set up and run every test (unit, integration on SQLite and PostgreSQL, web, e2e)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -n 2 --dist loadfile
@@ -35,6 +35,13 @@ e2e-deps: tests/e2e/node_modules/.package-lock.json
 tests/e2e/node_modules/.package-lock.json: tests/e2e/package.json tests/e2e/package-lock.json
 	@command -v npm >/dev/null || { echo "npm is needed for the browser tests' axe-core (apt-get install npm)"; exit 1; }
 	npm ci --prefix tests/e2e --no-audit --no-fund
+
+# The real OpenID provider the sign-on tests start (oidc-provider, the exact version in tests/oidc/package-lock.json).
+oidc-deps: tests/oidc/node_modules/.package-lock.json
+
+tests/oidc/node_modules/.package-lock.json: tests/oidc/package.json tests/oidc/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed for the sign-on tests' OpenID provider (apt-get install npm)"; exit 1; }
+	npm ci --prefix tests/oidc --no-audit --no-fund
 
 system-deps:
 	@bash scripts/system-deps.sh

@@ -120,6 +120,13 @@ def from_environment(instance_path: Path, env: dict[str, str] | None = None) -> 
         # privacy managers by default in production, nobody by default in the embedded setup.
         "MFA_REQUIRED_ROLES": tuple(r.strip() for r in env.get(
             "DSR_MFA_REQUIRED_ROLES", "privacy_manager" if production else "").split(",") if r.strip()),
+        # Sign-on through OpenID Connect (dsr/auth/oidc.py); off unless OIDC_ISSUER and OIDC_CLIENT_ID are set.
+        "OIDC_ISSUER": env.get("OIDC_ISSUER") or None,
+        "OIDC_CLIENT_ID": env.get("OIDC_CLIENT_ID") or None,
+        "OIDC_CLIENT_SECRET": env.get("OIDC_CLIENT_SECRET") or None,
+        "OIDC_SCOPES": env.get("OIDC_SCOPES", "openid email profile"),
+        "OIDC_ROLE_CLAIM": env.get("OIDC_ROLE_CLAIM", "dsr_role"),
+        "OIDC_ROLE_MAP": env.get("OIDC_ROLE_MAP", ""),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,

@@ -107,6 +107,7 @@ def _register_blueprints(app: Flask) -> None:
     from dsr.api.openapi import bp as api_docs_bp
     from dsr.api.views import bp as api_bp
     from dsr.attachments.views import bp as attachments_bp
+    from dsr.auth.oidc import bp as oidc_bp
     from dsr.auth.token_views import bp as tokens_bp
     from dsr.auth.views import bp as auth_bp
     from dsr.casefiles.views import bp as casefiles_bp
@@ -133,6 +134,10 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(tokens_bp)
+    app.register_blueprint(oidc_bp)
+    from dsr.auth import oidc
+
+    oidc.init_app(app)
     app.register_blueprint(cases_bp)
     app.register_blueprint(case_actions_bp)
     app.register_blueprint(triage_bp)

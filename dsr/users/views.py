@@ -29,6 +29,8 @@ LOGIN_OUTCOMES = {
     "inactive": _l("account deactivated"),
     "throttled": _l("refused: too many failed logins"),
     "bad_code": _l("right password, wrong two-step code"),
+    "sso_failed": _l("sign-on failed"),
+    "sso_no_role": _l("sign-on refused: no role in dsr"),
 }
 
 

@@ -25,6 +25,9 @@ READERS_OF_REPORTS = frozenset({AUDITOR, MANAGER})  # the dashboard and escalati
 ACCESS: dict[str, dict[str, frozenset[str]]] = {
     # -- public
     "auth.login": {"GET": EVERYONE, "POST": EVERYONE},
+    # Sign-on through OpenID Connect (404 when not configured); tests/web/test_sign_on.py drives it.
+    "oidc.start": {"GET": EVERYONE},
+    "oidc.callback": {"GET": EVERYONE},
     "static": {"GET": EVERYONE},
     "bootstrap.static": {"GET": EVERYONE},
     # -- the user's own account

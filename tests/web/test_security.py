@@ -33,7 +33,7 @@ from tests.web.support import (
 
 # Endpoints an anonymous visitor may reach. Every other rule in url_map must send them to the login
 # page (or answer 401 under /api/), so a route added later is covered without touching this test.
-PUBLIC_ENDPOINTS = {"auth.login", "static", "bootstrap.static", "api_docs.openapi"}
+PUBLIC_ENDPOINTS = {"auth.login", "static", "bootstrap.static", "api_docs.openapi", "oidc.start", "oidc.callback"}
 # Real files for the static endpoints, so "public" is checked on something that exists.
 STATIC_FILES = {"static": "css/dsr.css", "bootstrap.static": "css/bootstrap.min.css"}
 # POST routes every logged-in user may use for themselves (they change no case, subject or user but
