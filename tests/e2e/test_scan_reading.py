@@ -31,10 +31,13 @@ def test_a_scan_becomes_a_draft_that_staff_correct_and_log(live_server, e2e_page
     _login(page, live_server.url)
     page.goto(f"{live_server.url}/cases/new")
     page.set_input_files("#scan-to-read", str(scan))
-    page.click("text=Read the scan")
-    # The reading runs as a job (in-process here); the page shows its progress, then reloads with the result.
-    page.wait_for_selector(".scan-page", timeout=120_000)
+    # The reading runs as a job: in-process in the embedded default (the upload answers when it is read),
+    # on an RQ worker in production (the page shows its progress, then reloads with the result).
+    page.click("text=Read the scan", timeout=180_000)
+    page.wait_for_selector(".scan-page", timeout=180_000)
     page.set_viewport_size({"width": 1440, "height": 1000})
+    page.wait_for_load_state("networkidle")
+    assert page.evaluate("document.querySelector('.scan-page image').getBBox().width") > 0
     page.screenshot(path=str(ARTIFACTS / "scan-suggestions.png"), full_page=True)
 
     assert page.input_value("#postcode") == truth["fields"]["postcode"]
