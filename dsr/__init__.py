@@ -58,6 +58,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     install_hook()
     _register_models()
+    from dsr.cases import checklist  # noqa: F401  (registers the completion checklist's items as obligations)
     _register_blueprints(app)
     _register_security_headers(app)
 
@@ -93,6 +94,7 @@ def _register_models() -> None:
     from dsr.identity import models as _i  # noqa: F401
     from dsr.jobs import models as _j  # noqa: F401
     from dsr.letters import models as _le  # noqa: F401
+    from dsr.notices import models as _n  # noqa: F401
     from dsr.objection import models as _o  # noqa: F401
     from dsr.reading import models as _rd  # noqa: F401
     from dsr.rectification import models as _r  # noqa: F401

@@ -1,9 +1,13 @@
 """What must be done before a case is completed, per right, derived from what the case records (issue 16, item 1).
 
-The case page shows the list; :func:`dsr.cases.lifecycle.complete` refuses while an item is open, unless a
+The case page shows the list. Its own items are registered with :mod:`dsr.cases.obligations` as
+overridable obligations, so :func:`dsr.cases.lifecycle.complete` refuses while one is open unless a
 privacy manager overrides with a reason, which the audit trail keeps. Legal obligations that features
-enforce themselves (corrections decided and recipients told, Art. 16 and 19; objections acted on, Art. 21;
-a requester's mandate) are listed too, and are never overridden.
+register themselves (corrections decided and recipients told, Art. 16 and 19; objections acted on, Art. 21;
+a requester's mandate) are listed too, read from that registry, and are never overridden.
+
+It reads several features' records, so it is web shell in the rooms contract (like the case page that
+shows it); the workflow reaches it only through the registry.
 
 Each item reads the feature's own records (a confirmed search, an executed erasure plan, an issued letter);
 nothing is stored here. The features build on cases, so they are imported where they are read.
@@ -17,8 +21,10 @@ from datetime import date
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from dsr.cases import obligations
 from dsr.cases.models import Case
-from dsr.domain.enums import Right
+from dsr.cases.obligations import Obligation
+from dsr.domain.enums import LookupMatch, Right
 from dsr.extensions import db
 
 
@@ -48,16 +54,16 @@ def checklist(case: Case, today: date | None = None) -> list[Check]:
     if needs_search:
         if lookup is None:
             detail = _("Harmony's systems have not been searched.")
-        elif lookup.match == "pending":
+        elif lookup.match == LookupMatch.PENDING:
             detail = _("The records found are not yet confirmed as this person's.")
-        elif lookup.match == "rejected":
+        elif lookup.match == LookupMatch.REJECTED:
             detail = _("The records found were rejected as someone else's: search again.")
         elif lookup.status.value == "failed":
             detail = _("The last search failed.")
         else:
             detail = ""
         checks.append(Check("lookup", _("A search of Harmony's systems, the match confirmed (or nothing found)"),
-                            lookup is not None and lookup.match in ("confirmed", "none")
+                            lookup is not None and lookup.match in (LookupMatch.CONFIRMED, LookupMatch.NONE)
                             and lookup.status.value != "failed", detail))
         task_ids = list((lookup.manual_tasks or {}).values()) if lookup is not None else []
         if task_ids:
@@ -96,17 +102,20 @@ def _right_name(right: Right) -> str:
 
 
 def _legal_obligations(case: Case, today: date | None) -> list[tuple[str, str]]:
-    from dsr.fulfilment.erasure.tasks import open_obligations as erasure_obligations
-    from dsr.objection.balancing import open_obligations as objection_obligations
-    from dsr.rectification.notices import open_obligations as rectification_obligations
-    from dsr.requesters.operations import open_obligations as requester_obligations
-
-    found = [("erasure_work", s) for s in erasure_obligations(case)]
-    found += [("rectification", s) for s in rectification_obligations(case)]
-    found += [("objection", s) for s in objection_obligations(case)]
-    found += [("requester", s) for s in requester_obligations(case, today)]
-    return found
+    """What the features registered (:mod:`dsr.cases.obligations`), but this checklist's own items."""
+    return [(o.key, o.message) for o in obligations.open_obligations(case, today=today, exclude=[CHECKLIST])
+            if not o.overridable]
 
 
 def open_items(checks: list[Check]) -> list[Check]:
     return [c for c in checks if not c.done]
+
+
+def _open_checklist_items(case: Case, today: date | None) -> list[Obligation]:
+    """The checklist's own items still open, as obligations a privacy manager may override with a reason."""
+    return [Obligation(c.key, c.label, overridable=True)
+            for c in open_items(checklist(case, today)) if c.overridable]
+
+
+CHECKLIST = "checklist"
+obligations.register(CHECKLIST, _open_checklist_items, order=50)

@@ -13,12 +13,14 @@ from flask_babel import lazy_gettext as _l
 
 from dsr.audit.operations import record
 from dsr.auth.models import User
+from dsr.cases import obligations
 from dsr.cases.errors import InvalidInput, NotAllowed, RuleViolation
 from dsr.cases.guards import MANAGERS, WRITERS, check_version, require_open, require_role
 from dsr.cases.labels import ACTION_VERBS, STATE_LABELS
 from dsr.cases.models import Case
 from dsr.domain.enums import CLOSED_STATES, Priority, RefusalGround, Role
 from dsr.domain.workflow import MANAGER_ACTIONS, Action, IllegalTransition, allowed_actions, next_state
+from dsr.timeutil import local_date
 
 
 def transition(case: Case, action: Action, *, actor: User | None, now: datetime,
@@ -87,30 +89,27 @@ def complete(case: Case, *, decision: str, actor, now, expected_version=None,
              override_reason: str | None = None) -> None:
     """The privacy manager approves the work: the request has been answered.
 
-    Refused while the case's completion checklist (:func:`dsr.cases.checklist.checklist`) has an open item:
-    the search confirmed, manual sources done, the erasure plan executed, the answer letter issued ... A
-    privacy manager may complete over those with ``override_reason``, which the audit event keeps with the
-    items left open. Never over the legal obligations features enforce: corrections neither applied nor
-    refused, recipients not notified (Art. 16, 19), an objection not acted on (Art. 21), a requester's
-    mandate not checked.
+    Refused while an obligation registered in :mod:`dsr.cases.obligations` is open: the completion
+    checklist's items (the search confirmed, manual sources done, the erasure plan executed, the answer
+    letter issued ...: :mod:`dsr.cases.checklist`), which a privacy manager may complete over with
+    ``override_reason`` (the audit event keeps it with the items left open), and the legal obligations
+    features enforce, never overridden: corrections neither applied nor refused, recipients not notified
+    (Art. 16, 19), an objection not acted on (Art. 21), a requester's mandate not checked.
     """
     if not (decision or "").strip():
         raise InvalidInput(_("Summarise what was done for the subject."), "decision")
-    require_role(actor, Role.PRIVACY_MANAGER, what=_l("%(action)s a case", action=ACTION_VERBS[Action.COMPLETE]))
+    require_role(actor, *MANAGERS, what=_l("%(action)s a case", action=ACTION_VERBS[Action.COMPLETE]))
     check_version(case, expected_version)
-    from dsr.cases.checklist import checklist, open_items
-    from dsr.timeutil import local_date
-
-    still_open = open_items(checklist(case, local_date(now)))
-    binding = [c for c in still_open if not c.overridable]
+    still_open = obligations.open_obligations(case, today=local_date(now))
+    binding = [o for o in still_open if not o.overridable]
     if binding:
-        raise RuleViolation(_("The case cannot be completed yet: %(open)s", open=" ".join(c.label for c in binding)))
+        raise RuleViolation(_("The case cannot be completed yet: %(open)s", open=" ".join(o.message for o in binding)))
     details: dict = {"decision": decision}
     if still_open:
         if not (override_reason or "").strip():
             raise RuleViolation(_("The case cannot be completed yet: %(open)s. A privacy manager may complete it "
-                                  "anyway by giving the reason.", open="; ".join(c.label for c in still_open)))
-        details["override"] = {"reason": override_reason.strip(), "open": [c.key for c in still_open]}
+                                  "anyway by giving the reason.", open="; ".join(o.message for o in still_open)))
+        details["override"] = {"reason": override_reason.strip(), "open": [o.key for o in still_open]}
     transition(case, Action.COMPLETE, actor=actor, now=now, expected_version=expected_version,
                details=details, sets={"decision": decision})
 

@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from sqlalchemy.orm.attributes import flag_modified
 
 from dsr.attachments.storage import CheckedUpload, store_attachment
 from dsr.audit.operations import record
@@ -118,3 +119,10 @@ def log_request(
     if scan is not None:
         store_attachment(case, scan, actor=actor, now=now)
     return case
+
+
+def touch_case(case: Case, now: datetime) -> None:
+    """Mark the case changed, which bumps its version even within the same second: a page that showed the
+    corrections or recipients as they were is then refused as stale (optimistic locking)."""
+    case.updated_at = now
+    flag_modified(case, "updated_at")

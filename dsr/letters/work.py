@@ -19,6 +19,7 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from dsr.cases.models import Case
+from dsr.cases.obligations import open_obligations
 from dsr.extensions import db
 from dsr.letters.kinds import LetterKind
 from dsr.tasks.models import CaseTask
@@ -69,8 +70,8 @@ def notices(case: Case, language: str) -> dict[str, Any]:
     """The Art. 19 notices of the case: whether they are owed (something was rectified or erased), and each
     listed recipient by name in ``language``, notified (with the date), not notifiable (with the reason) or
     still pending."""
-    from dsr.rectification.facts import recipient_facts
-    from dsr.rectification.notices import notices_required, owes_notices
+    from dsr.notices.changes import notices_required, owes_notices
+    from dsr.notices.facts import recipient_facts
 
     owed = owes_notices(case) and notices_required(case)
     listed = recipient_facts(case) if owes_notices(case) else []
@@ -93,26 +94,14 @@ def open_work(case: Case, kind: LetterKind) -> list[str]:
             if m["done_on"] is None:
                 still.append(_("The task for %(source)s is still open.", source=m["name"]))
     if kind in WAITS_FOR_NOTICES:
-        from dsr.rectification.notices import open_obligations
-
-        still.extend(open_obligations(case))
+        still.extend(open_obligations(case, features=("rectification", "notices")))
     if kind is LetterKind.COMPLETION_ERASURE:
         # Issue 13.6: the erasure is complete only once the paper file and the processors are done (or
         # recorded impossible) and no record failed.
-        from dsr.fulfilment.erasure.tasks import open_obligations as erasure_obligations
-
-        still.extend(erasure_obligations(case))
-    if kind is LetterKind.COMPLETION_ERASURE:
-        # The paper file and the processors' instructions that the approved plan still owes, and records that
-        # failed (the erasure feature's own list of what stands between the case and its completion).
-        from dsr.fulfilment.erasure.tasks import open_obligations as erasure_obligations
-
-        still.extend(erasure_obligations(case))
+        still.extend(open_obligations(case, features=("erasure",)))
     if kind is LetterKind.COMPLETION_OBJECTION:
         # Issue 14.6: no completion letter for an objection that is not decided (Art. 21).
-        from dsr.objection.balancing import open_obligations as objection_obligations
-
-        still.extend(objection_obligations(case))
+        still.extend(open_obligations(case, features=("objection",)))
     if kind is LetterKind.COMPLETION_RECTIFICATION and not still:
         # Issue 14.6: a rectification letter needs a decided correction; "no correction made" is a refusal,
         # which the letter states with each reason and the complaint and court routes (Art. 12(4)).

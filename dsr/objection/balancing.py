@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -34,6 +34,7 @@ from dsr.auth.models import User
 from dsr.cases.errors import InvalidInput, NotAllowed, RuleViolation
 from dsr.cases.guards import WRITERS, require_open, require_role
 from dsr.cases.models import Case
+from dsr.cases.obligations import Obligation, register
 from dsr.datamap.sources import DataMapError, LegalBasis, load_sources
 from dsr.domain.enums import Right, Role
 from dsr.extensions import db
@@ -212,7 +213,7 @@ def objections_for(case: Case) -> list[ObjectionDecision]:
         ObjectionDecision.case_id == case.id).order_by(ObjectionDecision.id)).scalars())
 
 
-def open_obligations(case: Case) -> list[str]:
+def open_obligations(case: Case, today: date | None = None) -> list[Obligation]:
     """What must still be done for an objection before the case can be completed (Art. 21), each as a
     sentence; empty when nothing is open or the case does not object. An objection is answered by stopping
     direct marketing completely, or by deciding every objection recorded, or both."""
@@ -222,15 +223,21 @@ def open_obligations(case: Case) -> list[str]:
         sa.select(ObjectionDecision).where(ObjectionDecision.case_id == case.id)).scalars())
     stop = db.session.execute(sa.select(MarketingStop).where(MarketingStop.case_id == case.id)
                               .order_by(MarketingStop.id.desc()).limit(1)).scalar_one_or_none()
-    problems: list[str] = []
+    problems: list[Obligation] = []
     pending = sum(1 for d in decisions if d.status is ObjectionStatus.PENDING)
     if pending:
-        problems.append(ngettext("%(num)d objection awaits the privacy manager's decision (Art. 21(1)).",
-                                 "%(num)d objections await the privacy manager's decision (Art. 21(1)).", pending))
+        problems.append(Obligation("objection.decision_pending", ngettext(
+            "%(num)d objection awaits the privacy manager's decision (Art. 21(1)).",
+            "%(num)d objections await the privacy manager's decision (Art. 21(1)).", pending)))
     if stop is not None and not stop.complete:
-        problems.append(_("Stopping direct marketing failed in %(sources)s: stop it again (Art. 21(3)).",
-                          sources=", ".join(sorted(stop.failed))))
+        problems.append(Obligation("objection.marketing_stop_failed", _(
+            "Stopping direct marketing failed in %(sources)s: stop it again (Art. 21(3)).",
+            sources=", ".join(sorted(stop.failed)))))
     if stop is None and not decisions:
-        problems.append(_("Nothing was done about the objection yet: stop direct marketing, or record the "
-                          "objection and decide it (Art. 21)."))
+        problems.append(Obligation("objection.nothing_done", _(
+            "Nothing was done about the objection yet: stop direct marketing, or record the objection and "
+            "decide it (Art. 21).")))
     return problems
+
+
+register("objection", open_obligations, order=30)

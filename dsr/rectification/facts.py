@@ -1,5 +1,7 @@
 """What the letters say about a rectification (Art. 16) and the recipients told of it (Art. 19), as JSON.
 
+The recipients' part is :mod:`dsr.notices.facts`'s, shared with erasure and restriction.
+
 The completion letters are rendered elsewhere from these plain dictionaries: every value is a string, a
 list, a dict or ``None`` (dates as ISO text), so a letter template needs nothing from dsr's models.
 Recipient names come in Dutch, English and French from the privacy statement, for the letter's language;
@@ -14,9 +16,9 @@ from flask import current_app
 
 from dsr.cases.models import Case
 from dsr.datamap.sources import DataMapError, load_sources
+from dsr.notices.facts import recipient_facts
 from dsr.rectification import values
-from dsr.rectification.models import Correction, RecipientNotice
-from dsr.rectification.notices import notices_of, recipients_by_id
+from dsr.rectification.models import Correction
 from dsr.rectification.operations import corrections_of
 from dsr.timeutil import local_date
 
@@ -39,24 +41,6 @@ def correction_facts(correction: Correction, source_names: dict[str, str]) -> di
         "status": correction.status.value,
         "reason": correction.reason,
         "decided_on": local_date(correction.decided_at).isoformat() if correction.decided_at else None,
-    }
-
-
-def recipient_facts(case: Case) -> list[dict[str, Any]]:
-    """The recipients listed on the case (Art. 19), each with its name per language and how it stands."""
-    known = recipients_by_id()
-    return [_notice_facts(n, known) for n in notices_of(case)]
-
-
-def _notice_facts(notice: RecipientNotice, known) -> dict[str, Any]:
-    recipient = known.get(notice.recipient_id)
-    name = dict(recipient.name) if recipient else {lang: notice.recipient_id for lang in ("nl", "en", "fr")}
-    return {
-        "id": notice.recipient_id,
-        "name": {lang: notice.label(name.get(lang, notice.recipient_id)) for lang in ("nl", "en", "fr")},
-        "status": notice.status.value,
-        "notified_on": notice.notified_on.isoformat() if notice.notified_on else None,
-        "reason": notice.reason,
     }
 
 

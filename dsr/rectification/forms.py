@@ -8,8 +8,8 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from dsr.rectification.models import NoticeMethod
-from dsr.rectification.notices import TEXT_MAX
+from dsr.notices.models import NoticeMethod
+from dsr.notices.operations import TEXT_MAX
 from dsr.rectification.values import VALUE_MAX
 
 METHOD_LABELS = {NoticeMethod.EMAIL: _l("e-mail"), NoticeMethod.POST: _l("letter"), NoticeMethod.PHONE: _l("phone"),

@@ -37,20 +37,24 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm.attributes import flag_modified
+from flask_babel import ngettext
 
 from dsr.audit.operations import record as audit_record
 from dsr.auth.models import User
 from dsr.cases.errors import InvalidInput, NotAllowed, RuleViolation
 from dsr.cases.guards import WRITERS, check_version, require_open, require_role
 from dsr.cases.models import Case
+from dsr.cases.obligations import Obligation
+from dsr.cases.obligations import register as register_obligations
+from dsr.cases.operations import touch_case
 from dsr.datamap import erase as datamap_erase
 from dsr.datamap import lookup as datamap_lookup
 from dsr.datamap.sources import Collection, DataMapError, Field, Source, SourceKind, load_sources
-from dsr.domain.enums import LookupMatch, Right, Role
+from dsr.domain.enums import LookupMatch, LookupStatus, Right, Role
 from dsr.extensions import db
 from dsr.fulfilment.lookup_ops import latest_lookup
 from dsr.fulfilment.models import FoundRecord
+from dsr.notices.changes import register_change
 from dsr.rectification import values, writing
 from dsr.rectification.models import Correction, CorrectionStatus
 from dsr.rectification.subject import correct_subject
@@ -75,13 +79,6 @@ def _text(value: str | None, field_name: str, missing: str) -> str:
     if len(value) > REASON_MAX:
         raise InvalidInput(_("A text has at most %(n)d characters.", n=REASON_MAX), field_name)
     return value
-
-
-def touch_case(case: Case, now: datetime) -> None:
-    """Mark the case changed, which bumps its version even within the same second: a page that showed the
-    corrections or recipients as they were is then refused as stale (optimistic locking)."""
-    case.updated_at = now
-    flag_modified(case, "updated_at")
 
 
 def _require_rectification(case: Case, expected_version: int | None, what) -> None:
@@ -390,3 +387,35 @@ def cancel_correction(correction: Correction, *, actor: User | None, now: dateti
         "before": correction.before_value, "after": correction.after_value})
     db.session.delete(correction)
     touch_case(case, now)
+
+
+# -- what rectification registers: the data it changed (Art. 19) and what must be settled (Art. 16) ----------
+
+def corrected_places(case: Case) -> set[tuple[str, str]]:
+    """``(source, collection)`` of the corrections applied on this case."""
+    return {(source, collection) for source, collection in db.session.execute(sa.select(Correction.source, Correction.collection).where(
+        Correction.case_id == case.id, Correction.status == CorrectionStatus.APPLIED)).all()}
+
+
+def open_obligations(case: Case, today: date | None = None) -> list[Obligation]:
+    """Corrections still waiting before the case can be completed (Art. 16): each one neither applied nor
+    refused, or none recorded at all while the search found the subject's records."""
+    if Right.RECTIFICATION not in case.right_values:
+        return []
+    problems: list[Obligation] = []
+    corrections = list(db.session.execute(sa.select(Correction).where(Correction.case_id == case.id)).scalars())
+    pending = sum(1 for c in corrections if c.is_pending)
+    if pending:
+        problems.append(Obligation("rectification.corrections_pending", ngettext(
+            "%(num)d correction is neither applied nor refused (Art. 16).",
+            "%(num)d corrections are neither applied nor refused (Art. 16).", pending)))
+    lookup = latest_lookup(case)
+    if not corrections and not (lookup is not None and lookup.status is LookupStatus.NOTHING_FOUND):
+        problems.append(Obligation("rectification.no_correction", _(
+            "No correction is recorded: record each correction the subject asked for, to be applied or "
+            "refused (Art. 16).")))
+    return problems
+
+
+register_change("rectified", right=Right.RECTIFICATION, places=corrected_places)
+register_obligations("rectification", open_obligations, order=10)

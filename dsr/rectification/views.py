@@ -22,16 +22,18 @@ from dsr.auth.models import User
 from dsr.cases.card_actions import perform_card_action
 from dsr.cases.errors import InvalidInput
 from dsr.cases.models import Case
+from dsr.cases.obligations import open_obligations
 from dsr.cases.queries import case_or_404
 from dsr.datamap.sources import DataMapError, Source, SourceKind, datamap_dirs, load_sources
 from dsr.domain.enums import CLOSED_STATES, LookupMatch, Right, Role
 from dsr.extensions import db
 from dsr.fulfilment.lookup_ops import latest_lookup
 from dsr.fulfilment.models import FoundRecord
-from dsr.rectification import notices as notice_ops
+from dsr.notices import operations as notice_ops
+from dsr.notices.models import NoticeMethod, NoticeStatus, RecipientNotice
 from dsr.rectification import operations as ops
 from dsr.rectification.forms import FORMS, METHOD_LABELS, prefix
-from dsr.rectification.models import Correction, CorrectionStatus, NoticeMethod, NoticeStatus, RecipientNotice
+from dsr.rectification.models import Correction, CorrectionStatus
 from dsr.rectification.values import correctable_fields, shown
 from dsr.timeutil import today
 
@@ -122,7 +124,7 @@ def rectification_card(case: Case) -> dict:
                      known[n.recipient_id].receives[language] if n.recipient_id in known else "")
                     for n in notice_ops.notices_of(case)],
         "required": notice_ops.notices_required(case),
-        "obligations": notice_ops.open_obligations(case),
+        "obligations": open_obligations(case, features=("rectification", "notices")),
         "lookup_confirmed": bool(records),
         "record_groups": records,
         "manual_groups": manual,

@@ -16,6 +16,8 @@ from dsr.audit.operations import record
 from dsr.cases.errors import InvalidInput, RuleViolation
 from dsr.cases.guards import WRITERS, require_open, require_role
 from dsr.cases.models import Case
+from dsr.cases.obligations import Obligation
+from dsr.cases.obligations import register as register_obligations
 from dsr.domain.enums import AttachmentKind, VerificationMethod
 from dsr.extensions import db
 from dsr.requesters.models import CaseRequester, RequesterRole
@@ -122,7 +124,7 @@ def verify_requester_identity(requester: CaseRequester, *, method: VerificationM
            after={"requester_id": requester.id, "method": method})
 
 
-def open_obligations(case: Case, today: date | None = None) -> list[str]:
+def open_obligations(case: Case, today: date | None = None) -> list[Obligation]:
     """What must happen before a case made by a requester can be completed: the mandate checked (and valid),
     the requester's identity verified."""
     requester = requester_of(case)
@@ -132,12 +134,16 @@ def open_obligations(case: Case, today: date | None = None) -> list[str]:
     if not requester.role.needs_mandate and requester.role is RequesterRole.RELATIVE:
         pass
     elif requester.mandate_checked_at is None:
-        missing.append(_("Check the requester's mandate."))
+        missing.append(Obligation("requesters.mandate_unchecked", _("Check the requester's mandate.")))
     elif requester.mandate_expires_on is not None and today is not None and requester.mandate_expires_on < today:
-        missing.append(_("The requester's mandate has expired: ask for a new one."))
+        missing.append(Obligation("requesters.mandate_expired",
+                                  _("The requester's mandate has expired: ask for a new one.")))
     if requester.identity_verified_at is None:
-        missing.append(_("Verify the requester's identity."))
+        missing.append(Obligation("requesters.identity_unverified", _("Verify the requester's identity.")))
     return missing
+
+
+register_obligations("requesters", open_obligations, order=40)
 
 
 def record_deceased(case: Case, *, died_on: date | None, actor, now: datetime, today: date) -> None:

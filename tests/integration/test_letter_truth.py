@@ -19,8 +19,8 @@ from dsr.extensions import db
 from dsr.letters import operations
 from dsr.letters.facts import FactsUnavailable
 from dsr.letters.kinds import LetterKind, LetterLanguage
-from dsr.rectification.models import NoticeMethod
-from dsr.rectification.notices import list_recipients, record_not_notifiable, record_notified
+from dsr.notices.models import NoticeMethod
+from dsr.notices.operations import list_recipients, record_not_notifiable, record_notified
 from dsr.tasks.models import CaseTask
 from dsr.tasks.operations import complete_task
 from tests.conftest import NOW, TODAY
@@ -125,7 +125,7 @@ def test_the_erasure_letter_waits_for_the_tasks_and_the_art19_notices_then_state
     for notice in untold:
         record_not_notifiable(notice, reason="They keep no copy of what we sent.", actor=people.manager, now=NOW)
 
-    from dsr.rectification.notices import recipients_by_id
+    from dsr.notices.operations import recipients_by_id
 
     names = {rid: dict(r.name)["en"] for rid, r in recipients_by_id().items()}
     text = _text(case, LetterKind.COMPLETION_ERASURE)

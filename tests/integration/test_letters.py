@@ -128,8 +128,8 @@ def _manual_tasks_done(case, people):
 
 def _recipients_told(case, people):
     """Art. 19: the recipients are listed and each is ticked notified, the first one by letter on TODAY."""
-    from dsr.rectification.models import NoticeMethod
-    from dsr.rectification.notices import list_recipients, record_notified
+    from dsr.notices.models import NoticeMethod
+    from dsr.notices.operations import list_recipients, record_notified
 
     for notice in list_recipients(case, actor=people.staff, now=NOW):
         record_notified(notice, notified_on=TODAY, method=NoticeMethod.POST, actor=people.staff, now=NOW,

@@ -10,17 +10,19 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from dsr.cases import lifecycle
+from dsr.cases import lifecycle, obligations
 from dsr.cases.errors import InvalidInput, NotAllowed, RuleViolation, StaleCase
 from dsr.domain.enums import Right, Role, VerificationMethod, VerificationOutcome
 from dsr.extensions import db
 from dsr.fulfilment.lookup_ops import confirm_match, run_lookup
 from dsr.fulfilment.models import FoundRecord, Lookup
 from dsr.identity.operations import record_verification
-from dsr.rectification import notices
+from dsr.notices import operations as notices
+from dsr.notices.facts import recipient_facts
+from dsr.notices.models import NoticeMethod, NoticeStatus
 from dsr.rectification import operations as ops
-from dsr.rectification.facts import recipient_facts, rectification_facts
-from dsr.rectification.models import Correction, CorrectionStatus, NoticeMethod, NoticeStatus
+from dsr.rectification.facts import rectification_facts
+from dsr.rectification.models import Correction, CorrectionStatus
 from dsr.tasks.models import CaseTask
 from tests.factories import make_case
 from tests.harmony_support import People, execute, private_copy, rows, subject_of
@@ -407,9 +409,9 @@ def awaiting_approval(case, people) -> None:
 
 def test_a_rectification_case_completes_only_once_nothing_is_open(people, customer):
     case, lookup = looked_up(people, customer)
-    assert [o for o in notices.open_obligations(case) if "No correction" in o]
+    assert [o for o in obligations.open_obligations(case, exclude=["checklist"]) if "No correction" in o]
     correction = propose(case, record(lookup, "customers"), "city", "Delft", people)
-    assert notices.open_obligations(case) == ["1 correction is neither applied nor refused (Art. 16)."]
+    assert obligations.open_obligations(case, exclude=["checklist"]) == ["1 correction is neither applied nor refused (Art. 16)."]
     awaiting_approval(case, people)
     with pytest.raises(RuleViolation, match="cannot be completed yet: 1 correction"):
         lifecycle.complete(case, decision="Corrected", actor=people.manager, now=LATER)
@@ -419,15 +421,15 @@ def test_a_rectification_case_completes_only_once_nothing_is_open(people, custom
     db.session.rollback()
 
     ops.apply_correction(correction, actor=people.staff, now=LATER)
-    assert notices.open_obligations(case) == ["The recipients who received the data are not listed yet (Art. 19)."]
+    assert obligations.open_obligations(case, exclude=["checklist"]) == ["The recipients who received the data are not listed yet (Art. 19)."]
     listed = notices.list_recipients(case, actor=people.staff, now=LATER)
-    assert "recipients are not yet ticked" in notices.open_obligations(case)[0]
+    assert "recipients are not yet ticked" in obligations.open_obligations(case, exclude=["checklist"])[0]
     for notice in listed[1:]:
         notices.record_notified(notice, notified_on=TODAY, method=NoticeMethod.EMAIL, actor=people.staff,
                                 now=LATER, today=TODAY)
     notices.record_not_notifiable(listed[0], reason="Gone out of business", actor=people.manager, now=LATER)
     db.session.commit()
-    assert notices.open_obligations(case) == []
+    assert obligations.open_obligations(case, exclude=["checklist"]) == []
     lifecycle.complete(case, decision="Corrected and recipients told", actor=people.manager, now=LATER, override_reason="The work is not what this test is about")
     db.session.commit()
     assert case.state.value == "completed"
@@ -444,10 +446,10 @@ def test_refused_corrections_owe_no_notices_and_an_access_case_nothing(people, c
     correction = propose(case, record(lookup, "customers"), "city", "Delft", people)
     ops.refuse_correction(correction, reason="Accurate", actor=people.manager, now=LATER)
     db.session.commit()
-    assert notices.open_obligations(case) == []  # nothing rectified: nobody to tell (Art. 19)
+    assert obligations.open_obligations(case, exclude=["checklist"]) == []  # nothing rectified: nobody to tell (Art. 19)
     assert rectification_facts(case)["corrections"][0]["status"] == "refused"
     access, _lookup = looked_up(people, customer, rights=(Right.ACCESS,))
-    assert notices.open_obligations(access) == []
+    assert obligations.open_obligations(access, exclude=["checklist"]) == []
 
 
 def test_a_correction_already_written_to_the_source_cannot_be_refused_or_cancelled(people, customer, systems):
@@ -484,6 +486,6 @@ def test_once_something_is_corrected_only_the_recipients_of_that_data_are_owed_a
     holder = propose(case, record(lookup, "policies"), "account_holder", "F. Dodd-Smith", people)
     ops.apply_corrections(case, [holder], actor=people.staff, now=LATER)
     db.session.commit()
-    assert any("list the recipients again" in p for p in notices.open_obligations(case))
+    assert any("list the recipients again" in p for p in obligations.open_obligations(case, exclude=["checklist"]))
     again = {n.recipient_id for n in notices.list_recipients(case, actor=people.staff, now=LATER)}
-    assert "risk_bearer" in again and not any("again" in p for p in notices.open_obligations(case))
+    assert "risk_bearer" in again and not any("again" in p for p in obligations.open_obligations(case, exclude=["checklist"]))

@@ -42,3 +42,22 @@ def test_each_role_set_is_defined_once():
             ):
                 found.append(f"{path.relative_to(DSR.parent)}:{node.lineno}")
     assert found and all(place.startswith("dsr/auth/roles.py") for place in found), found
+
+
+def _imports_of(relative: str) -> set[str]:
+    tree = ast.parse((DSR / relative).read_text(encoding="utf-8"))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+        elif isinstance(node, ast.Import):
+            names.update(a.name for a in node.names)
+    return names
+
+
+def test_completing_a_case_imports_no_feature():
+    """lifecycle.complete reads the obligations registry; it imports nothing outside cases and the platform."""
+    allowed = ("dsr.cases", "dsr.auth", "dsr.audit", "dsr.domain", "dsr.extensions", "dsr.timeutil")
+    for module in ("cases/lifecycle.py", "cases/obligations.py", "cases/guards.py"):
+        stray = {m for m in _imports_of(module) if m.startswith("dsr") and not m.startswith(allowed)}
+        assert stray == set(), (module, stray)

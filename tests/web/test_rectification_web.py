@@ -14,7 +14,8 @@ from dsr.cases.models import Case
 from dsr.domain.enums import Right, Role
 from dsr.extensions import db
 from dsr.fulfilment.models import FoundRecord, Lookup
-from dsr.rectification.models import Correction, CorrectionStatus, RecipientNotice
+from dsr.notices.models import RecipientNotice
+from dsr.rectification.models import Correction, CorrectionStatus
 from tests.conftest import TODAY
 from tests.harmony_support import customer_with_everything, demo_systems, private_copy, rows, subject_of
 from tests.web.support import (

@@ -1,4 +1,4 @@
-"""Art. 19: the recipients who received the subject's data are told of a rectification or erasure.
+"""Art. 19: the recipients who received the subject's data are told of a rectification, erasure or restriction.
 
 "The controller shall communicate any rectification or erasure ... to each recipient to whom the personal
 data have been disclosed, unless this proves impossible or involves disproportionate effort. The controller
@@ -12,9 +12,11 @@ each is then ticked notified, with the date and how (:func:`record_notified`), o
 notifiable with the reason (:func:`record_not_notifiable`). The latter is the privacy manager's: "impossible
 or disproportionate" is a judgement the controller must be able to defend.
 
-The notices belong to the case, whatever right it requests: a rectification and an erasure case use the
-same list. :func:`open_obligations` says what still stands between the case and its completion; the
-workflow refuses to complete a case while it is not empty (:func:`dsr.cases.lifecycle.complete`).
+The notices belong to the case, whatever right it requests: a rectification, an erasure and a restriction
+case use the same list. Which data the case changed comes from the rights that registered a change
+(:mod:`dsr.notices.changes`). :func:`open_obligations` says what still stands between the case and its
+completion; it is registered with :mod:`dsr.cases.obligations`, so the workflow refuses to complete a case
+while it is not empty (:func:`dsr.cases.lifecycle.complete`).
 """
 
 from __future__ import annotations
@@ -32,31 +34,23 @@ from flask_babel import ngettext
 from dsr.audit.operations import record as audit_record
 from dsr.auth.models import User
 from dsr.cases.errors import InvalidInput, NotAllowed, RuleViolation
-from dsr.cases.guards import WRITERS, check_version, require_open, require_role
+from dsr.cases.guards import MANAGERS, WRITERS, check_version, require_open, require_role
 from dsr.cases.models import Case
+from dsr.cases.obligations import Obligation, register
+from dsr.cases.operations import touch_case
 from dsr.datamap.sources import DataMapError, load_sources
-from dsr.domain.enums import LookupMatch, LookupStatus, Right, Role
-from dsr.domain.retention_rules import Action
+from dsr.domain.enums import LookupMatch, LookupStatus
 from dsr.extensions import db
 from dsr.fulfilment.lookup_ops import latest_lookup
-from dsr.fulfilment.models import ErasurePlan, ErasurePlanItem
 from dsr.fulfilment.statement import Recipient, Statement, load_statement
-from dsr.rectification.models import (
-    Correction,
-    CorrectionStatus,
-    NoticeMethod,
-    NoticeStatus,
-    RecipientNotice,
-)
-from dsr.rectification.operations import touch_case
+from dsr.notices.changes import changed_records, notices_required, owes_notices
+from dsr.notices.models import NoticeMethod, NoticeStatus, RecipientNotice
 
-NOTICE_RIGHTS = (Right.RECTIFICATION, Right.ERASURE)
+__all__ = ["changed_records", "list_recipients", "notices_of", "notices_required", "open_obligations",
+           "owes_notices", "record_not_notifiable", "record_notified", "recipients_by_id", "relevant_recipients",
+           "statement"]
+
 TEXT_MAX = 2000
-
-
-def owes_notices(case: Case) -> bool:
-    """A case that requests rectification or erasure: Art. 19 may apply to it."""
-    return any(r in case.right_values for r in NOTICE_RIGHTS)
 
 
 def notices_of(case: Case) -> list[RecipientNotice]:
@@ -105,18 +99,6 @@ def relevant_recipients(case: Case, *, config: Mapping[str, Any] | None = None,
         except KeyError:
             continue
     return [r for r in (stmt or statement()).recipients if r.relevant(tags)]
-
-
-def changed_records(case: Case) -> set[tuple[str, str]]:
-    """``(source, collection)`` of what this case changed in Harmony's systems: applied corrections and
-    records erased (not kept) by an erasure plan."""
-    corrected = db.session.execute(sa.select(Correction.source, Correction.collection).where(
-        Correction.case_id == case.id, Correction.status == CorrectionStatus.APPLIED)).all()
-    erased = db.session.execute(
-        sa.select(ErasurePlanItem.source, ErasurePlanItem.collection).join(ErasurePlan).where(
-            ErasurePlan.case_id == case.id, ErasurePlanItem.executed_at.is_not(None),
-            ErasurePlanItem.action != Action.KEEP)).all()
-    return {(s, c) for s, c in [*corrected, *erased]}
 
 
 def _require(case: Case, expected_version: int | None, what) -> None:
@@ -194,7 +176,7 @@ def record_not_notifiable(notice: RecipientNotice, *, reason: str, actor: User |
     effort (Art. 19), and why: the reason is what Harmony answers if the subject or the authority asks."""
     if actor is None:
         raise NotAllowed(_("Only a privacy manager may record a recipient as not notifiable."))
-    require_role(actor, Role.PRIVACY_MANAGER, what=_l("record a recipient as not notifiable"))
+    require_role(actor, *MANAGERS, what=_l("record a recipient as not notifiable"))
     case = notice.case
     _require(case, expected_version, _l("record a recipient as not notifiable"))
     _require_pending(notice)
@@ -211,57 +193,34 @@ def record_not_notifiable(notice: RecipientNotice, *, reason: str, actor: User |
 
 # -- what is still open -----------------------------------------------------------------------------------
 
-def notices_required(case: Case) -> bool:
-    """Art. 19 is owed once something was rectified or erased: an applied correction, an erased record."""
-    if Right.RECTIFICATION in case.right_values and db.session.execute(sa.select(sa.func.count()).where(
-            Correction.case_id == case.id, Correction.status == CorrectionStatus.APPLIED)).scalar():
-        return True
-    if Right.ERASURE in case.right_values:
-        erased = db.session.execute(sa.select(sa.func.count()).select_from(ErasurePlanItem).join(ErasurePlan).where(
-            ErasurePlan.case_id == case.id, ErasurePlanItem.executed_at.is_not(None),
-            ErasurePlanItem.action != Action.KEEP)).scalar()
-        return bool(erased)
-    return False
-
-
-def open_obligations(case: Case) -> list[str]:
-    """What must still be done before the case can be completed, each as a sentence for the person; empty
-    when nothing is open. Corrections still waiting (Art. 16); recipients not listed or not yet ticked once
-    something was rectified or erased (Art. 19). Cases that request neither right owe none of this."""
-    if not owes_notices(case):
+def open_obligations(case: Case, today: date | None = None) -> list[Obligation]:
+    """What Art. 19 still asks before the case can be completed, once something was changed: recipients
+    not listed, listed before more data changed, or not yet ticked. Cases that change no data owe none."""
+    if not owes_notices(case) or not notices_required(case):
         return []
-    problems: list[str] = []
-    if Right.RECTIFICATION in case.right_values:
-        corrections = list(db.session.execute(sa.select(Correction).where(Correction.case_id == case.id)).scalars())
-        pending = sum(1 for c in corrections if c.is_pending)
-        if pending:
-            problems.append(ngettext("%(num)d correction is neither applied nor refused (Art. 16).",
-                                     "%(num)d corrections are neither applied nor refused (Art. 16).", pending))
-        lookup = latest_lookup(case)
-        if not corrections and not (lookup is not None and lookup.status is LookupStatus.NOTHING_FOUND):
-            problems.append(_("No correction is recorded: record each correction the subject asked for, to be "
-                              "applied or refused (Art. 16)."))
-    if notices_required(case):
-        notices = notices_of(case)
-        if not notices and _any_relevant(case):
-            problems.append(_("The recipients who received the data are not listed yet (Art. 19)."))
-        if notices:
-            try:
-                from dsr.fulfilment.erasure.recipients import named_recipients
+    problems: list[Obligation] = []
+    notices = notices_of(case)
+    if not notices and _any_relevant(case):
+        problems.append(Obligation("notices.recipients_not_listed", _(
+            "The recipients who received the data are not listed yet (Art. 19).")))
+    if notices:
+        try:
+            from dsr.fulfilment.erasure.recipients import named_recipients
 
-                named = named_recipients(case)
-                missing = {(r.id, name) for r in relevant_recipients(case) for name in (named.get(r.id) or [""])} \
-                    - {(n.recipient_id, n.named) for n in notices}
-            except RuleViolation:
-                missing = set()
-            if missing:
-                problems.append(_("More recipients received the data changed since the list was made: list "
-                                  "the recipients again (Art. 19)."))
-        waiting = sum(1 for n in notices if n.is_pending)
-        if waiting:
-            problems.append(ngettext(
-                "%(num)d recipient is not yet ticked as notified or not notifiable (Art. 19).",
-                "%(num)d recipients are not yet ticked as notified or not notifiable (Art. 19).", waiting))
+            named = named_recipients(case)
+            missing = {(r.id, name) for r in relevant_recipients(case) for name in (named.get(r.id) or [""])} \
+                - {(n.recipient_id, n.named) for n in notices}
+        except RuleViolation:
+            missing = set()
+        if missing:
+            problems.append(Obligation("notices.recipients_to_list_again", _(
+                "More recipients received the data changed since the list was made: list the recipients "
+                "again (Art. 19).")))
+    waiting = sum(1 for n in notices if n.is_pending)
+    if waiting:
+        problems.append(Obligation("notices.recipients_not_ticked", ngettext(
+            "%(num)d recipient is not yet ticked as notified or not notifiable (Art. 19).",
+            "%(num)d recipients are not yet ticked as notified or not notifiable (Art. 19).", waiting)))
     return problems
 
 
@@ -270,3 +229,6 @@ def _any_relevant(case: Case) -> bool:
         return bool(relevant_recipients(case))
     except RuleViolation:
         return True  # the records are not confirmed: the list cannot be made, so it is still owed
+
+
+register("notices", open_obligations, order=20)
