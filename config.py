@@ -62,7 +62,7 @@ def from_environment(instance_path: Path, env: dict[str, str] | None = None) -> 
             raise ConfigError("DSR_ENV=production needs an explicit SECRET_KEY; refusing to start.")
         secret_key = _persistent_secret_key(instance_path)
 
-    # The key of the marketing suppression list's HMACs (dsr/objection/suppression.py). Separate from
+    # The key of the marketing suppression list's HMACs (dsr/suppression/identifiers.py). Separate from
     # SECRET_KEY, which may be rotated; this one must not change, or every entry stops matching.
     suppression_salt = env.get("SUPPRESSION_SALT")
     if not suppression_salt:

@@ -101,6 +101,7 @@ def _register_models() -> None:
     from dsr.reports import models as _rep  # noqa: F401
     from dsr.requesters import models as _req  # noqa: F401
     from dsr.subjects import models as _s  # noqa: F401
+    from dsr.suppression import models as _sup  # noqa: F401
     from dsr.tasks import models as _t  # noqa: F401
     from dsr.transmissions import models as _tr  # noqa: F401
 
@@ -124,12 +125,12 @@ def _register_blueprints(app: Flask) -> None:
     from dsr.fulfilment.views import bp as fulfilment_bp
     from dsr.jobs.views import bp as jobs_bp
     from dsr.letters.views import bp as letters_bp
-    from dsr.objection.api import bp as suppression_api_bp
     from dsr.objection.views import bp as objection_bp
     from dsr.reading.views import bp as reading_bp
     from dsr.rectification.views import bp as rectification_bp
     from dsr.reports.views import bp as reports_bp
     from dsr.requesters.views import bp as requesters_bp
+    from dsr.suppression.api import bp as suppression_api_bp
     from dsr.transmissions.views import bp as transmissions_bp
     from dsr.unanswered.views import bp as unanswered_bp
     from dsr.users.views import bp as users_bp

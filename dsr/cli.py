@@ -159,8 +159,8 @@ def register(app: Flask) -> None:
     import dsr.exports.commands  # noqa: F401  (adds `dsr expire-exports`)
     import dsr.jobs.commands  # noqa: F401  (adds `dsr worker`)
     import dsr.letters.commands  # noqa: F401  (adds `dsr letter`)
-    import dsr.objection.commands  # noqa: F401  (adds `dsr suppression-check`)
     import dsr.reports.commands  # noqa: F401  (adds `dsr escalations`, `send-escalations`, `scheduler`)
+    import dsr.suppression.commands  # noqa: F401  (adds `dsr suppression-check`)
     from dsr.reading.commands import read_letter_command
 
     dsr_cli.add_command(read_letter_command)

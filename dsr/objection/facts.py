@@ -25,7 +25,7 @@ from dsr.cases.models import Case
 from dsr.extensions import db
 from dsr.objection.balancing import objections_for
 from dsr.objection.models import MarketingStop, ObjectionOutcome
-from dsr.objection.operations import listed, subject_identifiers
+from dsr.suppression.operations import listed, subject_identifiers
 from dsr.timeutil import local_date
 
 

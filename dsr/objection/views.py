@@ -34,7 +34,8 @@ from dsr.fulfilment.lookup_ops import latest_lookup
 from dsr.objection import balancing, operations
 from dsr.objection.forms import EFFECT_LABELS, FORMS, OUTCOME_LABELS, prefix
 from dsr.objection.models import MarketingStop, ObjectionDecision, ObjectionOutcome
-from dsr.objection.suppression import IdentifierKind
+from dsr.suppression import operations as suppression
+from dsr.suppression.identifiers import IdentifierKind
 from dsr.timeutil import today
 
 bp = Blueprint("objection", __name__)
@@ -74,8 +75,8 @@ def objection_card(case: Case) -> dict:
         return {"applies": False}  # the card is drawn for objection cases only
     failed = g.get("objection_failed")
     lookup = latest_lookup(case)
-    identifiers = operations.subject_identifiers(case, lookup)
-    on_list = operations.listed(identifiers) if identifiers else {}
+    identifiers = suppression.subject_identifiers(case, lookup)
+    on_list = suppression.listed(identifiers) if identifiers else {}
     stops = list(db.session.execute(sa.select(MarketingStop).where(MarketingStop.case_id == case.id).order_by(
         MarketingStop.id.desc())).scalars())
     kinds = [str(KIND_LABELS[k]) for k in sorted(on_list, key=lambda k: k.value)]

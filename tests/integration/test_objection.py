@@ -30,10 +30,10 @@ from dsr.objection.models import (
     ObjectionEffect,
     ObjectionOutcome,
     ObjectionStatus,
-    SuppressionEntry,
-    SuppressionReason,
 )
-from dsr.objection.suppression import IdentifierKind, digest, key_id
+from dsr.suppression import operations as suppression
+from dsr.suppression.identifiers import IdentifierKind, digest, key_id
+from dsr.suppression.models import SuppressionEntry, SuppressionReason
 from dsr.tasks.models import CaseTask
 from tests.factories import make_case
 from tests.harmony_support import People, private_copy, rows, subject_of
@@ -281,8 +281,8 @@ def test_the_check_refuses_bad_input_and_a_changed_salt(systems, customer, peopl
     result = runner.invoke(args=["dsr", "suppression-check", str(data), "-o", str(tmp_path / "clean.csv")])
     assert result.exit_code == 1 and "another SUPPRESSION_SALT" in result.output
     assert not (tmp_path / "clean.csv").exists()
-    with pytest.raises(operations.SaltChanged):
-        operations.check_values({IdentifierKind.EMAIL: [customer["email"]]})
+    with pytest.raises(suppression.SaltChanged):
+        suppression.check_values({IdentifierKind.EMAIL: [customer["email"]]})
 
 
 def test_check_values_answers_with_the_values_as_given(systems, customer, people):
@@ -290,7 +290,7 @@ def test_check_values_answers_with_the_values_as_given(systems, customer, people
     operations.stop_direct_marketing(case, actor=people.staff, now=LATER)
     db.session.commit()
     given = [" " + customer["email"].upper(), "someone.else@example.org", "nonsense"]
-    suppressed, invalid = operations.check_values({IdentifierKind.EMAIL: given,
+    suppressed, invalid = suppression.check_values({IdentifierKind.EMAIL: given,
                                                    IdentifierKind.CUSTOMER_NUMBER: [customer["customer_number"]]})
     assert suppressed == {IdentifierKind.EMAIL: [given[0]],
                           IdentifierKind.CUSTOMER_NUMBER: [customer["customer_number"]]}

@@ -1,6 +1,6 @@
 """The suppression list's arithmetic (GDPR Art. 21(3)): normalisation, the keyed hash, and the salt's config.
 
-No database: :mod:`dsr.objection.suppression` is pure, and ``config.from_environment`` is a function of its
+No database: :mod:`dsr.suppression.identifiers` is pure, and ``config.from_environment`` is a function of its
 environment. What is stored is tested in tests/integration/test_objection.py.
 """
 
@@ -13,8 +13,8 @@ import stat
 import pytest
 
 from config import ConfigError, from_environment
-from dsr.objection.commands import guess_kind
-from dsr.objection.suppression import (
+from dsr.suppression.commands import guess_kind
+from dsr.suppression.identifiers import (
     BadIdentifier,
     Identifier,
     IdentifierKind,
@@ -157,12 +157,12 @@ def test_a_short_salt_is_refused(tmp_path):
     " zoë@example.nl ",
 ])
 def test_one_address_in_other_unicode_spellings_is_the_same_identifier(spelling):
-    from dsr.objection.suppression import normalise_email
+    from dsr.suppression.identifiers import normalise_email
 
     assert normalise_email(spelling) == normalise_email("zo\u00eb@example.nl")
 
 
 def test_an_internationalised_domain_matches_its_ascii_form():
-    from dsr.objection.suppression import normalise_email
+    from dsr.suppression.identifiers import normalise_email
 
     assert normalise_email("a@bücher.nl") == normalise_email("A@xn--bcher-kva.NL") == "a@xn--bcher-kva.nl"

@@ -18,7 +18,8 @@ from dsr.auth.operations import issue_api_token
 from dsr.domain.enums import Right, Role
 from dsr.extensions import db
 from dsr.fulfilment.models import Lookup
-from dsr.objection.models import MarketingStop, ObjectionDecision, SuppressionEntry
+from dsr.objection.models import MarketingStop, ObjectionDecision
+from dsr.suppression.models import SuppressionEntry
 from tests.conftest import NOW, TODAY
 from tests.factories import make_user
 from tests.harmony_support import customer_with_everything, demo_systems, private_copy, rows, subject_of

@@ -37,7 +37,7 @@ from dsr.fulfilment.erasure.plan import case_closed_on, settings
 from dsr.fulfilment.erasure.texts import SHARED, SHARED_ARTICLE, outcome_basis
 from dsr.fulfilment.holds import RecordRef
 from dsr.fulfilment.models import ErasurePlan, ErasurePlanItem
-from dsr.objection.operations import suppress_for_erasure
+from dsr.suppression.operations import suppress_for_erasure
 
 log = logging.getLogger(__name__)
 

@@ -41,7 +41,7 @@ from dsr.fulfilment.erasure.plan import record_items, settings
 from dsr.fulfilment.erasure.texts import HELD_SINCE_APPROVAL, outcome_basis
 from dsr.fulfilment.holds import RecordHeld, RecordRef, refuse_if_held
 from dsr.fulfilment.models import ErasurePlan, ErasurePlanItem
-from dsr.objection.operations import suppress_for_erasure
+from dsr.suppression.operations import suppress_for_erasure
 
 # A hook called after a source's transaction committed, with the source, per item erased in it the row as
 # it was before (None when it was already gone), and the time; it returns ``{item id: error}`` for what it

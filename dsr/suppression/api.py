@@ -4,7 +4,7 @@ Body: ``{"emails": [...], "customer_numbers": [...], "phones": [...]}`` (any of 
 :data:`MAX_VALUES` values in all). Answer 200: ``{"suppressed": {"emails": [...], ...}, "invalid": {...},
 "checked": n}``: the values *as sent* that are on the list (or cannot be an identifier of their kind), in
 the order sent. Each value is normalised and hashed exactly as the list was built
-(:mod:`dsr.objection.suppression`), so ``" Zoe@Example.NL"`` finds ``zoe@example.nl``. The list itself is
+(:mod:`dsr.suppression.identifiers`), so ``" Zoe@Example.NL"`` finds ``zoe@example.nl``. The list itself is
 never returned.
 
 Any valid bearer token may check (a check changes nothing); 400 names the field that is wrong; 503 when
@@ -18,8 +18,8 @@ from werkzeug.exceptions import HTTPException
 
 from dsr.api.auth import api_error, token_required
 from dsr.auth.access import READERS
-from dsr.objection.operations import SaltChanged, check_values
-from dsr.objection.suppression import IdentifierKind
+from dsr.suppression.identifiers import IdentifierKind
+from dsr.suppression.operations import SaltChanged, check_values
 
 bp = Blueprint("suppression_api", __name__, url_prefix="/api/v1/suppression")
 

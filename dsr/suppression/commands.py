@@ -28,7 +28,7 @@ from pathlib import Path
 import click
 
 from dsr.cli import dsr_cli
-from dsr.objection.suppression import BadIdentifier, IdentifierKind, digest
+from dsr.suppression.identifiers import BadIdentifier, IdentifierKind, digest
 
 EXIT_DROPPED = 4
 ROWS_SHOWN = 100
@@ -114,7 +114,7 @@ def suppression_check_command(input_csv: Path, output: Path | None, columns: tup
     """Check a marketing import against the suppression list; exit 4 if rows were dropped."""
     from flask import current_app
 
-    from dsr.objection.operations import SaltChanged, all_digests, salt
+    from dsr.suppression.operations import SaltChanged, all_digests, salt
 
     if output is not None and output.resolve() == input_csv.resolve():
         raise click.UsageError("Write the clean file somewhere else than the input.")
