@@ -154,15 +154,21 @@ def storage_sweep_command() -> None:
 
 
 def register(app: Flask) -> None:
-    import dsr.casefiles.commands  # noqa: F401  (adds `dsr reduce-case-files`)
-    import dsr.declared_days.commands  # noqa: F401  (adds `dsr declared-days`)
-    import dsr.exports.commands  # noqa: F401  (adds `dsr expire-exports`)
-    import dsr.jobs.commands  # noqa: F401  (adds `dsr worker`)
-    import dsr.letters.commands  # noqa: F401  (adds `dsr letter`)
-    import dsr.reports.commands  # noqa: F401  (adds `dsr escalations`, `send-escalations`, `scheduler`)
-    import dsr.suppression.commands  # noqa: F401  (adds `dsr suppression-check`)
+    """Assemble ``flask dsr``: the features expose plain click commands and groups; only this adds them.
+
+    No feature imports this module, so the CLI runs one way: shell -> features.
+    """
+    from dsr.casefiles.commands import reduce_case_files_command
+    from dsr.declared_days.commands import declared_days_group
+    from dsr.exports.commands import expire_exports_command
+    from dsr.jobs.commands import worker_check_command, worker_command
+    from dsr.letters.commands import letter_command
     from dsr.reading.commands import read_letter_command
+    from dsr.reports.commands import escalations_command, scheduler_command, send_escalations_command
+    from dsr.suppression.commands import suppression_check_command
 
-    dsr_cli.add_command(read_letter_command)
-
+    for command in (reduce_case_files_command, declared_days_group, expire_exports_command, worker_command,
+                    worker_check_command, letter_command, escalations_command, send_escalations_command,
+                    scheduler_command, suppression_check_command, read_letter_command):
+        dsr_cli.add_command(command)
     app.cli.add_command(dsr_cli)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import click
+from flask.cli import with_appcontext
 
-from dsr.cli import dsr_cli
 from dsr.extensions import db
 from dsr.timeutil import now, today
 
 
-@dsr_cli.command("reduce-case-files")
+@click.command("reduce-case-files")
+@with_appcontext
 @click.option("--dry-run", is_flag=True, help="List what is due and what is kept; change nothing.")
 def reduce_case_files_command(dry_run: bool) -> None:
     """Reduce closed case files past CASE_FILE_RETENTION_YEARS that no hold or complaint keeps."""

@@ -7,8 +7,8 @@ import sys
 from datetime import date
 
 import click
+from flask.cli import AppGroup
 
-from dsr.cli import dsr_cli
 from dsr.extensions import db
 from dsr.timeutil import now, today
 
@@ -25,7 +25,7 @@ def _moved(change) -> str:
             else "no open case's deadline moved")
 
 
-@dsr_cli.group("declared-days")
+@click.group(cls=AppGroup, name="declared-days")
 def declared_days_group() -> None:
     """Days declared equal to public holidays (Atw art. 3(3)); they move legal deadlines."""
 

@@ -4,13 +4,14 @@ the scheduler, which can also queue the ``expire_exports`` job)."""
 from __future__ import annotations
 
 import click
+from flask.cli import with_appcontext
 
-from dsr.cli import dsr_cli
 from dsr.extensions import db
 from dsr.timeutil import now
 
 
-@dsr_cli.command("expire-exports")
+@click.command("expire-exports")
+@with_appcontext
 def expire_exports_command() -> None:
     """Delete export files older than EXPORT_RETENTION_DAYS; their rows stay, noted on each case."""
     from dsr.exports.operations import expire_exports

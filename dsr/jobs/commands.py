@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 
-from dsr.cli import dsr_cli
 from dsr.jobs.runner import queue_name, worker_pid_hook
 
 
-@dsr_cli.command("worker")
+@click.command("worker")
+@with_appcontext
 @click.option("--burst", is_flag=True, help="Work until the queue is empty, then stop (tests, cron).")
 @click.option("--fork", is_flag=True,
               help="Run each job in a forked work-horse (RQ's default): more isolation, ~0.5 s more per job.")
@@ -35,7 +36,8 @@ def worker_command(burst: bool, fork: bool) -> None:
     worker.work(burst=burst, logging_level="INFO")
 
 
-@dsr_cli.command("worker-check")
+@click.command("worker-check")
+@with_appcontext
 @click.option("--timeout", default=30, show_default=True, help="Seconds to wait for a worker's answer.")
 def worker_check_command(timeout: int) -> None:
     """Queue a health-check job and wait for a worker to run it (exit 0 when it did, 1 when not)."""

@@ -11,12 +11,13 @@ from pathlib import Path
 
 import click
 import sqlalchemy as sa
+from flask.cli import with_appcontext
 
-from dsr.cli import dsr_cli
 from dsr.letters.kinds import LetterKind, LetterLanguage
 
 
-@dsr_cli.command("letter")
+@click.command("letter")
+@with_appcontext
 @click.argument("reference")
 @click.argument("kind", type=click.Choice([k.value for k in LetterKind]))
 @click.option("--lang", "language", type=click.Choice([lang.value for lang in LetterLanguage]),

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 
-from dsr.cli import dsr_cli
 from dsr.extensions import db
 
 EXIT_OVERDUE = 3
@@ -34,7 +34,8 @@ def _day(value: str | None) -> date:
         raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD).", param_hint="--date") from None
 
 
-@dsr_cli.command("escalations")
+@click.command("escalations")
+@with_appcontext
 @click.option("--format", "fmt", type=click.Choice(["text", "csv", "pdf"]), default="text", show_default=True)
 @click.option("--due-within", type=click.IntRange(0, 366), default=None,
               help="Days ahead that count as due soon (default DUE_SOON_DAYS, 7).")
@@ -70,7 +71,8 @@ def escalations_command(fmt: str, due_within: int | None, output: Path | None, d
     sys.exit(EXIT_OVERDUE if report.overdue else 0)
 
 
-@dsr_cli.command("send-escalations")
+@click.command("send-escalations")
+@with_appcontext
 @click.option("--scheduled", is_flag=True,
               help="The daily run from cron: skipped on weekends and Dutch holidays, at most once a day.")
 @click.option("--date", "day", metavar="YYYY-MM-DD", help="Run as of this day (default: today).")
@@ -147,7 +149,8 @@ def build_scheduler(connection, config):
     return scheduler
 
 
-@dsr_cli.command("scheduler")
+@click.command("scheduler")
+@with_appcontext
 @click.option("--print", "print_only", is_flag=True, help="Show the schedule and exit.")
 def scheduler_command(print_only: bool) -> None:
     """Run RQ's cron scheduler for dsr's daily runs (escalation report, erase-due, export expiry, case-file

@@ -26,8 +26,8 @@ import tempfile
 from pathlib import Path
 
 import click
+from flask.cli import with_appcontext
 
-from dsr.cli import dsr_cli
 from dsr.suppression.identifiers import BadIdentifier, IdentifierKind, digest
 
 EXIT_DROPPED = 4
@@ -104,7 +104,8 @@ def _write(path: Path, rows: list[list[str]], dialect) -> None:
         raise
 
 
-@dsr_cli.command("suppression-check")
+@click.command("suppression-check")
+@with_appcontext
 @click.argument("input_csv", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the rows that are not suppressed here (header kept).")

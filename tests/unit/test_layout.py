@@ -61,3 +61,17 @@ def test_completing_a_case_imports_no_feature():
     for module in ("cases/lifecycle.py", "cases/obligations.py", "cases/guards.py"):
         stray = {m for m in _imports_of(module) if m.startswith("dsr") and not m.startswith(allowed)}
         assert stray == set(), (module, stray)
+
+
+def test_no_feature_imports_the_cli():
+    """dsr/cli.py assembles the commands the features expose; a feature importing it would run the wrong way."""
+    offenders = [
+        str(path.relative_to(DSR.parent))
+        for path, tree in _modules()
+        if path.relative_to(DSR).as_posix() not in ("cli.py", "__init__.py")
+        for node in ast.walk(tree)
+        if (isinstance(node, ast.ImportFrom) and node.module == "dsr.cli")
+        or (isinstance(node, ast.ImportFrom) and node.module == "dsr" and any(a.name == "cli" for a in node.names))
+        or (isinstance(node, ast.Import) and any(a.name == "dsr.cli" for a in node.names))
+    ]
+    assert offenders == []
