@@ -157,7 +157,7 @@ ACTIONS: dict[str, tuple[type, Callable]] = {
 @bp.route("/cases/<reference>/act/<action>", methods=["POST"])
 @roles_required(*WRITERS)
 def act(reference: str, action: str):
-    from dsr.cases.views import render_case  # the page the person came from, shown again on error
+    from dsr.cases.page import render_case  # the page the person came from, shown again on error
 
     if action not in ACTIONS:
         abort(404)

@@ -27,7 +27,7 @@ Operation = Callable[[Case, object, object, datetime], tuple[str, str]]
 def perform_card_action(case: Case, action: str, form, operation: Operation, *, failed_attr: str, anchor: str):
     """The response to a card's POST: ``operation(case, form, user, now)`` returns the flash (category,
     message)."""
-    from dsr.cases.views import render_case  # the case page, shown again with the reason on error
+    from dsr.cases.page import render_case  # the case page, shown again with the reason on error
 
     if not form.validate_on_submit():
         problems = "; ".join(f"{getattr(form, name).label.text}: {', '.join(map(str, errs))}"

@@ -28,26 +28,12 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from dsr.cases.labels import CHANNEL_LABELS, LANGUAGE_LABELS, RIGHT_LABELS  # noqa: F401  (the forms' choices)
 from dsr.domain.enums import Channel, Language, Right, SubjectTitle
 from dsr.domain.intake import NAME_MAX, NOTES_MAX, received_on_problem
 from dsr.subjects.operations import SubjectDetails
 from dsr.timeutil import today
 
-RIGHT_LABELS = {
-    Right.ACCESS: _l("Access (Art. 15)"),
-    Right.RECTIFICATION: _l("Rectification (Art. 16)"),
-    Right.ERASURE: _l("Erasure (Art. 17)"),
-    Right.OBJECTION: _l("Objection (Art. 21)"),
-    Right.PORTABILITY: _l("Portability (Art. 20)"),
-}
-CHANNEL_LABELS = {
-    Channel.POST: _l("Post"),
-    Channel.EMAIL: _l("E-mail"),
-    Channel.PHONE: _l("Phone"),
-    Channel.WEB: _l("Web form"),
-    Channel.PARTNER: _l("Via a partner"),
-}
-LANGUAGE_LABELS = {Language.NL: "Nederlands", Language.EN: "English", Language.FR: "Français"}
 _IDENTIFIER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ./-]*$")
 _SERIAL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{3,39}$")
 

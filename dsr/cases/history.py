@@ -80,7 +80,7 @@ def _assigned(h: History, who: str, before: dict, after: dict) -> str:
 
 
 def _rights(after: dict) -> str:
-    from dsr.cases.forms import RIGHT_LABELS
+    from dsr.cases.labels import RIGHT_LABELS
 
     return ", ".join(_label(RIGHT_LABELS, r) for r in after.get("rights", []))
 

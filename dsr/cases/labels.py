@@ -1,10 +1,10 @@
-"""Translatable names for states and workflow actions, for messages and pages."""
+"""Translatable names for states, workflow actions, rights, channels and languages, for messages and pages."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from dsr.domain.enums import CaseState
+from dsr.domain.enums import CaseState, Channel, Language, Right
 from dsr.domain.workflow import Action
 
 STATE_LABELS = {
@@ -30,3 +30,20 @@ ACTION_VERBS = {
     Action.MERGE: _l("merge"),
     Action.CLOSE: _l("close"),
 }
+
+# The rights, channels and languages as the intake form, the queue, the reports and the letters name them.
+RIGHT_LABELS = {
+    Right.ACCESS: _l("Access (Art. 15)"),
+    Right.RECTIFICATION: _l("Rectification (Art. 16)"),
+    Right.ERASURE: _l("Erasure (Art. 17)"),
+    Right.OBJECTION: _l("Objection (Art. 21)"),
+    Right.PORTABILITY: _l("Portability (Art. 20)"),
+}
+CHANNEL_LABELS = {
+    Channel.POST: _l("Post"),
+    Channel.EMAIL: _l("E-mail"),
+    Channel.PHONE: _l("Phone"),
+    Channel.WEB: _l("Web form"),
+    Channel.PARTNER: _l("Via a partner"),
+}
+LANGUAGE_LABELS = {Language.NL: "Nederlands", Language.EN: "English", Language.FR: "Français"}

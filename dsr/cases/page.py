@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from dateutil.relativedelta import relativedelta
-from flask import current_app
+from flask import current_app, render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -213,3 +213,17 @@ def case_page_context(case: Case, *, error: str | None = None, conflict_since: i
         "conflicted": conflict_since is not None,
         "ask_working_days": current_app.config["PAUSE_ASK_WORKING_DAYS"],
     }
+
+
+def render_case(case: Case, *, error: str | None = None, conflict_since: int | None = None, status: int = 200,
+                failed: tuple | None = None):
+    """The case page; also shown again, with the reason, when an action on it was refused.
+
+    ``failed`` is (action, form) of a refused action: its form is shown as submitted, with its errors.
+    """
+    if case.reduced_at is not None:  # dsr's own retention left only the bare facts (dsr.casefiles)
+        from dsr.audit.queries import case_events
+
+        return render_template("casefiles/reduced.html", case=case, events=case_events(case.id)), status
+    return render_template("cases/detail.html", **case_page_context(case, error=error, conflict_since=conflict_since,
+                                                                    failed=failed)), status

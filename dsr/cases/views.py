@@ -13,6 +13,7 @@ from dsr.cases.deadlines import case_clock, working_calendar
 from dsr.cases.forms import CHANNEL_LABELS, LANGUAGE_LABELS, RIGHT_LABELS, IntakeForm
 from dsr.cases.intake import intake_page
 from dsr.cases.models import Case
+from dsr.cases.page import render_case
 from dsr.cases.queries import FilterError, QueueFilters, open_task_counts, paginate, queue_query
 from dsr.domain.enums import CaseState, Channel, Right
 from dsr.extensions import db
@@ -181,22 +182,6 @@ def detail(reference: str):
     if case is None:
         abort(404)
     return render_case(case)
-
-
-def render_case(case: Case, *, error: str | None = None, conflict_since: int | None = None, status: int = 200,
-                failed: tuple | None = None):
-    """The case page; also shown again, with the reason, when an action on it was refused.
-
-    ``failed`` is (action, form) of a refused action: its form is shown as submitted, with its errors.
-    """
-    from dsr.cases.page import case_page_context
-
-    if case.reduced_at is not None:  # dsr's own retention left only the bare facts (dsr.casefiles)
-        from dsr.audit.queries import case_events
-
-        return render_template("casefiles/reduced.html", case=case, events=case_events(case.id)), status
-    return render_template("cases/detail.html", **case_page_context(case, error=error, conflict_since=conflict_since,
-                                                                    failed=failed)), status
 
 
 @bp.route("/cases/<reference>/audit")

@@ -24,7 +24,7 @@ from dsr.exports.models import Export
 from dsr.extensions import db
 from dsr.fulfilment.lookup_ops import latest_lookup
 from dsr.jobs import runner
-from dsr.jobs.views import flash_dispatched
+from dsr.jobs.flash import flash_dispatched
 from dsr.timeutil import now
 
 bp = Blueprint("exports", __name__)
@@ -56,7 +56,7 @@ def exports_card(case: Case, form: ExportForm | None = None) -> dict:
 @bp.post("/cases/<reference>/exports")
 @roles_required(*WRITERS)
 def request_export(reference: str):
-    from dsr.cases.views import render_case  # the case page, shown again with the reason on error
+    from dsr.cases.page import render_case  # the case page, shown again with the reason on error
 
     case = case_or_404(reference)
     form = ExportForm()

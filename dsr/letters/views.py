@@ -25,8 +25,8 @@ from dsr.cases.models import Case
 from dsr.cases.queries import case_or_404
 from dsr.extensions import db
 from dsr.jobs import runner
+from dsr.jobs.flash import flash_dispatched
 from dsr.jobs.labels import KIND_LABELS
-from dsr.jobs.views import flash_dispatched
 from dsr.letters import operations, render
 from dsr.letters.forms import LetterForm
 from dsr.letters.kinds import KINDS, LANGUAGE_LABELS, LetterKind, check_fits, parse_kind, parse_language
@@ -83,7 +83,7 @@ def _annex() -> bool:
 @roles_required(*WRITERS)
 def issue(reference: str):
     # The global CSRFProtect has checked the form's token before this runs.
-    from dsr.cases.views import render_case
+    from dsr.cases.page import render_case
 
     case = case_or_404(reference)
     kind, language = _chosen(case)
@@ -108,7 +108,7 @@ def issue(reference: str):
 def preview(reference: str):
     """POST only, with the form's CSRF token: an access or portability preview reads Harmony's systems and
     is audited, which a link on another site must not be able to set off."""
-    from dsr.cases.views import render_case
+    from dsr.cases.page import render_case
 
     case = case_or_404(reference)
     kind, language = _chosen(case)

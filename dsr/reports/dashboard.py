@@ -301,7 +301,7 @@ def chart_labels(months: list[date]) -> dict:
     from flask_babel import format_date
     from flask_babel import gettext as _
 
-    from dsr.cases.forms import RIGHT_LABELS
+    from dsr.cases.labels import RIGHT_LABELS
 
     return {
         "months": [format_date(m, "MMM yy") for m in months],

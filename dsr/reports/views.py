@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 
 from dsr.auth.access import roles_required
 from dsr.auth.roles import REPORT_READERS
-from dsr.cases.forms import RIGHT_LABELS
+from dsr.cases.labels import RIGHT_LABELS
 from dsr.domain.enums import Right
 from dsr.extensions import db
 from dsr.reports import dashboard as dash
