@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 
-import sqlalchemy as sa
 from flask import Blueprint, current_app, g, request
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -21,7 +20,7 @@ from dsr.cases.errors import CaseError, InvalidInput, NotAllowed
 from dsr.cases.forms import IntakeForm
 from dsr.cases.models import Case
 from dsr.cases.operations import log_request
-from dsr.cases.queries import FilterError, QueueFilters, paginate, queue_query
+from dsr.cases.queries import FilterError, QueueFilters, case_by_reference, paginate, queue_query
 from dsr.cases.serialize import case_json
 from dsr.domain.enums import RefusalGround, VerificationMethod, VerificationOutcome
 from dsr.extensions import db
@@ -120,7 +119,7 @@ def create_case():
 @bp.get("/cases/<reference>")
 @token_required(*READERS)
 def get_case(reference: str):
-    case = db.session.execute(sa.select(Case).where(Case.reference == reference)).scalar_one_or_none()
+    case = case_by_reference(reference)
     if case is None:
         return api_error(404, f"No case with reference {reference}.")
     return _json_case(case)
@@ -157,7 +156,7 @@ def list_cases():
 
 
 def _load(reference: str) -> Case | None:
-    return db.session.execute(sa.select(Case).where(Case.reference == reference)).scalar_one_or_none()
+    return case_by_reference(reference)
 
 
 def _body() -> dict:

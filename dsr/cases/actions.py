@@ -26,6 +26,7 @@ from dsr.cases import action_forms as F
 from dsr.cases import duplicates, guards, lifecycle, timing
 from dsr.cases.errors import CaseError, InvalidInput, NotAllowed, StaleCase
 from dsr.cases.models import Case
+from dsr.cases.queries import case_by_reference, case_or_404
 from dsr.confirm import confirmation_page, confirmed
 from dsr.domain.enums import (
     AttachmentKind,
@@ -63,7 +64,7 @@ def _user(value: str | None) -> User | None:
 
 
 def _case_by_reference(reference: str) -> Case:
-    case = db.session.execute(sa.select(Case).where(Case.reference == reference.strip())).scalar_one_or_none()
+    case = case_by_reference(reference.strip())
     if case is None:
         raise InvalidInput(_("No case with reference %(ref)s.", ref=reference), "reference")
     return case
@@ -161,9 +162,7 @@ def act(reference: str, action: str):
 
     if action not in ACTIONS:
         abort(404)
-    case = db.session.execute(sa.select(Case).where(Case.reference == reference)).scalar_one_or_none()
-    if case is None:
-        abort(404)
+    case = case_or_404(reference)
     form_cls, operation = ACTIONS[action]
     form = form_cls(prefix=action)
     if not form.validate_on_submit():

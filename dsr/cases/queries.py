@@ -198,11 +198,16 @@ def open_task_counts(case_ids: list[int]) -> dict[int, int]:
     return dict(rows)
 
 
+def case_by_reference(reference: str) -> Case | None:
+    """The case with this reference, or ``None``."""
+    return db.session.execute(sa.select(Case).where(Case.reference == reference)).scalar_one_or_none()
+
+
 def case_or_404(reference: str) -> Case:
     """The case with this reference, for a view: 404 when there is none."""
     from flask import abort
 
-    case = db.session.execute(sa.select(Case).where(Case.reference == reference)).scalar_one_or_none()
+    case = case_by_reference(reference)
     if case is None:
         abort(404)
     return case

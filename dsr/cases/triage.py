@@ -16,7 +16,7 @@ from dsr.cases import lifecycle
 from dsr.cases.deadlines import case_clock, working_calendar
 from dsr.cases.errors import CaseError, StaleCase
 from dsr.cases.models import Case
-from dsr.cases.queries import OPEN_STATES, effective_due
+from dsr.cases.queries import OPEN_STATES, case_by_reference, effective_due
 from dsr.domain.enums import CaseState, Priority, Role
 from dsr.extensions import db
 from dsr.timeutil import now, today
@@ -92,7 +92,7 @@ def assign_many():
     try:
         for item in picked:
             reference, _sep, version = item.partition(":")
-            case = db.session.execute(sa.select(Case).where(Case.reference == reference)).scalar_one_or_none()
+            case = case_by_reference(reference)
             if case is None or not version.isdigit():
                 db.session.rollback()
                 flash(_("No case with reference %(ref)s.", ref=reference), "danger")

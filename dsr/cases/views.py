@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -12,9 +12,8 @@ from dsr.auth.models import User
 from dsr.cases.deadlines import case_clock, working_calendar
 from dsr.cases.forms import CHANNEL_LABELS, LANGUAGE_LABELS, RIGHT_LABELS, IntakeForm
 from dsr.cases.intake import intake_page
-from dsr.cases.models import Case
 from dsr.cases.page import render_case
-from dsr.cases.queries import FilterError, QueueFilters, open_task_counts, paginate, queue_query
+from dsr.cases.queries import FilterError, QueueFilters, case_or_404, open_task_counts, paginate, queue_query
 from dsr.domain.enums import CaseState, Channel, Right
 from dsr.extensions import db
 from dsr.subjects.operations import find_matches
@@ -178,18 +177,14 @@ def matches():
 @bp.route("/cases/<reference>")
 @roles_required(*READERS)
 def detail(reference: str):
-    case = db.session.execute(sa.select(Case).where(Case.reference == reference)).scalar_one_or_none()
-    if case is None:
-        abort(404)
+    case = case_or_404(reference)
     return render_case(case)
 
 
 @bp.route("/cases/<reference>/audit")
 @roles_required(*READERS)
 def audit_trail(reference: str):
-    case = db.session.execute(sa.select(Case).where(Case.reference == reference)).scalar_one_or_none()
-    if case is None:
-        abort(404)
+    case = case_or_404(reference)
     from dsr.audit.queries import case_events
 
     return render_template("cases/audit.html", case=case, events=case_events(case.id))
@@ -198,9 +193,7 @@ def audit_trail(reference: str):
 @bp.route("/cases/<reference>/audit.csv")
 @roles_required(*READERS)
 def audit_trail_csv(reference: str):
-    case = db.session.execute(sa.select(Case).where(Case.reference == reference)).scalar_one_or_none()
-    if case is None:
-        abort(404)
+    case = case_or_404(reference)
     from dsr.audit.queries import case_events, events_csv
 
     body = events_csv(case_events(case.id))

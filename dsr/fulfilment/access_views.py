@@ -16,7 +16,7 @@ from flask_login import current_user
 from dsr.audit.operations import record
 from dsr.auth.access import READERS, roles_required
 from dsr.cases.errors import CaseError
-from dsr.cases.models import Case
+from dsr.cases.queries import case_or_404
 from dsr.datamap.sources import DataMapError, load_sources
 from dsr.domain.enums import LookupMatch, Right
 from dsr.extensions import db
@@ -33,8 +33,8 @@ LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English", "fr": "Français"}
 @bp.route("/cases/<reference>/access")
 @roles_required(*READERS)
 def preview(reference: str):
-    case = db.session.execute(sa.select(Case).where(Case.reference == reference)).scalar_one_or_none()
-    if case is None or Right.ACCESS not in case.right_values:
+    case = case_or_404(reference)
+    if Right.ACCESS not in case.right_values:
         abort(404)
     lang = request.args.get("lang") or case.language.value
     if lang not in LANGUAGES:

@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import click
-import sqlalchemy as sa
 from flask.cli import with_appcontext
 
 from dsr.letters.kinds import LetterKind, LetterLanguage
@@ -29,12 +28,12 @@ from dsr.letters.kinds import LetterKind, LetterLanguage
 def letter_command(reference: str, kind: str, language: str | None, output: Path, annex: bool) -> None:
     """Issue the KIND letter of case REFERENCE and write its PDF to FILE."""
     from dsr.cases.errors import CaseError
-    from dsr.cases.models import Case
+    from dsr.cases.queries import case_by_reference
     from dsr.extensions import db
     from dsr.letters import operations
     from dsr.timeutil import now
 
-    case = db.session.execute(sa.select(Case).where(Case.reference == reference.strip())).scalar_one_or_none()
+    case = case_by_reference(reference.strip())
     if case is None:
         raise click.ClickException(f"No case with reference {reference}.")
     chosen = LetterLanguage(language or case.language.value)
