@@ -59,6 +59,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     install_hook()
     _register_models()
     from dsr.cases import checklist  # noqa: F401  (registers the completion checklist's items as obligations)
+    from dsr.datamap import catalogue
+
+    catalogue.install(app)
     _register_blueprints(app)
     _register_security_headers(app)
 

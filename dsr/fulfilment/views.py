@@ -26,7 +26,8 @@ from dsr.cases.card_actions import perform_card_action
 from dsr.cases.errors import InvalidInput, RuleViolation
 from dsr.cases.models import Case
 from dsr.cases.queries import case_or_404
-from dsr.datamap.sources import DataMapError, Source, SourceKind, datamap_dirs, load_sources
+from dsr.datamap import catalogue
+from dsr.datamap.sources import DataMapError, Source, SourceKind
 from dsr.domain.enums import (
     CLOSED_STATES,
     AttachmentKind,
@@ -59,14 +60,10 @@ STATUS_LABELS = {LookupStatus.FOUND: _l("found"), LookupStatus.NOTHING_FOUND: _l
 
 def _catalogue() -> dict[str, Source]:
     """The data map, read once per process and configuration: the card names sources with it."""
-    cache = current_app.extensions.setdefault("dsr.fulfilment.sources", {})
-    key = tuple(str(p) for p in datamap_dirs(current_app.config))
-    if key not in cache:
-        try:
-            cache[key] = load_sources(current_app.config)
-        except DataMapError:
-            return {}  # a broken data map is reported by the lookup itself; here, show keys
-    return cache[key]
+    try:
+        return catalogue.sources()
+    except DataMapError:
+        return {}  # a broken data map is reported by the lookup itself; here, show keys
 
 
 # -- the card ---------------------------------------------------------------------------------------------

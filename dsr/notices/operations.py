@@ -38,6 +38,7 @@ from dsr.cases.guards import MANAGERS, WRITERS, check_version, require_open, req
 from dsr.cases.models import Case
 from dsr.cases.obligations import Obligation, register
 from dsr.cases.operations import touch_case
+from dsr.datamap import catalogue
 from dsr.datamap.sources import DataMapError, load_sources
 from dsr.domain.enums import LookupMatch, LookupStatus
 from dsr.extensions import db
@@ -60,10 +61,7 @@ def notices_of(case: Case) -> list[RecipientNotice]:
 
 def statement() -> Statement:
     """The statement, read once per process (it is data shipped with the code)."""
-    cache = current_app.extensions.setdefault("dsr.rectification.statement", {})
-    if "statement" not in cache:
-        cache["statement"] = load_statement()
-    return cache["statement"]
+    return catalogue.derived("statement", load_statement)
 
 
 def recipients_by_id() -> dict[str, Recipient]:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, g, redirect, url_for
+from flask import Blueprint, abort, g, redirect, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -27,7 +27,7 @@ from dsr.cases.card_actions import perform_card_action
 from dsr.cases.errors import InvalidInput
 from dsr.cases.models import Case
 from dsr.cases.queries import case_or_404
-from dsr.datamap.sources import datamap_dirs
+from dsr.datamap import catalogue
 from dsr.domain.enums import CLOSED_STATES, LookupMatch, Right, Role
 from dsr.extensions import db
 from dsr.fulfilment.lookup_ops import latest_lookup
@@ -54,11 +54,7 @@ def _forms(failed) -> dict:
 
 def _choices() -> dict[str, balancing.Processing]:
     """The objectable processing, read once per process and data map (parsing the YAML is not free)."""
-    cache = current_app.extensions.setdefault("dsr.objection.choices", {})
-    key = tuple(str(p) for p in datamap_dirs(current_app.config))
-    if key not in cache:
-        cache[key] = balancing.processing_choices()
-    return cache[key]
+    return catalogue.derived("objection.choices", balancing.processing_choices)
 
 
 # -- the card ---------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from flask import Blueprint, abort, current_app, g, redirect, url_for
+from flask import Blueprint, abort, g, redirect, url_for
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -24,7 +24,8 @@ from dsr.cases.errors import InvalidInput
 from dsr.cases.models import Case
 from dsr.cases.obligations import open_obligations
 from dsr.cases.queries import case_or_404
-from dsr.datamap.sources import DataMapError, Source, SourceKind, datamap_dirs, load_sources
+from dsr.datamap import catalogue
+from dsr.datamap.sources import DataMapError, Source, SourceKind
 from dsr.domain.enums import CLOSED_STATES, LookupMatch, Right, Role
 from dsr.extensions import db
 from dsr.fulfilment.lookup_ops import latest_lookup
@@ -47,14 +48,10 @@ NOTICE_LABELS = {NoticeStatus.PENDING: _l("to notify"), NoticeStatus.NOTIFIED: _
 
 def _sources() -> dict[str, Source]:
     """The data map, read once per process and configuration (the case page is read far more than changed)."""
-    cache = current_app.extensions.setdefault("dsr.rectification.sources", {})
-    key = tuple(str(p) for p in datamap_dirs(current_app.config))
-    if key not in cache:
-        try:
-            cache[key] = load_sources(current_app.config)
-        except DataMapError:
-            return {}  # a broken data map is reported by the operations themselves; here, show keys
-    return cache[key]
+    try:
+        return catalogue.sources()
+    except DataMapError:
+        return {}  # a broken data map is reported by the operations themselves; here, show keys
 
 
 def _record_choices(case: Case, sources: dict[str, Source]) -> dict[str, list[tuple[str, str]]]:
