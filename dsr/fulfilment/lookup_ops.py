@@ -18,7 +18,6 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -32,6 +31,7 @@ from dsr.datamap.sources import DataMapError, Source, SourceKind, load_sources
 from dsr.domain.enums import LookupMatch, LookupStatus
 from dsr.extensions import db
 from dsr.fulfilment.models import FoundRecord, Lookup
+from dsr.settings import settings
 from dsr.tasks.models import CaseTask
 from dsr.tasks.operations import TITLE_MAX, add_task
 
@@ -72,7 +72,7 @@ def run_lookup(case: Case, *, actor: User | None, now: datetime, config: Mapping
     if not identities:
         raise InvalidInput(_("Record a customer number, policy number, e-mail address, or name with date of "
                              "birth and postcode for this person first: there is nothing to search with."))
-    config = current_app.config if config is None else config
+    config = settings(config)
     try:
         sources = load_sources(config)
     except DataMapError as exc:

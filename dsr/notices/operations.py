@@ -26,7 +26,6 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -46,6 +45,7 @@ from dsr.fulfilment.lookup_ops import latest_lookup
 from dsr.fulfilment.statement import Recipient, Statement, load_statement
 from dsr.notices.changes import changed_records, notices_required, owes_notices
 from dsr.notices.models import NoticeMethod, NoticeStatus, RecipientNotice
+from dsr.settings import settings
 
 __all__ = ["changed_records", "list_recipients", "notices_of", "notices_required", "open_obligations",
            "owes_notices", "record_not_notifiable", "record_notified", "recipients_by_id", "relevant_recipients",
@@ -82,7 +82,7 @@ def relevant_recipients(case: Case, *, config: Mapping[str, Any] | None = None,
         raise RuleViolation(_("Confirm that the records found are this person's first: the recipients follow "
                               "from them."))
     try:
-        sources = load_sources(current_app.config if config is None else config)
+        sources = load_sources(settings(config))
     except DataMapError as exc:
         raise RuleViolation(_("The data map cannot be read: %(error)s", error=str(exc))) from exc
     # Art. 19 concerns the recipients of the data that was rectified or erased: once something was, the

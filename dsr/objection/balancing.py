@@ -24,7 +24,6 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -46,6 +45,7 @@ from dsr.objection.models import (
     ObjectionOutcome,
     ObjectionStatus,
 )
+from dsr.settings import settings
 from dsr.tasks.operations import TITLE_MAX, add_task
 
 TEXT_MAX = 4000
@@ -80,7 +80,7 @@ def processing_choices(config: Mapping[str, Any] | None = None,
 
     Without ``language`` the names are the English ones stored on an objection as the case file's record;
     with one (nl, en, fr), the data map's and the statement's names in that language, for a letter."""
-    config = current_app.config if config is None else config
+    config = settings(config)
     try:
         sources = load_sources(config)
     except DataMapError:

@@ -24,7 +24,6 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -41,16 +40,13 @@ from dsr.fulfilment.holds import RecordRef, active_holds_for
 from dsr.fulfilment.lookup_ops import latest_lookup
 from dsr.fulfilment.models import FoundRecord, Lookup
 from dsr.objection.models import MarketingStop
+from dsr.settings import settings
 from dsr.suppression.identifiers import IdentifierKind, identifiers
 from dsr.suppression.models import SuppressionReason
 from dsr.suppression.operations import listed, row_identifiers, subject_identifiers, suppress
 
 MARKETING_TAG = "marketing_subscription"
 CUSTOMER_TAG = "customer"
-
-
-def _config(config: Mapping[str, Any] | None) -> Mapping[str, Any]:
-    return current_app.config if config is None else config
 
 
 def _result_text(done: Mapping[str, Any]) -> str:
@@ -140,7 +136,7 @@ def stop_direct_marketing(case: Case, *, actor: User | None, now: datetime,
     require_open(case, _l("stop direct marketing"))
     if Right.OBJECTION not in case.right_values:
         raise RuleViolation(_("This case does not invoke the right to object."))
-    config = _config(config)
+    config = settings(config)
     lookup = latest_lookup(case)
     confirmed = lookup if lookup is not None and lookup.match == LookupMatch.CONFIRMED else None
     own = subject_identifiers(case, lookup)

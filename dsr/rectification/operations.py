@@ -34,7 +34,6 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -58,14 +57,11 @@ from dsr.notices.changes import register_change
 from dsr.rectification import values, writing
 from dsr.rectification.models import Correction, CorrectionStatus
 from dsr.rectification.subject import correct_subject
+from dsr.settings import settings
 from dsr.tasks.models import CaseTask
 from dsr.tasks.operations import TITLE_MAX, add_task, complete_task
 
 REASON_MAX = 2000
-
-
-def _config(config: Mapping[str, Any] | None) -> Mapping[str, Any]:
-    return current_app.config if config is None else config
 
 
 def _first_line(exc: Exception) -> str:
@@ -132,7 +128,7 @@ def propose_correction(case: Case, found: FoundRecord, field_name: str, after: s
         raise RuleViolation(_("A newer search was run on this case since; correct the records it found."))
     if lookup.match != LookupMatch.CONFIRMED:
         raise RuleViolation(_("Confirm that the records found are this person's before correcting them."))
-    config = _config(config)
+    config = settings(config)
     sources = load_sources(config)
     source = sources.get(found.source)
     if source is None or source.kind is not SourceKind.SQL:
@@ -187,7 +183,7 @@ def propose_manual_correction(case: Case, source_key: str, collection: str, fiel
     """
     require_role(actor, *WRITERS, what=_l("propose a correction"))
     _require_rectification(case, expected_version, _l("propose a correction"))
-    source = load_sources(_config(config)).get(source_key)
+    source = load_sources(settings(config)).get(source_key)
     if source is None or source.kind is not SourceKind.MANUAL:
         raise InvalidInput(_("Choose a system that a person searches."), "source")
     coll, fld = _field(source, collection, field_name)
@@ -263,7 +259,7 @@ def apply_corrections(case: Case, corrections: Sequence[Correction], *, actor: U
         if correction.source_kind is not SourceKind.SQL:
             raise RuleViolation(_("A correction in %(source)s is made by a person: mark it applied with a note.",
                                   source=correction.source))
-    config = _config(config)
+    config = settings(config)
     sources = load_sources(config)
     outcome = Applied()
     by_source: dict[str, list[Correction]] = {}
@@ -337,10 +333,10 @@ def _refuse_if_already_written(correction: Correction, config: Mapping[str, Any]
     if correction.source_kind is not SourceKind.SQL:
         return
     try:
-        source = load_sources(_config(config))[correction.source]
+        source = load_sources(settings(config))[correction.source]
         coll = source.collection(correction.collection)
         row, _column = _read_current(source, coll, coll.field(correction.field), correction.primary_key,
-                                     _config(config))
+                                     settings(config))
     except (DataMapError, KeyError, RuleViolation):
         return  # the source is gone from the data map or cannot be read now: nothing to compare with
     if row is not None and values.to_json(row[correction.field]) == correction.after_value:

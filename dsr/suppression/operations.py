@@ -14,7 +14,6 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
 
 from dsr.audit.operations import record as audit_record
 from dsr.auth.models import User
@@ -25,6 +24,7 @@ from dsr.datamap.sources import Collection, DataMapError, Source, SourceKind, lo
 from dsr.domain.retention_rules import load_rules
 from dsr.extensions import db
 from dsr.fulfilment.models import Lookup
+from dsr.settings import settings
 from dsr.suppression.identifiers import Identifier, IdentifierKind, digest, identifiers, key_id
 from dsr.suppression.models import SuppressionEntry, SuppressionReason
 
@@ -40,12 +40,8 @@ class SaltChanged(RuntimeError):
                          "matched; restore the salt they were made with before checking anything against the list.")
 
 
-def _config(config: Mapping[str, Any] | None) -> Mapping[str, Any]:
-    return current_app.config if config is None else config
-
-
 def salt(config: Mapping[str, Any] | None = None) -> str:
-    value = _config(config).get("SUPPRESSION_SALT")
+    value = settings(config).get("SUPPRESSION_SALT")
     if not value:
         raise RuntimeError("SUPPRESSION_SALT is not configured (config.from_environment sets it)")
     return str(value)
@@ -166,7 +162,7 @@ def suppress_for_erasure(case: Case, items: Sequence[Any], *, actor: User | None
     (read-only) and listed as well; a source that cannot be read leaves the case's own identifiers. Returns
     how many identifiers were new; audited as ``suppression.added`` when there were any.
     """
-    config = _config(config)
+    config = settings(config)
     try:
         sources = load_sources(config)
     except DataMapError:

@@ -33,10 +33,11 @@ from dsr.domain.retention import Action
 from dsr.extensions import db
 from dsr.fulfilment.erasure.deciding import Entry, decide_entries, outcomes, rules_version
 from dsr.fulfilment.erasure.execute import apply_items
-from dsr.fulfilment.erasure.plan import case_closed_on, settings
+from dsr.fulfilment.erasure.plan import case_closed_on
 from dsr.fulfilment.erasure.texts import SHARED, SHARED_ARTICLE, outcome_basis
 from dsr.fulfilment.holds import RecordRef
 from dsr.fulfilment.models import ErasurePlan, ErasurePlanItem
+from dsr.settings import settings
 from dsr.suppression.operations import suppress_for_erasure
 
 log = logging.getLogger(__name__)

@@ -37,10 +37,11 @@ from dsr.domain.enums import ErasureOutcome, ErasurePlanStatus
 from dsr.domain.retention import Action
 from dsr.extensions import db
 from dsr.fulfilment.erasure.deciding import rules_version
-from dsr.fulfilment.erasure.plan import record_items, settings
+from dsr.fulfilment.erasure.plan import record_items
 from dsr.fulfilment.erasure.texts import HELD_SINCE_APPROVAL, outcome_basis
 from dsr.fulfilment.holds import RecordHeld, RecordRef, refuse_if_held
 from dsr.fulfilment.models import ErasurePlan, ErasurePlanItem
+from dsr.settings import settings
 from dsr.suppression.operations import suppress_for_erasure
 
 # A hook called after a source's transaction committed, with the source, per item erased in it the row as

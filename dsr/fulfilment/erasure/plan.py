@@ -19,7 +19,6 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -39,14 +38,10 @@ from dsr.fulfilment.erasure.texts import KEPT_BY_DECISION, TASK_TEXTS, outcome_b
 from dsr.fulfilment.holds import RecordRef
 from dsr.fulfilment.lookup_ops import latest_lookup
 from dsr.fulfilment.models import ErasurePlan, ErasurePlanItem, Lookup
+from dsr.settings import settings
 from dsr.timeutil import local_date
 
 REASON_MAX = 2000
-
-
-def settings(config: Mapping[str, Any] | None) -> Mapping[str, Any]:
-    """The app's configuration unless one is given (the scheduled run and tests pass their own)."""
-    return current_app.config if config is None else config
 
 
 def record_items(plan: ErasurePlan) -> list[ErasurePlanItem]:
