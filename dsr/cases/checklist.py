@@ -96,7 +96,7 @@ def checklist(case: Case, today: date | None = None) -> list[Check]:
 
 
 def _right_name(right: Right) -> str:
-    from dsr.cases.forms import RIGHT_LABELS
+    from dsr.cases.labels import RIGHT_LABELS
 
     return str(RIGHT_LABELS[right])
 

@@ -106,7 +106,7 @@ def data_card(case: Case) -> dict:
         ErasurePlan.id.desc()).limit(1)).scalar_one_or_none()
     return {
         "lookup": latest,
-        "evidence": _evidence(case, latest, sources) if latest is not None and latest.match == "pending" else [],
+        "evidence": _evidence(case, latest, sources) if latest is not None and latest.match == LookupMatch.PENDING else [],
         "identity_labels": IDENTITY_LABELS,
         "erasure": Right.ERASURE in case.right_values,
         "plan": plan,
