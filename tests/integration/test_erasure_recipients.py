@@ -11,8 +11,8 @@ from dsr.cases.errors import RuleViolation
 from dsr.extensions import db
 from dsr.fulfilment.erasure import approve_plan, execute_plan
 from dsr.fulfilment.erasure.tasks import open_obligations, record_task_done, record_task_impossible
+from dsr.notices import operations as notices
 from dsr.notices.models import NoticeMethod
-from dsr.rectification import notices
 from tests.harmony_support import People, execute, private_copy, rows
 from tests.integration.test_erasure import LATER, TODAY, ended_customer, planned
 

@@ -22,6 +22,8 @@ from dsr.auth.models import User
 from dsr.cases.errors import InvalidInput, RuleViolation
 from dsr.cases.guards import WRITERS, require_open, require_role
 from dsr.cases.models import Case
+from dsr.cases.obligations import Obligation
+from dsr.cases.obligations import register as register_obligations
 from dsr.domain.enums import ErasureOutcome, ErasurePlanStatus, Right, Role
 from dsr.domain.retention import Action
 from dsr.extensions import db
@@ -84,7 +86,7 @@ def latest_plan(case: Case) -> ErasurePlan | None:
         ErasurePlan.id.desc()).limit(1)).scalar_one_or_none()
 
 
-def open_obligations(case: Case) -> list[str]:
+def open_obligations(case: Case, today: date | None = None) -> list[Obligation]:
     """What an approved erasure still owes before the case may complete, a sentence each; empty when nothing.
 
     An execution that stopped between sources, records that failed, and the paper file and processors
@@ -111,4 +113,7 @@ def open_obligations(case: Case) -> list[str]:
             "%(num)d paper file or processor is neither done nor recorded as impossible (Art. 17, 28(3)(g)).",
             "%(num)d paper files or processors are neither done nor recorded as impossible (Art. 17, 28(3)(g)).",
             tasks))
-    return problems
+    return [Obligation("erasure.work_open", problem) for problem in problems]
+
+
+register_obligations("erasure", open_obligations, order=5)
