@@ -56,6 +56,11 @@ ACCESS: dict[str, dict[str, frozenset[str]]] = {
     "cases.delete_view": {"POST": SIGNED_IN},
     "cases.new": {"GET": WRITERS, "POST": WRITERS},
     "cases.matches": {"GET": WRITERS},
+    # -- reading a scanned letter into the intake form (dsr/reading)
+    "reading.upload": {"POST": WRITERS},
+    "reading.intake": {"GET": WRITERS, "POST": WRITERS},
+    "reading.status": {"GET": WRITERS},
+    "reading.page": {"GET": SIGNED_IN},
     "cases.detail": {"GET": SIGNED_IN},
     "cases.audit_trail": {"GET": SIGNED_IN},
     "cases.audit_trail_csv": {"GET": SIGNED_IN},
