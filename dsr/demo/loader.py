@@ -150,6 +150,10 @@ def load_demo(*, now: datetime, today: date | None = None, if_empty: bool = Fals
         rights = rng.choice(RIGHT_SETS)
         if n < len(customers) and customers[n]["profile"] in ERASURE_PROFILES:
             rights = [Right.ERASURE]  # a customer chosen to show an erasure rule asks for erasure
+        elif {Right.RECTIFICATION, Right.OBJECTION} & set(rights) and (today - received_on).days > 24:
+            # A correction or an objection waits for a person's work on the case page (the demo does not do
+            # it), so it is a recent request: a team in control has few cases past their deadline.
+            received_on = today - timedelta(days=(today - received_on).days % 25)
         case = log_request(
             subject=subject,
             rights=rights,
@@ -206,6 +210,13 @@ def _advance(case: Case, rng: random.Random, users, *, now: datetime, today: dat
             timing.record_extension_notice(case, sent_on=today, actor=worker, now=now, today=today)
     if age <= 14 or case.paused_since is not None or rng.random() < 0.3:
         return
+    # The work before approval, as staff do it: search Harmony's systems and confirm the match (a subject
+    # who is not a demo customer is found nowhere, which is an answer too).
+    from dsr.fulfilment.lookup_ops import confirm_match, run_lookup
+
+    lookup = run_lookup(case, actor=worker, now=now)
+    if lookup.match == "pending":
+        confirm_match(lookup, actor=worker, now=now)
     lifecycle.submit_for_approval(case, actor=worker, now=now)
     if age <= 30:
         return
@@ -214,7 +225,7 @@ def _advance(case: Case, rng: random.Random, users, *, now: datetime, today: dat
     # dashboard's months show a spread of handling times, some beyond the deadline.
     answered = min(now, datetime.combine(case.received_on + timedelta(days=14 + case.id * 7 % 29), time(14, 30),
                                          tzinfo=UTC))
-    if roll < 0.25 or (roll < 0.75 and {Right.RECTIFICATION, Right.OBJECTION} & set(case.right_values)):
+    if roll < 0.06 or (roll < 0.75 and {Right.RECTIFICATION, Right.OBJECTION} & set(case.right_values)):
         # Still waiting for the manager's approval: overdue, for the queue to show. A rectification or an
         # objection is only completed once something was done (corrections applied or refused and the
         # recipients told, Art. 16 and 19; marketing stopped or the objection decided, Art. 21), which the
