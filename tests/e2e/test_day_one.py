@@ -21,6 +21,13 @@ USERS = {email.split("@")[0]: (email, password) for email, _n, _r, password in D
 OPEN = "('received', 'identity_check', 'in_progress', 'awaiting_approval')"
 
 
+@pytest.fixture(autouse=True)
+def _english_again(live_server):
+    """The server is shared with the other browser tests: every user reads English again afterwards."""
+    yield
+    _db(live_server, "UPDATE users SET locale = 'en'")
+
+
 def _db(live_server, sql: str, *params):
     with sqlite3.connect(live_server.database) as db:
         return db.execute(sql, params).fetchall()
