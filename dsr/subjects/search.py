@@ -36,14 +36,15 @@ def _changed(subject: DataSubject) -> bool:
 
 
 def _after_flush(session: Session, _context) -> None:
-    touched = [obj for obj in session.new if isinstance(obj, DataSubject)]
-    touched += [obj for obj in session.dirty if isinstance(obj, DataSubject) and _changed(obj)]
-    if not touched:
+    new = [obj for obj in session.new if isinstance(obj, DataSubject)]
+    changed = [obj for obj in session.dirty if isinstance(obj, DataSubject) and _changed(obj)]
+    if not new and not changed:
         return
     conn = session.connection()
     table = SubjectSearchKey.__table__
-    conn.execute(sa.delete(table).where(table.c.subject_id.in_([s.id for s in touched])))
-    rows = [row for s in touched for row in _key_rows(s.id, _fields(s))]
+    if changed:  # a new subject has no keys yet: nothing to delete
+        conn.execute(sa.delete(table).where(table.c.subject_id.in_([s.id for s in changed])))
+    rows = [row for s in new + changed for row in _key_rows(s.id, _fields(s))]
     if rows:
         conn.execute(sa.insert(table), rows)
 
