@@ -257,13 +257,14 @@ def test_the_schedule_is_working_days_at_report_time_and_erase_due_daily(ctx, mo
     entries = {e["kind"]: e["cron"] for e in schedule_entries(ctx.config)}
     assert entries == {"escalation_report": "30 7 * * 1-5", "erase_due": "0 6 * * *",
                        "expire_exports": "0 6 * * *", "reduce_case_files": "0 6 * * *", "destroy_id_copies": "0 6 * * *",
-                       "storage_sweep": "0 6 * * *"}
+                       "storage_sweep": "0 6 * * *", "forget_unused_scans": "0 6 * * *"}
     scheduler = build_scheduler(Redis.from_url("redis://127.0.0.1:1/0"), ctx.config)  # registering connects to nothing
     assert sorted((j.name, j.cron, j.args) for j in scheduler.get_jobs()) == [
         ("dsr-destroy_id_copies", "0 6 * * *", ("destroy_id_copies",)),
         ("dsr-erase_due", "0 6 * * *", ("erase_due",)),
         ("dsr-escalation_report", "30 7 * * 1-5", ("escalation_report",)),
         ("dsr-expire_exports", "0 6 * * *", ("expire_exports",)),
+        ("dsr-forget_unused_scans", "0 6 * * *", ("forget_unused_scans",)),
         ("dsr-reduce_case_files", "0 6 * * *", ("reduce_case_files",)),
         ("dsr-storage_sweep", "0 6 * * *", ("storage_sweep",))]
     result = ctx.test_cli_runner().invoke(args=["dsr", "scheduler", "--print"])
