@@ -134,6 +134,12 @@ def store_attachment(case, upload: CheckedUpload, *, actor, now: datetime,
     return attachment
 
 
+def record_download(attachment: Attachment, *, actor, now: datetime) -> None:
+    """An attachment is the case file and may be a scan full of personal data: every download is audited."""
+    record("attachment.downloaded", actor=actor, now=now, case=attachment.case,
+           after={"attachment_id": attachment.id, "filename": attachment.filename})
+
+
 def track_new_file(path: Path) -> None:
     """A file written for a row of the current transaction: removed again if the transaction rolls back.
 

@@ -6,8 +6,7 @@ from flask import Blueprint, abort, g, send_file
 from flask_login import current_user
 
 from dsr.attachments.models import Attachment
-from dsr.attachments.storage import path_for
-from dsr.audit.operations import record
+from dsr.attachments.storage import path_for, record_download
 from dsr.auth.access import READERS, roles_required
 from dsr.extensions import db
 from dsr.timeutil import now
@@ -24,8 +23,7 @@ def download(attachment_id: int):
     path = path_for(attachment)
     if not path.exists():
         abort(410)
-    record("attachment.downloaded", actor=current_user, now=now(), case=attachment.case,
-           after={"attachment_id": attachment.id, "filename": attachment.filename})
+    record_download(attachment, actor=current_user._get_current_object(), now=now())
     db.session.commit()
     g.no_store = True
     return send_file(path, mimetype=attachment.media_type, as_attachment=True,

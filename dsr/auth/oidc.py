@@ -11,17 +11,13 @@ refused. The provider is the one that checks the person (its own second factor i
 
 from __future__ import annotations
 
-import secrets
-
 from authlib.integrations.flask_client import OAuth
 from flask import Blueprint, abort, current_app, flash, render_template, request, session, url_for
 from flask_babel import gettext as _
-from werkzeug.security import generate_password_hash
 
-from dsr.audit.operations import record
 from dsr.auth.forms import LoginForm
 from dsr.auth.models import User
-from dsr.auth.operations import find_user, normalise_email, record_login_attempt
+from dsr.auth.operations import find_user, normalise_email, record_login_attempt, sign_on_account
 from dsr.domain.enums import Role
 from dsr.extensions import db
 from dsr.timeutil import now
@@ -111,20 +107,9 @@ def callback():
     if role is None:
         return _refuse(email, user, "sso_no_role", _("Your sign-on account has no role in dsr. Ask a privacy manager."))
     moment = now()
-    if user is None:
-        user = User(email=email, name=(claims.get("name") or email)[:200], role=role, active=True, locale="en",
-                    password_hash=generate_password_hash(secrets.token_urlsafe(32)), created_at=moment,
-                    must_change_password=False)
-        db.session.add(user)
-        db.session.flush()
-        record("user.created", actor=None, now=moment,
-               after={"email": email, "role": role, "name": user.name, "via": "sign-on"})
-    elif not user.active:
+    if user is not None and not user.active:
         return _refuse(email, user, "inactive", _("The e-mail address or password is not correct."))
-    elif user.role is not role:
-        record("user.role_changed", actor=None, now=moment, before={"email": email, "role": user.role},
-               after={"email": email, "role": role, "via": "sign-on"})
-        user.role = role
+    user = sign_on_account(email, name=claims.get("name"), role=role, now=moment)
     record_login_attempt(email, user, outcome="ok", now=moment, address=request.remote_addr,
                          user_agent=request.user_agent.string)
     target = session.pop("sso_next", None)

@@ -13,7 +13,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from dsr.audit.operations import record
 from dsr.auth.models import ApiToken, LoginAttempt, User
 from dsr.auth.passwords import MIN_PASSWORD_LENGTH, password_problem
-from dsr.auth.sessions import end_all_sessions
+from dsr.auth.sessions import end_all_sessions, end_session
 from dsr.domain.enums import Role
 from dsr.extensions import db
 
@@ -122,6 +122,37 @@ def record_login_attempt(email: str, user: User | None, *, outcome: str, now: da
     db.session.add(LoginAttempt(at=now, email=(email or "").strip().lower()[:254], user=user,
                                 succeeded=outcome == "ok", outcome=outcome, address=(address or "")[:64] or None,
                                 user_agent=(user_agent or "")[:300] or None))
+
+
+def record_login(user: User, *, now: datetime) -> None:
+    """The session has begun (password, second factor or sign-on): on the audit trail."""
+    record("user.logged_in", actor=user, now=now)
+
+
+def log_out(user: User, session_token: str | None, *, now: datetime) -> None:
+    """End the user's server-side session and put the logout on the audit trail."""
+    record("user.logged_out", actor=user, now=now)
+    end_session(session_token, now=now, reason="logout")
+
+
+def sign_on_account(email: str, *, name: str | None, role: Role, now: datetime) -> User:
+    """The account of a person the OpenID provider vouched for (``email`` normalised, ``role`` from its claim):
+    made on the first sign-on, with an unusable password; an existing account's role follows the claim.
+    Both are audited, with no actor: the provider decided. Whether the account is active is the caller's check."""
+    user = find_user(email)
+    if user is None:
+        user = User(email=email, name=(name or email)[:200], role=role, active=True, locale="en",
+                    password_hash=generate_password_hash(secrets.token_urlsafe(32)), created_at=now,
+                    must_change_password=False)
+        db.session.add(user)
+        db.session.flush()
+        record("user.created", actor=None, now=now,
+               after={"email": email, "role": role, "name": user.name, "via": "sign-on"})
+    elif user.active and user.role is not role:
+        record("user.role_changed", actor=None, now=now, before={"email": email, "role": user.role},
+               after={"email": email, "role": role, "via": "sign-on"})
+        user.role = role
+    return user
 
 
 def set_locale(user: User, locale: str, *, actor: User, now: datetime) -> None:

@@ -26,7 +26,6 @@ from flask_babel import gettext as _
 from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user, login_required, login_user, logout_user
 
-from dsr.audit.operations import record
 from dsr.auth import totp
 from dsr.auth.forms import LoginForm, PasswordChangeForm, PreferencesForm, TotpForm
 from dsr.auth.models import User
@@ -35,10 +34,12 @@ from dsr.auth.operations import (
     change_own_password,
     check_credentials,
     find_user,
+    log_out,
+    record_login,
     record_login_attempt,
     set_locale,
 )
-from dsr.auth.sessions import TOUCH_EVERY, end_session, live_session, start_session
+from dsr.auth.sessions import TOUCH_EVERY, live_session, start_session
 from dsr.extensions import db, limiter, login_manager
 from dsr.timeutil import now
 
@@ -165,7 +166,7 @@ def login():
 
 def _logged_in(user: User, target: str | None, notice: str | None = None):
     begin_session(user)
-    record("user.logged_in", actor=user, now=now())
+    record_login(user, now=now())
     db.session.commit()
     if notice:  # after begin_session, which starts the cookie afresh
         flash(notice, "warning")
@@ -257,8 +258,7 @@ def _throttled(_exc):
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    record("user.logged_out", actor=current_user, now=now())
-    end_session(session.get(SESSION_KEY), now=now(), reason="logout")
+    log_out(current_user._get_current_object(), session.get(SESSION_KEY), now=now())
     db.session.commit()
     logout_user()
     session.clear()

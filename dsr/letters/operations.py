@@ -93,6 +93,15 @@ def preview_html(case: Case, kind: LetterKind, language: LetterLanguage, *, toda
     return head + "".join(f'<hr class="letter-separator">{b}' for b in bodies) + "</body>" + tail
 
 
+def record_preview(case: Case, kind: LetterKind, language: LetterLanguage, *, actor: User, now: datetime) -> bool:
+    """The access and portability letters read what Harmony's systems hold about the person: previewing one
+    is on the audit trail, as the access preview is (true: recorded). Other kinds read only the case."""
+    if kind not in (LetterKind.COMPLETION_ACCESS, LetterKind.COMPLETION_PORTABILITY):
+        return False
+    record("letter.previewed", actor=actor, now=now, case=case, after={"kind": kind, "language": language})
+    return True
+
+
 def render_letter(case: Case, kind: LetterKind, language: LetterLanguage, *, today: date,
                   signatory: str | None = None, fetcher=None, annex: bool = False) -> Rendered:
     """Render the PDF (nothing stored). ``fetcher`` defaults to :func:`dsr.pdf.safe_fetcher`."""

@@ -120,13 +120,7 @@ def preview(reference: str):
     except CaseError as exc:
         db.session.rollback()
         return render_case(case, error=str(exc), status=exc.status)
-    if kind in (LetterKind.COMPLETION_ACCESS, LetterKind.COMPLETION_PORTABILITY):
-        # These read what Harmony's systems hold about the person: reading it is audited, as the access
-        # preview is.
-        from dsr.audit.operations import record
-
-        record("letter.previewed", actor=current_user._get_current_object(), now=now(), case=case,
-               after={"kind": kind, "language": language})
+    if operations.record_preview(case, kind, language, actor=current_user._get_current_object(), now=now()):
         db.session.commit()
     return html
 

@@ -14,6 +14,7 @@ from dsr.auth.models import User
 from dsr.domain.enums import Language, Role
 from dsr.extensions import db
 from dsr.letters.models import IssuedLetter
+from tests.conftest import NOW
 from tests.factories import make_case
 from tests.web.support import card_of, csrf_token, flashes, frozen_clock, new_case, signed_in, text_of
 
@@ -122,6 +123,24 @@ def test_preview_is_a_page_of_its_own_under_the_strict_csp(app, reference):
     assert client.get("/letters/assets/letter.css").status_code == 200
     assert client.get("/letters/assets/../../config.py").status_code == 404
     assert issued(app) == []  # a preview stores nothing
+    assert events(app, "letter.previewed") == []  # an acknowledgement reads only the case: not audited
+
+
+def test_previewing_a_letter_that_reads_harmonys_systems_is_audited_by_the_operation(app, reference):
+    """The view calls ``record_preview``; the access and portability letters' previews are audit events."""
+    from dsr.cases.queries import case_by_reference
+    from dsr.letters.kinds import LetterKind, LetterLanguage
+    from dsr.letters.operations import record_preview
+
+    with app.app_context():
+        case = case_by_reference(reference)
+        staff = db.session.execute(sa.select(User).where(User.role == Role.STAFF)).scalar_one()
+        assert not record_preview(case, LetterKind.ACKNOWLEDGEMENT, LetterLanguage.EN, actor=staff, now=NOW)
+        for kind in (LetterKind.COMPLETION_ACCESS, LetterKind.COMPLETION_PORTABILITY):
+            assert record_preview(case, kind, LetterLanguage.FR, actor=staff, now=NOW)
+        db.session.commit()
+    assert events(app, "letter.previewed") == [{"kind": "completion_access", "language": "fr"},
+                                               {"kind": "completion_portability", "language": "fr"}]
 
 
 @pytest.mark.parametrize("data", [{"kind": "love_letter", "language": "en"},
