@@ -128,6 +128,7 @@ def _register_blueprints(app: Flask) -> None:
     from dsr.fulfilment.views import bp as fulfilment_bp
     from dsr.jobs.views import bp as jobs_bp
     from dsr.letters.views import bp as letters_bp
+    from dsr.notices.views import bp as notices_bp
     from dsr.objection.views import bp as objection_bp
     from dsr.reading.views import bp as reading_bp
     from dsr.rectification.views import bp as rectification_bp
@@ -150,6 +151,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(fulfilment_bp)
     app.register_blueprint(access_bp)
     app.register_blueprint(rectification_bp)
+    app.register_blueprint(notices_bp)
     app.register_blueprint(objection_bp)
     app.register_blueprint(reading_bp)
     app.register_blueprint(attachments_bp)

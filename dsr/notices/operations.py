@@ -43,11 +43,12 @@ from dsr.domain.enums import LookupMatch, LookupStatus
 from dsr.extensions import db
 from dsr.fulfilment.lookup_ops import latest_lookup
 from dsr.fulfilment.statement import Recipient, Statement, load_statement
-from dsr.notices.changes import changed_records, notices_required, owes_notices
+from dsr.notices.changes import changed_records, named_recipients, notices_required, owes_notices
 from dsr.notices.models import NoticeMethod, NoticeStatus, RecipientNotice
 from dsr.settings import settings
 
-__all__ = ["changed_records", "list_recipients", "notices_of", "notices_required", "open_obligations",
+__all__ = ["changed_records", "list_recipients", "named_recipients", "notices_of", "notices_required",
+           "open_obligations",
            "owes_notices", "record_not_notifiable", "record_notified", "recipients_by_id", "relevant_recipients",
            "statement"]
 
@@ -116,9 +117,7 @@ def list_recipients(case: Case, *, actor: User | None, now: datetime, expected_v
     """
     require_role(actor, *WRITERS, what=_l("list the recipients to notify"))
     _require(case, expected_version, _l("list the recipients to notify"))
-    # A recipient the erased records named is listed once per name ("Risk bearer: Maasstad ..."), else once.
-    from dsr.fulfilment.erasure.recipients import named_recipients
-
+    # A recipient the changed records named is listed once per name ("Risk bearer: Maasstad ..."), else once.
     named = named_recipients(case)
     wanted_keys = [(r.id, name) for r in relevant_recipients(case, config=config) for name in (named.get(r.id) or [""])]
     wanted = list(dict.fromkeys(rid for rid, _name in wanted_keys))
@@ -203,8 +202,6 @@ def open_obligations(case: Case, today: date | None = None) -> list[Obligation]:
             "The recipients who received the data are not listed yet (Art. 19).")))
     if notices:
         try:
-            from dsr.fulfilment.erasure.recipients import named_recipients
-
             named = named_recipients(case)
             missing = {(r.id, name) for r in relevant_recipients(case) for name in (named.get(r.id) or [""])} \
                 - {(n.recipient_id, n.named) for n in notices}

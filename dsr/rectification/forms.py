@@ -1,19 +1,16 @@
 """The forms of the "Rectification" card. Each posts with its own prefix (``rect_<action>``) and carries the
-case version the page was rendered with, so a decision taken on a stale page is refused (409)."""
+case version the page was rendered with, so a decision taken on a stale page is refused (409). The recipients'
+forms are :mod:`dsr.notices.forms`."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from dsr.notices.models import NoticeMethod
 from dsr.notices.operations import TEXT_MAX
 from dsr.rectification.values import VALUE_MAX
-
-METHOD_LABELS = {NoticeMethod.EMAIL: _l("e-mail"), NoticeMethod.POST: _l("letter"), NoticeMethod.PHONE: _l("phone"),
-                 NoticeMethod.PORTAL: _l("the recipient's portal or interface"), NoticeMethod.OTHER: _l("other")}
 
 
 class RectificationForm(FlaskForm):
@@ -58,27 +55,10 @@ class MarkAppliedForm(CorrectionForm):
                                      Length(max=TEXT_MAX)])
 
 
-class NoticeForm(RectificationForm):
-    notice_id = IntegerField(validators=[InputRequired()])
-
-
-class NotifiedForm(NoticeForm):
-    notified_on = DateField(_l("Told on"), validators=[DataRequired(_l("Give the date the recipient was told."))])
-    method = SelectField(_l("How"), choices=[(m.value, label) for m, label in METHOD_LABELS.items()])
-    note = StringField(_l("Note (optional)"), validators=[Optional(), Length(max=TEXT_MAX)])
-
-
-class NotNotifiableForm(NoticeForm):
-    reason = TextAreaField(_l("Why telling them is impossible or disproportionate (Art. 19)"),
-                           validators=[DataRequired(_l("Say why telling this recipient is impossible or "
-                                                       "disproportionate.")), Length(max=TEXT_MAX)])
-
-
 FORMS: dict[str, type[RectificationForm]] = {
     "propose": ProposeForm, "propose_manual": ProposeManualForm, "apply": CorrectionForm,
     "apply_all": RectificationForm, "refuse": RefuseForm, "mark_applied": MarkAppliedForm,
-    "cancel": CorrectionForm, "list": RectificationForm, "notified": NotifiedForm,
-    "not_notifiable": NotNotifiableForm,
+    "cancel": CorrectionForm,
 }
 
 

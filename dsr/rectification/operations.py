@@ -413,5 +413,6 @@ def open_obligations(case: Case, today: date | None = None) -> list[Obligation]:
     return problems
 
 
-register_change("rectified", right=Right.RECTIFICATION, places=corrected_places)
+register_change("rectified", right=Right.RECTIFICATION, places=corrected_places,
+                heading=_l("Recipients to notify of the rectification (Art. 19)"))
 register_obligations("rectification", open_obligations, order=10)

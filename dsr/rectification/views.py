@@ -1,4 +1,5 @@
-"""The "Rectification and recipients" card on the case page and its actions (Art. 16 and 19).
+"""The "Rectification" card on the case page and its actions (Art. 16). The recipients to notify of the
+corrections (Art. 19) have a card of their own, :mod:`dsr.notices.views`.
 
 The actions post to ``/cases/<ref>/rectification/<action>`` and follow :mod:`dsr.fulfilment.views`: validate
 the form, call one operation, commit once; 400 for bad input, 403 for a role that may not, 409 for a rule or
@@ -12,9 +13,9 @@ from collections.abc import Callable
 from datetime import datetime
 
 from flask import Blueprint, abort, g, redirect, url_for
-from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 
 from dsr.auth.access import WRITERS, roles_required
@@ -30,10 +31,8 @@ from dsr.domain.enums import CLOSED_STATES, LookupMatch, Right, Role
 from dsr.extensions import db
 from dsr.fulfilment.lookup_ops import latest_lookup
 from dsr.fulfilment.models import FoundRecord
-from dsr.notices import operations as notice_ops
-from dsr.notices.models import NoticeMethod, NoticeStatus, RecipientNotice
 from dsr.rectification import operations as ops
-from dsr.rectification.forms import FORMS, METHOD_LABELS, prefix
+from dsr.rectification.forms import FORMS, prefix
 from dsr.rectification.models import Correction, CorrectionStatus
 from dsr.rectification.values import correctable_fields, shown
 from dsr.timeutil import today
@@ -42,8 +41,6 @@ bp = Blueprint("rectification", __name__)
 
 STATUS_LABELS = {CorrectionStatus.PENDING: _l("waiting"), CorrectionStatus.APPLIED: _l("applied"),
                  CorrectionStatus.REFUSED: _l("refused")}
-NOTICE_LABELS = {NoticeStatus.PENDING: _l("to notify"), NoticeStatus.NOTIFIED: _l("notified"),
-                 NoticeStatus.NOT_NOTIFIABLE: _l("not notifiable")}
 
 
 def _sources() -> dict[str, Source]:
@@ -95,62 +92,37 @@ def _card_helpers():
 
 
 def rectification_card(case: Case) -> dict:
-    """What the card shows: the corrections with before/after and their state, the forms to propose, the
-    recipients to notify (on a rectification or an erasure case) and what still stands open."""
-    if not notice_ops.owes_notices(case):
+    """What the card shows: the corrections with before/after and their state, the forms to propose, and what
+    still stands open."""
+    if Right.RECTIFICATION not in case.right_values:
         return {"show": False}
-    rectification = Right.RECTIFICATION in case.right_values
     sources = _sources()
     failed = g.get("rect_failed")
     forms = {action: cls(prefix=prefix(action), formdata=None) for action, cls in FORMS.items()}
     if failed is not None:
         forms[failed[0]] = failed[1]
-    records = _record_choices(case, sources) if rectification else {}
-    manual = _manual_choices(sources) if rectification else {}
+    records = _record_choices(case, sources)
     # One form per item on the card; only the one that was refused keeps what was typed.
-    blank = {action: FORMS[action](prefix=prefix(action), formdata=None)
-             for action in ("mark_applied", "refuse", "notified", "not_notifiable")}
-    blank["notified"].notified_on.data = today()
-    language = "nl" if str(get_locale() or "en").startswith("nl") else "en"
-    known = notice_ops.recipients_by_id()
+    blank = {action: FORMS[action](prefix=prefix(action), formdata=None) for action in ("mark_applied", "refuse")}
     return {
-        "show": notice_ops.owes_notices(case),
-        "rectification": rectification,
-        "corrections": ops.corrections_of(case) if rectification else [],
-        "notices": [(n, n.label(known[n.recipient_id].name[language] if n.recipient_id in known else n.recipient_id),
-                     known[n.recipient_id].receives[language] if n.recipient_id in known else "")
-                    for n in notice_ops.notices_of(case)],
-        "required": notice_ops.notices_required(case),
-        "obligations": open_obligations(case, features=("rectification", "notices")),
+        "show": True,
+        "corrections": ops.corrections_of(case),
+        "obligations": open_obligations(case, features=("rectification",)),
         "lookup_confirmed": bool(records),
         "record_groups": records,
-        "manual_groups": manual,
+        "manual_groups": _manual_choices(sources),
         "blank_mark_applied": blank["mark_applied"],
         "blank_refuse": blank["refuse"],
-        "blank_notified": blank["notified"],
-        "blank_not_notifiable": blank["not_notifiable"],
         "source_names": {key: s.name for key, s in sources.items()},
         "status_labels": STATUS_LABELS,
-        "notice_labels": NOTICE_LABELS,
-        "method_labels": METHOD_LABELS,
         "shown": shown,
         "forms": forms,
         "failed": failed[0] if failed else None,
-        "failed_id": _failed_id(failed),
+        "failed_id": failed[1].correction_id.data if failed and hasattr(failed[1], "correction_id") else None,
         "can_write": current_user.can_write,
         "is_manager": current_user.role is Role.PRIVACY_MANAGER,
         "is_open": case.state not in CLOSED_STATES,
     }
-
-
-def _failed_id(failed) -> int | None:
-    if failed is None:
-        return None
-    form = failed[1]
-    for name in ("correction_id", "notice_id"):
-        if hasattr(form, name):
-            return getattr(form, name).data
-    return None
 
 
 # -- actions ----------------------------------------------------------------------------------------------
@@ -160,13 +132,6 @@ def _correction(case: Case, form) -> Correction:
     if correction is None or correction.case_id != case.id:
         raise InvalidInput(_("Unknown correction."), "correction_id")
     return correction
-
-
-def _notice(case: Case, form) -> RecipientNotice:
-    notice = db.session.get(RecipientNotice, form.notice_id.data)
-    if notice is None or notice.case_id != case.id:
-        raise InvalidInput(_("Unknown recipient."), "notice_id")
-    return notice
 
 
 def _propose(case: Case, form, actor: User, at: datetime) -> tuple[str, str]:
@@ -225,32 +190,10 @@ def _cancel(case: Case, form, actor: User, at: datetime) -> tuple[str, str]:
     return "success", _("Correction cancelled.")
 
 
-def _list(case: Case, form, actor: User, at: datetime) -> tuple[str, str]:
-    listed = notice_ops.list_recipients(case, actor=actor, now=at, expected_version=form.version.data)
-    if not listed:
-        return "info", _("No records of this person were found, so no recipient received their data.")
-    return "success", ngettext("%(num)d recipient to notify listed.", "%(num)d recipients to notify listed.",
-                               len(listed))
-
-
-def _notified(case: Case, form, actor: User, at: datetime) -> tuple[str, str]:
-    notice_ops.record_notified(_notice(case, form), notified_on=form.notified_on.data,
-                               method=NoticeMethod(form.method.data), note=form.note.data or "", actor=actor,
-                               now=at, today=today(), expected_version=form.version.data)
-    return "success", _("Recipient recorded as notified.")
-
-
-def _not_notifiable(case: Case, form, actor: User, at: datetime) -> tuple[str, str]:
-    notice_ops.record_not_notifiable(_notice(case, form), reason=form.reason.data, actor=actor, now=at,
-                                     expected_version=form.version.data)
-    return "success", _("Recipient recorded as not notifiable, with the reason.")
-
-
 # Each returns the flash (category, message) for the person; all of them go through one operation.
 ACTIONS: dict[str, Callable[[Case, object, User, datetime], tuple[str, str]]] = {
     "propose": _propose, "propose_manual": _propose_manual, "apply": _apply, "apply_all": _apply_all,
-    "refuse": _refuse, "mark_applied": _mark_applied, "cancel": _cancel, "list": _list, "notified": _notified,
-    "not_notifiable": _not_notifiable,
+    "refuse": _refuse, "mark_applied": _mark_applied, "cancel": _cancel,
 }
 
 

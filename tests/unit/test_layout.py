@@ -117,3 +117,25 @@ def test_views_only_call_operations():
         for line in _imports_audit_recording(tree)
     ]
     assert offenders == []
+
+
+def test_the_notices_feature_imports_none_of_the_rights_it_serves():
+    """Art. 19 is a room of its own (issue 12, item 3): the rights that change data register the change with
+    dsr.notices (the places changed and the recipients their records named); dsr.notices imports none of them."""
+    registrants = {
+        path.relative_to(DSR.parent).with_suffix("").as_posix().replace("/", ".")
+        for path, tree in _modules()
+        if not path.relative_to(DSR).as_posix().startswith("notices/")
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "register_change"
+    }
+    assert {"dsr.rectification.operations", "dsr.fulfilment.erasure.changes"} <= registrants
+    # The package of each: dsr.rectification, dsr.fulfilment.erasure (a right inside fulfilment).
+    rooms = {m.rsplit(".", 1)[0] if m.count(".") > 2 else ".".join(m.split(".")[:2]) for m in registrants}
+    stray = {
+        f"{path.relative_to(DSR.parent)} imports {module}"
+        for path in sorted((DSR / "notices").rglob("*.py"))
+        for module in _imports_of(path.relative_to(DSR).as_posix())
+        if any(module == room or module.startswith(room + ".") for room in rooms)
+    }
+    assert stray == set()

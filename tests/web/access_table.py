@@ -77,6 +77,8 @@ ACCESS: dict[str, dict[str, frozenset[str]]] = {
     "access.preview": {"GET": SIGNED_IN},
     "rectification.act": {"POST": WRITERS},
     "rectification.act_get": {"GET": WRITERS},  # the form of a change: not for the auditor
+    "notices.act": {"POST": WRITERS},
+    "notices.act_get": {"GET": WRITERS},  # the form of a change: not for the auditor
     "objection.act": {"POST": WRITERS},
     "objection.act_get": {"GET": WRITERS},  # the form of a change: not for the auditor
     # -- letters, exports, jobs

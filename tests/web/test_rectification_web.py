@@ -61,12 +61,19 @@ def make_reference(app, customer, rights=(Right.RECTIFICATION,)) -> str:
     return new_case(app, rights=rights, **subject_of(customer))
 
 
+NOTICE_ACTIONS = ("list", "notified", "not_notifiable")  # the recipients' card, dsr.notices.views
+
+
 def card(html: str) -> str:
-    return card_of(html, "rectification", "attachments")
+    return card_of(html, "rectification", "notices")
+
+
+def notices_card(html: str) -> str:
+    return card_of(html, "notices", "attachments")
 
 
 def forms_in(html: str) -> set[str]:
-    return form_actions(html, "rectification")
+    return form_actions(html, "rectification") | form_actions(html, "notices")
 
 
 def version(app, reference: str) -> int:
@@ -75,9 +82,10 @@ def version(app, reference: str) -> int:
 
 
 def post(client, app, reference: str, action: str, *, stale: bool = False, **fields):
-    data = {f"rect_{action}-{k}": v for k, v in fields.items()}
-    data.setdefault(f"rect_{action}-version", version(app, reference) - (1 if stale else 0))
-    return client.post(f"/cases/{reference}/rectification/{action}", data=data)
+    section, form = ("notices", "notice") if action in NOTICE_ACTIONS else ("rectification", "rect")
+    data = {f"{form}_{action}-{k}": v for k, v in fields.items()}
+    data.setdefault(f"{form}_{action}-version", version(app, reference) - (1 if stale else 0))
+    return client.post(f"/cases/{reference}/{section}/{action}", data=data)
 
 
 def confirmed(app, client, reference: str) -> dict[str, int]:
@@ -106,7 +114,8 @@ def test_staff_propose_and_apply_and_the_manager_refuses(app, customer, systems)
     assert "find the data and confirm the match first" in text_of(card(case_page(staff, reference)))
     ids = confirmed(app, staff, reference)
     block = card(case_page(staff, reference))
-    assert {"propose", "propose_manual", "list"} <= forms_in(block)
+    assert {"propose", "propose_manual"} <= forms_in(block)
+    assert forms_in(notices_card(case_page(staff, reference))) == {"list"}
     assert f'value="{ids["customers"]}/city"' in block and f'value="{ids["customers"]}/customer_number"' not in block
 
     response = post(staff, app, reference, "propose", target=f"{ids['customers']}/city", after="Delft",
@@ -145,8 +154,9 @@ def test_the_auditor_reads_the_card_but_may_post_nothing(app, customer):
     ids = confirmed(app, staff, reference)
     post(staff, app, reference, "propose", target=f"{ids['customers']}/city", after="Delft")
     auditor = signed_in(app, Role.AUDITOR)
-    block = card(case_page(auditor, reference))
-    assert "Delft" in block and forms_in(block) == set()
+    html = case_page(auditor, reference)
+    block = card(html)
+    assert "Delft" in block and forms_in(block) == set() and forms_in(notices_card(html)) == set()
     with app.app_context():
         correction_id = db.session.execute(sa.select(Correction.id)).scalar_one()
     for action, fields in (("propose", {"target": f"{ids['customers']}/city", "after": "Leiden"}),
@@ -213,12 +223,12 @@ def test_typed_values_are_escaped(app, customer):
 def test_recipients_are_listed_and_ticked_on_an_erasure_case(app, customer):
     reference = make_reference(app, customer, rights=(Right.ERASURE,))
     staff = signed_in(app, Role.STAFF)
-    block = card(case_page(staff, reference))
+    block = notices_card(case_page(staff, reference))
     assert "Recipients to notify of the erasure (Art. 19)" in block and forms_in(block) == {"list"}
     confirmed(app, staff, reference)
     assert post(staff, app, reference, "list").status_code == 302
     html = case_page(staff, reference)
-    block = card(html)
+    block = notices_card(html)
     assert "Government authorities and regulators" in text_of(block)
     assert "not_notifiable" not in forms_in(block) and "notified" in forms_in(block)
     with app.app_context():
@@ -231,10 +241,10 @@ def test_recipients_are_listed_and_ticked_on_an_erasure_case(app, customer):
     assert response.status_code == 400
     assert post(staff, app, reference, "notified", notice_id=notice_id, notified_on="2026-11-26", method="post",
                 note="<i>ref 12</i>").status_code == 302
-    assert "&lt;i&gt;ref 12&lt;/i&gt;" in card(case_page(staff, reference))
+    assert "&lt;i&gt;ref 12&lt;/i&gt;" in notices_card(case_page(staff, reference))
     assert post(staff, app, reference, "not_notifiable", notice_id=notice_id + 1, reason="x").status_code == 403
     manager = signed_in(app, Role.PRIVACY_MANAGER)
-    assert "not_notifiable" in forms_in(card(case_page(manager, reference)))
+    assert "not_notifiable" in forms_in(notices_card(case_page(manager, reference)))
     response = post(manager, app, reference, "not_notifiable", notice_id=notice_id + 1, reason="")
     assert response.status_code == 400
     assert post(manager, app, reference, "not_notifiable", notice_id=notice_id + 1,
@@ -243,7 +253,22 @@ def test_recipients_are_listed_and_ticked_on_an_erasure_case(app, customer):
 
 def test_no_card_on_a_case_that_requests_neither_right(app, customer):
     reference = make_reference(app, customer, rights=(Right.ACCESS,))
-    assert 'id="rectification"' not in case_page(signed_in(app, Role.STAFF), reference)
+    html = case_page(signed_in(app, Role.STAFF), reference)
+    assert 'id="rectification"' not in html and 'id="notices"' not in html
+
+
+@pytest.mark.parametrize(("rights", "heading"), [
+    ((Right.ERASURE,), "Recipients to notify of the erasure (Art. 19)"),
+    ((Right.RECTIFICATION,), "Recipients to notify of the rectification (Art. 19)"),
+    ((Right.RECTIFICATION, Right.ERASURE), "Recipients to notify (Art. 19)"),
+])
+def test_the_recipients_card_is_its_own_for_every_right_that_changes_data(app, customer, rights, heading):
+    """Art. 19 is the notices feature's card, titled by the change the right registered; the rectification
+    card is there only for a rectification."""
+    reference = make_reference(app, customer, rights=rights)
+    html = case_page(signed_in(app, Role.STAFF), reference)
+    assert f'<div class="card-header fw-semibold">{heading}</div>' in card_of(html, "notices", "attachments")
+    assert ('id="rectification"' in html) is (Right.RECTIFICATION in rights)
 
 
 def test_completing_is_refused_while_corrections_wait(app, customer):
@@ -279,6 +304,10 @@ def test_every_form_carries_a_csrf_token_and_a_post_without_one_is_refused(app, 
     assert bodies
     for action, body in bodies:
         assert f'name="rect_{action}-csrf_token"' in body
+    bodies = re.findall(r'<form method="post" action="/cases/[^"]+/notices/(\w+)"[^>]*>(.*?)</form>',
+                        notices_card(case_page(client, reference)), re.S)
+    assert [action for action, _body in bodies] == ["list"]
+    assert all(f'name="notice_{action}-csrf_token"' in body for action, body in bodies)
     response = post(client, app, reference, "propose", target=f"{ids['customers']}/city", after="Delft")
     assert response.status_code == 400 and count(app, Correction) == 0
     token = re.search(r'name="rect_propose-csrf_token" value="([^"]+)"', block).group(1)

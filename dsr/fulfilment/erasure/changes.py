@@ -1,13 +1,16 @@
-"""What erasure registers with Art. 19 (:mod:`dsr.notices.changes`): the records a case's plans erased."""
+"""What erasure registers with Art. 19 (:mod:`dsr.notices.changes`): the records a case's plans erased, and
+the recipients those records named (:mod:`.recipients`)."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from dsr.cases.models import Case
 from dsr.domain.enums import Right
 from dsr.domain.retention_rules import Action
 from dsr.extensions import db
+from dsr.fulfilment.erasure.recipients import named_recipients
 from dsr.fulfilment.models import ErasurePlan, ErasurePlanItem
 from dsr.notices.changes import register_change
 
@@ -20,4 +23,5 @@ def erased_places(case: Case) -> set[tuple[str, str]]:
             ErasurePlanItem.action != Action.KEEP)).all()}
 
 
-register_change("erased", right=Right.ERASURE, places=erased_places)
+register_change("erased", right=Right.ERASURE, places=erased_places, named=named_recipients,
+                heading=_l("Recipients to notify of the erasure (Art. 19)"))
