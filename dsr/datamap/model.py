@@ -95,6 +95,16 @@ class Field:
     # privacy statement's recipient of that id. Art. 19 lists that recipient by the name the record gives.
     recipient: str | None = None
     recipient_match: str | None = None  # a regex whose first group is the name; no match: no recipient
+    # Left out of the access copy, and why (issue 14, item 5): a technical key (a row id, a foreign key, an
+    # internal file reference) is not information about the person. Every other field with a value is part
+    # of the copy, status and outcome fields included (Art. 15(3), CJEU C-487/21). None: part of the copy.
+    technical: str | None = None
+    # Observed from the subject's use of the service (last login, how and when consent was given): part of a
+    # portability export with what they provided (Art. 20(1), WP242 rev.01 section III.1).
+    observed: bool = False
+    # May hold other people's data (a free-text note, a claim description, a call recording): reviewed by a
+    # person before an access copy or export is released (Art. 15(4); issue 18, item 4).
+    third_parties: bool = False
 
     def recipient_name(self, value: Any) -> str | None:
         """The recipient this field's ``value`` names, or None (empty, or not a recipient: a direct sale)."""

@@ -35,6 +35,15 @@ put where Fides itself would look first, and only what Fides has no place for go
 * **Stored objects**: a field whose value is the address of an object in an object store (a recorded
   call's audio, ``s3://bucket/key``) says ``dsr: {stored_object: true}``; erasing the record deletes the
   object too (:mod:`dsr.datamap.objects`).
+* **What the copy leaves out, and why** (issue 14, item 5): every field holding a value is part of the
+  access copy (Art. 15(3), CJEU C-487/21), status and outcome fields included; only a technical key is
+  left out, and the field says so with its reason: ``dsr: {technical: "row id: a key within the system"}``.
+  A ``system.*`` field that is a primary key or refers to another collection and says nothing is technical
+  by default (:data:`DEFAULT_TECHNICAL`). ``dsr: {observed: true}`` marks data observed from the subject's use of the
+  service (last login, consent source and date), which a portability export carries with what they provided
+  (WP242). ``dsr: {third_parties: true}`` marks a field that may hold other people's data (a free-text
+  note, a claim description, a call recording): a person reviews each value before an access copy or
+  export is released (Art. 15(4)).
 
 Every dsr annotation is optional: a plain Fides dataset loads as it is (issue 13, item 4)
 ---------------------------------------------------------------------------------------------
@@ -87,6 +96,8 @@ KNOWN_CATEGORIES = frozenset(c.fides_key for c in DEFAULT_TAXONOMY.data_category
 KNOWN_USES = frozenset(u.fides_key for u in DEFAULT_TAXONOMY.data_use)
 # Fides field masking strategy -> dsr erase strategy.
 FIELD_STRATEGIES = {"null_rewrite": Erase.NULL, "string_rewrite": Erase.MASK, "hash": Erase.MASK}
+# Why a system.* key says nothing about the person, when the data map gives no reason of its own.
+DEFAULT_TECHNICAL = "key: links records within the system; not information about the person"
 STATEMENT_PURPOSES = range(1, 9)  # "Waarvoor gebruiken wij uw persoonsgegevens?" 1-8
 _SOURCE_KEYS = {SourceKind.SQL: {"kind", "connection_env", "url", "names"},
                 SourceKind.MANUAL: {"kind", "contact", "instructions", "names", "processor"}}
@@ -185,9 +196,14 @@ def _field(path: Path, coll: str, model: Any, notes: dict, row_delete: bool) -> 
     where = f"{coll}.{model.name}"
     if model.fields:
         raise _fail(path, where, "nested fields are not supported by dsr")
-    notes = _check_keys(path, where + " dsr", notes, {"provided", "labels", "stored_object", "recipient"})
+    notes = _check_keys(path, where + " dsr", notes, {"provided", "labels", "stored_object", "recipient",
+                                                      "technical", "observed", "third_parties"})
     recipient = _recipient(path, where, notes["recipient"]) if "recipient" in notes else (None, None)
-    for flag in ("provided", "stored_object"):
+    technical = notes.get("technical")
+    if technical is not None and not (isinstance(technical, str) and technical.strip()):
+        raise _fail(path, where, "dsr.technical is the reason the field is left out of the access copy, e.g. "
+                                 "\"row id: a key within the system\"")
+    for flag in ("provided", "stored_object", "observed", "third_parties"):
         if not isinstance(notes.get(flag, False), bool):
             raise _fail(path, where, f"dsr.{flag} must be true or false")
     labels = _names(path, where, notes["labels"], "labels") if "labels" in notes else ()
@@ -199,11 +215,16 @@ def _field(path: Path, coll: str, model: Any, notes: dict, row_delete: bool) -> 
     if identity is not None and identity not in IDENTITY_TYPES:
         raise _fail(path, where, f"unknown identity {identity!r}; use one of {', '.join(IDENTITY_TYPES)}")
     erase, mask = _erase(path, where, meta, row_delete, categories)
+    references = _references(path, where, meta)
+    if technical is None and (bool(meta and meta.primary_key) or references) \
+            and all(c.startswith("system.") for c in categories):
+        technical = DEFAULT_TECHNICAL
     return Field(name=model.name, categories=categories, erase=erase, provided=notes.get("provided", False),
                  identity=identity, primary_key=bool(meta and meta.primary_key), mask_value=mask,
-                 references=_references(path, where, meta), description=model.description, labels=labels,
+                 references=references, description=model.description, labels=labels,
                  stored_object=notes.get("stored_object", False), recipient=recipient[0],
-                 recipient_match=recipient[1])
+                 recipient_match=recipient[1], technical=technical.strip() if technical else None,
+                 observed=notes.get("observed", False), third_parties=notes.get("third_parties", False))
 
 
 def _recipient(path: Path, where: str, value: Any) -> tuple[str, str | None]:

@@ -55,6 +55,8 @@ class CollectionSummary:
     fields_seen: dict[str, dict[str, Any]] = field(default_factory=dict)
     sample: list[dict[str, Any]] = field(default_factory=list)
     flagged: list[dict[str, Any]] = field(default_factory=list)  # fields to review for third parties
+    # The recipients the records name, by (field, statement recipient id): {names} (CJEU C-154/21).
+    recipients: dict[tuple[str, str], set[str]] = field(default_factory=dict)
     # Per category of the statement ("other" where it names none): [records with a value in it, values].
     category_counts: dict[str, list[int]] = field(default_factory=dict)
 
@@ -172,6 +174,9 @@ class ExportWriter:
             if category not in in_record:
                 in_record.add(category)
                 counts[0] += 1
+            if fld.get("recipient"):
+                summary.recipients.setdefault((fld["name"], fld["recipient"]["id"]), set()).add(
+                    fld["recipient"]["name"])
             if fld.get("review_third_parties"):
                 summary.flagged.append({"source": header["source"], "collection": header["collection"],
                                         "key": record["key"], "field": fld["name"]})

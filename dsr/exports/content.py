@@ -35,6 +35,7 @@ from dsr.fulfilment.access import (
     assemble_access,
     collection_data,
     iter_records,
+    left_out,
     plain_value,
     record_data,
 )
@@ -86,10 +87,15 @@ def found_keys(lookup: Lookup, source: str, collection: str) -> Iterator[dict[st
 
 
 def _access_record(record: RecordData) -> dict[str, Any]:
-    return {"key": record.key, "fields": [
-        {"name": v.field, "categories": v.categories, "value": v.value, "category": v.statement_category,
-         "provided": v.provided, "withheld": v.withheld, "review_third_parties": v.review_third_parties}
-        for v in record.values]}
+    return {"key": record.key, "fields": [_access_field(v) for v in record.values]}
+
+
+def _access_field(v: FieldValue) -> dict[str, Any]:
+    entry = {"name": v.field, "categories": v.categories, "value": v.value, "category": v.statement_category,
+             "provided": v.provided, "withheld": v.withheld, "review_third_parties": v.review_third_parties}
+    if v.recipient and v.recipient_name:
+        entry["recipient"] = {"id": v.recipient, "name": v.recipient_name}
+    return entry
 
 
 def _digest(summary: CollectionSummary) -> list[RecordData]:
@@ -97,18 +103,22 @@ def _digest(summary: CollectionSummary) -> list[RecordData]:
     categories and purposes are derived from (:func:`dsr.fulfilment.access.assemble_access`)."""
     if not summary.record_count:
         return []
+    named = [FieldValue(field=name, label=name, value=None, categories=[], statement_category=None,
+                        provided=False, recipient=rid, recipient_name=who)
+             for (name, rid), names in summary.recipients.items() for who in sorted(names)]
     return [RecordData(key={}, values=[
         FieldValue(field=f["name"], label=f["name"].replace("_", " "), value=None, categories=f["categories"],
                    statement_category=f.get("category"), provided=bool(f.get("provided")),
                    withheld=bool(f.get("withheld")), review_third_parties=bool(f.get("review_third_parties")))
-        for f in summary.fields_seen.values()])]
+        for f in summary.fields_seen.values()] + named)]
 
 
 def _header(source: Source, coll, language: str) -> dict[str, Any]:
     """A collection's heading in the export: keys for machines, names in the subject's language for people."""
     return {"source": source.key, "source_name": source.display_name(language), "collection": coll.name,
             "label": coll.display_name(language),
-            "legal_basis": coll.legal_basis.value if coll.legal_basis else None, "purposes": list(coll.purposes)}
+            "legal_basis": coll.legal_basis.value if coll.legal_basis else None, "purposes": list(coll.purposes),
+            "left_out": left_out(coll, language)}
 
 
 def write_export(target: BinaryIO, *, case: Case, lookup: Lookup, kind: ExportKind, language: str,
@@ -180,7 +190,8 @@ def _portable_record(record, statement: Statement) -> dict[str, Any]:
     for v in record.values:
         category = statement.category_for(v.categories[0]) if v.categories else None
         fields.append({"name": v.field, "categories": v.categories, "value": v.value,
-                       "category": category.id if category else None, "provided": True})
+                       "category": category.id if category else None, "provided": not v.observed,
+                       "observed": v.observed})
     return {"key": record.key, "fields": fields}
 
 

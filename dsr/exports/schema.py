@@ -23,7 +23,7 @@ from jsonschema.exceptions import ValidationError
 SCHEMA_DIR = Path(__file__).resolve().parent.parent.parent / "exports" / "schema"
 # The version new exports are written in. A breaking change is a new major version in a new file; the
 # files of earlier versions stay, so an export made under them can still be checked.
-CURRENT_VERSION = "1.0"
+CURRENT_VERSION = "1.1"
 FORMAT = "dsr-export"
 
 

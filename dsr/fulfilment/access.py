@@ -9,12 +9,22 @@ file and the statement), the source of each category (provided by the subject or
 from the data map's ``provided`` flags), the rights (15–18, 20, 21), automated decision-making, and the
 complaint route to Harmony and then the Autoriteit Persoonsgegevens.
 
+Recipients by name (CJEU C-154/21; issue 14, item 4): a field the data map marks ``dsr.recipient`` names
+who received its record (the policy's risk bearer, the claim's repairer, the partner of the sales channel);
+each statement recipient carries the names the subject's records give (:attr:`RecipientItem.named`), and
+the statement's category is what is said only where no record names one.
+
+The whole copy (Art. 15(3), CJEU C-487/21; issue 14, item 5): every field holding a value is in the copy,
+status and outcome fields included (claim status, settlement, policy status, risk bearer, payment status,
+sales channel, created-on dates). Only the fields the data map marks technical (``dsr.technical``, with
+the reason; keys by default) are left out, and each collection lists them (:attr:`CollectionData.left_out`).
+
 The result is plain dataclasses; :meth:`AccessContent.as_dict` is JSON-serialisable, for the letters and
 exports issue to render. Nothing is written, neither to the sources nor here: the caller audits reading.
 
-Art. 15(4), others' rights: fields that may hold third parties' data (free text, call recordings) are
-flagged ``review_third_parties`` and listed in ``AccessContent.redaction_review``; the redaction itself is
-left to a person before the copy is sent (the hook is :data:`THIRD_PARTY_FIELDS`). Security credentials are
+Art. 15(4), others' rights: fields the data map marks ``dsr.third_parties`` (free text, call recordings)
+are flagged ``review_third_parties`` and listed in ``AccessContent.redaction_review``; a person decides
+each value before the copy is released (:mod:`dsr.fulfilment.redaction`). Security credentials are
 withheld (:data:`WITHHELD_CATEGORIES`): they are not information about the person but keys to their account.
 """
 
@@ -42,16 +52,8 @@ from dsr.domain.retention_rules import Rule, RuleSet, load_rules
 from dsr.fulfilment.models import Lookup
 from dsr.fulfilment.statement import LANGUAGES, Statement, load_statement
 
-# Fields that may contain other people's data (Art. 15(4)): a person reviews them before the copy goes out.
-THIRD_PARTY_FIELDS = frozenset({
-    ("harmony_policy_admin", "claims", "description"),  # a claim report may name a witness or a thief
-    ("harmony_policy_admin", "incidents", "description"),  # an incident note may name others
-    ("harmony_contact_centre", "call_recordings", "storage_uri"),  # the recording holds the agent's voice
-})
 # Not disclosed: a password hash opens the account; the data map marks it "never exported".
 WITHHELD_CATEGORIES = ("user.authorization",)
-# Keys, foreign keys and bookkeeping columns: not information about the person.
-INTERNAL_PREFIX = "system."
 _CHUNK = 500
 
 
@@ -65,6 +67,8 @@ class FieldValue:
     provided: bool
     withheld: bool = False
     review_third_parties: bool = False
+    recipient: str | None = None  # the statement's recipient this value names (dsr.recipient), if it names one
+    recipient_name: str | None = None
 
 
 @dataclass
@@ -98,6 +102,8 @@ class CollectionData:
     retention: list[RetentionItem]
     records: list[RecordData]
     missing: int = 0  # found by the lookup, gone from the source since
+    # The fields left out of the copy, each with the data map's reason: technical keys only.
+    left_out: list[dict[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -131,6 +137,9 @@ class RecipientItem:
     receives: str
     why: str
     section: str
+    # Who, by name, as the subject's records give it (the risk bearer, the repairer, the partner): what the
+    # letter and the copy say; ``name`` (the statement's category) only where this is empty.
+    named: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -217,6 +226,7 @@ def assemble_access(case: Case, lookup: Lookup, collections: list[CollectionData
     per kind of value found instead of every record (:mod:`dsr.exports.content`)."""
     lang = language
     all_tags = {t for c in collections if c.records for t in c.tags}
+    named = named_recipients(collections)
     return AccessContent(
         case_reference=case.reference, language=lang, lookup_id=lookup.id,
         confirmed_at=lookup.confirmed_at.isoformat() if lookup.confirmed_at else None,
@@ -225,7 +235,8 @@ def assemble_access(case: Case, lookup: Lookup, collections: list[CollectionData
         collections=collections,
         purposes=_purposes(collections, statement, lang),
         recipients=[RecipientItem(id=r.id, name=r.name[lang], receives=r.receives[lang], why=r.why[lang],
-                                  section=r.section) for r in statement.recipients if r.relevant(all_tags)],
+                                  section=r.section, named=named.get(r.id, []))
+                    for r in statement.recipients if r.relevant(all_tags) or r.id in named],
         sources_of_data=[TextItem(e.id, e.text[lang], e.section) for e in statement.sources_of_data],
         rights=[TextItem(e.id, e.text[lang], e.section, e.article) for e in statement.rights],
         automated_decisions=TextItem("automated_decisions", statement.automated_decisions.text[lang],
@@ -236,6 +247,17 @@ def assemble_access(case: Case, lookup: Lookup, collections: list[CollectionData
         redaction_review=[{"source": c.source, "collection": c.collection, "key": r.key, "field": v.field}
                           for c in collections for r in c.records for v in r.values if v.review_third_parties],
     )
+
+
+def named_recipients(collections: Iterable[CollectionData]) -> dict[str, list[str]]:
+    """``{statement recipient id: [names]}`` as the values of ``collections`` name them (CJEU C-154/21)."""
+    found: dict[str, set[str]] = {}
+    for coll in collections:
+        for record in coll.records:
+            for value in record.values:
+                if value.recipient and value.recipient_name:
+                    found.setdefault(value.recipient, set()).add(value.recipient_name)
+    return {rid: sorted(names) for rid, names in sorted(found.items())}
 
 
 def read_wanted(sources: Mapping[str, Source], wanted: Mapping[tuple[str, str], list[dict[str, Any]]],
@@ -284,14 +306,14 @@ def iter_records(source: Source, coll: Collection, keys: Iterable[dict[str, Any]
 
 def record_data(source: Source, coll: Collection, row: Mapping[str, Any], statement: Statement,
                 lang: str | None = None) -> RecordData:
-    """One record as the answer shows it: the fields that hold a value, with their categories; keys and
-    bookkeeping columns left out, credentials withheld, third parties' fields flagged (Art. 15(4)).
-    ``label`` is the data map's label in ``lang`` (the column name in words without one); ``field`` stays
-    the column name."""
+    """One record as the answer shows it: the fields that hold a value, with their categories; technical keys
+    left out (the data map's ``dsr.technical``), credentials withheld, third parties' fields flagged (Art.
+    15(4)), the recipient a field names kept by name. ``label`` is the data map's label in ``lang`` (the
+    column name in words without one); ``field`` stays the column name."""
     values = []
     for fld in coll.fields:
         value = row.get(fld.name)
-        if value in (None, "") or all(c.startswith(INTERNAL_PREFIX) for c in fld.categories):
+        if value in (None, "") or fld.technical:
             continue
         withheld = any(c == w or c.startswith(w + ".") for c in fld.categories for w in WITHHELD_CATEGORIES)
         category = statement.category_for(fld.categories[0]) if fld.categories else None
@@ -300,7 +322,9 @@ def record_data(source: Source, coll: Collection, row: Mapping[str, Any], statem
             value=None if withheld else plain_value(value),
             categories=list(fld.categories), statement_category=category.id if category else None,
             provided=fld.provided, withheld=withheld,
-            review_third_parties=(source.key, coll.name, fld.name) in THIRD_PARTY_FIELDS))
+            review_third_parties=fld.third_parties,
+            recipient=fld.recipient if fld.recipient_name(value) else None,
+            recipient_name=None if withheld else fld.recipient_name(value)))
     return RecordData(key={k: plain_value(row[k]) for k in coll.primary_key}, values=values)
 
 
@@ -318,7 +342,14 @@ def collection_data(source: Source, coll: Collection, records: list[RecordData],
         label=coll.display_name(lang),
         legal_basis=coll.legal_basis.value if coll.legal_basis else None, purposes=list(coll.purposes),
         tags=list(coll.tags), categories=sorted({c for r in records for v in r.values for c in v.categories}),
-        retention=_retention(coll, statement, rules, lang), records=records, missing=missing)
+        retention=_retention(coll, statement, rules, lang), records=records, missing=missing,
+        left_out=left_out(coll, lang))
+
+
+def left_out(coll: Collection, lang: str | None = None) -> list[dict[str, str]]:
+    """The fields of ``coll`` the copy leaves out, with the data map's reason: its technical keys."""
+    return [{"field": f.name, "label": f.label(lang) if lang else f.name.replace("_", " "), "reason": f.technical}
+            for f in coll.fields if f.technical]
 
 
 def _retention(coll: Collection, statement: Statement, rules: RuleSet, lang: str) -> list[RetentionItem]:

@@ -1,8 +1,10 @@
 """The data a subject may take with them (GDPR Art. 20; issue 4, item 9), selected from a confirmed lookup.
 
-Art. 20(1) covers only data the subject *provided* (the data map's ``provided`` flag: what they filled in,
-not what Harmony observed or generated, such as call recordings, computed invoice amounts or incidents), and
-only where the processing rests on consent or a contract (Art. 20(1)(a), :attr:`Collection.portable`).
+Art. 20(1) covers only data the subject *provided* (the data map's ``provided`` flag: what they filled in)
+and, as the Article 29 Working Party reads "provided by" (WP242 rev.01, III.1), data *observed* from their
+use of the service (``observed``: the last login, how and when consent was given), not what Harmony
+inferred or generated (call recordings, computed invoice amounts, incidents), and only where the processing
+rests on consent or a contract (Art. 20(1)(a), :attr:`Collection.portable`).
 
 :func:`select_portable` re-reads each found record by its primary key through read-only engines, as
 :func:`dsr.fulfilment.access.compile_access` does, and returns the portable fields grouped per collection,
@@ -23,7 +25,7 @@ from dsr.cases.errors import InvalidInput, RuleViolation
 from dsr.cases.models import Case
 from dsr.datamap.sources import Collection, Source, SourceKind, load_sources
 from dsr.domain.enums import LookupMatch
-from dsr.fulfilment.access import INTERNAL_PREFIX, plain_value, read_wanted
+from dsr.fulfilment.access import plain_value, read_wanted
 from dsr.fulfilment.models import Lookup
 
 NOT_PROVIDED = "not_provided"
@@ -35,6 +37,7 @@ class PortableValue:
     field: str
     value: Any
     categories: list[str]
+    observed: bool = False  # observed from the subject's use of the service rather than typed in (WP242)
 
 
 @dataclass
@@ -127,21 +130,24 @@ def portable_plan(sources: Mapping[str, Source],
             excluded.append(Exclusion(s, c, None, OTHER_LEGAL_BASIS, basis))
             continue
         excluded += [Exclusion(s, c, f.name, NOT_PROVIDED, basis) for f in coll.fields
-                     if not f.provided and not _internal(f.categories)]
-        if any(f.provided for f in coll.fields):
+                     if not _portable(f) and not f.technical]
+        if any(_portable(f) for f in coll.fields):
             wanted.append((s, c))
     return wanted, excluded
 
 
 def portable_record(coll: Collection, row: Mapping[str, Any]) -> PortableRecord:
-    """The fields of one record the subject provided and that hold a value."""
-    values = [PortableValue(field=f.name, value=plain_value(row.get(f.name)), categories=list(f.categories))
-              for f in coll.fields if f.provided and row.get(f.name) not in (None, "")]
+    """The fields of one record the subject provided, or that were observed from their use of the service,
+    and that hold a value."""
+    values = [PortableValue(field=f.name, value=plain_value(row.get(f.name)), categories=list(f.categories),
+                            observed=f.observed and not f.provided)
+              for f in coll.fields if _portable(f) and row.get(f.name) not in (None, "")]
     return PortableRecord(key={k: plain_value(row[k]) for k in coll.primary_key}, values=values)
 
 
-def _internal(categories: tuple[str, ...]) -> bool:
-    return bool(categories) and all(c.startswith(INTERNAL_PREFIX) for c in categories)
+def _portable(fld) -> bool:
+    """Provided by the subject, or observed from their use of the service (WP242); never a technical key."""
+    return (fld.provided or fld.observed) and not fld.technical
 
 
 def _collection(source: Source, coll: Collection, rows: list[dict], expected: int) -> PortableCollection:

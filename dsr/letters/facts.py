@@ -216,7 +216,8 @@ def _access(case: Case, language: str) -> dict[str, Any]:
         "categories": [{k: c[k] for k in ("name", "origin", "origin_text", "retention")}
                        for c in content["categories"]],
         "purposes": [{k: p[k] for k in ("number", "title", "text")} for p in content["purposes"]],
-        "recipients": [{k: r[k] for k in ("name", "receives", "why")} for r in content["recipients"]],
+        # By name where the records name them (CJEU C-154/21); the statement's category only where none is known.
+        "recipients": [{k: r[k] for k in ("name", "named", "receives", "why")} for r in content["recipients"]],
         "retention": list(retention.values()),
         "sources_of_data": [s["text"] for s in content["sources_of_data"]],
         "rights": [{"text": r["text"], "article": article_number(r["article"])} for r in content["rights"]],

@@ -16,8 +16,11 @@ from dsr.extensions import db
 from dsr.fulfilment.access import compile_access
 from tests.factories import make_case, make_user
 from tests.harmony_support import (
+    customer_with_everything,
     database_digest,
+    execute,
     looked_up_case,
+    private_copy,
     rows,
     subject_of,
 )
@@ -152,3 +155,84 @@ def test_a_record_gone_from_the_source_is_counted_not_invented(systems, customer
     recordings = next(c for c in content.collections if c.collection == "call_recordings")
     assert recordings.missing == 1
     db.session.rollback()
+
+
+# -- recipients by name and the whole copy (issue 14, items 4 and 5) ------------------------------------
+
+
+@pytest.fixture
+def own_systems(ctx, harmony, monkeypatch, tmp_path) -> str:
+    """A private copy of the demo systems, for tests that set a record's values first."""
+    monkeypatch.setitem(ctx.config, "DEMO_SYSTEMS_URL", url := private_copy(harmony, tmp_path))
+    return url
+
+
+def test_recipients_are_named_as_the_records_name_them(own_systems, staff):
+    customer = customer_with_everything(own_systems)
+    execute(own_systems, "UPDATE customers SET sales_channel = 'partner:Belsimpel' WHERE id = :c", c=customer["id"])
+    bearers = {r["risk_bearer"] for r in rows(own_systems, "SELECT risk_bearer FROM policies WHERE customer_id = :c",
+                                               c=customer["id"])}
+    claim = rows(own_systems, "SELECT c.id FROM claims c JOIN policies p ON p.id = c.policy_id "
+                              "WHERE p.customer_id = :c ORDER BY c.id LIMIT 1", c=customer["id"])
+    if not claim:  # every customer has a device; give them a claim to name a repairer on
+        policy = rows(own_systems, "SELECT p.id AS p, d.id AS d FROM policies p JOIN devices d ON d.policy_id = p.id "
+                                   "WHERE p.customer_id = :c LIMIT 1", c=customer["id"])[0]
+        execute(own_systems, "INSERT INTO claims (claim_number, policy_id, device_id, reported_on, kind, description, "
+                             "status) VALUES ('SCH-2026-999999', :p, :d, '2026-10-01', 'damage', 'Scherm gebarsten', "
+                             "'open')", p=policy["p"], d=policy["d"])
+        claim = rows(own_systems, "SELECT id FROM claims WHERE claim_number = 'SCH-2026-999999'")
+    execute(own_systems, "UPDATE claims SET repairer = 'Phonefix Utrecht' WHERE id = :i", i=claim[0]["id"])
+
+    case, lookup = looked_up(customer, staff)
+    content = compile_access(case, lookup, language="nl")
+    named = {r.id: r for r in content.recipients}
+    assert named["risk_bearer"].named == sorted(bearers) and named["risk_bearer"].name == "Risicodrager"
+    assert named["repairers"].named == ["Phonefix Utrecht"]
+    assert named["partners"].named == ["Belsimpel"]  # "partner:Belsimpel" in the record: the name, not the code
+    # A statement recipient no record names keeps its category, with no invented name.
+    assert all(r.named == [] for r in content.recipients if r.id not in {"risk_bearer", "repairers", "partners"})
+
+    # A direct sale names no partner: the category is not listed because of the sales channel.
+    execute(own_systems, "UPDATE customers SET sales_channel = 'direct' WHERE id = :c", c=customer["id"])
+    content = compile_access(case, lookup, language="en")
+    assert "partners" not in {r.id for r in content.recipients if r.named}
+
+
+def test_status_and_outcome_fields_are_in_the_copy_and_only_technical_keys_left_out(own_systems, staff):
+    customer = customer_with_everything(own_systems)
+    policy = rows(own_systems, "SELECT p.id AS p, d.id AS d FROM policies p JOIN devices d ON d.policy_id = p.id "
+                               "WHERE p.customer_id = :c LIMIT 1", c=customer["id"])[0]
+    execute(own_systems, "INSERT INTO claims (claim_number, policy_id, device_id, reported_on, kind, description, "
+                         "status, settled_on, settlement_number, payout_cents) VALUES ('SCH-2026-999998', :p, :d, "
+                         "'2026-09-01', 'theft', 'Gestolen in de trein', 'settled', '2026-09-20', 'AFH-2026-999998', "
+                         "45000)", p=policy["p"], d=policy["d"])
+    case, lookup = looked_up(customer, staff)
+    content = compile_access(case, lookup, language="en")
+    by_coll = {c.collection: c for c in content.collections}
+
+    def values(coll: str) -> dict[str, set]:
+        found: dict[str, set] = {}
+        for record in by_coll[coll].records:
+            for v in record.values:
+                found.setdefault(v.field, set()).add(v.value)
+        return found
+
+    claims = values("claims")
+    assert "settled" in claims["status"] and "2026-09-20" in claims["settled_on"]
+    assert "AFH-2026-999998" in claims["settlement_number"] and "SCH-2026-999998" in claims["claim_number"]
+    policies = values("policies")
+    assert policies["status"] and policies["risk_bearer"]
+    assert values("premium_payments")["status"] <= {"collected", "reversed"} and values("premium_payments")["status"]
+    customers = values("customers")
+    assert customers["sales_channel"] == {customer["sales_channel"]}
+    assert customers["created_on"] == {str(customer["created_on"])[:10]}
+    labels = {v.field: v.label for r in by_coll["claims"].records for v in r.values}
+    assert labels["settlement_number"] == "Settlement number" and labels["status"] == "Claim status"
+
+    # Left out: the keys, each with the data map's reason; no key's value is in the copy.
+    for coll in content.collections:
+        shown = {v.field for r in coll.records for v in r.values}
+        assert not shown & {x["field"] for x in coll.left_out}, coll.collection
+        assert all(x["reason"] for x in coll.left_out)
+    assert {x["field"] for x in by_coll["claims"].left_out} == {"id", "policy_id", "device_id"}
+    assert {x["field"] for x in by_coll["call_recordings"].left_out} == {"id", "recording_ref"}

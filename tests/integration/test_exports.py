@@ -40,7 +40,7 @@ from dsr.exports.operations import (
     path_for,
     request_export,
 )
-from dsr.exports.schema import SCHEMA_DIR
+from dsr.exports.schema import CURRENT_VERSION, SCHEMA_DIR
 from dsr.extensions import db
 from dsr.fulfilment.lookup_ops import confirm_match, run_lookup
 from dsr.jobs import runner
@@ -49,7 +49,7 @@ from tests.conftest import NOW
 from tests.factories import make_case, make_user
 from tests.harmony_support import looked_up_case, private_copy, rows, subject_of
 
-SCHEMA = json.loads((SCHEMA_DIR / "dsr-export-1.0.schema.json").read_text())
+SCHEMA = json.loads((SCHEMA_DIR / f"dsr-export-{CURRENT_VERSION}.schema.json").read_text())
 PAYMENTS = 5000
 
 
@@ -106,7 +106,7 @@ def check_manifest(files: dict[str, bytes], export: Export) -> dict:
     for name, entry in listed.items():
         assert hashlib.sha256(files[name]).hexdigest() == entry["sha256"], name
         assert len(files[name]) == entry["size"], name
-    assert manifest["schema_version"] == "1.0" and manifest["schema"] == SCHEMA["$id"]
+    assert manifest["schema_version"] == CURRENT_VERSION and manifest["schema"] == SCHEMA["$id"]
     assert manifest["case_reference"] == export.case.reference
     assert manifest["generated_at"] == "2026-11-26T10:00:00Z"
     # And the row's checksum is the stored file's.
@@ -134,7 +134,7 @@ def count(sql_url: str, sql: str, **params) -> int:
 def test_an_access_export_validates_and_every_checksum_matches(systems, customer, staff):
     case, _lookup = case_for(customer, staff)
     export = make(case, ExportKind.ACCESS, staff)
-    assert export.kind is ExportKind.ACCESS and export.schema_version == "1.0" and export.language.value == "nl"
+    assert export.kind is ExportKind.ACCESS and export.schema_version == CURRENT_VERSION and export.language.value == "nl"
     assert export.storage_key.startswith("exports/2026/") and export.deleted_at is None
     assert export.expires_at == NOW + timedelta(days=30)
 
@@ -170,6 +170,19 @@ def test_an_access_export_validates_and_every_checksum_matches(systems, customer
     assert access["recipients"] and "Autoriteit Persoonsgegevens" in access["complaint"]["authority_name"]
     assert by_coll["call_recordings"]["retention"][0]["period"] == "P180D"
     assert any(r["field"] == "storage_uri" for r in access["redaction_review"])
+
+    # Recipients by name as the records name them (CJEU C-154/21), the status fields in the copy, the keys
+    # left out with the data map's reason (issue 14, items 4 and 5).
+    bearers = sorted({r["risk_bearer"] for r in rows(systems, "SELECT risk_bearer FROM policies "
+                                                              "WHERE customer_id = :c", c=customer["id"])})
+    assert next(r for r in access["recipients"] if r["id"] == "risk_bearer")["named"] == bearers
+    policy_fields = {f["name"]: f for r in by_coll["policies"]["records"] for f in r["fields"]}
+    assert policy_fields["risk_bearer"]["recipient"] == {"id": "risk_bearer", "name": policy_fields["risk_bearer"]["value"]}
+    assert policy_fields["status"]["value"] in ("active", "ended")
+    assert {"id", "customer_id"} <= {x["field"] for x in by_coll["policies"]["left_out"]}
+    assert "id" not in policy_fields and "customer_id" not in policy_fields
+    overview = files["overview.html"].decode()
+    assert all(bearer in overview for bearer in bearers)
 
 
 def test_the_csv_files_hold_every_value_once_per_category_and_defuse_formulas(systems, customer, staff):
@@ -233,7 +246,11 @@ def test_a_portability_export_holds_only_provided_data_and_says_what_was_left_ou
 
     collections = {c["collection"] for c in data["collections"]}
     assert "customers" in collections and "call_recordings" not in collections
-    assert all(f["provided"] for c in data["collections"] for r in c["records"] for f in r["fields"])
+    # Provided by them, or observed from their use of the service (WP242): the last login, consent's source.
+    fields = [f for c in data["collections"] for r in c["records"] for f in r["fields"]]
+    assert all(f["provided"] != f["observed"] for f in fields)
+    observed = {f["name"] for f in fields if f["observed"]}
+    assert {"last_login_at", "consent_at", "consent_source"} <= observed
     excluded = data["portability"]["excluded"]
     assert any(e["collection"] == "call_recordings" and e["reason"] == "other_legal_basis" for e in excluded)
     assert all(e["reason"] in ("not_provided", "other_legal_basis") for e in excluded)

@@ -583,3 +583,26 @@ def test_erasure_and_access_letters_quote_rules_and_name_systems_in_their_langua
             assert words in text, f"{kind} ({lang}) does not say {words!r}"
         for words in english:
             assert words not in text, f"{kind} ({lang}) quotes the English {words!r}"
+
+
+@pytest.mark.parametrize("lang", ["nl", "en", "fr"])
+def test_the_access_letter_names_the_recipients_the_records_name(people, systems, lang):
+    """CJEU C-154/21 (issue 14, item 4): the risk bearer, the repairer and the sales partner by name, as the
+    subject's records give them; the statement's category only where no record names one."""
+    from dsr.fulfilment.statement import load_statement
+    from tests.harmony_support import execute, rows
+
+    customer = customer_with_everything(systems)
+    execute(systems, "UPDATE customers SET sales_channel = 'partner:Belsimpel' WHERE id = :c", c=customer["id"])
+    bearers = {r["risk_bearer"] for r in rows(systems, "SELECT risk_bearer FROM policies WHERE customer_id = :c",
+                                               c=customer["id"])}
+    case = _accessed(people, systems)
+    db.session.commit()
+    made = operations.render_letter(case, LetterKind.COMPLETION_ACCESS, LetterLanguage(lang), today=TODAY)
+    keep_for_review(made.pdf, f"completion_access-recipients-{lang}")
+    text = " ".join(pdf_text(made.pdf).replace("\u2010 ", "").split())
+    assert bearers and all(bearer in text for bearer in bearers)
+    assert "Belsimpel" in text and "partner:Belsimpel" not in text
+    names = {r.id: r.name[lang] for r in load_statement().recipients}
+    assert names["risk_bearer"] in text  # what the named recipient is, beside its name
+    assert names["regulators"] in text  # no record names them: the statement's category

@@ -65,7 +65,19 @@ def test_provided_data_on_consent_or_contract_only(systems, customer, staff):
         assert not any(v.value in amounts for r in by_coll["invoices"].records for v in r.values
                        if v.field.startswith("amount"))
 
-    # Only fields marked provided, only collections on consent or contract.
+    # Observed from their use of the service (WP242): when they last logged in, how and when they consented.
+    portal = {v.field: v for v in by_coll["portal_accounts"].records[0].values}
+    last_login = rows(systems, "SELECT last_login_at FROM portal_accounts WHERE customer_id = :c", c=customer["id"])
+    assert portal["last_login_at"].observed and str(portal["last_login_at"].value)[:16] == \
+        str(last_login[0]["last_login_at"]).replace(" ", "T")[:16]
+    assert not portal["username"].observed and "password_hash" not in portal
+    subscription = {v.field: v for v in by_coll["marketing_subscriptions"].records[0].values}
+    assert subscription["consent_source"].observed and subscription["consent_at"].observed
+    assert not any(x.field in ("last_login_at", "consent_source") for x in data.excluded)
+    # Technical keys are neither data nor an exclusion.
+    assert not any(x.field in ("id", "customer_id") for x in data.excluded)
+
+    # Only fields marked provided or observed, only collections on consent or contract.
     assert all(c.legal_basis in ("consent", "contract") for c in data.collections)
     assert "marketing_subscriptions" in by_coll and by_coll["marketing_subscriptions"].legal_basis == "consent"
 

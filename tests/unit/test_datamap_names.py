@@ -12,6 +12,7 @@ import copy
 import pytest
 
 from dsr.datamap.model import LANGUAGES
+from dsr.datamap.parse import DEFAULT_TECHNICAL
 from dsr.datamap.sources import DataMapError, load_sources
 from tests.unit.test_datamap import MINIMAL, load_with
 
@@ -71,7 +72,7 @@ def test_a_field_without_labels_falls_back_to_its_column_name(tmp_path, sources)
     email = repairs.collection("repair_orders").field("email")
     assert email.labels == () and email.label("nl") == "email"
     assert repairs.collection("repair_orders").field("id").label("fr") == "id"
-    assert sources["harmony_policy_admin"].collection("customers").field("sales_channel").label("nl") == "sales channel"
+    assert sources["harmony_policy_admin"].collection("customers").field("id").label("nl") == "id"
 
 
 def test_a_field_with_labels_in_all_languages_is_read(tmp_path):
@@ -99,3 +100,72 @@ def test_missing_or_bad_names_are_refused_naming_the_place(tmp_path, change, mes
     with pytest.raises(DataMapError, match=message) as refused:
         load_with(tmp_path, _variant(change))
     assert str(tmp_path / "extra.yml") in str(refused.value)
+
+
+# -- what the access copy leaves out, and why (issue 14, item 5) -----------------------------------------
+
+
+def test_every_builtin_field_is_in_the_copy_with_a_label_or_left_out_with_a_reason(sources):
+    """A field of a shipped system is either part of the access copy, labelled in every language the letters
+    are written in, or a technical key the data map gives a reason for leaving out. Status and outcome
+    fields (CJEU C-487/21) are in the copy."""
+    for source in sources.values():
+        for coll in source.collections:
+            for fld in coll.fields:
+                where = f"{source.key}.{coll.name}.{fld.name}"
+                if fld.technical:
+                    assert len(fld.technical) > 10, where
+                    assert all(c.startswith("system.") for c in fld.categories), where
+                else:
+                    assert [lang for lang, _label in fld.labels] == list(LANGUAGES), where
+    admin = sources["harmony_policy_admin"]
+    in_copy = {("customers", "sales_channel"), ("customers", "created_on"), ("policies", "status"),
+               ("policies", "risk_bearer"), ("claims", "status"), ("claims", "settled_on"),
+               ("claims", "settlement_number"), ("claims", "claim_number"), ("claims", "repairer"),
+               ("invoices", "invoice_number"), ("premium_payments", "status"), ("incidents", "retention_until")}
+    for coll, name in in_copy:
+        assert admin.collection(coll).field(name).technical is None, (coll, name)
+    assert admin.collection("claims").field("settlement_number").label("nl") == "Nummer van de afhandeling"
+    left_out = {(c.name, f.name) for c in admin.collections for f in c.fields if f.technical}
+    assert ("customers", "id") in left_out and ("policies", "customer_id") in left_out
+    recording_ref = sources["harmony_contact_centre"].collection("call_recordings").field("recording_ref")
+    assert "internal file reference" in recording_ref.technical
+
+
+def test_keys_are_technical_by_default_and_a_reason_can_be_given(tmp_path):
+    repairs = load_with(tmp_path, MINIMAL)["repairs"].collection("repair_orders")
+    assert repairs.field("id").technical == DEFAULT_TECHNICAL
+    assert repairs.field("email").technical is None
+
+    def annotate(d):
+        _coll(d)["fields"].append({"name": "workshop_ref", "data_categories": ["system.operations"],
+                                   "dsr": {"technical": "the workshop's own job number"}})
+        _coll(d)["fields"][0]["dsr"] = {"technical": "row id"}
+    repairs = load_with(tmp_path, _variant(annotate))["repairs"].collection("repair_orders")
+    assert repairs.field("workshop_ref").technical == "the workshop's own job number"
+    assert repairs.field("id").technical == "row id"
+
+
+@pytest.mark.parametrize("value", ["", "   ", True, 3])
+def test_a_technical_annotation_needs_a_reason(tmp_path, value):
+    dataset = _variant(lambda d: _coll(d)["fields"][0].update(dsr={"technical": value}))
+    with pytest.raises(DataMapError, match="dsr.technical is the reason"):
+        load_with(tmp_path, dataset)
+
+
+def test_observed_and_third_party_fields_are_marked_in_the_builtin_map(sources):
+    admin = sources["harmony_policy_admin"]
+    observed = {(c.name, f.name) for c in admin.collections for f in c.fields if f.observed}
+    assert {("portal_accounts", "last_login_at"), ("marketing_subscriptions", "consent_at"),
+            ("marketing_subscriptions", "consent_source")} <= observed
+    flagged = {(s.key, c.name, f.name) for s in sources.values() for c in s.collections for f in c.fields
+               if f.third_parties}
+    assert {("harmony_policy_admin", "claims", "description"), ("harmony_policy_admin", "incidents", "description"),
+            ("harmony_contact_centre", "call_recordings", "storage_uri")} <= flagged
+
+
+@pytest.mark.parametrize("flag", ["observed", "third_parties"])
+def test_observed_and_third_parties_are_true_or_false(tmp_path, flag):
+    dataset = _variant(lambda d: _email(d).update(dsr={flag: "yes"}))
+    with pytest.raises(DataMapError, match=f"dsr.{flag} must be true or false"):
+        load_with(tmp_path, dataset)

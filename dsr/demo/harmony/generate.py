@@ -206,6 +206,7 @@ class _Builder:
             "claims", claim_number=ids.claim_number(seq, reported.year), policy_id=policy_id,
             device_id=device_id, reported_on=reported, kind=kind, description=rng.choice(CLAIM_TEXT[kind][person.language]),
             status=status, settled_on=None if status == "open" else settled,
+            settlement_number=ids.settlement_number(seq, settled.year) if status == "settled" else None,
             payout_cents=rng.randint(8_000, 120_000) if status == "settled" else None,
             repairer=rng.choice(REPAIRERS[person.country]) if kind == "damage" else None)
         if status == "settled" and (self.today - settled).days < 365 and rng.random() < 0.5:

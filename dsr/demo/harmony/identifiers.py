@@ -66,6 +66,10 @@ def claim_number(seq: int, year: int) -> str:
     return f"SCH-{year}-{seq:06d}"
 
 
+def settlement_number(seq: int, year: int) -> str:
+    return f"AFH-{year}-{seq:06d}"
+
+
 def invoice_number(seq: int, year: int) -> str:
     return f"F{year}{seq:08d}"
 

@@ -120,11 +120,13 @@ claims = sa.Table(
     sa.Column("description", sa.Text, nullable=False),
     sa.Column("status", sa.String(10), nullable=False),
     sa.Column("settled_on", sa.Date),
+    sa.Column("settlement_number", sa.String(16), unique=True),
     sa.Column("payout_cents", sa.Integer),
     sa.Column("repairer", sa.String(80)),
     sa.CheckConstraint("kind IN ('damage', 'theft', 'loss')", name="kind"),
     sa.CheckConstraint("status IN ('open', 'settled', 'rejected')", name="status"),
     sa.CheckConstraint("(status = 'open') = (settled_on IS NULL)", name="settled_has_date"),
+    sa.CheckConstraint("(status = 'settled') = (settlement_number IS NOT NULL)", name="settled_has_number"),
 )
 
 invoices = sa.Table(
