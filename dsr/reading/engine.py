@@ -249,7 +249,7 @@ class ScanText:
 
 
 def read_scan(data: bytes, media_type: str, *, progress: Callable[[int, str], None] | None = None) -> ScanText:
-    """Read every page: first in Dutch + English + French, then again in the language detected."""
+    """Tell the language from a band of the first page, then read every page in that language."""
     reason = unavailable_reason()
     if reason:
         raise ReadingUnavailable(reason)
