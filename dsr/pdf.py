@@ -16,13 +16,8 @@ from __future__ import annotations
 import logging
 import mimetypes
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import unquote, urlsplit
-
-if TYPE_CHECKING:
-    from weasyprint import URLFetcher as _URLFetcherBase
-else:
-    _URLFetcherBase = object
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # letters/assets: letterhead, fonts, the shared stylesheet; exports/assets and the reports' own assets if any.

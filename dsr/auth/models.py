@@ -43,9 +43,6 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.active
 
-    def has_role(self, *roles: Role) -> bool:
-        return self.role in roles
-
     @property
     def can_write(self) -> bool:
         """The auditor reads everything and changes nothing."""

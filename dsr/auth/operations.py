@@ -185,12 +185,6 @@ def check_credentials(email: str, password: str) -> tuple[User | None, str]:
     return user, "ok"
 
 
-def authenticate(email: str, password: str) -> User | None:
-    """The user if the e-mail and password match an active account; ``None`` otherwise, never saying which."""
-    user, outcome = check_credentials(email, password)
-    return user if outcome == "ok" else None
-
-
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -240,6 +234,3 @@ def token_for_secret(token: str, *, now: datetime) -> ApiToken | None:
     return row
 
 
-def user_for_token(token: str, *, now: datetime) -> User | None:
-    row = token_for_secret(token, now=now)
-    return row.user if row is not None else None

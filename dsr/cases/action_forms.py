@@ -46,10 +46,6 @@ class CaseActionForm(FlaskForm):
     version = IntegerField(validators=[InputRequired()])
     last_event = HiddenField()
 
-    class Meta:
-        # Field ids are unique per form on the case page.
-        pass
-
 
 class TransitionForm(CaseActionForm):
     pass

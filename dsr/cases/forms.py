@@ -7,7 +7,6 @@ import re
 import phonenumbers
 from babel import Locale
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -208,6 +207,3 @@ class IntakeForm(FlaskForm):
             "notes": self.notes.data or "",
         }
 
-    @property
-    def max_upload(self) -> int:
-        return current_app.config["MAX_ATTACHMENT_BYTES"]

@@ -10,8 +10,6 @@ an erasure would touch the wrong one (issue 13, item 4). Key columns need not be
 
 from __future__ import annotations
 
-import dataclasses
-
 import sqlalchemy as sa
 
 from dsr.datamap.model import Collection, DataMapError, Source
@@ -57,20 +55,3 @@ def table_key(source: Source, coll: Collection, table: sa.Table) -> tuple[str, .
                        f"fides_meta.primary_key in the dataset")
 
 
-def with_table_key(source: Source, coll: Collection, table: sa.Table) -> Collection:
-    """``coll`` with its key as :func:`table_key` finds it."""
-    key = table_key(source, coll, table)
-    return coll if key == coll.primary_key else dataclasses.replace(coll, primary_key=key)
-
-
-def with_database_keys(source: Source, conn: sa.Connection) -> Source:
-    """``source`` with every collection's key read from (or checked against) the database on ``conn``."""
-    metadata = sa.MetaData()
-    collections = []
-    for coll in source.collections:
-        try:
-            table = sa.Table(coll.name, metadata, autoload_with=conn)
-        except sa.exc.NoSuchTableError:
-            raise DataMapError(f"source {source.key}: table {coll.name!r} does not exist") from None
-        collections.append(with_table_key(source, coll, table))
-    return dataclasses.replace(source, collections=tuple(collections))

@@ -18,7 +18,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import yaml
@@ -153,10 +153,6 @@ class Period:
         """The last day of the period that runs from the end of ``start``; the record is kept through it."""
         return start + relativedelta(years=self.years, months=self.months, weeks=self.weeks, days=self.days)
 
-    def first_day_after(self, start: date) -> date:
-        """The first day after the period: the day a record kept for this period may be erased."""
-        return self.last_day(start) + timedelta(days=1)
-
 
 def parse_period(text: object) -> Period:
     """Parse ``PnYnMnWnD`` (any non-empty subset, in that order); raise ``ValueError`` on anything else."""
@@ -227,9 +223,6 @@ class Rule:
         """The legal basis in ``language`` (nl, en or fr); English for any other. :attr:`basis` stays the
         English text that erasure plans store as the case file's record."""
         return {"nl": self.basis_nl, "fr": self.basis_fr}.get(language) or self.basis
-
-    def article_in(self, language: str) -> str:
-        return localise_article(self.article, language)
 
     @property
     def is_catch_all(self) -> bool:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import json
 import re
 import tempfile
@@ -251,8 +250,3 @@ class ExportWriter:
                 pass
 
 
-def read_manifest(data: bytes | BinaryIO) -> dict[str, Any]:
-    """The manifest of an export ZIP (for tests and for checking a file a subject sends back)."""
-    source = io.BytesIO(data) if isinstance(data, bytes | bytearray) else data
-    with zipfile.ZipFile(source) as zf:
-        return json.loads(zf.read("manifest.json"))

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from functools import lru_cache, partial
-from pathlib import Path
 
 from babel.dates import format_date as babel_format_date
 from babel.numbers import format_decimal
@@ -96,10 +95,6 @@ def render_html(facts: dict, kind: LetterKind, language: str, *, preview: bool =
         raise TemplateMissing(f"no {language} template for {kind.value} letters yet "
                               f"(letters/{template_name(kind, language)})") from None
     return template.render(f=facts, kind=kind.value, preview=preview, assets=assets)
-
-
-def stylesheet_path() -> Path:
-    return ASSETS_DIR / "letter.css"
 
 
 def render_pdf(documents: list[str], *, fetcher=None) -> bytes:

@@ -22,7 +22,7 @@ from dsr.audit.labels import ACTION_LABELS
 from dsr.audit.operations import record
 from dsr.cases.errors import CaseError
 from dsr.domain.enums import AttachmentKind, Right
-from dsr.domain.letter_reading import Word, read_request
+from dsr.domain.letter_reading import read_request
 from dsr.extensions import db
 from dsr.jobs import runner
 from dsr.jobs.labels import KIND_LABELS
@@ -77,12 +77,6 @@ def _compact_pages(scan) -> list[dict]:
     return [{"number": p.number, "width": p.width, "height": p.height, "factor": p.factor, "angle": p.angle,
              "words": [[w.text, round(w.confidence), w.left, w.top, w.width, w.height, w.line] for w in p.words]}
             for p in scan.pages]
-
-
-def words_of(reading: ScanReading) -> list[Word]:
-    pages = (reading.result or {}).get("pages", [])
-    return [Word(text=t, confidence=c, page=p["number"], left=x, top=y, width=w, height=h, line=line)
-            for p in pages for (t, c, x, y, w, h, line) in p["words"]]
 
 
 @runner.handler(JOB_KIND)

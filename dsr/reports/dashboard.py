@@ -170,10 +170,6 @@ def _fingerprint(today: date, months: int = MONTHS) -> tuple:
     return str(db.engine.url), count, str(last), top, tuple(declared), extension_rule()
 
 
-def clear_cache() -> None:
-    _CACHE.clear()
-
-
 def _cached(key: tuple, compute):
     if key not in _CACHE:
         if len(_CACHE) >= _CACHE_SIZE:

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
 from pathlib import Path
 
 from flask import render_template
-from flask_babel import format_date, get_locale
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from dsr.audit.queries import _cell as csv_cell
@@ -163,5 +162,3 @@ def file_name(report: EscalationReport, extension: str) -> str:
     return f"escalations-{report.today.isoformat()}.{extension}"
 
 
-def long_date(day: date) -> str:
-    return format_date(day, "full")

@@ -20,7 +20,7 @@ from werkzeug.security import check_password_hash
 
 from dsr.audit.models import AuditEvent
 from dsr.auth.models import ApiToken, User
-from dsr.auth.operations import authenticate
+from dsr.auth.operations import check_credentials
 from dsr.cases.models import Case, CaseRight
 from dsr.domain.enums import CLOSED_STATES, Channel, Language, Right, Role
 from dsr.extensions import db
@@ -54,7 +54,7 @@ def test_create_user_reads_the_password_from_stdin_and_hashes_it(app, runner):
                                                                   Role.PRIVACY_MANAGER, True)
         assert PASSWORD not in user.password_hash
         assert check_password_hash(user.password_hash, PASSWORD)
-        assert authenticate("mira@harmony.example", PASSWORD).id == user.id
+        assert check_credentials("mira@harmony.example", PASSWORD) == (user, "ok")
         [event] = audit_trail()
         assert event.action == "user.created"
         assert event.after == {"email": "mira@harmony.example", "role": "privacy_manager", "name": "Mira",
@@ -169,7 +169,7 @@ def test_demo_creates_a_user_for_each_role_who_can_log_in(app, demo):
         assert {u.role for u in users} == set(Role)
         for line in demo.output.split("Demo logins:")[1].strip().splitlines():
             _role, email, _label, password = line.split()
-            assert authenticate(email, password) is not None, email
+            assert check_credentials(email, password)[1] == "ok", email
 
 
 def test_demo_cases_are_spread_like_a_real_queue(app, demo):
