@@ -31,6 +31,7 @@ from dsr.api.auth import api_error, token_required
 from dsr.auth.roles import MANAGERS, READERS, WRITERS
 from dsr.cases.errors import CaseError, InvalidInput, NotAllowed, RuleViolation
 from dsr.cases.models import Case
+from dsr.cases.queries import case_by_reference
 from dsr.extensions import db
 from dsr.fulfilment import lookup_ops
 from dsr.fulfilment.erasure.execute import execute_plan
@@ -93,7 +94,7 @@ class _NotFound(Exception):
 
 
 def _case(reference: str) -> Case:
-    case = db.session.execute(sa.select(Case).where(Case.reference == reference)).scalar_one_or_none()
+    case = case_by_reference(reference)
     if case is None:
         raise _NotFound(f"No case with reference {reference}.")
     return case

@@ -22,7 +22,7 @@ from flask_login import current_user
 from dsr.attachments.storage import UploadError, check_upload, store_attachment
 from dsr.auth.access import READERS, WRITERS, roles_required
 from dsr.auth.models import User
-from dsr.cases.card_actions import perform_card_action
+from dsr.cases.card_actions import add_card_routes
 from dsr.cases.errors import InvalidInput, RuleViolation
 from dsr.cases.models import Case
 from dsr.cases.queries import case_or_404
@@ -299,21 +299,7 @@ def confirm_execution(reference: str):
                            summary=execution_summary(plan), source_names=names, collection_names=collections)
 
 
-@bp.route("/cases/<reference>/data/<action>", methods=["POST"])
-@roles_required(*WRITERS)
-def act(reference: str, action: str):
-    if action not in ACTIONS:
-        abort(404)
-    case = case_or_404(reference)
-    form = FORMS[action](prefix=prefix(action))
-    return perform_card_action(case, action, form, ACTIONS[action], failed_attr="data_failed", anchor="data")
-
-
-@bp.route("/cases/<reference>/data/<action>", methods=["GET"])
-@roles_required(*WRITERS)
-def act_get(reference: str, action: str):
-    # A reloaded action URL goes back to the case instead of erroring.
-    return redirect(url_for("cases.detail", reference=reference) + "#data")
+add_card_routes(bp, "data", forms=FORMS, actions=ACTIONS, prefix=prefix, failed_attr="data_failed")
 
 
 # -- the records a lookup found ---------------------------------------------------------------------------

@@ -12,19 +12,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from flask import Blueprint, abort, g, redirect, url_for
+from flask import Blueprint, g
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from dsr.auth.access import WRITERS, roles_required
 from dsr.auth.models import User
-from dsr.cases.card_actions import perform_card_action
+from dsr.cases.card_actions import add_card_routes
 from dsr.cases.errors import InvalidInput
 from dsr.cases.models import Case
 from dsr.cases.obligations import open_obligations
-from dsr.cases.queries import case_or_404
 from dsr.domain.enums import CLOSED_STATES, Role
 from dsr.extensions import db
 from dsr.notices import operations as ops
@@ -118,18 +116,4 @@ ACTIONS: dict[str, Callable[[Case, object, User, datetime], tuple[str, str]]] = 
 }
 
 
-@bp.route("/cases/<reference>/notices/<action>", methods=["POST"])
-@roles_required(*WRITERS)
-def act(reference: str, action: str):
-    if action not in ACTIONS:
-        abort(404)
-    case = case_or_404(reference)
-    form = FORMS[action](prefix=prefix(action))
-    return perform_card_action(case, action, form, ACTIONS[action], failed_attr="notice_failed", anchor="notices")
-
-
-@bp.route("/cases/<reference>/notices/<action>", methods=["GET"])
-@roles_required(*WRITERS)
-def act_get(reference: str, action: str):
-    # A reloaded action URL goes back to the case instead of erroring.
-    return redirect(url_for("cases.detail", reference=reference) + "#notices")
+add_card_routes(bp, "notices", forms=FORMS, actions=ACTIONS, prefix=prefix, failed_attr="notice_failed")

@@ -15,18 +15,16 @@ from collections.abc import Callable
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, g, redirect, url_for
+from flask import Blueprint, g
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 
-from dsr.auth.access import WRITERS, roles_required
 from dsr.auth.models import User
-from dsr.cases.card_actions import perform_card_action
+from dsr.cases.card_actions import add_card_routes
 from dsr.cases.errors import InvalidInput
 from dsr.cases.models import Case
-from dsr.cases.queries import case_or_404
 from dsr.datamap import catalogue
 from dsr.domain.enums import CLOSED_STATES, LookupMatch, Right, Role
 from dsr.extensions import db
@@ -146,20 +144,10 @@ ACTIONS: dict[str, Callable[[Case, object, User, datetime], tuple[str, str]]] = 
 }
 
 
-@bp.route("/cases/<reference>/objection/<action>", methods=["POST"])
-@roles_required(*WRITERS)
-def act(reference: str, action: str):
-    if action not in ACTIONS:
-        abort(404)
-    case = case_or_404(reference)
-    form = FORMS[action](prefix=prefix(action))
+def _prepare(action: str, form) -> None:
     if action == "record":
         form.processing.choices = [(p.key, p.name) for p in _choices().values()]
-    return perform_card_action(case, action, form, ACTIONS[action], failed_attr="objection_failed", anchor="objection")
 
 
-@bp.route("/cases/<reference>/objection/<action>", methods=["GET"])
-@roles_required(*WRITERS)
-def act_get(reference: str, action: str):
-    # A reloaded action URL goes back to the case instead of erroring.
-    return redirect(url_for("cases.detail", reference=reference) + "#objection")
+add_card_routes(bp, "objection", forms=FORMS, actions=ACTIONS, prefix=prefix, failed_attr="objection_failed",
+                prepare=_prepare)

@@ -12,19 +12,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from flask import Blueprint, abort, g, redirect, url_for
+from flask import Blueprint, g
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 
-from dsr.auth.access import WRITERS, roles_required
 from dsr.auth.models import User
-from dsr.cases.card_actions import perform_card_action
+from dsr.cases.card_actions import add_card_routes
 from dsr.cases.errors import InvalidInput
 from dsr.cases.models import Case
 from dsr.cases.obligations import open_obligations
-from dsr.cases.queries import case_or_404
 from dsr.datamap import catalogue
 from dsr.datamap.sources import DataMapError, Source, SourceKind
 from dsr.domain.enums import CLOSED_STATES, LookupMatch, Right, Role
@@ -197,18 +195,4 @@ ACTIONS: dict[str, Callable[[Case, object, User, datetime], tuple[str, str]]] = 
 }
 
 
-@bp.route("/cases/<reference>/rectification/<action>", methods=["POST"])
-@roles_required(*WRITERS)
-def act(reference: str, action: str):
-    if action not in ACTIONS:
-        abort(404)
-    case = case_or_404(reference)
-    form = FORMS[action](prefix=prefix(action))
-    return perform_card_action(case, action, form, ACTIONS[action], failed_attr="rect_failed", anchor="rectification")
-
-
-@bp.route("/cases/<reference>/rectification/<action>", methods=["GET"])
-@roles_required(*WRITERS)
-def act_get(reference: str, action: str):
-    # A reloaded action URL goes back to the case instead of erroring.
-    return redirect(url_for("cases.detail", reference=reference) + "#rectification")
+add_card_routes(bp, "rectification", forms=FORMS, actions=ACTIONS, prefix=prefix, failed_attr="rect_failed")
