@@ -103,6 +103,7 @@ def _register_models() -> None:
     from dsr.rectification import models as _r  # noqa: F401
     from dsr.reports import models as _rep  # noqa: F401
     from dsr.requesters import models as _req  # noqa: F401
+    from dsr.restriction import models as _rs  # noqa: F401
     from dsr.subjects import models as _s  # noqa: F401
     from dsr.suppression import models as _sup  # noqa: F401
     from dsr.tasks import models as _t  # noqa: F401
@@ -134,6 +135,7 @@ def _register_blueprints(app: Flask) -> None:
     from dsr.rectification.views import bp as rectification_bp
     from dsr.reports.views import bp as reports_bp
     from dsr.requesters.views import bp as requesters_bp
+    from dsr.restriction.views import bp as restriction_bp
     from dsr.suppression.api import bp as suppression_api_bp
     from dsr.transmissions.views import bp as transmissions_bp
     from dsr.unanswered.views import bp as unanswered_bp
@@ -153,6 +155,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(rectification_bp)
     app.register_blueprint(notices_bp)
     app.register_blueprint(objection_bp)
+    app.register_blueprint(restriction_bp)
     app.register_blueprint(reading_bp)
     app.register_blueprint(attachments_bp)
     app.register_blueprint(casefiles_bp)

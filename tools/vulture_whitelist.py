@@ -28,6 +28,7 @@ LegalHold.is_active  # templates/fulfilment/_data_card.html
 # Loaded by name through dsr.letters.facts._optional("dsr.<feature>.facts", "<name>", ...).
 objection_facts
 rectification_facts
+restriction_facts
 
 # The domain's interface, read by the tests that pin it down.
 WorkingDayCalendar.is_holiday  # tests/unit/test_calendar_nl.py: the statutory holidays, year by year

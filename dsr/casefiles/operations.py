@@ -5,7 +5,8 @@ and identity checks without their free text, links to other cases, Art. 19 notic
 audit events with their details replaced by tombstones (:func:`dsr.audit.operations.purge_payloads`).
 Everything else the file holds about the person goes: the subject's details (the row itself once no other
 case or legal hold needs it), notes, tasks, letters, exports and attachments with their files, lookups and
-their found records, erasure plans, corrections, objection decisions and marketing stops.
+their found records, erasure plans, corrections, objection decisions, marketing stops and restrictions (a
+file whose restriction is still in force is kept until it is lifted).
 
 The work is table-driven (:data:`EMPTIED`, :data:`CLEARED`, :data:`KEPT`): every table that refers to a
 case must be named in exactly one of them, which a test checks, so a new feature cannot add case data that
@@ -49,6 +50,9 @@ EMPTIED: list[tuple[str, str | tuple[str, str, str]]] = [
     ("issued_letters", "case_id"),
     ("exports", "case_id"),
     ("corrections", "case_id"),
+    ("restricted_records", "case_id"),
+    ("restriction_grounds", "case_id"),
+    ("restriction_lifts", "case_id"),
     ("case_tasks", "case_id"),
     ("case_notes", "case_id"),
     ("marketing_stops", "case_id"),
@@ -143,6 +147,13 @@ def kept_by(case: Case) -> list[KeptBy]:
             ErasurePlan.case_id == case.id, ErasurePlan.status == ErasurePlanStatus.EXECUTED,
             ErasurePlanItem.action == Action.KEEP, ErasurePlanItem.executed_at.is_(None))):
         reasons.append(KeptBy.SCHEDULED_ERASURE)
+    from dsr.restriction.models import RestrictedRecord, RestrictedStatus
+
+    # A restriction still in force: the file is what says which records to lift, and that the subject
+    # must be told first (Art. 18(3)).
+    if db.session.scalar(sa.select(sa.func.count()).select_from(RestrictedRecord).where(
+            RestrictedRecord.case_id == case.id, RestrictedRecord.status != RestrictedStatus.LIFTED)):
+        reasons.append(KeptBy.RESTRICTION)
     return reasons
 
 

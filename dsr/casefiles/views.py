@@ -29,6 +29,7 @@ KEPT_LABELS = {
     KeptBy.COMPLAINT: _l("an open complaint"),
     KeptBy.RECORD_HOLD: _l("a legal hold on the person's data"),
     KeptBy.SCHEDULED_ERASURE: _l("kept records still to be erased on their date"),
+    KeptBy.RESTRICTION: _l("a restriction still in force (Art. 18)"),
 }
 
 

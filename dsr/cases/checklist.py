@@ -83,9 +83,21 @@ def checklist(case: Case, today: date | None = None) -> list[Check]:
         made = db.session.scalar(sa.select(sa.func.count()).select_from(Export).where(
             Export.case_id == case.id, Export.kind == ExportKind.PORTABILITY)) or 0
         checks.append(Check("portability", _("The portable data file made (Art. 20)"), made > 0))
+    if Right.RESTRICTION in rights:
+        from dsr.restriction.models import RestrictedRecord
+
+        restricted = db.session.scalar(sa.select(sa.func.count()).select_from(RestrictedRecord).where(
+            RestrictedRecord.case_id == case.id, RestrictedRecord.restricted_at.is_not(None))) or 0
+        waiting = db.session.scalar(sa.select(sa.func.count()).select_from(RestrictedRecord).where(
+            RestrictedRecord.case_id == case.id, RestrictedRecord.restricted_at.is_(None))) or 0
+        checks.append(Check("restriction", _("The records found restricted (Art. 18)"),
+                            (restricted > 0 or (lookup is not None and lookup.status.value == "nothing_found"))
+                            and waiting == 0,
+                            _("%(n)s still to be restricted by a person.", n=waiting) if waiting else ""))
     issued = {k for (k,) in db.session.execute(sa.select(IssuedLetter.kind).where(IssuedLetter.case_id == case.id))}
     for right in sorted(rights, key=lambda r: r.value):
-        kinds = [k for k, spec in KINDS.items() if spec.right is right]
+        # The answer is the completion letter; a warning or a notice to the same right is not an answer.
+        kinds = [k for k, spec in KINDS.items() if spec.right is right and k.value.startswith("completion_")]
         if kinds:
             checks.append(Check(f"letter_{right.value}", _("The answer letter for %(right)s issued",
                                                             right=_right_name(right)),

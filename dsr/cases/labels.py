@@ -38,6 +38,7 @@ RIGHT_LABELS = {
     Right.ERASURE: _l("Erasure (Art. 17)"),
     Right.OBJECTION: _l("Objection (Art. 21)"),
     Right.PORTABILITY: _l("Portability (Art. 20)"),
+    Right.RESTRICTION: _l("Restriction (Art. 18)"),
 }
 CHANNEL_LABELS = {
     Channel.POST: _l("Post"),

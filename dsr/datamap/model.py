@@ -154,6 +154,10 @@ class Collection:
     # The field(s) by which the subject knows a record (an invoice number, a policy number): what a letter
     # names it by, never the database key (issue 14.3). Empty: the record is named by its date only.
     known_by: tuple[str, ...] = ()
+    # The field dsr sets to restrict a record (Art. 18): a boolean set true, or a date or timestamp set to
+    # the day or moment of the restriction ("restricted_since"); cleared when the restriction is lifted.
+    # None: a person restricts the collection's records (a task), as in a manual source.
+    restriction_marker: str | None = None
 
     def display_name(self, language: str) -> str:
         """The collection as a letter or page in ``language`` names it ("Polissen", "Policies", "Polices")."""

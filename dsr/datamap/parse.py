@@ -32,6 +32,10 @@ put where Fides itself would look first, and only what Fides has no place for go
   without them the Fides name is used. A field with personal data may say ``dsr: {labels: {nl:, en:, fr:}}``
   (all three when given), else its column name is shown. The Fides ``name`` stays the source's name in the
   case file.
+* **Restriction marker** (Art. 18): a collection says ``dsr: {restriction_marker: FIELD}`` when the system
+  keeps a field that marks a record as restricted (a boolean, or the date or timestamp it was restricted
+  since, such as ``restricted_since``); dsr sets it on the subject's records and clears it when the
+  restriction is lifted. Records of a collection without one are restricted by a person (a task).
 * **Stored objects**: a field whose value is the address of an object in an object store (a recorded
   call's audio, ``s3://bucket/key``) says ``dsr: {stored_object: true}``; erasing the record deletes the
   object too (:mod:`dsr.datamap.objects`).
@@ -251,7 +255,7 @@ def _recipient(path: Path, where: str, value: Any) -> tuple[str, str | None]:
 def _collection(path: Path, model: Any, notes: dict, raw_order: list[str], kind: SourceKind) -> Collection:
     notes = _check_keys(path, f"{model.name} dsr", notes,
                         {"legal_basis", "purposes", "tags", "dated_by", "retention_until", "names",
-                         "contract", "claim", "known_by"})
+                         "contract", "claim", "known_by", "restriction_marker"})
     # Without dsr.names a letter calls the collection by its Fides name in words (Collection.display_name).
     names = _names(path, model.name, notes["names"], "names") if "names" in notes else ()
     try:
@@ -271,7 +275,7 @@ def _collection(path: Path, model: Any, notes: dict, raw_order: list[str], kind:
     declared = {f.identity for f in fields if f.identity}
     if declared & set(COMPOSITE_IDENTITY) and not set(COMPOSITE_IDENTITY) <= declared:
         raise _fail(path, model.name, "name, date_of_birth and postcode identify only together: declare all three")
-    for key in ("dated_by", "retention_until"):
+    for key in ("dated_by", "retention_until", "restriction_marker"):
         if key in notes and notes[key] not in by_name:
             raise _fail(path, model.name, f"dsr.{key} names no field of the collection: {notes[key]!r}")
     known_by = notes.get("known_by") or []
@@ -290,7 +294,8 @@ def _collection(path: Path, model: Any, notes: dict, raw_order: list[str], kind:
                       purposes=purposes, data_uses=uses, description=model.description,
                       erase_after=tuple(meta.erase_after or ()) if meta else (), tags=tuple(tags),
                       dated_by=notes.get("dated_by"), retention_until=notes.get("retention_until"), names=names,
-                      contract=lifecycles.get("contract"), claim=lifecycles.get("claim"), known_by=tuple(known_by))
+                      contract=lifecycles.get("contract"), claim=lifecycles.get("claim"), known_by=tuple(known_by),
+                      restriction_marker=notes.get("restriction_marker"))
 
 
 def _lifecycle(path: Path, coll: str, key: str, value: Any, fields: dict) -> Lifecycle:

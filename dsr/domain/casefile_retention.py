@@ -26,6 +26,7 @@ class KeptBy(enum.StrEnum):
     COMPLAINT = "complaint"  # an open complaint about the case (at Harmony or the Autoriteit Persoonsgegevens)
     RECORD_HOLD = "record_hold"  # a legal hold on the subject's data placed from this case (Art. 17(3)(e))
     SCHEDULED_ERASURE = "scheduled_erasure"  # kept records the erase-due job still has to erase
+    RESTRICTION = "restriction"  # records restricted from this case (Art. 18): the file says where to lift
 
 
 @dataclass(frozen=True)

@@ -12,13 +12,14 @@ class Role(enum.StrEnum):
 
 
 class Right(enum.StrEnum):
-    """The rights a request can invoke (GDPR Articles 15, 16, 17, 20 and 21)."""
+    """The rights a request can invoke (GDPR Articles 15, 16, 17, 18, 20 and 21)."""
 
     ACCESS = "access"
     RECTIFICATION = "rectification"
     ERASURE = "erasure"
     OBJECTION = "objection"
     PORTABILITY = "portability"
+    RESTRICTION = "restriction"
 
     @property
     def article(self) -> str:
@@ -26,6 +27,7 @@ class Right(enum.StrEnum):
             Right.ACCESS: "15",
             Right.RECTIFICATION: "16",
             Right.ERASURE: "17",
+            Right.RESTRICTION: "18",
             Right.PORTABILITY: "20",
             Right.OBJECTION: "21",
         }[self]

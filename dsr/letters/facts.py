@@ -404,6 +404,22 @@ def _objection(case: Case, language: str) -> dict[str, Any]:
     return {"objection": {**facts, "refused": refused}}
 
 
+def _restriction(case: Case, language: str) -> dict[str, Any]:
+    """What was restricted where (per system and collection, in the letter's language), on which grounds,
+    who was told (Art. 19) and, for the lifting notice, the decision to lift with its reason (18(3))."""
+    facts = _optional("dsr.restriction.facts", "restriction_facts", "restriction")(case)
+    names = _DataMapNames(_datamap(), language)
+    for place in facts["places"]:
+        place["system"] = names.source(place["source"])
+        place["collection_name"] = names.collection(place["source"], place["collection"])
+    restricted = [p for p in facts["places"] if p["state"] in ("restricted", "lifting")]
+    if not restricted and not facts["lift"]:
+        raise FactsUnavailable(_("Nothing is restricted on this case yet: restrict the records found first."))
+    return {"restriction": {**facts, "restricted": restricted,
+                            "pending": [p for p in facts["places"] if p["state"] == "pending"],
+                            "notices": work.notices(case, language)}}
+
+
 def _refusal(case: Case, language: str) -> dict[str, Any]:
     from dsr.unanswered.operations import closed_unanswered_facts
 
@@ -448,6 +464,8 @@ GATHERERS: dict[LetterKind, Callable[[Case, str], dict[str, Any]]] = {
     LetterKind.FEE_WARNING: _fee,
     LetterKind.PARTIAL_REFUSAL: _partial_refusal,
     LetterKind.REFUSAL: _refusal,
+    LetterKind.COMPLETION_RESTRICTION: _restriction,
+    LetterKind.RESTRICTION_LIFTING_NOTICE: _restriction,
 }
 
 

@@ -35,6 +35,8 @@ class LetterKind(enum.StrEnum):
     REFUSAL = "refusal"
     DECEASED = "deceased"  # a request about a deceased person (recital 27; issue 18, item 3)
     FEE_WARNING = "fee_warning"  # a further copy carries a fee: warned first (Art. 15(3); issue 18, item 5)
+    COMPLETION_RESTRICTION = "completion_restriction"  # Art. 18: what was restricted, where, who was told
+    RESTRICTION_LIFTING_NOTICE = "restriction_lifting_notice"  # told before a restriction is lifted (18(3))
 
 
 class LetterLanguage(enum.StrEnum):
@@ -89,6 +91,12 @@ KINDS: dict[LetterKind, KindSpec] = {s.kind: s for s in (
              complaint_route=True, needs=("refusal",)),
     KindSpec(LetterKind.DECEASED, _l("Answer about a deceased person"), _OPEN | _ANSWERING, needs=("deceased",)),
     KindSpec(LetterKind.FEE_WARNING, _l("Fee for a further copy (warning)"), _OPEN, Right.ACCESS, needs=("fee",)),
+    KindSpec(LetterKind.COMPLETION_RESTRICTION, _l("Completion: restriction (Art. 18)"), _ANSWERING,
+             Right.RESTRICTION, needs=("restriction",)),
+    # Told before the restriction is lifted (18(3)); the lift often comes after the case was answered.
+    KindSpec(LetterKind.RESTRICTION_LIFTING_NOTICE, _l("Notice: the restriction will be lifted (Art. 18(3))"),
+             _OPEN | frozenset({CaseState.COMPLETED}), Right.RESTRICTION, complaint_route=True,
+             needs=("restriction", "restriction_lift")),
 )}
 
 LANGUAGE_LABELS = {LetterLanguage.NL: "Nederlands", LetterLanguage.EN: "English", LetterLanguage.FR: "Français",
@@ -144,6 +152,17 @@ def check_fits(case: Case, kind: LetterKind) -> KindSpec:
         if requester_of(case) is None:
             raise RuleViolation(_("Record who asked about the deceased person (a relative, heir or executor): "
                                   "the letter goes to them."))
+    if kind is LetterKind.RESTRICTION_LIFTING_NOTICE:
+        import sqlalchemy as sa
+
+        from dsr.extensions import db
+        from dsr.restriction.models import RestrictionLift
+
+        lift = db.session.execute(sa.select(RestrictionLift).where(
+            RestrictionLift.case_id == case.id)).scalar_one_or_none()
+        if lift is None or lift.lifted_at is not None:
+            raise RuleViolation(_("%(ref)s has no decision to lift its restriction waiting to be announced: "
+                                  "decide to lift it first, with the reason.", ref=case.reference))
     if kind is LetterKind.REFUSAL and case.refusal_ground is None:
         raise RuleViolation(_("%(ref)s has not been refused.", ref=case.reference))
     if kind is LetterKind.INFORMATION_REQUEST and not case.pauses:

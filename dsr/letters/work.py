@@ -102,6 +102,9 @@ def open_work(case: Case, kind: LetterKind) -> list[str]:
     if kind is LetterKind.COMPLETION_OBJECTION:
         # Issue 14.6: no completion letter for an objection that is not decided (Art. 21).
         still.extend(open_obligations(case, features=("objection",)))
+    if kind is LetterKind.COMPLETION_RESTRICTION:
+        # Art. 18 and 19: the letter says what was restricted where and who was told; not before it is so.
+        still.extend(open_obligations(case, features=("restriction", "notices")))
     if kind is LetterKind.COMPLETION_RECTIFICATION and not still:
         # Issue 14.6: a rectification letter needs a decided correction; "no correction made" is a refusal,
         # which the letter states with each reason and the complaint and court routes (Art. 12(4)).

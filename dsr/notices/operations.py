@@ -104,8 +104,8 @@ def _require(case: Case, expected_version: int | None, what) -> None:
     require_open(case, what)
     check_version(case, expected_version)
     if not owes_notices(case):
-        raise RuleViolation(_("Recipients are notified of a rectification or an erasure; this case requests "
-                              "neither."))
+        raise RuleViolation(_("Recipients are notified of a rectification, an erasure or a restriction; this "
+                              "case requests none of these."))
 
 
 def list_recipients(case: Case, *, actor: User | None, now: datetime, expected_version: int | None = None,

@@ -246,7 +246,35 @@ def _fee_warned(people, systems):
     return again
 
 
+def _restricted(people, systems):
+    """Art. 18: the subject needs the claim file for a court case; the records found are restricted, the paper
+    archive and the other records by a person, and the recipients told (Art. 19)."""
+    from dsr.domain.restriction import RestrictionGround
+    from dsr.restriction import operations as restriction
+
+    case, _lookup = _looked_up(people, systems, (Right.RESTRICTION,))
+    restriction.record_ground(case, RestrictionGround.LEGAL_CLAIMS, explanation="Court case against the repairer.",
+                              actor=people.staff, now=NOW)
+    restriction.apply_restriction(case, actor=people.staff, now=NOW, today=TODAY)
+    for record in restriction.records_of(case):
+        if record.status.value == "pending":
+            restriction.mark_restricted(record, note="Flagged as restricted.", actor=people.staff, now=NOW)
+    _recipients_told(case, people)
+    return case
+
+
+def _lift_decided(people, systems):
+    from dsr.restriction import operations as restriction
+
+    case = _restricted(people, systems)
+    restriction.decide_lift(case, reason="Your court case against the repairer ended on 2 November 2026.",
+                            actor=people.manager, now=NOW)
+    return case
+
+
 BUILDERS = {
+    LetterKind.COMPLETION_RESTRICTION: _restricted,
+    LetterKind.RESTRICTION_LIFTING_NOTICE: _lift_decided,
     LetterKind.DECEASED: _deceased,
     LetterKind.FEE_WARNING: _fee_warned,
     LetterKind.ACKNOWLEDGEMENT: lambda people, systems: _case(people, rights=(Right.ACCESS, Right.ERASURE)),
@@ -279,6 +307,11 @@ KIND_CONTENT = {
         LetterKind.REFUSAL: ["fifth identical request", "excessive"],
         LetterKind.DECEASED: ["recital 27 GDPR", "Dear Sir or Madam", "certificate of inheritance"],
         LetterKind.FEE_WARNING: ["€12.50", "first copy was free", "One hour of work"],
+        LetterKind.COMPLETION_RESTRICTION: ["What we restricted", "Customer details", "Policy administration",
+                                            "Article 18(1)(c) GDPR", "Who we told (Article 19 GDPR)",
+                                            "about the restriction", "Article 18(3) GDPR"],
+        LetterKind.RESTRICTION_LIFTING_NOTICE: ["We will lift the restriction", "Customer details",
+                                                "ended on 2 November 2026", "Article 18(3) GDPR"],
     },
     "nl": {
         LetterKind.ACKNOWLEDGEMENT: ["inzage in uw persoonsgegevens (artikel 15 AVG)",
@@ -303,6 +336,11 @@ KIND_CONTENT = {
         LetterKind.FEE_WARNING: ["12,50", "eerste kopie was kosteloos", "One hour of work"],
         LetterKind.REFUSAL: ["fifth identical request", "buitensporig", "kennelijk ongegrond of buitensporig",
                              "artikel 35, tweede lid"],
+        LetterKind.COMPLETION_RESTRICTION: ["Wat wij hebben beperkt", "Klantgegevens", "Polisadministratie",
+                                            "artikel 18, eerste lid, onder c, AVG", "artikel 19 AVG",
+                                            "beperking van de verwerking", "artikel 18, derde lid, AVG"],
+        LetterKind.RESTRICTION_LIFTING_NOTICE: ["Wij heffen de beperking op", "Klantgegevens",
+                                                "ended on 2 November 2026", "artikel 18, derde lid, AVG"],
     },
     "fr": {
         LetterKind.ACKNOWLEDGEMENT: ["l'accès à vos données personnelles (article 15 du RGPD)",
@@ -327,6 +365,11 @@ KIND_CONTENT = {
         LetterKind.FEE_WARNING: ["12,50", "première copie était gratuite", "One hour of work"],
         LetterKind.REFUSAL: ["fifth identical request", "excessive", "manifestement infondé ou excessif",
                              "article 35, paragraphe 2"],
+        LetterKind.COMPLETION_RESTRICTION: ["Ce que nous avons limité", "Données du client", "Gestion des polices",
+                                            "article 18, paragraphe 1, point c), du RGPD", "article 19 du RGPD",
+                                            "de la limitation du traitement", "article 18, paragraphe 3, du RGPD"],
+        LetterKind.RESTRICTION_LIFTING_NOTICE: ["Nous allons lever la limitation", "Données du client",
+                                                "ended on 2 November 2026", "article 18, paragraphe 3, du RGPD"],
     },
 }
 

@@ -158,3 +158,27 @@ def test_the_database_refuses_rows_the_models_forbid(ctx, overrides, constraint)
             _insert_case(conn, reference="DSR-2026-00002", **overrides)
         trans.rollback()
     assert constraint in str(refused.value)
+
+
+def test_the_migrated_check_constraints_take_every_right_and_letter_kind(ctx):
+    """A new right or letter kind alters the CHECK constraints in its revision (issue 18: restriction, and any
+    right added beside it): every value of the enums goes in, an unknown one is refused."""
+    from dsr.domain.enums import Right
+    from dsr.letters.kinds import LetterKind
+
+    with db.engine.connect() as conn:
+        trans = conn.begin()
+        _insert_subject(conn)
+        _insert_case(conn)
+        for right in Right:
+            conn.execute(sa.text('INSERT INTO case_rights (case_id, "right") VALUES ((SELECT max(id) FROM cases), '
+                                 ':r)'), {"r": right.value})
+        check = {c["name"]: c["sqltext"] for c in sa.inspect(conn).get_check_constraints("issued_letters")}
+        for kind in LetterKind:
+            assert f"'{kind.value}'" in check["ck_issued_letters_letter_kind"], kind
+        with pytest.raises(sa.exc.IntegrityError) as refused:
+            with conn.begin_nested():
+                conn.execute(sa.text('INSERT INTO case_rights (case_id, "right") VALUES ((SELECT max(id) FROM '
+                                     "cases), 'robot')"))
+        trans.rollback()
+    assert "ck_case_rights_case_right" in str(refused.value)

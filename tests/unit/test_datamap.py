@@ -142,6 +142,14 @@ def test_retention_annotations(sources):
     assert sources["harmony_contact_centre"].collection("call_recordings").dated_by == "started_at"
 
 
+def test_restriction_markers_of_the_demo_policy_administration(sources):
+    """Art. 18: a collection may declare the field dsr sets to restrict a record; the others go to a person."""
+    admin = sources["harmony_policy_admin"]
+    assert {c.name: c.restriction_marker for c in admin.collections if c.restriction_marker} == {
+        "customers": "restricted_since", "policies": "restricted", "claims": "restricted_since"}
+    assert all(c.restriction_marker is None for c in sources["harmony_paper_archive"].collections)
+
+
 def test_references_follow_fides_directions(sources):
     edges = sources["harmony_policy_admin"].edges()
     assert Edge("customers", "id", "policies", "customer_id") in edges
@@ -207,6 +215,8 @@ REFUSALS = [
     ("unknown-dsr-key", lambda d: _email(d).update(dsr={"provide": True}), "unknown dsr key.*provide"),
     ("provided-not-bool", lambda d: _email(d).update(dsr={"provided": "yes"}), "dsr.provided must be true or false"),
     ("bad-legal-basis", lambda d: _coll(d)["dsr"].update(legal_basis="because"), "bad legal_basis 'because'"),
+    ("restriction-marker-not-a-field", lambda d: _coll(d)["dsr"].update(restriction_marker="restricted_since"),
+     "dsr.restriction_marker names no field of the collection: 'restricted_since'"),
     ("unknown-identity", lambda d: _email(d)["fides_meta"].update(identity="phone"), "unknown identity 'phone'"),
     ("partial-composite", lambda d: _email(d)["fides_meta"].update(identity="postcode"), "only together"),
     ("no-categories", lambda d: _coll(d)["fields"][0].pop("data_categories"), "no data_categories"),

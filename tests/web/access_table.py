@@ -81,6 +81,9 @@ ACCESS: dict[str, dict[str, frozenset[str]]] = {
     "notices.act_get": {"GET": WRITERS},  # the form of a change: not for the auditor
     "objection.act": {"POST": WRITERS},
     "objection.act_get": {"GET": WRITERS},  # the form of a change: not for the auditor
+    # Restriction (Art. 18): the card's actions; deciding and lifting are refused to staff by the operation.
+    "restriction.act": {"POST": WRITERS},
+    "restriction.act_get": {"GET": WRITERS},
     # -- letters, exports, jobs
     "letters.issue": {"POST": WRITERS},
     "letters.preview": {"POST": WRITERS},

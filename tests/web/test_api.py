@@ -529,3 +529,16 @@ def test_a_name_at_the_length_limit_is_stored_on_every_backend(backend_app, back
     response = backend_post(body)
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["subject"]["name"] == body["subject"]["name"]
+
+
+def test_a_restriction_request_is_logged_through_the_api_and_the_schema_names_it(client, staff_headers):
+    """Issue 18, item 1: restriction (Art. 18) is a right the API takes, filters on and describes."""
+    body = valid_body()
+    body["rights"] = ["restriction", "rectification"]
+    created = client.post("/api/v1/cases", json=body, headers=staff_headers)
+    assert created.status_code == 201, created.get_json()
+    assert created.get_json()["rights"] == ["rectification", "restriction"]
+    listed = client.get("/api/v1/cases?right=restriction", headers=staff_headers).get_json()
+    assert [c["reference"] for c in listed["cases"]] == [created.get_json()["reference"]]
+    schema = client.get("/api/v1/openapi.json").get_json()
+    assert "restriction" in str(schema)

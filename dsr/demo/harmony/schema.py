@@ -64,6 +64,8 @@ customers = sa.Table(
     sa.Column("language", sa.String(2)),
     sa.Column("sales_channel", sa.String(40), nullable=False),
     sa.Column("created_on", sa.Date, nullable=False),
+    # Restriction of processing (Art. 18): set while the record may only be stored, not used (dsr sets it).
+    sa.Column("restricted_since", sa.DateTime(timezone=True)),
     sa.CheckConstraint("gender IN ('F', 'M', 'X')", name="gender"),
     sa.CheckConstraint("language IN ('nl', 'fr', 'en')", name="language"),
 )
@@ -94,6 +96,7 @@ policies = sa.Table(
     sa.Column("iban", sa.String(34), nullable=False),
     sa.Column("account_holder", sa.String(160), nullable=False),
     sa.Column("risk_bearer", sa.String(80), nullable=False),
+    sa.Column("restricted", sa.Boolean, nullable=False, server_default=sa.false()),  # Art. 18, set by dsr
     sa.CheckConstraint("status IN ('active', 'ended')", name="status"),
     sa.CheckConstraint("(status = 'ended') = (end_date IS NOT NULL)", name="ended_has_end_date"),
 )
@@ -123,6 +126,7 @@ claims = sa.Table(
     sa.Column("settlement_number", sa.String(16), unique=True),
     sa.Column("payout_cents", sa.Integer),
     sa.Column("repairer", sa.String(80)),
+    sa.Column("restricted_since", sa.Date),  # Art. 18, set by dsr
     sa.CheckConstraint("kind IN ('damage', 'theft', 'loss')", name="kind"),
     sa.CheckConstraint("status IN ('open', 'settled', 'rejected')", name="status"),
     sa.CheckConstraint("(status = 'open') = (settled_on IS NULL)", name="settled_has_date"),
