@@ -133,7 +133,8 @@ def from_environment(instance_path: Path, env: dict[str, str] | None = None) -> 
         "REMEMBER_COOKIE_SECURE": production,
         "WTF_CSRF_TIME_LIMIT": None,
         "BABEL_DEFAULT_LOCALE": "en",
-        "BABEL_DEFAULT_TIMEZONE": "Europe/Amsterdam",
+        # Times on screen are local times of the organisation (dsr.timeutil.format_moment).
+        "BABEL_DEFAULT_TIMEZONE": env.get("DSR_TIMEZONE", "Europe/Amsterdam"),
         "BOOTSTRAP_SERVE_LOCAL": True,
         "DSR_TIMEZONE": env.get("DSR_TIMEZONE", "Europe/Amsterdam"),
         "QUEUE_PAGE_SIZE": 25,

@@ -21,3 +21,50 @@ def local_date(moment: datetime) -> date:
 def today() -> date:
     """Today's date in the organisation's time zone (a letter stamped on 1 January arrived on 1 January)."""
     return local_date(now())
+
+
+# -- dates and times on screen --------------------------------------------------------------------------
+# One format per kind, in the interface's language (issue 16, item 9): a date is "6 Dec 2026" ("6 dec 2026",
+# "6 déc. 2026"), a deadline or today with its weekday, a moment is its date and time ("6 Dec 2026, 13:40",
+# local time). Never the ambiguous numeric "05/01/2027" nor a raw ISO date. Templates use the filters |day and
+# |moment (dsr/web.py); Python code that puts a date in a message uses format_day and format_moment.
+def interface_language() -> str:
+    """The interface's language as the data map and the statement key their names: "nl", "fr" or "en"."""
+    from flask_babel import get_locale
+
+    language = str(get_locale() or "en")[:2]
+    return language if language in ("nl", "fr") else "en"
+
+
+DAY_KINDS = {"medium": "medium", "long": "long", "full": "full", "weekday": "full", "month": "LLLL y"}
+
+
+def format_day(value: date | datetime | str | None, kind: str = "medium") -> str:
+    """A calendar date in the interface's language: ``medium`` "6 Dec 2026" (the default), ``long``
+    "6 December 2026" (in a sentence), ``weekday`` (or ``full``) "Sunday, 6 December 2026" (deadlines, today),
+    ``month`` "December 2026"; any other pattern gives the default. A datetime is shown as its local calendar
+    date; "" for nothing."""
+    from flask_babel import format_date
+
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        value = date.fromisoformat(value[:10])
+    if isinstance(value, datetime):
+        value = local_date(value if value.tzinfo else value.replace(tzinfo=UTC))
+    # Any other pattern ("short", "dd-MM-y") is not a kind of its own: the date is shown as dates are.
+    return format_date(value, DAY_KINDS.get(kind, "medium"))
+
+
+def format_moment(value: datetime | None) -> str:
+    """A moment in the interface's language and the organisation's time zone: its date as :func:`format_day`
+    shows it and the time of day to the minute ("6 Dec 2026, 13:40"); "" for nothing."""
+    from flask_babel import format_datetime, get_locale
+
+    if value is None:
+        return ""
+    locale = get_locale()
+    pattern = (str(locale.datetime_formats["medium"])
+               .replace("{1}", locale.date_formats["medium"].pattern)
+               .replace("{0}", "HH:mm"))
+    return format_datetime(value if value.tzinfo else value.replace(tzinfo=UTC), pattern)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import Flask, render_template, request
-from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from dsr.api.auth import api_error
 from dsr.attachments.storage import StorageFailed
+from dsr.timeutil import format_day, format_moment, interface_language
 
 
 def register(app: Flask) -> None:
@@ -64,9 +64,20 @@ def register(app: Flask) -> None:
                     "nothing was saved.")
         return render_template("errors/error.html", code=400, message=message), 400
 
-    @app.template_filter("day")
-    def _day(value, fmt: str = "medium"):
-        return format_date(value, fmt) if value else ""
+    # One format per kind for dates and moments on every page (dsr.timeutil); Flask-Babel's own
+    # datetimeformat and dateformat filters are replaced, so that no page can show "05/01/2027".
+    app.add_template_filter(format_day, "day")
+    app.add_template_filter(format_moment, "moment")
+    app.add_template_filter(lambda value, _format=None: format_day(value), "dateformat")
+    app.add_template_filter(lambda value, _format=None: format_moment(value), "datetimeformat")
+
+    @app.template_filter("article")
+    def _article(reference: str | None) -> str:
+        """An article reference in the interface's language: "GDPR Art. 17(3)(b)" reads "AVG art. 17(3)(b)"
+        on a Dutch page and "RGPD art. 17(3)(b)" on a French one."""
+        from dsr.domain.retention_rules import localise_article
+
+        return localise_article(reference or "", interface_language())
 
     @app.template_filter("audit_fields")
     def _audit_fields(values) -> str:

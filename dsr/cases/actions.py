@@ -12,9 +12,9 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
-from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -41,7 +41,7 @@ from dsr.extensions import db
 from dsr.identity.operations import confirm_id_document, record_verification
 from dsr.tasks import operations as tasks
 from dsr.tasks.models import CaseTask
-from dsr.timeutil import now, today
+from dsr.timeutil import format_day, now, today
 
 bp = Blueprint("case_actions", __name__)
 
@@ -244,8 +244,7 @@ def done_message(action: str, case: Case, form) -> str:
     from dsr.cases.action_forms import PRIORITY_LABELS, REFUSAL_LABELS
     from dsr.cases.labels import STATE_LABELS
 
-    def day(value) -> str:
-        return format_date(value, "medium") if value else ""
+    day = format_day
 
     who = case.assignee.name if case.assignee else None
     messages: dict[str, Callable[[], str]] = {

@@ -21,7 +21,7 @@ from dsr.cases.models import Case, CasePause
 from dsr.domain import clock
 from dsr.domain.enums import Role
 from dsr.domain.pauses import ExtensionRefused, check_extension, pause_counts
-from dsr.timeutil import local_date
+from dsr.timeutil import format_day, local_date
 
 
 def open_pause(case: Case) -> CasePause | None:
@@ -47,7 +47,7 @@ def request_information(case: Case, *, reason: str, requested_on: date, actor, n
         raise InvalidInput(_("Information cannot have been asked for before the request arrived."), "requested_on")
     if open_pause(case) is not None:
         raise RuleViolation(_("%(ref)s is already waiting for information asked on %(day)s; record its arrival "
-                              "first.", ref=case.reference, day=open_pause(case).requested_on.isoformat()))
+                              "first.", ref=case.reference, day=format_day(open_pause(case).requested_on)))
     counted = pause_counts(requested_on, case.received_on, working_calendar(), ask_working_days)
     pause = CasePause(reason=reason, requested_on=requested_on, counted=counted,
                       created_by_id=actor.id if actor else None, created_at=now)
@@ -76,7 +76,7 @@ def information_received(case: Case, *, received_on: date, actor, now: datetime,
         raise InvalidInput(_("The day the information arrived cannot be in the future."), "received_on")
     if received_on < pause.requested_on:
         raise InvalidInput(_("The information cannot have arrived before it was asked for (%(day)s).",
-                             day=pause.requested_on.isoformat()), "received_on")
+                             day=format_day(pause.requested_on)), "received_on")
     before = _deadlines(case)
     pause.resumed_on = received_on
     pause.resumed_by_id = actor.id if actor else None
@@ -108,7 +108,7 @@ def extend(case: Case, *, reason: str, actor, now: datetime, today: date, expect
                                   "further months.")) from None
         raise RuleViolation(_("Too late to extend: the original legal deadline was %(day)s; the subject must be "
                               "told of an extension before it passes (Art. 12(3)).",
-                              day=current.legal.due_on.isoformat())) from None
+                              day=format_day(current.legal.due_on))) from None
     case.extension_reason = reason
     case.extended_at = now
     case.extended_due_on = clock.extended_due_on(case.received_on, calendar, case.paused_days, extension_rule())
@@ -129,13 +129,13 @@ def record_extension_notice(case: Case, *, sent_on: date, actor, now: datetime, 
         raise RuleViolation(_("%(ref)s has not been extended; there is no notice to send.", ref=case.reference))
     if case.extension_notice_sent_on is not None:
         raise RuleViolation(_("The extension notice was already recorded as sent on %(day)s.",
-                              day=case.extension_notice_sent_on.isoformat()))
+                              day=format_day(case.extension_notice_sent_on)))
     if sent_on > today:
         raise InvalidInput(_("The notice cannot have been sent in the future."), "sent_on")
     decided_on = local_date(case.extended_at)
     if sent_on < decided_on:
         raise InvalidInput(_("The notice cannot have been sent before the extension was decided (%(day)s).",
-                             day=decided_on.isoformat()), "sent_on")
+                             day=format_day(decided_on)), "sent_on")
     case.extension_notice_sent_on = sent_on
     case.updated_at = now
     late = sent_on > case.extension_notice_due_on

@@ -28,6 +28,7 @@ from dsr.domain.enums import Role
 from dsr.extensions import db
 from dsr.fulfilment.models import FoundRecord, LegalHold
 from dsr.subjects.models import DataSubject
+from dsr.timeutil import format_day
 
 REASON_MAX = 2000
 
@@ -91,7 +92,7 @@ def place_hold(*, subject: DataSubject | None = None, record: RecordRef | None =
                 else _active_record_hold(record_ref))
     if existing is not None:
         raise RuleViolation(_("This is already under a legal hold since %(d)s: %(reason)s",
-                              d=existing.placed_at.date().isoformat(), reason=existing.reason))
+                              d=format_day(existing.placed_at), reason=existing.reason))
     hold = LegalHold(
         subject_id=subject.id if subject is not None else None,
         source=record_ref.source if record_ref else None, collection=record_ref.collection if record_ref else None,

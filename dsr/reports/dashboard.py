@@ -300,7 +300,7 @@ def chart_labels(months: list[date]) -> dict:
     from dsr.cases.labels import RIGHT_LABELS
 
     return {
-        "months": [format_date(m, "MMM yy") for m in months],
+        "months": [format_date(m, "LLL y") for m in months],
         "deadline_title": _("Answered in time, per month (%)"),
         "within_promise": _("within Harmony's 4 weeks"),
         "within_legal": _("within the legal deadline"),

@@ -276,7 +276,7 @@ def test_an_extension_after_the_original_deadline_is_409(app, client, auth, mome
         assert ok(response)["extended_due_on"] == "2027-02-22"
     else:
         body = error(response, 409)
-        assert "Too late to extend: the original legal deadline was 2026-12-21" in body["error"]
+        assert "Too late to extend: the original legal deadline was 21 Dec 2026" in body["error"]
         assert body["state"] == "received"
         assert stored(app, reference) == before
 
