@@ -12,20 +12,22 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import format_date, format_decimal, ngettext
+from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 
 from dsr.audit.labels import action_label
 from dsr.audit.models import AuditEvent
 from dsr.auth.models import User
 from dsr.extensions import db
+from dsr.tasks.models import CaseTask
+from dsr.timeutil import format_day
 
 
 def _day(value: Any) -> str:
     if not value:
         return ""
     try:
-        return format_date(date.fromisoformat(str(value)[:10]), "medium")
+        return format_day(date.fromisoformat(str(value)[:10]))
     except ValueError:
         return str(value)
 
@@ -55,9 +57,19 @@ class History:
                   for k, v in part.items() if k == "assignee" and v}
         self._names = dict(db.session.execute(
             sa.select(User.email, User.name).where(User.email.in_(emails))).all()) if emails else {}
+        # The tasks dsr created, whose titles are written in the reader's language (dsr.tasks.titles).
+        task_ids = {int(e.after["task_id"]) for e in events
+                    if e.action.startswith("task.") and isinstance(e.after, dict) and e.after.get("task_id")}
+        self._tasks = {t.id: t for t in db.session.scalars(
+            sa.select(CaseTask).where(CaseTask.id.in_(task_ids), CaseTask.kind.is_not(None)))} if task_ids else {}
 
     def name(self, email: str | None) -> str:
         return self._names.get(email, email or "")
+
+    def task_title(self, after: dict) -> str:
+        """An automatic task's title in the reader's language; a typed one as the event recorded it."""
+        task = self._tasks.get(after.get("task_id"))
+        return task.display_title if task is not None else after["title"]
 
     def sentence(self, event: AuditEvent) -> str:
         who = event.actor.name if event.actor else _("The system")
@@ -185,8 +197,9 @@ SENTENCES: dict[str, Callable[[History, str, dict, dict], str]] = {
                                                size=_size(a["size"])),
     "attachment.downloaded": lambda h, who, b, a: _("%(who)s downloaded %(name)s.", who=who, name=a["filename"]),
     "note.added": lambda h, who, b, a: _("%(who)s added a note.", who=who),
-    "task.added": lambda h, who, b, a: _("%(who)s added a task: %(title)s", who=who, title=a["title"]),
-    "task.completed": lambda h, who, b, a: _("%(who)s finished the task: %(title)s", who=who, title=a["title"]),
+    "task.added": lambda h, who, b, a: _("%(who)s added a task: %(title)s", who=who, title=h.task_title(a)),
+    "task.completed": lambda h, who, b, a: _("%(who)s finished the task: %(title)s", who=who,
+                                             title=h.task_title(a)),
     "lookup.run": _lookup,
     "lookup.confirmed": lambda h, who, b, a: ngettext(
         "%(who)s confirmed the %(num)d record found as this person's.",

@@ -203,7 +203,8 @@ class Source:
     connection_env: str | None = None
     url: str | None = None
     description: str | None = None
-    instructions: str | None = None
+    instructions: str | None = None  # what a person does to search a manual source, in English
+    instructions_in: tuple[tuple[str, str], ...] = ()  # (language, instructions), when given per language
     contact: str | None = None
     path: Path | None = None
     names: tuple[tuple[str, str], ...] = ()  # (language, name)
@@ -213,6 +214,10 @@ class Source:
         """The system as a letter or page in ``language`` names it ("Polisadministratie"); :attr:`name`
         stays the Fides name, in English, as the case file and the audit trail record it."""
         return dict(self.names).get(language) or self.name
+
+    def instructions_for(self, language: str) -> str:
+        """A manual source's instructions in ``language`` (the English ones when not given per language)."""
+        return " ".join((dict(self.instructions_in).get(language) or self.instructions or "").split())
 
     def collection(self, name: str) -> Collection:
         for candidate in self.collections:

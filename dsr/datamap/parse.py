@@ -343,6 +343,13 @@ def _source_meta(path: Path, meta: Any, fides_key: str) -> dict:
         result["connection_env"] = source_url_variable(fides_key)
     if "names" in dsr_meta:
         result["names"] = _names(path, "meta.dsr", dsr_meta["names"], "names")
+    # A manual source's instructions: one English text, or {nl:, en:, fr:} for the task in every language.
+    result["instructions_in"] = ()
+    if isinstance(dsr_meta.get("instructions"), dict):
+        result["instructions_in"] = _names(path, "meta.dsr", dsr_meta["instructions"], "instructions")
+        result["instructions"] = dict(result["instructions_in"])["en"]
+    elif dsr_meta.get("instructions") is not None and not isinstance(dsr_meta["instructions"], str):
+        raise _fail(path, "meta.dsr.instructions", "must be a text, or {nl:, en:, fr:} texts")
     return result
 
 
@@ -364,6 +371,7 @@ def parse_dataset(raw: Any, path: Path) -> Source:
     source = Source(key=model.fides_key, name=model.name or model.fides_key, kind=meta["kind"],
                     collections=tuple(collections), connection_env=meta.get("connection_env"),
                     url=meta.get("url"), description=model.description, instructions=meta.get("instructions"),
+                    instructions_in=meta["instructions_in"],
                     contact=meta.get("contact"), path=path, names=meta["names"],
                     processor=meta.get("processor") is True)
     check_references(source, {source.key: source}, complete=False)

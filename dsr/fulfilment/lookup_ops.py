@@ -26,14 +26,16 @@ from dsr.auth.models import User
 from dsr.cases.errors import InvalidInput, NotAllowed, RuleViolation
 from dsr.cases.guards import WRITERS, require_open, require_role
 from dsr.cases.models import Case
+from dsr.datamap import catalogue
 from dsr.datamap import lookup as datamap_lookup
 from dsr.datamap.sources import DataMapError, Source, SourceKind, load_sources
 from dsr.domain.enums import LookupMatch, LookupStatus
 from dsr.extensions import db
 from dsr.fulfilment.models import FoundRecord, Lookup
 from dsr.settings import settings
+from dsr.tasks import titles
 from dsr.tasks.models import CaseTask
-from dsr.tasks.operations import TITLE_MAX, add_task
+from dsr.tasks.operations import add_automatic_task
 
 REASON_MAX = 2000
 
@@ -183,6 +185,25 @@ def _as_date(value: Any) -> date | None:
     return None
 
 
+MANUAL_SOURCE_TASK = "manual_source"
+
+
+def _manual_task_title(params, language: str) -> str:
+    """"Check Paper archive: Look up the customer's file ...", the source and its instructions as the data
+    map gives them in ``language`` (a source no longer in the data map: as they were, in English)."""
+    try:
+        source = catalogue.sources().get(params["source"])
+    except DataMapError:
+        source = None
+    if source is None:
+        return _("Check %(source)s: %(instructions)s", source=params["name"], instructions=params["instructions"])
+    return _("Check %(source)s: %(instructions)s", source=source.display_name(language),
+             instructions=source.instructions_for(language))
+
+
+titles.register(MANUAL_SOURCE_TASK, _manual_task_title)
+
+
 def _manual_tasks(case: Case, manual: list[Source], *, actor, now: datetime) -> dict[str, int]:
     """The task for each manual source: the one an earlier lookup of this case created, else a new one."""
     earlier: dict[str, int] = {}
@@ -196,11 +217,9 @@ def _manual_tasks(case: Case, manual: list[Source], *, actor, now: datetime) -> 
         if earlier.get(source.key) in existing:
             result[source.key] = earlier[source.key]
             continue
-        title = _("Check %(source)s: %(instructions)s", source=source.name,
-                  instructions=" ".join((source.instructions or "").split()))
-        if len(title) > TITLE_MAX:
-            title = title[:TITLE_MAX - 1].rstrip() + "…"
-        task = add_task(case, title, assignee=assignee, due_on=None, actor=actor, now=now, today=now.date())
+        params = {"source": source.key, "name": source.name, "instructions": source.instructions_for("en")}
+        task = add_automatic_task(case, MANUAL_SOURCE_TASK, params, assignee=assignee, actor=actor, now=now,
+                                  today=now.date())
         result[source.key] = task.id
     return result
 

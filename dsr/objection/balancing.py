@@ -46,17 +46,30 @@ from dsr.objection.models import (
     ObjectionStatus,
 )
 from dsr.settings import settings
-from dsr.tasks.operations import TITLE_MAX, add_task
+from dsr.tasks import titles as task_titles
+from dsr.tasks.operations import add_automatic_task
 
 TEXT_MAX = 4000
 OBJECTABLE = (LegalBasis.LEGITIMATE_INTERESTS, LegalBasis.PUBLIC_TASK)
 
-# What the task for an upheld objection asks the assignee to do (English: tasks are the team's notes).
+# What the task for an upheld objection asks the assignee to do, written in the reader's language.
 EFFECT_TASKS = {
-    ObjectionEffect.STOP: "stop this processing for this person",
-    ObjectionEffect.ERASE: "erase this person's records of this processing (Art. 17(1)(c))",
-    ObjectionEffect.RESTRICT: "restrict this person's records of this processing: keep, do not use (Art. 18)",
+    ObjectionEffect.STOP: _l("stop this processing for this person"),
+    ObjectionEffect.ERASE: _l("erase this person's records of this processing (Art. 17(1)(c))"),
+    ObjectionEffect.RESTRICT: _l("restrict this person's records of this processing: keep, do not use (Art. 18)"),
 }
+OBJECTION_TASK = "objection_upheld"
+
+
+def _objection_task_title(params, language: str) -> str:
+    """"Objection upheld: stop this processing for this person: Claims (purpose 4. ...)", the processing named
+    as the data map and the statement name it in ``language`` (as recorded when it no longer exists)."""
+    processing = processing_choices(language=language).get(params["processing"])
+    return _("Objection upheld: %(effect)s: %(processing)s", effect=EFFECT_TASKS[ObjectionEffect(params["effect"])],
+             processing=processing.name if processing is not None else params["name"])
+
+
+task_titles.register(OBJECTION_TASK, _objection_task_title)
 
 
 @dataclass(frozen=True)
@@ -195,10 +208,11 @@ def decide_objection(objection: ObjectionDecision, *, outcome: ObjectionOutcome,
     db.session.refresh(objection)
     task = None
     if objection.effect is not None:
-        title = f"Objection upheld: {EFFECT_TASKS[objection.effect]}: {objection.processing_name}"
-        title = title if len(title) <= TITLE_MAX else title[:TITLE_MAX - 1].rstrip() + "…"
         assignee = case.assignee if case.assignee is not None and case.assignee.active else None
-        task = add_task(case, title, assignee=assignee, due_on=None, actor=actor, now=now, today=today)
+        task = add_automatic_task(case, OBJECTION_TASK, {"effect": objection.effect.value,
+                                                         "processing": objection.processing,
+                                                         "name": objection.processing_name},
+                                  assignee=assignee, actor=actor, now=now, today=today)
     # The decision's texts stay on the objection (the case file, which can be erased); the append-only
     # audit trail records who decided what, not the reasons, which may describe the subject's situation.
     audit_record("objection.decided", actor=actor, now=now, case=case, after={

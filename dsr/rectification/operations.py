@@ -46,6 +46,7 @@ from dsr.cases.models import Case
 from dsr.cases.obligations import Obligation
 from dsr.cases.obligations import register as register_obligations
 from dsr.cases.operations import touch_case
+from dsr.datamap import catalogue
 from dsr.datamap import erase as datamap_erase
 from dsr.datamap import lookup as datamap_lookup
 from dsr.datamap.sources import Collection, DataMapError, Field, Source, SourceKind, load_sources
@@ -58,8 +59,9 @@ from dsr.rectification import values, writing
 from dsr.rectification.models import Correction, CorrectionStatus
 from dsr.rectification.subject import correct_subject
 from dsr.settings import settings
+from dsr.tasks import titles
 from dsr.tasks.models import CaseTask
-from dsr.tasks.operations import TITLE_MAX, add_task, complete_task
+from dsr.tasks.operations import add_automatic_task, complete_task
 
 REASON_MAX = 2000
 
@@ -82,6 +84,32 @@ def _require_rectification(case: Case, expected_version: int | None, what) -> No
     check_version(case, expected_version)
     if Right.RECTIFICATION not in case.right_values:
         raise RuleViolation(_("This case does not request rectification."))
+
+
+CORRECTION_TASK = "manual_correction"
+
+
+def _correction_task_title(params, language: str) -> str:
+    """"Correct Last name in the paper archive (Letters and forms) ...", named as the data map names the
+    field, the source and the collection in ``language`` (their keys when the data map no longer has them)."""
+    source_name, collection_name, field_name = params["source"], params["collection"], params["field"]
+    try:
+        source = catalogue.sources().get(params["source"])
+    except DataMapError:
+        source = None
+    if source is not None:
+        source_name = source.display_name(language)
+        try:
+            coll = source.collection(params["collection"])
+            collection_name = coll.display_name(language)
+            field_name = coll.field(params["field"]).label(language)
+        except KeyError:
+            pass
+    return _("Correct %(field)s in %(source)s (%(collection)s) as listed under Rectification, then mark it "
+             "applied there", field=field_name, source=source_name, collection=collection_name)
+
+
+titles.register(CORRECTION_TASK, _correction_task_title)
 
 
 def _field(source: Source, collection: str, name: str) -> tuple[Collection, Field]:
@@ -198,10 +226,10 @@ def propose_manual_correction(case: Case, source_key: str, collection: str, fiel
     if len(before) > values.VALUE_MAX or any(ord(c) < 32 for c in before):
         raise InvalidInput(_("The value as the subject reports it has at most %(n)d characters and no control "
                              "characters.", n=values.VALUE_MAX), "before")
-    title = _("Correct %(field)s in %(source)s (%(collection)s) as listed under Rectification, then mark it "
-              "applied there", field=fld.name, source=source.name, collection=coll.name)
     assignee = case.assignee if case.assignee is not None and case.assignee.active else None
-    task = add_task(case, title[:TITLE_MAX], assignee=assignee, due_on=None, actor=actor, now=now, today=today)
+    task = add_automatic_task(case, CORRECTION_TASK, {"source": source.key, "collection": coll.name,
+                                                      "field": fld.name},
+                              assignee=assignee, actor=actor, now=now, today=today)
     return _add(case, source, coll, fld, found=None, before=before or None, after=after_value, note=note,
                 actor=actor, now=now, task=task)
 

@@ -20,6 +20,7 @@ from dsr.cases.queries import OPEN_STATES
 from dsr.extensions import db
 from dsr.reports.escalations import CaseFacts, EscalationReport, Item, TaskFacts, case_items, escalations
 from dsr.tasks.models import CaseTask
+from dsr.tasks.titles import task_title
 from dsr.timeutil import local_date
 
 
@@ -35,7 +36,7 @@ def facts_for(cases: Iterable[Case]) -> list[CaseFacts]:
             .where(CaseTask.case_id.in_(ids), CaseTask.done_at.is_(None)).order_by(CaseTask.id)).scalars()
         for task in rows:
             tasks.setdefault(task.case_id, []).append(
-                TaskFacts(task.title, task.due_on, task.assignee.name if task.assignee else None))
+                TaskFacts(task_title(task), task.due_on, task.assignee.name if task.assignee else None))
         # An unassigned case that was once assigned became unassigned at its last "case.assigned" event.
         unassigned = [c.id for c in cases if c.assignee_id is None and c.state.is_open]
         if unassigned:
@@ -105,11 +106,11 @@ def open_facts() -> list[CaseFacts]:
             .where(CasePause.case_id.in_(open_ids)).order_by(CasePause.id)):
         pauses.setdefault(case_id, []).append(PauseInterval(requested, resumed, counted))
     tasks: dict[int, list[TaskFacts]] = {}
-    for case_id, title, due_on, name in db.session.execute(
-            sa.select(CaseTask.case_id, CaseTask.title, CaseTask.due_on, User.name)
+    for row in db.session.execute(
+            sa.select(CaseTask.case_id, CaseTask.title, CaseTask.kind, CaseTask.params, CaseTask.due_on, User.name)
             .outerjoin(User, User.id == CaseTask.assignee_id)
             .where(CaseTask.case_id.in_(open_ids), CaseTask.done_at.is_(None)).order_by(CaseTask.id)):
-        tasks.setdefault(case_id, []).append(TaskFacts(title, due_on, name))
+        tasks.setdefault(row.case_id, []).append(TaskFacts(task_title(row), row.due_on, row.name))
     last = db.session.execute(
         sa.select(AuditEvent.case_id, sa.func.max(AuditEvent.occurred_at))
         .where(AuditEvent.case_id.in_(open_ids.where(Case.assignee_id.is_(None))),

@@ -27,7 +27,11 @@ class CaseTask(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    # As typed, or for a task dsr created the English form of its title; such a task also has a ``kind`` and
+    # ``params``, from which pages write the title in the reader's language (dsr.tasks.titles).
     title: Mapped[str] = mapped_column(sa.String(300))
+    kind: Mapped[str | None] = mapped_column(sa.String(40))
+    params: Mapped[dict | None] = mapped_column(sa.JSON(none_as_null=True))
     assignee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
     due_on: Mapped[date | None] = mapped_column(sa.Date)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
@@ -38,8 +42,16 @@ class CaseTask(db.Model):
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])  # noqa: F821
     done_by: Mapped[User | None] = relationship(foreign_keys=[done_by_id])  # noqa: F821
 
-    __table_args__ = (sa.CheckConstraint("length(title) > 0", name="title_not_empty"),)
+    __table_args__ = (sa.CheckConstraint("length(title) > 0", name="title_not_empty"),
+                      sa.CheckConstraint("(kind IS NULL) = (params IS NULL)", name="kind_with_params"))
 
     @property
     def is_open(self) -> bool:
         return self.done_at is None
+
+    @property
+    def display_title(self) -> str:
+        """The title in the reader's language (an automatic task) or as typed."""
+        from dsr.tasks.titles import task_title
+
+        return task_title(self)

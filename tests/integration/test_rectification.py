@@ -280,7 +280,7 @@ def test_a_correction_in_the_paper_archive_is_a_task_marked_applied_by_hand(peop
                                                actor=people.staff, now=NOW, today=TODAY)
     db.session.commit()
     task = db.session.get(CaseTask, correction.task_id)
-    assert task.is_open and "sender_address" in task.title and "Paper archive" in task.title
+    assert task.is_open and "Sender's address" in task.title and "Paper archive" in task.title
     assert correction.primary_key is None and correction.before_value == "Old street 1"
     with pytest.raises(RuleViolation, match="made by a person"):
         ops.apply_correction(correction, actor=people.staff, now=LATER)
