@@ -47,4 +47,5 @@ CHANNEL_LABELS = {
     Channel.WEB: _l("Web form"),
     Channel.PARTNER: _l("Via a partner"),
 }
-LANGUAGE_LABELS = {Language.NL: "Nederlands", Language.EN: "English", Language.FR: "Français"}
+# The language of a reply or a scan, named in the interface's language ("Engels" on a Dutch page).
+LANGUAGE_LABELS = {Language.NL: _l("Dutch"), Language.EN: _l("English"), Language.FR: _l("French")}

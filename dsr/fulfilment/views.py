@@ -8,11 +8,11 @@ page, each time with the case page shown again and the reason. The card itself i
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 
 import sqlalchemy as sa
-from fideslang.default_taxonomy import DEFAULT_TAXONOMY
 from flask import Blueprint, abort, current_app, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -27,6 +27,7 @@ from dsr.cases.errors import InvalidInput, RuleViolation
 from dsr.cases.models import Case
 from dsr.cases.queries import case_or_404
 from dsr.datamap import catalogue
+from dsr.datamap.categories import CategoryNames
 from dsr.datamap.sources import DataMapError, Source, SourceKind
 from dsr.domain.enums import (
     CLOSED_STATES,
@@ -46,11 +47,12 @@ from dsr.fulfilment.erasure.execute import execution_summary
 from dsr.fulfilment.forms import FORMS, prefix
 from dsr.fulfilment.models import ErasurePlan, ErasurePlanItem, FoundRecord, LegalHold, Lookup
 from dsr.tasks.models import CaseTask
-from dsr.timeutil import today
+from dsr.timeutil import interface_language, today
 
 bp = Blueprint("fulfilment", __name__)
 
-CATEGORY_NAMES = {c.fides_key: c.name for c in DEFAULT_TAXONOMY.data_category}
+# The data categories in the interface's language (the badges of a search's results).
+CATEGORY_NAMES = CategoryNames(interface_language)
 IDENTITY_LABELS = {"customer_number": _l("customer number"), "policy_number": _l("policy number"),
                    "email": _l("e-mail"), "name": _l("name"), "date_of_birth": _l("date of birth"),
                    "postcode": _l("postcode")}
@@ -75,15 +77,39 @@ def _card_helpers():
 
 def plan_item_texts(item) -> dict:
     """An erasure plan item's rule title, basis and article in the interface's language (the item stores
-    the English texts as the case file's record)."""
-    from flask_babel import get_locale
-
+    the English texts as the case file's record), the records it names by their names, not their keys."""
     from dsr.domain.retention_rules import load_rules, localise_article
 
-    lang = str(get_locale() or "en")[:2]
+    lang = _lang()
     rules = {r.id: r for r in load_rules().rules}
     title, basis = erasure.outcome_texts(item.rule_id, item.basis, lang, rules)
-    return {"title": title, "basis": basis, "article": localise_article(item.article, lang)}
+    until = item.until or ""
+    if until.startswith(REFERRED_BY):
+        until = _("kept records refer to it: %(records)s", records=until[len(REFERRED_BY):])
+    return {"title": title, "basis": _readable_records(basis or "", lang) if basis else basis,
+            "article": localise_article(item.article, lang), "until": _readable_records(until, lang)}
+
+
+# The English of dsr.fulfilment.erasure.deciding for a record kept because kept records refer to it.
+REFERRED_BY = "kept records refer to it: "
+_RECORD_REF = re.compile(r"\b([a-z0-9_]+)/([a-z0-9_]+)/([a-z0-9_]+=[^,\s…)]+)")
+
+
+def _readable_records(text: str, language: str) -> str:
+    """``harmony_policy_admin/invoices/id=22010`` as a person reads it: "Polisadministratie · Facturen ·
+    id=22010" (the data map's names in ``language``; keys the data map does not know stay as they are)."""
+    sources = _catalogue()
+
+    def name(match: re.Match) -> str:
+        source = sources.get(match[1])
+        if source is None:
+            return match[0]
+        try:
+            collection = source.collection(match[2]).display_name(language)
+        except KeyError:
+            return match[0]
+        return f"{source.display_name(language)} · {collection} · {match[3]}"
+    return _RECORD_REF.sub(name, text)
 
 
 def data_card(case: Case) -> dict:
@@ -132,9 +158,7 @@ def data_card(case: Case) -> dict:
 
 def _lang() -> str:
     """The interface's language, for the data map's names (nl, en or fr)."""
-    from flask_babel import get_locale
-
-    return str(get_locale() or "en")[:2]
+    return interface_language()
 
 
 def _evidence(case: Case, lookup: Lookup, sources) -> list | None:
@@ -293,8 +317,8 @@ def confirm_execution(reference: str):
     if plan is None or plan.status not in (ErasurePlanStatus.APPROVED, ErasurePlanStatus.EXECUTING):
         return redirect(url_for("cases.detail", reference=reference) + "#erasure")
     sources = _catalogue()
-    names = {key: s.name for key, s in sources.items()}
-    collections = {(key, c.name): c.display_name("en") for key, s in sources.items() for c in s.collections}
+    names = {key: s.display_name(_lang()) for key, s in sources.items()}
+    collections = {(key, c.name): c.display_name(_lang()) for key, s in sources.items() for c in s.collections}
     return render_template("fulfilment/erasure_confirm.html", case=case, plan=plan,
                            summary=execution_summary(plan), source_names=names, collection_names=collections)
 
@@ -321,5 +345,19 @@ def lookup_records(reference: str, lookup_id: int):
                                       case.subject_id if mine else None)
     held = {found.id: hold for found, hold in zip(lookup.records, holds, strict=True) if hold is not None}
     return render_template("fulfilment/lookup.html", case=case, lookup=lookup, held=held,
-                           source_names=card["source_names"], forms=card["forms"],
+                           source_names=card["source_names"], collection_names=card["collection_names"],
+                           found_by=_found_by(card["collection_names"]), forms=card["forms"],
                            can_hold=card["is_manager"] and mine, latest=card["lookup"])
+
+
+def _found_by(collection_names: dict) -> Callable[[FoundRecord], str]:
+    """How a record was found, in words: by an identity ("customer number") or through a record it belongs
+    to ("through Policies" for ``policies.id``), never by the column's name."""
+    def found_by(record: FoundRecord) -> str:
+        how = record.matched_by or ""
+        if "." in how:
+            collection = how.split(".", 1)[0]
+            return _("through %(collection)s", collection=collection_names.get((record.source, collection),
+                                                                               collection.replace("_", " ")))
+        return str(IDENTITY_LABELS.get(how, how.replace("_", " ")))
+    return found_by

@@ -33,7 +33,7 @@ from dsr.rectification import operations as ops
 from dsr.rectification.forms import FORMS, prefix
 from dsr.rectification.models import Correction, CorrectionStatus
 from dsr.rectification.values import correctable_fields, shown
-from dsr.timeutil import today
+from dsr.timeutil import interface_language, today
 
 bp = Blueprint("rectification", __name__)
 
@@ -65,20 +65,33 @@ def _record_choices(case: Case, sources: dict[str, Source]) -> dict[str, list[tu
             continue
         fields = correctable_fields(coll)
         if fields:
-            label = f"{source.name} · {found.collection} · {found.key_text}"
-            groups[label] = [(f"{found.id}/{f.name}", f.name) for f in fields]
+            # Named as the interface's language names them, not by table and column (issue 16, item 9).
+            language = interface_language()
+            label = f"{source.display_name(language)} · {coll.display_name(language)} · {found.key_text}"
+            groups[label] = [(f"{found.id}/{f.name}", f.label(language)) for f in fields]
     return groups
+
+
+def _place(sources: dict[str, Source], correction: Correction, language: str) -> tuple[str, str]:
+    """A correction's collection and field as ``language`` names them (as stored when the data map no longer
+    has them)."""
+    try:
+        coll = sources[correction.source].collection(correction.collection)
+        return coll.display_name(language), coll.field(correction.field).label(language)
+    except KeyError:
+        return correction.collection, correction.field
 
 
 def _manual_choices(sources: dict[str, Source]) -> dict[str, list[tuple[str, str]]]:
     groups: dict[str, list[tuple[str, str]]] = {}
+    language = interface_language()
     for source in sorted(sources.values(), key=lambda s: s.name):
         if source.kind is SourceKind.MANUAL:
             for coll in source.collections:
                 fields = correctable_fields(coll)
                 if fields:
-                    groups[f"{source.name} · {coll.name}"] = [(f"{source.key}/{coll.name}/{f.name}", f.name)
-                                                              for f in fields]
+                    label = f"{source.display_name(language)} · {coll.display_name(language)}"
+                    groups[label] = [(f"{source.key}/{coll.name}/{f.name}", f.label(language)) for f in fields]
     return groups
 
 
@@ -102,6 +115,7 @@ def rectification_card(case: Case) -> dict:
     records = _record_choices(case, sources)
     # One form per item on the card; only the one that was refused keeps what was typed.
     blank = {action: FORMS[action](prefix=prefix(action), formdata=None) for action in ("mark_applied", "refuse")}
+    language = interface_language()
     return {
         "show": True,
         "corrections": ops.corrections_of(case),
@@ -111,7 +125,8 @@ def rectification_card(case: Case) -> dict:
         "manual_groups": _manual_choices(sources),
         "blank_mark_applied": blank["mark_applied"],
         "blank_refuse": blank["refuse"],
-        "source_names": {key: s.name for key, s in sources.items()},
+        "source_names": {key: s.display_name(language) for key, s in sources.items()},
+        "place": lambda c: _place(sources, c, language),
         "status_labels": STATUS_LABELS,
         "shown": shown,
         "forms": forms,

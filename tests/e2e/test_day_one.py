@@ -8,6 +8,7 @@ Screenshots go to test-artifacts/e2e/day-one-*.png (looked at by a person when t
 
 from __future__ import annotations
 
+import re
 import sqlite3
 
 import pytest
@@ -209,6 +210,46 @@ def test_a_phone_gets_a_collapsed_menu_and_usable_queue_and_case(live_server, ch
         assert page.evaluate("() => document.documentElement.scrollWidth") <= 375
         assert page.locator("#actions").is_visible()
         _shot(page, artifacts, f"{locale}-375-case")
+        assert errors == []
+    finally:
+        context.close()
+
+
+# Codes that are the data map's or the database's, never words a person reads: snake_case words
+# ("premium_payments", "legitimate_interests", "awaiting_approval"), fideslang keys ("user.contact.email"),
+# audit actions ("task.added"), raw ISO dates and ambiguous numeric dates. The audit trail page shows the raw
+# before/after on purpose and is not read here.
+RAW_CODE = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b|\b(?:user|system)\.[a-z_.]+\b|\b(?:case|task|lookup|erasure|"
+                      r"objection|letter|identity)\.[a-z_]+\b|\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b")
+# English that must not be left on a Dutch or French page.
+ENGLISH = re.compile(r"\bGDPR\b|\bCheck (?:Paper archive|Focus Feedback)\b|\bUser Contact\b|\bOperations Data\b")
+
+
+@pytest.mark.parametrize("locale", ["nl", "fr"])
+def test_no_raw_codes_on_the_main_pages(live_server, chromium_browser, artifacts, locale):
+    """The queue, triage, dashboard, escalations, intake and the case pages of every state (with a search
+    and its found records) read as words in Dutch and French: no table, column or category keys, no
+    English leftovers, dates as "6 dec 2026"."""
+    refs = [r for (r,) in _db(live_server, "SELECT min(reference) FROM cases GROUP BY state")]
+    searched = _db(live_server, "SELECT c.reference, l.id FROM cases c JOIN lookups l ON l.case_id = c.id "
+                                "WHERE l.status = 'found' ORDER BY l.id DESC LIMIT 1")
+    pages = ["/cases", "/triage", "/dashboard", "/reports/escalations", "/cases/new", "/declared-days/",
+             "/preferences", *[f"/cases/{r}" for r in refs]]
+    if searched:
+        pages += [f"/cases/{searched[0][0]}", f"/cases/{searched[0][0]}/lookup/{searched[0][1]}"]
+    context, page, errors = _as(live_server, chromium_browser, "manager", locale)
+    try:
+        found = {}
+        for path in pages:
+            page.goto(live_server.url + path)
+            text = page.evaluate("() => document.querySelector('main').innerText")
+            bad = sorted(set(RAW_CODE.findall(text)) | set(ENGLISH.findall(text)))
+            if bad:
+                found[path] = bad[:8]
+        if searched:
+            page.goto(f"{live_server.url}/cases/{searched[0][0]}/lookup/{searched[0][1]}")
+            _shot(page, artifacts, f"{locale}-1440-found-records")
+        assert found == {}, found
         assert errors == []
     finally:
         context.close()

@@ -113,7 +113,7 @@ def test_postal_request_is_logged_with_scan_and_found_in_queue(live_server, e2e_
     assert NAME in body
     assert "3511 NK" in body  # the Dutch postcode, normalised
     assert "Access (Art. 15)" in body and "Erasure (Art. 17)" in body
-    assert "Post" in body and "Nederlands" in body
+    assert "Post" in body and "Dutch" in body
     notes = page.locator("dd.notes")
     assert notes.inner_text() == NOTES  # shown as text, exactly as typed
     assert SCRIPT in page.locator("main").text_content()

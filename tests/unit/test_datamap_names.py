@@ -169,3 +169,26 @@ def test_observed_and_third_parties_are_true_or_false(tmp_path, flag):
     dataset = _variant(lambda d: _email(d).update(dsr={flag: "yes"}))
     with pytest.raises(DataMapError, match=f"dsr.{flag} must be true or false"):
         load_with(tmp_path, dataset)
+
+def test_every_data_category_of_the_builtin_data_map_is_named_in_every_language(sources):
+    """The badges of a search's results name each category in the interface's language (issue 16, item 9)."""
+    from dsr.datamap.categories import category_name, category_names
+
+    used = {c for source in sources.values() for coll in source.collections for fld in coll.fields
+            for c in fld.categories}
+    assert used
+    missing = {key: sorted(set(LANGUAGES) - set(category_names().get(key, {}))) for key in used}
+    assert {k: v for k, v in missing.items() if v} == {}
+    assert category_name("user.contact.email", "nl") == "E-mailadres"
+    assert category_name("user.contact.email", "fr") == "Adresse e-mail"
+    assert category_name("user.contact.email", "en") == "E-mail address"
+    # A category the file does not name: Fides' own (English) name; an unknown key as it is.
+    assert category_name("user.health_and_medical", "nl") == "Health and Medical Data"
+    assert category_name("no.such.category", "nl") == "no.such.category"
+
+
+def test_a_manual_sources_instructions_are_given_in_every_language(sources):
+    for source in sources.values():
+        if source.kind.value == "manual":
+            texts = {lang: source.instructions_for(lang) for lang in LANGUAGES}
+            assert all(texts.values()) and len(set(texts.values())) == len(LANGUAGES), source.key

@@ -109,7 +109,7 @@ def test_staff_find_the_data_see_it_per_source_and_category_and_confirm_the_matc
     summary = text_of(card(html))
     # Collections by their names in the interface's language, not their table names.
     for expected in ("Policy administration", "Contact centre", "Customer details", "Invoices", "Call recordings",
-                     "User Contact Email", "Bank Account Information"):
+                     "E-mail address", "Bank account"):
         assert expected in summary
     assert "Search again" in summary
     with app.app_context():
