@@ -34,7 +34,7 @@ from dsr.objection.forms import EFFECT_LABELS, FORMS, OUTCOME_LABELS, prefix
 from dsr.objection.models import MarketingStop, ObjectionDecision, ObjectionOutcome
 from dsr.suppression import operations as suppression
 from dsr.suppression.identifiers import IdentifierKind
-from dsr.timeutil import today
+from dsr.timeutil import interface_language, today
 
 bp = Blueprint("objection", __name__)
 
@@ -51,8 +51,11 @@ def _forms(failed) -> dict:
 
 
 def _choices() -> dict[str, balancing.Processing]:
-    """The objectable processing, read once per process and data map (parsing the YAML is not free)."""
-    return catalogue.derived("objection.choices", balancing.processing_choices)
+    """The objectable processing named in the interface's language, read once per process, data map and
+    language (parsing the YAML is not free)."""
+    language = interface_language()
+    return catalogue.derived(f"objection.choices.{language}",
+                             lambda: balancing.processing_choices(language=language))
 
 
 # -- the card ---------------------------------------------------------------------------------------------
@@ -90,6 +93,8 @@ def objection_card(case: Case) -> dict:
         "suppressed": suppressed,
         "partly": any(on_list.values()) and not all(on_list.values()),
         "objections": balancing.objections_for(case),
+        # The processing as the interface's language names it; one no longer in the data map as recorded.
+        "processing_names": {key: p.name for key, p in _choices().items()},
         "outcome_labels": {o.value: label for o, label in OUTCOME_LABELS.items()},
         "effect_labels": {e.value: label for e, label in EFFECT_LABELS.items()},
         "forms": _forms(failed),

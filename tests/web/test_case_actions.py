@@ -162,7 +162,7 @@ def clock_text(html: str) -> str:
 
 def header(html: str) -> str:
     """The line under the reference: state, deadline status and the case's flags."""
-    match = re.search(r'<div class="d-flex flex-wrap align-items-baseline gap-2 mb-2">(.*?)</div>', html, re.S)
+    match = re.search(r'<div class="d-flex flex-wrap align-items-baseline gap-2 mb-2 case-head">(.*?)</div>', html, re.S)
     assert match, "no header on the case page"
     return text_of(match.group(1))
 
