@@ -413,9 +413,14 @@ def _restriction(case: Case, language: str) -> dict[str, Any]:
         place["system"] = names.source(place["source"])
         place["collection_name"] = names.collection(place["source"], place["collection"])
     restricted = [p for p in facts["places"] if p["state"] in ("restricted", "lifting")]
-    if not restricted and not facts["lift"]:
+    from dsr.fulfilment.lookup_ops import latest_lookup
+
+    lookup = latest_lookup(case)
+    # The search found nothing of the person's: the answer says so, and that there was nothing to restrict.
+    nothing_found = not facts["places"] and lookup is not None and lookup.status.value == "nothing_found"
+    if not restricted and not facts["lift"] and not nothing_found:
         raise FactsUnavailable(_("Nothing is restricted on this case yet: restrict the records found first."))
-    return {"restriction": {**facts, "restricted": restricted,
+    return {"restriction": {**facts, "restricted": restricted, "nothing_found": nothing_found,
                             "pending": [p for p in facts["places"] if p["state"] == "pending"],
                             "notices": work.notices(case, language)}}
 

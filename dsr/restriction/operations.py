@@ -257,12 +257,12 @@ def apply_restriction(case: Case, *, actor: User | None, now: datetime, today: d
     except DataMapError as exc:
         raise RuleViolation(_("The data map cannot be read: %(error)s", error=str(exc))) from exc
     existing = records_of(case)
-    done_keys = {(r.source, r.collection, _key(r.primary_key)) for r in existing}
+    done_keys = {(r.source, r.collection, record_key(r.primary_key)) for r in existing}
     outcome = Outcome()
     by_source: dict[str, list[FoundRecord]] = {}
     person: list[tuple[Source, str, FoundRecord | None]] = []
     for found in sorted(lookup.records, key=lambda f: f.id):
-        if (found.source, found.collection, _key(found.primary_key)) in done_keys:
+        if (found.source, found.collection, record_key(found.primary_key)) in done_keys:
             continue
         source = sources.get(found.source)
         if source is None:
@@ -283,7 +283,7 @@ def apply_restriction(case: Case, *, actor: User | None, now: datetime, today: d
         if source is None:
             continue
         for coll in source.collections:
-            if (key, coll.name, _key(None)) not in done_keys:
+            if (key, coll.name, record_key(None)) not in done_keys:
                 person.append((source, coll.name, None))
     for key, group in sorted(by_source.items()):
         _restrict_source(case, sources[key], group, outcome, actor=actor, now=now, today=today, config=config)
@@ -304,7 +304,7 @@ def apply_restriction(case: Case, *, actor: User | None, now: datetime, today: d
     return outcome
 
 
-def _key(primary_key: Mapping[str, Any] | None) -> tuple:
+def record_key(primary_key: Mapping[str, Any] | None) -> tuple:
     return tuple(sorted((k, str(v)) for k, v in (primary_key or {}).items()))
 
 
@@ -542,7 +542,7 @@ def _still_restricted_elsewhere(record: RestrictedRecord) -> str | None:
         RestrictedRecord.collection == record.collection,
         RestrictedRecord.status.in_([RestrictedStatus.RESTRICTED, RestrictedStatus.PENDING]))).scalars()
     for other in others:
-        if _key(other.primary_key) == _key(record.primary_key):
+        if record_key(other.primary_key) == record_key(record.primary_key):
             return other.case.reference
     return None
 

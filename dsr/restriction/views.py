@@ -64,6 +64,10 @@ def restriction_card(case: Case) -> dict:
     is_manager = current_user.role is Role.PRIVACY_MANAGER
     liftable = case.state in operations._LIFTABLE_STATES
     in_force = [r for r in records if r.in_force]
+    # Restricting again only helps when the newest search found records not yet restricted for this case.
+    done = {(r.source, r.collection, operations.record_key(r.primary_key)) for r in records}
+    unrestricted = lookup is not None and any(
+        (f.source, f.collection, operations.record_key(f.primary_key)) not in done for f in lookup.records)
     return {
         "applies": True,
         "grounds": operations.grounds_of(case),
@@ -74,6 +78,7 @@ def restriction_card(case: Case) -> dict:
         "notice_issued": operations.lifting_notice_issued(case, lift),
         "confirmed": lookup is not None and (lookup.match == LookupMatch.CONFIRMED
                                              or lookup.status is LookupStatus.NOTHING_FOUND),
+        "can_apply": unrestricted or (not records and bool(lookup and lookup.manual_tasks)),
         "forms": _forms(failed),
         "failed": failed[0] if failed else None,
         "can_write": current_user.can_write,

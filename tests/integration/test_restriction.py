@@ -304,3 +304,52 @@ def test_a_marker_another_case_still_needs_is_kept_when_one_case_lifts(people, c
     assert all(v is not None for v in markers(systems, customer)["customers"])
     kept = [r for r in ops.records_of(first) if r.method is RestrictMethod.MARKER]
     assert all(f"still restricted for {second.reference}" in r.lift_result for r in kept)
+
+
+@pytest.mark.parametrize(("lang", "words"), [
+    ("en", "found none, so there was nothing to restrict"),
+    ("nl", "niets gevonden; er was dus niets te beperken"),
+    ("fr", "il n'y avait donc rien à limiter"),
+])
+def test_nothing_found_is_answered_as_such_in_each_language(people, systems, lang, words):
+    import io
+
+    from pypdf import PdfReader
+
+    from dsr.letters.operations import render_letter
+
+    case = make_case(actor=people.staff, rights=(Right.RESTRICTION,), name="Nobody Atall",
+                     email="nobody@nowhere.example", customer_number=None, policy_number=None)
+    lifecycle.start_work(case, actor=people.staff, now=NOW)
+    assert run_lookup(case, actor=people.staff, now=NOW).status.value == "nothing_found"
+    ops.record_ground(case, RestrictionGround.UNLAWFUL_PROCESSING, actor=people.staff, now=NOW)
+    db.session.commit()
+    assert [o.key for o in obligations.open_obligations(case, exclude=["checklist"])] == []
+    made = render_letter(case, LetterKind.COMPLETION_RESTRICTION, LetterLanguage(lang), today=TODAY)
+    text = " ".join(" ".join((page.extract_text() or "").split()) for page in PdfReader(io.BytesIO(made.pdf)).pages)
+    assert words in text.replace("\u202f", " ").replace("’", "'")
+    assert "18(3)" not in text and "18, derde lid" not in text  # nothing restricted: nothing to lift
+
+
+@pytest.mark.parametrize(("lang", "words"), [
+    ("en", "restriction of the processing of your personal data (Article 18 GDPR)"),
+    ("nl", "beperking van de verwerking van uw persoonsgegevens (artikel 18 AVG)"),
+    ("fr", "la limitation du traitement de vos données personnelles (article 18 du RGPD)"),
+])
+@pytest.mark.parametrize("kind", [LetterKind.ACKNOWLEDGEMENT, LetterKind.REFUSAL])
+def test_the_acknowledgement_and_a_refusal_name_the_right_in_each_language(people, lang, words, kind):
+    import io
+
+    from pypdf import PdfReader
+
+    from dsr.domain.enums import RefusalGround
+    from dsr.letters.operations import render_letter
+
+    case = make_case(actor=people.staff, rights=(Right.RESTRICTION,))
+    if kind is LetterKind.REFUSAL:
+        lifecycle.refuse(case, ground=RefusalGround.MANIFESTLY_UNFOUNDED, justification="Your data is not held by "
+                         "us.", actor=people.manager, now=NOW)
+    db.session.commit()
+    made = render_letter(case, kind, LetterLanguage(lang), today=TODAY)
+    text = " ".join(" ".join((page.extract_text() or "").split()) for page in PdfReader(io.BytesIO(made.pdf)).pages)
+    assert words in text.replace("\u202f", " ").replace("’", "'")

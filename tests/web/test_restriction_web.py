@@ -107,6 +107,7 @@ def test_staff_record_a_ground_and_restrict_the_records_found(app, systems, cust
     assert all(r["restricted_since"] for r in rows(systems, "SELECT restricted_since FROM customers WHERE id = :c",
                                                    c=customer["id"]))
     assert "restricted" in form_actions(block, "restriction")  # a person marks what they restricted
+    assert "apply" not in form_actions(block, "restriction")  # every record found is restricted or given out
     assert "decide_lift" not in form_actions(block, "restriction")  # the privacy manager's
     assert post(staff, reference, "decide_lift", reason="Settled.").status_code == 403
     manager = signed_in(app, Role.PRIVACY_MANAGER)
