@@ -179,3 +179,50 @@ def test_failed_submit_shows_field_error_and_keeps_what_was_typed(live_server, e
     page.screenshot(path=str(artifacts / "intake-error.png"), full_page=True)
 
     watch.assert_clean()
+
+
+def test_a_submit_waits_for_the_match_panel_and_logs_no_console_error(live_server, e2e_page, artifacts):
+    """Issue 16, item 10: the last identifying field's change sets off the match panel's request as the
+    "Log request" button takes the focus. Submitting at once used to cancel that request, and htmx reports a
+    cancelled request as an error in the console ("htmx:sendAbort"). The form now waits for the panel's
+    answer. The panel's answer is held back here (a slow server) so the request is surely in flight."""
+    page, watch = e2e_page
+    _login(page, live_server.url)
+    page.goto(f"{live_server.url}/cases/new")
+    # The other parts of the item: a scan over the limit is refused in the browser before any upload.
+    page.set_input_files("#scan", files=[{"name": "big.pdf", "mimeType": "application/pdf",
+                                          "buffer": b"%PDF-1.4\n" + b"0" * (11 * 1024 * 1024)}])
+    assert "larger than 10 MB" in page.locator("#scan").evaluate("e => e.validationMessage")
+    page.set_input_files("#scan", files=[])
+    assert page.locator("#scan").evaluate("e => e.validationMessage") == ""
+    page.check("input[name=rights][value=access]")
+    page.select_option("#channel", "email")
+    page.select_option("#language", "en")
+    page.fill("#name", NAME)
+    page.fill("#email", "zoe.vandenbroeck@example.nl")
+    page.locator("#email").blur()  # its change asks the panel
+    page.wait_for_load_state("networkidle")  # the panel has answered what was typed so far
+
+    held, posted = [], []
+    page.route("**/cases/new/matches*", lambda route: held.append(route))
+    page.on("request", lambda r: posted.append(r.url) if r.method == "POST" and r.url.endswith("/cases/new")
+            else None)
+    page.fill("#customer_number", CUSTOMER_NUMBER)  # no key strokes: only its change, on leaving the field
+    page.get_by_role("button", name="Log request").click()
+    page.wait_for_timeout(1500)
+    assert len(held) == 1, "the match panel's request was not in flight when the form was submitted"
+    sent_early = list(posted)
+    try:
+        with page.expect_navigation(timeout=15_000):
+            held[0].continue_()
+    except Exception:  # the form was sent already; its answer cancelled the held request
+        page.wait_for_load_state("networkidle")
+    assert sent_early == [], ("the form was sent while the match panel's request was in flight (it gets "
+                              f"cancelled); console errors: {watch.console_errors}")
+    if not re.search(r"/cases/DSR-\d{4}-\d{5}$", page.url):
+        page.screenshot(path=str(artifacts / "intake-wait-failed.png"), full_page=True)
+        pytest.fail(f"the request was not logged (still at {page.url}): "
+                    f"{page.locator('.alert, .invalid-feedback').all_inner_texts()}")
+    assert len(posted) == 1
+    assert watch.console_errors == [], watch.console_errors
+    watch.assert_clean()
