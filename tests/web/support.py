@@ -31,9 +31,10 @@ STORED_TABLES = ("cases", "case_rights", "data_subjects", "attachments", "audit_
 
 def frozen_clock():
     """For a module's autouse fixture (``yield from frozen_clock()``): the clock stands still at NOW, Thursday
-    26 November 2026, 10:00 UTC, for the whole test."""
-    with time_machine.travel(NOW, tick=False):
-        yield
+    26 November 2026, 10:00 UTC, for the whole test. The fixture's value is the traveller, to move it on
+    (``traveller.shift(...)``)."""
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
 
 
 # -- users, cases and the case page ------------------------------------------------------------------
@@ -41,6 +42,12 @@ def frozen_clock():
 def make_users_of_every_role() -> dict[Role, User]:
     """One user of every role, made and committed (in an app context), so that any role can sign in."""
     return {role: make_user(role) for role in Role}
+
+
+def user_ids(app) -> dict[Role, int]:
+    """:func:`make_users_of_every_role` in ``app``: the id of each, by role."""
+    with app.app_context():
+        return {role: user.id for role, user in make_users_of_every_role().items()}
 
 
 def new_case(app, **case) -> str:

@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-import time_machine
 
 from dsr.audit.models import AuditEvent
 from dsr.auth.models import ApiToken
@@ -16,7 +15,8 @@ from dsr.auth.operations import hash_token, issue_api_token
 from dsr.domain.enums import Role
 from dsr.extensions import db
 from tests.conftest import NOW
-from tests.factories import login, make_case, make_user
+from tests.factories import login, make_case
+from tests.web.support import frozen_clock, make_users_of_every_role
 
 
 @pytest.fixture
@@ -26,14 +26,13 @@ def app(backend_app):
 
 @pytest.fixture(autouse=True)
 def _clock():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
+    yield from frozen_clock()
 
 
 @pytest.fixture
 def users(app):
     with app.app_context():
-        made = {role: make_user(role) for role in Role}
+        made = make_users_of_every_role()
         reference = make_case(actor=made[Role.STAFF]).reference
         return {**{role: u.id for role, u in made.items()}, "reference": reference}
 

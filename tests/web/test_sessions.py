@@ -11,15 +11,14 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-import time_machine
 
 from dsr import create_app
 from dsr.auth.models import User, UserSession
 from dsr.domain.enums import Role
 from dsr.extensions import db
 from tests.conftest import NOW
-from tests.factories import PASSWORDS, login, make_user
-from tests.web.support import csrf_token
+from tests.factories import PASSWORDS, login
+from tests.web.support import csrf_token, frozen_clock, user_ids
 
 NEW_PASSWORD = "a walk along the Maas at dusk"
 
@@ -31,14 +30,12 @@ def app(backend_app):
 
 @pytest.fixture(autouse=True)
 def _frozen_clock():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
+    yield from frozen_clock()
 
 
 @pytest.fixture
 def users(app):
-    with app.app_context():
-        return {role: make_user(role).id for role in Role}
+    return user_ids(app)
 
 
 def _cookie(client) -> str:

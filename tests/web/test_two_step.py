@@ -10,14 +10,14 @@ from pathlib import Path
 import pyotp
 import pytest
 import sqlalchemy as sa
-import time_machine
 
 import config
 from dsr.auth.models import LoginAttempt, RecoveryCode, User
 from dsr.domain.enums import Role
 from dsr.extensions import db
 from tests.conftest import NOW
-from tests.factories import PASSWORDS, login, make_user
+from tests.factories import PASSWORDS, login
+from tests.web.support import frozen_clock, user_ids
 
 
 @pytest.fixture
@@ -27,14 +27,12 @@ def app(backend_app):
 
 @pytest.fixture(autouse=True)
 def _clock():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
+    yield from frozen_clock()
 
 
 @pytest.fixture
 def users(app):
-    with app.app_context():
-        return {role: make_user(role).id for role in Role}
+    return user_ids(app)
 
 
 def _enrol(app, client) -> tuple[str, list[str]]:
