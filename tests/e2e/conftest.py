@@ -56,7 +56,7 @@ def _flask() -> str:
 
 
 def _run(cmd: list[str], env: dict[str, str], log: Path) -> None:
-    result = subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
     with log.open("a") as fh:
         fh.write(f"$ {' '.join(cmd)}\n{result.stdout}{result.stderr}\n")
     if result.returncode != 0:
