@@ -94,7 +94,8 @@ def test_a_customers_data_with_purposes_recipients_retention_and_complaint_route
     assert "Art. 22" in content.automated_decisions.text
     assert content.complaint.authority_address == ["Autoriteit Persoonsgegevens", "Postbus 93374", "2509 AJ Den Haag"]
     assert content.complaint.harmony_email == "privacy@harmony.nl"
-    assert {m["source"] for m in content.manual_sources} == {"focus_feedback", "harmony_paper_archive"}
+    assert {m["source"] for m in content.manual_sources} == {"focus_feedback", "harmony_mail_house",
+                                                         "harmony_paper_archive"}
 
 
 def test_credentials_are_withheld_third_party_fields_flagged_and_content_is_json(systems, customer, staff):

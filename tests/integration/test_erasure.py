@@ -125,7 +125,7 @@ def test_the_plan_decides_each_record_by_the_retention_rules(systems, people):
     assert plan.status is ErasurePlanStatus.DRAFT and plan.lookup_id == lookup.id
     assert len(by_key(plan)) == lookup.record_count
     assert {(i.kind.value, i.source) for i in plan.items if i.is_task} == {
-        ("paper", "harmony_paper_archive"), ("processor", "focus_feedback")}
+        ("paper", "harmony_paper_archive"), ("processor", "focus_feedback"), ("processor", "harmony_mail_house")}
 
     recs = recordings(systems, customer)
     aged_180 = items[("call_recordings", recs[(TODAY - timedelta(days=180)).isoformat()])]

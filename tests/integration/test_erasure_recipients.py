@@ -33,7 +33,7 @@ def test_the_recipients_the_erased_records_named_are_listed_and_ticked_one_by_on
     assert open_obligations(case) == []  # a draft: whether it is executed is the checklist's (overridable) item
     approve_plan(plan, actor=people.manager, now=LATER)
     assert open_obligations(case) == [
-        "2 paper files or processors are neither done nor recorded as impossible (Art. 17, 28(3)(g))."]
+        "3 paper files or processors are neither done nor recorded as impossible (Art. 17, 28(3)(g))."]
     execute_plan(plan, actor=people.staff, now=LATER, today=TODAY)
     db.session.commit()
 

@@ -187,7 +187,7 @@ def test_find_records_by_each_identity_across_collections(datamap, subject, kind
     cc = Counter(r.collection for r in found["harmony_contact_centre"])
     assert cc["call_recordings"] >= 1 and cc["survey_invitations"] >= 1
     assert all(r.fields["customer_number"] == subject["customer_number"] for r in found["harmony_contact_centre"])
-    assert found["harmony_paper_archive"] == [] and found["focus_feedback"] == []
+    assert found["harmony_paper_archive"] == found["focus_feedback"] == found["harmony_mail_house"] == []
     policy_ids = {r.fields["id"] for r in found["harmony_policy_admin"] if r.collection == "policies"}
     assert all(r.fields["policy_id"] in policy_ids for r in found["harmony_policy_admin"] if r.collection == "claims")
 

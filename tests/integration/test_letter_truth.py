@@ -62,13 +62,14 @@ def _open_tasks(case) -> list[CaseTask]:
 
 def test_the_access_letter_waits_for_each_manual_source_and_then_names_it_with_its_date(people, systems):
     case, lookup = _looked_up(people, systems, (Right.ACCESS,))
-    assert len(_open_tasks(case)) == 2  # the paper archive and Focus Feedback (processor)
+    assert len(_open_tasks(case)) == 3  # the paper archive and the processors Focus Feedback and the mail house
 
     with pytest.raises(FactsUnavailable) as refused:
         _text(case, LetterKind.COMPLETION_ACCESS)
     message = str(refused.value)
     assert "The task for Paper archive is still open." in message
     assert "The task for Focus Feedback (processor) is still open." in message
+    assert "The task for Mail house (processor) is still open." in message
 
     archive = next(t for t in _open_tasks(case) if "Paper archive" in t.title)
     complete_task(archive, actor=people.staff, now=NOW)
@@ -79,10 +80,10 @@ def test_the_access_letter_waits_for_each_manual_source_and_then_names_it_with_i
     _manual_tasks_done(case, people)
     text = _text(case, LetterKind.COMPLETION_ACCESS)
     assert ("We also searched the records kept outside our computer systems: Focus Feedback (processor) "
-            "(26 November 2026) and Paper archive (26 November 2026).") in text
+            "(26 November 2026), Mail house (processor) (26 November 2026) and Paper archive (26 November 2026).") in text
     assert "Wij hebben ook gezocht in de gegevens die buiten onze computersystemen worden bewaard: Focus Feedback " \
-           "(verwerker) (26 november 2026) en Papieren archief (26 november 2026)." in _text(
-               case, LetterKind.COMPLETION_ACCESS, "nl")
+           "(verwerker) (26 november 2026), Drukkerij en verzendhuis (verwerker) (26 november 2026) en Papieren " \
+           "archief (26 november 2026)." in _text(case, LetterKind.COMPLETION_ACCESS, "nl")
 
     # Without the fact, no sentence: a search that had no manual source to hand to a person.
     lookup.manual_tasks = {}
@@ -137,7 +138,8 @@ def test_the_erasure_letter_waits_for_the_tasks_and_the_art19_notices_then_state
         assert names[notice.recipient_id] not in told_part
     assert "They keep no copy of what we sent." in untold_part
     assert ("We also had the records kept outside our computer systems checked, and erased where they may be "
-            "erased: Focus Feedback (processor) (26 November 2026) and Paper archive (26 November 2026).") in text
+            "erased: Focus Feedback (processor) (26 November 2026), Mail house (processor) (26 November 2026) and "
+            "Paper archive (26 November 2026).") in text
     # The old blanket sentence is gone: nothing is said about recipients beyond what was recorded.
     assert "On request we will tell you who they are" not in text
 

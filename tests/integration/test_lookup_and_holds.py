@@ -38,7 +38,7 @@ NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 TODAY = date(2026, 11, 26)
 LATER = NOW + timedelta(minutes=5)
 POLICY_ADMIN, CONTACT_CENTRE = "harmony_policy_admin", "harmony_contact_centre"
-MANUAL = {"harmony_paper_archive", "focus_feedback"}
+MANUAL = {"harmony_paper_archive", "focus_feedback", "harmony_mail_house"}
 
 
 @pytest.fixture(scope="module")
@@ -264,13 +264,15 @@ def test_manual_sources_become_tasks_once_per_case(systems, people):
     db.session.commit()
 
     tasks = db.session.scalars(sa.select(CaseTask).where(CaseTask.case_id == case.id).order_by(CaseTask.id)).all()
-    assert len(tasks) == 2
+    assert len(tasks) == 3
     assert set(first.manual_tasks) == MANUAL and second.manual_tasks == first.manual_tasks
     titles = sorted(t.title for t in tasks)
     assert titles[0].startswith("Check Focus Feedback (processor): Send Focus Feedback the e-mail address")
-    assert titles[1].startswith("Check Paper archive: Look up the customer's file by customer number")
+    # The mail house is a processor the statement names only as a recipient: the data map declares it.
+    assert titles[1].startswith("Check Mail house (processor): Send the mail house the customer number")
+    assert titles[2].startswith("Check Paper archive: Look up the customer's file by customer number")
     assert all(len(t) <= 300 for t in titles)
-    assert len(events("task.added")) == 2
+    assert len(events("task.added")) == 3
 
 
 def test_manual_tasks_are_made_by_the_first_lookup_that_succeeds(ctx, harmony, people, monkeypatch):
@@ -280,7 +282,7 @@ def test_manual_tasks_are_made_by_the_first_lookup_that_succeeds(ctx, harmony, p
     assert row_count(CaseTask) == 0
     monkeypatch.setitem(ctx.config, "DEMO_SYSTEMS_URL", harmony)
     assert set(run_lookup(case, actor=people.staff, now=LATER).manual_tasks) == MANUAL
-    assert row_count(CaseTask) == 2
+    assert row_count(CaseTask) == len(MANUAL)
 
 
 # -- confirming or rejecting the match --------------------------------------------------------------------
@@ -515,7 +517,7 @@ def test_concurrent_lookups_of_one_case_create_the_manual_tasks_once(backend_app
 
     results = run_together(backend_app, work, threads=4)
     with backend_app.app_context():
-        assert row_count(CaseTask) == 2 and row_count(Lookup) == 4
+        assert row_count(CaseTask) == len(MANUAL) and row_count(Lookup) == 4
         assert all(r == results[0] for r in results) and set(results[0]) == MANUAL
         assert_unbroken_chain(audit_trail())
 

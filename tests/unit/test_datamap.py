@@ -84,10 +84,13 @@ def test_every_dataset_file_validates_with_fideslang(path):
 def test_the_builtin_sources(sources):
     assert {k: s.kind for k, s in sources.items()} == {
         "harmony_policy_admin": SourceKind.SQL, "harmony_contact_centre": SourceKind.SQL,
-        "harmony_paper_archive": SourceKind.MANUAL, "focus_feedback": SourceKind.MANUAL}
+        "harmony_paper_archive": SourceKind.MANUAL, "focus_feedback": SourceKind.MANUAL,
+        "harmony_mail_house": SourceKind.MANUAL}
     assert sources["harmony_policy_admin"].connection_env == "DEMO_SYSTEMS_URL"
     assert "Focus Feedback" in sources["focus_feedback"].contact
     assert sources["harmony_paper_archive"].instructions
+    # The processors are instructed to erase (Art. 28(3)(g)); the paper archive is destroyed by Harmony itself.
+    assert {k for k, s in sources.items() if s.processor} == {"focus_feedback", "harmony_mail_house"}
 
 
 def test_every_category_and_data_use_is_in_fideslang_default_taxonomy(sources):

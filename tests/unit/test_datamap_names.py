@@ -65,6 +65,7 @@ def test_the_helpers_give_the_language_asked_for(sources):
     assert customers.field("last_name").name == "last_name"  # the column name stays available
     assert sources["focus_feedback"].display_name("fr") == "Focus Feedback (sous-traitant)"
     assert sources["harmony_paper_archive"].display_name("nl") == "Papieren archief"
+    assert sources["harmony_mail_house"].display_name("en") == "Mail house (processor)"
 
 
 def test_a_field_without_labels_falls_back_to_its_column_name(tmp_path, sources):

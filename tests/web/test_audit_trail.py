@@ -70,7 +70,7 @@ WALK = [
     ("manager", "priority", {"priority": "high"}, ["case.priority_changed"]),
     ("manager", "extend", {"reason": "Nine systems to search"}, ["case.extended"]),
     ("staff", "extension_notice", {"sent_on": "2026-11-26"}, ["case.extension_notice_sent"]),
-    ("staff", "LOOKUP", {}, ["task.added", "task.added", "lookup.run"]),
+    ("staff", "LOOKUP", {}, ["task.added", "task.added", "task.added", "lookup.run"]),  # one task per manual source
     ("staff", "submit_for_approval", {}, ["case.submit_for_approval"]),
     ("manager", "send_back", {"reason": "Recipients missing"}, ["case.send_back"]),
     ("staff", "submit_for_approval", {}, ["case.submit_for_approval"]),

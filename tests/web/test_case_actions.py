@@ -238,7 +238,8 @@ def test_staff_takes_a_case_and_carries_it_to_approval(app, client, users, harmo
 
     assert [a for a, _who in audit_actions(app, reference)] == [
         "case.created", "case.assigned", "case.start_identity_check", "case.paused", "case.resumed",
-        "identity.verified", "case.start_work", "note.added", "task.added", "task.added", "task.added", "lookup.run",
+        "identity.verified", "case.start_work", "note.added", "task.added", "task.added", "task.added", "task.added",
+        "lookup.run",
         "case.submit_for_approval"]
     assert {who for a, who in audit_actions(app, reference) if a != "case.created"} == {STAFF}
 
