@@ -12,6 +12,7 @@ ACTION_LABELS = {
     "subject.updated": _l("Person's details completed"),
     "attachment.added": _l("Attachment added"),
     "attachment.downloaded": _l("Attachment downloaded"),
+    "attachment.viewed": _l("Attachment viewed"),
     "case.assigned": _l("Assigned"),
     "case.priority_changed": _l("Priority changed"),
     "case.start_identity_check": _l("Identity check started"),

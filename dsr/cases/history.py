@@ -196,6 +196,7 @@ SENTENCES: dict[str, Callable[[History, str, dict, dict], str]] = {
     "attachment.added": lambda h, who, b, a: _("%(who)s attached %(name)s (%(size)s).", who=who, name=a["filename"],
                                                size=_size(a["size"])),
     "attachment.downloaded": lambda h, who, b, a: _("%(who)s downloaded %(name)s.", who=who, name=a["filename"]),
+    "attachment.viewed": lambda h, who, b, a: _("%(who)s viewed %(name)s.", who=who, name=a["filename"]),
     "note.added": lambda h, who, b, a: _("%(who)s added a note.", who=who),
     "task.added": lambda h, who, b, a: _("%(who)s added a task: %(title)s", who=who, title=h.task_title(a)),
     "task.completed": lambda h, who, b, a: _("%(who)s finished the task: %(title)s", who=who,

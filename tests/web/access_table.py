@@ -69,6 +69,9 @@ ACCESS: dict[str, dict[str, frozenset[str]]] = {
     "triage.index": {"GET": MANAGERS},
     "triage.assign_many": {"POST": MANAGERS},
     "attachments.download": {"GET": SIGNED_IN},
+    # A scan shown beside the case's key facts, and the file itself inline (a PDF or an image): every role reads.
+    "attachments.view": {"GET": SIGNED_IN},
+    "attachments.inline": {"GET": SIGNED_IN},
     # -- fulfilment: lookup, erasure, access, rectification, objection
     "fulfilment.act": {"POST": WRITERS},
     "fulfilment.act_get": {"GET": WRITERS},  # the form of a change: not for the auditor
