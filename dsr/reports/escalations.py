@@ -117,6 +117,15 @@ class EscalationReport:
         """What is already late: the CLI exits with status 3 when this is not empty."""
         return tuple(i for i in self.items if i.overdue)
 
+    def overdue_counts(self) -> dict[Kind, int]:
+        """How many items of each kind are late, most severe kind first, kinds with none left out: the
+        dashboard's banner states these, under the same names as the tiles (its legal-deadline count is the
+        number of open cases past the legal deadline, which the "past the legal deadline" tile counts too)."""
+        counts: dict[Kind, int] = {}
+        for item in self.overdue:
+            counts[item.kind] = counts.get(item.kind, 0) + 1
+        return {kind: counts[kind] for kind in Kind if kind in counts}
+
     def of_kind(self, kind: Kind) -> tuple[Item, ...]:
         return tuple(i for i in self.items if i.kind is kind)
 

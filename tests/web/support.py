@@ -367,3 +367,18 @@ def confirmed_post(client, url: str, data: dict):
     if step is None:
         return response
     return client.post(url, data=step[2])
+
+
+def dashboard_overdue(client) -> dict[str, tuple[str, int]]:
+    """The dashboard's two statements of what is past the legal deadline: the tile and the banner above it,
+    each as (its words, its count); the banner's entry is missing when nothing is late."""
+    html = client.get("/dashboard").get_data(as_text=True)
+    tile = re.search(r'id="tile-overdue" href="[^"]+">\s*<div class="card-body p-2">\s*'
+                     r'<div class="display-6 fw-semibold">(\d+)</div>\s*<div class="small">([^<]+?) →', html)
+    assert tile, "no overdue tile on the dashboard"
+    found = {"tile": (unescape(tile.group(2)).strip(), int(tile.group(1)))}
+    banner = re.search(r'data-kind="legal_overdue" data-count="(\d+)"[^>]*>([^<]+?): (\d+)</a>', html)
+    if banner:
+        assert banner.group(1) == banner.group(3)
+        found["banner"] = (unescape(banner.group(2)).strip(), int(banner.group(1)))
+    return found

@@ -16,7 +16,14 @@ from dsr.extensions import db
 from dsr.tasks.operations import add_task
 from tests.conftest import NOW
 from tests.factories import make_case
-from tests.web.support import frozen_clock, make_users_of_every_role, queue_rows, signed_in, text_of
+from tests.web.support import (
+    dashboard_overdue,
+    frozen_clock,
+    make_users_of_every_role,
+    queue_rows,
+    signed_in,
+    text_of,
+)
 
 
 @pytest.fixture
@@ -79,6 +86,19 @@ def test_each_dashboard_count_links_to_the_queue_showing_exactly_those_cases(app
         assert len(rows) == count, key
     overdue_refs = {r["reference"] for r in queue_rows(client.get(found["overdue"][0]).get_data(as_text=True))}
     assert overdue_refs == {refs["overdue"], refs["overdue2"]}
+
+
+def test_the_banner_and_the_tile_count_the_same_cases_past_the_legal_deadline_in_the_same_words(app, refs):
+    """The banner used to say "N more items are overdue" (late tasks and promises too) beside a tile of
+    cases: two numbers that seemed to contradict. Both now count open cases past the legal deadline and
+    say so in the same words; the banner's other kinds have their own names."""
+    client = signed_in(app, Role.PRIVACY_MANAGER)
+    counts = dashboard_overdue(client)
+    assert counts["tile"] == counts["banner"] == ("Past the legal deadline", 2)
+    html = client.get("/dashboard").get_data(as_text=True)
+    banner = text_of(html.split("overdue-counts", 1)[1].split("</div>", 1)[0])
+    assert "more items are overdue" not in html
+    assert "Task overdue: 1" in banner
 
 
 def test_the_dashboard_names_the_first_thing_to_do_and_draws_charts_as_images(app, refs):
