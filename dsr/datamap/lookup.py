@@ -41,6 +41,7 @@ from dsr.datamap.sources import (
 )
 
 _CHUNK = 500  # values per IN list, well below SQLite's bound-parameter limit
+_YIELD_PER = 2000  # rows fetched at a time (a server-side cursor on PostgreSQL): a big result is never all in memory
 _READ_PREFIXES = ("SELECT", "PRAGMA", "WITH", "SHOW")
 
 
@@ -48,8 +49,12 @@ class ReadOnlyViolation(RuntimeError):
     """Something tried to write through a lookup connection."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FoundRecord:
+    """One record found. ``fields`` holds its values, or with ``slim`` (:func:`find_records`) only those
+    the search needs (references, identities, the record's date); ``held`` names the fields that held a
+    value either way, and ``categories`` is the collection's (one dict shared by its records)."""
+
     source: str
     collection: str
     primary_key: dict[str, Any]
@@ -58,6 +63,7 @@ class FoundRecord:
     matched_by: str
     # What else reaches this record: records that are not the subject's (:mod:`dsr.datamap.sharing`).
     shared_with: tuple[SharedBy, ...] = ()
+    held: tuple[str, ...] = ()
 
     @property
     def key(self) -> tuple[str, str, tuple]:
@@ -204,11 +210,31 @@ def _identity_queries(coll: Collection, table: sa.Table, ids: Mapping[str, Any])
 
 
 class _Search:
-    def __init__(self, source: Source, conn: sa.Connection) -> None:
+    def __init__(self, source: Source, conn: sa.Connection, *, slim: bool = False,
+                 referenced: frozenset[tuple[str, str, str]] = frozenset()) -> None:
         self.source, self.conn, self.tables = source, conn, {}
         self.keys: dict[str, tuple[str, ...]] = {}
         self.found: dict[tuple, FoundRecord] = {}
         self.queried: set[tuple[str, str, Any]] = set()
+        self.slim, self.referenced = slim, referenced
+        self.kept: dict[str, tuple[str, ...]] = {}  # per collection: the fields a slim record keeps
+        self.categories: dict[str, dict[str, tuple[str, ...]]] = {}  # per collection, shared by its records
+        self.helds: dict[tuple[str, ...], tuple[str, ...]] = {}  # one tuple object per distinct value
+
+    def keeps(self, coll: Collection) -> tuple[str, ...]:
+        """The fields whose values the search goes on to use: references either way (within the source and
+        from others, ``referenced``), identities (:mod:`dsr.datamap.sharing`), the record's date."""
+        if coll.name not in self.kept:
+            if not self.slim:
+                self.kept[coll.name] = tuple(f.name for f in coll.fields)
+            else:
+                targets = {(e.target_collection, e.target_field) for e in self.source.edges()} | {
+                    (e.source_collection, e.source_field) for e in self.source.edges()}
+                self.kept[coll.name] = tuple(
+                    f.name for f in coll.fields
+                    if f.identity or f.references or f.name == coll.dated_by or (coll.name, f.name) in targets
+                    or (self.source.key, coll.name, f.name) in self.referenced)
+        return self.kept[coll.name]
 
     def table(self, coll: Collection) -> sa.Table:
         return _table(self.conn, self.source, coll, self.tables)
@@ -220,21 +246,27 @@ class _Search:
 
     def run(self, coll: Collection, clause, label: str, check=None) -> list[FoundRecord]:
         table, key = self.table(coll), self.key(coll)
-        names = [f.name for f in coll.fields] + [k for k in key if k not in {f.name for f in coll.fields}]
+        field_names = [f.name for f in coll.fields]
+        names = field_names + [k for k in key if k not in set(field_names)]
         columns = [table.c[name] for name in names]
         query = sa.select(*columns).where(clause).order_by(*(table.c[k] for k in key))
+        kept = self.keeps(coll)
+        if coll.name not in self.categories:
+            self.categories[coll.name] = {f.name: f.categories for f in coll.fields}
+        categories = self.categories[coll.name]
         new = []
-        for row in self.conn.execute(query).mappings():
+        for row in self.conn.execute(query, execution_options={"yield_per": _YIELD_PER}).mappings():
             if check is not None and not check(row):
                 continue
-            record = FoundRecord(
-                source=self.source.key, collection=coll.name,
-                primary_key={k: row[k] for k in key},
-                fields={f.name: row[f.name] for f in coll.fields},
-                categories={f.name: f.categories for f in coll.fields}, matched_by=label)
-            if record.key in self.found:
+            found_key = (self.source.key, coll.name, tuple(row[k] for k in key))
+            if found_key in self.found:
                 continue
-            self.found[record.key] = record
+            held = tuple(n for n in field_names if row[n] is not None and row[n] != "")
+            record = FoundRecord(
+                source=self.source.key, collection=coll.name, primary_key={k: row[k] for k in key},
+                fields={n: row[n] for n in kept}, categories=categories, matched_by=label,
+                held=self.helds.setdefault(held, held))
+            self.found[found_key] = record
             new.append(record)
         return new
 
@@ -249,14 +281,19 @@ class _Search:
 
 
 def find_records(source: Source, identities: Mapping[str, Any], engine: sa.Engine, *,
-                 upstream: Sequence[FoundRecord] = ()) -> list[FoundRecord]:
+                 upstream: Sequence[FoundRecord] = (), slim: bool = False,
+                 referenced: frozenset[tuple[str, str, str]] = frozenset()) -> list[FoundRecord]:
     """Every record of ``source`` reached from ``identities`` or, through cross-source references, from
-    ``upstream`` records found in other sources. Manual sources return nothing: a person searches them."""
+    ``upstream`` records found in other sources. Manual sources return nothing: a person searches them.
+
+    With ``slim`` a record keeps only the values the search needs (:meth:`_Search.keeps`; ``referenced``
+    names the fields other sources refer to), not all of them: what a lookup of a subject with 200,000
+    records can hold (issue 15, item 4)."""
     if source.kind is not SourceKind.SQL:
         return []
     ids = normalise_identities(identities)
     with engine.connect() as conn:
-        search = _Search(source, conn)
+        search = _Search(source, conn, slim=slim, referenced=referenced)
         frontier: list[FoundRecord] = []
         for coll in source.collections:
             table = search.table(coll)
@@ -287,9 +324,12 @@ def find_records(source: Source, identities: Mapping[str, Any], engine: sa.Engin
 
 
 def find_everywhere(sources: Mapping[str, Source], identities: Mapping[str, Any],
-                    engines: Mapping[str, sa.Engine]) -> dict[str, list[FoundRecord]]:
+                    engines: Mapping[str, sa.Engine], *, slim: bool = False) -> dict[str, list[FoundRecord]]:
     """Search every source; a source whose references point into another is searched after it, so the
-    values it needs (e.g. customer numbers) are known. Manual sources map to an empty list."""
+    values it needs (e.g. customer numbers) are known. Manual sources map to an empty list. ``slim``: see
+    :func:`find_records`."""
+    referenced = frozenset((r.dataset, r.collection, r.field) for s in sources.values() for c in s.collections
+                           for f in c.fields for r in f.references)
     pending, results, upstream = dict(sources), {}, []
     while pending:
         ready = [s for s in pending.values()
@@ -298,7 +338,8 @@ def find_everywhere(sources: Mapping[str, Source], identities: Mapping[str, Any]
         source = min(ready or pending.values(), key=lambda s: s.key)  # a reference cycle: go on anyway
         del pending[source.key]
         engine = engines.get(source.key)
-        records = find_records(source, identities, engine, upstream=upstream) if engine else []
+        records = (find_records(source, identities, engine, upstream=upstream, slim=slim, referenced=referenced)
+                   if engine else [])
         results[source.key] = records
         upstream += records
     return results

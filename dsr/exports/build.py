@@ -162,12 +162,14 @@ class ExportWriter:
         return summary
 
     def _rows(self, header: dict[str, Any], record: dict[str, Any], summary: CollectionSummary) -> None:
-        key = _key_text(record["key"])
+        key = csv_cell(_key_text(record["key"]))
+        source, collection = csv_cell(header["source"]), csv_cell(header["collection"])
         in_record: set[str] = set()
         for fld in record["fields"]:
             category = fld.get("category") or OTHER_CATEGORY
+            if fld["name"] not in summary.fields_seen:
+                summary.fields_seen[fld["name"]] = {**fld, "value": None}
             summary.categories.update(fld["categories"])
-            summary.fields_seen.setdefault(fld["name"], {**fld, "value": None})
             counts = summary.category_counts.setdefault(category, [0, 0])
             counts[1] += 1
             if category not in in_record:
@@ -180,9 +182,9 @@ class ExportWriter:
                 summary.flagged.append({"source": header["source"], "collection": header["collection"],
                                         "key": record["key"], "field": fld["name"]})
             writer = self._csv_writer(category)
-            writer.writerow([csv_cell(header["source"]), csv_cell(header["collection"]), csv_cell(key),
-                             csv_cell(fld["name"]), csv_cell(fld["value"]), " ".join(fld["categories"]),
-                             csv_cell(fld.get("provided")), csv_cell(fld.get("withheld", False))])
+            writer.writerow([source, collection, key, csv_cell(fld["name"]), csv_cell(fld["value"]),
+                             " ".join(fld["categories"]), csv_cell(fld.get("provided")),
+                             csv_cell(fld.get("withheld", False))])
 
     def _csv_writer(self, category: str):
         if category not in self._csv:

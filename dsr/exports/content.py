@@ -37,7 +37,7 @@ from dsr.fulfilment.access import (
     iter_records,
     left_out,
     plain_value,
-    record_data,
+    record_reader,
 )
 from dsr.fulfilment.models import FoundRecord, Lookup
 from dsr.fulfilment.portability import portable_plan, portable_record
@@ -156,10 +156,12 @@ def write_export(target: BinaryIO, *, case: Case, lookup: Lookup, kind: ExportKi
             if kind is ExportKind.ACCESS:
                 retention = collection_data(source, coll, [], 0, statement, rules, language).retention
                 header["retention"] = [asdict(r) for r in retention]
-                records = (_access_record(record_data(source, coll, row, statement))
+                read = record_reader(source, coll, statement)
+                records = (_access_record(read(row))
                            for row in iter_records(source, coll, found_keys(lookup, s, c), engines[s]))
             else:
-                records = (_portable_record(portable_record(coll, row), statement)
+                category_of = _category_of(statement)
+                records = (_portable_record(portable_record(coll, row), category_of)
                            for row in iter_records(source, coll, found_keys(lookup, s, c), engines[s]))
             summary = writer.collection(header, records, found=count,
                                         progress=(lambda n, base=done: progress(base + n, total)) if progress
@@ -185,14 +187,25 @@ def write_export(target: BinaryIO, *, case: Case, lookup: Lookup, kind: ExportKi
             engine.dispose()
 
 
-def _portable_record(record, statement: Statement) -> dict[str, Any]:
-    fields = []
-    for v in record.values:
-        category = statement.category_for(v.categories[0]) if v.categories else None
-        fields.append({"name": v.field, "categories": v.categories, "value": v.value,
-                       "category": category.id if category else None, "provided": not v.observed,
-                       "observed": v.observed})
-    return {"key": record.key, "fields": fields}
+def _category_of(statement: Statement) -> Callable[[list[str]], str | None]:
+    """The statement's category of a field's categories (its first), remembered per fideslang key."""
+    known: dict[str, str | None] = {}
+
+    def category_of(categories: list[str]) -> str | None:
+        if not categories:
+            return None
+        if categories[0] not in known:
+            category = statement.category_for(categories[0])
+            known[categories[0]] = category.id if category else None
+        return known[categories[0]]
+
+    return category_of
+
+
+def _portable_record(record, category_of: Callable[[list[str]], str | None]) -> dict[str, Any]:
+    return {"key": record.key, "fields": [
+        {"name": v.field, "categories": v.categories, "value": v.value, "category": category_of(v.categories),
+         "provided": not v.observed, "observed": v.observed} for v in record.values]}
 
 
 def _complaint(statement: Statement, lang: str) -> dict[str, Any]:

@@ -142,10 +142,15 @@ def make_export(job: Job, *, now: datetime, progress: runner.Progress | None = N
     partial = target.with_name(target.name + ".part")
     track_new_file(target)
 
+    reported = {"percent": -1}
+
     def report(done: int, total: int) -> None:
-        if progress is not None:
-            progress(5 + 90 * done // max(total, 1), _("%(done)s of %(total)s records", done=format_number(done),
-                                                      total=format_number(total)))
+        # Called for every record: the message is worded only when the percentage moves (at most 91 times).
+        percent = 5 + 90 * done // max(total, 1)
+        if progress is not None and percent != reported["percent"]:
+            reported["percent"] = percent
+            progress(percent, _("%(done)s of %(total)s records", done=format_number(done),
+                                total=format_number(total)))
 
     if progress is not None:
         progress(1, _("Reading the records"))

@@ -30,7 +30,7 @@ withheld (:data:`WITHHELD_CATEGORIES`): they are not information about the perso
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -304,33 +304,45 @@ def iter_records(source: Source, coll: Collection, keys: Iterable[dict[str, Any]
         conn.rollback()
 
 
-def record_data(source: Source, coll: Collection, row: Mapping[str, Any], statement: Statement,
-                lang: str | None = None) -> RecordData:
-    """One record as the answer shows it: the fields that hold a value, with their categories; technical keys
-    left out (the data map's ``dsr.technical``), credentials withheld, third parties' fields flagged (Art.
-    15(4)), the recipient a field names kept by name. ``label`` is the data map's label in ``lang`` (the
-    column name in words without one); ``field`` stays the column name."""
-    values = []
+def record_reader(source: Source, coll: Collection, statement: Statement,
+                  lang: str | None = None) -> Callable[[Mapping[str, Any]], RecordData]:
+    """How one record of ``coll`` reads in the answer, as a function of its row: the fields that hold a
+    value, with their categories; technical keys left out (the data map's ``dsr.technical``), credentials
+    withheld, third parties' fields flagged (Art. 15(4)), the recipient a field names kept by name.
+    ``label`` is the data map's label in ``lang`` (the column name in words without one); ``field`` stays
+    the column name. What depends on the field alone (its statement category, withheld, label) is worked
+    out once per collection, not per row (an export of 200,000 records, issue 15 item 4)."""
+    plan = []
     for fld in coll.fields:
-        value = row.get(fld.name)
-        if value in (None, "") or fld.technical:
+        if fld.technical:
             continue
         withheld = any(c == w or c.startswith(w + ".") for c in fld.categories for w in WITHHELD_CATEGORIES)
         category = statement.category_for(fld.categories[0]) if fld.categories else None
-        values.append(FieldValue(
-            field=fld.name, label=fld.label(lang) if lang else fld.name.replace("_", " "),
-            value=None if withheld else plain_value(value),
-            categories=list(fld.categories), statement_category=category.id if category else None,
-            provided=fld.provided, withheld=withheld,
-            review_third_parties=fld.third_parties,
-            recipient=fld.recipient if fld.recipient_name(value) else None,
-            recipient_name=None if withheld else fld.recipient_name(value)))
-    return RecordData(key={k: plain_value(row[k]) for k in coll.primary_key}, values=values)
+        plan.append((fld, fld.label(lang) if lang else fld.name.replace("_", " "), withheld,
+                     category.id if category else None))
+    key = coll.primary_key
+
+    def read(row: Mapping[str, Any]) -> RecordData:
+        values = []
+        for fld, label, withheld, statement_category in plan:
+            value = row.get(fld.name)
+            if value is None or value == "":
+                continue
+            named = fld.recipient_name(value) if fld.recipient is not None else None
+            values.append(FieldValue(
+                field=fld.name, label=label, value=None if withheld else plain_value(value),
+                categories=list(fld.categories), statement_category=statement_category, provided=fld.provided,
+                withheld=withheld, review_third_parties=fld.third_parties,
+                recipient=fld.recipient if named else None, recipient_name=None if withheld else named))
+        return RecordData(key={k: plain_value(row[k]) for k in key}, values=values)
+
+    return read
 
 
 def _collection(source: Source, coll: Collection, rows: list[dict], expected: int, statement: Statement,
                 rules: RuleSet, lang: str) -> CollectionData:
-    return collection_data(source, coll, [record_data(source, coll, row, statement, lang) for row in rows],
+    read = record_reader(source, coll, statement, lang)
+    return collection_data(source, coll, [read(row) for row in rows],
                            expected - len(rows), statement, rules, lang)
 
 

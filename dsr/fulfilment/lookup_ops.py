@@ -13,8 +13,9 @@ lookup with its reason and nothing else: no records, no tasks.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import date, datetime
+from itertools import islice
 from typing import Any
 
 import sqlalchemy as sa
@@ -38,6 +39,7 @@ from dsr.tasks.models import CaseTask
 from dsr.tasks.operations import add_automatic_task
 
 REASON_MAX = 2000
+INSERT_BATCH = 2000  # found_records rows per INSERT: a subject with 200,000 records is 100 statements
 
 
 class SourceUnavailable(Exception):
@@ -88,18 +90,20 @@ def run_lookup(case: Case, *, actor: User | None, now: datetime, config: Mapping
     # Several people may run a lookup on the same case at once: serialise them on the case row, so the
     # manual sources' tasks are created once (SQLite serialises writers by itself).
     db.session.execute(sa.select(Case.id).where(Case.id == case.id).with_for_update())
-    records, summary = _references(sources, found)
+    summary = _summary(found)
+    count = sum(c["count"] for colls in summary.values() for c in colls.values())
     lookup = Lookup(case_id=case.id, run_at=now, run_by_id=actor.id if actor else None,
                     identities=jsonable(identities), summary=summary, manual_tasks={},
-                    status=LookupStatus.FOUND if records else LookupStatus.NOTHING_FOUND)
-    lookup.records = records
+                    status=LookupStatus.FOUND if count else LookupStatus.NOTHING_FOUND)
     db.session.add(lookup)
     db.session.flush()
+    for batch in _batches(_references(sources, found, lookup.id), INSERT_BATCH):
+        db.session.execute(sa.insert(FoundRecord), batch)
     lookup.manual_tasks = _manual_tasks(case, [s for s in sources.values() if s.kind is SourceKind.MANUAL],
                                         actor=actor, now=now)
     record("lookup.run", actor=actor, now=now, case=case, after={
         "lookup_id": lookup.id, "status": lookup.status, "identities": sorted(identities),
-        "records": len(records), "sources": {key: sum(c["count"] for c in colls.values())
+        "records": count, "sources": {key: sum(c["count"] for c in colls.values())
                                              for key, colls in summary.items()},
         "manual_tasks": sorted(lookup.manual_tasks)})
     return lookup
@@ -119,7 +123,7 @@ def _search(sources: Mapping[str, Source], identities: Mapping[str, Any], config
                 raise SourceUnavailable(_("%(source)s could not be searched: %(error)s",
                                           source=source.name, error=_reason(exc))) from exc
         try:
-            return datamap_lookup.find_everywhere(sql, identities, engines)
+            return datamap_lookup.find_everywhere(sql, identities, engines, slim=True)
         except (DataMapError, sa.exc.SQLAlchemyError) as exc:
             raise SourceUnavailable(_("The search failed: %(error)s", error=_reason(exc))) from exc
     finally:
@@ -145,30 +149,50 @@ def _store_failed(case: Case, identities, error: str, *, actor, now) -> Lookup:
     return lookup
 
 
-def _references(sources: Mapping[str, Source], found: Mapping[str, list]) -> tuple[list[FoundRecord], dict]:
-    """A FoundRecord row per record (where it is, its categories, how it was reached) and the summary
-    per source and collection. Field values stay in Harmony's systems; only the record's date is kept,
-    where the data map says a retention period runs from it (``dated_by``)."""
-    rows: list[FoundRecord] = []
+def _categories(rec) -> list[str]:
+    """The fideslang categories of the fields that held a value in ``rec``."""
+    return sorted({c for name in rec.held for c in rec.categories.get(name, ())})
+
+
+def _summary(found: Mapping[str, list]) -> dict:
+    """Per source and collection: how many records were found, and the categories they hold."""
     summary: dict[str, dict] = {}
     for key, records in found.items():
         per_collection: dict[str, dict] = {}
+        helds: set[tuple[str, str, tuple[str, ...]]] = set()
         for rec in records:
-            collection = sources[key].collection(rec.collection)
-            categories = sorted({c for name, cats in rec.categories.items()
-                                 if rec.fields.get(name) not in (None, "") for c in cats})
-            rows.append(FoundRecord(
-                source=key, collection=rec.collection, primary_key=jsonable(rec.primary_key),
-                categories=categories, matched_by=rec.matched_by[:300],
-                record_date=_as_date(rec.fields.get(collection.dated_by)) if collection.dated_by else None,
-                shared=rec.shared, shared_reason=rec.shared_reason,
-                shared_with=[s.as_json() for s in rec.shared_with] or None))
             entry = per_collection.setdefault(rec.collection, {"count": 0, "categories": set()})
             entry["count"] += 1
-            entry["categories"].update(categories)
+            if (rec.collection, rec.held) not in helds:  # records share few distinct sets of fields held
+                helds.add((rec.collection, rec.held))
+                entry["categories"].update(_categories(rec))
         summary[key] = {name: {"count": e["count"], "categories": sorted(e["categories"])}
                         for name, e in per_collection.items()}
-    return rows, summary
+    return summary
+
+
+def _references(sources: Mapping[str, Source], found: Mapping[str, list], lookup_id: int) -> Iterator[dict]:
+    """A found_records row per record (where it is, its categories, how it was reached), one at a time for
+    a bulk insert. Field values stay in Harmony's systems; only the record's date is kept, where the data
+    map says a retention period runs from it (``dated_by``)."""
+    categories: dict[tuple[str, str, tuple[str, ...]], list[str]] = {}
+    for key, records in found.items():
+        for rec in records:
+            dated_by = sources[key].collection(rec.collection).dated_by
+            held = (key, rec.collection, rec.held)
+            if held not in categories:
+                categories[held] = _categories(rec)
+            yield {"lookup_id": lookup_id, "source": key, "collection": rec.collection,
+                   "primary_key": jsonable(rec.primary_key), "categories": categories[held],
+                   "matched_by": rec.matched_by[:300],
+                   "record_date": _as_date(rec.fields.get(dated_by)) if dated_by else None,
+                   "shared": rec.shared, "shared_reason": rec.shared_reason,
+                   "shared_with": [s.as_json() for s in rec.shared_with] or None}
+
+
+def _batches(rows: Iterator[dict], size: int) -> Iterator[list[dict]]:
+    while batch := list(islice(rows, size)):
+        yield batch
 
 
 def _as_date(value: Any) -> date | None:

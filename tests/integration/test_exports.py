@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import itertools
 import json
 import os
 import re
@@ -30,7 +31,8 @@ from dsr.audit.models import AuditEvent
 from dsr.auth.models import User
 from dsr.cases.errors import InvalidInput, NotAllowed, RuleViolation
 from dsr.domain.enums import JobStatus, Right, Role
-from dsr.exports.build import CSV_COLUMNS
+from dsr.exports.build import CSV_COLUMNS, ExportWriter
+from dsr.exports.content import write_export
 from dsr.exports.models import Export, ExportKind
 from dsr.exports.operations import (
     EXPIRE_JOB_KIND,
@@ -40,7 +42,7 @@ from dsr.exports.operations import (
     path_for,
     request_export,
 )
-from dsr.exports.schema import CURRENT_VERSION, SCHEMA_DIR
+from dsr.exports.schema import CURRENT_VERSION, SCHEMA_DIR, ExportInvalid, ExportSchema, record_shape
 from dsr.extensions import db
 from dsr.fulfilment.lookup_ops import confirm_match, run_lookup
 from dsr.jobs import runner
@@ -322,6 +324,84 @@ def test_a_subject_with_thousands_of_records_is_exported_in_bounded_memory(syste
     # The overview shows the first records of each collection and says where the rest is.
     pdf = PdfReader(io.BytesIO(files["overview.pdf"]))
     assert len(pdf.pages) < 40 and "data.json" in " ".join(page.extract_text() for page in pdf.pages)
+
+
+class EveryRecordChecked(ExportSchema):
+    """The path before issue 15: every record validated against the schema as it is written."""
+
+    def check_record(self, record, where):
+        self.shapes.clear()
+        super().check_record(record, where)
+
+
+def test_5000_records_validated_once_per_shape_export_exactly_what_validating_each_did(systems, customer, staff,
+                                                                                         ctx):
+    add_payments(systems, customer, PAYMENTS)
+    case, lookup = case_for(customer, staff, rights=(Right.ACCESS,))
+    made = {}
+    for name, schema in (("per shape", ExportSchema()), ("every record", EveryRecordChecked())):
+        target = io.BytesIO()
+        built = write_export(target, case=case, lookup=lookup, kind=ExportKind.ACCESS, language="nl", now=NOW,
+                             config=ctx.config, schema=schema)
+        with zipfile.ZipFile(target) as zf:
+            made[name] = (built, schema, {n: zf.read(n) for n in zf.namelist() if n.endswith((".json", ".csv"))})
+    built, schema, files = made["per shape"]
+    old_built, old_schema, old_files = made["every record"]
+    assert built.record_count > PAYMENTS and old_schema.records_validated == built.record_count
+    # A handful of shapes (a record with an empty field is another), not thousands of validations.
+    assert schema.records_validated < 100
+    assert {n: v for n, v in files.items() if n != "manifest.json"} == {
+        n: v for n, v in old_files.items() if n != "manifest.json"}
+    data = json.loads(files["data.json"])
+    Draft202012Validator(SCHEMA, format_checker=Draft202012Validator.FORMAT_CHECKER).validate(data)
+    # And what is written is each record as the system holds it.
+    payments = next(c for c in data["collections"] if c["collection"] == "premium_payments")
+    expected = rows(systems, "SELECT p.* FROM premium_payments p JOIN policies o ON o.id = p.policy_id "
+                    "WHERE o.customer_id = :c ORDER BY p.id", c=customer["id"])
+    assert payments["record_count"] == len(expected) > PAYMENTS
+    for record, row in zip(payments["records"], expected, strict=True):
+        assert record["key"] == {"id": row["id"]}
+        values = {f["name"]: f["value"] for f in record["fields"]}
+        assert values == {k: v for k, v in row.items() if k in values}
+        assert values["amount_cents"] == row["amount_cents"] and values["paid_on"] == row["paid_on"]
+
+
+def _record(value="x", **changes):
+    field = {"name": "amount_cents", "categories": ["user.financial"], "value": value, "category": "financial",
+             "provided": False, "withheld": False, "review_third_parties": False, **changes}
+    return {"key": {"id": 1}, "fields": [field]}
+
+
+@pytest.mark.parametrize("bad, where", [
+    (_record(categories="user.financial"), "/fields/0/categories"),  # a string, not a list
+    (_record(provided="no"), "/fields/0/provided"),
+    (_record(name=""), "/fields/0/name"),
+    ({"key": {}, "fields": []}, "/key"),
+    ({"key": {"id": 1}, "fields": [], "extra": 1}, "/"),
+    (_record(categories=["user.financial", 3]), "/fields/0/categories/1"),
+])
+def test_validation_still_catches_a_record_of_a_bad_shape_after_thousands_of_good_ones(bad, where):
+    """Validating once per shape never lets a bad record through: a record the schema would tell apart from
+    the ones already validated has a shape of its own and is validated."""
+    schema = ExportSchema()
+    writer = ExportWriter(io.BytesIO(), head={"case_reference": "DSR-2026-00001", "kind": "access"}, schema=schema)
+    header = {"source": "s", "collection": "c"}
+    good = (_record(value=n) for n in range(3000))
+    with pytest.raises(ExportInvalid, match=r"data.json s.c record 3001: the value at " + re.escape(where)):
+        writer.collection(header, itertools.chain(good, [bad]), found=3001)
+    writer.abort()
+    assert schema.records_validated == 1  # the 3,000 good ones are one shape
+
+
+def test_record_shapes_tell_apart_what_the_schema_can():
+    same = [_record(value=1), _record(value=2), _record(value=-5)]
+    assert len({record_shape(r) for r in same}) == 1
+    different = [_record(value=1), _record(value="1"), _record(value=None), _record(value=True),
+                 _record(categories=["user.contact"]), _record(categories=[1]), _record(categories=[True]),
+                 _record(provided=True), _record(provided=1), _record(category=None), _record(name="other"),
+                 {"key": {"id": "1"}, "fields": _record()["fields"]}]
+    assert len({record_shape(r) for r in different}) == len(different)
+    assert record_shape([]) is None and record_shape({"key": {}, "fields": [1]}) is None
 
 
 # -- retries and refusals ---------------------------------------------------------------------------------
