@@ -32,7 +32,8 @@ def token_required(*roles: Role) -> Callable:
             row = token_for_secret(token.strip(), now=now())
             if row is None:
                 return api_error(401, "The bearer token is not valid (unknown, expired or revoked).")
-            db.session.commit()  # its last use, before the view's own transaction
+            if db.session.is_modified(row):  # its last use (to the minute), before the view's own transaction
+                db.session.commit()
             user = row.user
             if user.role not in roles:
                 return api_error(403, "Your role may not do this.", role=user.role.value)

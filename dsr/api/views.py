@@ -109,11 +109,13 @@ def create_case():
         return api_error(400, "The request is not valid.", errors=errors)
     try:
         case = log_request(**form.request_details(), actor=g.api_user, now=now(), today=today())
+        # Worded from the case as written, before the commit expires it (no reloading it afterwards).
+        body, location = _json_case(case), f"/api/v1/cases/{case.reference}"
         db.session.commit()
     except CaseError as exc:
         db.session.rollback()
         return api_error(exc.status, str(exc), errors={getattr(exc, "field", None) or "request": [str(exc)]})
-    return _json_case(case), 201, {"Location": f"/api/v1/cases/{case.reference}"}
+    return body, 201, {"Location": location}
 
 
 @bp.get("/cases/<reference>")

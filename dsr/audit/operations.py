@@ -10,6 +10,7 @@ from enum import Enum
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from dsr.audit.models import AuditEvent, AuditHead, AuditPayload
 from dsr.extensions import db
@@ -57,21 +58,40 @@ def compute_hash(event: AuditEvent) -> str:
     return hashlib.sha256(canonical_content(event)).hexdigest()
 
 
+_HEAD = "dsr_audit_head"  # session.info: the head's hash as this transaction last wrote it, while it holds the lock
+
+
 def _lock_head() -> str:
     """Lock the chain's head row and return the newest hash.
 
     The UPDATE takes a row lock on PostgreSQL and the write lock on SQLite, held to the end of the
-    transaction, so two processes never chain onto the same predecessor.
+    transaction, so two processes never chain onto the same predecessor. The row is made the first time
+    only (an INSERT that does nothing, once per database, not once per event). A transaction that has
+    locked and written the head already knows it (:func:`record` keeps it in ``session.info`` until the
+    transaction or savepoint ends): its next event costs no statement here.
     """
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    db.session.execute(insert(AuditHead).values(id=1, last_hash=GENESIS, events=0).on_conflict_do_nothing())
-    return db.session.execute(
-        sa.update(AuditHead).where(AuditHead.id == 1).values(events=AuditHead.events + 1)
-        .returning(AuditHead.last_hash)
-    ).scalar_one()
+    held = db.session.info.get(_HEAD)
+    if held is not None and held[0] is db.session().get_transaction():
+        return held[1]
+    lock = (sa.update(AuditHead).where(AuditHead.id == 1).values(events=AuditHead.events + 1)
+            .returning(AuditHead.last_hash))
+    last = db.session.execute(lock).scalar_one_or_none()
+    if last is None:
+        if db.session.get_bind().dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        db.session.execute(insert(AuditHead).values(id=1, last_hash=GENESIS, events=0).on_conflict_do_nothing())
+        last = db.session.execute(lock).scalar_one()
+    return last
+
+
+@sa.event.listens_for(Session, "after_transaction_end")
+def _forget_head(session, transaction) -> None:
+    """A commit, a rollback or a savepoint's end (not a flush's inner transaction): the next event locks
+    and reads the head again."""
+    if transaction.parent is None or transaction.nested:
+        session.info.pop(_HEAD, None)
 
 
 def record(
@@ -104,7 +124,11 @@ def record(
     event.hash = compute_hash(event)
     db.session.add(event)
     db.session.flush()
-    db.session.execute(sa.update(AuditHead).where(AuditHead.id == 1).values(last_hash=event.hash))
+    known = db.session.info.get(_HEAD)
+    counted = known is not None and known[0] is db.session().get_transaction()
+    db.session.execute(sa.update(AuditHead).where(AuditHead.id == 1).values(
+        last_hash=event.hash, **({"events": AuditHead.events + 1} if counted else {})))
+    db.session.info[_HEAD] = (db.session().get_transaction(), event.hash)
     return event
 
 

@@ -24,21 +24,20 @@ from dsr.subjects.operations import SubjectDetails, complete_subject, create_sub
 def next_reference(year: int) -> str:
     """``DSR-2026-00042``: numbered per year, safe with many processes.
 
-    The counter row is created if missing and then incremented with UPDATE ... RETURNING, which takes a
-    row lock on PostgreSQL and the database write lock on SQLite, so two processes never get the same number.
+    The counter is incremented with UPDATE ... RETURNING, which takes a row lock on PostgreSQL and the
+    database write lock on SQLite, so two processes never get the same number; the year's row is created
+    (an INSERT that does nothing if another process just did) only when the UPDATE found none.
     """
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    db.session.execute(insert(ReferenceCounter).values(year=year, last=0).on_conflict_do_nothing())
-    number = db.session.execute(
-        sa.update(ReferenceCounter)
-        .where(ReferenceCounter.year == year)
-        .values(last=ReferenceCounter.last + 1)
-        .returning(ReferenceCounter.last)
-    ).scalar_one()
+    increment = (sa.update(ReferenceCounter).where(ReferenceCounter.year == year)
+                 .values(last=ReferenceCounter.last + 1).returning(ReferenceCounter.last))
+    number = db.session.execute(increment).scalar_one_or_none()
+    if number is None:
+        if db.session.get_bind().dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        db.session.execute(insert(ReferenceCounter).values(year=year, last=0).on_conflict_do_nothing())
+        number = db.session.execute(increment).scalar_one()
     return f"DSR-{year}-{number:05d}"
 
 
@@ -111,6 +110,7 @@ def log_request(
         updated_at=now,
     )
     case.rights = [CaseRight(right=r) for r in rights]
+    case.pauses, case.attachments = [], []  # known empty: reading them after the flush needs no query
     apply_deadlines(case, calendar)
     db.session.add(case)
     db.session.flush()

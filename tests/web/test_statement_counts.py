@@ -121,3 +121,52 @@ def test_a_page_of_50_rows_costs_the_statements_of_a_page_of_10(app):
              for name in PAGES if len(with_50[name]) != len(with_10[name])}
     assert not grown, f"statements repeated per row: {grown}"
     assert all(with_10[name] for name in PAGES)
+
+
+def _posted_statements(app, client, path: str, body: dict, headers) -> tuple[list[str], object]:
+    counted = []
+
+    def count(_conn, _cursor, statement, *_args):
+        counted.append(IN_LIST.sub("(…)", statement))
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        response = client.post(path, json=body, headers=headers)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+    assert response.status_code == 201, response.data[:300]
+    return counted, response
+
+
+def test_creating_a_case_through_the_api_costs_a_fixed_few_statements(app):
+    with app.app_context():
+        manager = make_user(Role.PRIVACY_MANAGER)
+        token = issue_api_token(manager, actor=None, now=NOW)
+        db.session.commit()
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    body = {"subject": {"name": "Zoë Van den Broeck", "email": "zoe@example.nl", "customer_number": "HC1234567",
+                        "date_of_birth": "1984-02-29", "postcode": "3011 AD"},
+            "rights": ["access", "erasure"], "channel": "email", "received_on": TODAY.isoformat(), "language": "nl"}
+    client.post("/api/v1/cases", json=body, headers=headers)  # the first fills per-process caches
+    statements, response = _posted_statements(app, client, "/api/v1/cases", body, headers)
+    assert response.get_json()["reference"] == "DSR-2026-00002" and len(response.get_json()["rights"]) == 2
+
+    def counted(prefix: str) -> int:
+        return sum(s.startswith(prefix) for s in statements)
+
+    # Two audit events (subject.created, case.created) lock the chain's head once, write it once each.
+    assert counted("UPDATE audit_head SET events") == 1 and counted("UPDATE audit_head SET last_hash") == 2
+    assert counted("INSERT INTO audit_head") == counted("INSERT INTO reference_counters") == 0
+    # The token and its user once; the token's last use not written again within the minute; the answer
+    # worded from the case as written: nothing read back after the writes.
+    assert counted("SELECT api_tokens") == counted("SELECT users") == 1 and counted("UPDATE api_tokens") == 0
+    first_write = next(i for i, s in enumerate(statements) if not s.startswith("SELECT"))
+    assert all(not s.startswith("SELECT") for s in statements[first_write:]), statements[first_write:]
+    assert len(statements) <= 16, statements  # 27 before issue 15
+    with app.app_context():
+        from dsr.audit.verify import verify_chain
+
+        assert verify_chain().ok
