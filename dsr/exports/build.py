@@ -88,7 +88,11 @@ class _HashingSink:
 def csv_cell(value: Any) -> str:
     """A value as a CSV cell; a leading = + - @ is neutralised, so a spreadsheet does not run it as a
     formula (CSV injection; as the audit CSV, :mod:`dsr.audit.queries`)."""
-    if value is None:
+    if type(value) is str:  # most cells: only one that starts like a formula needs a closer look
+        if not value or value[0] not in _FORMULA_START:
+            return value
+        text = value
+    elif value is None:
         text = ""
     elif isinstance(value, bool):
         text = "true" if value else "false"
@@ -100,12 +104,13 @@ def csv_cell(value: Any) -> str:
         text = str(value)
     if _PLAIN_NUMBER.fullmatch(text):
         return text
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return "'" + text if text[:1] in _FORMULA_START else text
 
 
 # "-12.50", "+3": numbers written as text are left as they are; anything else that starts like a formula
 # ("+31 6 …", "=HYPERLINK(…)") gets a leading apostrophe, which spreadsheets hide (see exports/README.md).
 _PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _key_text(key: dict[str, Any]) -> str:
