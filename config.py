@@ -152,6 +152,9 @@ def from_environment(instance_path: Path, env: dict[str, str] | None = None) -> 
         "SCAN_DRAFT_HOURS": int(env.get("DSR_SCAN_DRAFT_HOURS", "24")),
         # An information request (pause) open longer than this puts the case under "needs attention".
         "PAUSE_ATTENTION_DAYS": int(env.get("DSR_PAUSE_ATTENTION_DAYS", "30")),
+        # The controller's facts about decisions based solely on automated processing (Art. 22, 15(1)(h)),
+        # with their wording in nl, en and fr: a YAML file; unset, Harmony's own (none; dsr/automated).
+        "AUTOMATED_DECISIONS_FILE": env.get("DSR_AUTOMATED_DECISIONS_FILE") or None,
         # Escalation report (dsr/reports): e-mailed to every privacy manager each working day at REPORT_TIME
         # (DSR_TIMEZONE); kept records due for erasure are erased daily at ERASE_DUE_TIME. Without
         # MAIL_SERVER nothing is sent and the command says so.

@@ -88,6 +88,7 @@ def _register_models() -> None:
     from dsr.attachments import models as _a  # noqa: F401
     from dsr.audit import models as _au  # noqa: F401
     from dsr.auth import models as _u  # noqa: F401
+    from dsr.automated import models as _adm  # noqa: F401
     from dsr.casefiles import models as _cf  # noqa: F401
     from dsr.cases import models as _c  # noqa: F401
     from dsr.cases import saved_views as _sv  # noqa: F401
@@ -117,6 +118,7 @@ def _register_blueprints(app: Flask) -> None:
     from dsr.auth.oidc import bp as oidc_bp
     from dsr.auth.token_views import bp as tokens_bp
     from dsr.auth.views import bp as auth_bp
+    from dsr.automated.views import bp as automated_bp
     from dsr.casefiles.views import bp as casefiles_bp
     from dsr.cases.actions import bp as case_actions_bp
     from dsr.cases.triage import bp as triage_bp
@@ -161,6 +163,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(casefiles_bp)
     app.register_blueprint(unanswered_bp)
     app.register_blueprint(transmissions_bp)
+    app.register_blueprint(automated_bp)
     app.register_blueprint(requesters_bp)
     app.register_blueprint(fees_bp)
     app.register_blueprint(users_bp)

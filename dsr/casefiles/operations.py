@@ -57,6 +57,7 @@ EMPTIED: list[tuple[str, str | tuple[str, str, str]]] = [
     ("case_notes", "case_id"),
     ("marketing_stops", "case_id"),
     ("objection_decisions", "case_id"),
+    ("automated_decision_requests", "case_id"),  # the decision as described, the subject's view, the outcome
     ("erasure_plan_items", ("erasure_plans", "id", "plan_id")),
     ("erasure_plans", "case_id"),
     ("found_records", ("lookups", "id", "lookup_id")),

@@ -50,7 +50,8 @@ def checklist(case: Case, today: date | None = None) -> list[Check]:
     checks: list[Check] = []
     lookup = db.session.execute(sa.select(Lookup).where(Lookup.case_id == case.id).order_by(Lookup.id.desc())
                                 .limit(1)).scalar_one_or_none()
-    needs_search = bool(rights - {Right.OBJECTION}) or not rights
+    # An objection or an Art. 22 request concerns a processing or a decision, not a copy of the records.
+    needs_search = bool(rights - {Right.OBJECTION, Right.AUTOMATED_DECISION}) or not rights
     if needs_search:
         if lookup is None:
             detail = _("Harmony's systems have not been searched.")

@@ -39,6 +39,7 @@ RIGHT_LABELS = {
     Right.OBJECTION: _l("Objection (Art. 21)"),
     Right.PORTABILITY: _l("Portability (Art. 20)"),
     Right.RESTRICTION: _l("Restriction (Art. 18)"),
+    Right.AUTOMATED_DECISION: _l("Automated decision (Art. 22)"),
 }
 CHANNEL_LABELS = {
     Channel.POST: _l("Post"),

@@ -12,7 +12,11 @@ class Role(enum.StrEnum):
 
 
 class Right(enum.StrEnum):
-    """The rights a request can invoke (GDPR Articles 15, 16, 17, 18, 20 and 21)."""
+    """The rights a request can invoke (GDPR Articles 15, 16, 17, 18, 20, 21 and 22).
+
+    ``automated_decision``: a request about a decision based solely on automated processing (Art. 22(3)):
+    to obtain human intervention, to express one's view, to contest the decision (:mod:`dsr.automated`).
+    """
 
     ACCESS = "access"
     RECTIFICATION = "rectification"
@@ -20,6 +24,7 @@ class Right(enum.StrEnum):
     OBJECTION = "objection"
     PORTABILITY = "portability"
     RESTRICTION = "restriction"
+    AUTOMATED_DECISION = "automated_decision"
 
     @property
     def article(self) -> str:
@@ -30,6 +35,7 @@ class Right(enum.StrEnum):
             Right.RESTRICTION: "18",
             Right.PORTABILITY: "20",
             Right.OBJECTION: "21",
+            Right.AUTOMATED_DECISION: "22",
         }[self]
 
 

@@ -174,12 +174,15 @@ RIGHT_WORDS: dict[str, tuple[str, ...]] = {
                   "je m'oppose", "je m’oppose"),
     "portability": ("overdraagbaarheid", "overdragen", "dataportabiliteit", "portability", "portabilite",
                     "machine-readable", "machineleesbaar", "format structure"),
+    # Art. 22(3): the subject asks a person to look at a decision a computer took, or contests it.
+    "automated_decision": ("geautomatiseerd besluit", "menselijke tussenkomst", "automated decision",
+                           "human intervention", "human review", "decision automatisee", "intervention humaine"),
     "restriction": ("beperking van de verwerking", "beperken van de verwerking", "restriction of processing",
                     "restrict the processing", "limitation du traitement", "limiter le traitement"),
 }
 ARTICLE_RIGHTS = {"15": "access", "16": "rectification", "17": "erasure", "18": "restriction",
-                  "20": "portability", "21": "objection"}
-_ARTICLE = re.compile(r"\b(?:art(?:ikel|icle|\.)?|article)\s*(1[5-8]|2[01])\b", re.IGNORECASE)
+                  "20": "portability", "21": "objection", "22": "automated_decision"}
+_ARTICLE = re.compile(r"\b(?:art(?:ikel|icle|\.)?|article)\s*(1[5-8]|2[0-2])\b", re.IGNORECASE)
 # A right is named in a negation or as something the writer does NOT ask: "geen bezwaar", "not delete".
 _NEGATED = re.compile(r"\b(geen|niet|not|no|pas|ne)\s+(\w+\s+){0,2}$")
 

@@ -2,9 +2,10 @@
 
 ``statement.yml`` beside this module holds, in Dutch, English and French, the statement's purposes (numbered
 as in the statement), its recipients by name with what they receive and why, its retention sentences, the
-sources of the data, the subject's rights (Art. 15–18, 20, 21), the automated decision-making statement and
-the complaint route (Harmony's privacy manager, then the Autoriteit Persoonsgegevens). Every entry cites the
-statement section it comes from, so a reviewer can check it against the statement.
+sources of the data, the subject's rights (Art. 15–18, 20, 21) and the complaint route (Harmony's privacy
+manager, then the Autoriteit Persoonsgegevens). Every entry cites the statement section it comes from, so a
+reviewer can check it against the statement. What the controller declares about automated decisions is a
+setting of its own (:mod:`dsr.automated.declaration`), not the statement's.
 
 Pure: PyYAML only. :func:`load_statement` reads and validates the file, reporting every problem at once;
 :meth:`Statement.category_for` maps a fideslang category to the statement's own category of data.
@@ -106,7 +107,6 @@ class Statement:
     retention: tuple[Entry, ...]
     sources_of_data: tuple[Entry, ...]
     rights: tuple[Entry, ...]
-    automated_decisions: Entry
     complaint: Complaint
 
     def category_for(self, fideslang_key: str) -> DataCategory | None:
@@ -225,10 +225,6 @@ def statement_from_data(data: Any, *, origin: str = "<statement>") -> Statement:
     sources_of_data = entries("sources_of_data", SOURCE_IDS)
     rights = entries("rights", RIGHT_IDS, article=True)
 
-    adm = data.get("automated_decisions") if isinstance(data.get("automated_decisions"), Mapping) else {}
-    automated = Entry(id="automated_decisions", text=text(adm.get("text"), "automated_decisions"),
-                      section=section(adm, "automated_decisions"))
-
     complaint = _complaint(data.get("complaint"), text, section, problems)
     controller = data.get("controller") or {}
     if problems:
@@ -236,7 +232,7 @@ def statement_from_data(data: Any, *, origin: str = "<statement>") -> Statement:
     return Statement(statement_date=str(data.get("statement_date")), title=text(data.get("title"), "title"),
                      controller=str(controller.get("name") or ""), categories=categories, purposes=purposes, recipients=tuple(recipients),
                      retention=retention, sources_of_data=sources_of_data, rights=rights,
-                     automated_decisions=automated, complaint=complaint)
+                     complaint=complaint)
 
 
 def _complaint(raw: Any, text, section, problems: list[str]) -> Complaint | None:

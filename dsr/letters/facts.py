@@ -221,7 +221,8 @@ def _access(case: Case, language: str) -> dict[str, Any]:
         "retention": list(retention.values()),
         "sources_of_data": [s["text"] for s in content["sources_of_data"]],
         "rights": [{"text": r["text"], "article": article_number(r["article"])} for r in content["rights"]],
-        "automated_decisions": content["automated_decisions"]["text"],
+        # The controller's declaration (a setting, dsr.automated), not a fixed sentence (issue 14.9).
+        "automated_decisions": content["automated"],
         "complaint": content["complaint"],
         # Only the manual sources whose search is recorded as done, with the day (issue 14.1).
         "manual_sources": [m for m in work.manual_sources(case, language) if m["done_on"]],
@@ -425,6 +426,24 @@ def _restriction(case: Case, language: str) -> dict[str, Any]:
                             "notices": work.notices(case, language)}}
 
 
+def _automated(case: Case, language: str) -> dict[str, Any]:
+    """The Art. 22 request, the decision as the controller declares it (if it does), and the human review."""
+    from dsr.automated.declaration import load_declaration
+    from dsr.automated.operations import request_of
+
+    request = request_of(case)
+    declaration = load_declaration()
+    declared = declaration.get(request.decision_id)
+    return {"automated": {
+        "described": request.decision_described, "decided_on": request.decided_on, "asks": request.asks,
+        "subject_view": request.subject_view if request.express_view else None,
+        "declared": declared.in_language(language) if declared else None,
+        "declaration": declaration.in_language(language),
+        "reviewer": request.reviewer, "reviewed_on": request.reviewed_on, "outcome": request.outcome.value,
+        "outcome_text": request.outcome_text, "view_considered": bool(request.view_considered),
+    }}
+
+
 def _refusal(case: Case, language: str) -> dict[str, Any]:
     from dsr.unanswered.operations import closed_unanswered_facts
 
@@ -467,6 +486,7 @@ GATHERERS: dict[LetterKind, Callable[[Case, str], dict[str, Any]]] = {
     LetterKind.COMPLETION_PORTABILITY: _portability,
     LetterKind.DECEASED: _deceased,
     LetterKind.FEE_WARNING: _fee,
+    LetterKind.COMPLETION_AUTOMATED: _automated,
     LetterKind.PARTIAL_REFUSAL: _partial_refusal,
     LetterKind.REFUSAL: _refusal,
     LetterKind.COMPLETION_RESTRICTION: _restriction,

@@ -37,6 +37,8 @@ class LetterKind(enum.StrEnum):
     FEE_WARNING = "fee_warning"  # a further copy carries a fee: warned first (Art. 15(3); issue 18, item 5)
     COMPLETION_RESTRICTION = "completion_restriction"  # Art. 18: what was restricted, where, who was told
     RESTRICTION_LIFTING_NOTICE = "restriction_lifting_notice"  # told before a restriction is lifted (18(3))
+    # The human review of an automated decision: outcome, the view considered (Art. 22(3); issue 18, item 2)
+    COMPLETION_AUTOMATED = "completion_automated"
 
 
 class LetterLanguage(enum.StrEnum):
@@ -97,6 +99,8 @@ KINDS: dict[LetterKind, KindSpec] = {s.kind: s for s in (
     KindSpec(LetterKind.RESTRICTION_LIFTING_NOTICE, _l("Notice: the restriction will be lifted (Art. 18(3))"),
              _OPEN | frozenset({CaseState.COMPLETED}), Right.RESTRICTION, complaint_route=True,
              needs=("restriction", "restriction_lift")),
+    KindSpec(LetterKind.COMPLETION_AUTOMATED, _l("Completion: automated decision reviewed (Art. 22)"), _ANSWERING,
+             Right.AUTOMATED_DECISION, complaint_route=True, needs=("automated",)),
 )}
 
 LANGUAGE_LABELS = {LetterLanguage.NL: "Nederlands", LetterLanguage.EN: "English", LetterLanguage.FR: "Français",
@@ -163,6 +167,13 @@ def check_fits(case: Case, kind: LetterKind) -> KindSpec:
         if lift is None or lift.lifted_at is not None:
             raise RuleViolation(_("%(ref)s has no decision to lift its restriction waiting to be announced: "
                                   "decide to lift it first, with the reason.", ref=case.reference))
+    if kind is LetterKind.COMPLETION_AUTOMATED:
+        from dsr.automated.operations import request_of
+
+        request = request_of(case)
+        if request is None or not request.reviewed:
+            raise RuleViolation(_("%(ref)s records no human review of the automated decision yet: record who "
+                                  "reviewed it, when and the outcome first.", ref=case.reference))
     if kind is LetterKind.REFUSAL and case.refusal_ground is None:
         raise RuleViolation(_("%(ref)s has not been refused.", ref=case.reference))
     if kind is LetterKind.INFORMATION_REQUEST and not case.pauses:

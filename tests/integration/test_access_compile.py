@@ -91,7 +91,9 @@ def test_a_customers_data_with_purposes_recipients_retention_and_complaint_route
     # Rights, automated decisions, and the complaint route to the Autoriteit Persoonsgegevens.
     assert {r.id for r in content.rights} == {"access", "rectification", "erasure", "restriction", "portability",
                                                "objection"}
-    assert "Art. 22" in content.automated_decisions.text
+    # The controller's declaration (dsr/automated/declaration.yml): Harmony takes no such decisions.
+    assert content.automated_decisions.text.startswith("Harmony takes no decisions about you based solely on")
+    assert content.automated_decisions.section == "declaration.yml"
     assert content.complaint.authority_address == ["Autoriteit Persoonsgegevens", "Postbus 93374", "2509 AJ Den Haag"]
     assert content.complaint.harmony_email == "privacy@harmony.nl"
     assert {m["source"] for m in content.manual_sources} == {"focus_feedback", "harmony_mail_house",

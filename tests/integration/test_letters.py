@@ -272,9 +272,26 @@ def _lift_decided(people, systems):
     return case
 
 
+def _automated_reviewed(people, systems):
+    """A refused claim contested under Art. 22(3); a person reviewed it with the subject's view (issue 18.2)."""
+    from dsr.automated.operations import record_request, record_review
+
+    case = _case(people, rights=(Right.AUTOMATED_DECISION,))
+    lifecycle.start_work(case, actor=people.staff, now=NOW)
+    record_request(case, decision_id=None, described="My claim for water damage was refused by your website "
+                   "within a second.", decided_on=date(2026, 11, 3), human_intervention=True, express_view=True,
+                   contest=True, subject_view="The water came from the neighbour's pipe, not from wear.",
+                   actor=people.staff, now=NOW, today=TODAY)
+    record_review(case, reviewer="M. de Vries, senior claims handler", reviewed_on=TODAY, outcome="changed",
+                  outcome_text="The claim is accepted; the payment follows within ten days.", view_considered=True,
+                  actor=people.manager, now=NOW, today=TODAY)
+    return case
+
+
 BUILDERS = {
     LetterKind.COMPLETION_RESTRICTION: _restricted,
     LetterKind.RESTRICTION_LIFTING_NOTICE: _lift_decided,
+    LetterKind.COMPLETION_AUTOMATED: _automated_reviewed,
     LetterKind.DECEASED: _deceased,
     LetterKind.FEE_WARNING: _fee_warned,
     LetterKind.ACKNOWLEDGEMENT: lambda people, systems: _case(people, rights=(Right.ACCESS, Right.ERASURE)),
@@ -312,6 +329,9 @@ KIND_CONTENT = {
                                             "about the restriction", "Article 18(3) GDPR"],
         LetterKind.RESTRICTION_LIFTING_NOTICE: ["We will lift the restriction", "Customer details",
                                                 "ended on 2 November 2026", "Article 18(3) GDPR"],
+        LetterKind.COMPLETION_AUTOMATED: ["refused by your website", "3 November 2026", "neighbour's pipe",
+                                          "M. de Vries, senior claims handler", "the decision has been changed",
+                                          "The claim is accepted", "takes no decisions about you based solely"],
     },
     "nl": {
         LetterKind.ACKNOWLEDGEMENT: ["inzage in uw persoonsgegevens (artikel 15 AVG)",
@@ -334,6 +354,9 @@ KIND_CONTENT = {
         LetterKind.PARTIAL_REFUSAL: ["AVG art. 17(3)(b)", "gedeeltelijk toegewezen", "artikel 35, tweede lid"],
         LetterKind.DECEASED: ["overweging 27 AVG", "Geachte heer/mevrouw Weduwe", "verklaring van erfrecht"],
         LetterKind.FEE_WARNING: ["12,50", "eerste kopie was kosteloos", "One hour of work"],
+        LetterKind.COMPLETION_AUTOMATED: ["refused by your website", "3 november 2026", "neighbour's pipe",
+                                          "M. de Vries, senior claims handler", "het besluit is gewijzigd",
+                                          "uw standpunt", "neemt geen besluiten over u die uitsluitend"],
         LetterKind.REFUSAL: ["fifth identical request", "buitensporig", "kennelijk ongegrond of buitensporig",
                              "artikel 35, tweede lid"],
         LetterKind.COMPLETION_RESTRICTION: ["Wat wij hebben beperkt", "Klantgegevens", "Polisadministratie",
@@ -363,6 +386,9 @@ KIND_CONTENT = {
         LetterKind.PARTIAL_REFUSAL: ["RGPD art. 17(3)(b)", "ne pouvons pas donner suite"],
         LetterKind.DECEASED: ["considérant 27 du RGPD", "attestation d’hérédité"],
         LetterKind.FEE_WARNING: ["12,50", "première copie était gratuite", "One hour of work"],
+        LetterKind.COMPLETION_AUTOMATED: ["refused by your website", "3 novembre 2026", "neighbour's pipe",
+                                          "M. de Vries, senior claims handler", "la décision a été modifiée",
+                                          "point de vue", "aucune décision fondée exclusivement"],
         LetterKind.REFUSAL: ["fifth identical request", "excessive", "manifestement infondé ou excessif",
                              "article 35, paragraphe 2"],
         LetterKind.COMPLETION_RESTRICTION: ["Ce que nous avons limité", "Données du client", "Gestion des polices",

@@ -34,8 +34,8 @@ def _awaiting(rights=(Right.ACCESS,)):
 
 
 def test_the_features_register_their_checks_in_a_fixed_order(ctx):
-    assert obligations.registered()[:7] == ("erasure", "rectification", "notices", "objection", "restriction",
-                                            "requesters", "checklist")
+    assert obligations.registered()[:8] == ("erasure", "rectification", "notices", "objection", "restriction",
+                                            "automated", "requesters", "checklist")
 
 
 def test_obligations_are_structured_and_read_as_their_sentence(ctx):

@@ -39,6 +39,10 @@ def read(*lines: str, conf: float = 95.0):
     ("Mijn adres klopt niet, wilt u het corrigeren?", "rectification"),
     ("Je demande la portabilité de mes données.", "portability"),
     ("Op grond van artikel 20 AVG vraag ik mijn gegevens.", "portability"),
+    ("Ik vraag om menselijke tussenkomst bij de afwijzing van mijn claim.", "automated_decision"),
+    ("I contest the automated decision to refuse my claim.", "automated_decision"),
+    ("Je demande une intervention humaine sur cette décision.", "automated_decision"),
+    ("Op grond van artikel 22 AVG wil ik dat een mens hiernaar kijkt.", "automated_decision"),
 ])
 def test_each_right_is_found_in_each_language(line, right):
     found = read("Geachte heer, mevrouw,", line)

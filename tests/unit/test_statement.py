@@ -30,7 +30,7 @@ def raw() -> dict:
 
 
 def test_every_language_has_every_section(statement):
-    texts = [statement.title, statement.automated_decisions.text, statement.complaint.harmony_text,
+    texts = [statement.title, statement.complaint.harmony_text,
              statement.complaint.authority_text, statement.complaint.authority_name]
     texts += [c.name for c in statement.categories]
     texts += [p.title for p in statement.purposes] + [p.text for p in statement.purposes]
@@ -43,7 +43,7 @@ def test_every_language_has_every_section(statement):
 
 def test_each_entry_cites_its_section(statement):
     entries = [*statement.categories, *statement.purposes, *statement.recipients, *statement.retention,
-               *statement.sources_of_data, *statement.rights, statement.automated_decisions]
+               *statement.sources_of_data, *statement.rights]
     assert all(e.section for e in entries)
     assert statement.complaint.section
 

@@ -108,6 +108,9 @@ ACCESS: dict[str, dict[str, frozenset[str]]] = {
     "casefiles.release": {"POST": MANAGERS},
     "unanswered.close": {"POST": MANAGERS},
     "transmissions.record": {"POST": WRITERS},
+    # -- automated decisions (issue 18, item 2)
+    "automated.record_request": {"POST": WRITERS},
+    "automated.record_review": {"POST": WRITERS},
     "requesters.act": {"POST": WRITERS},
     "fees.act": {"POST": WRITERS},  # proposing a fee: the privacy manager only (403 for staff, test_fees.py)
     # -- API v1 (bearer tokens); its description is public, as any API's is

@@ -82,3 +82,52 @@ def test_a_fee_on_a_first_copy_is_refused(app, reference):
     assert response.status_code == 409 and "first copy is free" in response.get_data(as_text=True)
     assert client_as(app, Role.STAFF).post(f"/cases/{reference}/fee/propose", data={
         "fee_propose-amount": "12.50", "fee_propose-basis": "x"}).status_code == 403  # the privacy manager decides
+
+
+# -- automated decisions (Art. 22; issue 18, item 2) ------------------------------------------------------------
+
+@pytest.fixture
+def art22_reference(app):
+    from dsr.cases import lifecycle
+
+    with app.app_context():
+        make_user(Role.PRIVACY_MANAGER)
+        make_user(Role.AUDITOR)
+        staff = make_user(Role.STAFF)
+        case = make_case(actor=staff, rights=(Right.AUTOMATED_DECISION,), commit=False)
+        lifecycle.start_work(case, actor=staff, now=NOW)
+        db.session.commit()
+        return case.reference
+
+
+def test_an_art22_request_and_its_review_are_recorded_from_the_card(app, art22_reference):
+    from dsr.automated.models import AutomatedDecisionRequest, ReviewOutcome
+
+    ref = art22_reference
+    staff = client_as(app, Role.STAFF)
+    page = text_of(staff.get(f"/cases/{ref}").get_data(as_text=True))
+    assert "Automated decision (Art. 22)" in page and "declares no decisions based solely on automated" in page
+    bad = staff.post(f"/cases/{ref}/automated-decision", data={"adm-described": "My claim was refused.",
+                                                               "adm-express_view": "y"})
+    assert bad.status_code == 400 and "Write down the view the subject expressed" in text_of(bad.get_data(as_text=True))
+    assert staff.post(f"/cases/{ref}/automated-decision", data={
+        "adm-decision_id": "", "adm-described": "My claim was <b>refused</b>.", "adm-decided_on": "2026-11-03",
+        "adm-express_view": "y", "adm-contest": "y", "adm-subject_view": "It was the neighbour's pipe."}).status_code == 302
+    page = staff.get(f"/cases/{ref}").get_data(as_text=True)
+    assert "My claim was &lt;b&gt;refused&lt;/b&gt;." in page and "not yet reviewed" in text_of(page)
+    no_view = staff.post(f"/cases/{ref}/automated-decision/review", data={
+        "review-reviewer": "M. de Vries", "review-reviewed_on": "2026-11-26", "review-outcome": "changed",
+        "review-outcome_text": "The claim is paid."})
+    assert no_view.status_code == 409 and "must have considered it" in text_of(no_view.get_data(as_text=True))
+    assert staff.post(f"/cases/{ref}/automated-decision/review", data={
+        "review-reviewer": "M. de Vries", "review-reviewed_on": "2026-11-26", "review-outcome": "changed",
+        "review-outcome_text": "The claim is paid.", "review-view_considered": "y"}).status_code == 302
+    page = text_of(staff.get(f"/cases/{ref}").get_data(as_text=True))
+    assert "Decision changed" in page and "by M. de Vries on 26 Nov 2026" in page
+    with app.app_context():
+        stored = db.session.scalars(sa.select(AutomatedDecisionRequest)).one()
+        assert stored.outcome is ReviewOutcome.CHANGED and stored.view_considered is True
+        assert (stored.human_intervention, stored.express_view, stored.contest) == (False, True, True)
+    auditor = client_as(app, Role.AUDITOR)
+    assert auditor.post(f"/cases/{ref}/automated-decision", data={}).status_code == 403
+    assert auditor.post(f"/cases/{ref}/automated-decision/review", data={}).status_code == 403
