@@ -80,7 +80,10 @@ OPERATION_BODY = {
     "description": "What the operation needs: version (the case's version, against lost updates), and per "
                    "operation assignee, reason, requested_on, received_on, sent_on, ground, justification, "
                    "how, method, outcome, note; complete: decision, and override_reason when the case's "
-                   "completion checklist is not met (a privacy manager's recorded reason).",
+                   "completion checklist is not met (a privacy manager's recorded reason); automated-decision "
+                   "(Art. 22): described, decision_id (a declared decision, or null), decided_on, "
+                   "human_intervention, express_view, contest (booleans), subject_view; automated-review: "
+                   "reviewer, reviewed_on, outcome (upheld or changed), outcome_text, view_considered.",
     "properties": {"version": {"type": "integer"}},
 }
 

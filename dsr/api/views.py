@@ -14,6 +14,7 @@ from dsr.api.auth import api_error, token_required
 from dsr.auth.access import READERS, WRITERS
 from dsr.auth.models import User
 from dsr.auth.operations import find_user
+from dsr.automated.operations import record_request, record_review
 from dsr.cases import lifecycle, timing
 from dsr.cases.deadlines import case_clock, working_calendar
 from dsr.cases.errors import CaseError, InvalidInput, NotAllowed
@@ -189,6 +190,38 @@ def _text(body: dict, key: str) -> str:
     return value
 
 
+def _flag(body: dict, key: str) -> bool:
+    value = body.get(key, False)
+    if not isinstance(value, bool):
+        raise InvalidInput("Must be true or false.", key)
+    return value
+
+
+def _optional_date(body: dict, key: str) -> date | None:
+    return None if body.get(key) is None else _date(body, key)
+
+
+def _optional_text(body: dict, key: str) -> str | None:
+    value = body.get(key)
+    if value is not None and not isinstance(value, str):
+        raise InvalidInput("Must be a string or null.", key)
+    return value
+
+
+def _automated_request(case, b, u):
+    return record_request(case, decision_id=_optional_text(b, "decision_id"), described=_text(b, "described"),
+                          decided_on=_optional_date(b, "decided_on"),
+                          human_intervention=_flag(b, "human_intervention"), express_view=_flag(b, "express_view"),
+                          contest=_flag(b, "contest"), subject_view=_text(b, "subject_view"), actor=u, now=now(),
+                          today=today())
+
+
+def _automated_review(case, b, u):
+    return record_review(case, reviewer=_text(b, "reviewer"), reviewed_on=_date(b, "reviewed_on"),
+                         outcome=_text(b, "outcome"), outcome_text=_text(b, "outcome_text"),
+                         view_considered=_flag(b, "view_considered"), actor=u, now=now(), today=today())
+
+
 def _version(body: dict) -> int | None:
     value = body.get("version")
     if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
@@ -247,6 +280,9 @@ CASE_OPERATIONS = {
                                                       expected_version=_version(b),
                                                       override_reason=_text(b, "override_reason") or None),
     "close": lambda case, b, u: lifecycle.close(case, actor=u, now=now(), expected_version=_version(b)),
+    # Art. 22 (issue 18, item 2): the decision concerned and what is asked, then the human review.
+    "automated-decision": _automated_request,
+    "automated-review": _automated_review,
 }
 
 

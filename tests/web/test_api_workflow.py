@@ -431,6 +431,8 @@ AUDITOR_BODIES = {
     "extension-notice": {}, "refuse": {"ground": "excessive", "justification": "x"}, "withdraw": {"how": "x"},
     "verify": {"method": "policy_records", "outcome": "verified"}, "start-identity-check": {}, "start-work": {},
     "submit-for-approval": {}, "complete": {"decision": "x"}, "close": {},
+    "automated-decision": {"described": "x", "contest": True},
+    "automated-review": {"reviewer": "x", "outcome": "upheld", "outcome_text": "x"},
 }
 
 
@@ -474,3 +476,36 @@ def test_a_body_that_is_not_a_json_object_is_400(app, client, auth, payload):
                            headers=auth[STAFF])
     error(response, 400)
     assert stored(app, reference) == before
+
+
+# -- automated decisions (Art. 22; issue 18, item 2) ------------------------------------------------------------
+
+def test_an_art22_request_and_its_review_through_the_api(app, client, auth):
+    from dsr.automated.models import AutomatedDecisionRequest
+    from dsr.domain.enums import Right
+
+    with app.app_context():
+        reference = make_case(actor=_user(STAFF), rights=(Right.AUTOMATED_DECISION,)).reference
+    advance(app, reference, "start_work")
+    bad = error(op(client, auth, STAFF, reference, "automated-decision", {"described": "x", "contest": "yes"}), 400)
+    assert bad["errors"] == {"contest": ["Must be true or false."]}
+    unknown = error(op(client, auth, STAFF, reference, "automated-decision",
+                       {"described": "x", "contest": True, "decision_id": "credit_score"}), 400)
+    assert "decision_id" in unknown["errors"]
+    early = error(op(client, auth, STAFF, reference, "automated-review",
+                     {"reviewer": "M. de Vries", "outcome": "upheld", "outcome_text": "Stands."}), 409)
+    assert "Record first" in early["error"]
+    ok(op(client, auth, STAFF, reference, "automated-decision", {
+        "described": "Claim refused by the website.", "decided_on": "2026-11-03", "human_intervention": True,
+        "express_view": True, "subject_view": "It was the neighbour's pipe."}))
+    refused = error(op(client, auth, STAFF, reference, "automated-review", {
+        "reviewer": "M. de Vries", "reviewed_on": "2026-11-26", "outcome": "changed", "outcome_text": "Paid."}), 409)
+    assert "considered" in refused["error"]
+    ok(op(client, auth, MANAGER, reference, "automated-review", {
+        "reviewer": "M. de Vries", "reviewed_on": "2026-11-26", "outcome": "changed", "outcome_text": "Paid.",
+        "view_considered": True}))
+    with app.app_context():
+        stored_request = db.session.scalars(sa.select(AutomatedDecisionRequest)).one()
+        assert (stored_request.decided_on, stored_request.outcome.value, stored_request.reviewer) == (
+            date(2026, 11, 3), "changed", "M. de Vries")
+    assert last_event(app, reference)[0] == "automated.review_recorded"
