@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from dsr.auth.access import READERS, WRITERS, roles_required
 from dsr.auth.models import User
+from dsr.cases.action_forms import REFUSAL_LABELS
 from dsr.cases.deadlines import case_clock, working_calendar
 from dsr.cases.forms import CHANNEL_LABELS, LANGUAGE_LABELS, RIGHT_LABELS, IntakeForm
 from dsr.cases.intake import intake_page
@@ -28,6 +29,7 @@ def _labels():
         "RIGHT_LABELS": RIGHT_LABELS,
         "CHANNEL_LABELS": CHANNEL_LABELS,
         "LANGUAGE_LABELS": LANGUAGE_LABELS,
+        "REFUSAL_LABELS": REFUSAL_LABELS,
         "CaseState": CaseState,
     }
 

@@ -205,7 +205,8 @@ class Source:
     description: str | None = None
     instructions: str | None = None  # what a person does to search a manual source, in English
     instructions_in: tuple[tuple[str, str], ...] = ()  # (language, instructions), when given per language
-    contact: str | None = None
+    contact: str | None = None  # who a person asks, in English
+    contact_in: tuple[tuple[str, str], ...] = ()  # (language, contact), when given per language
     path: Path | None = None
     names: tuple[tuple[str, str], ...] = ()  # (language, name)
     processor: bool = False  # a manual source that is a processor (Art. 28): erasure instructs it
@@ -218,6 +219,10 @@ class Source:
     def instructions_for(self, language: str) -> str:
         """A manual source's instructions in ``language`` (the English ones when not given per language)."""
         return " ".join((dict(self.instructions_in).get(language) or self.instructions or "").split())
+
+    def contact_for(self, language: str) -> str:
+        """Whom a person asks for a manual source, in ``language`` (the English when not given per language)."""
+        return " ".join((dict(self.contact_in).get(language) or self.contact or "").split())
 
     def collection(self, name: str) -> Collection:
         for candidate in self.collections:

@@ -343,13 +343,15 @@ def _source_meta(path: Path, meta: Any, fides_key: str) -> dict:
         result["connection_env"] = source_url_variable(fides_key)
     if "names" in dsr_meta:
         result["names"] = _names(path, "meta.dsr", dsr_meta["names"], "names")
-    # A manual source's instructions: one English text, or {nl:, en:, fr:} for the task in every language.
-    result["instructions_in"] = ()
-    if isinstance(dsr_meta.get("instructions"), dict):
-        result["instructions_in"] = _names(path, "meta.dsr", dsr_meta["instructions"], "instructions")
-        result["instructions"] = dict(result["instructions_in"])["en"]
-    elif dsr_meta.get("instructions") is not None and not isinstance(dsr_meta["instructions"], str):
-        raise _fail(path, "meta.dsr.instructions", "must be a text, or {nl:, en:, fr:} texts")
+    # A manual source's instructions and contact: one English text, or {nl:, en:, fr:} for the task and the
+    # case page in every interface language.
+    for key in ("instructions", "contact"):
+        result[f"{key}_in"] = ()
+        if isinstance(dsr_meta.get(key), dict):
+            result[f"{key}_in"] = _names(path, "meta.dsr", dsr_meta[key], key)
+            result[key] = dict(result[f"{key}_in"])["en"]
+        elif dsr_meta.get(key) is not None and not isinstance(dsr_meta[key], str):
+            raise _fail(path, f"meta.dsr.{key}", "must be a text, or {nl:, en:, fr:} texts")
     return result
 
 
@@ -371,7 +373,7 @@ def parse_dataset(raw: Any, path: Path) -> Source:
     source = Source(key=model.fides_key, name=model.name or model.fides_key, kind=meta["kind"],
                     collections=tuple(collections), connection_env=meta.get("connection_env"),
                     url=meta.get("url"), description=model.description, instructions=meta.get("instructions"),
-                    instructions_in=meta["instructions_in"],
+                    instructions_in=meta["instructions_in"], contact_in=meta["contact_in"],
                     contact=meta.get("contact"), path=path, names=meta["names"],
                     processor=meta.get("processor") is True)
     check_references(source, {source.key: source}, complete=False)

@@ -137,6 +137,7 @@ def data_card(case: Case) -> dict:
         "erasure": Right.ERASURE in case.right_values,
         "plan": plan,
         "earlier": lookups[1:],
+        "language": _lang(),
         "source_names": {key: s.display_name(_lang()) for key, s in sources.items()},
         "collection_names": {(key, c.name): c.display_name(_lang()) for key, s in sources.items()
                              for c in s.collections},

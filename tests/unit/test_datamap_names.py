@@ -188,8 +188,9 @@ def test_every_data_category_of_the_builtin_data_map_is_named_in_every_language(
     assert category_name("no.such.category", "nl") == "no.such.category"
 
 
-def test_a_manual_sources_instructions_are_given_in_every_language(sources):
+def test_a_manual_sources_instructions_and_contact_are_given_in_every_language(sources):
     for source in sources.values():
         if source.kind.value == "manual":
-            texts = {lang: source.instructions_for(lang) for lang in LANGUAGES}
-            assert all(texts.values()) and len(set(texts.values())) == len(LANGUAGES), source.key
+            for texts in ({lang: source.instructions_for(lang) for lang in LANGUAGES},
+                          {lang: source.contact_for(lang) for lang in LANGUAGES}):
+                assert all(texts.values()) and len(set(texts.values())) == len(LANGUAGES), source.key
