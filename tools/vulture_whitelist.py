@@ -24,6 +24,7 @@ IntakeForm.validate_device_id
 CaseClock.promise_moved  # templates/cases/_clock.html
 FoundRecord.shared_reason_in  # templates/fulfilment/lookup.html
 LegalHold.is_active  # templates/fulfilment/_data_card.html
+Source.contact_for  # templates/fulfilment/_data_card.html
 
 # Loaded by name through dsr.letters.facts._optional("dsr.<feature>.facts", "<name>", ...).
 objection_facts
