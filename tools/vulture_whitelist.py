@@ -25,6 +25,7 @@ CaseClock.promise_moved  # templates/cases/_clock.html
 FoundRecord.shared_reason_in  # templates/fulfilment/lookup.html
 LegalHold.is_active  # templates/fulfilment/_data_card.html
 Source.contact_for  # templates/fulfilment/_data_card.html
+EscalationReport.overdue_counts  # templates/reports/_items.html (the banner and the report)
 
 # Loaded by name through dsr.letters.facts._optional("dsr.<feature>.facts", "<name>", ...).
 objection_facts
