@@ -108,6 +108,7 @@ def _register_models() -> None:
     from dsr.subjects import models as _s  # noqa: F401
     from dsr.suppression import models as _sup  # noqa: F401
     from dsr.tasks import models as _t  # noqa: F401
+    from dsr.texts import models as _tx  # noqa: F401
     from dsr.transmissions import models as _tr  # noqa: F401
 
 
@@ -139,6 +140,7 @@ def _register_blueprints(app: Flask) -> None:
     from dsr.requesters.views import bp as requesters_bp
     from dsr.restriction.views import bp as restriction_bp
     from dsr.suppression.api import bp as suppression_api_bp
+    from dsr.texts.views import bp as texts_bp
     from dsr.transmissions.views import bp as transmissions_bp
     from dsr.unanswered.views import bp as unanswered_bp
     from dsr.users.views import bp as users_bp
@@ -168,6 +170,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(fees_bp)
     app.register_blueprint(users_bp)
     app.register_blueprint(declared_days_bp)
+    app.register_blueprint(texts_bp)
     app.register_blueprint(jobs_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(letters_bp)

@@ -83,8 +83,12 @@ OPERATION_BODY = {
                    "completion checklist is not met (a privacy manager's recorded reason); automated-decision "
                    "(Art. 22): described, decision_id (a declared decision, or null), decided_on, "
                    "human_intervention, express_view, contest (booleans), subject_view; automated-review: "
-                   "reviewer, reviewed_on, outcome (upheld or changed), outcome_text, view_considered.",
-    "properties": {"version": {"type": "integer"}},
+                   "reviewer, reviewed_on, outcome (upheld or changed), outcome_text, view_considered. The reason and "
+                   "justification are the staff's record, never printed; pause, extend and refuse take "
+                   "subject_texts too: what the letters quote, by language (nl, en, fr).",
+    "properties": {"version": {"type": "integer"},
+                   "subject_texts": {"type": "object", "additionalProperties": False,
+                                     "properties": {lang: _STR for lang in ("nl", "en", "fr")}}},
 }
 
 SUPPRESSION = {

@@ -26,6 +26,8 @@ from dsr.cases.serialize import case_json
 from dsr.domain.enums import RefusalGround, VerificationMethod, VerificationOutcome
 from dsr.extensions import db
 from dsr.identity.operations import record_verification
+from dsr.texts.models import TEXT_LANGUAGES, TextPurpose
+from dsr.texts.operations import save_text
 from dsr.timeutil import now, today
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -250,21 +252,43 @@ def _enum_value(enum_cls, body: dict, key: str):
         raise InvalidInput(f"Not one of: {allowed}.", key) from None
 
 
+def _subject_texts(purpose: TextPurpose, item=lambda case: 0):
+    """After the operation, write the texts for the subject it carries (``subject_texts``: by language), which
+    the letters quote instead of the staff's own ``reason``/``justification`` (issue 14.2)."""
+    def wrap(operation):
+        def run(case, body: dict, user):
+            result = operation(case, body, user)
+            texts = body.get("subject_texts")
+            if texts is None:
+                return result
+            if not isinstance(texts, dict) or not all(
+                    lang in TEXT_LANGUAGES and isinstance(text, str) for lang, text in texts.items()):
+                raise InvalidInput("subject_texts is an object of texts for the subject by language (nl, en, fr).",
+                                   "subject_texts")
+            for lang, text in texts.items():
+                save_text(case, purpose, item(case), lang, text, actor=user, now=now())
+            return result
+        return run
+    return wrap
+
+
 CASE_OPERATIONS = {
     "assign": lambda case, b, u: lifecycle.assign(case, _assignee(b), actor=u, now=now(),
                                                   expected_version=_version(b)),
-    "pause": lambda case, b, u: timing.request_information(
+    "pause": _subject_texts(TextPurpose.INFORMATION_REQUEST, lambda case: case.pauses[-1].id)(
+        lambda case, b, u: timing.request_information(
         case, reason=_text(b, "reason"), requested_on=_date(b, "requested_on"), actor=u, now=now(), today=today(),
-        ask_working_days=current_app.config["PAUSE_ASK_WORKING_DAYS"], expected_version=_version(b)),
+        ask_working_days=current_app.config["PAUSE_ASK_WORKING_DAYS"], expected_version=_version(b))),
     "resume": lambda case, b, u: timing.information_received(
         case, received_on=_date(b, "received_on"), actor=u, now=now(), today=today(), expected_version=_version(b)),
-    "extend": lambda case, b, u: timing.extend(case, reason=_text(b, "reason"), actor=u, now=now(), today=today(),
-                                               expected_version=_version(b)),
+    "extend": _subject_texts(TextPurpose.EXTENSION)(
+        lambda case, b, u: timing.extend(case, reason=_text(b, "reason"), actor=u, now=now(), today=today(),
+                                         expected_version=_version(b))),
     "extension-notice": lambda case, b, u: timing.record_extension_notice(
         case, sent_on=_date(b, "sent_on"), actor=u, now=now(), today=today(), expected_version=_version(b)),
-    "refuse": lambda case, b, u: lifecycle.refuse(
+    "refuse": _subject_texts(TextPurpose.REFUSAL)(lambda case, b, u: lifecycle.refuse(
         case, ground=_enum_value(RefusalGround, b, "ground"), justification=_text(b, "justification"), actor=u,
-        now=now(), expected_version=_version(b)),
+        now=now(), expected_version=_version(b))),
     "withdraw": lambda case, b, u: lifecycle.withdraw(case, how=_text(b, "how"), actor=u, now=now(),
                                                       expected_version=_version(b)),
     "verify": lambda case, b, u: record_verification(

@@ -31,6 +31,8 @@ from dsr.extensions import db
 from dsr.fulfilment.erasure import REFERENCED, outcome_texts
 from dsr.letters import addressing, records, work
 from dsr.letters.kinds import LetterKind, check_fits
+from dsr.texts.models import TextPurpose
+from dsr.texts.operations import quoted
 from dsr.timeutil import local_date
 
 BABEL_LOCALES = {"nl": "nl_NL", "en": "en_GB", "fr": "fr_FR"}
@@ -129,7 +131,8 @@ def _fee(case: Case, language: str) -> dict[str, Any]:
     from dsr.fees.operations import fee_of
 
     fee = fee_of(case)
-    return {"fee": {"amount_cents": fee.amount_cents, "basis": fee.basis, "earlier_reference": fee.earlier_reference,
+    # The basis as written for the subject in the letter's language (issue 14.2), never the staff's record.
+    return {"fee": {"amount_cents": fee.amount_cents, "basis": quoted(case, TextPurpose.FEE_BASIS, language), "earlier_reference": fee.earlier_reference,
                     "earlier_on": _iso(fee.earlier_on), "warned_on": _iso(fee.warned_on)}}
 
 
@@ -142,7 +145,7 @@ def _deceased(case: Case, language: str) -> dict[str, Any]:
 def _information_request(case: Case, language: str) -> dict[str, Any]:
     pause = next((p for p in reversed(case.pauses) if p.resumed_on is None), case.pauses[-1])
     return {"information_request": {
-        "reason": pause.reason,
+        "reason": quoted(case, TextPurpose.INFORMATION_REQUEST, language, pause.id),
         "requested_on": pause.requested_on.isoformat(),
         "counted": pause.counted,
         # Asked while the identity is being checked: the letter asks for proof of identity (Art. 12(6)).
@@ -152,7 +155,7 @@ def _information_request(case: Case, language: str) -> dict[str, Any]:
 
 def _extension(case: Case, language: str) -> dict[str, Any]:
     return {"extension": {
-        "reason": case.extension_reason,
+        "reason": quoted(case, TextPurpose.EXTENSION, language),
         "decided_on": local_date(case.extended_at).isoformat(),
         "original_due_on": _iso(case.extension_notice_due_on),
         "extended_due_on": _iso(case.extended_due_on),
@@ -385,6 +388,10 @@ def _rectification(case: Case, language: str) -> dict[str, Any]:
         c["column"] = c["field"]
         c["source_name"] = names.source(c["source"], c["source_name"])
         c["field"] = names.field(c["source"], c["collection"], c["field"])
+        if c["status"] == "refused":  # why not, as written for the subject in the letter's language (14.2)
+            c["reason"] = quoted(case, TextPurpose.CORRECTION_REFUSAL, language, c["id"])
+        else:
+            c["reason"] = None  # an applied correction's note is the staff's record
     for r in facts["recipients"]:
         r["display_name"] = (r.get("name") or {}).get(language) or r.get("id")
     return {"rectification": {**facts, "notices": work.notices(case, language),
@@ -401,6 +408,8 @@ def _objection(case: Case, language: str) -> dict[str, Any]:
         choice = names.get(o.get("processing_key") or "")
         if choice is not None:
             o["processing"] = choice.name
+        # The outcome of the balancing as written for the subject in the letter's language (issue 14.2).
+        o["reasons"] = quoted(case, TextPurpose.OBJECTION_OUTCOME, language, o["id"])
     refused = facts.get("refused", any(o["outcome"] == "rejected" for o in facts["other"]))
     return {"objection": {**facts, "refused": refused}}
 
@@ -448,7 +457,7 @@ def _refusal(case: Case, language: str) -> dict[str, Any]:
     from dsr.unanswered.operations import closed_unanswered_facts
 
     # A case closed because the information asked for did not come says when it was asked (issue 18, item 6).
-    return {"refusal": {"ground": case.refusal_ground.value, "justification": case.decision,
+    return {"refusal": {"ground": case.refusal_ground.value, "justification": quoted(case, TextPurpose.REFUSAL, language),
                         "unanswered": closed_unanswered_facts(case)}}
 
 
@@ -456,7 +465,8 @@ def _partial_refusal(case: Case, language: str, *, annex: bool = False) -> dict[
     """What was not done, with the reason for each part: records kept, corrections refused, objections
     rejected, plus the decision's written reasons. Needs at least one of them."""
     rights = case.right_values
-    parts: dict[str, Any] = {"decision": case.decision, "kept": [], "kept_groups": [], "reasons": [],
+    # The reasons as written for the subject in the letter's language; the case's decision is the staff's record.
+    parts: dict[str, Any] = {"decision": quoted(case, TextPurpose.PARTIAL_REFUSAL, language, required=False), "kept": [], "kept_groups": [], "reasons": [],
                              "corrections": [], "objections": [], "annex": annex}
     if Right.ERASURE in rights:
         plan = _erasure_plan(case, executed=False)

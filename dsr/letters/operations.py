@@ -42,6 +42,11 @@ from dsr.letters.models import ImmutableLetter, IssuedLetter
 from dsr.timeutil import local_date
 
 JOB_KIND = "letter"
+# The kinds that quote a text for the subject (issue 14.2): their facts are gathered before the job is queued,
+# so a letter whose text is missing in its language is refused at once, naming the field.
+QUOTING_KINDS = frozenset({LetterKind.INFORMATION_REQUEST, LetterKind.EXTENSION_NOTICE, LetterKind.REFUSAL,
+                           LetterKind.PARTIAL_REFUSAL, LetterKind.COMPLETION_RECTIFICATION,
+                           LetterKind.COMPLETION_OBJECTION, LetterKind.FEE_WARNING})
 runner.safe_error(render.TemplateMissing, ImmutableLetter, StorageFailed)
 
 
@@ -126,6 +131,8 @@ def request_letter(case: Case, kind: LetterKind, language: LetterLanguage, *, ac
         if not render.available(kind, lang):
             raise RuleViolation(_("There is no %(lang)s text of this letter yet; choose another language.",
                                   lang=lang))
+        if kind in QUOTING_KINDS:
+            gather(case, kind, language=lang, today=local_date(now), annex=annex)
     return runner.create(JOB_KIND, now=now, case=case, actor=actor,
                          params={"kind": kind.value, "language": language.value,
                                  # The subject asked for the full list of records (issue 14.3).

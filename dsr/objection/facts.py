@@ -47,6 +47,7 @@ def _direct_marketing(case: Case) -> dict[str, Any] | None:
 def objection_facts(case: Case) -> dict[str, Any]:
     """The objection part of the reply to ``case``; see the module docstring for the keys."""
     other = [{
+        "id": o.id,  # which text for the subject goes with it (dsr.texts); never printed
         "processing": o.processing_name,
         "processing_key": o.processing,
         "purposes": list(o.purposes or []),

@@ -32,6 +32,7 @@ def _source_names() -> dict[str, str]:
 
 def correction_facts(correction: Correction, source_names: dict[str, str]) -> dict[str, Any]:
     return {
+        "id": correction.id,  # which text for the subject goes with it (dsr.texts); never printed
         "source": correction.source,
         "source_name": source_names.get(correction.source, correction.source),
         "collection": correction.collection,

@@ -25,12 +25,18 @@ from dsr.fees.models import FeeStatus
 from dsr.identity.operations import record_verification
 from dsr.letters.kinds import LetterKind, LetterLanguage
 from dsr.letters.operations import render_letter
+from dsr.texts.models import TextPurpose
+from dsr.texts.operations import MissingSubjectText, save_text
 from dsr.unanswered.operations import unanswered
 from tests.conftest import NOW, TODAY
 from tests.factories import make_case, subject_details
 from tests.harmony_support import People
 
 BASIS = "Kosten van het opnieuw samenstellen en versturen van het overzicht: 1 uur werk."
+# What the letter quotes: the basis written for the subject in the letter's language (issue 14.2).
+BASIS_FOR_SUBJECT = {"nl": "Eén uur werk om het overzicht opnieuw samen te stellen en te versturen.",
+                     "en": "One hour of work to compile and send the overview again.",
+                     "fr": "Une heure de travail pour préparer et renvoyer l'aperçu."}
 
 
 @pytest.fixture(autouse=True)
@@ -114,9 +120,14 @@ def test_the_warning_letter_states_the_fee_before_charging(people, language):
         render_letter(case, LetterKind.FEE_WARNING, LetterLanguage(language), today=TODAY)
     ops.propose_fee(case, amount_cents=1500, basis=BASIS, actor=people.manager, now=NOW, today=TODAY)
     db.session.commit()
+    with pytest.raises(MissingSubjectText, match="basis of the fee"):  # the staff's basis is not printed
+        render_letter(case, LetterKind.FEE_WARNING, LetterLanguage(language), today=TODAY)
+    save_text(case, TextPurpose.FEE_BASIS, 0, language, BASIS_FOR_SUBJECT[language], actor=people.manager, now=NOW)
+    db.session.commit()
     rendered = render_letter(case, LetterKind.FEE_WARNING, LetterLanguage(language), today=TODAY)
     if os.environ.get("DSR_LETTERS_PDF_DIR"):  # to look at before a release (pdftoppm -png)
         (Path(os.environ["DSR_LETTERS_PDF_DIR"]) / f"fee-warning-{language}.pdf").write_bytes(rendered.pdf)
     text = " ".join(" ".join((p.extract_text() or "").split()) for p in PdfReader(io.BytesIO(rendered.pdf)).pages)
-    for phrase in WARNS[language] + [first.reference, BASIS]:
+    assert BASIS not in text
+    for phrase in WARNS[language] + [first.reference, BASIS_FOR_SUBJECT[language]]:
         assert phrase.replace("\u00a0", " ") in text.replace("\u00a0", " "), phrase

@@ -88,7 +88,7 @@ def test_the_closing_goes_with_the_last_paragraph_wherever_the_page_breaks(peopl
     pages_seen = set()
     for lines in range(1, 41):
         reason = "\n".join(f"Line {n} of what we ask, long enough to take a good part of a line." for n in range(lines))
-        case = _information_requested(people, None, reason=reason)
+        case = _information_requested(people, None, text=reason)  # the text the letter quotes (issue 14.2)
         made = operations.render_letter(case, LetterKind.INFORMATION_REQUEST, LetterLanguage.EN, today=TODAY)
         pages_seen.add(made.pages)
         assert_closing_not_alone(made.pdf, "en", f"an information request of {lines} lines")

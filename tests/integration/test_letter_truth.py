@@ -23,6 +23,8 @@ from dsr.notices.models import NoticeMethod
 from dsr.notices.operations import list_recipients, record_not_notifiable, record_notified
 from dsr.tasks.models import CaseTask
 from dsr.tasks.operations import complete_task
+from dsr.texts.models import TextPurpose
+from dsr.texts.operations import save_text
 from tests.conftest import NOW, TODAY
 from tests.harmony_support import People, private_copy
 from tests.integration.test_letters import (
@@ -231,11 +233,13 @@ def test_a_subject_in_another_eu_country_is_told_of_their_own_authority_and_the_
     abroad = make_case(actor=people.staff, name="Lotte Peeters", country="BE", postcode="1000", city="Brussel",
                        commit=False)
     lifecycle.refuse(abroad, ground=RefusalGround.EXCESSIVE, justification="x", actor=people.manager, now=NOW)
+    save_text(abroad, TextPurpose.REFUSAL, 0, lang, "y", actor=people.manager, now=NOW)
     text = _text(abroad, LetterKind.REFUSAL, lang)
     for w in words:
         assert w in text
     home = make_case(actor=people.staff, name="Jan Jansen", commit=False)
     lifecycle.refuse(home, ground=RefusalGround.EXCESSIVE, justification="x", actor=people.manager, now=NOW)
+    save_text(home, TextPurpose.REFUSAL, 0, lang, "y", actor=people.manager, now=NOW)
     text = _text(home, LetterKind.REFUSAL, lang)
     assert "Gegevensbeschermingsautoriteit" not in text
     assert {"nl": "rechtbank van uw woonplaats", "en": "of the place where you live",

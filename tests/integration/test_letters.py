@@ -35,6 +35,8 @@ from dsr.jobs.models import Job
 from dsr.letters import operations, render
 from dsr.letters.kinds import KINDS, LetterKind, LetterLanguage
 from dsr.letters.models import ImmutableLetter, IssuedLetter
+from dsr.texts.models import TextPurpose
+from dsr.texts.operations import save_text
 from tests.conftest import NOW, TODAY
 from tests.factories import make_case
 from tests.harmony_support import People, customer_with_everything, private_copy, subject_of
@@ -101,6 +103,55 @@ def keep_for_review(data: bytes, name: str) -> None:
 
 # -- a case in the state each kind of letter fits -----------------------------------------------------------
 
+# What staff recorded for themselves (internal, in English, never printed) and what the letters quote: the
+# texts for the subject, one per language (issue 14.2). The matrix below checks that a letter prints its own
+# language's text and neither the staff note nor another language's text.
+STAFF_NOTES = {
+    "information_request": "Ask caller for polnr or IBAN tail, ID unclear on phone",
+    "extension": "11 yrs claims in 3 systems plus paper backlog, need more time",
+    "refusal": "5th identical request this month, see call log of 2 Nov",
+    "correction_refusal": "Archive letter is evidence, do not alter",
+    "objection_outcome": "Fraud model needs it, see DPIA-7",
+    "objection_grounds": "Fraud prevention protects all insured customers.",
+    "fee_basis": "1h of work at 12.50 per hour",
+    "applied": "Corrected on the letter in the archive file.",
+}
+SUBJECT_TEXTS = {
+    "information_request": {"en": "Your policy number, or the last four digits of your IBAN.",
+                            "nl": "Uw polisnummer, of de laatste vier cijfers van uw IBAN.",
+                            "fr": "Votre numéro de police, ou les quatre derniers chiffres de votre IBAN."},
+    "extension": {"en": "Your request covers eleven years of claims held in three systems.",
+                  "nl": "Uw verzoek betreft elf jaar schadedossiers in drie systemen.",
+                  "fr": "Votre demande porte sur onze années de sinistres conservés dans trois systèmes."},
+    "refusal": {"en": "This is your fifth identical request this month; we answered the first on 2 November 2026.",
+                "nl": "Dit is uw vijfde gelijke verzoek deze maand; het eerste beantwoordden wij op 2 november 2026.",
+                "fr": "C'est votre cinquième demande identique ce mois-ci ; nous avons répondu à la première le "
+                      "2 novembre 2026."},
+    "correction_refusal": {"en": "The archive holds your letter as you signed it; we do not change it.",
+                           "nl": "Het archief bewaart uw brief zoals u hem ondertekende; die veranderen wij niet.",
+                           "fr": "Les archives conservent votre lettre telle que vous l'avez signée ; nous ne la "
+                                 "modifions pas."},
+    "objection_outcome": {"en": "Needed to detect fraud on claims.",
+                          "nl": "Nodig om fraude met schadeclaims op te sporen.",
+                          "fr": "Nécessaire pour détecter la fraude aux sinistres."},
+    "fee_basis": {"en": "One hour of work to compile and send the overview again.",
+                  "nl": "Eén uur werk om het overzicht opnieuw samen te stellen en te versturen.",
+                  "fr": "Une heure de travail pour préparer et renvoyer l'aperçu."},
+    "partial_refusal": {"en": "The law obliges us to keep some of your records; we erased all the others.",
+                        "nl": "De wet verplicht ons sommige gegevens te bewaren; alle andere hebben wij gewist.",
+                        "fr": "La loi nous oblige à conserver certaines de vos données ; nous avons effacé "
+                              "toutes les autres."},
+}
+
+
+def write_texts(case, people, purpose: str, item_id: int = 0, languages=("nl", "en", "fr")) -> None:
+    """The texts for the subject of ``purpose``, as a person writes them on the case's texts page."""
+    db.session.flush()
+    for lang in languages:
+        save_text(case, TextPurpose(purpose), item_id, lang, SUBJECT_TEXTS[purpose][lang], actor=people.staff,
+                  now=NOW)
+
+
 def _case(people, **kw):
     return make_case(actor=people.staff, commit=False, **kw)
 
@@ -165,11 +216,11 @@ def _rectified(people, systems):
     done = propose_manual_correction(case, "harmony_paper_archive", "correspondence", "sender_address",
                                      "Rue de la Loi 16, 1000 Bruxelles", before="Coolsingel 4", actor=people.staff,
                                      now=NOW, today=TODAY)
-    mark_applied(done, note="Corrected on the letter in the archive file.", actor=people.staff, now=NOW)
+    mark_applied(done, note=STAFF_NOTES["applied"], actor=people.staff, now=NOW)
     refused = propose_manual_correction(case, "harmony_paper_archive", "correspondence", "sender_name",
                                         "Zoë Vandenbroeck", actor=people.staff, now=NOW, today=TODAY)
-    refuse_correction(refused, reason="The archive holds your letter as you signed it; we do not change it.",
-                      actor=people.manager, now=NOW)
+    refuse_correction(refused, reason=STAFF_NOTES["correction_refusal"], actor=people.manager, now=NOW)
+    write_texts(case, people, "correction_refusal", refused.id)
     _recipients_told(case, people)
     return case
 
@@ -182,29 +233,39 @@ def _objected(people, systems):
     lifecycle.start_work(case, actor=people.staff, now=NOW)
     objection = record_objection(case, processing=next(iter(processing_choices())),
                                  subject_grounds="I do not want to be profiled.", actor=people.staff, now=NOW)
-    decide_objection(objection, outcome=ObjectionOutcome.REJECTED, reasons="Needed to detect fraud on claims.",
-                     compelling_grounds="Fraud prevention protects all insured customers.", effect=None,
-                     actor=people.manager, now=NOW, today=TODAY)
+    decided = decide_objection(objection, outcome=ObjectionOutcome.REJECTED, reasons=STAFF_NOTES["objection_outcome"],
+                               compelling_grounds=STAFF_NOTES["objection_grounds"], effect=None,
+                               actor=people.manager, now=NOW, today=TODAY)
+    write_texts(case, people, "objection_outcome", decided.id)
     return case
 
 
-def _information_requested(people, systems, reason="Your policy number, or the last four digits of your IBAN."):
+def _information_requested(people, systems, reason=STAFF_NOTES["information_request"], text=None):
+    """Information asked for; ``text``: what the letter quotes in every language (else SUBJECT_TEXTS)."""
     case = _case(people)
     timing.request_information(case, reason=reason, requested_on=TODAY, actor=people.staff, now=NOW, today=TODAY)
+    if text is None:
+        write_texts(case, people, "information_request", case.pauses[-1].id)
+    else:
+        db.session.flush()
+        for lang in ("nl", "en", "fr"):
+            save_text(case, TextPurpose.INFORMATION_REQUEST, case.pauses[-1].id, lang, text, actor=people.staff,
+                      now=NOW)
     return case
 
 
 def _extended(people, systems):
     case = _case(people)
-    timing.extend(case, reason="Your request covers eleven years of claims held in three systems.",
-                  actor=people.manager, now=NOW, today=TODAY)
+    timing.extend(case, reason=STAFF_NOTES["extension"], actor=people.manager, now=NOW, today=TODAY)
+    write_texts(case, people, "extension")
     return case
 
 
 def _refused(people, systems):
     case = _case(people)
-    lifecycle.refuse(case, ground=RefusalGround.EXCESSIVE, justification="This is your fifth identical request "
-                     "this month; we answered the first on 2 November 2026.", actor=people.manager, now=NOW)
+    lifecycle.refuse(case, ground=RefusalGround.EXCESSIVE, justification=STAFF_NOTES["refusal"],
+                     actor=people.manager, now=NOW)
+    write_texts(case, people, "refusal")
     return case
 
 
@@ -241,8 +302,8 @@ def _fee_warned(people, systems):
     again = log_request(subject=subject_details(), rights=[Right.ACCESS], channel=first.channel,
                         received_on=date(2026, 11, 20), language=first.language, notes="", actor=people.staff,
                         now=NOW, today=TODAY, link_subject=first.subject)
-    propose_fee(again, amount_cents=1250, basis="One hour of work to compile and send the overview again.",
-                actor=people.manager, now=NOW, today=TODAY)
+    propose_fee(again, amount_cents=1250, basis=STAFF_NOTES["fee_basis"], actor=people.manager, now=NOW, today=TODAY)
+    write_texts(again, people, "fee_basis")
     return again
 
 
@@ -288,6 +349,13 @@ def _automated_reviewed(people, systems):
     return case
 
 
+def _partially_refused(people, systems):
+    """Erased but for what the law keeps, with the reasons written for the subject."""
+    case = _erased(people, systems)
+    write_texts(case, people, "partial_refusal")
+    return case
+
+
 BUILDERS = {
     LetterKind.COMPLETION_RESTRICTION: _restricted,
     LetterKind.RESTRICTION_LIFTING_NOTICE: _lift_decided,
@@ -302,7 +370,7 @@ BUILDERS = {
     LetterKind.COMPLETION_ERASURE: _erased,
     LetterKind.COMPLETION_OBJECTION: _objected,
     LetterKind.COMPLETION_PORTABILITY: lambda people, systems: _looked_up(people, systems, (Right.PORTABILITY,))[0],
-    LetterKind.PARTIAL_REFUSAL: _erased,
+    LetterKind.PARTIAL_REFUSAL: _partially_refused,
     LetterKind.REFUSAL: _refused,
 }
 # What each kind must say besides what every letter says (English; a translator adds theirs per language).
@@ -311,19 +379,19 @@ KIND_CONTENT = {
         LetterKind.ACKNOWLEDGEMENT: ["access to your personal data (Article 15 GDPR)",
                                     lambda case: render.format_date(case.promised_on, "en"),
                                     lambda case: render.format_date(case.legal_due_on, "en")],
-        LetterKind.INFORMATION_REQUEST: ["Your policy number, or the last four digits of your IBAN."],
+        LetterKind.INFORMATION_REQUEST: [],
         LetterKind.EXTENSION_NOTICE: ["eleven years of claims",
                                      lambda case: render.format_date(case.extended_due_on, "en"),
                                      lambda case: render.format_date(case.extension_notice_due_on, "en")],
         LetterKind.COMPLETION_ACCESS: ["Focus Feedback", "enclosed", "Autoriteit Persoonsgegevens"],
-        LetterKind.COMPLETION_RECTIFICATION: ["Rue de la Loi 16", "we do not change it", "Autoriteit Persoonsgegevens"],
+        LetterKind.COMPLETION_RECTIFICATION: ["Rue de la Loi 16", "Autoriteit Persoonsgegevens"],
         LetterKind.COMPLETION_ERASURE: ["What we keep", "Art. 17(3)(b)", "Autoriteit Persoonsgegevens"],
-        LetterKind.COMPLETION_OBJECTION: ["Needed to detect fraud on claims.", "Autoriteit Persoonsgegevens"],
+        LetterKind.COMPLETION_OBJECTION: ["Autoriteit Persoonsgegevens"],
         LetterKind.COMPLETION_PORTABILITY: ["machine-readable", "enclosed"],
         LetterKind.PARTIAL_REFUSAL: ["Art. 17(3)(b)"],
-        LetterKind.REFUSAL: ["fifth identical request", "excessive"],
+        LetterKind.REFUSAL: ["excessive"],
         LetterKind.DECEASED: ["recital 27 GDPR", "Dear Sir or Madam", "certificate of inheritance"],
-        LetterKind.FEE_WARNING: ["€12.50", "first copy was free", "One hour of work"],
+        LetterKind.FEE_WARNING: ["€12.50", "first copy was free"],
         LetterKind.COMPLETION_RESTRICTION: ["What we restricted", "Customer details", "Policy administration",
                                             "Article 18(1)(c) GDPR", "Who we told (Article 19 GDPR)",
                                             "about the restriction", "Article 18(3) GDPR"],
@@ -337,27 +405,26 @@ KIND_CONTENT = {
         LetterKind.ACKNOWLEDGEMENT: ["inzage in uw persoonsgegevens (artikel 15 AVG)",
                                     lambda case: render.format_date(case.promised_on, "nl"),
                                     lambda case: render.format_date(case.legal_due_on, "nl")],
-        LetterKind.INFORMATION_REQUEST: ["Your policy number, or the last four digits of your IBAN.",
-                                         "Wat dit betekent voor de termijn van ons antwoord"],
-        LetterKind.EXTENSION_NOTICE: ["eleven years of claims", "verlenging met twee maanden",
+        LetterKind.INFORMATION_REQUEST: ["Wat dit betekent voor de termijn van ons antwoord"],
+        LetterKind.EXTENSION_NOTICE: ["verlenging met twee maanden",
                                      lambda case: render.format_date(case.extended_due_on, "nl"),
                                      lambda case: render.format_date(case.extension_notice_due_on, "nl")],
         LetterKind.COMPLETION_ACCESS: ["Focus Feedback", "bijgevoegde", "Autoriteit Persoonsgegevens", "Ontvangers",
                                        "Bewaartermijn", "artikel 79"],
-        LetterKind.COMPLETION_RECTIFICATION: ["Rue de la Loi 16", "we do not change it", "Autoriteit Persoonsgegevens",
+        LetterKind.COMPLETION_RECTIFICATION: ["Rue de la Loi 16", "Autoriteit Persoonsgegevens",
                                               "aanvullende verklaring"],
         LetterKind.COMPLETION_ERASURE: ["Wat wij bewaren", "AVG art. 17(3)(b)", "Autoriteit Persoonsgegevens",
                                         "artikel 17, derde lid"],
-        LetterKind.COMPLETION_OBJECTION: ["Needed to detect fraud on claims.", "Autoriteit Persoonsgegevens",
+        LetterKind.COMPLETION_OBJECTION: ["Autoriteit Persoonsgegevens",
                                           "dwingende gerechtvaardigde gronden"],
         LetterKind.COMPLETION_PORTABILITY: ["machineleesbare", "bijgevoegde", "overdraagbaarheid van gegevens"],
         LetterKind.PARTIAL_REFUSAL: ["AVG art. 17(3)(b)", "gedeeltelijk toegewezen", "artikel 35, tweede lid"],
         LetterKind.DECEASED: ["overweging 27 AVG", "Geachte heer/mevrouw Weduwe", "verklaring van erfrecht"],
-        LetterKind.FEE_WARNING: ["12,50", "eerste kopie was kosteloos", "One hour of work"],
+        LetterKind.FEE_WARNING: ["12,50", "eerste kopie was kosteloos"],
         LetterKind.COMPLETION_AUTOMATED: ["refused by your website", "3 november 2026", "neighbour's pipe",
                                           "M. de Vries, senior claims handler", "het besluit is gewijzigd",
                                           "uw standpunt", "neemt geen besluiten over u die uitsluitend"],
-        LetterKind.REFUSAL: ["fifth identical request", "buitensporig", "kennelijk ongegrond of buitensporig",
+        LetterKind.REFUSAL: ["buitensporig", "kennelijk ongegrond of buitensporig",
                              "artikel 35, tweede lid"],
         LetterKind.COMPLETION_RESTRICTION: ["Wat wij hebben beperkt", "Klantgegevens", "Polisadministratie",
                                             "artikel 18, eerste lid, onder c, AVG", "artikel 19 AVG",
@@ -369,27 +436,26 @@ KIND_CONTENT = {
         LetterKind.ACKNOWLEDGEMENT: ["l'accès à vos données personnelles (article 15 du RGPD)",
                                     lambda case: render.format_date(case.promised_on, "fr"),
                                     lambda case: render.format_date(case.legal_due_on, "fr")],
-        LetterKind.INFORMATION_REQUEST: ["Your policy number, or the last four digits of your IBAN.",
-                                         "suspendu"],
-        LetterKind.EXTENSION_NOTICE: ["eleven years of claims", "prolongé de deux mois",
+        LetterKind.INFORMATION_REQUEST: ["suspendu"],
+        LetterKind.EXTENSION_NOTICE: ["prolongé de deux mois",
                                      lambda case: render.format_date(case.extended_due_on, "fr"),
                                      lambda case: render.format_date(case.extension_notice_due_on, "fr")],
         LetterKind.COMPLETION_ACCESS: ["Focus Feedback", "ci-joint", "Autoriteit Persoonsgegevens", "destinataires",
                                        "Durée de conservation", "article 79"],
-        LetterKind.COMPLETION_RECTIFICATION: ["Rue de la Loi 16", "we do not change it", "Autoriteit Persoonsgegevens",
+        LetterKind.COMPLETION_RECTIFICATION: ["Rue de la Loi 16", "Autoriteit Persoonsgegevens",
                                               "déclaration complémentaire"],
         LetterKind.COMPLETION_ERASURE: ["Ce que nous conservons", "RGPD art. 17(3)(b)", "Autoriteit Persoonsgegevens",
                                         "article 17, paragraphe 3"],
-        LetterKind.COMPLETION_OBJECTION: ["Needed to detect fraud on claims.", "Autoriteit Persoonsgegevens",
+        LetterKind.COMPLETION_OBJECTION: ["Autoriteit Persoonsgegevens",
                                           "motifs légitimes et impérieux"],
         LetterKind.COMPLETION_PORTABILITY: ["lisible par machine", "ci-joint", "portabilité"],
         LetterKind.PARTIAL_REFUSAL: ["RGPD art. 17(3)(b)", "ne pouvons pas donner suite"],
         LetterKind.DECEASED: ["considérant 27 du RGPD", "attestation d’hérédité"],
-        LetterKind.FEE_WARNING: ["12,50", "première copie était gratuite", "One hour of work"],
+        LetterKind.FEE_WARNING: ["12,50", "première copie était gratuite"],
         LetterKind.COMPLETION_AUTOMATED: ["refused by your website", "3 novembre 2026", "neighbour's pipe",
                                           "M. de Vries, senior claims handler", "la décision a été modifiée",
                                           "point de vue", "aucune décision fondée exclusivement"],
-        LetterKind.REFUSAL: ["fifth identical request", "excessive", "manifestement infondé ou excessif",
+        LetterKind.REFUSAL: ["excessive", "manifestement infondé ou excessif",
                              "article 35, paragraphe 2"],
         LetterKind.COMPLETION_RESTRICTION: ["Ce que nous avons limité", "Données du client", "Gestion des polices",
                                             "article 18, paragraphe 1, point c), du RGPD", "article 19 du RGPD",
@@ -400,7 +466,40 @@ KIND_CONTENT = {
 }
 
 
+# The texts for the subject each kind quotes (issue 14.2), and the deadlines it states (issue 14.12).
+KIND_TEXTS = {
+    LetterKind.INFORMATION_REQUEST: ["information_request"],
+    LetterKind.EXTENSION_NOTICE: ["extension"],
+    LetterKind.COMPLETION_RECTIFICATION: ["correction_refusal"],
+    LetterKind.COMPLETION_OBJECTION: ["objection_outcome"],
+    LetterKind.FEE_WARNING: ["fee_basis"],
+    LetterKind.PARTIAL_REFUSAL: ["partial_refusal"],
+    LetterKind.REFUSAL: ["refusal"],
+}
+KIND_DEADLINES = {
+    LetterKind.ACKNOWLEDGEMENT: ("promise_answer_by", "legal.due_on"),
+    LetterKind.EXTENSION_NOTICE: ("extended.due_on", "legal.due_on"),
+    # A counted pause suspends the period: the letter states no date to answer by (only the day it asked).
+}
+
+
+def deadline_dates(case, kind: LetterKind, lang: str) -> list[str]:
+    """The deadlines ``kind`` states, as the case's clock gives them on the letter's date, in ``lang``."""
+    from dsr.cases.deadlines import case_clock, working_calendar
+
+    clock = case_clock(case, working_calendar(), TODAY)
+    found = []
+    for path in KIND_DEADLINES.get(kind, ()):
+        value = clock
+        for part in path.split("."):
+            value = getattr(value, part)
+        found.append(render.format_date(value, lang))
+    return found
+
+
 def build(kind: LetterKind, people, systems):
+    assert kind in BUILDERS, (f"no builder for the letter kind {kind.value!r}: add one to BUILDERS in "
+                              "tests/integration/test_letters.py (a case in the state this kind fits)")
     case = BUILDERS[kind](people, systems)
     db.session.commit()
     return case
@@ -433,6 +532,22 @@ def test_every_kind_renders_with_what_every_letter_must_say(people, systems, kin
     assert made.fetcher.refused == []
     assert all(url.startswith(render.ASSETS_DIR.as_uri()) for url in made.fetcher.fetched)
     assert any(url.endswith(".ttf") for url in made.fetcher.fetched), "the project's own font is not used"
+    # Issue 14, items 2 and 12: the texts for the subject in the letter's language; no staff note, no text
+    # written in another language, no database key; the salutation; the deadlines the case's clock gives.
+    assert case.subject.name in text, f"{kind} ({lang}): the subject is not named"
+    assert expect["salutation"] in text, f"{kind} ({lang}): no salutation"
+    for purpose in KIND_TEXTS.get(kind, []):
+        assert SUBJECT_TEXTS[purpose][lang] in text, f"{kind} ({lang}) does not quote its {purpose} text"
+    flat = re.sub(r"\s+", " ", text)
+    for name, note in STAFF_NOTES.items():
+        assert note not in flat, f"{kind} ({lang}) prints the staff note {name!r}"
+    for purpose, texts in SUBJECT_TEXTS.items():
+        for other, words in texts.items():
+            if other != lang:
+                assert words not in flat, f"{kind} ({lang}) prints the {other} text of {purpose}"
+    assert "id=" not in text and not re.search(r"\bid\s*[:=]\s*\d", text), f"{kind} ({lang}) names a database key"
+    for day in deadline_dates(case, kind, lang):
+        assert day in text, f"{kind} ({lang}) does not state the deadline {day}"
 
 
 @pytest.mark.parametrize("lang", ACKNOWLEDGEMENT_LANGUAGES)
@@ -591,8 +706,10 @@ def test_a_letter_that_does_not_fit_the_case_is_refused_before_anything_is_queue
 
 def test_typed_markup_is_printed_as_text_and_nothing_is_fetched(people):
     case = _case(people, name=EVIL_NAME, notes=EVIL_NOTE)
-    timing.request_information(case, reason=f"{EVIL_NOTE} and {EVIL_NAME}", requested_on=TODAY, actor=people.staff,
-                               now=NOW, today=TODAY)
+    timing.request_information(case, reason="Internal", requested_on=TODAY, actor=people.staff, now=NOW, today=TODAY)
+    db.session.flush()
+    save_text(case, TextPurpose.INFORMATION_REQUEST, case.pauses[-1].id, "en", f"{EVIL_NOTE} and {EVIL_NAME}",
+              actor=people.staff, now=NOW)  # the text the letter quotes carries the markup
     db.session.commit()
     made = operations.render_letter(case, LetterKind.INFORMATION_REQUEST, LetterLanguage.EN, today=TODAY)
     keep_for_review(made.pdf, "injection-en")

@@ -31,6 +31,8 @@ from dsr.identity.operations import destroy_unconfirmed_id_copies
 from dsr.jobs import runner
 from dsr.letters.kinds import LetterKind, LetterLanguage
 from dsr.letters.operations import render_letter
+from dsr.texts.models import TextPurpose
+from dsr.texts.operations import save_text
 from dsr.unanswered import operations as ops
 from tests.factories import make_case, make_user
 
@@ -101,10 +103,15 @@ def test_closing_refuses_and_the_letter_says_when_it_was_asked(people, language)
     later = NOW + timedelta(days=30)
     ops.close_unanswered(case, justification="Zonder polisnummer kunnen wij u niet identificeren.",
                          actor=manager, now=later, today=ASKED + timedelta(days=30))
+    save_text(case, TextPurpose.REFUSAL, 0, language, {  # what the letter quotes, in its language (issue 14.2)
+        "nl": "Zonder polisnummer kunnen wij u niet identificeren.",
+        "en": "Without your policy number we cannot identify you.",
+        "fr": "Sans votre numéro de police, nous ne pouvons pas vous identifier."}[language], actor=manager, now=later)
     db.session.commit()
     assert (case.state, case.refusal_ground) == (CaseState.REFUSED, RefusalGround.IDENTITY_NOT_ESTABLISHED)
     assert [e.action for e in db.session.scalars(sa.select(AuditEvent).where(
-        AuditEvent.case_id == case.id).order_by(AuditEvent.id))][-2:] == ["case.refuse", "case.closed_unanswered"]
+        AuditEvent.case_id == case.id).order_by(AuditEvent.id))][-3:] == ["case.refuse", "case.closed_unanswered",
+                                                                   "subject_text.saved"]
     rendered = render_letter(case, LetterKind.REFUSAL, LetterLanguage(language), today=ASKED + timedelta(days=30))
     text = " ".join(" ".join((p.extract_text() or "").split()) for p in PdfReader(io.BytesIO(rendered.pdf)).pages)
     for phrase in REFUSAL_SAYS[language]:
@@ -120,6 +127,7 @@ def test_a_plain_refusal_says_nothing_about_an_unanswered_request(people):
     case = paused_case(staff)
     lifecycle.refuse(case, ground=RefusalGround.IDENTITY_NOT_ESTABLISHED, justification="Niet te identificeren",
                      actor=manager, now=NOW)
+    save_text(case, TextPurpose.REFUSAL, 0, "en", "We could not identify you.", actor=manager, now=NOW)
     db.session.commit()
     html = " ".join(render_letter(case, LetterKind.REFUSAL, LetterLanguage.EN, today=ASKED).html)
     assert "we asked you for information" not in html

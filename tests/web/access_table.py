@@ -103,6 +103,11 @@ ACCESS: dict[str, dict[str, frozenset[str]]] = {
     # -- days declared equal to public holidays (Atw art. 3(3)): everyone reads them, managers keep them
     "declared_days.index": {"GET": SIGNED_IN, "POST": MANAGERS},
     "declared_days.remove": {"POST": MANAGERS},
+    # -- texts for the subject (issue 14.2): every role reads them, writers write them; managers keep the library
+    "texts.case_texts": {"GET": SIGNED_IN},
+    "texts.save": {"POST": WRITERS},
+    "texts.library": {"GET": SIGNED_IN, "POST": MANAGERS},
+    "texts.remove": {"POST": MANAGERS},
     # -- dsr's own retention, unanswered requests, direct transmission (issue 18)
     "casefiles.place": {"POST": MANAGERS},
     "casefiles.release": {"POST": MANAGERS},
