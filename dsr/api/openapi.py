@@ -85,8 +85,10 @@ OPERATION_BODY = {
                    "human_intervention, express_view, contest (booleans), subject_view; automated-review: "
                    "reviewer, reviewed_on, outcome (upheld or changed), outcome_text, view_considered. The reason and "
                    "justification are the staff's record, never printed; pause, extend and refuse take "
-                   "subject_texts too: what the letters quote, by language (nl, en, fr).",
+                   "subject_texts too: what the letters quote, by language (nl, en, fr). refuse as excessive: "
+                   "repeats, the references of the person's earlier requests it repeats (the last within a year).",
     "properties": {"version": {"type": "integer"},
+                   "repeats": {"type": "array", "items": _STR},
                    "subject_texts": {"type": "object", "additionalProperties": False,
                                      "properties": {lang: _STR for lang in ("nl", "en", "fr")}}},
 }

@@ -288,7 +288,7 @@ CASE_OPERATIONS = {
         case, sent_on=_date(b, "sent_on"), actor=u, now=now(), today=today(), expected_version=_version(b)),
     "refuse": _subject_texts(TextPurpose.REFUSAL)(lambda case, b, u: lifecycle.refuse(
         case, ground=_enum_value(RefusalGround, b, "ground"), justification=_text(b, "justification"), actor=u,
-        now=now(), expected_version=_version(b))),
+        now=now(), expected_version=_version(b), repeats=lifecycle.earlier_cases(case, b.get("repeats")))),
     "withdraw": lambda case, b, u: lifecycle.withdraw(case, how=_text(b, "how"), actor=u, now=now(),
                                                       expected_version=_version(b)),
     "verify": lambda case, b, u: record_verification(

@@ -5,7 +5,15 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import (
+    DateField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from dsr.domain.enums import (
@@ -74,6 +82,8 @@ class CompleteForm(CaseActionForm):
 class RefuseForm(CaseActionForm):
     ground = SelectField(_l("Ground"), choices=_choices(REFUSAL_LABELS))
     justification = TextAreaField(_l("Written justification"), validators=[DataRequired(), Length(max=5000)])
+    # Excessive: the person's earlier requests this one repeats (references; the page offers the person's cases).
+    repeats = SelectMultipleField(_l("The earlier requests it repeats"), choices=[], validate_choice=False)
 
 
 class WithdrawForm(CaseActionForm):

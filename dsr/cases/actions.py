@@ -120,7 +120,7 @@ ACTIONS: dict[str, tuple[type, Callable]] = {
         override_reason=f.override_reason.data)),
     "refuse": (F.RefuseForm, lambda case, f, c: lifecycle.refuse(
         case, ground=RefusalGround(f.ground.data), justification=f.justification.data, actor=c.actor, now=c.now,
-        expected_version=c.version)),
+        expected_version=c.version, repeats=lifecycle.earlier_cases(case, f.repeats.data))),
     "withdraw": (F.WithdrawForm, lambda case, f, c: lifecycle.withdraw(
         case, how=f.how.data, actor=c.actor, now=c.now, expected_version=c.version)),
     "close": (F.TransitionForm, lambda case, f, c: lifecycle.close(

@@ -6,8 +6,11 @@ mutates, and appends the audit event. Views, the API, the CLI and jobs all call 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
+import sqlalchemy as sa
+from dateutil.relativedelta import relativedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -17,9 +20,10 @@ from dsr.cases import obligations
 from dsr.cases.errors import InvalidInput, NotAllowed, RuleViolation
 from dsr.cases.guards import MANAGERS, WRITERS, check_version, require_open, require_role
 from dsr.cases.labels import ACTION_VERBS, STATE_LABELS
-from dsr.cases.models import Case
+from dsr.cases.models import Case, RepeatedRequest
 from dsr.domain.enums import CLOSED_STATES, Priority, RefusalGround, Role
 from dsr.domain.workflow import MANAGER_ACTIONS, Action, IllegalTransition, allowed_actions, next_state
+from dsr.extensions import db
 from dsr.timeutil import local_date
 
 
@@ -31,16 +35,7 @@ def transition(case: Case, action: Action, *, actor: User | None, now: datetime,
     ``sets`` are the columns the new state implies (a decision, a ground); they change together with the
     state, so the database's CHECK constraints hold at every flush.
     """
-    require_role(actor, *(MANAGERS if action in MANAGER_ACTIONS else WRITERS),
-                 what=_l("%(action)s a case", action=ACTION_VERBS[action]))
-    check_version(case, expected_version)
-    try:
-        new = next_state(case.state, action)
-    except IllegalTransition:
-        allowed = ", ".join(str(ACTION_VERBS[a]) for a in allowed_actions(case.state)) or _("none")
-        raise RuleViolation(_("Cannot %(action)s a case in state '%(state)s' (allowed from there: %(allowed)s).",
-                              action=ACTION_VERBS[action], state=STATE_LABELS[case.state],
-                              allowed=allowed)) from None
+    new = _may(case, action, actor=actor, expected_version=expected_version)
     old = case.state
     case.state = new
     for column, value in (sets or {}).items():
@@ -51,6 +46,20 @@ def transition(case: Case, action: Action, *, actor: User | None, now: datetime,
     case.updated_at = now
     record(f"case.{action.value}", actor=actor, now=now, case=case,
            before={"state": old}, after={"state": new, **(details or {})})
+
+
+def _may(case: Case, action: Action, *, actor: User | None, expected_version: int | None):
+    """The role, the version and the legal move, checked before anything changes; the new state."""
+    require_role(actor, *(MANAGERS if action in MANAGER_ACTIONS else WRITERS),
+                 what=_l("%(action)s a case", action=ACTION_VERBS[action]))
+    check_version(case, expected_version)
+    try:
+        return next_state(case.state, action)
+    except IllegalTransition:
+        allowed = ", ".join(str(ACTION_VERBS[a]) for a in allowed_actions(case.state)) or _("none")
+        raise RuleViolation(_("Cannot %(action)s a case in state '%(state)s' (allowed from there: %(allowed)s).",
+                              action=ACTION_VERBS[action], state=STATE_LABELS[case.state],
+                              allowed=allowed)) from None
 
 
 def start_identity_check(case: Case, *, actor, now, expected_version=None) -> None:
@@ -114,18 +123,80 @@ def complete(case: Case, *, decision: str, actor, now, expected_version=None,
                details=details, sets={"decision": decision})
 
 
-def refuse(case: Case, *, ground: RefusalGround, justification: str, actor, now, expected_version=None) -> None:
+def refuse(case: Case, *, ground: RefusalGround, justification: str, actor, now, expected_version=None,
+           repeats: Sequence[Case] = ()) -> None:
     """Refuse the request (Art. 12(4)): a privacy-manager decision with a written justification.
 
     Grounds: manifestly unfounded or excessive (Art. 12(5), the burden of proof is ours), or the subject's
     identity could not be established (Art. 11(2), 12(2)). The refusal letter must state the reasons and
     the routes to the Autoriteit Persoonsgegevens and the court.
+
+    Excessive, in dsr, is the repetition the EDPB describes (Guidelines 01/2022 §§175–193): ``repeats`` are
+    the person's earlier requests this one repeats, the evidence the letter names. At least one is needed,
+    and the most recent must have been received within the twelve months before this one (§185).
     """
     if not (justification or "").strip():
         raise InvalidInput(_("A refusal needs a written justification (Art. 12(4))."), "justification")
+    _may(case, Action.REFUSE, actor=actor, expected_version=expected_version)
+    earlier = _repeated(case, ground, repeats)
     transition(case, Action.REFUSE, actor=actor, now=now, expected_version=expected_version,
-               details={"ground": ground, "justification": justification},
+               details={"ground": ground, "justification": justification,
+                        **({"repeats": [c.reference for c in earlier]} if earlier else {})},
                sets={"refusal_ground": ground, "decision": justification})
+    if earlier and case.id is None:
+        db.session.flush()
+    for c in earlier:
+        db.session.add(RepeatedRequest(case_id=case.id, earlier_case_id=c.id, created_at=now,
+                                       created_by_id=actor.id if actor else None))
+
+
+def _repeated(case: Case, ground: RefusalGround, repeats: Sequence[Case]) -> list[Case]:
+    """The earlier requests a refusal as excessive names, checked; refuses what is no evidence of repetition."""
+    earlier = sorted({c.id: c for c in repeats}.values(), key=lambda c: (c.received_on, c.id))
+    if ground is not RefusalGround.EXCESSIVE:
+        if earlier:
+            raise InvalidInput(_("Earlier requests are linked only to a refusal as excessive."), "repeats")
+        return []
+    if not earlier:
+        raise InvalidInput(_("A refusal as excessive needs the earlier request or requests this one repeats: choose "
+                             "them from this person's earlier cases (EDPB Guidelines 01/2022 §§175–193)."), "repeats")
+    for c in earlier:
+        if c.id == case.id or c.subject_id != case.subject_id:
+            raise InvalidInput(_("%(ref)s is not an earlier request of this person.", ref=c.reference), "repeats")
+        if c.received_on > case.received_on:
+            raise InvalidInput(_("%(ref)s was received after this request: it cannot be repeated by it.",
+                                 ref=c.reference), "repeats")
+    last = earlier[-1]
+    if last.received_on < case.received_on - relativedelta(months=12):
+        raise RuleViolation(_("The most recent earlier request linked, %(ref)s, was received on %(day)s, more than a "
+                              "year before this one (received on %(received)s): a request a year after the last "
+                              "is not excessive (EDPB Guidelines 01/2022 §185).", ref=last.reference,
+                              day=last.received_on.isoformat(), received=case.received_on.isoformat()))
+    return earlier
+
+
+def earlier_cases(case: Case, references) -> list[Case]:
+    """The person's cases named by ``references`` (the refusal form's or the API's ``repeats``)."""
+    if references is None:
+        return []
+    if isinstance(references, str) or not all(isinstance(r, str) for r in references):
+        raise InvalidInput(_("Give the earlier requests as a list of case references."), "repeats")
+    mine = {c.reference: c for c in case.subject.cases if c.id != case.id}
+    found = []
+    for ref in (r.strip() for r in references if r.strip()):
+        if ref not in mine:
+            raise InvalidInput(_("%(ref)s is not an earlier request of this person.", ref=ref), "repeats")
+        found.append(mine[ref])
+    return found
+
+
+def repeated_requests(case: Case) -> list[Case]:
+    """The earlier requests a refusal as excessive named, oldest first."""
+    if case.id is None:
+        return []
+    return list(db.session.execute(
+        sa.select(Case).join(RepeatedRequest, RepeatedRequest.earlier_case_id == Case.id)
+        .where(RepeatedRequest.case_id == case.id).order_by(Case.received_on, Case.id)).scalars())
 
 
 def withdraw(case: Case, *, how: str, actor, now, expected_version=None) -> None:

@@ -202,6 +202,27 @@ class CasePause(db.Model):
         return (self.resumed_on - self.requested_on).days if self.resumed_on else None
 
 
+class RepeatedRequest(db.Model):
+    """An earlier request of the same person that a request refused as excessive repeats: the evidence of the
+    repetition, named in the refusal letter (EDPB Guidelines 01/2022 §§175–193; issue 14, item 10)."""
+
+    __tablename__ = "repeated_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    earlier_case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"))
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    case: Mapped[Case] = relationship(foreign_keys=[case_id])
+    earlier_case: Mapped[Case] = relationship(foreign_keys=[earlier_case_id])
+
+    __table_args__ = (
+        sa.UniqueConstraint("case_id", "earlier_case_id"),
+        sa.CheckConstraint("case_id <> earlier_case_id", name="not_self"),
+    )
+
+
 class CaseLink(db.Model):
     """Two cases of the same person that belong together (a duplicate or a related request)."""
 

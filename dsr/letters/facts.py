@@ -24,6 +24,7 @@ from flask_babel import gettext as _
 
 from dsr.cases.deadlines import case_clock, working_calendar
 from dsr.cases.errors import RuleViolation
+from dsr.cases.lifecycle import repeated_requests
 from dsr.cases.models import Case
 from dsr.domain.enums import CaseState, ErasurePlanStatus, LookupMatch, Right
 from dsr.domain.retention_rules import localise_article
@@ -458,7 +459,10 @@ def _refusal(case: Case, language: str) -> dict[str, Any]:
 
     # A case closed because the information asked for did not come says when it was asked (issue 18, item 6).
     return {"refusal": {"ground": case.refusal_ground.value, "justification": quoted(case, TextPurpose.REFUSAL, language),
-                        "unanswered": closed_unanswered_facts(case)}}
+                        "unanswered": closed_unanswered_facts(case),
+                        # Excessive: the earlier requests it repeats, by reference and receipt (issue 14.10).
+                        "repeats": [{"reference": c.reference, "received_on": c.received_on.isoformat()}
+                                    for c in repeated_requests(case)]}}
 
 
 def _partial_refusal(case: Case, language: str, *, annex: bool = False) -> dict[str, Any]:

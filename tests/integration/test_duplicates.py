@@ -238,7 +238,7 @@ def test_a_repeat_can_be_refused_with_a_justification_and_stays_on_record(people
 
     lifecycle.refuse(current, ground=RefusalGround.EXCESSIVE,
                      justification="Third identical access request in two months; copies sent on 15 October.",
-                     actor=people.manager, now=NOW)
+                     actor=people.manager, now=NOW, repeats=[first])
     db.session.commit()
     assert get(current.id).state is S.REFUSED
     assert [c.id for c in recent_requests(get(first.id), TODAY)] == [current.id]

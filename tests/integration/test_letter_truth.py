@@ -232,13 +232,13 @@ def test_a_subject_in_another_eu_country_is_told_of_their_own_authority_and_the_
 
     abroad = make_case(actor=people.staff, name="Lotte Peeters", country="BE", postcode="1000", city="Brussel",
                        commit=False)
-    lifecycle.refuse(abroad, ground=RefusalGround.EXCESSIVE, justification="x", actor=people.manager, now=NOW)
+    lifecycle.refuse(abroad, ground=RefusalGround.MANIFESTLY_UNFOUNDED, justification="x", actor=people.manager, now=NOW)
     save_text(abroad, TextPurpose.REFUSAL, 0, lang, "y", actor=people.manager, now=NOW)
     text = _text(abroad, LetterKind.REFUSAL, lang)
     for w in words:
         assert w in text
     home = make_case(actor=people.staff, name="Jan Jansen", commit=False)
-    lifecycle.refuse(home, ground=RefusalGround.EXCESSIVE, justification="x", actor=people.manager, now=NOW)
+    lifecycle.refuse(home, ground=RefusalGround.MANIFESTLY_UNFOUNDED, justification="x", actor=people.manager, now=NOW)
     save_text(home, TextPurpose.REFUSAL, 0, lang, "y", actor=people.manager, now=NOW)
     text = _text(home, LetterKind.REFUSAL, lang)
     assert "Gegevensbeschermingsautoriteit" not in text

@@ -262,9 +262,17 @@ def _extended(people, systems):
 
 
 def _refused(people, systems):
-    case = _case(people)
+    """Refused as excessive: it repeats the person's request of 2 November 2026, linked as the evidence."""
+    from dsr.cases.operations import log_request
+    from tests.factories import subject_details
+
+    first = make_case(actor=people.staff, received_on=date(2026, 11, 2), now=NOW - timedelta(days=24),
+                      today=date(2026, 11, 2), commit=False)
+    case = log_request(subject=subject_details(), rights=[Right.ACCESS], channel=first.channel,
+                       received_on=date(2026, 11, 20), language=first.language, notes="", actor=people.staff,
+                       now=NOW, today=TODAY, link_subject=first.subject)
     lifecycle.refuse(case, ground=RefusalGround.EXCESSIVE, justification=STAFF_NOTES["refusal"],
-                     actor=people.manager, now=NOW)
+                     actor=people.manager, now=NOW, repeats=[first])
     write_texts(case, people, "refusal")
     return case
 
@@ -476,6 +484,7 @@ KIND_TEXTS = {
     LetterKind.PARTIAL_REFUSAL: ["partial_refusal"],
     LetterKind.REFUSAL: ["refusal"],
 }
+REPEAT_WORDS = {"en": "received on", "nl": "ontvangen op", "fr": "reçue le"}
 KIND_DEADLINES = {
     LetterKind.ACKNOWLEDGEMENT: ("promise_answer_by", "legal.due_on"),
     LetterKind.EXTENSION_NOTICE: ("extended.due_on", "legal.due_on"),
@@ -548,6 +557,9 @@ def test_every_kind_renders_with_what_every_letter_must_say(people, systems, kin
     assert "id=" not in text and not re.search(r"\bid\s*[:=]\s*\d", text), f"{kind} ({lang}) names a database key"
     for day in deadline_dates(case, kind, lang):
         assert day in text, f"{kind} ({lang}) does not state the deadline {day}"
+    if kind is LetterKind.REFUSAL:  # excessive: the earlier request it repeats, by reference and date (14.10)
+        [earlier] = lifecycle.repeated_requests(case)
+        assert f" {earlier.reference}, {REPEAT_WORDS[lang]} {render.format_date(earlier.received_on, lang)}" in text
 
 
 @pytest.mark.parametrize("lang", ACKNOWLEDGEMENT_LANGUAGES)

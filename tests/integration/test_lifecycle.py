@@ -220,7 +220,7 @@ def _operation(name: str, case: Case, actor: User, now: datetime) -> None:
         "submit_for_approval": lambda: lifecycle.submit_for_approval(case, actor=actor, now=now),
         "send_back": lambda: lifecycle.send_back(case, reason="More work", actor=actor, now=now),
         "complete": lambda: lifecycle.complete(case, decision="Done", actor=actor, now=now, override_reason="The work is not what this test is about"),
-        "refuse": lambda: lifecycle.refuse(case, ground=RefusalGround.EXCESSIVE, justification="Fourth copy",
+        "refuse": lambda: lifecycle.refuse(case, ground=RefusalGround.MANIFESTLY_UNFOUNDED, justification="Not his data",
                                            actor=actor, now=now),
         "withdraw": lambda: lifecycle.withdraw(case, how="E-mail", actor=actor, now=now),
         "close": lambda: lifecycle.close(case, actor=actor, now=now),

@@ -404,7 +404,8 @@ def test_an_illegal_transition_is_409_naming_the_state(app, client, auth, who, o
 ])
 def test_operations_on_a_refused_case_are_409(app, client, auth, operation, body):
     reference = new_case(app)
-    ok(op(client, auth, MANAGER, reference, "refuse", {"ground": "excessive", "justification": "Fourth this year"}))
+    ok(op(client, auth, MANAGER, reference, "refuse", {"ground": "manifestly_unfounded",
+                                                       "justification": "Asks for data of his neighbour"}))
     before = stored(app, reference)
     result = error(op(client, auth, MANAGER, reference, operation, body), 409)
     assert result["state"] == "refused"

@@ -846,9 +846,9 @@ def test_the_unfiltered_queue_shows_each_flag_on_its_row(client, flagged):
 # -- destructive steps confirm ---------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("role, action, fields, title, says", [
-    (Role.PRIVACY_MANAGER, "refuse", {"ground": "excessive", "justification": "Fourth request this month"},
-     "Refuse DSR-2026-00001?", ["refused on this ground: Excessive, in particular repetitive (Art. 12(5))",
-                                "“Fourth request this month”", "Autoriteit Persoonsgegevens",
+    (Role.PRIVACY_MANAGER, "refuse", {"ground": "manifestly_unfounded", "justification": "Asks for a neighbour's data"},
+     "Refuse DSR-2026-00001?", ["refused on this ground: Manifestly unfounded (Art. 12(5))",
+                                "“Asks for a neighbour's data”", "Autoriteit Persoonsgegevens",
                                 "1 open task of this case stays undone."]),
     (Role.STAFF, "withdraw", {"how": "Phone call"}, "Record DSR-2026-00001 as withdrawn?",
      ["recorded as withdrawn by the subject (Phone call)", "no answer is sent"]),
@@ -890,3 +890,22 @@ def test_archiving_asks_first(app, client, users):
     assert title == f"Archive {reference}?"
     assert "stays readable, with its history, but nothing can be changed on it" in body
     assert case_row(app, reference).state is CaseState.WITHDRAWN
+
+
+def test_refusing_as_excessive_links_the_earlier_request_from_the_panel(app, client, users):
+    """Issue 14, item 10: the panel offers the person's earlier requests; excessive needs one, within a year."""
+    old, recent, current = _same_person_cases(app, date(2025, 8, 1), date(2026, 10, 2), date(2026, 11, 20))
+    login(client, Role.PRIVACY_MANAGER)
+    panel = page(client, current)
+    for ref in (old, recent):
+        assert f'name="refuse-repeats" value="{ref}"' in panel
+    missing = act(client, current, "refuse", ground="excessive", justification="Third request")
+    assert missing.status_code == 400
+    assert "needs the earlier request or requests this one repeats" in text_of(missing.get_data(as_text=True))
+    too_old = act(client, current, "refuse", ground="excessive", justification="Third request", repeats=[old])
+    assert too_old.status_code == 409 and "more than a year before this one" in text_of(too_old.get_data(as_text=True))
+    assert case_row(app, current).state is CaseState.RECEIVED
+    saved(act(client, current, "refuse", ground="excessive", justification="Third request", repeats=[old, recent]),
+          current)
+    with app.app_context():
+        assert [c.reference for c in lifecycle.repeated_requests(_case(current))] == [old, recent]
