@@ -134,3 +134,24 @@ def database_digest(url: str) -> str:
     import sqlalchemy as sa
 
     return hashlib.sha256(Path(sa.make_url(url).database).read_bytes()).hexdigest()
+
+
+def review_third_parties(case, manager=None, *, now, choice=None, ground=None) -> int:
+    """The privacy manager decides every value of the case's newest lookup that may hold other people's data
+    (Art. 15(4)), as the access copy requires before release: released as it is unless ``choice`` says
+    otherwise. Returns how many were decided; the caller commits."""
+    from dsr.domain.enums import RedactionChoice
+    from dsr.fulfilment.lookup_ops import latest_lookup
+    from dsr.fulfilment.redaction_ops import decide, pending
+
+    if manager is None:
+        from tests.factories import make_user
+
+        manager = db.session.execute(sa.select(User).where(User.role == Role.PRIVACY_MANAGER)).scalars().first() \
+            or make_user(Role.PRIVACY_MANAGER, email="reviewer@harmony.test", commit=False)
+    lookup = latest_lookup(case)
+    waiting = pending(lookup)
+    for value in waiting:
+        decide(case, lookup, source=value.source, collection=value.collection, key=value.key, field=value.field,
+               choice=choice or RedactionChoice.RELEASE, ground=ground, actor=manager, now=now)
+    return len(waiting)

@@ -46,6 +46,8 @@ ACTION_LABELS = {
     "hold.placed": _l("Legal hold placed"),
     "hold.released": _l("Legal hold released"),
     "access.previewed": _l("Access answer (Art. 15) previewed"),
+    "redaction.proposed": _l("Decision on other people's data in the copy prepared (Art. 15(4))"),
+    "redaction.decided": _l("Decision on other people's data in the copy taken (Art. 15(4))"),
     "erasure.planned": _l("Erasure plan built"),
     "erasure.approved": _l("Erasure plan approved"),
     "erasure.executed": _l("Erasure executed"),

@@ -141,6 +141,24 @@ class LookupMatch(enum.StrEnum):
     REJECTED = "rejected"  # someone else's ("not this person"), with the reason
 
 
+class RedactionChoice(enum.StrEnum):
+    """What a person decided for a value that may hold other people's data, before an access copy is
+    released (Art. 15(4); issue 18, item 4)."""
+
+    RELEASE = "release"  # as it is: it concerns the subject, or the others' interest does not weigh more
+    REDACT = "redact"  # the marked passages are replaced by "[withheld]"
+    WITHHOLD = "withhold"  # the whole value is left out
+
+
+class RedactionGround(enum.StrEnum):
+    """Why a value, or part of it, is withheld (Art. 15(4), recital 63): what the copy tells the subject."""
+
+    OTHER_PERSON = "other_person"  # it names or identifies someone else (a witness, a third party)
+    OTHER_VOICE = "other_voice"  # it holds someone else's voice or words (a call recording)
+    OTHERS_PRIVATE = "others_private"  # it reveals someone else's private circumstances
+    TRADE_SECRET = "trade_secret"  # it would disclose a trade secret or security measure (recital 63)
+
+
 class ErasurePlanStatus(enum.StrEnum):
     """An erasure plan is built, approved by the privacy manager, then executed (issue 4, item 5).
 

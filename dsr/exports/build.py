@@ -184,8 +184,10 @@ class ExportWriter:
                 summary.recipients.setdefault((fld["name"], fld["recipient"]["id"]), set()).add(
                     fld["recipient"]["name"])
             if fld.get("review_third_parties"):
+                decided = fld.get("redaction") or {}
                 summary.flagged.append({"source": header["source"], "collection": header["collection"],
-                                        "key": record["key"], "field": fld["name"]})
+                                        "key": record["key"], "field": fld["name"],
+                                        "decision": decided.get("decision"), "reason": decided.get("reason")})
             writer = self._csv_writer(category)
             writer.writerow([source, collection, key, csv_cell(fld["name"]), csv_cell(fld["value"]),
                              " ".join(fld["categories"]), csv_cell(fld.get("provided")),

@@ -19,7 +19,9 @@ from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
+from dsr.cases.errors import RuleViolation
 from dsr.cases.models import Case
 from dsr.datamap import lookup as datamap_lookup
 from dsr.datamap.sources import Source, SourceKind, load_sources
@@ -29,6 +31,7 @@ from dsr.exports.models import ExportKind
 from dsr.exports.overview import render_overview, render_overview_pdf
 from dsr.exports.schema import FORMAT, ExportSchema
 from dsr.extensions import db
+from dsr.fulfilment import redaction
 from dsr.fulfilment.access import (
     FieldValue,
     RecordData,
@@ -95,7 +98,23 @@ def _access_field(v: FieldValue) -> dict[str, Any]:
              "provided": v.provided, "withheld": v.withheld, "review_third_parties": v.review_third_parties}
     if v.recipient and v.recipient_name:
         entry["recipient"] = {"id": v.recipient, "name": v.recipient_name}
+    if v.redaction:
+        entry["redaction"] = dict(v.redaction)
     return entry
+
+
+def _reviewed(source: Source, coll, record: RecordData, known, language: str) -> RecordData:
+    """The record as released (Art. 15(4)): each flagged value under the privacy manager's decision. A flagged
+    value without one stops the export: nothing is released unreviewed (issue 18, item 4)."""
+    for v in record.values:
+        if v.review_third_parties:
+            shown, note = redaction.apply(source.key, coll.name, record.key, v.field, v.value, known, language)
+            if note is None:
+                raise RuleViolation(_("A value that may hold other people's data (%(where)s) is not decided by the "
+                                      "privacy manager: decide it in the access preview, then make the export "
+                                      "again.", where=f"{coll.display_name(language)}: {v.label}"))
+            v.value, v.released, v.redaction = shown, shown, note
+    return record
 
 
 def _digest(summary: CollectionSummary) -> list[RecordData]:
@@ -150,14 +169,15 @@ def write_export(target: BinaryIO, *, case: Case, lookup: Lookup, kind: ExportKi
         done = 0
         digests = []
         rules = load_rules() if kind is ExportKind.ACCESS else None
+        known = redaction.decisions(lookup) if kind is ExportKind.ACCESS else {}
         for (s, c), count in found:
             source, coll = sources[s], sources[s].collection(c)
             header = _header(source, coll, language)
             if kind is ExportKind.ACCESS:
                 retention = collection_data(source, coll, [], 0, statement, rules, language).retention
                 header["retention"] = [asdict(r) for r in retention]
-                read = record_reader(source, coll, statement)
-                records = (_access_record(read(row))
+                read = record_reader(source, coll, statement, language)
+                records = (_access_record(_reviewed(source, coll, read(row), known, language))
                            for row in iter_records(source, coll, found_keys(lookup, s, c), engines[s]))
             else:
                 category_of = _category_of(statement)
@@ -227,4 +247,7 @@ def _rest(kind: ExportKind, case: Case, lookup: Lookup, digests, summaries: list
                                             "sources_of_data", "rights", "automated_decisions", "complaint",
                                             "manual_sources")}
     part["redaction_review"] = [flag for s in summaries for flag in s.flagged]
+    # "Checked by a person" only when a person did: every flagged value carries the manager's decision.
+    part["redaction_checked"] = bool(part["redaction_review"]) and all(
+        flag.get("decision") for flag in part["redaction_review"])
     return {"access": part}

@@ -84,7 +84,8 @@ def request_export(case: Case, kind: str | ExportKind, *, actor: User | None, no
     """Queue the making of an export of ``kind`` from the case's newest, confirmed lookup.
 
     Refuses a kind the case did not ask for, a lookup not confirmed as this person's (a wrong match would
-    disclose someone else's data, Art. 5(1)(f)), and a second export of the same kind while one is being
+    disclose someone else's data, Art. 5(1)(f)), an access copy while a value that may hold other people's
+    data is undecided (Art. 15(4), :mod:`dsr.fulfilment.redaction_ops`), and a second export of the same kind while one is being
     made. The caller commits, then dispatches the job.
     """
     require_role(actor, *WRITERS, what=_l("make an export"))
@@ -104,6 +105,16 @@ def request_export(case: Case, kind: str | ExportKind, *, actor: User | None, no
     if lookup is None or lookup.match != LookupMatch.CONFIRMED:
         raise RuleViolation(_("Search Harmony's systems and confirm that the records found are this person's "
                               "before making an export."))
+    if kind is ExportKind.ACCESS:
+        # Art. 15(4): no copy leaves while a value that may hold other people's data is undecided. A system
+        # that cannot be read now is left to the job, which refuses every undecided value as it writes.
+        from dsr.datamap.sources import DataMapError
+        from dsr.fulfilment.redaction_ops import require_reviewed
+
+        try:
+            require_reviewed(case, lookup)
+        except (DataMapError, sa.exc.SQLAlchemyError):
+            pass  # read through the sources' own engines: dsr's session is untouched
     busy = db.session.execute(sa.select(Job).where(
         Job.case_id == case.id, Job.kind == JOB_KIND,
         Job.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]))).scalars()

@@ -54,7 +54,15 @@ PHRASES: dict[str, dict[str, str]] = {
         "none": "No records of you were found in Harmony's systems.",
         "missing": "{n} records found earlier no longer exist in this system.",
         "withheld": "withheld (a security credential)",
-        "review": "may concern others: checked by a person",
+        "review_release": "may concern others: checked by a person and released",
+        "review_redact": "passages withheld by a person to protect others",
+        "review_withhold": "withheld by a person to protect others",
+        "withheld_others": "withheld",
+        "others": "What was withheld to protect others, and why",
+        "others_text": "Some of your data also concerns other people. The law does not let a copy harm their rights "
+                       "(Article 15(4) GDPR), so a person at Harmony checked each such value before this file was "
+                       "made. Withheld passages are shown as [withheld].",
+        "partly": "partly withheld", "wholly": "withheld",
         "purposes": "What we use your data for", "recipients": "Who receives your data",
         "retention": "How long we keep your data", "complaint": "Questions or complaints",
         "excluded": "What is not included, and why", "whole": "all of it",
@@ -84,7 +92,16 @@ PHRASES: dict[str, dict[str, str]] = {
         "none": "In de systemen van Harmony zijn geen gegevens van u gevonden.",
         "missing": "{n} eerder gevonden records bestaan niet meer in dit systeem.",
         "withheld": "niet verstrekt (een beveiligingsgegeven)",
-        "review": "kan anderen betreffen: door een medewerker gecontroleerd",
+        "review_release": "kan anderen betreffen: door een medewerker gecontroleerd en verstrekt",
+        "review_redact": "passages door een medewerker weggelaten ter bescherming van anderen",
+        "review_withhold": "door een medewerker weggelaten ter bescherming van anderen",
+        "withheld_others": "niet verstrekt",
+        "others": "Wat wij ter bescherming van anderen hebben weggelaten, en waarom",
+        "others_text": "Een deel van uw gegevens gaat ook over andere mensen. Een kopie mag hun rechten niet "
+                       "schaden (artikel 15, vierde lid, AVG); daarom heeft een medewerker van Harmony elk zo'n "
+                       "gegeven gecontroleerd voordat dit bestand werd gemaakt. Weggelaten passages staan er als "
+                       "[withheld].",
+        "partly": "gedeeltelijk weggelaten", "wholly": "weggelaten",
         "purposes": "Waarvoor wij uw gegevens gebruiken", "recipients": "Wie uw gegevens ontvangt",
         "retention": "Hoe lang wij uw gegevens bewaren", "complaint": "Vragen of klachten",
         "excluded": "Wat er niet in staat, en waarom", "whole": "alles",
@@ -116,7 +133,16 @@ PHRASES: dict[str, dict[str, str]] = {
         "none": "Aucune donnée vous concernant n'a été trouvée dans les systèmes d'Harmony.",
         "missing": "{n} enregistrements trouvés auparavant n'existent plus dans ce système.",
         "withheld": "non communiqué (donnée de sécurité)",
-        "review": "peut concerner des tiers : vérifié par une personne",
+        "review_release": "peut concerner des tiers : vérifié par une personne et communiqué",
+        "review_redact": "passages retirés par une personne pour protéger des tiers",
+        "review_withhold": "retiré par une personne pour protéger des tiers",
+        "withheld_others": "non communiqué",
+        "others": "Ce qui a été retiré pour protéger des tiers, et pourquoi",
+        "others_text": "Une partie de vos données concerne aussi d'autres personnes. Une copie ne peut pas porter "
+                       "atteinte à leurs droits (article 15, paragraphe 4, du RGPD) ; une personne chez Harmony a "
+                       "donc vérifié chacune de ces données avant que ce fichier ne soit établi. Les passages "
+                       "retirés apparaissent sous la forme [withheld].",
+        "partly": "retiré en partie", "wholly": "retiré",
         "purposes": "À quelles fins nous utilisons vos données", "recipients": "Qui reçoit vos données",
         "retention": "Combien de temps nous conservons vos données", "complaint": "Questions ou réclamations",
         "excluded": "Ce qui n'est pas inclus, et pourquoi", "whole": "entièrement",
@@ -161,6 +187,19 @@ def retention_rows(summaries: list[CollectionSummary]) -> list[dict[str, Any]]:
     return list(rows.values())
 
 
+def withheld_rows(rest: dict[str, Any], labels: _Labels) -> list[dict[str, Any]]:
+    """What a person withheld to protect others (Art. 15(4)), per field, decision and reason, with a count."""
+    rows: dict[tuple, dict[str, Any]] = {}
+    for flag in (rest.get("access") or {}).get("redaction_review", []):
+        if flag.get("decision") not in ("redact", "withhold"):
+            continue
+        key = (flag["source"], flag["collection"], flag["field"], flag["decision"], flag.get("reason") or "")
+        row = rows.setdefault(key, {"collection": labels.collection(flag), "field": labels.field(flag, flag["field"]),
+                                    "decision": flag["decision"], "reason": flag.get("reason") or "", "count": 0})
+        row["count"] += 1
+    return list(rows.values())
+
+
 def render_overview(*, head: dict[str, Any], summaries: list[CollectionSummary], rest: dict[str, Any],
                     category_names: dict[str, str], complaint: dict[str, Any], timezone: str) -> str:
     """The overview as a complete HTML document (its stylesheet inlined: it is read outside dsr)."""
@@ -172,7 +211,7 @@ def render_overview(*, head: dict[str, Any], summaries: list[CollectionSummary],
     return _environment().get_template("overview.html").render(
         head=head, lang=lang, t=words, summaries=summaries, rest=rest, complaint=complaint,
         categories=category_rows(summaries, category_names, words["other"]),
-        retention=retention_rows(summaries),
+        retention=retention_rows(summaries), withheld=withheld_rows(rest, labels),
         generated=format_datetime(generated, "long", tzinfo=ZoneInfo(timezone), locale=locale),
         number=lambda n: format_decimal(n, locale=locale),
         css=Path(STYLESHEET).read_text(encoding="utf-8"),

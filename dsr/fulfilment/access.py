@@ -52,6 +52,7 @@ from dsr.datamap.erase import key_clause, key_value
 from dsr.datamap.sources import Collection, Source, SourceKind, load_sources
 from dsr.domain.enums import LookupMatch
 from dsr.domain.retention_rules import Rule, RuleSet, load_rules
+from dsr.fulfilment import redaction
 from dsr.fulfilment.models import Lookup
 from dsr.fulfilment.statement import LANGUAGES, Statement, load_statement
 
@@ -72,6 +73,10 @@ class FieldValue:
     review_third_parties: bool = False
     recipient: str | None = None  # the statement's recipient this value names (dsr.recipient), if it names one
     recipient_name: str | None = None
+    # The privacy manager's Art. 15(4) decision on a flagged value ({"decision", "reason"}), None while there is
+    # none; ``released`` is the value as the copy shows it under that decision.
+    redaction: dict[str, str] | None = None
+    released: Any = None
 
 
 @dataclass
@@ -196,12 +201,14 @@ class AccessContent:
 
 def compile_access(case: Case, lookup: Lookup, *, language, sources: Mapping[str, Source] | None = None,
                    engines: Mapping[str, sa.Engine] | None = None, statement: Statement | None = None,
-                   rules: RuleSet | None = None) -> AccessContent:
+                   rules: RuleSet | None = None, redact: bool = True) -> AccessContent:
     """Compile the Art. 15 answer for the confirmed ``lookup`` of ``case``, in ``language`` (nl, en, fr).
 
     Refuses (``RuleViolation``) a lookup staff have not confirmed as this person's: a wrong match would
     disclose someone else's data (Art. 5(1)(f)). Reads each found record again by its primary key through
     read-only engines (``engines`` by source key, else opened from the app's config and closed after).
+    A flagged value the privacy manager decided on (Art. 15(4)) carries the decision; with ``redact`` (the
+    copy) its value is the released one, without (the preview, for the person reviewing) the value as read.
     """
     lang = getattr(language, "value", language)
     if lang not in LANGUAGES:
@@ -221,6 +228,16 @@ def compile_access(case: Case, lookup: Lookup, *, language, sources: Mapping[str
     rows = read_wanted(sources, wanted, engines)
     collections = [_collection(sources[s], sources[s].collection(c), rows[(s, c)], len(wanted[(s, c)]),
                                statement, rules, lang) for s, c in wanted]
+    known = redaction.decisions(lookup)
+    for coll in collections:
+        for rec in coll.records:
+            for value in rec.values:
+                if value.review_third_parties:
+                    shown, value.redaction = redaction.apply(coll.source, coll.collection, rec.key, value.field,
+                                                             value.value, known, lang)
+                    value.released = shown
+                    if redact:
+                        value.value = shown
     return assemble_access(case, lookup, collections, language=lang, sources=sources, statement=statement)
 
 
@@ -251,7 +268,9 @@ def assemble_access(case: Case, lookup: Lookup, collections: list[CollectionData
         complaint=_complaint(statement, lang),
         manual_sources=[{"source": key, "name": sources[key].display_name(lang), "task_id": str(task)}
                         for key, task in sorted((lookup.manual_tasks or {}).items()) if key in sources],
-        redaction_review=[{"source": c.source, "collection": c.collection, "key": r.key, "field": v.field}
+        redaction_review=[{"source": c.source, "collection": c.collection, "key": r.key, "field": v.field,
+                           "label": v.label, "collection_label": c.label,
+                           "decision": (v.redaction or {}).get("decision"), "reason": (v.redaction or {}).get("reason")}
                           for c in collections for r in c.records for v in r.values if v.review_third_parties],
     )
 

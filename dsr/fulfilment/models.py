@@ -15,7 +15,15 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from dsr.datamap.sharing import describe
-from dsr.domain.enums import ErasureItemKind, ErasureOutcome, ErasurePlanStatus, LookupMatch, LookupStatus
+from dsr.domain.enums import (
+    ErasureItemKind,
+    ErasureOutcome,
+    ErasurePlanStatus,
+    LookupMatch,
+    LookupStatus,
+    RedactionChoice,
+    RedactionGround,
+)
 from dsr.domain.retention_rules import Action
 from dsr.extensions import UTCDateTime, db, enum_column_type
 
@@ -347,3 +355,49 @@ class StoredObjectDeletion(db.Model):
         sa.CheckConstraint("deleted_at IS NULL OR error IS NULL", name="deleted_has_no_error"),
         sa.CheckConstraint("attempts >= 0", name="attempts_counted"),
     )
+
+
+class RedactionDecision(db.Model):
+    """A person's decision on one value that may hold other people's data, before the access copy is
+    released (Art. 15(4); issue 18, item 4): release it, withhold marked passages, or withhold it all, and why.
+
+    The value itself is not stored (dsr keeps references, not copies): ``record_key`` and ``field`` say which
+    value, ``value_digest`` (an HMAC of the value as it was read) says whether it is still the value that was
+    decided on (a changed value is undecided again), and ``spans`` the ``[start, end)`` character offsets of
+    the passages to withhold. Staff may prepare a decision (``proposed_*``); only the privacy manager decides
+    (``decided_*``): a value counts as reviewed once decided.
+    """
+
+    __tablename__ = "redaction_decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    lookup_id: Mapped[int] = mapped_column(sa.ForeignKey("lookups.id", ondelete="CASCADE"))
+    source: Mapped[str] = mapped_column(sa.String(100))
+    collection: Mapped[str] = mapped_column(sa.String(100))
+    record_key: Mapped[str] = mapped_column(sa.String(500))  # the primary key as canonical JSON
+    field: Mapped[str] = mapped_column(sa.String(100))
+    value_digest: Mapped[str] = mapped_column(sa.String(64))
+    choice: Mapped[RedactionChoice] = mapped_column(enum_column_type(RedactionChoice, "redaction_choice"))
+    ground: Mapped[RedactionGround | None] = mapped_column(enum_column_type(RedactionGround, "redaction_ground"))
+    spans: Mapped[list[Any]] = mapped_column(sa.JSON, default=list)
+    note: Mapped[str | None] = mapped_column(sa.Text)  # staff's own note: never shown to the subject
+    proposed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    proposed_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    proposed_by: Mapped[User] = relationship(foreign_keys=[proposed_by_id])  # noqa: F821
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])  # noqa: F821
+
+    __table_args__ = (
+        # Named here: the convention's name (every column) is longer than PostgreSQL's 63 characters.
+        sa.UniqueConstraint("lookup_id", "source", "collection", "record_key", "field",
+                            name="uq_redaction_decisions_value"),
+        sa.CheckConstraint("choice = 'release' OR ground IS NOT NULL", name="withheld_has_ground"),
+        sa.CheckConstraint("(decided_at IS NULL) = (decided_by_id IS NULL)", name="decided_by_someone"),
+    )
+
+    @property
+    def decided(self) -> bool:
+        return self.decided_at is not None

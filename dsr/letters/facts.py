@@ -231,7 +231,20 @@ def _access(case: Case, language: str) -> dict[str, Any]:
         # Only the manual sources whose search is recorded as done, with the day (issue 14.1).
         "manual_sources": [m for m in work.manual_sources(case, language) if m["done_on"]],
         "redaction_review": len(content["redaction_review"]),
+        # What a person withheld to protect others (Art. 15(4); issue 18.4), per field, decision and reason.
+        "withheld": _withheld(content["redaction_review"]),
     }}
+
+
+def _withheld(flags: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    rows: dict[tuple, dict[str, Any]] = {}
+    for flag in flags:
+        if flag.get("decision") in ("redact", "withhold"):
+            key = (flag["collection_label"], flag["label"], flag["decision"], flag["reason"])
+            rows.setdefault(key, {"collection": flag["collection_label"], "field": flag["label"],
+                                  "partly": flag["decision"] == "redact", "reason": flag["reason"], "count": 0})
+            rows[key]["count"] += 1
+    return list(rows.values())
 
 
 def _portability(case: Case, language: str) -> dict[str, Any]:

@@ -17,9 +17,11 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from dsr.cases.models import Case
 from dsr.cases.obligations import open_obligations
+from dsr.domain.enums import LookupMatch
 from dsr.extensions import db
 from dsr.letters.kinds import LetterKind
 from dsr.tasks.models import CaseTask
@@ -113,6 +115,20 @@ def open_work(case: Case, kind: LetterKind) -> list[str]:
         if not any(not c.is_pending for c in corrections_of(case)):
             still.append(_("No correction is decided yet: record each correction asked for and apply or refuse "
                            "it (Art. 16)."))
+    if kind is LetterKind.COMPLETION_ACCESS:
+        # Issue 18.4: the copy the letter encloses is released only once every value that may hold other
+        # people's data is decided by the privacy manager (Art. 15(4)).
+        from dsr.fulfilment.lookup_ops import latest_lookup
+        from dsr.fulfilment.redaction_ops import pending
+
+        lookup = latest_lookup(case)
+        if lookup is not None and lookup.match == LookupMatch.CONFIRMED:
+            waiting = pending(lookup)
+            if waiting:
+                still.append(ngettext(
+                    "%(num)d value that may hold other people's data is not decided yet (Art. 15(4)).",
+                    "%(num)d values that may hold other people's data are not decided yet (Art. 15(4)).",
+                    len(waiting)))
     for extra in OPEN_WORK.get(kind, []):
         still.extend(extra(case))
     return list(dict.fromkeys(still))  # a feature's obligation may be reported through two lists

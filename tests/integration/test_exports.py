@@ -49,7 +49,7 @@ from dsr.jobs import runner
 from dsr.jobs.models import Job
 from tests.conftest import NOW
 from tests.factories import make_case, make_user
-from tests.harmony_support import looked_up_case, private_copy, rows, subject_of
+from tests.harmony_support import looked_up_case, private_copy, review_third_parties, rows, subject_of
 
 SCHEMA = json.loads((SCHEMA_DIR / f"dsr-export-{CURRENT_VERSION}.schema.json").read_text())
 PAYMENTS = 5000
@@ -73,11 +73,13 @@ def staff(ctx) -> User:
     return make_user(Role.STAFF)
 
 
-def case_for(customer, staff, rights=(Right.ACCESS, Right.PORTABILITY)):
+def case_for(customer, staff, rights=(Right.ACCESS, Right.PORTABILITY), *, review: bool = True):
     """A case asking for ``rights`` for ``customer``, searched and the match confirmed, committed."""
     case = make_case(actor=staff, rights=rights, **subject_of(customer))
     lookup = run_lookup(case, actor=staff, now=NOW)
     confirm_match(lookup, actor=staff, now=NOW + timedelta(minutes=1))
+    if review:  # Art. 15(4): the privacy manager decides what may concern others before a copy is released
+        review_third_parties(case, now=NOW + timedelta(minutes=2))
     db.session.commit()
     return case, lookup
 
@@ -307,6 +309,7 @@ def test_a_subject_with_thousands_of_records_is_exported_in_bounded_memory(syste
     add_payments(systems, customer, PAYMENTS, first=100)
     lookup = run_lookup(case, actor=staff, now=NOW + timedelta(minutes=5))
     confirm_match(lookup, actor=staff, now=NOW + timedelta(minutes=6))
+    review_third_parties(case, now=NOW + timedelta(minutes=7))  # decisions belong to a search: the new one's
     db.session.commit()
     assert lookup.record_count > PAYMENTS
 
@@ -444,6 +447,10 @@ def test_an_export_is_refused_without_a_confirmed_match_a_matching_right_or_a_wr
         request_export(access_only, "everything", actor=staff, now=NOW)
     with pytest.raises(NotAllowed):
         request_export(access_only, ExportKind.ACCESS, actor=make_user(Role.AUDITOR), now=NOW)
+    # Art. 15(4): not while a value that may hold other people's data is undecided by the privacy manager.
+    with pytest.raises(RuleViolation, match="not yet decided by the privacy manager"):
+        request_export(access_only, ExportKind.ACCESS, actor=staff, now=NOW)
+    assert review_third_parties(access_only, now=NOW) > 0
     request_export(access_only, ExportKind.ACCESS, actor=staff, now=NOW)  # queued, not yet run
     with pytest.raises(RuleViolation):
         request_export(access_only, ExportKind.ACCESS, actor=staff, now=NOW)

@@ -26,7 +26,7 @@ from dsr.tasks.operations import complete_task
 from dsr.texts.models import TextPurpose
 from dsr.texts.operations import save_text
 from tests.conftest import NOW, TODAY
-from tests.harmony_support import People, private_copy
+from tests.harmony_support import People, private_copy, review_third_parties
 from tests.integration.test_letters import (
     _looked_up,
     _manual_tasks_done,
@@ -80,6 +80,11 @@ def test_the_access_letter_waits_for_each_manual_source_and_then_names_it_with_i
     assert "Paper archive" not in str(refused.value) and "Focus Feedback" in str(refused.value)
 
     _manual_tasks_done(case, people)
+    # Issue 18.4: nor while a value that may hold other people's data is undecided (Art. 15(4)).
+    with pytest.raises(FactsUnavailable) as refused:
+        _text(case, LetterKind.COMPLETION_ACCESS)
+    assert "may hold other people's data are not decided yet (Art. 15(4))" in str(refused.value)
+    assert review_third_parties(case, people.manager, now=NOW) > 0
     text = _text(case, LetterKind.COMPLETION_ACCESS)
     assert ("We also searched the records kept outside our computer systems: Focus Feedback (processor) "
             "(26 November 2026), Mail house (processor) (26 November 2026) and Paper archive (26 November 2026).") in text

@@ -39,7 +39,13 @@ from dsr.texts.models import TextPurpose
 from dsr.texts.operations import save_text
 from tests.conftest import NOW, TODAY
 from tests.factories import make_case
-from tests.harmony_support import People, customer_with_everything, private_copy, subject_of
+from tests.harmony_support import (
+    People,
+    customer_with_everything,
+    private_copy,
+    review_third_parties,
+    subject_of,
+)
 
 # Languages in which every kind has its own template (the translator extends this list).
 ALL_KINDS_LANGUAGES = ["en", "nl", "fr"]
@@ -190,6 +196,7 @@ def _recipients_told(case, people):
 def _accessed(people, systems):
     case, _lookup = _looked_up(people, systems, (Right.ACCESS,))
     _manual_tasks_done(case, people)
+    review_third_parties(case, people.manager, now=NOW)  # Art. 15(4), before the copy is released
     return case
 
 

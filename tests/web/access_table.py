@@ -77,7 +77,8 @@ ACCESS: dict[str, dict[str, frozenset[str]]] = {
     "fulfilment.act_get": {"GET": WRITERS},  # the form of a change: not for the auditor
     "fulfilment.lookup_records": {"GET": SIGNED_IN},
     "fulfilment.confirm_execution": {"GET": WRITERS},  # what executing the erasure will do, before it is done
-    "access.preview": {"GET": SIGNED_IN},
+    "access.preview": {"POST": SIGNED_IN},  # reads Harmony's systems and is audited: a POST (issue 12.6)
+    "access.decide_value": {"POST": WRITERS},  # staff prepare, the privacy manager decides (issue 18.4)
     "rectification.act": {"POST": WRITERS},
     "rectification.act_get": {"GET": WRITERS},  # the form of a change: not for the auditor
     "notices.act": {"POST": WRITERS},

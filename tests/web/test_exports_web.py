@@ -24,7 +24,13 @@ from dsr.exports.operations import expire_exports
 from dsr.extensions import db
 from dsr.jobs.models import Job
 from tests.conftest import NOW, TODAY
-from tests.harmony_support import customer_with_everything, demo_systems, looked_up_case, private_copy
+from tests.harmony_support import (
+    customer_with_everything,
+    demo_systems,
+    looked_up_case,
+    private_copy,
+    review_third_parties,
+)
 from tests.web.support import (
     card_of,
     csrf_token,
@@ -63,6 +69,8 @@ def reference(app, systems) -> str:
     with app.app_context():
         staff = make_users_of_every_role()[Role.STAFF]
         case, _lookup = looked_up_case(customer_with_everything(systems), staff, now=NOW)
+        review_third_parties(case, now=NOW)  # Art. 15(4): decided before a copy is released
+        db.session.commit()
         return case.reference
 
 

@@ -1,0 +1,129 @@
+"""Redaction of other people's data before an access copy is released (GDPR Art. 15(4); issue 18, item 4).
+
+The right to a copy "shall not adversely affect the rights and freedoms of others": a claim description may
+name a witness, a call recording holds the agent's voice, a note may tell of a family member's illness.
+The data map marks such fields (``dsr.third_parties``); every value of them in the subject's records is
+*flagged*, and before an access copy (the export, the completion letter) is released a person decides
+each one:
+
+* **release** it as it is (it concerns the subject only, or the others' interest does not weigh more);
+* **redact**: the marked passages are replaced by ``[withheld]``, the rest is released;
+* **withhold** it entirely.
+
+Redacting or withholding needs a ground (:class:`~dsr.domain.enums.RedactionGround`), which the copy and
+its overview state in the subject's language (:data:`GROUND_TEXTS`). Who decides: staff may *prepare* a
+decision (a proposal, with an internal note); only the privacy manager *decides* (DESIGN.md: the privacy
+manager signs what leaves the building). A value counts as reviewed only once decided.
+
+Nothing of the value is stored: a decision names its value by source, collection, primary key and field,
+keeps an HMAC of the value as it was read (a value changed in the source since is undecided again) and,
+for a redaction, the character offsets of the passages. The passages are typed by the person as text and
+turned into offsets against the value read afresh.
+
+Release is refused while a flagged value is undecided (:func:`require_reviewed`): the export and the access
+completion letter call it. Every decision is an audited operation (``redaction.proposed``,
+``redaction.decided``); the audit event holds which value and what was decided, never the value.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from dsr.domain.enums import RedactionChoice, RedactionGround
+from dsr.extensions import db
+from dsr.fulfilment.models import Lookup, RedactionDecision
+
+MARK = "[withheld]"
+
+# What the copy says about a withheld value, in the subject's language (legal text is reviewed per
+# language, STYLE.md point 7, as the export overview's phrases).
+GROUND_TEXTS: dict[str, dict[RedactionGround, str]] = {
+    "en": {
+        RedactionGround.OTHER_PERSON: "it names or identifies another person",
+        RedactionGround.OTHER_VOICE: "it holds another person's voice or words",
+        RedactionGround.OTHERS_PRIVATE: "it reveals another person's private circumstances",
+        RedactionGround.TRADE_SECRET: "it would disclose a trade secret or a security measure",
+    },
+    "nl": {
+        RedactionGround.OTHER_PERSON: "het noemt of identificeert een ander",
+        RedactionGround.OTHER_VOICE: "het bevat de stem of woorden van een ander",
+        RedactionGround.OTHERS_PRIVATE: "het onthult persoonlijke omstandigheden van een ander",
+        RedactionGround.TRADE_SECRET: "het zou een bedrijfsgeheim of beveiligingsmaatregel prijsgeven",
+    },
+    "fr": {
+        RedactionGround.OTHER_PERSON: "il nomme ou identifie une autre personne",
+        RedactionGround.OTHER_VOICE: "il contient la voix ou les propos d'une autre personne",
+        RedactionGround.OTHERS_PRIVATE: "il révèle la situation personnelle d'une autre personne",
+        RedactionGround.TRADE_SECRET: "il révélerait un secret d'affaires ou une mesure de sécurité",
+    },
+}
+# The interface's words for the same (the person deciding reads them in their own language).
+GROUND_LABELS = {
+    RedactionGround.OTHER_PERSON: _l("names or identifies another person"),
+    RedactionGround.OTHER_VOICE: _l("another person's voice or words"),
+    RedactionGround.OTHERS_PRIVATE: _l("another person's private circumstances"),
+    RedactionGround.TRADE_SECRET: _l("trade secret or security measure"),
+}
+CHOICE_LABELS = {
+    RedactionChoice.RELEASE: _l("release as it is"),
+    RedactionChoice.REDACT: _l("withhold the marked passages"),
+    RedactionChoice.WITHHOLD: _l("withhold it all"),
+}
+
+
+def key_text(key: Mapping[str, Any]) -> str:
+    """A record's primary key as canonical JSON: how a decision names its record."""
+    return json.dumps(dict(key), sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def value_digest(value: Any) -> str:
+    """An HMAC of the value (keyed with the app's secret: a digest of a short name cannot be looked up)."""
+    text = json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+    secret = str(current_app.config["SECRET_KEY"]).encode("utf-8")
+    return hmac.new(secret, text.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def decisions(lookup: Lookup) -> dict[tuple[str, str, str, str], RedactionDecision]:
+    """The lookup's decisions by (source, collection, record key, field)."""
+    rows = db.session.execute(sa.select(RedactionDecision).where(RedactionDecision.lookup_id == lookup.id))
+    return {(d.source, d.collection, d.record_key, d.field): d for d in rows.scalars()}
+
+
+def is_reviewed(decision: RedactionDecision | None, value: Any) -> bool:
+    """Decided by the privacy manager, on the value as it is now."""
+    return decision is not None and decision.decided and decision.value_digest == value_digest(value)
+
+
+def released(value: Any, decision: RedactionDecision) -> Any:
+    """The value as the copy shows it under ``decision``: as it is, with the passages marked, or None."""
+    if decision.choice is RedactionChoice.WITHHOLD:
+        return None
+    if decision.choice is RedactionChoice.REDACT:
+        text, out, last = str(value), [], 0
+        for start, end in decision.spans:
+            out += [text[last:start], MARK]
+            last = end
+        return "".join(out + [text[last:]])
+    return value
+
+
+# -- what the copy says ------------------------------------------------------------------------------------
+
+
+def apply(source: str, collection: str, key: Mapping[str, Any], field: str, value: Any,
+          known: Mapping[tuple[str, str, str, str], RedactionDecision], language: str) -> tuple[Any, dict | None]:
+    """The value as released and the redaction note for the copy (``{"decision", "reason"}``), for one
+    flagged value; ``(value, None)`` when no decision on this value stands (the caller refuses release)."""
+    decision = known.get((source, collection, key_text(key), field))
+    if not is_reviewed(decision, value):
+        return value, None
+    reason = GROUND_TEXTS[language][decision.ground] if decision.ground else ""
+    return released(value, decision), {"decision": decision.choice.value, "reason": reason}
