@@ -91,43 +91,6 @@ def test_staff_answer_an_access_request_with_export_and_letter(live_server, e2e_
     _login_as_staff(page, base)
     page.goto(f"{base}/cases/{reference}")
 
-    page.click("button:has-text('Find the data')")
-    page.wait_for_load_state()
-    assert "records" in page.locator("#data").inner_text()
-    page.click("#data button:has-text('Confirm')")
-    page.wait_for_load_state()
-    assert "match confirmed" in page.locator("#data").inner_text()
-
-    # The preview reads Harmony's systems: a button that posts (issue 12.6), with a table of contents and
-    # collapsible sections. Values that may hold other people's data wait for the privacy manager (Art. 15(4)).
-    page.click("#access-link button")
-    page.wait_for_load_state()
-    assert page.locator("#access-toc").is_visible()
-    assert page.locator("details#access-data > summary").count() == 1
-    page.screenshot(path=str(artifacts / "access-preview-staff.png"), full_page=True)
-    undecided = page.locator("#access-review .redaction-undecided").count()
-    assert undecided > 0
-    page.locator("#access-review section:has(.redaction-undecided) button:has-text('Prepare')").first.click()
-    page.wait_for_load_state()
-    assert page.locator("#access-review .redaction-proposed").count() == 1  # staff prepare; they do not decide
-
-    _login_as_staff(page, base, Role.PRIVACY_MANAGER)
-    page.goto(f"{base}/cases/{reference}")
-    page.click("#access-link button")
-    page.wait_for_load_state()
-    for _ in range(undecided + 1):
-        pending = page.locator("#access-review section:not(:has(.redaction-decided)) button:has-text('Decide')")
-        if not pending.count():
-            break
-        pending.first.click()
-        page.wait_for_load_state()
-    assert page.locator("#access-review .redaction-decided").count() == undecided
-    assert "all decided" in page.locator("#access-toc").inner_text()
-    page.screenshot(path=str(artifacts / "access-preview-decided.png"), full_page=True)
-
-    _login_as_staff(page, base)
-    page.goto(f"{base}/cases/{reference}")
-
     page.select_option("#exports select[name$='kind']", "access")
     page.click("#exports button:has-text('Make an export')")
     page.wait_for_load_state()
