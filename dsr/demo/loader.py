@@ -52,7 +52,12 @@ RIGHT_SETS = [
     [Right.ACCESS], [Right.ACCESS], [Right.ACCESS], [Right.ERASURE], [Right.ERASURE],
     [Right.OBJECTION], [Right.RECTIFICATION], [Right.PORTABILITY],
     [Right.ACCESS, Right.ERASURE], [Right.ACCESS, Right.PORTABILITY], [Right.OBJECTION, Right.ERASURE],
+    [Right.RESTRICTION], [Right.AUTOMATED_DECISION],
 ]
+# Rights whose completion waits for a person's work on the case page (corrections applied or refused and the
+# recipients told, Art. 16 and 19; marketing stopped or the objection decided, Art. 21; records restricted,
+# Art. 18; a person's review of the automated decision, Art. 22), which the demo leaves for the team to do.
+HANDS_ON_RIGHTS = frozenset({Right.RECTIFICATION, Right.OBJECTION, Right.RESTRICTION, Right.AUTOMATED_DECISION})
 CHANNEL_WEIGHTS = [(Channel.POST, 5), (Channel.EMAIL, 4), (Channel.WEB, 3), (Channel.PHONE, 1), (Channel.PARTNER, 1)]
 
 
@@ -150,9 +155,9 @@ def load_demo(*, now: datetime, today: date | None = None, if_empty: bool = Fals
         rights = rng.choice(RIGHT_SETS)
         if n < len(customers) and customers[n]["profile"] in ERASURE_PROFILES:
             rights = [Right.ERASURE]  # a customer chosen to show an erasure rule asks for erasure
-        elif {Right.RECTIFICATION, Right.OBJECTION} & set(rights) and (today - received_on).days > 24:
-            # A correction or an objection waits for a person's work on the case page (the demo does not do
-            # it), so it is a recent request: a team in control has few cases past their deadline.
+        elif HANDS_ON_RIGHTS & set(rights) and (today - received_on).days > 24:
+            # Such a request waits for a person's work on the case page (the demo does not do it), so it is a
+            # recent request: a team in control has few cases past their deadline.
             received_on = today - timedelta(days=(today - received_on).days % 25)
         case = log_request(
             subject=subject,
@@ -225,11 +230,9 @@ def _advance(case: Case, rng: random.Random, users, *, now: datetime, today: dat
     # dashboard's months show a spread of handling times, some beyond the deadline.
     answered = min(now, datetime.combine(case.received_on + timedelta(days=14 + case.id * 7 % 29), time(14, 30),
                                          tzinfo=UTC))
-    if roll < 0.06 or (roll < 0.75 and {Right.RECTIFICATION, Right.OBJECTION} & set(case.right_values)):
-        # Still waiting for the manager's approval: overdue, for the queue to show. A rectification or an
-        # objection is only completed once something was done (corrections applied or refused and the
-        # recipients told, Art. 16 and 19; marketing stopped or the objection decided, Art. 21), which the
-        # demo leaves for a person to do on the case page.
+    if roll < 0.06 or (roll < 0.75 and HANDS_ON_RIGHTS & set(case.right_values)):
+        # Still waiting for the manager's approval: overdue, for the queue to show. A right of HANDS_ON_RIGHTS
+        # is only completed once its work was done, which the demo leaves for a person on the case page.
         return
     if roll < 0.75:
         # History loaded as it was answered before dsr recorded the work: the completion says so (an
