@@ -58,6 +58,8 @@ EMPTIED: list[tuple[str, str | tuple[str, str, str]]] = [
     ("marketing_stops", "case_id"),
     ("objection_decisions", "case_id"),
     ("automated_decision_requests", "case_id"),  # the decision as described, the subject's view, the outcome
+    ("subject_texts", "case_id"),  # texts written for the subject: reasons and decisions about the person
+    ("redaction_decisions", "case_id"),  # which values of the copy were withheld, and staff's notes on them
     ("erasure_plan_items", ("erasure_plans", "id", "plan_id")),
     ("erasure_plans", "case_id"),
     ("found_records", ("lookups", "id", "lookup_id")),
@@ -74,7 +76,7 @@ CLEARED: dict[str, dict[str, object]] = {
 }
 # Tables whose rows stay as they are: facts about the handling, not about the person.
 KEPT = frozenset({"case_rights", "case_links", "audit_events", "suppression_entries", "legal_holds",
-                  "case_file_holds", "cases", "direct_transmissions", "copy_fees"})
+                  "case_file_holds", "cases", "direct_transmissions", "copy_fees", "repeated_requests"})
 # Files named by a storage key (relative to STORAGE_DIR) in these tables' rows are deleted with them.
 FILES = {"issued_letters": "storage_key", "exports": "storage_key", "attachments": "storage_key"}
 
