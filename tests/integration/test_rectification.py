@@ -352,7 +352,7 @@ def test_a_prospect_with_only_a_subscription_has_only_the_recipients_named_alway
 
 def test_recipients_need_a_confirmed_match_and_a_rectification_or_erasure_case(people, customer):
     case, lookup = looked_up(people, customer, rights=(Right.ACCESS,))
-    with pytest.raises(RuleViolation, match="neither"):
+    with pytest.raises(RuleViolation, match="rectification, an erasure or a restriction; this case requests none"):
         notices.list_recipients(case, actor=people.staff, now=NOW)
     db.session.rollback()
     case = make_case(actor=people.staff, rights=(Right.ERASURE,), **subject_of(customer))
@@ -435,7 +435,7 @@ def test_a_rectification_case_completes_only_once_nothing_is_open(people, custom
     assert case.state.value == "completed"
     facts = rectification_facts(case)
     assert facts["corrections"] == [{
-        "source": ADMIN, "source_name": "Policy administration", "collection": "customers", "field": "city",
+        "id": correction.id, "source": ADMIN, "source_name": "Policy administration", "collection": "customers", "field": "city",
         "before": customer["city"], "after": "Delft", "status": "applied", "reason": None,
         "decided_on": "2026-11-26"}]
     assert len(facts["recipients"]) == len(listed)

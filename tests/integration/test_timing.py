@@ -174,7 +174,7 @@ def test_only_one_open_pause_at_a_time(people):
     case = new_case(people)
     pause(case, people, d(3, 6))
     db.session.commit()
-    with pytest.raises(RuleViolation, match="2026-03-06"):
+    with pytest.raises(RuleViolation, match="asked on 6 Mar 2026"):
         pause(case, people, d(3, 9))
     db.session.commit()
     assert len(reload(case).pauses) == 1
@@ -311,7 +311,7 @@ def test_an_extension_is_allowed_on_the_deadline_day(people):
 
 def test_an_extension_is_refused_the_day_after_the_original_deadline(people):
     case = new_case(people)
-    with pytest.raises(RuleViolation, match="2026-04-07"):
+    with pytest.raises(RuleViolation, match="deadline was 7 Apr 2026"):
         extend(case, people, d(4, 8))
     db.session.commit()
     case = reload(case)
@@ -327,7 +327,7 @@ def test_paused_days_count_towards_the_original_deadline_for_an_extension(people
     # The legal deadline moved to 13 April: an extension on that day (after 7 April) is in time ...
     extend(allowed, people, d(4, 13))
     # ... and one on 14 April is too late.
-    with pytest.raises(RuleViolation, match="2026-04-13"):
+    with pytest.raises(RuleViolation, match="deadline was 13 Apr 2026"):
         extend(refused, people, d(4, 14))
     db.session.commit()
     allowed = reload(allowed)
@@ -418,7 +418,7 @@ def test_recording_the_notice_fulfils_the_obligation_once(people):
     event = audit_trail()[-1]
     assert (event.action, event.after) == ("case.extension_notice_sent",
                                            {"sent_on": "2026-03-23", "due_on": "2026-04-07", "late": False})
-    with pytest.raises(RuleViolation, match="2026-03-23"):
+    with pytest.raises(RuleViolation, match="sent on 23 Mar 2026"):
         notice(case, people, d(3, 24))
     db.session.commit()
     assert reload(case).extension_notice_sent_on == d(3, 23)
