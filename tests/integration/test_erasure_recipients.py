@@ -55,6 +55,9 @@ def test_the_recipients_the_erased_records_named_are_listed_and_ticked_one_by_on
     record_task_done(tasks[0], done_on=TODAY, note="Destroyed", actor=people.staff, now=LATER, today=TODAY)
     record_task_impossible(tasks[1], reason="The processor confirmed it never received this person's data.",
                            actor=people.manager, now=LATER, today=TODAY)
+    for task in tasks[2:]:  # the mail house (a processor) was instructed to delete and confirmed it
+        record_task_done(task, done_on=TODAY, note="Mail house confirmed the deletion", actor=people.staff,
+                         now=LATER, today=TODAY)
     for notice in notices.notices_of(case):
         if notice.named:
             notices.record_notified(notice, notified_on=TODAY, method=NoticeMethod.EMAIL, actor=people.staff,
