@@ -255,9 +255,17 @@ def accessed(people, systems):
     case = make_case(actor=people.staff, rights=(Right.ACCESS,), commit=False,
                      **subject_of(customer_with_everything(systems)))
     lifecycle.start_work(case, actor=people.staff, now=NOW)
-    confirm_match(run_lookup(case, actor=people.staff, now=NOW), actor=people.staff, now=NOW + timedelta(minutes=1))
+    lookup = run_lookup(case, actor=people.staff, now=NOW)
+    confirm_match(lookup, actor=people.staff, now=NOW + timedelta(minutes=1))
     for task in db.session.scalars(sa.select(CaseTask).where(CaseTask.case_id == case.id)):
         complete_task(task, actor=people.staff, now=NOW)
+    # Other people's data in the copy is reviewed before the letter goes (Art. 15(4)): all released here.
+    from dsr.fulfilment.models import RedactionChoice
+    from dsr.fulfilment.redaction_ops import decide, pending
+
+    for value in pending(lookup):
+        decide(case, lookup, source=value.source, collection=value.collection, key=value.key, field=value.field,
+               choice=RedactionChoice.RELEASE, ground=None, actor=people.manager, now=NOW)
     db.session.commit()
     return case
 
