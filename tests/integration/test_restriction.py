@@ -347,8 +347,16 @@ def test_the_acknowledgement_and_a_refusal_name_the_right_in_each_language(peopl
 
     case = make_case(actor=people.staff, rights=(Right.RESTRICTION,))
     if kind is LetterKind.REFUSAL:
+        from dsr.texts.models import TextPurpose
+        from dsr.texts.operations import save_text
+
         lifecycle.refuse(case, ground=RefusalGround.MANIFESTLY_UNFOUNDED, justification="Your data is not held by "
                          "us.", actor=people.manager, now=NOW)
+        # A letter quotes the justification only as a text for the subject in its own language (issue 14.2).
+        save_text(case, TextPurpose.REFUSAL, 0, lang, {"en": "We hold no data about you.",
+                                                       "nl": "Wij hebben geen gegevens over u.",
+                                                       "fr": "Nous ne détenons aucune donnée vous concernant."}[lang],
+                  actor=people.manager, now=NOW)
     db.session.commit()
     made = render_letter(case, kind, LetterLanguage(lang), today=TODAY)
     text = " ".join(" ".join((page.extract_text() or "").split()) for page in PdfReader(io.BytesIO(made.pdf)).pages)
