@@ -133,8 +133,8 @@ def _wipe(app) -> None:
                 conn.execute(db.metadata.tables[name].insert(), rows)
                 if conn.dialect.name == "postgresql" and "id" in db.metadata.tables[name].c:
                     # The rows came back with their ids; the next one the application adds follows them.
-                    conn.execute(sa.text(f"SELECT setval(pg_get_serial_sequence('\"{name}\"', 'id'), "
-                                         f"(SELECT max(id) FROM \"{name}\"))"))  # noqa: S608 (names from the metadata)
+                    reset = f"SELECT setval(pg_get_serial_sequence('\"{name}\"', 'id'), (SELECT max(id) FROM \"{name}\"))"  # noqa: S608, E501 (names from the metadata)
+                    conn.execute(sa.text(reset))
         db.engine.dispose() if conn.dialect.name == "sqlite" else None
     storage = app.config["STORAGE_DIR"]
     import shutil
