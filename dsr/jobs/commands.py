@@ -25,13 +25,13 @@ def worker_command(burst: bool, fork: bool) -> None:
     if not url:
         raise click.UsageError("REDIS_URL is not set: without Redis, jobs run in the web process itself.")
     from redis import Redis
-    from rq import SimpleWorker, Worker
 
     from dsr import pdf
+    from dsr.jobs.worker import DsrSimpleWorker, DsrWorker
 
     pdf.warm_up()
     worker_pid_hook()
-    worker_class = Worker if fork else SimpleWorker
+    worker_class = DsrWorker if fork else DsrSimpleWorker
     worker = worker_class([queue_name()], connection=Redis.from_url(url))
     worker.work(burst=burst, logging_level="INFO")
 

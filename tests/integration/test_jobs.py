@@ -213,6 +213,42 @@ def test_a_worker_check_reports_a_running_worker(ctx, tmp_path):
     assert "WeasyPrint preloaded: True" in check.stdout
 
 
+@needs_redis
+@pytest.mark.redis
+@pytest.mark.parametrize("fork", [False, True], ids=["simple", "fork"])
+def test_a_worker_stops_at_once_when_its_command_thread_has_read_the_unsubscribe_first(fork):
+    # The interleaving that made a worker take 60 s to stop after SIGTERM on a loaded machine: the main
+    # thread sends UNSUBSCRIBE and is descheduled; the command thread reads the reply, finds itself
+    # unsubscribed and waits up to 60 s for a new subscription, which RQ's stop() then waited for.
+    import threading
+    import time
+
+    from redis import Redis
+
+    from dsr.jobs.worker import DsrSimpleWorker, DsrWorker
+    from tests.conftest import REDIS_URL
+
+    worker = (DsrWorker if fork else DsrSimpleWorker)([f"dsr-test-{os.getpid()}"],
+                                                      connection=Redis.from_url(REDIS_URL))
+    worker.subscribe()
+    pubsub = worker.pubsub
+    send_unsubscribe = pubsub.unsubscribe
+
+    def unsubscribe_then_lose_the_cpu(*args):
+        send_unsubscribe(*args)
+        deadline = time.monotonic() + 10
+        while pubsub.subscribed and time.monotonic() < deadline:  # the command thread reads the reply
+            time.sleep(0.01)
+        assert not pubsub.subscribed
+
+    pubsub.unsubscribe = unsubscribe_then_lose_the_cpu
+    stopping = threading.Thread(target=worker.unsubscribe, daemon=True)
+    stopping.start()
+    stopping.join(timeout=15)  # RQ alone would wait here for the command thread's 60 s
+    assert not stopping.is_alive(), "the worker is still waiting for its command thread"
+    assert not worker.pubsub_thread.is_alive()
+
+
 # A handler whose failure comes from the database itself (a flush that breaks a constraint): the session
 # is unusable until rolled back, and the job must still end as failed, not stay "running".
 BROKEN_FLUSH = "test_broken_flush"
