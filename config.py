@@ -94,6 +94,9 @@ def from_environment(instance_path: Path, env: dict[str, str] | None = None) -> 
         "RQ_QUEUE": env.get("DSR_RQ_QUEUE", "dsr"),
         "JOB_TIMEOUT_SECONDS": int(env.get("DSR_JOB_TIMEOUT_SECONDS", "900")),
         "JOB_STALE_AFTER_SECONDS": int(env.get("DSR_JOB_STALE_AFTER_SECONDS", "1800")),
+        # A worker told to stop (SIGTERM) lets its running job finish for this long, then puts it back on the
+        # queue: inside systemd's TimeoutStopSec=10 of docs/deploy.md.
+        "WORKER_STOP_GRACE_SECONDS": float(env.get("DSR_WORKER_STOP_GRACE_SECONDS", "7")),
         "STORAGE_DIR": str(storage_dir),
         "DEMO_SYSTEMS_URL": env.get("DEMO_SYSTEMS_URL") or f"sqlite:///{instance_path / 'harmony.sqlite3'}",
         "DEMO_SYSTEMS_CUSTOMERS": int(env.get("DSR_DEMO_CUSTOMERS", "2000")),

@@ -75,6 +75,7 @@ ACTION_LABELS = {
     "restriction.lifted": _l("Restriction lifted"),
     "job.queued": _l("Job queued"),
     "job.retried": _l("Job queued again"),
+    "job.requeued": _l("Job put back in the queue: its worker was stopped"),
     "job.failed": _l("Job failed"),
     "letter.issued": _l("Letter issued"),
     "letter.previewed": _l("Letter previewed"),

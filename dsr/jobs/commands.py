@@ -33,6 +33,7 @@ def worker_command(burst: bool, fork: bool) -> None:
     worker_pid_hook()
     worker_class = DsrWorker if fork else DsrSimpleWorker
     worker = worker_class([queue_name()], connection=Redis.from_url(url))
+    worker.stop_grace_seconds = float(current_app.config.get("WORKER_STOP_GRACE_SECONDS", 7))
     worker.work(burst=burst, logging_level="INFO")
 
 

@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -141,8 +143,10 @@ def dispatch(job: Job) -> None:
         perform(job_id)
         return
     try:
+        # RQ's job ids are global in Redis: named after the queue, so that two installations (or test
+        # schemas) whose job rows share ids, each on a queue of its own, never overwrite each other's jobs.
         _queue(url).enqueue(
-            perform_in_worker, job_id, job_id=f"dsr-job-{job_id}-{job.attempts}",
+            perform_in_worker, job_id, job_id=f"{queue_name()}-job-{job_id}-{job.attempts}",
             job_timeout=int(current_app.config.get("JOB_TIMEOUT_SECONDS", 900)),
             # The job row is the lasting record, not RQ's: keep no result, and failures for a week.
             result_ttl=0, failure_ttl=7 * 24 * 3600, description=f"dsr {job.kind} job {job_id}")
@@ -222,6 +226,44 @@ def _fail(job_id: int, attempt: int, error: str, now: datetime) -> None:
     db.session.commit()
 
 
+class WorkerStopping(BaseException):
+    """Raised inside a running job when its worker must stop now (:mod:`dsr.jobs.worker`). A BaseException,
+    so that a handler's own ``except Exception`` cannot swallow it."""
+
+
+_job_running = threading.Event()
+
+
+@contextmanager
+def _running_job():
+    """While a handler runs: a worker's stop signal may interrupt it (:class:`WorkerStopping`); outside
+    it, the signal is ignored, so the bookkeeping that ends a job is never cut in half."""
+    _job_running.set()
+    try:
+        yield
+    finally:
+        _job_running.clear()
+
+
+def interrupt_running_job(signum, frame) -> None:
+    """The worker's handler of its stop signal (see :mod:`dsr.jobs.worker`)."""
+    if _job_running.is_set():
+        raise WorkerStopping("the worker was told to stop")
+
+
+def _requeue(job_id: int, attempt: int, now: datetime) -> None:
+    """Put a job interrupted by its worker's stop back on the queue: its work was rolled back."""
+    db.session.rollback()
+    job = db.session.get(Job, job_id)
+    if job is None or job.status is not JobStatus.RUNNING or job.attempts != attempt:
+        return
+    job.status, job.started_at, job.progress, job.progress_note = JobStatus.QUEUED, None, 0, None
+    record("job.requeued", actor=None, now=now, case=job.case,
+           after={"job_id": job.id, "kind": job.kind, "attempt": attempt})
+    db.session.commit()
+    dispatch(job)
+
+
 def perform(job_id: int) -> str:
     """Run one job to its end (the RQ entry point and the in-process path). Returns the final status.
 
@@ -238,7 +280,8 @@ def perform(job_id: int) -> str:
     try:
         if fn is None:
             raise JobError(f"no handler for job kind {kind!r} in this process")
-        result = fn(job, _progress_writer(job_id), started)
+        with _running_job():
+            result = fn(job, _progress_writer(job_id), started)
         finished = db.session.execute(
             sa.update(Job).where(Job.id == job_id, Job.status == JobStatus.RUNNING, Job.attempts == attempt)
             .values(status=JobStatus.SUCCEEDED, result=result or {}, progress=100, error=None,
@@ -250,6 +293,10 @@ def perform(job_id: int) -> str:
             return "superseded"
         db.session.commit()
         return "succeeded"
+    except WorkerStopping:
+        log.warning("job %s (%s) interrupted: its worker is stopping; queued again", job_id, kind)
+        _requeue(job_id, attempt, current_time())
+        return "requeued"
     except Exception as exc:
         db.session.rollback()  # first: after a failed flush the session allows nothing else
         log.exception("job %s (%s) failed", job_id, kind)

@@ -7,6 +7,7 @@ The in-process path is what a newcomer runs (no Redis); the worker tests run the
 from __future__ import annotations
 
 import os
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -192,6 +193,27 @@ def test_with_redis_the_job_waits_on_the_queue_until_a_worker_runs_it(ctx):
 
 @needs_redis
 @pytest.mark.redis
+def test_rq_job_ids_are_named_after_the_queue_so_installations_sharing_redis_never_collide(ctx):
+    # Two installations (here: two test schemas) on one Redis number their job rows from 1 alike.
+    from redis import Redis
+    from rq import Queue
+
+    from tests.conftest import REDIS_URL
+
+    redis = Redis.from_url(REDIS_URL)
+    with on_redis(ctx) as first:
+        job = _job(HEALTH)
+        runner.dispatch(job)
+        with on_redis(ctx) as second:
+            runner.dispatch(job)
+            assert Queue(second, connection=redis).job_ids == [f"{second}-job-{job.id}-0"]
+        # The second installation's cleanup took its own job, not the first's.
+        assert Queue(first, connection=redis).job_ids == [f"{first}-job-{job.id}-0"]
+        assert redis.exists(f"rq:job:{first}-job-{job.id}-0")
+
+
+@needs_redis
+@pytest.mark.redis
 def test_a_worker_check_reports_a_running_worker(ctx, tmp_path):
     import subprocess
     import sys
@@ -247,6 +269,91 @@ def test_a_worker_stops_at_once_when_its_command_thread_has_read_the_unsubscribe
     stopping.join(timeout=15)  # RQ alone would wait here for the command thread's 60 s
     assert not stopping.is_alive(), "the worker is still waiting for its command thread"
     assert not worker.pubsub_thread.is_alive()
+
+
+# A job that runs until it is interrupted (its first attempt) and ends at once on its second.
+SLOW = "test_slow"
+
+
+@runner.handler(SLOW)
+def _slow(job: Job, progress, now):
+    if job.attempts == 1:
+        progress(10, "started")  # before the handler's own writes (another connection)
+    record("test.job_wrote", actor=None, now=now, case=job.case, after={"job_id": job.id})
+    db.session.flush()
+    path = storage_root() / "jobs-test" / f"{job.id}-{job.attempts}.txt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("made by the job")
+    track_new_file(path)
+    deadline = time.monotonic() + (120 if job.attempts == 1 else 0)
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+    return {"attempt": job.attempts}
+
+
+def _work(app, queue: str, fork: bool, burst: bool) -> None:
+    """A real dsr worker in a process forked from this one (so it knows the test's handlers)."""
+    from redis import Redis
+
+    from dsr.jobs.worker import DsrSimpleWorker, DsrWorker
+    from tests.conftest import REDIS_URL
+
+    with app.app_context():
+        db.engine.dispose(close=False)  # never the parent's connections
+        worker = (DsrWorker if fork else DsrSimpleWorker)([queue], connection=Redis.from_url(REDIS_URL))
+        worker.stop_grace_seconds = 1.0
+        worker.work(burst=burst, logging_level="WARNING")
+
+
+def _row(job_id: int):
+    with db.engine.connect() as conn:  # not the session: nothing held open between looks
+        return conn.execute(sa.select(Job.status, Job.attempts, Job.progress).where(Job.id == job_id)).one()
+
+
+@needs_redis
+@pytest.mark.redis
+@pytest.mark.parametrize("fork", [False, True], ids=["simple", "fork"])
+def test_a_worker_stopped_mid_job_rolls_the_job_back_and_queues_it_for_the_next_worker(ctx, fork):
+    import multiprocessing
+    import signal
+
+    processes = multiprocessing.get_context("fork")
+    with on_redis(ctx) as queue:
+        job = _job(SLOW)
+        job_id = job.id
+        runner.dispatch(job)
+        db.session.commit()
+        worker = processes.Process(target=_work, args=(ctx, queue, fork, False))
+        worker.start()
+        deadline = time.monotonic() + 120
+        while _row(job_id).progress != 10 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert tuple(_row(job_id)) == (JobStatus.RUNNING, 1, 10)
+
+        os.kill(worker.pid, signal.SIGTERM)
+        worker.join(timeout=60)
+        if worker.is_alive():
+            worker.kill()
+            worker.join()
+            pytest.fail("the worker did not stop within 60 s of SIGTERM")
+        assert worker.exitcode == 0
+        # The interrupted attempt wrote nothing; the job waits on the queue for the next worker.
+        assert tuple(_row(job_id))[:2] == (JobStatus.QUEUED, 1)
+        assert queued_count(queue) == 1
+        actions = [e.action for e in audit_trail()]
+        assert "test.job_wrote" not in actions and actions[-1] == "job.requeued"
+        assert not list((storage_root() / "jobs-test").glob("*"))
+
+        again = processes.Process(target=_work, args=(ctx, queue, fork, True))
+        again.start()
+        again.join(timeout=120)
+        assert again.exitcode == 0
+    job = _reload(job_id)
+    assert (job.status, job.attempts, job.result) == (JobStatus.SUCCEEDED, 2, {"attempt": 2})
+    actions = [e.action for e in audit_trail() if e.action.startswith(("job.", "test."))]
+    assert actions == ["job.queued", "job.requeued", "test.job_wrote"]
+    assert [p.name for p in (storage_root() / "jobs-test").glob("*")] == [f"{job_id}-2.txt"]
+    assert_unbroken_chain(audit_trail())
 
 
 # A handler whose failure comes from the database itself (a flush that breaks a constraint): the session
