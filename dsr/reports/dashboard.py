@@ -300,7 +300,8 @@ def chart_labels(months: list[date]) -> dict:
     from dsr.cases.labels import RIGHT_LABELS
 
     return {
-        "months": [format_date(m, "LLL y") for m in months],
+        # Twelve labels under a half-width chart: the year only where it starts (first month, January).
+        "months": [format_date(m, "LLL y" if i == 0 or m.month == 1 else "LLL") for i, m in enumerate(months)],
         "deadline_title": _("Answered in time, per month (%)"),
         "within_promise": _("within Harmony's 4 weeks"),
         "within_legal": _("within the legal deadline"),

@@ -396,3 +396,18 @@ def test_answered_cases_agree_with_each_case_clock_and_the_cache_follows_new_ans
     after = monthly_stats(TODAY)
     assert after[-1].answered == before[-1].answered + 4
     assert monthly_stats(TODAY) is after  # cached until something else is answered
+
+
+@pytest.mark.parametrize(("locale", "expected"), [
+    ("en", ["Oct 2025", "Nov", "Dec", "Jan 2026", "Feb"]),
+    ("nl", ["okt 2025", "nov", "dec", "jan 2026", "feb"]),
+])
+def test_the_month_labels_under_a_chart_name_the_year_only_where_it_starts(ctx, locale, expected):
+    # Twelve "Sept 2026"-long labels overlapped under a half-width chart.
+    from flask_babel import force_locale
+
+    from dsr.reports.dashboard import chart_labels
+
+    months = [date(2025, 10, 1), date(2025, 11, 1), date(2025, 12, 1), date(2026, 1, 1), date(2026, 2, 1)]
+    with ctx.test_request_context(), force_locale(locale):
+        assert [label.rstrip(".") for label in chart_labels(months)["months"]] == expected
