@@ -214,10 +214,19 @@ class Rule:
     title_fr: str = ""
     basis_nl: str = ""
     basis_fr: str = ""
+    # How long the records are kept, as an access answer tells it (Art. 15(1)(d)), where the title says
+    # what an erasure does to them ("…, erased"); per language like the title. Empty: the title says it.
+    how_long: tuple[str, str, str] = ("", "", "")
 
     def title_in(self, language: str) -> str:
         """The title in ``language`` (nl, en or fr); English for any other."""
         return {"nl": self.title_nl, "fr": self.title_fr}.get(language) or self.title
+
+    def how_long_in(self, language: str) -> str:
+        """How long the records are kept, for an access answer in ``language``: :attr:`how_long` where the
+        rule gives it, else the title."""
+        en, nl, fr = self.how_long
+        return {"nl": nl, "fr": fr}.get(language, en) or en or self.title_in(language)
 
     def basis_in(self, language: str) -> str:
         """The legal basis in ``language`` (nl, en or fr); English for any other. :attr:`basis` stays the
@@ -275,7 +284,10 @@ _TOP_KEYS = {"version", "tags", "rules"}
 _RULE_KEYS = {
     "id", "priority", "title", "title_nl", "title_fr", "applies_to", "action", "keep_while", "period",
     "count_from", "period_from", "max_age", "suppress", "basis", "basis_nl", "basis_fr", "article", "source",
+    "how_long", "how_long_nl", "how_long_fr",
 }  # fmt: skip
+# Optional, but in every language once given.
+_OPTIONAL_TRANSLATED_KEYS = {"how_long": ("how_long", "how_long_nl", "how_long_fr")}
 _TEXT_KEYS = ("article", "source")
 # The texts a letter quotes, per language: English under the plain key, the others with a suffix.
 _TRANSLATED_KEYS = {"title": ("title", "title_nl", "title_fr"), "basis": ("basis", "basis_nl", "basis_fr")}
@@ -345,6 +357,12 @@ def _rule(raw: object, index: int, tags: set[str], problems: list[str]) -> Rule 
         if missing:
             bad(f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} required (text): the letters quote "
                 f"the {what} in {', '.join(LANGUAGES)}, so every rule gives {', '.join(keys)}")
+    for keys in _OPTIONAL_TRANSLATED_KEYS.values():
+        given = [key for key in keys if key in raw]
+        missing = [key for key in keys if not isinstance(raw.get(key), str) or not raw[key].strip()]
+        if given and missing:
+            bad(f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} required (text) with {given[0]}: "
+                f"the access letters quote it in {', '.join(LANGUAGES)}")
 
     applies_to = _applies_to(raw.get("applies_to"), tags, bad)
     try:
@@ -393,6 +411,7 @@ def _rule(raw: object, index: int, tags: set[str], problems: list[str]) -> Rule 
         source=raw["source"].strip(), keep_while=keep_while, period=period, count_from=count_from,
         period_from=_text(raw.get("period_from")), max_age=max_age, suppress=suppress,
         title_fr=raw["title_fr"].strip(), basis_nl=raw["basis_nl"].strip(), basis_fr=raw["basis_fr"].strip(),
+        how_long=tuple(_text(raw.get(key)) or "" for key in _OPTIONAL_TRANSLATED_KEYS["how_long"]),
     )  # fmt: skip
 
 

@@ -397,7 +397,7 @@ def _retention(coll: Collection, statement: Statement, rules: RuleSet, lang: str
     chosen: list[Rule] = specific or [r for r in rules.rules if r.is_catch_all]
     sentences = statement.retention_for(coll.tags)
     return [RetentionItem(
-        rule_id=r.id, title=r.title_in(lang),
+        rule_id=r.id, title=r.how_long_in(lang),
         period=(r.period or r.max_age).text if (r.period or r.max_age) else None, period_from=r.period_from,
         basis=r.basis_in(lang), article=r.article, statement=[e.text[lang] for e in sentences],
         statement_sections=sorted({e.section for e in sentences})) for r in chosen]

@@ -138,3 +138,30 @@ def test_article_references_read_in_the_letters_language(language, expected):
     from dsr.domain.retention_rules import localise_article
 
     assert localise_article("GDPR Art. 6(1)(f) and recital 47; Art. 17(1)(a) not met", language) == expected
+
+
+# The access answer's "How long we keep it" (Art. 15(1)(d)) is not what an erasure does: "Invitations to the
+# survey, erased" told a subject who only asked for access that the records were erased.
+ERASING_WORDS = {"en": ("erased", "no exemption"), "nl": ("verwijderd", "geen uitzondering"),
+                 "fr": ("effacé", "sans exception")}
+
+
+@pytest.mark.parametrize("rule", RULES.rules, ids=lambda r: r.id)
+def test_how_long_a_rule_keeps_records_never_speaks_of_erasing_them(rule):
+    if rule.id == "legal-hold":  # only on a hold, not a retention period: access answers leave it out
+        return
+    texts = {lang: rule.how_long_in(lang) for lang in LANGUAGES}
+    for lang, text in texts.items():
+        assert not any(word in text.lower() for word in ERASING_WORDS[lang]), (lang, text)
+    assert len(set(texts.values())) == 3, "a translation copies another language"
+
+
+def test_how_long_falls_back_to_the_title_where_the_title_already_says_it():
+    fiscal = RULES.get("fiscal-retention")
+    assert fiscal.how_long_in("nl") == fiscal.title_in("nl")
+    assert RULES.get("survey-invitation").how_long_in("fr") == "Invitations à l'enquête de satisfaction, pour l'enquête"
+
+
+def test_how_long_given_in_one_language_only_is_refused():
+    with pytest.raises(RulesError, match="how_long_fr is required"):
+        rules_from_data(_without("marketing", "how_long_fr"))
