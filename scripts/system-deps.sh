@@ -2,7 +2,8 @@
 # Debian packages dsr uses outside Python: WeasyPrint's Pango, HarfBuzz subsetting (about 3x faster PDF
 # output), poppler-utils (PDF to PNG for checking letters), Chromium (browser tests), npm (installs the
 # axe-core the browser tests inject, from tests/e2e/package-lock.json), Node.js, and tesseract with its
-# Dutch and French data (English comes with it) to read scanned letters offline (dsr/reading).
+# Dutch and French data (English comes with it) to read scanned letters offline (dsr/reading: tesserocr,
+# from requirements.lock, carries its own libtesseract and reads this data; no -dev package is needed).
 #
 # Installs what is missing when run as root with apt-get. When something the tests need is missing and
 # cannot be installed, it FAILS (exit 1) naming the packages and the command that installs them: a test

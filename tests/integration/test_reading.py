@@ -94,6 +94,33 @@ def test_reading_a_small_subset_gets_the_fields_and_never_a_wrong_right():
 
 
 @needs_tesseract
+def test_tesserocr_reads_the_words_the_tesseract_program_reads_and_loads_each_model_once(monkeypatch):
+    from dsr.reading import engine
+
+    if engine._binding() is None:
+        if os.environ.get("CI") == "true":
+            raise RuntimeError("CI: tesserocr is not installed (requirements.lock installs it on Linux)")
+        pytest.skip("tesserocr is not installed here: scans are read through the tesseract program")
+    data, media = degrade(LETTERS / "letter-05.pdf", "moderate", seed=5)
+    page = engine.clean(next(engine.page_images(data, media))).image
+    by_binding = engine.read_words(page, "fra", page=1, line_offset=4)
+    by_program = engine._words_by_program(page, "fra", page=1, line_offset=4)
+    shape = [(w.text, w.left, w.top, w.width, w.height, w.line) for w in by_binding]
+    assert len(by_binding) > 60 and shape == [(w.text, w.left, w.top, w.width, w.height, w.line)
+                                               for w in by_program]
+    # The same confidence measure (tesserocr carries libtesseract 5.5, Debian's program may be older).
+    differences = sorted(abs(a.confidence - b.confidence) for a, b in zip(by_binding, by_program, strict=True))
+    assert differences[len(differences) // 2] < 2 and all(0 <= w.confidence <= 100 for w in by_binding)
+    # Each language's model is loaded once per process: a second scan reuses the readers of the first.
+    engine.read_scan(data, media)
+    readers = dict(engine._READERS._made)
+    assert engine.read_scan(data, media).language == "fr" and engine._READERS._made == readers
+    # Without tesserocr the scan is read through the program, to the same words.
+    monkeypatch.setattr(engine, "_binding", lambda: None)
+    assert [w.text for w in engine.read_scan(data, media).words] == [w.text for w in by_binding]
+
+
+@needs_tesseract
 def test_read_letter_command_prints_json_and_exits_2_on_a_file_it_cannot_read(tmp_path):
     env = {**os.environ, "DSR_INSTANCE_PATH": str(tmp_path / "instance")}
     root = Path(__file__).resolve().parent.parent.parent
