@@ -11,7 +11,11 @@ adds one case per size to it). Then, each in a child process of its own so its `
 
 * ``idle``: the app imported and a case read; the memory every other phase starts from;
 * ``lookup``: :func:`dsr.fulfilment.lookup_ops.run_lookup` of the case, the match confirmed, committed;
-* ``export``: the access export (Art. 15(3)) through its job; ``portability``: the portable data (Art. 20);
+* ``review``: the privacy manager releases every value that may hold other people's data (Art. 15(4)),
+  recorded in bulk (:func:`release_all`): the access export is refused while one is undecided;
+* ``request export``: :func:`dsr.exports.operations.request_export`, what the web request does (it reads the
+  flagged values again to check the review); then ``export``: the access export (Art. 15(3)) run by its job,
+  as a worker runs it; the same for ``portability``, the portable data (Art. 20);
 * ``json.dump``: the baseline, the same records read with plain SQL into a list and written by
   :func:`json.dump` to a file.
 
@@ -155,6 +159,8 @@ def setup_case(args) -> dict:
         if staff is None:
             staff = create_user("bench-export@bench.example", name="Bench", role=Role.STAFF,
                                 password="bench-password-2026", actor=None, now=NOW)
+            create_user("bench-manager@bench.example", name="Bench manager", role=Role.PRIVACY_MANAGER,
+                        password="bench-password-2026", actor=None, now=NOW)
         case = log_request(
             subject=SubjectDetails(name=f"{customer['first_name']} {customer['last_name']}",
                                    date_of_birth=date.fromisoformat(customer["date_of_birth"]),
@@ -164,6 +170,32 @@ def setup_case(args) -> dict:
             language=Language.NL, notes="", actor=staff, now=NOW, today=TODAY)
         db.session.commit()
         return {"reference": case.reference}
+
+
+def release_all(case) -> int:
+    """The privacy manager releases every value that may hold other people's data (Art. 15(4)), as
+    :func:`dsr.fulfilment.redaction_ops.decide` records a release, in bulk: the access export refuses an
+    undecided one, and deciding tens of thousands of call recordings one by one is not what is measured."""
+    import sqlalchemy as sa
+
+    from dsr.auth.models import User
+    from dsr.domain.enums import RedactionChoice
+    from dsr.extensions import db
+    from dsr.fulfilment.lookup_ops import latest_lookup
+    from dsr.fulfilment.models import RedactionDecision
+    from dsr.fulfilment.redaction import value_digest
+    from dsr.fulfilment.redaction_ops import pending
+
+    manager = db.session.execute(sa.select(User).where(User.email == "bench-manager@bench.example")).scalar_one()
+    lookup = latest_lookup(case)
+    values = pending(lookup)
+    db.session.execute(sa.insert(RedactionDecision), [
+        {"case_id": case.id, "lookup_id": lookup.id, "source": v.source, "collection": v.collection,
+         "record_key": v.record_key, "field": v.field, "value_digest": value_digest(v.value),
+         "choice": RedactionChoice.RELEASE, "ground": None, "spans": [], "note": None, "proposed_at": NOW,
+         "proposed_by_id": manager.id, "decided_at": NOW, "decided_by_id": manager.id} for v in values])
+    db.session.commit()
+    return len(values)
 
 
 def run_phase(args) -> dict:
@@ -199,15 +231,26 @@ def run_phase(args) -> dict:
                 confirm_match(lookup, actor=staff, now=NOW + timedelta(minutes=1))
                 db.session.commit()
                 result["records"] = lookup.record_count
-            elif args.phase in ("export", "portability"):
-                from dsr.exports.models import Export, ExportKind
+            elif args.phase == "review":
+                result["decisions"] = release_all(case)
+            elif args.phase in ("request export", "request portability"):
+                from dsr.exports.models import ExportKind
                 from dsr.exports.operations import request_export
+
+                kind = ExportKind.ACCESS if args.phase == "request export" else ExportKind.PORTABILITY
+                request_export(case, kind, actor=staff, now=NOW + timedelta(minutes=2))  # checks the review
+                db.session.commit()
+            elif args.phase in ("export", "portability"):
+                from dsr.domain.enums import JobStatus
+                from dsr.exports.models import Export
+                from dsr.exports.operations import JOB_KIND
                 from dsr.jobs import runner
                 from dsr.jobs.models import Job
 
-                kind = ExportKind.ACCESS if args.phase == "export" else ExportKind.PORTABILITY
-                job = request_export(case, kind, actor=staff, now=NOW + timedelta(minutes=2))
-                db.session.commit()
+                kind = "access" if args.phase == "export" else "portability"
+                job = next(j for j in db.session.execute(sa.select(Job).where(
+                    Job.case_id == case.id, Job.kind == JOB_KIND, Job.status == JobStatus.QUEUED)).scalars()
+                    if j.params["kind"] == kind)
                 runner.dispatch(job)
                 db.session.expire_all()
                 job = db.session.get(Job, job.id)
@@ -251,10 +294,11 @@ def measure(args, size: int, work: Path) -> dict:
     common = {"systems": systems, "instance": where, "customer": json.dumps(customer, default=str)}
     reference = child(args, "setup", **common)["reference"]
     results = {}
-    for phase in ("idle", "lookup", "export", "portability", "json.dump"):
+    for phase in ("idle", "lookup", "review", "request export", "export", "request portability", "portability",
+                  "json.dump"):
         results[phase] = child(args, phase, reference=reference, **common)
         r = results[phase]
-        print(f"  {phase:12} {r.get('records', 0):>8,} records  wall {r['wall_s']:7.1f} s  cpu {r['cpu_s']:7.1f} s  "
+        print(f"  {phase:19} {r.get('records', r.get('decisions', 0)):>8,} records  wall {r['wall_s']:7.1f} s  cpu {r['cpu_s']:7.1f} s  "
               f"peak RSS {r['maxrss_mb']:6.0f} MB" + (f"  tracemalloc {r['tracemalloc_mb']:6.1f} MB"
                                                      if "tracemalloc_mb" in r else "") + f"   ({load()})", flush=True)
     return results
@@ -262,14 +306,14 @@ def measure(args, size: int, work: Path) -> dict:
 
 def report(results: dict[int, dict]) -> None:
     sizes = sorted(results)
-    print("\nsize      phase         wall s   cpu s   peak RSS MB  above idle MB  ÷ json.dump (cpu)")
+    print("\nsize      phase                wall s   cpu s   peak RSS MB  above idle MB  ÷ json.dump (cpu)")
     for size in sizes:
         r = results[size]
         idle = r["idle"]["maxrss_mb"]
-        for phase in ("lookup", "export", "portability", "json.dump"):
+        for phase in ("lookup", "review", "request export", "export", "portability", "json.dump"):
             m = r[phase]
             ratio = m["cpu_s"] / r["json.dump"]["cpu_s"] if phase in ("export", "portability") else None
-            print(f"{size:>8,}  {phase:12} {m['wall_s']:7.1f} {m['cpu_s']:7.1f} {m['maxrss_mb']:12.0f} "
+            print(f"{size:>8,}  {phase:19} {m['wall_s']:7.1f} {m['cpu_s']:7.1f} {m['maxrss_mb']:12.0f} "
                   f"{m['maxrss_mb'] - idle:14.0f}  " + (f"{ratio:5.2f}" if ratio else ""))
     if len(sizes) == 2:
         small, big = (results[s] for s in sizes)

@@ -20,9 +20,11 @@ import json
 import re
 import tempfile
 import zipfile
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import IO, Any, BinaryIO
+from json.encoder import encode_basestring
+from typing import IO, Any, BinaryIO, NamedTuple
 
 from dsr.exports.schema import ExportSchema
 
@@ -117,6 +119,58 @@ def _key_text(key: dict[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in key.items())
 
 
+def _json_value(value: Any) -> str:
+    """``json.dumps(value, ensure_ascii=False)``, without its overhead for the common text and whole number."""
+    kind = type(value)
+    if kind is str:
+        return encode_basestring(value)
+    if kind is int:
+        return int.__repr__(value)
+    if value is None:
+        return "null"
+    return json.dumps(value, ensure_ascii=False)
+
+
+class FieldForm:
+    """A field's entry in data.json as every record of a collection has it, but for its value: worked out
+    once per collection, so a record is written as its values between ready-made pieces of JSON and CSV
+    (issue 15, item 4). ``entry`` is the whole entry with ``"value"`` in its place (its value ignored); an
+    entry that differs per record (a recipient named, a redaction) is written as a plain dict instead."""
+
+    __slots__ = ("entry", "name", "category", "prefix", "suffix", "csv_before", "csv_after")
+
+    def __init__(self, entry: dict[str, Any]) -> None:
+        self.entry = {**entry, "value": None}
+        self.name = entry["name"]
+        self.category = entry.get("category") or OTHER_CATEGORY
+        names = list(self.entry)
+        at = names.index("value")
+        before = {k: self.entry[k] for k in names[:at]}
+        after = {k: self.entry[k] for k in names[at + 1:]}
+        self.prefix = (json.dumps(before, ensure_ascii=False)[:-1] + ", " if before else "{") + '"value": '
+        self.suffix = ", " + json.dumps(after, ensure_ascii=False)[1:] if after else "}"
+        self.csv_before = (csv_cell(self.name),)
+        self.csv_after = (" ".join(self.entry["categories"]), csv_cell(self.entry.get("provided")),
+                          csv_cell(self.entry.get("withheld", False)))
+
+
+class FormedRecord(NamedTuple):
+    """A record as its key and its ``(form, value)`` pairs, in field order: what :meth:`as_dict` gives,
+    written without building it."""
+
+    key: dict[str, Any]
+    values: list[tuple[FieldForm, Any]]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "fields": [{**form.entry, "value": value} for form, value in self.values]}
+
+    def json(self) -> str:
+        """Exactly ``json.dumps(self.as_dict(), ensure_ascii=False)``."""
+        key = ", ".join(encode_basestring(k) + ": " + _json_value(v) for k, v in self.key.items())
+        fields = ", ".join(form.prefix + _json_value(value) + form.suffix for form, value in self.values)
+        return '{"key": {' + key + '}, "fields": [' + fields + "]}"
+
+
 class ExportWriter:
     """One export ZIP, written in order: :meth:`collection` for each collection, :meth:`close_data` with the
     rest of data.json, :meth:`add_file` for the overview, :meth:`finish` for the manifest.
@@ -145,20 +199,50 @@ class ExportWriter:
                    progress=None) -> CollectionSummary:
         """Write one collection's records as they come; returns its summary. ``found`` is how many the
         search found (those gone from the system since are counted as ``missing``); ``progress(n)`` is
-        called after each record."""
+        called after each record.
+
+        A record is a dict as data.json holds it, or a :class:`FormedRecord`, which is written the same,
+        byte for byte, from the pieces its forms hold: validated once per combination of forms and value
+        types (that is its shape, :func:`dsr.exports.schema.record_shape`), counted per combination."""
         summary = CollectionSummary(header=header)
         where = f"{header['source']}.{header['collection']}"
         self._emit(("" if not self.summaries else ", ") + json.dumps(header, ensure_ascii=False)[:-1]
                    + ', "records": [')
+        source, collection = csv_cell(header["source"]), csv_cell(header["collection"])
+        formed: Counter[tuple] = Counter()  # records per combination of forms and value types
         for record in records:
-            self.schema.check_record(record, f"data.json {where} record {summary.record_count + 1}")
-            self._emit((", " if summary.record_count else "") + json.dumps(record, ensure_ascii=False))
+            if type(record) is FormedRecord:
+                values = record.values
+                shape = (tuple([type(v) for v in record.key.values()]), tuple([(f, type(v)) for f, v in values]))
+                if shape not in formed:
+                    self.schema.check_formed(shape, record.as_dict,
+                                             f"data.json {where} record {summary.record_count + 1}")
+                    self._first_of_shape(values, summary)
+                formed[shape] += 1
+                self._emit((", " if summary.record_count else "") + record.json())
+                if len(summary.sample) < SAMPLE_SIZE:
+                    summary.sample.append(record.as_dict())
+                key = csv_cell(_key_text(record.key))
+                for form, value in values:
+                    self._csv_writer(form.category).writerow(
+                        (source, collection, key, *form.csv_before, csv_cell(value), *form.csv_after))
+            else:
+                self.schema.check_record(record, f"data.json {where} record {summary.record_count + 1}")
+                self._emit((", " if summary.record_count else "") + json.dumps(record, ensure_ascii=False))
+                if len(summary.sample) < SAMPLE_SIZE:
+                    summary.sample.append(record)
+                self._rows(header, record, summary)
             summary.record_count += 1
-            if len(summary.sample) < SAMPLE_SIZE:
-                summary.sample.append(record)
-            self._rows(header, record, summary)
             if progress is not None:
                 progress(summary.record_count)
+        for (_key, forms), count in formed.items():
+            in_record: dict[str, int] = {}
+            for form, _kind in forms:
+                in_record[form.category] = in_record.get(form.category, 0) + 1
+            for category, values in in_record.items():
+                counts = summary.category_counts[category]
+                counts[0] += count
+                counts[1] += count * values
         tail = {"record_count": summary.record_count, "missing": max(found - summary.record_count, 0),
                 "categories": sorted(summary.categories)}
         self._emit("], " + json.dumps(tail, ensure_ascii=False)[1:])
@@ -192,6 +276,15 @@ class ExportWriter:
             writer.writerow([source, collection, key, csv_cell(fld["name"]), csv_cell(fld["value"]),
                              " ".join(fld["categories"]), csv_cell(fld.get("provided")),
                              csv_cell(fld.get("withheld", False))])
+
+    def _first_of_shape(self, values: list[tuple[FieldForm, Any]], summary: CollectionSummary) -> None:
+        """What the first record of a combination of forms adds to the summary, in the order :meth:`_rows`
+        adds it for a dict (its counts are added per combination at the end of the collection)."""
+        for form, _value in values:
+            if form.name not in summary.fields_seen:
+                summary.fields_seen[form.name] = dict(form.entry)
+            summary.categories.update(form.entry["categories"])
+            summary.category_counts.setdefault(form.category, [0, 0])
 
     def _csv_writer(self, category: str):
         if category not in self._csv:

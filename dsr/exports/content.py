@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict
 from datetime import UTC, datetime
+from itertools import islice
 from typing import Any, BinaryIO
 
 import sqlalchemy as sa
@@ -26,7 +27,7 @@ from dsr.cases.models import Case
 from dsr.datamap import lookup as datamap_lookup
 from dsr.datamap.sources import Source, SourceKind, load_sources
 from dsr.domain.retention_rules import load_rules
-from dsr.exports.build import Built, CollectionSummary, ExportWriter
+from dsr.exports.build import Built, CollectionSummary, ExportWriter, FieldForm, FormedRecord
 from dsr.exports.models import ExportKind
 from dsr.exports.overview import render_overview, render_overview_pdf
 from dsr.exports.schema import FORMAT, ExportSchema
@@ -37,6 +38,7 @@ from dsr.fulfilment.access import (
     RecordData,
     assemble_access,
     collection_data,
+    field_plan,
     iter_records,
     left_out,
     plain_value,
@@ -47,6 +49,7 @@ from dsr.fulfilment.portability import portable_plan, portable_record
 from dsr.fulfilment.statement import Statement, load_statement
 
 KEY_PAGE = 500
+DECISION_CHUNK = 500  # records whose decisions are read at a time
 SUBJECT_FIELDS = ("name", "email", "customer_number", "policy_number", "date_of_birth", "postcode")
 
 Progress = Callable[[int, int], None]  # (records written so far, records expected)
@@ -101,6 +104,51 @@ def _access_field(v: FieldValue) -> dict[str, Any]:
     if v.redaction:
         entry["redaction"] = dict(v.redaction)
     return entry
+
+
+def _access_reader(source: Source, coll, statement: Statement, language: str,
+                   known) -> Callable[[Mapping[str, Any]], dict[str, Any] | FormedRecord]:
+    """How a row of ``coll`` is written in the access copy: what ``_access_record(_reviewed(read(row)))``
+    gives, as a :class:`FormedRecord` (each field's entry worked out once) unless one of its values is
+    flagged for review or names a recipient (those entries differ per record: the dict is built)."""
+    read = record_reader(source, coll, statement, language)
+    plan = []
+    for fld, _label, withheld, category in field_plan(coll, statement, language):
+        form = FieldForm({"name": fld.name, "categories": list(fld.categories), "value": None, "category": category,
+                          "provided": fld.provided, "withheld": withheld,
+                          "review_third_parties": fld.third_parties})
+        plan.append((fld.name, form, withheld, fld.third_parties or fld.recipient is not None))
+    key = coll.primary_key
+
+    def formed(row: Mapping[str, Any]) -> dict[str, Any] | FormedRecord:
+        values = []
+        for name, form, withheld, per_record in plan:
+            value = row.get(name)
+            if value is None or value == "":
+                continue
+            if per_record:
+                return _access_record(_reviewed(source, coll, read(row), known, language))
+            if withheld:
+                value = None
+            elif type(value) is not str and type(value) is not int:
+                value = plain_value(value)
+            values.append((form, value))
+        return FormedRecord({k: plain_value(row[k]) for k in key}, values)
+
+    return formed
+
+
+def _decided_in_chunks(rows: Iterator[dict[str, Any]], lookup: Lookup, source: Source, coll,
+                       known: dict) -> Iterator[dict[str, Any]]:
+    """``rows`` as they come, with ``known`` holding the privacy manager's decisions on the chunk of them
+    being written (Art. 15(4)): a subject with 20,000 call recordings does not need all their decisions
+    in memory at once."""
+    while chunk := list(islice(rows, DECISION_CHUNK)):
+        keys = [redaction.key_text({k: plain_value(row[k]) for k in coll.primary_key}) for row in chunk]
+        known.clear()
+        known.update(redaction.decided_values(lookup, source.key, coll.name, keys))
+        yield from chunk
+    known.clear()
 
 
 def _reviewed(source: Source, coll, record: RecordData, known, language: str) -> RecordData:
@@ -169,16 +217,18 @@ def write_export(target: BinaryIO, *, case: Case, lookup: Lookup, kind: ExportKi
         done = 0
         digests = []
         rules = load_rules() if kind is ExportKind.ACCESS else None
-        known = redaction.decisions(lookup) if kind is ExportKind.ACCESS else {}
+        known: dict = {}  # the decisions on the chunk of records being written (:func:`_decided_in_chunks`)
         for (s, c), count in found:
             source, coll = sources[s], sources[s].collection(c)
             header = _header(source, coll, language)
             if kind is ExportKind.ACCESS:
                 retention = collection_data(source, coll, [], 0, statement, rules, language).retention
                 header["retention"] = [asdict(r) for r in retention]
-                read = record_reader(source, coll, statement, language)
-                records = (_access_record(_reviewed(source, coll, read(row), known, language))
-                           for row in iter_records(source, coll, found_keys(lookup, s, c), engines[s]))
+                read = _access_reader(source, coll, statement, language, known)
+                rows = iter_records(source, coll, found_keys(lookup, s, c), engines[s])
+                if any(f.third_parties for f in coll.fields):
+                    rows = _decided_in_chunks(rows, lookup, source, coll, known)
+                records = (read(row) for row in rows)
             else:
                 category_of = _category_of(statement)
                 records = (_portable_record(portable_record(coll, row), category_of)

@@ -131,6 +131,12 @@ class ExportSchema:
         if shape is not None and len(self.shapes) < MAX_SHAPES:
             self.shapes.add(shape)
 
+    def check_formed(self, shape: tuple, build, where: str) -> None:
+        """Validate the record ``build()`` makes, for the first record of a combination of forms and value
+        types (:class:`dsr.exports.build.FormedRecord`): every record of it has one :func:`record_shape`,
+        so the writer asks only once per combination."""
+        self.check_record(build(), where)
+
     def check_manifest(self, manifest: dict[str, Any]) -> None:
         _check(self._manifest, manifest, "manifest.json")
 

@@ -326,8 +326,23 @@ def iter_records(source: Source, coll: Collection, keys: Iterable[dict[str, Any]
             else:  # a composite key, or one the database gave (a plain Fides dataset declares none)
                 clause = sa.or_(*(key_clause(table, key) for key in chunk))
             query = sa.select(*columns).where(clause).order_by(*(table.c[k] for k in coll.primary_key))
-            yield from (dict(r) for r in conn.execute(query).mappings())
+            names = [c.name for c in columns]
+            yield from (dict(zip(names, r, strict=True)) for r in conn.execute(query))
         conn.rollback()
+
+
+def field_plan(coll: Collection, statement: Statement, lang: str | None = None) -> list[tuple[Any, str, bool, str | None]]:
+    """Per field of ``coll`` the copy shows (technical keys left out): the field, its label, whether it is
+    withheld, its statement category."""
+    plan = []
+    for fld in coll.fields:
+        if fld.technical:
+            continue
+        withheld = any(c == w or c.startswith(w + ".") for c in fld.categories for w in WITHHELD_CATEGORIES)
+        category = statement.category_for(fld.categories[0]) if fld.categories else None
+        plan.append((fld, fld.label(lang) if lang else fld.name.replace("_", " "), withheld,
+                     category.id if category else None))
+    return plan
 
 
 def record_reader(source: Source, coll: Collection, statement: Statement,
@@ -338,14 +353,7 @@ def record_reader(source: Source, coll: Collection, statement: Statement,
     ``label`` is the data map's label in ``lang`` (the column name in words without one); ``field`` stays
     the column name. What depends on the field alone (its statement category, withheld, label) is worked
     out once per collection, not per row (an export of 200,000 records, issue 15 item 4)."""
-    plan = []
-    for fld in coll.fields:
-        if fld.technical:
-            continue
-        withheld = any(c == w or c.startswith(w + ".") for c in fld.categories for w in WITHHELD_CATEGORIES)
-        category = statement.category_for(fld.categories[0]) if fld.categories else None
-        plan.append((fld, fld.label(lang) if lang else fld.name.replace("_", " "), withheld,
-                     category.id if category else None))
+    plan = field_plan(coll, statement, lang)
     key = coll.primary_key
 
     def read(row: Mapping[str, Any]) -> RecordData:

@@ -31,7 +31,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from flask import current_app
@@ -97,12 +97,37 @@ def decisions(lookup: Lookup) -> dict[tuple[str, str, str, str], RedactionDecisi
     return {(d.source, d.collection, d.record_key, d.field): d for d in rows.scalars()}
 
 
-def is_reviewed(decision: RedactionDecision | None, value: Any) -> bool:
+class Decided(NamedTuple):
+    """What the copy needs of a decision (:func:`is_reviewed`, :func:`released`, :func:`apply`), as plain
+    columns: an export of a subject with thousands of call recordings holds one small tuple per decision,
+    not an ORM object (issue 15, item 4)."""
+
+    value_digest: str
+    choice: RedactionChoice
+    ground: RedactionGround | None
+    spans: list[Any]
+    decided: bool
+
+
+def decided_values(lookup: Lookup, source: str, collection: str,
+                   record_keys: list[str]) -> dict[tuple[str, str, str, str], Decided]:
+    """As :func:`decisions`, for reading only, and only those on the records ``record_keys`` (as
+    :func:`key_text` gives them) of one collection: an export asks a chunk of records at a time."""
+    d = RedactionDecision
+    rows = db.session.execute(
+        sa.select(d.source, d.collection, d.record_key, d.field, d.value_digest, d.choice, d.ground, d.spans,
+                  d.decided_at).where(d.lookup_id == lookup.id, d.source == source, d.collection == collection,
+                                      d.record_key.in_(record_keys)))
+    return {(source, collection, key, field): Decided(digest, choice, ground, spans or [], decided_at is not None)
+            for source, collection, key, field, digest, choice, ground, spans, decided_at in rows}
+
+
+def is_reviewed(decision: RedactionDecision | Decided | None, value: Any) -> bool:
     """Decided by the privacy manager, on the value as it is now."""
     return decision is not None and decision.decided and decision.value_digest == value_digest(value)
 
 
-def released(value: Any, decision: RedactionDecision) -> Any:
+def released(value: Any, decision: RedactionDecision | Decided) -> Any:
     """The value as the copy shows it under ``decision``: as it is, with the passages marked, or None."""
     if decision.choice is RedactionChoice.WITHHOLD:
         return None
@@ -119,7 +144,7 @@ def released(value: Any, decision: RedactionDecision) -> Any:
 
 
 def apply(source: str, collection: str, key: Mapping[str, Any], field: str, value: Any,
-          known: Mapping[tuple[str, str, str, str], RedactionDecision], language: str) -> tuple[Any, dict | None]:
+          known: Mapping[tuple[str, str, str, str], RedactionDecision | Decided], language: str) -> tuple[Any, dict | None]:
     """The value as released and the redaction note for the copy (``{"decision", "reason"}``), for one
     flagged value; ``(value, None)`` when no decision on this value stands (the caller refuses release)."""
     decision = known.get((source, collection, key_text(key), field))

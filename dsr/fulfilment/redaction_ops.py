@@ -23,7 +23,7 @@ from dsr.datamap.sources import Source, SourceKind, load_sources
 from dsr.domain.enums import LookupMatch, RedactionChoice, RedactionGround, Role
 from dsr.extensions import db
 from dsr.fulfilment.access import plain_value, read_wanted
-from dsr.fulfilment.models import Lookup, RedactionDecision
+from dsr.fulfilment.models import FoundRecord, Lookup, RedactionDecision
 from dsr.fulfilment.redaction import decisions, is_reviewed, key_text, value_digest
 
 
@@ -59,13 +59,16 @@ def flagged_values(lookup: Lookup, *, sources: Mapping[str, Source] | None = Non
     """Every non-empty value of a flagged field in the records ``lookup`` found, read afresh (read-only),
     each with its decision. Only the collections that have flagged fields are read."""
     sources = load_sources(current_app.config) if sources is None else sources
+    flagged = [(s.key, c) for s in sources.values() if s.kind is SourceKind.SQL for c in flagged_fields(s)]
     wanted: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for found in lookup.records:
-        source = sources.get(found.source)
-        if source is None or source.kind is not SourceKind.SQL:
-            continue
-        if flagged_fields(source).get(found.collection):
-            wanted.setdefault((found.source, found.collection), []).append(found.primary_key)
+    if flagged:  # only the keys of the records in those collections, not every record found as an object
+        found = db.session.execute(
+            sa.select(FoundRecord.source, FoundRecord.collection, FoundRecord.primary_key)
+            .where(FoundRecord.lookup_id == lookup.id,
+                   sa.tuple_(FoundRecord.source, FoundRecord.collection).in_(flagged))
+            .order_by(FoundRecord.id))
+        for source, collection, key in found:
+            wanted.setdefault((source, collection), []).append(key)
     if not wanted:
         return []
     rows = read_wanted(sources, wanted, engines)

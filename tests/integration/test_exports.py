@@ -31,7 +31,7 @@ from dsr.audit.models import AuditEvent
 from dsr.auth.models import User
 from dsr.cases.errors import InvalidInput, NotAllowed, RuleViolation
 from dsr.domain.enums import JobStatus, Right, Role
-from dsr.exports.build import CSV_COLUMNS, ExportWriter
+from dsr.exports.build import CSV_COLUMNS, ExportWriter, FieldForm, FormedRecord
 from dsr.exports.content import write_export
 from dsr.exports.models import Export, ExportKind
 from dsr.exports.operations import (
@@ -337,17 +337,28 @@ class EveryRecordChecked(ExportSchema):
         super().check_record(record, where)
 
 
+def as_dicts(collection):
+    """The writer as before issue 15, item 4: every record built as a dict and written by ``json.dumps``."""
+    def every_record_a_dict(self, header, records, **kw):
+        return collection(self, header, (r.as_dict() if isinstance(r, FormedRecord) else r for r in records), **kw)
+
+    return every_record_a_dict
+
+
 def test_5000_records_validated_once_per_shape_export_exactly_what_validating_each_did(systems, customer, staff,
-                                                                                         ctx):
+                                                                                         ctx, monkeypatch):
     add_payments(systems, customer, PAYMENTS)
     case, lookup = case_for(customer, staff, rights=(Right.ACCESS,))
     made = {}
     for name, schema in (("per shape", ExportSchema()), ("every record", EveryRecordChecked())):
+        if name == "every record":
+            monkeypatch.setattr(ExportWriter, "collection", as_dicts(ExportWriter.collection))
         target = io.BytesIO()
         built = write_export(target, case=case, lookup=lookup, kind=ExportKind.ACCESS, language="nl", now=NOW,
                              config=ctx.config, schema=schema)
         with zipfile.ZipFile(target) as zf:
-            made[name] = (built, schema, {n: zf.read(n) for n in zf.namelist() if n.endswith((".json", ".csv"))})
+            made[name] = (built, schema, {n: zf.read(n) for n in zf.namelist()
+                                          if n.endswith((".json", ".csv", ".html"))})
     built, schema, files = made["per shape"]
     old_built, old_schema, old_files = made["every record"]
     assert built.record_count > PAYMENTS and old_schema.records_validated == built.record_count
@@ -394,6 +405,44 @@ def test_validation_still_catches_a_record_of_a_bad_shape_after_thousands_of_goo
         writer.collection(header, itertools.chain(good, [bad]), found=3001)
     writer.abort()
     assert schema.records_validated == 1  # the 3,000 good ones are one shape
+
+
+TRICKY = ["plain", "", 'say "hi" \\ back', "café ë €", "\u2028 line\nbreak\t", "=1+2", "+31 6 1234", "-12.50", 0, -7,
+          2**70, 1.5, -0.0, 1e300, True, False, None, {"b": [1, "x"], "a": None}, [1.25, "y"]]
+
+
+def test_a_formed_record_writes_exactly_what_its_dict_does():
+    """The fast path of issue 15, item 4 (each field's entry worked out once per collection) writes data.json,
+    the CSVs and the summary byte for byte as ``json.dumps`` of the record as a dict does."""
+    forms = [FieldForm({"name": "note", "categories": ["user.content"], "value": None, "category": "contact",
+                        "provided": True, "withheld": False, "review_third_parties": False}),
+             FieldForm({"name": "amount", "categories": ["user.financial", "user.x"], "value": None,
+                        "category": None, "provided": False, "observed": True}),
+             FieldForm({"value": None, "name": "first", "categories": []})]
+    records = [FormedRecord({"id": n, "sub": f"k{n}"}, [(forms[n % 3], v), (forms[(n + 1) % 3], TRICKY[-n])])
+               for n, v in enumerate(TRICKY, 1)]
+    for record in records:
+        assert record.json() == json.dumps(record.as_dict(), ensure_ascii=False)
+    written, validated = {}, {}
+    for name, given in (("formed", records), ("dicts", [r.as_dict() for r in records])):
+        target, schema = io.BytesIO(), ExportSchema()
+        writer = ExportWriter(target, head={"case_reference": "DSR-2026-00001", "kind": "access"}, schema=schema)
+        summary = writer.collection({"source": "s", "collection": "c"}, iter(given * 3), found=3 * len(given))
+        for category, (handle, _writer) in writer._csv.items():
+            handle.seek(0)
+            written[name, category] = handle.read()
+        writer._entry.close()
+        writer.abort()
+        with zipfile.ZipFile(target) as zf:
+            data = zf.read("data.json")
+        written[name] = (data, summary.record_count, summary.fields_seen, summary.categories,
+                         summary.category_counts, summary.sample)
+        validated[name] = schema.records_validated
+    assert written["formed"] == written["dicts"]
+    assert validated["formed"] == validated["dicts"] < 3 * len(TRICKY)  # once per shape on both paths
+    for key in [k for k in written if isinstance(k, tuple) and k[0] == "formed"]:
+        assert written[key] == written["dicts", key[1]]
+    assert {k[1] for k in written if isinstance(k, tuple)} == {"contact", "other"}
 
 
 def test_record_shapes_tell_apart_what_the_schema_can():
