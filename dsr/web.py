@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Flask, render_template, request
+from flask import Flask, g, render_template, request
+from flask_babel import get_locale, get_translations
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -13,7 +14,34 @@ from dsr.attachments.storage import StorageFailed
 from dsr.timeutil import format_day, format_moment, interface_language
 
 
+def translations():
+    """The translations of the request's locale, looked up once per locale and request: Flask-Babel finds them
+    again on every call (domain, context, the locale's identifier, its cache), and a queue page translates
+    hundreds of labels (issue 15, item 3). Keyed on the locale object itself, so ``force_locale`` (a letter
+    in the subject's language) gets its own, and the request's again after it."""
+    locale = get_locale()
+    if locale is None:  # outside an app context: Flask-Babel's null translations
+        return get_translations()
+    cached = g.get("_dsr_translations")
+    if cached is None or cached[0] is not locale:
+        cached = g._dsr_translations = (locale, get_translations())
+    return cached[1]
+
+
+def install_gettext(app: Flask) -> None:
+    """The templates' ``_``, ``gettext``, ``ngettext``, ``pgettext`` and ``npgettext`` through
+    :func:`translations` (Flask-Babel installs the same callables, each finding its translations anew)."""
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: translations().ugettext(s),
+        ngettext=lambda s, p, n: translations().ungettext(s, p, n),
+        pgettext=lambda c, s: translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
+        newstyle=True)
+
+
 def register(app: Flask) -> None:
+    install_gettext(app)
+
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
         code = exc.code or 500
