@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
+from functools import cache
 
 import holidays
 from dateutil.easter import easter
@@ -53,8 +54,10 @@ _WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Satur
 _SATURDAY = 5
 
 
+@cache
 def _statutory_holidays(year: int) -> dict[date, str]:
-    """The Atw art. 3 holidays of ``year``: the package's NL calendar, corrected."""
+    """The Atw art. 3 holidays of ``year``: the package's NL calendar, corrected. Computed once per year and
+    process (a calendar is built per request, and the package takes milliseconds per year): callers copy."""
     easter_sunday = easter(year)
     by_rule: dict[date, str] = {}
     for (month, day), name in _FIXED_DAYS.items():
@@ -163,7 +166,7 @@ class WorkingDayCalendar:
     def _year(self, year: int) -> dict[date, str]:
         cached = self._by_year.get(year)
         if cached is None:
-            cached = _statutory_holidays(year)
+            cached = dict(_statutory_holidays(year))
             for day_, name in self._declared.items():
                 if day_.year == year:
                     cached.setdefault(day_, name)

@@ -81,9 +81,27 @@ def test_good_friday_2026_is_a_holiday_and_does_not_depend_on_the_package(cal, m
     # Even a package with no Dutch holidays at all leaves every day the Atw defines by rule in place;
     # only King's Day, whose date history is not a rule, comes from the package.
     monkeypatch.setattr(calendar_nl.holidays, "country_holidays", lambda *args, **kwargs: {})
-    bare = WorkingDayCalendar().holidays_in_year(2026)
+    calendar_nl._statutory_holidays.cache_clear()  # computed once per year and process: again, with no package
+    try:
+        bare = WorkingDayCalendar().holidays_in_year(2026)
+    finally:
+        calendar_nl._statutory_holidays.cache_clear()
     assert bare[good_friday] == "Good Friday"
     assert set(bare.values()) == STATUTORY_NAMES - {"King's Day"}
+
+
+def test_statutory_days_are_computed_once_per_year_and_declared_days_stay_with_their_calendar(monkeypatch):
+    """A calendar is built per request (issue 15, item 3: creation): the package's days are worked out once
+    per year and process, and one calendar's declared days never reach another through that cache."""
+    calendar_nl._statutory_holidays.cache_clear()
+    years, package = [], calendar_nl.holidays.country_holidays
+    monkeypatch.setattr(calendar_nl.holidays, "country_holidays",
+                        lambda *args, **kwargs: years.append(kwargs["years"]) or package(*args, **kwargs))
+    declared = date(2031, 6, 10)  # a Tuesday
+    assert not WorkingDayCalendar({declared: "Declared"}).is_working_day(declared)
+    assert WorkingDayCalendar().is_working_day(declared)
+    assert WorkingDayCalendar().holiday_name(date(2031, 12, 25)) == "Christmas Day"
+    assert years == [2031]
 
 
 def test_sunday_feasts_are_not_in_the_statutory_list(cal):
@@ -187,6 +205,7 @@ def test_each_year_is_computed_once(monkeypatch):
         return real(*args, **kwargs)
 
     monkeypatch.setattr(calendar_nl.holidays, "country_holidays", counting)
+    calendar_nl._statutory_holidays.cache_clear()
     cal = WorkingDayCalendar()
     day = date(2026, 1, 1)
     for _ in range(400):
