@@ -29,7 +29,7 @@ from dsr.extensions import db
 from dsr.fulfilment.access import compile_access
 from dsr.fulfilment.models import RedactionDecision
 from dsr.fulfilment.redaction import MARK
-from dsr.fulfilment.redaction_ops import decide, flagged_values, pending, spans_of
+from dsr.fulfilment.redaction_ops import count_pending, decide, flagged_values, pending, spans_of
 from dsr.jobs import runner
 from dsr.jobs.models import Job
 from dsr.letters import operations as letters
@@ -102,6 +102,8 @@ def test_staff_prepare_the_manager_decides_and_the_copy_shows_the_decision(syste
                       passages=["Jan Pietersen", "buurman"], note="De buurman is een derde", actor=staff, now=NOW)
     assert not proposal.decided and proposal.spans == [[12, 19], [20, 33], [55, 68]]
     assert any((v.collection, v.field) == ("incidents", "description") for v in pending(lookup))
+    # What the export's request checks, a chunk of records at a time, counts exactly what pending() lists.
+    assert count_pending(lookup) == len(pending(lookup)) > 1
 
     # The privacy manager decides; what the copy holds follows.
     decided = decide(case, lookup, **where, choice=RedactionChoice.REDACT, ground=RedactionGround.OTHER_PERSON,
@@ -109,6 +111,7 @@ def test_staff_prepare_the_manager_decides_and_the_copy_shows_the_decision(syste
     assert decided.id == proposal.id and decided.decided and decided.decided_by_id == manager.id
     db.session.commit()
     assert not any((v.collection, v.field) == ("incidents", "description") for v in pending(lookup))
+    assert count_pending(lookup) == len(pending(lookup))
     content = compile_access(case, lookup, language="nl")
     incidents = next(c for c in content.collections if c.collection == "incidents")
     value = next(v for r in incidents.records if r.key == {"id": incident["id"]} for v in r.values
@@ -132,6 +135,9 @@ def test_staff_prepare_the_manager_decides_and_the_copy_shows_the_decision(syste
     # A value changed in the source since is undecided again.
     execute(systems, "UPDATE incidents SET description = 'Iets anders' WHERE id = :i", i=incident["id"])
     assert any((v.collection, v.field) == ("incidents", "description") for v in pending(lookup))
+    assert count_pending(lookup) == len(pending(lookup))
+    _decide_all_but(case, lookup, manager, skip=None)
+    assert count_pending(lookup) == len(pending(lookup)) == 0
 
 
 def test_withholding_needs_a_ground_passages_must_occur_and_only_writers_review(systems, staff, manager):
