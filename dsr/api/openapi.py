@@ -84,13 +84,16 @@ OPERATION_BODY = {
                    "(Art. 22): described, decision_id (a declared decision, or null), decided_on, "
                    "human_intervention, express_view, contest (booleans), subject_view; automated-review: "
                    "reviewer, reviewed_on, outcome (upheld or changed), outcome_text, view_considered. The reason and "
-                   "justification are the staff's record, never printed; pause, extend and refuse take "
-                   "subject_texts too: what the letters quote, by language (nl, en, fr). refuse as excessive: "
+                   "justification are the staff's record, never printed (as are described, subject_view and "
+                   "outcome_text); pause, extend, refuse, automated-decision (the decision concerned) and "
+                   "automated-review (its outcome) take subject_texts too: what the letters quote, by language "
+                   "(nl, en, fr); automated-decision takes view_texts, the subject's view. refuse as excessive: "
                    "repeats, the references of the person's earlier requests it repeats (the last within a year).",
     "properties": {"version": {"type": "integer"},
                    "repeats": {"type": "array", "items": _STR},
-                   "subject_texts": {"type": "object", "additionalProperties": False,
-                                     "properties": {lang: _STR for lang in ("nl", "en", "fr")}}},
+                   **{key: {"type": "object", "additionalProperties": False,
+                            "properties": {lang: _STR for lang in ("nl", "en", "fr")}}
+                      for key in ("subject_texts", "view_texts")}},
 }
 
 SUPPRESSION = {

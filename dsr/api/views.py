@@ -215,7 +215,7 @@ def _automated_request(case, b, u):
                           decided_on=_optional_date(b, "decided_on"),
                           human_intervention=_flag(b, "human_intervention"), express_view=_flag(b, "express_view"),
                           contest=_flag(b, "contest"), subject_view=_text(b, "subject_view"), actor=u, now=now(),
-                          today=today())
+                          today=today(), view_texts=_texts_by_language(b, "view_texts"))
 
 
 def _automated_review(case, b, u):
@@ -252,19 +252,23 @@ def _enum_value(enum_cls, body: dict, key: str):
         raise InvalidInput(f"Not one of: {allowed}.", key) from None
 
 
+def _texts_by_language(body: dict, key: str) -> dict[str, str] | None:
+    texts = body.get(key)
+    if texts is not None and not (isinstance(texts, dict) and all(
+            lang in TEXT_LANGUAGES and isinstance(text, str) for lang, text in texts.items())):
+        raise InvalidInput(f"{key} is an object of texts for the subject by language (nl, en, fr).", key)
+    return texts
+
+
 def _subject_texts(purpose: TextPurpose, item=lambda case: 0):
     """After the operation, write the texts for the subject it carries (``subject_texts``: by language), which
     the letters quote instead of the staff's own ``reason``/``justification`` (issue 14.2)."""
     def wrap(operation):
         def run(case, body: dict, user):
             result = operation(case, body, user)
-            texts = body.get("subject_texts")
+            texts = _texts_by_language(body, "subject_texts")
             if texts is None:
                 return result
-            if not isinstance(texts, dict) or not all(
-                    lang in TEXT_LANGUAGES and isinstance(text, str) for lang, text in texts.items()):
-                raise InvalidInput("subject_texts is an object of texts for the subject by language (nl, en, fr).",
-                                   "subject_texts")
             for lang, text in texts.items():
                 save_text(case, purpose, item(case), lang, text, actor=user, now=now())
             return result
@@ -305,8 +309,8 @@ CASE_OPERATIONS = {
                                                       override_reason=_text(b, "override_reason") or None),
     "close": lambda case, b, u: lifecycle.close(case, actor=u, now=now(), expected_version=_version(b)),
     # Art. 22 (issue 18, item 2): the decision concerned and what is asked, then the human review.
-    "automated-decision": _automated_request,
-    "automated-review": _automated_review,
+    "automated-decision": _subject_texts(TextPurpose.AUTOMATED_DECISION)(_automated_request),
+    "automated-review": _subject_texts(TextPurpose.AUTOMATED_OUTCOME)(_automated_review),
 }
 
 

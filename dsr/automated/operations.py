@@ -11,6 +11,7 @@ before both are recorded (the obligation registered below); the answer letter st
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 
 import sqlalchemy as sa
@@ -27,6 +28,8 @@ from dsr.cases.models import Case
 from dsr.cases.obligations import Obligation, register
 from dsr.domain.enums import Right
 from dsr.extensions import db
+from dsr.texts.models import TextPurpose
+from dsr.texts.operations import save_texts
 
 ACTION_LABELS["automated.request_recorded"] = _l("Request about an automated decision recorded (Art. 22)")
 ACTION_LABELS["automated.review_recorded"] = _l("Human review of an automated decision recorded (Art. 22(3))")
@@ -50,8 +53,13 @@ def _text(value: str | None, field: str, message: str, *, required: bool = True,
 
 def record_request(case: Case, *, decision_id: str | None, described: str, decided_on: date | None,
                    human_intervention: bool, express_view: bool, contest: bool, subject_view: str = "",
-                   actor, now: datetime, today: date, config=None) -> AutomatedDecisionRequest:
+                   actor, now: datetime, today: date, config=None, subject_texts: Mapping[str, str] | None = None,
+                   view_texts: Mapping[str, str] | None = None) -> AutomatedDecisionRequest:
     """Record (or correct, until the review is recorded) which decision the request concerns and what is asked.
+
+    ``described`` and ``subject_view`` are the case file's record; the letter quotes the texts for the subject
+    in its language (issue 14.2): the decision concerned (``subject_texts``) and the view the subject gave
+    (``view_texts``), each ``{language: text}``, or written later on the case's texts page.
 
     ``decision_id`` is a decision of the controller's declaration, or empty when the subject names one the
     declaration does not list (or the controller declares none): the request is recorded and answered all
@@ -91,15 +99,19 @@ def record_request(case: Case, *, decision_id: str | None, described: str, decid
     db.session.flush()
     record("automated.request_recorded", actor=actor, now=now, case=case, before=before,
            after={"request_id": request.id, **values})
+    save_texts(case, TextPurpose.AUTOMATED_DECISION, 0, subject_texts, actor=actor, now=now)
+    save_texts(case, TextPurpose.AUTOMATED_VIEW, 0, view_texts, actor=actor, now=now)
     return request
 
 
 def record_review(case: Case, *, reviewer: str, reviewed_on: date | None, outcome: ReviewOutcome | str,
                   outcome_text: str, view_considered: bool, actor, now: datetime,
-                  today: date) -> AutomatedDecisionRequest:
+                  today: date, subject_texts: Mapping[str, str] | None = None) -> AutomatedDecisionRequest:
     """Record the human review: who reviewed the decision (name and function), when, and the outcome.
 
-    ``outcome_text`` is what the letter tells the subject about the outcome (why it stands, or what changed).
+    ``outcome_text`` is the case file's record of the outcome (why it stands, or what changed); the letter
+    quotes the text for the subject in its language (``subject_texts``: ``{language: text}``, or written later
+    on the case's texts page).
     A view the subject expressed must have been considered (Art. 22(3)): the review is refused otherwise.
     """
     require_role(actor, *WRITERS, what=_l("record the review of an automated decision"))
@@ -133,6 +145,7 @@ def record_review(case: Case, *, reviewer: str, reviewed_on: date | None, outcom
     db.session.flush()
     record("automated.review_recorded", actor=actor, now=now, case=case, before=before,
            after={"request_id": request.id, **values})
+    save_texts(case, TextPurpose.AUTOMATED_OUTCOME, 0, subject_texts, actor=actor, now=now)
     return request
 
 

@@ -46,7 +46,7 @@ class ReviewForm(FlaskForm):
     reviewed_on = DateField(_l("Reviewed on"), validators=[InputRequired()])
     outcome = RadioField(_l("Outcome"), choices=[(o.value, OUTCOME_LABELS[o]) for o in ReviewOutcome],
                          validators=[InputRequired()])
-    outcome_text = TextAreaField(_l("The outcome for the subject (the letter quotes it)"),
+    outcome_text = TextAreaField(_l("The outcome (staff note; the letter quotes the text for the subject)"),
                                  validators=[InputRequired(), Length(max=ops.TEXT_MAX)])
     view_considered = BooleanField(_l("The subject's view was considered in the review"))
 

@@ -41,6 +41,8 @@ from dsr.extensions import db
 from dsr.identity.operations import confirm_id_document, record_verification
 from dsr.tasks import operations as tasks
 from dsr.tasks.models import CaseTask
+from dsr.texts.models import TextPurpose
+from dsr.texts.operations import LANGUAGE_NAMES, save_texts
 from dsr.timeutil import format_day, now, today
 
 bp = Blueprint("case_actions", __name__)
@@ -97,6 +99,19 @@ def _upload(case: Case, form, c: Ctx) -> None:
     store_attachment(case, upload, actor=c.actor, now=c.now, kind=AttachmentKind(form.kind.data))
 
 
+def _with_subject_text(purpose: TextPurpose, operation: Callable, item=lambda case: 0) -> Callable:
+    """The action, then the text for the subject its form carries, in the case's language, in the same
+    transaction (issue 14.2): the staff note is the operation's, the text is what the letter quotes. Other
+    languages are written on the case's texts page; an empty field writes nothing."""
+    def run(case: Case, form, c: Ctx):
+        result = operation(case, form, c)
+        body = (form.subject_text.data or "").strip()
+        if body:
+            save_texts(case, purpose, item(case), {case.language.value: body}, actor=c.actor, now=c.now)
+        return result
+    return run
+
+
 V = "expected_version"
 ACTIONS: dict[str, tuple[type, Callable]] = {
     "assign": (F.AssignForm, lambda case, f, c: lifecycle.assign(
@@ -118,9 +133,9 @@ ACTIONS: dict[str, tuple[type, Callable]] = {
     "complete": (F.CompleteForm, lambda case, f, c: lifecycle.complete(
         case, decision=f.decision.data, actor=c.actor, now=c.now, expected_version=c.version,
         override_reason=f.override_reason.data)),
-    "refuse": (F.RefuseForm, lambda case, f, c: lifecycle.refuse(
+    "refuse": (F.RefuseForm, _with_subject_text(TextPurpose.REFUSAL, lambda case, f, c: lifecycle.refuse(
         case, ground=RefusalGround(f.ground.data), justification=f.justification.data, actor=c.actor, now=c.now,
-        expected_version=c.version, repeats=lifecycle.earlier_cases(case, f.repeats.data))),
+        expected_version=c.version, repeats=lifecycle.earlier_cases(case, f.repeats.data)))),
     "withdraw": (F.WithdrawForm, lambda case, f, c: lifecycle.withdraw(
         case, how=f.how.data, actor=c.actor, now=c.now, expected_version=c.version)),
     "close": (F.TransitionForm, lambda case, f, c: lifecycle.close(
@@ -131,14 +146,16 @@ ACTIONS: dict[str, tuple[type, Callable]] = {
     "confirm_id": (F.ConfirmIdForm, lambda case, f, c: confirm_id_document(
         case, _attachment(case, f.attachment_id.data), outcome=VerificationOutcome(f.outcome.data),
         actor=c.actor, now=c.now, expected_version=c.version)),
-    "pause": (F.PauseForm, lambda case, f, c: timing.request_information(
-        case, reason=f.reason.data, requested_on=f.requested_on.data, actor=c.actor, now=c.now, today=c.today,
-        ask_working_days=current_app.config["PAUSE_ASK_WORKING_DAYS"], expected_version=c.version)),
+    "pause": (F.PauseForm, _with_subject_text(
+        TextPurpose.INFORMATION_REQUEST, lambda case, f, c: timing.request_information(
+            case, reason=f.reason.data, requested_on=f.requested_on.data, actor=c.actor, now=c.now, today=c.today,
+            ask_working_days=current_app.config["PAUSE_ASK_WORKING_DAYS"], expected_version=c.version),
+        item=lambda case: case.pauses[-1].id)),
     "resume": (F.ResumeForm, lambda case, f, c: timing.information_received(
         case, received_on=f.received_on.data, actor=c.actor, now=c.now, today=c.today,
         expected_version=c.version)),
-    "extend": (F.ExtendForm, lambda case, f, c: timing.extend(
-        case, reason=f.reason.data, actor=c.actor, now=c.now, today=c.today, expected_version=c.version)),
+    "extend": (F.ExtendForm, _with_subject_text(TextPurpose.EXTENSION, lambda case, f, c: timing.extend(
+        case, reason=f.reason.data, actor=c.actor, now=c.now, today=c.today, expected_version=c.version))),
     "extension_notice": (F.NoticeForm, lambda case, f, c: timing.record_extension_notice(
         case, sent_on=f.sent_on.data, actor=c.actor, now=c.now, today=c.today, expected_version=c.version)),
     "note": (F.NoteForm, lambda case, f, c: tasks.add_note(case, f.body.data, actor=c.actor, now=c.now)),
@@ -217,6 +234,10 @@ def _confirm(action: str, case: Case, form):
         lines = [_("The request of %(name)s is refused on this ground: %(ground)s.", name=subject,
                    ground=REFUSAL_LABELS[RefusalGround(form.ground.data)]),
                  _("Your justification is recorded as the decision: “%(text)s”.", text=form.justification.data.strip()),
+                 _("The refusal letter quotes, in %(language)s: “%(text)s”.", text=form.subject_text.data.strip(),
+                   language=LANGUAGE_NAMES[case.language.value]) if (form.subject_text.data or "").strip()
+                 else _("No text for the subject in %(language)s yet: the refusal letter cannot be made until it is "
+                        "written under “Texts for the subject”.", language=LANGUAGE_NAMES[case.language.value]),
                  _("The case is closed for work: no search, plan or correction can be made on it afterwards."),
                  _("The refusal letter must give the reasons and the routes to the Autoriteit Persoonsgegevens and to "
                    "the court (Art. 12(4)).")]

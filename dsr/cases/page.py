@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from dateutil.relativedelta import relativedelta
-from flask import current_app, render_template
+from flask import current_app, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -24,6 +24,8 @@ from dsr.domain.workflow import MANAGER_ACTIONS, Action, allowed_actions
 from dsr.extensions import db
 from dsr.identity.models import IdentityVerification
 from dsr.tasks.models import CaseNote, CaseTask
+from dsr.texts.models import TextPurpose
+from dsr.texts.operations import LANGUAGE_NAMES, paragraphs
 from dsr.timeutil import today
 
 TRANSITION_LABELS = {
@@ -103,6 +105,27 @@ PANELS = {"complete": "approve", "send_back": "send_back", "refuse": "refuse", "
           "verify": "identity", "pause": "clock", "resume": "clock", "extend": "clock", "extension_notice": "clock"}
 
 
+# The actions whose form carries the text for the subject their letter quotes (issue 14.2).
+TEXT_ACTIONS = {"refuse": TextPurpose.REFUSAL, "extend": TextPurpose.EXTENSION,
+                "pause": TextPurpose.INFORMATION_REQUEST}
+
+
+def _subject_text_fields(case: Case, forms: dict) -> dict[str, dict]:
+    """Per action of :data:`TEXT_ACTIONS`: the case's language, the library's standard paragraphs for its
+    purpose in that language, and the one ``?for=<action>&paragraph=<id>`` chose, pre-filled into the field."""
+    language = case.language.value
+    wanted, chosen = request.args.get("for"), request.args.get("paragraph", type=int)
+    out = {}
+    for action, purpose in TEXT_ACTIONS.items():
+        choices = paragraphs(purpose, language)
+        pick = next((p for p in choices if p.id == chosen), None) if wanted == action else None
+        if pick is not None:
+            forms[action].subject_text.data = pick.body
+        out[action] = {"action": action, "language": language, "language_name": LANGUAGE_NAMES[language],
+                       "choices": choices, "chosen": pick.id if pick else None, "prefilled": pick is not None}
+    return out
+
+
 def case_page_context(case: Case, *, error: str | None = None, conflict_since: int | None = None,
                       failed: tuple | None = None) -> dict:
     day = today()
@@ -152,7 +175,8 @@ def case_page_context(case: Case, *, error: str | None = None, conflict_since: i
     for action in ("start_identity_check", "start_work", "submit_for_approval", "close"):
         forms[action] = form(F.TransitionForm, action)
 
-    open_panel = None
+    subject_texts = _subject_text_fields(case, forms)
+    open_panel = next((PANELS[a] for a, st in subject_texts.items() if st["prefilled"]), None)
     if failed is not None:
         action, submitted = failed
         if action in forms:
@@ -209,6 +233,7 @@ def case_page_context(case: Case, *, error: str | None = None, conflict_since: i
         ).scalars()),
         "error": error,
         "open_panel": open_panel,
+        "subject_texts": subject_texts,
         "conflict": conflict,
         "conflicted": conflict_since is not None,
         "ask_working_days": current_app.config["PAUSE_ASK_WORKING_DAYS"],

@@ -30,6 +30,7 @@ from dsr.domain.enums import CaseState, ErasurePlanStatus, LookupMatch, Right
 from dsr.domain.retention_rules import localise_article
 from dsr.extensions import db
 from dsr.fulfilment.erasure import REFERENCED, outcome_texts
+from dsr.fulfilment.erasure.texts import kept_by_decision
 from dsr.letters import addressing, records, work
 from dsr.letters.kinds import LetterKind, check_fits
 from dsr.texts.models import TextPurpose
@@ -318,11 +319,15 @@ def erasure_items(plan, language: str, *, annex: bool = False) -> dict[str, Any]
             # The item stores the English basis as the case file's record; the letter quotes the rule (or
             # the special outcome) in its own language.
             title, basis = outcome_texts(item.rule_id, item.basis, language, rules)
+            typed = None
+            if kept_by_decision(item):  # why, as written for the subject in the letter's language (14.2); the
+                # title already says it is the privacy manager's decision
+                basis, typed = "", quoted(plan.case, TextPurpose.ERASURE_KEPT, language, item.id)
             reason = None
             # "referenced" names the kept records by their internal keys: the letter words it itself.
             if item.rule_id != REFERENCED:
-                reason = reasons.setdefault((item.rule_id, basis), {
-                    "n": len(reasons) + 1, "rule": item.rule_id, "title": title, "basis": basis,
+                reason = reasons.setdefault((item.rule_id, basis, typed), {
+                    "n": len(reasons) + 1, "rule": item.rule_id, "title": title, "basis": basis, "typed": typed,
                     "article": localise_article(item.article, language)})["n"]
             kept.append({**what(item), "shared": item.shared, "rule": item.rule_id, "title": title,
                          "article": localise_article(item.article, language),
@@ -428,9 +433,10 @@ def _objection(case: Case, language: str) -> dict[str, Any]:
     return {"objection": {**facts, "refused": refused}}
 
 
-def _restriction(case: Case, language: str) -> dict[str, Any]:
+def _restriction(case: Case, language: str, *, lifting: bool = False) -> dict[str, Any]:
     """What was restricted where (per system and collection, in the letter's language), on which grounds,
-    who was told (Art. 19) and, for the lifting notice, the decision to lift with its reason (18(3))."""
+    who was told (Art. 19) and, for the lifting notice (``lifting``), the decision to lift with its reason
+    as written for the subject in the letter's language (18(3); issue 14.2)."""
     facts = _optional("dsr.restriction.facts", "restriction_facts", "restriction")(case)
     names = _DataMapNames(_datamap(), language)
     for place in facts["places"]:
@@ -444,6 +450,8 @@ def _restriction(case: Case, language: str) -> dict[str, Any]:
     nothing_found = not facts["places"] and lookup is not None and lookup.status.value == "nothing_found"
     if not restricted and not facts["lift"] and not nothing_found:
         raise FactsUnavailable(_("Nothing is restricted on this case yet: restrict the records found first."))
+    if facts["lift"] is not None:  # the decision's reason is the staff's record; the notice quotes its own text
+        facts["lift"]["reason"] = quoted(case, TextPurpose.RESTRICTION_LIFT, language) if lifting else None
     return {"restriction": {**facts, "restricted": restricted, "nothing_found": nothing_found,
                             "pending": [p for p in facts["places"] if p["state"] == "pending"],
                             "notices": work.notices(case, language)}}
@@ -457,13 +465,16 @@ def _automated(case: Case, language: str) -> dict[str, Any]:
     request = request_of(case)
     declaration = load_declaration()
     declared = declaration.get(request.decision_id)
+    # The decision concerned, the subject's view and the outcome as written for the subject in the letter's
+    # language (issue 14.2); what staff recorded on the request stays the case file's record.
     return {"automated": {
-        "described": request.decision_described, "decided_on": request.decided_on, "asks": request.asks,
-        "subject_view": request.subject_view if request.express_view else None,
+        "described": quoted(case, TextPurpose.AUTOMATED_DECISION, language), "decided_on": request.decided_on,
+        "asks": request.asks,
+        "subject_view": quoted(case, TextPurpose.AUTOMATED_VIEW, language) if request.express_view else None,
         "declared": declared.in_language(language) if declared else None,
         "declaration": declaration.in_language(language),
         "reviewer": request.reviewer, "reviewed_on": request.reviewed_on, "outcome": request.outcome.value,
-        "outcome_text": request.outcome_text, "view_considered": bool(request.view_considered),
+        "outcome_text": quoted(case, TextPurpose.AUTOMATED_OUTCOME, language), "view_considered": bool(request.view_considered),
     }}
 
 
@@ -517,7 +528,7 @@ GATHERERS: dict[LetterKind, Callable[[Case, str], dict[str, Any]]] = {
     LetterKind.PARTIAL_REFUSAL: _partial_refusal,
     LetterKind.REFUSAL: _refusal,
     LetterKind.COMPLETION_RESTRICTION: _restriction,
-    LetterKind.RESTRICTION_LIFTING_NOTICE: _restriction,
+    LetterKind.RESTRICTION_LIFTING_NOTICE: lambda case, language: _restriction(case, language, lifting=True),
 }
 
 

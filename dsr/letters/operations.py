@@ -46,7 +46,9 @@ JOB_KIND = "letter"
 # so a letter whose text is missing in its language is refused at once, naming the field.
 QUOTING_KINDS = frozenset({LetterKind.INFORMATION_REQUEST, LetterKind.EXTENSION_NOTICE, LetterKind.REFUSAL,
                            LetterKind.PARTIAL_REFUSAL, LetterKind.COMPLETION_RECTIFICATION,
-                           LetterKind.COMPLETION_OBJECTION, LetterKind.FEE_WARNING})
+                           LetterKind.COMPLETION_OBJECTION, LetterKind.FEE_WARNING,
+                           LetterKind.RESTRICTION_LIFTING_NOTICE, LetterKind.COMPLETION_AUTOMATED,
+                           LetterKind.COMPLETION_ERASURE})
 runner.safe_error(render.TemplateMissing, ImmutableLetter, StorageFailed)
 
 

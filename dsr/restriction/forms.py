@@ -39,7 +39,7 @@ class RecordNoteForm(FlaskForm):
 
 
 class DecideLiftForm(FlaskForm):
-    reason = TextAreaField(_l("Why the restriction is lifted (the subject is told beforehand)"),
+    reason = TextAreaField(_l("Why the restriction is lifted (staff note; the notice quotes the text for the subject)"),
                            validators=[DataRequired(), Length(max=TEXT_MAX)])
 
 

@@ -64,6 +64,8 @@ from dsr.restriction.models import (
 )
 from dsr.settings import settings
 from dsr.tasks.operations import TITLE_MAX, add_task, complete_task
+from dsr.texts.models import TextPurpose
+from dsr.texts.operations import save_texts
 
 TEXT_MAX = 2000
 LIFTING_NOTICE = "restriction_lifting_notice"  # the letter kind that tells the subject beforehand (18(3))
@@ -407,10 +409,13 @@ def _require_liftable(case: Case, what) -> None:
 
 
 def decide_lift(case: Case, *, reason: str, actor: User | None, now: datetime,
-                expected_version: int | None = None) -> RestrictionLift:
-    """The privacy manager decides to lift the restriction, with the reason the subject is told beforehand
-    (Art. 18(3)). Refused while a ground (a) or (d) still holds (the rectification or objection is
-    undecided) and when nothing is restricted. Audited as ``restriction.lift_decided``."""
+                expected_version: int | None = None, subject_texts: Mapping[str, str] | None = None
+                ) -> RestrictionLift:
+    """The privacy manager decides to lift the restriction (Art. 18(3)). ``reason`` is the case file's record;
+    the notice that tells the subject beforehand quotes the text for the subject in its language
+    (``subject_texts``: ``{language: text}``, or written later on the case's texts page). Refused while a
+    ground (a) or (d) still holds (the rectification or objection is undecided) and when nothing is
+    restricted. Audited as ``restriction.lift_decided``."""
     if actor is None:
         raise NotAllowed(_("Only a privacy manager may decide to lift a restriction."))
     require_role(actor, *MANAGERS, what=_l("decide to lift a restriction"))
@@ -429,6 +434,7 @@ def decide_lift(case: Case, *, reason: str, actor: User | None, now: datetime,
     db.session.flush()
     touch_case(case, now)
     audit_record("restriction.lift_decided", actor=actor, now=now, case=case, after={"reason": reason})
+    save_texts(case, TextPurpose.RESTRICTION_LIFT, 0, subject_texts, actor=actor, now=now)
     return lift
 
 

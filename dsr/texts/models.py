@@ -2,11 +2,14 @@
 
 A letter quotes reasons, justifications and requests that a person wrote: the refusal's justification, the
 reason for an extension, the information asked for, why a correction was refused, the outcome of an
-objection's balancing, the basis of a fee. Staff notes (``Case.decision``, ``CasePause.reason``,
+objection's balancing, the basis of a fee, why a restriction is lifted, the automated decision concerned,
+the subject's view of it and the outcome of its review, why the privacy manager keeps a record the subject
+asked to erase. Staff notes (``Case.decision``, ``CasePause.reason``,
 ``Correction.reason``, ...) are the case file's internal record, often in English, and are never printed.
 What the letter quotes is a :class:`SubjectText`: one per case, purpose, item and language, entered in the
 letter's language. ``item_id`` names the row a text belongs to when a case can have several (the pause for
-an information request, the refused correction, the objection decided); 0 when the case has one.
+an information request, the refused correction, the objection decided, the erasure plan's kept item); 0 when
+the case has one.
 
 :class:`StandardParagraph` is the library a privacy manager keeps per purpose and language, to choose from
 and adapt; a paragraph is copied into a case's text, never linked (a later edit of the library must not
@@ -32,6 +35,11 @@ class TextPurpose(enum.StrEnum):
     CORRECTION_REFUSAL = "correction_refusal"  # why a correction is not made (one per correction)
     OBJECTION_OUTCOME = "objection_outcome"  # the outcome of the balancing (one per objection)
     FEE_BASIS = "fee_basis"  # why the fee for a further copy is reasonable (Art. 15(3))
+    RESTRICTION_LIFT = "restriction_lift"  # why the restriction is lifted, told beforehand (Art. 18(3))
+    AUTOMATED_DECISION = "automated_decision"  # the automated decision the request is about (Art. 22)
+    AUTOMATED_VIEW = "automated_view"  # the subject's view, as the letter restates it (Art. 22(3))
+    AUTOMATED_OUTCOME = "automated_outcome"  # the outcome of the human review (Art. 22(3))
+    ERASURE_KEPT = "erasure_kept"  # why a record is kept by the privacy manager's decision (one per plan item)
 
 
 TEXT_LANGUAGES = ("nl", "en", "fr")

@@ -10,6 +10,7 @@ staff, never printed). Every change is audited (``subject_text.saved``/``.remove
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -36,6 +37,11 @@ PURPOSE_LABELS = {
     TextPurpose.CORRECTION_REFUSAL: _l("The reason for not making a correction"),
     TextPurpose.OBJECTION_OUTCOME: _l("The outcome of the balancing of an objection"),
     TextPurpose.FEE_BASIS: _l("The basis of the fee"),
+    TextPurpose.RESTRICTION_LIFT: _l("The reason for lifting the restriction"),
+    TextPurpose.AUTOMATED_DECISION: _l("The automated decision the request is about"),
+    TextPurpose.AUTOMATED_VIEW: _l("The subject's view of the automated decision"),
+    TextPurpose.AUTOMATED_OUTCOME: _l("The outcome of the review of the automated decision"),
+    TextPurpose.ERASURE_KEPT: _l("The reason a record is kept by the privacy manager's decision"),
 }
 TITLE_MAX = 200
 _ANSWERING = frozenset({CaseState.IN_PROGRESS, CaseState.AWAITING_APPROVAL, CaseState.COMPLETED, CaseState.CLOSED})
@@ -109,6 +115,8 @@ def slots(case: Case) -> list[Slot]:
             out.append(Slot(TextPurpose.OBJECTION_OUTCOME, o.id,
                             _("The outcome of the objection to %(processing)s", processing=o.processing_name),
                             o.reasons))
+    out += _restriction_and_automated_slots(case)
+    out += _erasure_slots(case)
     if case.refusal_ground is not None:
         out.append(Slot(TextPurpose.REFUSAL, 0, str(PURPOSE_LABELS[TextPurpose.REFUSAL]), case.decision))
     elif case.state in _ANSWERING:
@@ -118,6 +126,48 @@ def slots(case: Case) -> list[Slot]:
     for slot in out:
         slot.texts = written.get((slot.purpose, slot.item_id), {})
     return out
+
+
+def _restriction_and_automated_slots(case: Case) -> list[Slot]:
+    from dsr.automated.operations import request_of
+    from dsr.restriction.operations import lift_of
+
+    out: list[Slot] = []
+    lift = lift_of(case)
+    if lift is not None:
+        out.append(Slot(TextPurpose.RESTRICTION_LIFT, 0, str(PURPOSE_LABELS[TextPurpose.RESTRICTION_LIFT]),
+                        lift.reason))
+    request = request_of(case)
+    if request is not None:
+        out.append(Slot(TextPurpose.AUTOMATED_DECISION, 0, str(PURPOSE_LABELS[TextPurpose.AUTOMATED_DECISION]),
+                        request.decision_described))
+        if request.express_view:
+            out.append(Slot(TextPurpose.AUTOMATED_VIEW, 0, str(PURPOSE_LABELS[TextPurpose.AUTOMATED_VIEW]),
+                            request.subject_view))
+        if request.reviewed:
+            out.append(Slot(TextPurpose.AUTOMATED_OUTCOME, 0, str(PURPOSE_LABELS[TextPurpose.AUTOMATED_OUTCOME]),
+                            request.outcome_text))
+    return out
+
+
+def _erasure_slots(case: Case) -> list[Slot]:
+    """One per record of the latest erasure plan the privacy manager decided to keep (the letter says why)."""
+    from dsr.fulfilment.erasure.tasks import latest_plan
+    from dsr.fulfilment.erasure.texts import kept_by_decision
+
+    plan = latest_plan(case) if case.id is not None else None
+    if plan is None:
+        return []
+    return [Slot(TextPurpose.ERASURE_KEPT, item.id,
+                 _("The reason %(record)s is kept", record=_record_name(item)), item.decision_reason)
+            for item in plan.items if kept_by_decision(item)]
+
+
+def _record_name(item) -> str:
+    """A kept record as staff know it on the texts page: system, collection, key and date."""
+    key = ", ".join(f"{k} {v}" for k, v in (item.primary_key or {}).items())
+    day = f", {item.record_date.isoformat()}" if item.record_date else ""
+    return f"{item.source}/{item.collection} ({key}{day})" if key else f"{item.source}/{item.collection}{day}"
 
 
 def _slot(case: Case, purpose: TextPurpose, item_id: int) -> Slot:
@@ -173,6 +223,20 @@ def save_text(case: Case, purpose: TextPurpose, item_id: int, language: str, bod
     db.session.flush()
     record("subject_text.saved", actor=actor, now=now, case=case, before=before, after={**what, "body": body})
     return existing
+
+
+def save_texts(case: Case, purpose: TextPurpose, item_id: int, texts: Mapping[str, str] | None, *,
+               actor: User | None, now: datetime) -> None:
+    """Write the texts for the subject an operation carries (``{language: text}``), in the operation's
+    transaction: an operation that records a reason (``decide_lift``, ``record_review``, ...) takes them so a
+    form or the API writes the staff's note and the subject's text at once. ``None``: nothing to write."""
+    if texts is None:
+        return
+    if not isinstance(texts, Mapping) or not all(isinstance(t, str) for t in texts.values()):
+        raise InvalidInput(_("The texts for the subject are given per language (nl, en, fr)."), "subject_texts")
+    db.session.flush()
+    for language, body in texts.items():
+        save_text(case, purpose, item_id, language, body, actor=actor, now=now)
 
 
 # -- the library ------------------------------------------------------------------------------------------

@@ -30,6 +30,8 @@ from dsr.domain.enums import Right, Role
 from dsr.extensions import db
 from dsr.letters.kinds import LetterKind, LetterLanguage
 from dsr.letters.operations import render_letter
+from dsr.texts.models import TextPurpose
+from dsr.texts.operations import MissingSubjectText, save_text
 from tests.conftest import NOW, TODAY
 from tests.factories import make_case, make_user
 from tests.harmony_support import People, customer_with_everything, private_copy, subject_of
@@ -91,6 +93,10 @@ def ask(case, people, **kw):
     args = {"decision_id": None, "described": "My claim of 3 November was refused within a second.",
             "decided_on": date(2026, 11, 3), "human_intervention": True, "express_view": False, "contest": True,
             "subject_view": "", **kw}
+    # What the letter quotes is written for the subject (issue 14.2): here the same words in every language.
+    args.setdefault("subject_texts", dict.fromkeys(("nl", "en", "fr"), args["described"]))
+    if args["express_view"]:
+        args.setdefault("view_texts", dict.fromkeys(("nl", "en", "fr"), args["subject_view"]))
     return record_request(case, **args, actor=people.staff, now=NOW, today=TODAY)
 
 
@@ -98,6 +104,7 @@ def review(case, people, **kw):
     args = {"reviewer": "M. de Vries, senior claims handler", "reviewed_on": TODAY, "outcome": "upheld",
             "outcome_text": "The damage is wear and tear, which the policy does not cover.",
             "view_considered": False, **kw}
+    args.setdefault("subject_texts", dict.fromkeys(("nl", "en", "fr"), args["outcome_text"]))
     return record_review(case, **args, actor=people.manager, now=NOW, today=TODAY)
 
 
@@ -239,6 +246,31 @@ def test_a_declared_decision_is_explained_in_the_art22_letter(people, declared, 
     assert "The pipe burst." in text and "The claim is paid." in text
     assert {"nl": "het besluit is gewijzigd", "en": "the decision has been changed",
             "fr": "la décision a été modifiée"}[language] in text
+
+
+def test_the_letter_quotes_the_texts_for_the_subject_in_its_language_never_the_staff_record(people):
+    """Issue 14.2: the decision, the view and the outcome as written for the subject in the letter's language;
+    what staff recorded (English shorthand) is never printed, and a language without its text is refused."""
+    case = art22_case(people)
+    ask(case, people, described="Web claim 88-17 auto-rejected by rule WD-3", express_view=True,
+        subject_view="Says pipe burst", subject_texts={"nl": "De afwijzing van uw schademelding van 3 november."},
+        view_texts={"nl": "De leiding is gesprongen; het was geen slijtage."})
+    review(case, people, outcome="changed", outcome_text="Overruled WD-3, pay out", view_considered=True,
+           subject_texts={"nl": "Uw schade wordt vergoed."})
+    db.session.commit()
+    text = letter_text(case, LetterKind.COMPLETION_AUTOMATED, "nl", "automated-texts")
+    for quoted in ("De afwijzing van uw schademelding van 3 november.",
+                   "De leiding is gesprongen; het was geen slijtage.", "Uw schade wordt vergoed."):
+        assert quoted in text
+    for note in ("WD-3", "Says pipe burst", "pay out"):
+        assert note not in text
+    with pytest.raises(MissingSubjectText, match="The automated decision the request is about has no English"):
+        render_letter(case, LetterKind.COMPLETION_AUTOMATED, LetterLanguage.EN, today=TODAY)
+    for purpose in (TextPurpose.AUTOMATED_DECISION, TextPurpose.AUTOMATED_VIEW):
+        save_text(case, purpose, 0, "en", "Written in English.", actor=people.staff, now=NOW)
+    with pytest.raises(MissingSubjectText, match="The outcome of the review of the automated decision has no "
+                                                 "English"):
+        render_letter(case, LetterKind.COMPLETION_AUTOMATED, LetterLanguage.EN, today=TODAY)
 
 
 @pytest.fixture

@@ -35,7 +35,7 @@ from dsr.jobs.models import Job
 from dsr.letters import operations, render
 from dsr.letters.kinds import KINDS, LetterKind, LetterLanguage
 from dsr.letters.models import ImmutableLetter, IssuedLetter
-from dsr.texts.models import TextPurpose
+from dsr.texts.models import SubjectText, TextPurpose
 from dsr.texts.operations import save_text
 from tests.conftest import NOW, TODAY
 from tests.factories import make_case
@@ -121,6 +121,11 @@ STAFF_NOTES = {
     "objection_grounds": "Fraud prevention protects all insured customers.",
     "fee_basis": "1h of work at 12.50 per hour",
     "applied": "Corrected on the letter in the archive file.",
+    "restriction_lift": "Court case vs repairer closed 2 Nov, per lawyer",
+    "automated_decision": "Web claim 88-17 auto-rejected by rule WD-3",
+    "automated_view": "Says neighbour's pipe, not wear",
+    "automated_outcome": "Overruled WD-3, pay out",
+    "erasure_kept": "Keep: disputed in complaint file C-2291",
 }
 SUBJECT_TEXTS = {
     "information_request": {"en": "Your policy number, or the last four digits of your IBAN.",
@@ -143,6 +148,22 @@ SUBJECT_TEXTS = {
     "fee_basis": {"en": "One hour of work to compile and send the overview again.",
                   "nl": "Eén uur werk om het overzicht opnieuw samen te stellen en te versturen.",
                   "fr": "Une heure de travail pour préparer et renvoyer l'aperçu."},
+    "restriction_lift": {"en": "Your court case against the repairer ended on 2 November 2026.",
+                         "nl": "Uw rechtszaak tegen de hersteller is op 2 november 2026 geëindigd.",
+                         "fr": "Votre procès contre le réparateur a pris fin le 2 novembre 2026."},
+    "automated_decision": {"en": "The refusal of your claim for water damage by our website, within a second.",
+                           "nl": "De afwijzing van uw claim voor waterschade door onze website, binnen een seconde.",
+                           "fr": "Le refus de votre demande pour dégâts des eaux par notre site, en une seconde."},
+    "automated_view": {"en": "The water came from the neighbour's pipe, not from wear.",
+                       "nl": "Het water kwam uit de leiding van de buren, niet door slijtage.",
+                       "fr": "L'eau venait de la conduite du voisin, et non de l'usure."},
+    "automated_outcome": {"en": "The claim is accepted; the payment follows within ten days.",
+                          "nl": "De claim is aanvaard; de betaling volgt binnen tien dagen.",
+                          "fr": "La demande est acceptée ; le paiement suit dans les dix jours."},
+    "erasure_kept": {"en": "You are disputing these data with us; we keep them until the dispute is settled.",
+                     "nl": "U betwist deze gegevens bij ons; wij bewaren ze tot het geschil is opgelost.",
+                     "fr": "Vous contestez ces données auprès de nous ; nous les conservons jusqu'au règlement du "
+                           "litige."},
     "partial_refusal": {"en": "The law obliges us to keep some of your records; we erased all the others.",
                         "nl": "De wet verplicht ons sommige gegevens te bewaren; alle andere hebben wij gewist.",
                         "fr": "La loi nous oblige à conserver certaines de vos données ; nous avons effacé "
@@ -201,10 +222,16 @@ def _accessed(people, systems):
 
 
 def _erased(people, systems):
+    from dsr.domain.retention_rules import Action
     from dsr.fulfilment.erasure import approve_plan, build_erasure_plan, execute_plan
+    from dsr.fulfilment.erasure.plan import decide_item
 
     case, lookup = _looked_up(people, systems, (Right.ERASURE,))
     plan = build_erasure_plan(case, lookup, actor=people.staff, now=NOW, today=TODAY)
+    # The privacy manager keeps one record the rules would erase; the letter says why, as written for the subject.
+    kept = next(i for i in plan.items if not i.is_task and i.action is Action.ERASE)
+    decide_item(kept, action="keep", reason=STAFF_NOTES["erasure_kept"], actor=people.manager, now=NOW)
+    write_texts(case, people, "erasure_kept", kept.id)
     approve_plan(plan, actor=people.manager, now=NOW)
     execute_plan(plan, actor=people.staff, now=NOW, today=TODAY)
     from dsr.fulfilment.erasure.tasks import record_task_done
@@ -343,8 +370,8 @@ def _lift_decided(people, systems):
     from dsr.restriction import operations as restriction
 
     case = _restricted(people, systems)
-    restriction.decide_lift(case, reason="Your court case against the repairer ended on 2 November 2026.",
-                            actor=people.manager, now=NOW)
+    restriction.decide_lift(case, reason=STAFF_NOTES["restriction_lift"], actor=people.manager, now=NOW)
+    write_texts(case, people, "restriction_lift")
     return case
 
 
@@ -354,13 +381,14 @@ def _automated_reviewed(people, systems):
 
     case = _case(people, rights=(Right.AUTOMATED_DECISION,))
     lifecycle.start_work(case, actor=people.staff, now=NOW)
-    record_request(case, decision_id=None, described="My claim for water damage was refused by your website "
-                   "within a second.", decided_on=date(2026, 11, 3), human_intervention=True, express_view=True,
-                   contest=True, subject_view="The water came from the neighbour's pipe, not from wear.",
+    record_request(case, decision_id=None, described=STAFF_NOTES["automated_decision"], decided_on=date(2026, 11, 3),
+                   human_intervention=True, express_view=True, contest=True, subject_view=STAFF_NOTES["automated_view"],
                    actor=people.staff, now=NOW, today=TODAY)
     record_review(case, reviewer="M. de Vries, senior claims handler", reviewed_on=TODAY, outcome="changed",
-                  outcome_text="The claim is accepted; the payment follows within ten days.", view_considered=True,
+                  outcome_text=STAFF_NOTES["automated_outcome"], view_considered=True,
                   actor=people.manager, now=NOW, today=TODAY)
+    for purpose in ("automated_decision", "automated_view", "automated_outcome"):
+        write_texts(case, people, purpose)
     return case
 
 
@@ -411,10 +439,9 @@ KIND_CONTENT = {
                                             "Article 18(1)(c) GDPR", "Who we told (Article 19 GDPR)",
                                             "about the restriction", "Article 18(3) GDPR"],
         LetterKind.RESTRICTION_LIFTING_NOTICE: ["We will lift the restriction", "Customer details",
-                                                "ended on 2 November 2026", "Article 18(3) GDPR"],
-        LetterKind.COMPLETION_AUTOMATED: ["refused by your website", "3 November 2026", "neighbour's pipe",
-                                          "M. de Vries, senior claims handler", "the decision has been changed",
-                                          "The claim is accepted", "takes no decisions about you based solely"],
+                                                "Article 18(3) GDPR"],
+        LetterKind.COMPLETION_AUTOMATED: ["3 November 2026", "M. de Vries, senior claims handler",
+                                          "the decision has been changed", "takes no decisions about you based solely"],
     },
     "nl": {
         LetterKind.ACKNOWLEDGEMENT: ["inzage in uw persoonsgegevens (artikel 15 AVG)",
@@ -436,7 +463,7 @@ KIND_CONTENT = {
         LetterKind.PARTIAL_REFUSAL: ["AVG art. 17(3)(b)", "gedeeltelijk toegewezen", "artikel 35, tweede lid"],
         LetterKind.DECEASED: ["overweging 27 AVG", "Geachte heer/mevrouw Weduwe", "verklaring van erfrecht"],
         LetterKind.FEE_WARNING: ["12,50", "eerste kopie was kosteloos"],
-        LetterKind.COMPLETION_AUTOMATED: ["refused by your website", "3 november 2026", "neighbour's pipe",
+        LetterKind.COMPLETION_AUTOMATED: ["3 november 2026",
                                           "M. de Vries, senior claims handler", "het besluit is gewijzigd",
                                           "uw standpunt", "neemt geen besluiten over u die uitsluitend"],
         LetterKind.REFUSAL: ["buitensporig", "kennelijk ongegrond of buitensporig",
@@ -445,7 +472,7 @@ KIND_CONTENT = {
                                             "artikel 18, eerste lid, onder c, AVG", "artikel 19 AVG",
                                             "beperking van de verwerking", "artikel 18, derde lid, AVG"],
         LetterKind.RESTRICTION_LIFTING_NOTICE: ["Wij heffen de beperking op", "Klantgegevens",
-                                                "ended on 2 November 2026", "artikel 18, derde lid, AVG"],
+                                                "artikel 18, derde lid, AVG"],
     },
     "fr": {
         LetterKind.ACKNOWLEDGEMENT: ["l'accès à vos données personnelles (article 15 du RGPD)",
@@ -467,7 +494,7 @@ KIND_CONTENT = {
         LetterKind.PARTIAL_REFUSAL: ["RGPD art. 17(3)(b)", "ne pouvons pas donner suite"],
         LetterKind.DECEASED: ["considérant 27 du RGPD", "attestation d’hérédité"],
         LetterKind.FEE_WARNING: ["12,50", "première copie était gratuite"],
-        LetterKind.COMPLETION_AUTOMATED: ["refused by your website", "3 novembre 2026", "neighbour's pipe",
+        LetterKind.COMPLETION_AUTOMATED: ["3 novembre 2026",
                                           "M. de Vries, senior claims handler", "la décision a été modifiée",
                                           "point de vue", "aucune décision fondée exclusivement"],
         LetterKind.REFUSAL: ["excessive", "manifestement infondé ou excessif",
@@ -476,7 +503,7 @@ KIND_CONTENT = {
                                             "article 18, paragraphe 1, point c), du RGPD", "article 19 du RGPD",
                                             "de la limitation du traitement", "article 18, paragraphe 3, du RGPD"],
         LetterKind.RESTRICTION_LIFTING_NOTICE: ["Nous allons lever la limitation", "Données du client",
-                                                "ended on 2 November 2026", "article 18, paragraphe 3, du RGPD"],
+                                                "article 18, paragraphe 3, du RGPD"],
     },
 }
 
@@ -488,8 +515,11 @@ KIND_TEXTS = {
     LetterKind.COMPLETION_RECTIFICATION: ["correction_refusal"],
     LetterKind.COMPLETION_OBJECTION: ["objection_outcome"],
     LetterKind.FEE_WARNING: ["fee_basis"],
-    LetterKind.PARTIAL_REFUSAL: ["partial_refusal"],
+    LetterKind.PARTIAL_REFUSAL: ["partial_refusal", "erasure_kept"],
+    LetterKind.COMPLETION_ERASURE: ["erasure_kept"],
     LetterKind.REFUSAL: ["refusal"],
+    LetterKind.RESTRICTION_LIFTING_NOTICE: ["restriction_lift"],
+    LetterKind.COMPLETION_AUTOMATED: ["automated_decision", "automated_view", "automated_outcome"],
 }
 REPEAT_WORDS = {"en": "received on", "nl": "ontvangen op", "fr": "reçue le"}
 KIND_DEADLINES = {
@@ -811,3 +841,40 @@ def test_the_access_letter_names_the_recipients_the_records_name(people, systems
     names = {r.id: r.name[lang] for r in load_statement().recipients}
     assert names["risk_bearer"] in text  # what the named recipient is, beside its name
     assert names["regulators"] in text  # no record names them: the statement's category
+
+
+def test_a_record_kept_by_decision_is_explained_by_its_text_for_the_subject(people, systems):
+    """Issue 14.2: the erasure letter says why the privacy manager keeps a record in the text written for the
+    subject in its language, never the decision's reason; a new reason takes the texts of the old one away."""
+    from dsr.domain.retention_rules import Action
+    from dsr.fulfilment.erasure import approve_plan, build_erasure_plan, execute_plan
+    from dsr.fulfilment.erasure.plan import decide_item
+    from dsr.fulfilment.erasure.tasks import record_task_done
+    from dsr.texts.operations import MissingSubjectText
+
+    case, lookup = _looked_up(people, systems, (Right.ERASURE,))
+    plan = build_erasure_plan(case, lookup, actor=people.staff, now=NOW, today=TODAY)
+    kept = next(i for i in plan.items if not i.is_task and i.action is Action.ERASE)
+    decide_item(kept, action="keep", reason="Disputed, file C-1", actor=people.manager, now=NOW,
+                subject_texts={"nl": "Eerdere tekst.", "en": "Earlier text."})
+    decide_item(kept, action="keep", reason="Disputed, file C-1", actor=people.manager, now=NOW)
+    assert {t.language for t in db.session.execute(sa.select(SubjectText)).scalars()} == {"nl", "en"}
+    decide_item(kept, action="keep", reason=STAFF_NOTES["erasure_kept"], actor=people.manager, now=NOW,
+                subject_texts={"nl": SUBJECT_TEXTS["erasure_kept"]["nl"]})
+    assert [(t.language, t.body) for t in db.session.execute(sa.select(SubjectText)).scalars()] == [
+        ("nl", SUBJECT_TEXTS["erasure_kept"]["nl"])]  # the English text was written for the earlier reason
+    approve_plan(plan, actor=people.manager, now=NOW)
+    execute_plan(plan, actor=people.staff, now=NOW, today=TODAY)
+    for task in (i for i in plan.items if i.is_task):
+        record_task_done(task, done_on=TODAY, actor=people.staff, now=NOW, today=TODAY)
+    _manual_tasks_done(case, people)
+    _recipients_told(case, people)
+    db.session.commit()
+    text = pdf_text(operations.render_letter(case, LetterKind.COMPLETION_ERASURE, LetterLanguage.NL,
+                                             today=TODAY).pdf)
+    assert SUBJECT_TEXTS["erasure_kept"]["nl"] in " ".join(text.split())
+    assert "C-1" not in text and "C-2291" not in text
+    with pytest.raises(MissingSubjectText, match="has no English text for the subject"):
+        operations.render_letter(case, LetterKind.COMPLETION_ERASURE, LetterLanguage.EN, today=TODAY)
+    with pytest.raises(MissingSubjectText):
+        operations.request_letter(case, LetterKind.PARTIAL_REFUSAL, LetterLanguage.EN, actor=people.staff, now=NOW)

@@ -16,15 +16,19 @@ from dsr.domain.enums import Right, Role
 from dsr.domain.restriction import RestrictionGround
 from dsr.extensions import db
 from dsr.fulfilment.lookup_ops import confirm_match, run_lookup
+from dsr.letters import operations
 from dsr.letters.kinds import LetterKind, LetterLanguage
 from dsr.notices import operations as notices
 from dsr.notices.models import NoticeMethod
 from dsr.restriction import operations as ops
 from dsr.restriction.models import RestrictedStatus, RestrictMethod
 from dsr.tasks.models import CaseTask
+from dsr.texts.models import TextPurpose
+from dsr.texts.operations import MissingSubjectText, save_text
 from tests.factories import make_case
 from tests.harmony_support import People, private_copy, rows, subject_of
 from tests.integration.conftest import assert_unbroken_chain, audit_trail
+from tests.integration.test_letters import pdf_text
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 TODAY = date(2026, 11, 26)
@@ -232,13 +236,25 @@ def test_lifting_waits_for_the_letter_that_tells_the_subject_then_clears_the_mar
         ops.decide_lift(case, reason="Your claim was settled.", actor=people.staff, now=LATER)
     with pytest.raises(RuleViolation, match="Decide to lift"):
         ops.lift_restriction(case, actor=people.manager, now=LATER, today=TODAY)
-    ops.decide_lift(case, reason="Your court case against the repairer has ended.", actor=people.manager, now=LATER)
+    ops.decide_lift(case, reason="Court case vs repairer closed, per lawyer", actor=people.manager, now=LATER,
+                    subject_texts={"en": "Your court case against the repairer has ended."})
     db.session.commit()
     with pytest.raises(RuleViolation, match="Tell the subject before"):
         ops.lift_restriction(case, actor=people.manager, now=LATER, today=TODAY)
     assert all(v is not None for v in markers(systems, customer)["customers"])
+    # The notice quotes the reason as written for the subject in its own language, never the staff's note
+    # (issue 14.2): a Dutch notice with only an English text is refused, naming the field.
+    with pytest.raises(MissingSubjectText, match="The reason for lifting the restriction has no Dutch text"):
+        _issue_notice(case, people, LATER + timedelta(seconds=30))
+    db.session.rollback()
+    save_text(case, TextPurpose.RESTRICTION_LIFT, 0, "nl", "Uw rechtszaak tegen de hersteller is beëindigd.",
+              actor=people.manager, now=LATER)
+    db.session.commit()
 
     letter = _issue_notice(case, people, LATER + timedelta(minutes=1))
+    text = " ".join(pdf_text(operations.path_for(letter).read_bytes()).split())
+    assert "Uw rechtszaak tegen de hersteller is beëindigd." in text
+    assert "per lawyer" not in text and "has ended" not in text
     assert letter.kind is LetterKind.RESTRICTION_LIFTING_NOTICE
     outcome = ops.lift_restriction(case, actor=people.manager, now=LATER + timedelta(minutes=2), today=TODAY)
     db.session.commit()
@@ -296,7 +312,8 @@ def test_a_marker_another_case_still_needs_is_kept_when_one_case_lifts(people, c
     second, _lookup2, _outcome2 = restricted(people, customer, ground=RestrictionGround.UNLAWFUL_PROCESSING)
     assert all(r.result.endswith("already set in Policy administration")
                for r in ops.records_of(second) if r.method is RestrictMethod.MARKER)
-    ops.decide_lift(first, reason="Your court case has ended.", actor=people.manager, now=LATER)
+    ops.decide_lift(first, reason="Court case ended.", actor=people.manager, now=LATER,
+                    subject_texts={"nl": "Uw rechtszaak is beëindigd."})
     db.session.commit()
     _issue_notice(first, people, LATER + timedelta(minutes=1))
     ops.lift_restriction(first, actor=people.manager, now=LATER + timedelta(minutes=2), today=TODAY)

@@ -15,14 +15,24 @@ from dsr.auth.models import User
 from dsr.auth.operations import issue_api_token
 from dsr.cases import lifecycle
 from dsr.cases.queries import case_by_reference
-from dsr.domain.enums import Language, RefusalGround, Role
+from dsr.domain.enums import Language, RefusalGround, Right, Role
 from dsr.extensions import db
 from dsr.letters.kinds import LetterKind, LetterLanguage
 from dsr.letters.operations import documents
 from dsr.texts.models import StandardParagraph, SubjectText, TextPurpose
 from dsr.texts.operations import MissingSubjectText
 from tests.conftest import NOW, TODAY
-from tests.web.support import flashes, frozen_clock, new_case, signed_in, text_of
+from tests.factories import make_case
+from tests.web.support import (
+    confirmation,
+    csrf_token,
+    flashes,
+    frozen_clock,
+    new_case,
+    read_form,
+    signed_in,
+    text_of,
+)
 
 STAFF_NOTE = "Fifth repeat this month, caller rude, see log"
 DUTCH = "Dit is uw vijfde gelijke verzoek deze maand; wij beantwoordden het eerste op 2 november 2026."
@@ -178,3 +188,144 @@ def test_the_api_takes_the_texts_for_the_subject_per_language(app):
     assert ok.status_code == 200, ok.get_json()
     assert texts(app) == {("refusal", "fr"): "Votre demande est manifestement infondée.",
                           ("refusal", "nl"): "Uw verzoek is kennelijk ongegrond."}
+
+    # Art. 22: the decision concerned and the subject's view with the request, the outcome with the review.
+    with app.app_context():
+        manager = db.session.execute(sa.select(User).where(User.role == Role.PRIVACY_MANAGER)).scalar_one()
+        art22 = make_case(actor=manager, rights=(Right.AUTOMATED_DECISION,), language=Language.FR)
+        lifecycle.start_work(art22, actor=manager, now=NOW)
+        db.session.commit()
+        art22 = art22.reference
+    asked = client.post(f"/api/v1/cases/{art22}/automated-decision", headers=headers, json={
+        "described": "Web claim auto-rejected", "human_intervention": True, "express_view": True,
+        "subject_view": "Says pipe burst", "subject_texts": {"fr": "Le refus de votre sinistre en ligne."},
+        "view_texts": {"fr": "La conduite a éclaté."}})
+    assert asked.status_code == 200, asked.get_json()
+    reviewed = client.post(f"/api/v1/cases/{art22}/automated-review", headers=headers, json={
+        "reviewer": "M. de Vries", "reviewed_on": TODAY.isoformat(), "outcome": "changed",
+        "outcome_text": "Pay out", "view_considered": True, "subject_texts": {"fr": "Votre sinistre est payé."}})
+    assert reviewed.status_code == 200, reviewed.get_json()
+    assert {k: v for k, v in texts(app).items() if k[0].startswith("automated")} == {
+        ("automated_decision", "fr"): "Le refus de votre sinistre en ligne.",
+        ("automated_view", "fr"): "La conduite a éclaté.",
+        ("automated_outcome", "fr"): "Votre sinistre est payé."}
+
+
+# -- the refuse, extend and pause forms carry the text in the case's language (issue 14.2) ------------------
+
+EVIL = '<script>alert("x")</script> & <b>bold</b>'
+
+
+def csrf_on(app, monkeypatch) -> None:
+    """From here on every POST needs its form's CSRF token (the clients signed in before)."""
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+
+
+def form_data(html: str, action: str, **fields) -> dict[str, str]:
+    """What the browser posts for the ``action`` form on the page: its hidden fields (CSRF token, version,
+    last event) as the page rendered them, plus ``fields``."""
+    values = read_form(html).values
+    data = {name: values[name][0] for name in (f"{action}-csrf_token", f"{action}-version", f"{action}-last_event")}
+    data.update({f"{action}-{name}": value for name, value in fields.items()})
+    return data
+
+
+def paragraph_id(app, purpose: TextPurpose, language: str) -> tuple[int, str]:
+    with app.app_context():
+        p = db.session.execute(sa.select(StandardParagraph).where(
+            StandardParagraph.purpose == purpose, StandardParagraph.language == language)
+            .order_by(StandardParagraph.id)).scalars().first()
+        return p.id, p.body
+
+
+def test_the_refuse_form_saves_the_text_for_the_subject_with_the_refusal(app, monkeypatch):
+    reference = new_case(app, language=Language.FR)
+    manager = signed_in(app, Role.PRIVACY_MANAGER)
+    csrf_on(app, monkeypatch)
+    page = manager.get(f"/cases/{reference}").get_data(as_text=True)
+    assert "Text for the subject, in French (the letter quotes it)" in page
+    # The library's French refusal paragraphs are offered; one pre-fills the field (nothing is saved yet).
+    chosen, body = paragraph_id(app, TextPurpose.REFUSAL, "fr")
+    prefilled = manager.get(f"/cases/{reference}?for=refuse&paragraph={chosen}").get_data(as_text=True)
+    assert read_form(prefilled).values["refuse-subject_text"] == [body]
+    assert "Filled in from a standard paragraph" in prefilled and texts(app) == {}
+    assert read_form(page).values["refuse-subject_text"] == [""]
+    # A paragraph of another language or purpose pre-fills nothing.
+    other, _body = paragraph_id(app, TextPurpose.REFUSAL, "nl")
+    assert read_form(manager.get(f"/cases/{reference}?for=refuse&paragraph={other}").get_data(as_text=True)
+                     ).values["refuse-subject_text"] == [""]
+
+    # Without the form's CSRF token nothing is saved.
+    data = form_data(prefilled, "refuse", ground="manifestly_unfounded", justification=STAFF_NOTE,
+                     subject_text=body + " " + EVIL)
+    assert manager.post(f"/cases/{reference}/act/refuse",
+                        data={k: v for k, v in data.items() if not k.endswith("csrf_token")}).status_code == 400
+    # The confirmation step shows what the letter will quote, escaped, and posts it on.
+    step = manager.post(f"/cases/{reference}/act/refuse", data=data)
+    html = step.get_data(as_text=True)
+    assert step.status_code == 200 and "<script>alert" not in html and "&lt;script&gt;" in html
+    title, said, fields = confirmation(step)
+    assert f"The refusal letter quotes, in French: “{body} {EVIL}”." in said
+    done = manager.post(f"/cases/{reference}/act/refuse", data=fields)
+    assert done.status_code == 302
+    assert texts(app) == {("refusal", "fr"): body + " " + EVIL}
+    with app.app_context():
+        case = case_by_reference(reference)
+        assert case.decision == STAFF_NOTE and case.state.value == "refused"  # the staff note stays apart
+    assert actions(app, "subject_text.") == ["subject_text.saved"]
+    # Escaped wherever it is shown again: the texts page, and the preview of the letter.
+    shown = manager.get(f"/cases/{reference}/texts").get_data(as_text=True)
+    assert "<script>alert" not in shown and "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in shown
+    preview = manager.post(f"/cases/{reference}/letters/preview", data={
+        "kind": "refusal", "language": "fr", "csrf_token": csrf_token(shown)})
+    assert preview.status_code == 200
+    html = preview.get_data(as_text=True)
+    assert "<script>alert" not in html and '<b>bold' not in html and "&lt;script&gt;" in html
+
+
+def test_the_pause_and_extend_forms_save_their_texts_in_one_transaction_with_the_step(app, monkeypatch):
+    reference = new_case(app, language=Language.NL)
+    staff, manager = signed_in(app, Role.STAFF), signed_in(app, Role.PRIVACY_MANAGER)
+    csrf_on(app, monkeypatch)
+    page = staff.get(f"/cases/{reference}").get_data(as_text=True)
+    assert "Text for the subject, in Dutch (the letter quotes it)" in page
+    asked = "Uw polisnummer, zodat wij zeker weten dat wij de juiste persoon antwoorden."
+    response = staff.post(f"/cases/{reference}/act/pause", data=form_data(
+        page, "pause", reason="Ask for polnr", requested_on=TODAY.isoformat(), subject_text=asked))
+    assert response.status_code == 302
+    with app.app_context():
+        pause = case_by_reference(reference).pauses[-1]
+        assert pause.reason == "Ask for polnr"
+        stored = db.session.execute(sa.select(SubjectText)).scalar_one()
+        assert (stored.purpose, stored.item_id, stored.language, stored.body) == (
+            TextPurpose.INFORMATION_REQUEST, pause.id, "nl", asked)
+
+    # The extension refused (staff may not extend): neither the step nor its text is saved.
+    page = manager.get(f"/cases/{reference}").get_data(as_text=True)
+    reason = "Uw verzoek betreft elf jaar schadedossiers in drie systemen."
+    forged = {**form_data(page, "extend", reason="11 yrs of claims", subject_text=reason),
+              "extend-csrf_token": csrf_token(staff.get(f"/cases/{reference}").get_data(as_text=True))}
+    assert staff.post(f"/cases/{reference}/act/extend", data=forged).status_code == 403
+    assert ("extension", "nl") not in texts(app)
+    # Too long a text: the form refuses it and the deadline is not extended either.
+    too_long = manager.post(f"/cases/{reference}/act/extend", data=form_data(
+        page, "extend", reason="11 yrs of claims", subject_text="x" * 5001))
+    assert too_long.status_code == 400 and "Nothing was saved" in text_of(too_long.get_data(as_text=True))
+    with app.app_context():
+        assert case_by_reference(reference).extended_due_on is None
+    assert manager.post(f"/cases/{reference}/act/extend", data=form_data(
+        page, "extend", reason="11 yrs of claims", subject_text=reason)).status_code == 302
+    assert texts(app)[("extension", "nl")] == reason
+    with app.app_context():
+        case = case_by_reference(reference)
+        assert case.extended_due_on is not None and case.extension_reason == "11 yrs of claims"
+    # No text typed: the step is saved, no text is written (the letter then asks for one).
+    with app.app_context():
+        other = make_case(actor=db.session.execute(sa.select(User).where(User.role == Role.STAFF)).scalar_one(),
+                          language=Language.NL).reference
+    page = staff.get(f"/cases/{other}").get_data(as_text=True)
+    assert staff.post(f"/cases/{other}/act/pause", data=form_data(
+        page, "pause", reason="Ask for polnr", requested_on=TODAY.isoformat(), subject_text="  ")).status_code == 302
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(SubjectText).where(
+            SubjectText.case_id == case_by_reference(other).id)) == 0

@@ -34,11 +34,13 @@ from dsr.domain.enums import ErasureItemKind, ErasurePlanStatus, LookupMatch, Ri
 from dsr.domain.retention import Action
 from dsr.extensions import db
 from dsr.fulfilment.erasure.deciding import Entry, decide_entries, outcomes, rules_version
-from dsr.fulfilment.erasure.texts import KEPT_BY_DECISION, TASK_TEXTS, outcome_basis
+from dsr.fulfilment.erasure.texts import KEPT_BY_DECISION, TASK_TEXTS, kept_by_decision, outcome_basis
 from dsr.fulfilment.holds import RecordRef
 from dsr.fulfilment.lookup_ops import latest_lookup
 from dsr.fulfilment.models import ErasurePlan, ErasurePlanItem, Lookup
 from dsr.settings import settings
+from dsr.texts.models import TEXT_LANGUAGES, TextPurpose
+from dsr.texts.operations import save_text, save_texts
 from dsr.timeutil import local_date
 
 REASON_MAX = 2000
@@ -160,8 +162,13 @@ def _own_fields(item: ErasurePlanItem, plan: ErasurePlan, config: Mapping[str, A
 
 
 def decide_item(item: ErasurePlanItem, *, action: str, reason: str, actor: User | None, now: datetime,
-                config: Mapping[str, Any] | None = None) -> ErasurePlanItem:
+                config: Mapping[str, Any] | None = None,
+                subject_texts: Mapping[str, str] | None = None) -> ErasurePlanItem:
     """The privacy manager decides one record item of a draft plan: ``keep`` or ``erase``, with a reason.
+
+    ``reason`` is the case file's record. A record kept is explained in the letters by the text for the
+    subject in the letter's language (``subject_texts``: ``{language: text}``, or written later on the case's
+    texts page); deciding again with another reason removes the texts written for the earlier one.
 
     Any record may be kept (a reason the rules do not know); only a review item may be erased (a record the
     rules keep stays kept: erasing it would break the duty the rule states). A shared record is erased
@@ -181,6 +188,9 @@ def decide_item(item: ErasurePlanItem, *, action: str, reason: str, actor: User 
         raise InvalidInput(_("The reason is longer than %(num)d characters.", num=REASON_MAX), "reason")
     before = {"action": item.action.value, "rule": item.rule_id}
     if action == "keep":
+        if kept_by_decision(item) and item.decision_reason != reason:
+            for language in TEXT_LANGUAGES:  # written for the earlier reason: no longer what the letter may say
+                save_text(plan.case, TextPurpose.ERASURE_KEPT, item.id, language, "", actor=actor, now=now)
         item.action, item.erase_on = Action.KEEP, None
         item.basis = outcome_basis(KEPT_BY_DECISION, reason=reason)
         item.until = "kept by the privacy manager's decision"
@@ -200,6 +210,8 @@ def decide_item(item: ErasurePlanItem, *, action: str, reason: str, actor: User 
     audit_record("erasure.item_decided", actor=actor, now=now, case=plan.case, after={
         "plan_id": plan.id, "item_id": item.id, "decision": action, "before": before,
         "action": item.action.value, "only_fields": item.only_fields, "reason": reason})
+    if action == "keep":
+        save_texts(plan.case, TextPurpose.ERASURE_KEPT, item.id, subject_texts, actor=actor, now=now)
     return item
 
 

@@ -2,7 +2,9 @@
 
 The plan stores the English basis as the case file's record (as it stores the rules' English basis); a
 letter or page in another language shows the text in its own language (:func:`outcome_texts`).
-``{names}`` are the kept records' keys, ``{reason}`` the hold's reason as the privacy manager typed it.
+``{names}`` are the kept records' keys, ``{reason}`` the hold's reason as the privacy manager typed it. A
+record kept by the privacy manager's decision stores the decision's reason; its letter quotes instead the
+text written for the subject in the letter's language after the outcome's title (:func:`kept_by_decision`).
 """
 
 from __future__ import annotations
@@ -132,6 +134,13 @@ def _read_back(template: str, stored: str) -> dict[str, str] | None:
     pattern = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.*)" for i, p in enumerate(parts))
     match = re.fullmatch(pattern, stored, flags=re.DOTALL)
     return match.groupdict() if match else None
+
+
+def kept_by_decision(item) -> bool:
+    """Whether a plan item is a record the privacy manager decided to keep: its letter quotes why, as written
+    for the subject (:data:`dsr.texts.models.TextPurpose.ERASURE_KEPT`), never the decision's reason."""
+    return (not item.is_task and item.action.value == "keep"
+            and _read_back(OUTCOME_TEXTS[KEPT_BY_DECISION]["basis"]["en"], item.basis or "") is not None)
 
 
 def task_title(kind: str, language: str) -> str:
