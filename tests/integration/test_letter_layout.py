@@ -2,7 +2,8 @@
 
 Every kind is rendered in nl, en and fr from the same cases the content tests build
 (tests/integration/test_letters.py), read back per page with pypdf, and the page that holds the closing
-formula must also hold text of the letter's body before it. A sweep then lengthens a refusal's reasons
+formula must also hold text of the letter's body before it: more than the contact sentence every letter ends
+with, and more than one short sentence. A sweep then lengthens a refusal's reasons
 line by line, so that the page break falls before, inside and after the last paragraph and the closing:
 whatever the length, the closing goes with the last paragraph.
 
@@ -45,6 +46,17 @@ RUNNING = {
            r" · privacy@harmony\.nl"],
 }
 PAGE_NUMBER = re.compile(r"\b\d+ / \d+\b")
+# The sentence every letter ends its body with (phrases.html, ``contact``): on its own with the closing it is
+# no more than a page of "Yours sincerely" (issue 14.9).
+CONTACT = {
+    "en": re.compile(r"If you have any question about this letter, please write to privacy@harmony\.nl or to the "
+                     r"address at the top of this letter, mentioning our reference \S+\."),
+    "nl": re.compile(r"Hebt u vragen over deze brief\? Schrijf dan naar privacy@harmony\.nl of naar het adres "
+                     r"bovenaan deze brief, en vermeld ons kenmerk \S+\."),
+    "fr": re.compile(r"Pour toute question concernant cette lettre, écrivez-nous à privacy@harmony\.nl ou à "
+                     r"l'adresse figurant en haut de cette lettre, en mentionnant notre référence \S+\."),
+}
+SENTENCE_END = re.compile(r"[.?!](?=\s|$)")
 
 
 @pytest.fixture
@@ -68,10 +80,19 @@ def body_before_closing(pdf: bytes, lang: str) -> tuple[int, str]:
 
 
 def assert_closing_not_alone(pdf: bytes, lang: str, what: str) -> None:
+    """The closing and signature share their page with the letter's last paragraph: not alone, and not with
+    only the closing contact sentence or another single short sentence."""
     page, before = body_before_closing(pdf, lang)
     assert len(before.split()) >= 5, (
         f"{what}: the closing and signature stand alone on page {page}; the letter's last paragraph stays "
         f"on the page before (text before the closing: {before!r})")
+    rest = " ".join(CONTACT[lang].sub(" ", before).split())
+    assert len(rest.split()) >= 5, (
+        f"{what}: page {page} holds only the contact sentence, the closing and the signature; the last "
+        f"paragraph of the body goes with them (text before the closing: {before!r})")
+    single = len(SENTENCE_END.findall(before)) <= 1 and len(before.split()) < 40
+    assert not single, (
+        f"{what}: page {page} holds only the closing block and one short sentence: {before!r}")
 
 
 @pytest.mark.parametrize("lang", ALL_KINDS_LANGUAGES)
