@@ -44,10 +44,11 @@ from dsr.fulfilment import holds as hold_ops
 from dsr.fulfilment.erasure import plan as erasure_plan
 from dsr.fulfilment.erasure import tasks as erasure_tasks
 from dsr.fulfilment.erasure.execute import execution_summary
+from dsr.fulfilment.erasure.until import until_words
 from dsr.fulfilment.forms import FORMS, prefix
 from dsr.fulfilment.models import ErasurePlan, ErasurePlanItem, FoundRecord, LegalHold, Lookup
 from dsr.tasks.models import CaseTask
-from dsr.timeutil import interface_language, today
+from dsr.timeutil import format_day, interface_language, today
 
 bp = Blueprint("fulfilment", __name__)
 
@@ -86,6 +87,10 @@ def plan_item_texts(item) -> dict:
     until = item.until or ""
     if until.startswith(REFERRED_BY):
         until = _("kept records refer to it: %(records)s", records=until[len(REFERRED_BY):])
+    else:  # the engine's English, in the reader's language; a further rule by its title (issue 16.9)
+        from dsr.letters.facts import period_text
+
+        until = until_words(until, lang, rules, day=format_day, period=period_text)
     return {"title": title, "basis": _readable_records(basis or "", lang) if basis else basis,
             "article": localise_article(item.article, lang), "until": _readable_records(until, lang)}
 

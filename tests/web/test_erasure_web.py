@@ -5,9 +5,12 @@ approves it, staff execute it, and the results show per record. On SQLite and Po
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import sqlalchemy as sa
 
+from dsr.auth.models import User
 from dsr.domain.enums import ErasurePlanStatus, Right, Role
 from dsr.extensions import db
 from dsr.fulfilment.models import ErasurePlan, Lookup
@@ -86,7 +89,8 @@ def test_plan_approve_and_execute_through_the_case_page(app, customer, systems):
     block = erasure_block(html)
     text = text_of(block)
     assert "draft, awaiting approval" in text
-    for expected in ("fiscal-retention", "GDPR Art. 17(3)(b)", "call-recording", "marketing", "keep", "erase"):
+    for expected in ("Statutory fiscal retention of invoices", "GDPR Art. 17(3)(b)", "Call recordings", "marketing",
+                     "keep", "erase"):
         assert expected in text
     with app.app_context():
         plan = db.session.execute(sa.select(ErasurePlan)).scalar_one()
@@ -134,7 +138,8 @@ def test_no_erasure_block_on_a_case_that_does_not_request_erasure(app, customer)
     assert 'id="erasure"' not in case_page(signed_in(app, Role.STAFF), reference)
 
 
-def test_the_auditor_sees_the_plan_but_no_buttons(app, customer):
+def planned(app, customer) -> tuple[str, object]:
+    """An erasure case whose plan staff built through the page (searched, match confirmed); staff's client."""
     reference = make_reference(app, customer, (Right.ERASURE,))
     staff = signed_in(app, Role.STAFF)
     post(staff, reference, "lookup")
@@ -142,6 +147,11 @@ def test_the_auditor_sees_the_plan_but_no_buttons(app, customer):
         lookup_id = db.session.execute(sa.select(Lookup.id)).scalar_one()
     post(staff, reference, "confirm", lookup_id=lookup_id)
     post(staff, reference, "plan", lookup_id=lookup_id)
+    return reference, staff
+
+
+def test_the_auditor_sees_the_plan_but_no_buttons(app, customer):
+    reference, _staff = planned(app, customer)
     block = erasure_block(case_page(signed_in(app, Role.AUDITOR), reference))
     assert "fiscal-retention" in block and forms_in(block) == set()
 
@@ -207,3 +217,38 @@ def test_paper_and_processor_tasks_are_recorded_done_with_evidence_or_impossible
     assert post(staff, reference, "task_done", item_id=tasks["paper"], done_on="2026-11-25").status_code == 409
     audit = signed_in(app, Role.AUDITOR).get(f"/cases/{reference}/audit").get_data(as_text=True)
     assert "Paper file destroyed or processor instructed" in audit and "Erasure task recorded as impossible" in audit
+
+
+# The rules' ids (those that are not also words of a title: "contract", "marketing").
+RULE_IDS = re.compile(r"\b(legal-hold|fiscal-retention|call-recording|incident-register|portal-account|"
+                      r"survey-invitation|no-exemption|no-rule)\b")
+ENGINE_ENGLISH = ("while the policy is active", "while the claim is open", "while the contract runs", "then P",
+                  "until the privacy manager decides", "check by hand", "until the legal hold")
+
+
+# (the action and the "until" of a policy the contract keeps while it runs, as the plan's row shows them)
+@pytest.mark.parametrize(("locale", "title", "until"), [
+    ("nl", "Fiscale bewaarplicht facturen en premiebetalingen (7 jaar)", "bewaren zolang de polis loopt"),
+    ("fr", "Obligation légale de conservation fiscale des factures et des paiements de primes (7 ans)",
+     "conserver tant que la police est en vigueur"),
+    ("en", "Statutory fiscal retention of invoices and premium payments (7 years)", "keep while the policy is active"),
+])
+def test_the_plan_names_rules_by_their_titles_and_says_until_when_in_the_readers_language(
+        app, systems, locale, title, until):
+    """Issue 16, item 9: no rule id before the titles; a kept record's "until" without an erase-on date in
+    the reader's language, not the retention engine's English."""
+    from tests.integration.test_erasure import active_customer
+
+    reference, staff = planned(app, active_customer(systems))
+    with app.app_context():
+        staff_user = db.session.execute(sa.select(User).where(User.role == Role.STAFF)).scalar_one()
+        staff_user.locale = locale
+        db.session.commit()
+        plan = db.session.execute(sa.select(ErasurePlan)).scalar_one()
+        assert any(i.until == "while the policy is active" and i.erase_on is None for i in plan.items)
+    text = text_of(erasure_block(case_page(staff, reference)))
+    assert title in text and until in text
+    assert not RULE_IDS.search(text), RULE_IDS.search(text)
+    if locale != "en":
+        for words in ENGINE_ENGLISH:
+            assert words not in text, words

@@ -161,6 +161,15 @@ def _own_fields(item: ErasurePlanItem, plan: ErasurePlan, config: Mapping[str, A
             and " ".join(str(row[f.name]).split()).casefold() == wanted[f.identity]]
 
 
+def _rule_title(rule_id: str) -> str:
+    """A retention rule by its title in the interface's language (its id only when the rules lack it)."""
+    from dsr.domain.retention_rules import load_rules
+    from dsr.timeutil import interface_language
+
+    rule = next((r for r in load_rules().rules if r.id == rule_id), None)
+    return rule.title_in(interface_language()) if rule is not None else rule_id
+
+
 def decide_item(item: ErasurePlanItem, *, action: str, reason: str, actor: User | None, now: datetime,
                 config: Mapping[str, Any] | None = None,
                 subject_texts: Mapping[str, str] | None = None) -> ErasurePlanItem:
@@ -196,7 +205,7 @@ def decide_item(item: ErasurePlanItem, *, action: str, reason: str, actor: User 
         item.until = "kept by the privacy manager's decision"
     elif item.action is not Action.REVIEW:
         raise RuleViolation(_("Only a record put to review can be erased by decision; this one is decided by "
-                              "the rule %(rule)s.", rule=item.rule_id))
+                              "the rule “%(rule)s”.", rule=_rule_title(item.rule_id)))
     elif item.shared:
         fields = _own_fields(item, plan, settings(config))
         if not fields:
