@@ -198,6 +198,8 @@ SENTENCES: dict[str, Callable[[History, str, dict, dict], str]] = {
     "attachment.downloaded": lambda h, who, b, a: _("%(who)s downloaded %(name)s.", who=who, name=a["filename"]),
     "attachment.viewed": lambda h, who, b, a: _("%(who)s viewed %(name)s.", who=who, name=a["filename"]),
     "note.added": lambda h, who, b, a: _("%(who)s added a note.", who=who),
+    "subject_text.saved": lambda h, who, b, a: _("%(who)s wrote a text for the subject.", who=who),
+    "subject_text.removed": lambda h, who, b, a: _("%(who)s removed a text for the subject.", who=who),
     "task.added": lambda h, who, b, a: _("%(who)s added a task: %(title)s", who=who, title=h.task_title(a)),
     "task.completed": lambda h, who, b, a: _("%(who)s finished the task: %(title)s", who=who,
                                              title=h.task_title(a)),

@@ -72,6 +72,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import hashlib
 import re
 from pathlib import Path
 from typing import Any
@@ -381,16 +382,31 @@ def parse_dataset(raw: Any, path: Path) -> Source:
     return source
 
 
+# Parsed files by path and content: the data map is read for every search, plan, letter and page that names a
+# system, and parsing its YAML costs far more than reading it (a demo load parsed it over 200 times). A file
+# whose text changed is parsed again; a file that fails is never kept.
+_PARSED: dict[tuple[str, str], Source] = {}
+_PARSED_MAX = 256
+
+
 def parse_file(path: Path) -> Source:
     """Read ``path``: a Fides manifest holding exactly one dataset (one file per source)."""
+    text = path.read_text(encoding="utf-8")
+    key = (str(path), hashlib.sha256(text.encode("utf-8")).hexdigest())
+    if key in _PARSED:
+        return _PARSED[key]
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = yaml.safe_load(text)
     except yaml.YAMLError as error:
         raise _fail(path, "", f"not valid YAML: {error}") from None
     datasets = document.get("dataset") if isinstance(document, dict) else None
     if not isinstance(datasets, list) or len(datasets) != 1:
         raise _fail(path, "", "expected a Fides manifest with exactly one entry under 'dataset:'")
-    return parse_dataset(datasets[0], path)
+    source = parse_dataset(datasets[0], path)
+    if len(_PARSED) >= _PARSED_MAX:
+        _PARSED.clear()
+    _PARSED[key] = source
+    return source
 
 
 def check_references(source: Source, known: dict[str, Source], *, complete: bool = True) -> None:

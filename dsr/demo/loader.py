@@ -1,13 +1,17 @@
 """``flask dsr demo``: users for each role and about 60 cases received over the last 10 weeks.
 
 Idempotent: users are created only if missing, cases only when the demo has not been loaded before
-(a ``demo.loaded`` audit event marks that the cases were loaded).
+(a ``demo.loaded`` audit event marks that the cases were loaded). Each case is worked as far as its state
+says, through the operations the pages call (:mod:`dsr.demo.work`): a few are overdue, most on track, and
+none is completed over its checklist.
 Synthetic people come from Faker in nl_NL, fr_BE and en_GB, seeded so every run gives the same queue.
 """
 
 from __future__ import annotations
 
+import itertools
 import random
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
@@ -20,7 +24,9 @@ from dsr.auth.operations import create_user, find_user
 from dsr.cases import lifecycle, timing
 from dsr.cases.models import Case
 from dsr.cases.operations import log_request
+from dsr.demo import work
 from dsr.demo.harmony import ERASURE_PROFILES, generate, sample_subjects
+from dsr.demo.scan import PAPER_DESTROYED, PAPER_NOTE, paper_letter_scan
 from dsr.domain.enums import (
     Channel,
     Language,
@@ -33,8 +39,11 @@ from dsr.domain.enums import (
 )
 from dsr.extensions import db
 from dsr.identity.operations import record_verification
+from dsr.letters.kinds import LetterKind, LetterLanguage
+from dsr.letters.operations import issue_now
 from dsr.subjects.operations import SubjectDetails
 from dsr.tasks import operations as tasks
+from dsr.timeutil import local_date
 from dsr.timeutil import today as local_today
 
 DEMO_USERS = [
@@ -54,10 +63,9 @@ RIGHT_SETS = [
     [Right.ACCESS, Right.ERASURE], [Right.ACCESS, Right.PORTABILITY], [Right.OBJECTION, Right.ERASURE],
     [Right.RESTRICTION], [Right.AUTOMATED_DECISION],
 ]
-# Rights whose completion waits for a person's work on the case page (corrections applied or refused and the
-# recipients told, Art. 16 and 19; marketing stopped or the objection decided, Art. 21; records restricted,
-# Art. 18; a person's review of the automated decision, Art. 22), which the demo leaves for the team to do.
-HANDS_ON_RIGHTS = frozenset({Right.RECTIFICATION, Right.OBJECTION, Right.RESTRICTION, Right.AUTOMATED_DECISION})
+OLD_FATES = ["answered", "answered", "waiting", "answered", "refused", "answered", "answered", "withdrawn",
+             "answered", "answered"]
+PAPER_CASE_AGE = 45  # days since the paper-archive case's letter came in: answered, its paper file destroyed
 CHANNEL_WEIGHTS = [(Channel.POST, 5), (Channel.EMAIL, 4), (Channel.WEB, 3), (Channel.PHONE, 1), (Channel.PARTNER, 1)]
 
 
@@ -83,18 +91,11 @@ def _subject(fake: Faker, rng: random.Random, country: str, n: int) -> SubjectDe
     )
 
 
-def ensure_demo_systems(url: str, *, customers: int, today: date, objects_dir: str | None = None) -> list[str]:
-    """Create the database that plays Harmony's systems, unless it is already there; the recorded calls'
-    audio goes into the local object store at ``objects_dir``."""
-    engine = sa.create_engine(url)
-    try:
-        with engine.connect() as conn:
-            present = sa.inspect(conn).has_table("customers") and conn.execute(
-                sa.text("SELECT COUNT(*) FROM customers")).scalar()
-    finally:
-        engine.dispose()
-    if present:
-        return [f"demo systems already present ({url})"]
+def fresh_demo_systems(url: str, *, customers: int, today: date, objects_dir: str | None = None) -> list[str]:
+    """Create (again) the database that plays Harmony's systems; the recorded calls' audio goes into the local
+    object store at ``objects_dir``. Made afresh whenever demo cases are loaded: the demo's history erases and
+    corrects records there, so cases loaded again (into an empty database) start from the systems as
+    generated, not from what an earlier load's erasures left."""
     result = generate(url, customers=customers, today=today, objects_dir=objects_dir)
     return [f"generated Harmony's demo systems: {result.counts.get('customers', 0)} customers, "
             f"{sum(result.counts.values())} rows ({url})"]
@@ -137,10 +138,14 @@ def load_demo(*, now: datetime, today: date | None = None, if_empty: bool = Fals
         # Not hash(loc): string hashes change with every process (PYTHONHASHSEED), and so would the people.
         fakers[loc].seed_instance(20260525 + n)
     systems_url = current_app.config["DEMO_SYSTEMS_URL"]
-    report.extend(ensure_demo_systems(systems_url, customers=current_app.config["DEMO_SYSTEMS_CUSTOMERS"],
-                                      today=today, objects_dir=current_app.config.get("OBJECT_STORE_DIR")))
+    report.extend(fresh_demo_systems(systems_url, customers=current_app.config["DEMO_SYSTEMS_CUSTOMERS"],
+                                     today=today, objects_dir=current_app.config.get("OBJECT_STORE_DIR")))
     customers = sample_subjects(systems_url, CASE_COUNT, seed=2026, today=today)
     channels = [c for c, w in CHANNEL_WEIGHTS for _ in range(w)]
+    paper_n = _paper_archive_case(customers)
+    fates: dict[str, list[Case]] = {}
+    old_cases = itertools.count()
+    shown: set[str] = set()
     for n in range(CASE_COUNT):
         loc, language, country = LOCALES[0] if rng.random() < 0.6 else rng.choice(LOCALES[1:])
         if n < len(customers):
@@ -149,104 +154,156 @@ def load_demo(*, now: datetime, today: date | None = None, if_empty: bool = Fals
         else:
             subject = _subject(fakers[loc], rng, country, n)
         received_on = today - timedelta(days=rng.randint(0, 70))
-        if n < len(customers) and customers[n]["profile"] in ERASURE_PROFILES:
-            # Received last week: still open, its subject's data not yet searched, for the team to try.
+        # The first customer of each profile an erasure rule is shown on: received last week, still open, its
+        # data not yet searched, for the team to try (the profile's other customers ask what others ask).
+        showcase = n < len(customers) and customers[n]["profile"] in ERASURE_PROFILES - shown
+        if showcase:
+            shown.add(customers[n]["profile"])
             received_on = today - timedelta(days=5 + n % 3)
         rights = rng.choice(RIGHT_SETS)
-        if n < len(customers) and customers[n]["profile"] in ERASURE_PROFILES:
+        channel = rng.choice(channels)
+        notes = rng.choice(["", "", "Handwritten letter, signed.", "Asks for an answer by e-mail.",
+                            "Refers to a claim for a cracked screen.", "Second letter on the same subject."])
+        if showcase:
             rights = [Right.ERASURE]  # a customer chosen to show an erasure rule asks for erasure
-        elif HANDS_ON_RIGHTS & set(rights) and (today - received_on).days > 24:
-            # Such a request waits for a person's work on the case page (the demo does not do it), so it is a
-            # recent request: a team in control has few cases past their deadline.
-            received_on = today - timedelta(days=(today - received_on).days % 25)
-        case = log_request(
-            subject=subject,
-            rights=rights,
-            channel=rng.choice(channels),
-            received_on=received_on,
-            language=language,
-            notes=rng.choice(["", "", "Handwritten letter, signed.", "Asks for an answer by e-mail.",
-                              "Refers to a claim for a cracked screen.", "Second letter on the same subject."]),
-            actor=users[Role.STAFF, "staff@harmony.example"],
-            now=now,
-            today=today,
-        )
-        _advance(case, rng, users, now=now, today=today)
+        scan = paper_note = None
+        if n == paper_n:
+            # Issue 13.12: an erasure asked for by post; the scan is the case's, the original goes to the paper
+            # archive, whose file the erasure then destroys.
+            rights, channel, received_on = [Right.ERASURE], Channel.POST, today - timedelta(days=PAPER_CASE_AGE)
+            scan = paper_letter_scan(customers[n], received_on=received_on)
+            notes, paper_note = PAPER_NOTE, PAPER_DESTROYED.format(day=received_on.isoformat())
+        received_at = min(now, datetime.combine(received_on, time(9), tzinfo=UTC))
+        case = log_request(subject=subject, rights=rights, channel=channel, received_on=received_on,
+                           language=language, notes=notes, actor=users[Role.STAFF, "staff@harmony.example"],
+                           now=received_at, today=received_on, scan=scan)
+        if scan is not None:
+            tasks.add_note(case, PAPER_NOTE, actor=users[Role.STAFF, "staff@harmony.example"], now=received_at)
+        fate = _advance(case, rng, users, now=now, today=today, old_cases=old_cases, paper_note=paper_note)
+        fates.setdefault(fate, []).append(case)
+    _archive_and_lift(fates, users, now=now)
     record(DEMO_MARKER, actor=None, now=now, after={"cases": CASE_COUNT})
     db.session.commit()
     report.append(f"loaded {CASE_COUNT} demo cases")
     return report + ["Demo logins:", *demo_logins()]
 
 
-def _advance(case: Case, rng: random.Random, users, *, now: datetime, today: date) -> None:
-    """Move a demo case along its life through the real operations, as a team would have done it."""
+def _paper_archive_case(customers: list[dict]) -> int | None:
+    """The demo customer whose erasure shows the paper archive: one whose policies ended, else the first whose
+    profile asks for no erasure of its own (the paper archive holds a file for every customer who wrote by post,
+    so any customer the demo samples will do, however few the demo systems hold)."""
+    ended = [n for n, c in enumerate(customers) if c["profile"] == "ended_policy"]
+    return next(iter(ended), next((n for n, c in enumerate(customers) if c["profile"] not in ERASURE_PROFILES), None))
+
+
+def _archive_and_lift(fates: dict[str, list[Case]], users, *, now: datetime) -> None:
+    """The oldest answered case archived (closed); one answered restriction lifted when its ground ended,
+    the subject told beforehand (Art. 18(3))."""
+    manager = users[Role.PRIVACY_MANAGER, "manager@harmony.example"]
+    answered = sorted(fates.get("completed", []), key=lambda c: c.received_on)
+    if answered:
+        oldest = answered[0]
+        lifecycle.close(oldest, actor=manager, now=min(now, oldest.closed_at + timedelta(days=14)))
+    restricted = sorted((c for c in answered[1:] if Right.RESTRICTION in c.right_values), key=lambda c: c.closed_at)
+    if restricted:
+        case = restricted[0]
+        team = work.Team(manager=manager, reviewer=users[Role.PRIVACY_MANAGER, "manager2@harmony.example"],
+                         worker=case.assignee or users[Role.STAFF, "staff@harmony.example"])
+        work.lift(case, team, work.Steps(local_date(case.closed_at), now), 3)
+
+
+def _advance(case: Case, rng: random.Random, users, *, now: datetime, today: date, old_cases: Iterator[int],
+             paper_note: str | None = None) -> str:
+    """Move a demo case along its life through the real operations, as a team would have done it, each step on
+    a day of its own after receipt (:mod:`dsr.demo.work`); returns what became of it. ``paper_note``: the
+    worked-through paper-archive case, answered in full without detours."""
     manager = users[Role.PRIVACY_MANAGER, "manager@harmony.example"]
     staff = [u for (role, _e), u in users.items() if role is Role.STAFF]
     worker = rng.choice(staff)
+    team = work.Team(manager=manager, reviewer=users[Role.PRIVACY_MANAGER, "manager2@harmony.example"],
+                     worker=worker)
+    steps = work.Steps(case.received_on, now)
     age = (today - case.received_on).days
-    if rng.random() < 0.8 or age > 10:
-        lifecycle.assign(case, rng.choice([*staff, manager]), actor=manager, now=now)
+    if rng.random() < 0.8 or age > 10 or paper_note:
+        lifecycle.assign(case, worker if paper_note else rng.choice([*staff, manager]), actor=manager,
+                         now=steps.at(1, 9))
     if age <= 3:
-        return
-    if rng.random() < 0.15 and age > 8:
+        return "received"
+    # The fate of a case received more than a month ago, in turn (so each is there, whatever the seed): most
+    # were answered, one in ten refused, one in ten withdrawn, and one in ten still waits, past its deadline
+    # (a team in control has few of those).
+    fate = "waiting" if age <= 30 else "answered" if paper_note else OLD_FATES[next(old_cases) % len(OLD_FATES)]
+    if rng.random() < 0.15 and age > 8 and not paper_note:
         # Information asked for: in time (counted, the clock pauses) or late (flagged, the clock runs on).
         asked = case.received_on + timedelta(days=rng.choice([1, 2, 3, 12]))
         if asked <= today:
             timing.request_information(case, reason=rng.choice(DEMO_ASKS), requested_on=asked, actor=worker,
-                                       now=now, today=today)
+                                       now=steps.at((asked - case.received_on).days), today=asked)
             arrived = asked + timedelta(days=rng.randint(2, 9))
-            if arrived <= today and rng.random() < 0.7:
-                timing.information_received(case, received_on=arrived, actor=worker, now=now, today=today)
-    if rng.random() < 0.25:
-        lifecycle.start_identity_check(case, actor=worker, now=now)
+            if arrived <= today and (rng.random() < 0.7 or fate != "waiting"):
+                timing.information_received(case, received_on=arrived, actor=worker,
+                                            now=steps.at((arrived - case.received_on).days), today=arrived)
+    if fate == "refused":
+        _refuse(case, team, steps)
+        return "refused"
+    if rng.random() < 0.25 and not paper_note:
+        lifecycle.start_identity_check(case, actor=worker, now=steps.at(1, 11))
         if age <= 20:
-            return
+            return "identity_check"
     record_verification(case, method=rng.choice([VerificationMethod.POLICY_RECORDS,
                                                  VerificationMethod.AUTHENTICATED_CHANNEL]),
-                        outcome=VerificationOutcome.VERIFIED, note="", actor=worker, now=now)
-    if rng.random() < 0.2:
+                        outcome=VerificationOutcome.VERIFIED, note="", actor=worker, now=steps.at(2))
+    if rng.random() < 0.2 and not paper_note:
         tasks.add_task(case, rng.choice(DEMO_TASKS), assignee=worker,
                        due_on=today + timedelta(days=rng.randint(-4, 6)) if rng.random() < 0.8 else None,
-                       actor=worker, now=now, today=today - timedelta(days=10))
-    if 18 <= age <= 28 and rng.random() < 0.35 and case.paused_since is None:
+                       actor=worker, now=steps.at(3), today=today - timedelta(days=10))
+    if 18 <= age <= 28 and rng.random() < 0.35 and case.paused_since is None and not paper_note:
         timing.extend(case, reason="Erasure across the claims archive and the repairer's systems; several "
-                      "requests combined in one letter.", actor=manager, now=now, today=today)
+                      "requests combined in one letter.", actor=manager, now=steps.at(17), today=steps.today(17))
         if rng.random() < 0.5:
-            timing.record_extension_notice(case, sent_on=today, actor=worker, now=now, today=today)
-    if age <= 14 or case.paused_since is not None or rng.random() < 0.3:
-        return
-    # The work before approval, as staff do it: search Harmony's systems and confirm the match (a subject
-    # who is not a demo customer is found nowhere, which is an answer too).
-    from dsr.fulfilment.lookup_ops import confirm_match, run_lookup
+            timing.record_extension_notice(case, sent_on=steps.today(18), actor=worker, now=steps.at(18),
+                                           today=steps.today(18))
+    if fate == "withdrawn":
+        work.search(case, team, steps, 5, manual_done=False)
+        lifecycle.withdraw(case, how="Phone call to the privacy desk", actor=worker, now=steps.at(9, 15))
+        return "withdrawn"
+    if case.paused_since is not None or (fate == "waiting" and (age <= 14 or rng.random() < 0.35)):
+        # In progress: about half of them searched already, the paper archive and processors still to do (a
+        # request for a copy alone not yet: its search is the first thing a newcomer tries).
+        if age > 8 and case.paused_since is None and rng.random() < 0.5 and case.right_values != [Right.ACCESS]:
+            work.search(case, team, steps, 5, manual_done=False)
+        return "in_progress"
+    work.prepare(case, team, steps, 5)
+    if fate == "waiting":
+        return "awaiting_approval"
+    # Answered on a day of its own between two and four and a half weeks after receipt, so the dashboard's
+    # months show a spread of handling times, a few beyond Harmony's four-week promise.
+    day = min(age - 2, 12 + case.id * 7 % 21)
+    work.finish(case, team, steps, day, decision=DEMO_DECISIONS[case.right_values[0]], paper_note=paper_note)
+    return "completed"
 
-    lookup = run_lookup(case, actor=worker, now=now)
-    if lookup.match == "pending":
-        confirm_match(lookup, actor=worker, now=now)
-    lifecycle.submit_for_approval(case, actor=worker, now=now)
-    if age <= 30:
-        return
-    roll = rng.random()
-    # Answered on a day of its own between two and six weeks after receipt (not all at load time), so the
-    # dashboard's months show a spread of handling times, some beyond the deadline.
-    answered = min(now, datetime.combine(case.received_on + timedelta(days=14 + case.id * 7 % 29), time(14, 30),
-                                         tzinfo=UTC))
-    if roll < 0.06 or (roll < 0.75 and HANDS_ON_RIGHTS & set(case.right_values)):
-        # Still waiting for the manager's approval: overdue, for the queue to show. A right of HANDS_ON_RIGHTS
-        # is only completed once its work was done, which the demo leaves for a person on the case page.
-        return
-    if roll < 0.75:
-        # History loaded as it was answered before dsr recorded the work: the completion says so (an
-        # override with its reason), so the checklist's rule holds for the demo too.
-        lifecycle.complete(case, decision="Answered in full; letter and data sent to the subject.", actor=manager,
-                           now=answered, override_reason="Demo history: answered before this case file recorded "
-                                                         "the search, the plan and the letter.")
-    elif roll < 0.88:
-        lifecycle.refuse(case, ground=RefusalGround.IDENTITY_NOT_ESTABLISHED,
-                         justification="The subject did not answer two requests to confirm the policy number "
-                                       "and address; we cannot tell whose data would be disclosed.",
-                         actor=manager, now=answered)
-    else:
-        lifecycle.withdraw(case, how="Phone call to the privacy desk", actor=worker, now=answered)
+
+def _refuse(case: Case, team: work.Team, steps: work.Steps) -> None:
+    """Art. 11(2), 12(2): the identity could not be established; refused, the letter in the subject's language."""
+    lifecycle.start_identity_check(case, actor=team.worker, now=steps.at(1, 11))
+    lifecycle.refuse(case, ground=RefusalGround.IDENTITY_NOT_ESTABLISHED,
+                     justification="The subject did not answer two requests to confirm the policy number "
+                                   "and address; we cannot tell whose data would be disclosed.",
+                     actor=team.manager, now=steps.at(24, 10))
+    work.write_texts(case, team.worker, steps.at(24, 11))
+    issue_now(case, LetterKind.REFUSAL, LetterLanguage(case.language.value), actor=team.manager,
+              now=steps.at(24, 14))
+
+
+DEMO_DECISIONS = {
+    Right.ACCESS: "Copy of the records and the access letter sent.",
+    Right.PORTABILITY: "Portable data file made and sent with the letter.",
+    Right.ERASURE: "Erased as the approved plan says; paper file and processors done, recipients told.",
+    Right.RECTIFICATION: "Correction applied and the recipients told.",
+    Right.OBJECTION: "Objection upheld: no more survey invitations.",
+    Right.RESTRICTION: "Records restricted while the court case runs; recipients told.",
+    Right.AUTOMATED_DECISION: "The claim decision reviewed by a person and changed.",
+}
 
 
 DEMO_ASKS = ["Which policy the letter is about", "Confirmation of the current address",

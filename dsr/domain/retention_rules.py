@@ -265,10 +265,21 @@ class RulesError(ValueError):
         super().__init__(f"{origin}: " + "; ".join(self.problems))
 
 
+# Rule sets by file and content: the rules are read for every record an erasure plan or a suppression decides,
+# and parsing the YAML costs far more than reading it. A file whose text changed is parsed again.
+_LOADED: dict[tuple[str, str], RuleSet] = {}
+
+
 def load_rules(path: str | Path | None = None) -> RuleSet:
     """Read and validate a rules file; the shipped ``dsr/retention/rules.yml`` when ``path`` is None."""
     path = Path(path) if path is not None else DEFAULT_RULES_PATH
-    return parse_rules(path.read_text(encoding="utf-8"), origin=str(path))
+    text = path.read_text(encoding="utf-8")
+    key = (str(path), hashlib.sha256(text.encode("utf-8")).hexdigest())
+    if key not in _LOADED:
+        if len(_LOADED) >= 64:
+            _LOADED.clear()
+        _LOADED[key] = parse_rules(text, origin=str(path))
+    return _LOADED[key]
 
 
 def parse_rules(text: str, *, origin: str = "<rules>") -> RuleSet:

@@ -264,13 +264,16 @@ def _requeue(job_id: int, attempt: int, now: datetime) -> None:
     dispatch(job)
 
 
-def perform(job_id: int) -> str:
+def perform(job_id: int, *, now: datetime | None = None) -> str:
     """Run one job to its end (the RQ entry point and the in-process path). Returns the final status.
+
+    ``now`` is the moment the job runs at, for a caller that states it (the command line, the demo's history);
+    a worker reads the clock.
 
     The job ends only if it is still this attempt's: a stale job retried while its first worker was in
     fact alive is finished by whichever attempt comes last, and the other's work is rolled back.
     """
-    started = current_time()
+    started = now or current_time()
     if not _claim(job_id, started):
         log.info("job %s was not queued (already taken or done); skipped", job_id)
         return "skipped"
@@ -285,7 +288,7 @@ def perform(job_id: int) -> str:
         finished = db.session.execute(
             sa.update(Job).where(Job.id == job_id, Job.status == JobStatus.RUNNING, Job.attempts == attempt)
             .values(status=JobStatus.SUCCEEDED, result=result or {}, progress=100, error=None,
-                    finished_at=current_time())
+                    finished_at=now or current_time())
             .execution_options(synchronize_session=False)).rowcount
         if finished != 1:
             db.session.rollback()
@@ -300,7 +303,7 @@ def perform(job_id: int) -> str:
     except Exception as exc:
         db.session.rollback()  # first: after a failed flush the session allows nothing else
         log.exception("job %s (%s) failed", job_id, kind)
-        _fail(job_id, attempt, error_text(exc, job_id), current_time())
+        _fail(job_id, attempt, error_text(exc, job_id), now or current_time())
         return "failed"
 
 

@@ -223,7 +223,7 @@ def issue_now(case: Case, kind: LetterKind, language: LetterLanguage, *, actor: 
     job = request_letter(case, kind, language, actor=actor, now=now, annex=annex)
     db.session.commit()
     job_id = job.id
-    runner.perform(job_id)
+    runner.perform(job_id, now=now)
     job = db.session.get(Job, job_id)
     db.session.refresh(job)
     letter = db.session.execute(sa.select(IssuedLetter).where(IssuedLetter.job_id == job_id)).scalar_one_or_none()

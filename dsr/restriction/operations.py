@@ -63,7 +63,8 @@ from dsr.restriction.models import (
     RestrictMethod,
 )
 from dsr.settings import settings
-from dsr.tasks.operations import TITLE_MAX, add_task, complete_task
+from dsr.tasks import titles
+from dsr.tasks.operations import TITLE_MAX, add_automatic_task, complete_task
 from dsr.texts.models import TextPurpose
 from dsr.texts.operations import save_texts
 
@@ -358,15 +359,55 @@ def _restrict_source(case: Case, source: Source, group: list[FoundRecord], outco
     outcome.gone += gone
 
 
+RESTRICT_TASK = "restrict_records"
+LIFT_TASK = "lift_restriction"
+
+
+def place_names(source_key: str, collection: str, language: str) -> tuple[str, str]:
+    """A system and a collection as the data map names them in ``language`` (their keys when it no longer has
+    them)."""
+    try:
+        source = load_sources().get(source_key)
+    except DataMapError:
+        source = None
+    if source is None:
+        return source_key, collection
+    try:
+        return source.display_name(language), source.collection(collection).display_name(language)
+    except KeyError:
+        return source.display_name(language), collection
+
+
+def _where(params, language: str) -> str:
+    source, collection = place_names(params["source"], params["collection"], language)
+    keys = list(params.get("keys") or [])
+    return f"{source} · {collection}" + (f" ({len(keys)}: {'; '.join(keys)})" if keys else "")
+
+
+def _shortened(title: str) -> str:
+    return title if len(title) <= TITLE_MAX else title[:TITLE_MAX - 1] + "…"
+
+
+def _restrict_task_title(params, language: str) -> str:
+    return _shortened(_("Restrict (Art. 18): %(where)s — keep, do not use; then say here what was done",
+                        where=_where(params, language)))
+
+
+def _lift_task_title(params, language: str) -> str:
+    return _shortened(_("Lift the restriction (Art. 18(3)): %(where)s — it may be used again; then say here what "
+                        "was done", where=_where(params, language)))
+
+
+titles.register(RESTRICT_TASK, _restrict_task_title)
+titles.register(LIFT_TASK, _lift_task_title)
+
+
 def _person_records(case: Case, source: Source, collection: str, founds: list[FoundRecord | None], *,
                     actor: User | None, now: datetime, today: date) -> list[RestrictedRecord]:
     """One task for a person per collection (its records named by key), and a row per record sharing it."""
     keys = [f.key_text for f in founds if f is not None]
-    where = f"{source.name} · {collection}" + (f" ({len(keys)}: {'; '.join(keys)})" if keys else "")
-    title = _("Restrict (Art. 18): %(where)s — keep, do not use; then say here what was done", where=where)
-    if len(title) > TITLE_MAX:
-        title = title[:TITLE_MAX - 1] + "…"
-    task = add_task(case, title, assignee=case.assignee, due_on=None, actor=actor, now=now, today=today)
+    task = add_automatic_task(case, RESTRICT_TASK, {"source": source.key, "collection": collection, "keys": keys},
+                              assignee=case.assignee, actor=actor, now=now, today=today)
     rows = [RestrictedRecord(case_id=case.id, method=RestrictMethod.PERSON,
                              found_record_id=found.id if found is not None else None, source=source.key,
                              collection=collection, primary_key=dict(found.primary_key) if found is not None else None,
@@ -530,12 +571,8 @@ def _lift_by_person(case: Case, group: list[RestrictedRecord], outcome: Outcome,
         return
     first = restricted[0]
     keys = [r.key_text for r in restricted if r.key_text]
-    where = f"{first.source} · {first.collection}" + (f" ({len(keys)}: {'; '.join(keys)})" if keys else "")
-    title = _("Lift the restriction (Art. 18(3)): %(where)s — it may be used again; then say here what was done",
-              where=where)
-    if len(title) > TITLE_MAX:
-        title = title[:TITLE_MAX - 1] + "…"
-    task = add_task(case, title, assignee=case.assignee, due_on=None, actor=actor, now=now, today=today)
+    task = add_automatic_task(case, LIFT_TASK, {"source": first.source, "collection": first.collection, "keys": keys},
+                              assignee=case.assignee, actor=actor, now=now, today=today)
     for record in restricted:
         record.status, record.lift_task_id = RestrictedStatus.LIFT_PENDING, task.id
         outcome.tasks.append(record)

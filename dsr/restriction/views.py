@@ -33,7 +33,7 @@ from dsr.fulfilment.lookup_ops import latest_lookup
 from dsr.restriction import operations
 from dsr.restriction.forms import FORMS, GROUND_LABELS, prefix
 from dsr.restriction.models import RestrictedRecord, RestrictedStatus
-from dsr.timeutil import today
+from dsr.timeutil import interface_language, today
 
 bp = Blueprint("restriction", __name__)
 
@@ -48,6 +48,16 @@ def _forms(failed) -> dict:
 @bp.app_context_processor
 def _card_helpers():
     return {"restriction_card": restriction_card}
+
+
+def _marker_label(record: RestrictedRecord, language: str) -> str:
+    """The field that marks a record restricted, as the data map labels it (its key when it no longer has it)."""
+    from dsr.datamap.sources import DataMapError, load_sources
+
+    try:
+        return load_sources()[record.source].collection(record.collection).field(record.marker_field).label(language)
+    except (DataMapError, KeyError):
+        return record.marker_field or ""
 
 
 def restriction_card(case: Case) -> dict:
@@ -68,8 +78,12 @@ def restriction_card(case: Case) -> dict:
     done = {(r.source, r.collection, operations.record_key(r.primary_key)) for r in records}
     unrestricted = lookup is not None and any(
         (f.source, f.collection, operations.record_key(f.primary_key)) not in done for f in lookup.records)
+    language = interface_language()
     return {
         "applies": True,
+        "place": lambda r: " · ".join([*operations.place_names(r.source, r.collection, language),
+                                       *([r.key_text] if r.key_text else [])]),
+        "marker": lambda r: _marker_label(r, language),
         "grounds": operations.grounds_of(case),
         "ground_labels": {gr.value: str(label) for gr, label in GROUND_LABELS.items()},
         "holding": holding,

@@ -103,7 +103,7 @@ def test_staff_record_a_ground_and_restrict_the_records_found(app, systems, cust
     html = case_page(staff, reference)
     assert any(cat == "success" and "records restricted" in text for cat, text in flashes(html))
     block = card_of(html, "restriction")
-    assert "marker restricted_since" in block and "by a person" in block
+    assert "marker Restricted since" in block and "by a person" in block  # the data map's label, not the column
     assert all(r["restricted_since"] for r in rows(systems, "SELECT restricted_since FROM customers WHERE id = :c",
                                                    c=customer["id"]))
     assert "restricted" in form_actions(block, "restriction")  # a person marks what they restricted
