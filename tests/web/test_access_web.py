@@ -16,7 +16,7 @@ from dsr.fulfilment.lookup_ops import confirm_match, run_lookup
 from tests.conftest import NOW, TODAY
 from tests.factories import make_case, make_user
 from tests.harmony_support import customer_with_everything, demo_systems, subject_of
-from tests.web.support import frozen_clock, signed_in, text_of
+from tests.web.support import frozen_clock, read_form, signed_in, text_of
 
 HOSTILE = '<script>alert("x")</script> & Zn'
 
@@ -204,6 +204,17 @@ def _decisions(app) -> list:
         rows = [(d.collection, d.field, d.choice.value, d.ground and d.ground.value, d.spans, d.decided_at is not None)
                 for d in db.session.execute(sa.select(RedactionDecision).order_by(RedactionDecision.id)).scalars()]
         return rows
+
+
+def test_each_review_form_carries_its_records_key_as_a_browser_reads_it(app, reference):
+    # The key is JSON in a hidden field: unescaped, its quotes ended the attribute and every decision from
+    # the page was refused ("Choose release, …"), though posts made by hand passed.
+    import json
+
+    lookup_id, incidents = _flagged(app, reference, "incidents", "description")
+    page = signed_in(app, Role.STAFF).post(f"/cases/{reference}/access").get_data(as_text=True)
+    keys = [json.loads(value) for value in read_form(page).values["key"]]
+    assert incidents and incidents[0].key in keys
 
 
 def test_staff_prepare_and_the_privacy_manager_decides_a_value_that_may_concern_others(app, reference):
