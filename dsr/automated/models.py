@@ -67,3 +67,9 @@ class AutomatedDecisionRequest(db.Model):
     def asks(self) -> list[str]:
         """What the subject asks, in the order of Art. 22(3)."""
         return [k for k in ("human_intervention", "express_view", "contest") if getattr(self, k)]
+
+
+def request_of(case) -> AutomatedDecisionRequest | None:
+    """The case's Art. 22 request, if it has one (here, not in operations: texts and letters read it too)."""
+    return db.session.execute(sa.select(AutomatedDecisionRequest)
+                              .where(AutomatedDecisionRequest.case_id == case.id)).scalar_one_or_none()

@@ -14,14 +14,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime
 
-import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from dsr.audit.labels import ACTION_LABELS
 from dsr.audit.operations import record
 from dsr.automated.declaration import load_declaration
-from dsr.automated.models import AutomatedDecisionRequest, ReviewOutcome
+from dsr.automated.models import AutomatedDecisionRequest, ReviewOutcome, request_of
 from dsr.cases.errors import InvalidInput, RuleViolation
 from dsr.cases.guards import WRITERS, require_open, require_role
 from dsr.cases.models import Case
@@ -35,11 +34,6 @@ ACTION_LABELS["automated.request_recorded"] = _l("Request about an automated dec
 ACTION_LABELS["automated.review_recorded"] = _l("Human review of an automated decision recorded (Art. 22(3))")
 TEXT_MAX = 4000
 REVIEWER_MAX = 200
-
-
-def request_of(case: Case) -> AutomatedDecisionRequest | None:
-    return db.session.execute(sa.select(AutomatedDecisionRequest)
-                              .where(AutomatedDecisionRequest.case_id == case.id)).scalar_one_or_none()
 
 
 def _text(value: str | None, field: str, message: str, *, required: bool = True, limit: int = TEXT_MAX) -> str:

@@ -168,7 +168,7 @@ def check_fits(case: Case, kind: LetterKind) -> KindSpec:
             raise RuleViolation(_("%(ref)s has no decision to lift its restriction waiting to be announced: "
                                   "decide to lift it first, with the reason.", ref=case.reference))
     if kind is LetterKind.COMPLETION_AUTOMATED:
-        from dsr.automated.operations import request_of
+        from dsr.automated.models import request_of
 
         request = request_of(case)
         if request is None or not request.reviewed:

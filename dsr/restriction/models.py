@@ -149,3 +149,9 @@ class RestrictionLift(db.Model):
         sa.CheckConstraint("length(trim(reason)) > 0", name="reason_given"),
         sa.CheckConstraint("lifted_at IS NULL OR lifted_at >= decided_at", name="lifted_after_decided"),
     )
+
+
+def lift_of(case) -> RestrictionLift | None:
+    """The case's decision to lift its restriction, if any (here, not in operations: texts read it too)."""
+    return db.session.execute(sa.select(RestrictionLift).where(
+        RestrictionLift.case_id == case.id)).scalar_one_or_none()

@@ -61,6 +61,7 @@ from dsr.restriction.models import (
     RestrictionGroundRecord,
     RestrictionLift,
     RestrictMethod,
+    lift_of,
 )
 from dsr.settings import settings
 from dsr.tasks import titles
@@ -103,11 +104,6 @@ def grounds_of(case: Case) -> list[RestrictionGroundRecord]:
 def records_of(case: Case) -> list[RestrictedRecord]:
     return list(db.session.execute(sa.select(RestrictedRecord).where(
         RestrictedRecord.case_id == case.id).order_by(RestrictedRecord.id)).scalars())
-
-
-def lift_of(case: Case) -> RestrictionLift | None:
-    return db.session.execute(sa.select(RestrictionLift).where(
-        RestrictionLift.case_id == case.id)).scalar_one_or_none()
 
 
 # -- grounds ----------------------------------------------------------------------------------------------

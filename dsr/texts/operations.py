@@ -129,8 +129,8 @@ def slots(case: Case) -> list[Slot]:
 
 
 def _restriction_and_automated_slots(case: Case) -> list[Slot]:
-    from dsr.automated.operations import request_of
-    from dsr.restriction.operations import lift_of
+    from dsr.automated.models import request_of
+    from dsr.restriction.models import lift_of
 
     out: list[Slot] = []
     lift = lift_of(case)
