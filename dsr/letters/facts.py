@@ -30,7 +30,7 @@ from dsr.domain.enums import CaseState, ErasurePlanStatus, LookupMatch, Right
 from dsr.domain.retention_rules import localise_article
 from dsr.extensions import db
 from dsr.fulfilment.erasure import REFERENCED, outcome_texts
-from dsr.fulfilment.erasure.texts import kept_by_decision
+from dsr.fulfilment.erasure.texts import HELD_SINCE_APPROVAL_LETTER, held_since_approval, kept_by_decision
 from dsr.letters import addressing, records, work
 from dsr.letters.kinds import LetterKind, check_fits
 from dsr.texts.models import TextPurpose
@@ -323,6 +323,9 @@ def erasure_items(plan, language: str, *, annex: bool = False) -> dict[str, Any]
             if kept_by_decision(item):  # why, as written for the subject in the letter's language (14.2); the
                 # title already says it is the privacy manager's decision
                 basis, typed = "", quoted(plan.case, TextPurpose.ERASURE_KEPT, language, item.id)
+            elif held_since_approval(item):  # never the hold's reason as typed: a text for the subject, if any
+                basis = HELD_SINCE_APPROVAL_LETTER.get(language, HELD_SINCE_APPROVAL_LETTER["en"])
+                typed = quoted(plan.case, TextPurpose.ERASURE_KEPT, language, item.id, required=False)
             reason = None
             # "referenced" names the kept records by their internal keys: the letter words it itself.
             if item.rule_id != REFERENCED:

@@ -153,14 +153,19 @@ def _restriction_and_automated_slots(case: Case) -> list[Slot]:
 def _erasure_slots(case: Case) -> list[Slot]:
     """One per record of the latest erasure plan the privacy manager decided to keep (the letter says why)."""
     from dsr.fulfilment.erasure.tasks import latest_plan
-    from dsr.fulfilment.erasure.texts import kept_by_decision
+    from dsr.fulfilment.erasure.texts import held_since_approval, kept_by_decision
 
     plan = latest_plan(case) if case.id is not None else None
     if plan is None:
         return []
-    return [Slot(TextPurpose.ERASURE_KEPT, item.id,
-                 _("The reason %(record)s is kept", record=_record_name(item)), item.decision_reason)
-            for item in plan.items if kept_by_decision(item)]
+    slots = []
+    for item in plan.items:
+        label = _("The reason %(record)s is kept", record=_record_name(item))
+        if kept_by_decision(item):
+            slots.append(Slot(TextPurpose.ERASURE_KEPT, item.id, label, item.decision_reason))
+        elif held_since_approval(item):  # the letter says a hold was placed; why, only if written here
+            slots.append(Slot(TextPurpose.ERASURE_KEPT, item.id, label, item.basis, required=False))
+    return slots
 
 
 def _record_name(item) -> str:

@@ -224,6 +224,28 @@ def test_the_whole_path_erases_what_may_go_and_never_a_held_record(systems, peop
     [event] = events("erasure.executed")
     assert event.after["erased"] == sum(1 for i in by_key(plan).values() if i.action is not Action.KEEP)
     assert event.after["held_since_approval"] == 1
+
+    # The letter never quotes the hold's reason as the manager typed it (issue 14.2): it says a hold was
+    # placed, in its own language, and quotes a text written for the subject only where the team wrote one.
+    from dsr.letters.facts import erasure_items
+    from dsr.texts.models import TextPurpose
+    from dsr.texts.operations import save_text, slots
+
+    def hold_reason(language: str) -> dict:
+        from dsr.fulfilment.erasure.texts import HELD_SINCE_APPROVAL_LETTER
+
+        [reason] = [r for r in erasure_items(plan, language)["reasons"]
+                    if r["basis"] == HELD_SINCE_APPROVAL_LETTER[language]]
+        return reason
+
+    assert (hold_reason("nl")["basis"], hold_reason("nl")["typed"]) == (
+        "Na goedkeuring van het wisplan onder een juridische bewaarplicht geplaatst.", None)
+    assert "Dispute about the consent" not in json.dumps(erasure_items(plan, "en"))
+    [slot] = [s for s in slots(case) if s.purpose is TextPurpose.ERASURE_KEPT and s.item_id == late.id]
+    assert not slot.required
+    save_text(case, TextPurpose.ERASURE_KEPT, late.id, "nl", "U betwist uw toestemming; wij bewaren de "
+              "aanmelding tot dat geschil is beslecht.", actor=people.manager, now=LATER)
+    assert hold_reason("nl")["typed"].startswith("U betwist uw toestemming")
     assert customer["email"] not in json.dumps(event.after) and customer["street"] not in json.dumps(event.after)
 
     # A fresh search finds only what was kept.

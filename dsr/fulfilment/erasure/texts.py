@@ -143,6 +143,22 @@ def kept_by_decision(item) -> bool:
             and _read_back(OUTCOME_TEXTS[KEPT_BY_DECISION]["basis"]["en"], item.basis or "") is not None)
 
 
+def held_since_approval(item) -> bool:
+    """Whether a plan item was kept because a legal hold was placed on it after the plan was approved. Its
+    letter does not quote the hold's reason (typed for the case file, in the typist's language): it says so
+    in its own words and quotes a text written for the subject, if the team wrote one."""
+    return (not item.is_task and item.action.value == "keep"
+            and _read_back(OUTCOME_TEXTS[HELD_SINCE_APPROVAL]["basis"]["en"], item.basis or "") is not None)
+
+
+# What a letter says of a hold placed after approval, without the reason typed for the case file.
+HELD_SINCE_APPROVAL_LETTER = {
+    "en": "Placed under a legal hold after the plan was approved.",
+    "nl": "Na goedkeuring van het wisplan onder een juridische bewaarplicht geplaatst.",
+    "fr": "Placé sous une mesure de conservation pour litige après l'approbation du plan d'effacement.",
+}
+
+
 def task_title(kind: str, language: str) -> str:
     texts = TASK_TEXTS[kind]["title"]
     return texts.get(language) or texts["en"]
