@@ -87,7 +87,9 @@ def from_environment(instance_path: Path, env: dict[str, str] | None = None) -> 
         "SECRET_KEY": secret_key,
         "SUPPRESSION_SALT": suppression_salt,
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # No pool_pre_ping: dsr.extensions.ping_on_checkout checks a pooled connection without a round trip
+        # unless it sat idle or its socket says something happened.
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
         "REDIS_URL": env.get("REDIS_URL") or None,
         # Background jobs (dsr/jobs): the RQ queue's name, a job's time limit, and when a job still
         # "running" is taken for dead (its worker was killed) and may be retried.

@@ -9,7 +9,7 @@ from flask import Flask, g, has_request_context, request
 from flask_login import current_user
 
 import config
-from dsr.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
+from dsr.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate, ping_on_checkout
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -54,6 +54,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     bootstrap.init_app(app)
 
     _enable_sqlite_foreign_keys(app)
+    with app.app_context():
+        ping_on_checkout(db.engine)
     from dsr.subjects.search import install_hook
 
     install_hook()

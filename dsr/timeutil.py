@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -44,7 +45,7 @@ def format_day(value: date | datetime | str | None, kind: str = "medium") -> str
     "6 December 2026" (in a sentence), ``weekday`` (or ``full``) "Sunday, 6 December 2026" (deadlines, today),
     ``month`` "December 2026"; any other pattern gives the default. A datetime is shown as its local calendar
     date; "" for nothing."""
-    from flask_babel import format_date
+    from flask_babel import get_locale
 
     if value is None or value == "":
         return ""
@@ -53,7 +54,16 @@ def format_day(value: date | datetime | str | None, kind: str = "medium") -> str
     if isinstance(value, datetime):
         value = local_date(value if value.tzinfo else value.replace(tzinfo=UTC))
     # Any other pattern ("short", "dd-MM-y") is not a kind of its own: the date is shown as dates are.
-    return format_date(value, DAY_KINDS.get(kind, "medium"))
+    return _formatted_day(value, DAY_KINDS.get(kind, "medium"), get_locale())
+
+
+@lru_cache(maxsize=4096)
+def _formatted_day(value: date, pattern: str, locale) -> str:
+    """A queue page shows some 80 dates, a few dozen distinct ones: each is formatted once per process and
+    language (Babel's formatting takes tens of microseconds a date). A date has no time zone to rebase."""
+    from babel.dates import format_date
+
+    return format_date(value, pattern, locale=locale)
 
 
 def format_moment(value: datetime | None) -> str:

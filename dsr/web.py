@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import sqlalchemy as sa
 from flask import Flask, g, render_template, request
 from flask_babel import get_locale, get_translations
@@ -39,8 +41,36 @@ def install_gettext(app: Flask) -> None:
         newstyle=True)
 
 
+@lru_cache(maxsize=16)
+def _wtforms_catalogue(locale: str):
+    from babel import support
+    from wtforms.i18n import messages_path
+
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
+
+
+class WtformsTranslations:
+    """WTForms' own messages ("Not a valid date value.") in the request's language. Flask-WTF reads their
+    catalogue from disk again for every request that validates a form (five stat calls and a parse: issue 15,
+    item 3); this one keeps each language's, and asks the locale at each message, so ``force_locale`` holds."""
+
+    def ugettext(self, string: str) -> str:
+        return _wtforms_catalogue(str(get_locale() or "en")).ugettext(string)
+
+    def ungettext(self, singular: str, plural: str, n: int) -> str:
+        return _wtforms_catalogue(str(get_locale() or "en")).ungettext(singular, plural, n)
+
+
+WTFORMS_TRANSLATIONS = WtformsTranslations()
+
+
 def register(app: Flask) -> None:
     install_gettext(app)
+
+    @app.before_request
+    def _wtforms_translations():
+        # Flask-WTF takes a request's WTForms translations from here when present (flask_wtf.i18n).
+        request.wtforms_translations = WTFORMS_TRANSLATIONS
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

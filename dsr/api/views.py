@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, current_app, g, request
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
@@ -38,10 +38,15 @@ SUBJECT_FIELDS = {"name", "title", "email", "date_of_birth", "address", "postcod
 FORM_TO_JSON = {name: f"subject.{name}" for name in SUBJECT_FIELDS}
 
 
+def _json_cases(cases: list[Case]) -> list[dict]:
+    """The cases' JSON, each with its clock on today's date (the day, the calendar and the settings read once)."""
+    calendar, day, config = working_calendar(), today(), current_app.config
+    soon, ask = config["DUE_SOON_DAYS"], config["PAUSE_ASK_WORKING_DAYS"]
+    return [case_json(case, case_clock(case, calendar, day, soon_days=soon, ask_working_days=ask)) for case in cases]
+
+
 def _json_case(case: Case) -> dict:
-    clock = case_clock(case, working_calendar(), today(), soon_days=current_app.config["DUE_SOON_DAYS"],
-                       ask_working_days=current_app.config["PAUSE_ASK_WORKING_DAYS"])
-    return case_json(case, clock)
+    return _json_cases([case])[0]
 
 
 def _form_data(body: dict) -> tuple[MultiDict, dict[str, list[str]]]:
@@ -124,7 +129,8 @@ def create_case():
 @bp.get("/cases/<reference>")
 @token_required(*READERS)
 def get_case(reference: str):
-    case = case_by_reference(reference)
+    # Its rights and pauses (a few rows each) joined to the same statement: one read for what the JSON shows.
+    case = case_by_reference(reference, joinedload(Case.rights), joinedload(Case.pauses))
     if case is None:
         return api_error(404, f"No case with reference {reference}.")
     return _json_case(case)
@@ -150,7 +156,7 @@ def list_cases():
     stmt = queue_query(filters, today()).options(selectinload(Case.attachments), selectinload(Case.merged_into))
     page = paginate(stmt, page=page_no, per_page=per_page)
     return {
-        "cases": [_json_case(c) for c in page.items],
+        "cases": _json_cases(page.items),
         "page": page.page,
         "per_page": page.per_page,
         "total": page.total,

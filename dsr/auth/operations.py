@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from dsr.audit.operations import record
@@ -229,8 +230,9 @@ def token_for_secret(token: str, *, now: datetime) -> ApiToken | None:
     """The usable token row for a bearer secret (not revoked, not expired, of an active user), its last use
     recorded to the minute (a client sending a hundred requests a second does not write the row each
     time); ``None`` otherwise."""
+    # The token's user in the same statement: every API request needs both (issue 15, item 3).
     row = db.session.execute(
-        sa.select(ApiToken).where(ApiToken.token_hash == hash_token(token))
+        sa.select(ApiToken).where(ApiToken.token_hash == hash_token(token)).options(joinedload(ApiToken.user))
     ).scalar_one_or_none()
     if row is None or not row.usable(now) or not row.user.active:
         return None

@@ -12,6 +12,7 @@ import secrets
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 
 from dsr.auth.models import User, UserSession
 from dsr.extensions import db
@@ -40,7 +41,8 @@ def live_session(token: str | None, user_id: int, *, now: datetime, idle: timede
     if not token:
         return None
     row = db.session.execute(
-        sa.select(UserSession).where(UserSession.token_hash == _hash(token))
+        # The session's user in the same statement: every page needs both (issue 15, item 3).
+        sa.select(UserSession).where(UserSession.token_hash == _hash(token)).options(joinedload(UserSession.user))
     ).scalar_one_or_none()
     if row is None or row.user_id != user_id or row.ended_at is not None:
         return None

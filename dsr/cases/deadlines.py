@@ -21,13 +21,21 @@ from dsr.domain.pauses import PauseInterval, ask_deadline, closed_paused_days, c
 from dsr.extensions import db
 from dsr.timeutil import local_date
 
+# The calendar of the declared days last read, shared by the requests that read the same days: a calendar is
+# a function of them alone, and it carries the deadlines it has computed (``_memo``), so a list of 25 cases
+# does not compute them again on every request (issue 15, item 3).
+_SHARED: list = [None, None]
+
 
 def working_calendar() -> WorkingDayCalendar:
-    """The Dutch working-day calendar plus the declared days kept in the database (cached per request)."""
+    """The Dutch working-day calendar plus the declared days kept in the database (read once per request)."""
     if has_app_context() and "dsr_calendar" in g:
         return g.dsr_calendar
-    rows = db.session.execute(sa.select(DeclaredHoliday.day, DeclaredHoliday.name)).all()
-    calendar = WorkingDayCalendar({day: name for day, name in rows})
+    rows = tuple(sorted((day, name) for day, name in db.session.execute(sa.select(DeclaredHoliday.day, DeclaredHoliday.name))))
+    key, calendar = _SHARED
+    if key != rows:
+        calendar = WorkingDayCalendar({day: name for day, name in rows})
+        _SHARED[:] = [rows, calendar]
     if has_app_context():
         g.dsr_calendar = calendar
     return calendar

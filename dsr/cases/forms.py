@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import phonenumbers
 from babel import Locale
@@ -38,10 +39,18 @@ _SERIAL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{3,39}$")
 
 
 def country_choices() -> list[tuple[str, str]]:
-    names = Locale.parse(str(get_locale() or "en")).territories
+    return list(_country_choices(str(get_locale() or "en")))
+
+
+@lru_cache(maxsize=16)
+def _country_choices(locale: str) -> tuple[tuple[str, str], ...]:
+    """Sorted once per language and process, not for every form (every case logged through the API builds
+    one: issue 15, item 3)."""
+    names = Locale.parse(locale).territories
     codes = sorted((c for c in names if len(c) == 2 and c.isalpha() and c != "ZZ"), key=lambda c: names[c])
     first = ["NL", "BE", "DE", "FR", "LU", "GB"]
-    return [(c, names[c]) for c in first] + [("", "──────────")] + [(c, names[c]) for c in codes if c not in first]
+    return tuple([(c, names[c]) for c in first] + [("", "──────────")]
+                 + [(c, names[c]) for c in codes if c not in first])
 
 
 class MultiCheckboxField(SelectMultipleField):

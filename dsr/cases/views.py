@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 
 from dsr.auth.access import READERS, WRITERS, roles_required
 from dsr.auth.models import User
@@ -64,7 +65,20 @@ def queue():
         "cases/queue.html", page=page, rows=rows, filters=filters, args=request.args, assignees=assignees,
         states=list(CaseState), rights=list(Right), channels=list(Channel), today=day, task_counts=task_counts,
         saved_views=views_of(current_user), current_query=clean_query(request.query_string.decode()),
+        **_row_helpers(),
     )
+
+
+def _row_helpers() -> dict:
+    """What every row of the queue repeats, done once for the page (issue 15, item 3): the rights' labels
+    translated once (each lazy label looked its translation up again for every badge), and the case's
+    address built from the route's own prefix and converter instead of a ``url_for`` per row."""
+    prefix = url_for("cases.detail", reference="-")[:-1]
+    to_url = current_app.url_map.converters["default"](current_app.url_map).to_url
+    return {
+        "RIGHT_LABELS": {right: Markup(str(label)) for right, label in RIGHT_LABELS.items()},
+        "case_url": lambda reference: prefix + to_url(reference),
+    }
 
 
 QUEUE_CSV_LIMIT = 10_000

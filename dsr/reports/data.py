@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from dsr.audit.models import AuditEvent
 from dsr.cases.deadlines import pause_intervals, working_calendar
@@ -32,7 +32,7 @@ def facts_for(cases: Iterable[Case]) -> list[CaseFacts]:
     unassigned_since: dict[int, object] = {}
     if ids:
         rows = db.session.execute(
-            sa.select(CaseTask).options(selectinload(CaseTask.assignee))
+            sa.select(CaseTask).options(joinedload(CaseTask.assignee))
             .where(CaseTask.case_id.in_(ids), CaseTask.done_at.is_(None)).order_by(CaseTask.id)).scalars()
         for task in rows:
             tasks.setdefault(task.case_id, []).append(

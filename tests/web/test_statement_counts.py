@@ -160,13 +160,44 @@ def test_creating_a_case_through_the_api_costs_a_fixed_few_statements(app):
     # Two audit events (subject.created, case.created) lock the chain's head once, write it once each.
     assert counted("UPDATE audit_head SET events") == 1 and counted("UPDATE audit_head SET last_hash") == 2
     assert counted("INSERT INTO audit_head") == counted("INSERT INTO reference_counters") == 0
-    # The token and its user once; the token's last use not written again within the minute; the answer
-    # worded from the case as written: nothing read back after the writes.
-    assert counted("SELECT api_tokens") == counted("SELECT users") == 1 and counted("UPDATE api_tokens") == 0
+    # The token with its user in one statement; the token's last use not written again within the minute; the
+    # answer worded from the case as written: nothing read back after the writes.
+    assert counted("SELECT api_tokens") == 1 and counted("SELECT users") == 0 and counted("UPDATE api_tokens") == 0
     first_write = next(i for i, s in enumerate(statements) if not s.startswith("SELECT"))
     assert all(not s.startswith("SELECT") for s in statements[first_write:]), statements[first_write:]
-    assert len(statements) <= 16, statements  # 27 before issue 15
+    assert len(statements) <= 15, statements  # 27 before issue 15, 16 before the token's user was joined
     with app.app_context():
         from dsr.audit.verify import verify_chain
 
         assert verify_chain().ok
+
+
+def test_the_api_and_the_queue_read_the_user_and_the_rows_people_with_what_they_need(app):
+    """The token's or the session's user comes with the token or the session, and the subjects and assignees
+    of a list's rows with the page (issue 15, item 3): no statement of their own, whatever the page."""
+    with app.app_context():
+        users = {"staff": make_user(Role.STAFF), "manager": make_user(Role.PRIVACY_MANAGER)}
+        token = issue_api_token(users["manager"], actor=None, now=NOW)
+        db.session.commit()
+        _subject, last = _add_cases(3, users)
+        reference = last.reference
+    manager = signed_in(app, Role.PRIVACY_MANAGER)
+    headers = {"Authorization": f"Bearer {token}"}
+
+    def reads(statements: list[str], table: str) -> int:
+        """Statements that select from ``table`` first (not those that join it to another table's rows)."""
+        return sum(bool(re.match(rf"SELECT\b.*?\bFROM {table}\b", s, re.S)) for s in statements)
+
+    api = app.test_client()  # a client of the API sends its token, not a login's cookie
+    listed = _statements(app, api, "/api/v1/cases?state=in_progress&per_page=25", headers)
+    one = _statements(app, api, f"/api/v1/cases/{reference}", headers)
+    queue = _statements(app, manager, "/cases")
+    for statements in (listed, one, queue):
+        assert reads(statements, "data_subjects") == 0, statements
+    assert reads(listed, "users") == reads(one, "users") == 0
+    assert reads(queue, "users") == 1  # the assignee filter's list of people, not the rows' nor the session's
+    # The case by reference: the token, the case with its subject, assignee, rights and pauses, the declared
+    # days, its attachments (8 before).
+    assert len(one) <= 4, one
+    assert len(listed) <= 7, listed  # 10 before
+    assert len(queue) <= 10, queue  # 14 before
