@@ -51,6 +51,37 @@ def _book_year_end(text: str) -> str:
         raise ConfigError(f"DSR_BOOK_YEAR_END: {exc}") from None
 
 
+def _storage(env: dict[str, str]) -> dict:
+    """Where dsr's own files go (dsr/storage, docs/deploy.md): ``local`` (STORAGE_DIR) or ``s3``, a bucket of
+    any S3-compatible store. Credentials are boto3's (AWS_ACCESS_KEY_ID, a profile, a role), never kept here."""
+    backend = env.get("DSR_STORAGE", "local").strip().lower() or "local"
+    if backend not in ("local", "s3"):
+        raise ConfigError("DSR_STORAGE must be 'local' (files under STORAGE_DIR) or 's3' (an S3-compatible bucket).")
+    bucket = env.get("DSR_S3_BUCKET", "").strip()
+    if backend == "s3" and not bucket:
+        raise ConfigError("DSR_STORAGE=s3 needs DSR_S3_BUCKET, the bucket dsr's files are kept in.")
+    encryption = env.get("DSR_S3_SSE", "").strip() or None
+    if encryption not in (None, "AES256", "aws:kms", "aws:kms:dsse"):
+        raise ConfigError("DSR_S3_SSE must be empty (the bucket's default), 'AES256' or 'aws:kms'.")
+    addressing = env.get("DSR_S3_ADDRESSING_STYLE", "auto").strip().lower()
+    if addressing not in ("auto", "path", "virtual"):
+        raise ConfigError("DSR_S3_ADDRESSING_STYLE must be 'auto', 'path' or 'virtual'.")
+    return {
+        "STORAGE_BACKEND": backend,
+        "S3_BUCKET": bucket or None,
+        "S3_PREFIX": env.get("DSR_S3_PREFIX", "").strip("/ "),
+        "S3_ENDPOINT_URL": env.get("DSR_S3_ENDPOINT_URL") or None,
+        "S3_REGION": env.get("DSR_S3_REGION") or None,
+        "S3_ADDRESSING_STYLE": addressing,
+        "S3_ENCRYPTION": encryption,
+        "S3_KMS_KEY_ID": env.get("DSR_S3_KMS_KEY_ID") or None,
+        # A versioned bucket keeps a deleted object as a noncurrent version: with this set, every delete
+        # (an erasure, an expiry, a case file's reduction) removes all versions of the key.
+        "S3_DELETE_VERSIONS": env.get("DSR_S3_DELETE_VERSIONS", "").strip().lower() in ("1", "true", "yes"),
+        "S3_MULTIPART_BYTES": int(env.get("DSR_S3_MULTIPART_BYTES", str(64 * 1024 * 1024))),
+    }
+
+
 def from_environment(instance_path: Path, env: dict[str, str] | None = None) -> dict:
     """Build the Flask configuration mapping from ``env`` (default: ``os.environ``)."""
     env = dict(os.environ if env is None else env)
@@ -81,6 +112,7 @@ def from_environment(instance_path: Path, env: dict[str, str] | None = None) -> 
 
     database_url = env.get("DATABASE_URL") or f"sqlite:///{instance_path / 'dsr.sqlite3'}"
     storage_dir = Path(env.get("STORAGE_DIR") or instance_path / "storage")
+    storage = _storage(env)
 
     return {
         "DSR_ENV": "production" if production else "development",
@@ -100,6 +132,7 @@ def from_environment(instance_path: Path, env: dict[str, str] | None = None) -> 
         # queue: inside systemd's TimeoutStopSec=10 of docs/deploy.md.
         "WORKER_STOP_GRACE_SECONDS": float(env.get("DSR_WORKER_STOP_GRACE_SECONDS", "7")),
         "STORAGE_DIR": str(storage_dir),
+        **storage,
         "DEMO_SYSTEMS_URL": env.get("DEMO_SYSTEMS_URL") or f"sqlite:///{instance_path / 'harmony.sqlite3'}",
         "DEMO_SYSTEMS_CUSTOMERS": int(env.get("DSR_DEMO_CUSTOMERS", "2000")),
         # Where the source systems keep stored objects (a call's audio at storage_uri): erasing a record

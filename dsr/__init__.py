@@ -40,7 +40,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_mapping(config.from_environment(Path(app.instance_path)))
     if test_config:
         app.config.from_mapping(test_config)
-    Path(app.config["STORAGE_DIR"]).mkdir(parents=True, exist_ok=True)
+    if app.config.get("STORAGE_BACKEND", "local") == "local":
+        Path(app.config["STORAGE_DIR"]).mkdir(parents=True, exist_ok=True)
 
     from dsr import input_guard
 

@@ -161,6 +161,22 @@ def _apps(tmp_path_factory):
             _drop_schema(schema)
 
 
+@pytest.fixture(scope="session")
+def s3_endpoint():
+    """A real S3 server on a loopback port for the session (tests/s3_support.py); its URL."""
+    from tests.s3_support import moto_server
+
+    yield from moto_server()
+
+
+@pytest.fixture
+def s3_bucket(s3_endpoint) -> str:
+    """A new, empty bucket on that server."""
+    from tests.s3_support import new_bucket
+
+    return new_bucket(s3_endpoint)
+
+
 @pytest.fixture(params=BACKENDS)
 def backend_app(request, _apps):
     """The app on each backend in turn: SQLite always, PostgreSQL when DSR_TEST_DATABASE_URL is set."""

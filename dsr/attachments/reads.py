@@ -6,13 +6,15 @@ inline beside the case) are two events, so the history and the audit trail say w
 
 from __future__ import annotations
 
+from contextlib import closing
 from datetime import datetime
 
 import filetype
 
 from dsr.attachments.models import Attachment
-from dsr.attachments.storage import ALLOWED_MEDIA_TYPES, path_for
+from dsr.attachments.storage import ALLOWED_MEDIA_TYPES
 from dsr.audit.operations import record
+from dsr.storage import storage
 
 # What a browser may show inline: the types an upload may have. Never text/html or anything it would run.
 INLINE_MEDIA_TYPES = frozenset(ALLOWED_MEDIA_TYPES)
@@ -23,7 +25,7 @@ SNIFF_BYTES = 8192
 def sniffed_media_type(attachment: Attachment) -> str | None:
     """The stored file's type read from its content (not its name, not the stored row), or None when it is
     none of the types shown inline."""
-    with path_for(attachment).open("rb") as fh:
+    with closing(storage().open(attachment.storage_key)) as fh:
         kind = filetype.guess(fh.read(SNIFF_BYTES))
     return kind.mime if kind is not None and kind.mime in INLINE_MEDIA_TYPES else None
 

@@ -1,4 +1,4 @@
-"""The daily storage sweep: files under STORAGE_DIR that no row refers to.
+"""The daily storage sweep: stored files (under STORAGE_DIR, or in the S3 bucket) that no row refers to.
 
 Such a file falls outside every retention rule (no row, so no erasure, no expiry ever finds it): a
 ``.part`` left by a crash in the middle of a write, a file whose transaction died between the write and
@@ -14,15 +14,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from dsr.attachments.storage import storage_root
 from dsr.extensions import db
 from dsr.jobs import runner
 from dsr.jobs.labels import KIND_LABELS
+from dsr.storage import storage
 
 SWEEP_JOB_KIND = "storage_sweep"
 KIND_LABELS[SWEEP_JOB_KIND] = _l("Sweep of stored files")
@@ -45,19 +44,14 @@ def referenced_keys() -> set[str]:
 
 
 def orphan_files(*, now: datetime, grace: timedelta = GRACE) -> list[Orphan]:
-    """Files under STORAGE_DIR that no row names, older than ``grace``, sorted by path."""
-    root = storage_root()
+    """Stored files that no row names, older than ``grace``, sorted by key."""
     known = referenced_keys()
     found = []
-    for path in sorted(p for p in Path(root).rglob("*") if p.is_file()):
-        key = path.relative_to(root).as_posix()
-        if key in known:
+    for stored in storage().list():
+        modified = stored.modified.astimezone(now.tzinfo)
+        if stored.key in known or now - modified < grace:
             continue
-        stat = path.stat()
-        modified = datetime.fromtimestamp(stat.st_mtime, tz=now.tzinfo)
-        if now - modified < grace:
-            continue
-        found.append(Orphan(key=key, size=stat.st_size, modified=modified))
+        found.append(Orphan(key=stored.key, size=stored.size, modified=modified))
     return found
 
 

@@ -6,17 +6,18 @@ the type read from its own bytes (a PDF, JPEG or PNG), never as HTML, and inline
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, g, render_template, send_file
+from flask import Blueprint, abort, current_app, g, render_template
 from flask_login import current_user
 
 from dsr.attachments.models import Attachment
 from dsr.attachments.reads import record_view, sniffed_media_type
-from dsr.attachments.storage import path_for, record_download
+from dsr.attachments.storage import record_download
 from dsr.auth.access import READERS, roles_required
 from dsr.cases.action_forms import KIND_LABELS
 from dsr.cases.deadlines import case_clock, working_calendar
 from dsr.domain.enums import CLOSED_STATES
 from dsr.extensions import db
+from dsr.storage import send, storage
 from dsr.timeutil import now, today
 
 bp = Blueprint("attachments", __name__)
@@ -29,7 +30,7 @@ def _stored_or_error(attachment_id: int) -> Attachment:
     attachment = db.session.get(Attachment, attachment_id)
     if attachment is None:
         abort(404)
-    if not path_for(attachment).exists():
+    if not storage().exists(attachment.storage_key):
         abort(410)
     return attachment
 
@@ -41,8 +42,7 @@ def download(attachment_id: int):
     record_download(attachment, actor=current_user._get_current_object(), now=now())
     db.session.commit()
     g.no_store = True
-    return send_file(path_for(attachment), mimetype=attachment.media_type, as_attachment=True,
-                     download_name=attachment.filename, max_age=0)
+    return send(attachment.storage_key, mimetype=attachment.media_type, download_name=attachment.filename)
 
 
 @bp.route("/attachments/<int:attachment_id>/view")
@@ -68,8 +68,8 @@ def inline(attachment_id: int):
     record_view(attachment, actor=current_user._get_current_object(), now=now())
     db.session.commit()
     g.no_store = True
-    response = send_file(path_for(attachment), mimetype=media_type, as_attachment=False,
-                         download_name=attachment.filename, max_age=0, conditional=False)
+    response = send(attachment.storage_key, mimetype=media_type, as_attachment=False,
+                    download_name=attachment.filename, conditional=False)
     response.headers["Content-Security-Policy"] = INLINE_CSP
     response.headers["X-Frame-Options"] = "SAMEORIGIN"
     response.headers["Cross-Origin-Resource-Policy"] = "same-origin"

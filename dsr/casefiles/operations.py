@@ -17,14 +17,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 
 import sqlalchemy as sa
 from dateutil.relativedelta import relativedelta
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from dsr.attachments.storage import delete_file_after_commit, storage_root
 from dsr.audit.labels import ACTION_LABELS
 from dsr.audit.models import AuditEvent, AuditPayload
 from dsr.audit.operations import purge_payloads, record
@@ -33,6 +31,7 @@ from dsr.cases.models import Case
 from dsr.domain.casefile_retention import FileDecision, KeptBy, decide
 from dsr.domain.enums import CLOSED_STATES
 from dsr.extensions import db
+from dsr.storage import delete_file_after_commit
 from dsr.timeutil import local_date
 
 ACTION_LABELS["casefile.reduced"] = _l("Case file reduced (dsr's own retention)")
@@ -77,7 +76,7 @@ CLEARED: dict[str, dict[str, object]] = {
 # Tables whose rows stay as they are: facts about the handling, not about the person.
 KEPT = frozenset({"case_rights", "case_links", "audit_events", "suppression_entries", "legal_holds",
                   "case_file_holds", "cases", "direct_transmissions", "copy_fees", "repeated_requests"})
-# Files named by a storage key (relative to STORAGE_DIR) in these tables' rows are deleted with them.
+# Files named by a storage key (dsr.storage) in these tables' rows are deleted with them.
 FILES = {"issued_letters": "storage_key", "exports": "storage_key", "attachments": "storage_key"}
 
 
@@ -237,7 +236,6 @@ def reduce_case_file(case: Case, *, now: datetime, today: date, actor=None, year
 def _empty_tables(case_id: int) -> tuple[dict[str, int], int]:
     deleted: dict[str, int] = {}
     files = 0
-    root = storage_root()
     for table_name, how in EMPTIED:
         table = db.metadata.tables[table_name]
         if how == "case_id":
@@ -249,7 +247,7 @@ def _empty_tables(case_id: int) -> tuple[dict[str, int], int]:
         if table_name in FILES:
             for key in db.session.execute(sa.select(table.c[FILES[table_name]]).where(where)).scalars():
                 if key:
-                    delete_file_after_commit(Path(root) / key)
+                    delete_file_after_commit(key)
                     files += 1
         deleted[table_name] = db.session.execute(table.delete().where(where)).rowcount
     return deleted, files

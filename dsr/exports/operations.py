@@ -1,7 +1,7 @@
 """Making, downloading and expiring exports: the only writers of :class:`dsr.exports.models.Export`.
 
 - :func:`request_export` queues a job (``export``) for a case's confirmed lookup; the view commits and
-  dispatches it. :func:`run_export_job` is its handler: it writes the ZIP under ``STORAGE_DIR/exports/``
+  dispatches it. :func:`run_export_job` is its handler: it writes the ZIP under the storage key ``exports/…``
   and adds the row, both undone if anything fails, and a retried job returns the export it already made.
 - :func:`open_download` is the one way to the file: staff and privacy managers only (the auditor reads
   cases, not the subject's data), audited as ``export.downloaded``.
@@ -14,11 +14,8 @@ Operations take the actor and the time as arguments and never commit.
 
 from __future__ import annotations
 
-import hashlib
-import os
 import uuid
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app
@@ -26,7 +23,6 @@ from flask_babel import format_number
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from dsr.attachments.storage import StorageFailed, delete_file_after_commit, storage_root, track_new_file
 from dsr.audit.operations import record
 from dsr.auth.models import User
 from dsr.cases.errors import CaseError, InvalidInput, RuleViolation
@@ -43,6 +39,7 @@ from dsr.fulfilment.statement import LANGUAGES
 from dsr.jobs import runner
 from dsr.jobs.labels import KIND_LABELS
 from dsr.jobs.models import Job
+from dsr.storage import StorageFailed, delete_file_after_commit, storage, track_new_file
 
 JOB_KIND = "export"
 EXPIRE_JOB_KIND = "expire_exports"
@@ -62,10 +59,6 @@ class ExportGone(CaseError):
 
 def retention_days() -> int:
     return int(current_app.config.get("EXPORT_RETENTION_DAYS", 30))
-
-
-def path_for(export: Export) -> Path:
-    return storage_root() / export.storage_key
 
 
 def case_exports(case: Case) -> list[Export]:
@@ -136,8 +129,9 @@ def run_export_job(job: Job, progress: runner.Progress, now: datetime) -> dict:
 def make_export(job: Job, *, now: datetime, progress: runner.Progress | None = None) -> Export:
     """Write the ZIP of ``job`` and add its row, with ``export.created`` on the case.
 
-    The file is written beside its final name and moved there when complete; it is registered with the
-    transaction (:func:`dsr.attachments.storage.track_new_file`), so a failure leaves neither file nor row.
+    The file is stored only when complete (beside its final name and moved there, or uploaded whole); it is
+    registered with the transaction (:func:`dsr.storage.track_new_file`), so a failure leaves neither file
+    nor row.
     """
     case = job.case
     params = job.params
@@ -148,10 +142,7 @@ def make_export(job: Job, *, now: datetime, progress: runner.Progress | None = N
         raise RuleViolation(_("The records found are no longer confirmed as this person's; nothing was exported."))
     kind = ExportKind(params["kind"])
     key = f"exports/{now:%Y}/{uuid.uuid4().hex}.zip"
-    target = storage_root() / key
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(target.name + ".part")
-    track_new_file(target)
+    track_new_file(key)
 
     reported = {"percent": -1}
 
@@ -165,20 +156,14 @@ def make_export(job: Job, *, now: datetime, progress: runner.Progress | None = N
 
     if progress is not None:
         progress(1, _("Reading the records"))
-    try:
-        with open(partial, "wb") as fh:
-            built = write_export(fh, case=case, lookup=lookup, kind=kind, language=params["language"], now=now,
-                                 config=current_app.config, progress=report)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(partial, target)
-    except OSError as exc:  # a full disk: the job fails saying so, and no partial file stays behind
-        raise StorageFailed(exc) from exc
-    finally:
-        partial.unlink(missing_ok=True)
-    if progress is not None:
-        progress(97, _("Storing the file"))
-    sha256, size = _digest(target)
+    # A full disk (or an object store that refuses it) is StorageFailed: the job fails saying so, and no
+    # partial file stays behind.
+    with storage().writer(key) as out:
+        built = write_export(out.file, case=case, lookup=lookup, kind=kind, language=params["language"], now=now,
+                             config=current_app.config, progress=report)
+        if progress is not None:
+            progress(97, _("Storing the file"))
+        sha256, size = out.digest()
     export = Export(case=case, kind=kind, schema_version=CURRENT_VERSION, language=Language(params["language"]),
                     lookup_id=lookup.id, storage_key=key, size=size, sha256=sha256,
                     record_count=built.record_count, job_id=job.id, created_by_id=job.created_by_id,
@@ -192,27 +177,16 @@ def make_export(job: Job, *, now: datetime, progress: runner.Progress | None = N
     return export
 
 
-def _digest(path: Path) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
-    with open(path, "rb") as fh:
-        while block := fh.read(1024 * 1024):
-            digest.update(block)
-            size += len(block)
-    return digest.hexdigest(), size
-
-
-def open_download(export: Export, *, actor: User, now: datetime) -> Path:
-    """The stored file, for staff and privacy managers; the download is audited (who took a copy of the
-    subject's data, and which one). Refuses an expired or deleted file (:class:`ExportGone`)."""
+def open_download(export: Export, *, actor: User, now: datetime) -> str:
+    """The stored file's key, for staff and privacy managers; the download is audited (who took a copy of
+    the subject's data, and which one). Refuses an expired or deleted file (:class:`ExportGone`)."""
     require_role(actor, *WRITERS, what=_l("download an export"))
-    path = path_for(export)
-    if not export.available(now) or not path.is_file():
+    if not export.available(now) or not storage().exists(export.storage_key):
         raise ExportGone(_("This export is no longer stored: exports are deleted %(days)s days after they were "
                            "made. Make a new one.", days=retention_days()))
     record("export.downloaded", actor=actor, now=now, case=export.case, after={
         "export_id": export.id, "kind": export.kind, "sha256": export.sha256, "size": export.size})
-    return path
+    return export.storage_key
 
 
 def expire_exports(*, now: datetime, actor: User | None = None) -> list[Export]:
@@ -222,7 +196,7 @@ def expire_exports(*, now: datetime, actor: User | None = None) -> list[Export]:
         sa.select(Export).where(Export.deleted_at.is_(None), Export.expires_at <= now).order_by(Export.id)
     ).scalars())
     for export in due:
-        delete_file_after_commit(path_for(export))
+        delete_file_after_commit(export.storage_key)
         export.deleted_at = now
         record("export.expired", actor=actor, now=now, case=export.case,
                before={"export_id": export.id, "storage_key": export.storage_key},

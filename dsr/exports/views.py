@@ -9,7 +9,7 @@ export answers 410 Gone.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, g, redirect, send_file, url_for
+from flask import Blueprint, abort, g, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -25,6 +25,7 @@ from dsr.extensions import db
 from dsr.fulfilment.lookup_ops import latest_lookup
 from dsr.jobs import runner
 from dsr.jobs.flash import flash_dispatched
+from dsr.storage import send
 from dsr.timeutil import now
 
 bp = Blueprint("exports", __name__)
@@ -90,7 +91,7 @@ def download(reference: str, export_id: int):
     if export is None or export.case_id != case.id:
         abort(404)
     try:
-        path = operations.open_download(export, actor=current_user, now=now())
+        key = operations.open_download(export, actor=current_user, now=now())
     except NotAllowed:
         abort(403)
     except operations.ExportGone:
@@ -98,5 +99,4 @@ def download(reference: str, export_id: int):
         abort(410)
     db.session.commit()
     g.no_store = True
-    return send_file(path, mimetype="application/zip", as_attachment=True, download_name=export.filename,
-                     max_age=0, conditional=False, etag=False)
+    return send(key, mimetype="application/zip", download_name=export.filename, conditional=False, etag=False)

@@ -3,7 +3,7 @@
 Issuing is a background job (``letter``), because WeasyPrint takes a second or more and an access letter
 reads Harmony's systems. :func:`request_letter` checks the letter fits the case and queues the job in the
 request's transaction; the job's handler (:func:`make_letter`) gathers the facts, renders the PDF, writes
-it under ``STORAGE_DIR/letters/`` and adds the :class:`~dsr.letters.models.IssuedLetter` row with its
+it under the storage key ``letters/…`` (:mod:`dsr.storage`) and adds the :class:`~dsr.letters.models.IssuedLetter` row with its
 SHA-256 and the next version number, with the audit event ``letter.issued``. A retried job finds the letter
 it already made (``job_id`` is unique) instead of making a second version.
 
@@ -18,14 +18,12 @@ import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from dsr.attachments.storage import StorageFailed, storage_root, track_new_file, write_file
 from dsr.audit.operations import record
 from dsr.auth.models import User
 from dsr.cases import timing
@@ -39,6 +37,7 @@ from dsr.letters import render
 from dsr.letters.facts import ANNEX_KINDS, gather
 from dsr.letters.kinds import LetterKind, LetterLanguage, check_fits, languages_of
 from dsr.letters.models import ImmutableLetter, IssuedLetter
+from dsr.storage import StorageFailed, storage, track_new_file
 from dsr.timeutil import local_date
 
 JOB_KIND = "letter"
@@ -66,10 +65,6 @@ def letters_of(case: Case) -> list[IssuedLetter]:
     """The case's issued letters, newest first."""
     return list(db.session.execute(sa.select(IssuedLetter).where(IssuedLetter.case_id == case.id)
                                    .order_by(IssuedLetter.issued_at.desc(), IssuedLetter.id.desc())).scalars())
-
-
-def path_for(letter: IssuedLetter) -> Path:
-    return storage_root() / letter.storage_key
 
 
 def documents(case: Case, kind: LetterKind, language: LetterLanguage, *, today: date,
@@ -145,9 +140,8 @@ def _store(case: Case, kind: LetterKind, language: LetterLanguage, data: bytes, 
            now: datetime) -> str:
     """Write the PDF once, atomically and read-only; removed again if the transaction rolls back."""
     key = f"letters/{now:%Y}/{case.reference}-{kind.value}-v{version}-{language.value}-{uuid.uuid4().hex[:12]}.pdf"
-    target = storage_root() / key
-    write_file(target, data, mode=0o444)
-    track_new_file(target)
+    storage().put(key, data, read_only=True)
+    track_new_file(key)
     return key
 
 
@@ -198,7 +192,7 @@ def _insert_next_version(case: Case, kind: LetterKind, language: LetterLanguage,
                 db.session.flush()
         except sa.exc.IntegrityError:
             db.session.expunge(letter) if letter in db.session else None
-            (storage_root() / key).unlink(missing_ok=True)
+            storage().delete(key)
             made_by_job = db.session.execute(
                 sa.select(IssuedLetter).where(IssuedLetter.job_id == job.id)).scalar_one_or_none()
             if made_by_job is not None:
@@ -240,8 +234,9 @@ def record_download(letter: IssuedLetter, *, actor: User | None, now: datetime) 
 
 
 def check_intact(letter: IssuedLetter) -> bytes:
-    """The stored PDF, if its SHA-256 is still the one recorded at issue; else ``RuleViolation``."""
-    data = path_for(letter).read_bytes()
+    """The stored PDF, if its SHA-256 is still the one recorded at issue; else ``RuleViolation``
+    (``FileNotFoundError`` when it is gone)."""
+    data = storage().read(letter.storage_key)
     if hashlib.sha256(data).hexdigest() != letter.sha256:
         current_app.logger.error("issued letter %s does not match its SHA-256", letter.id)
         raise RuleViolation(_("The stored letter does not match the checksum recorded when it was issued."))

@@ -4,20 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from dsr.attachments.models import Attachment
-from dsr.attachments.storage import (
-    ALLOWED_MEDIA_TYPES,
-    CheckedUpload,
-    delete_file_after_commit,
-    storage_root,
-    track_new_file,
-)
+from dsr.attachments.storage import ALLOWED_MEDIA_TYPES, CheckedUpload
 from dsr.audit.labels import ACTION_LABELS
 from dsr.audit.operations import record
 from dsr.cases.errors import CaseError
@@ -28,6 +21,7 @@ from dsr.jobs import runner
 from dsr.jobs.labels import KIND_LABELS
 from dsr.reading.engine import ReadingUnavailable, UnreadableScan, read_scan, unavailable_reason
 from dsr.reading.models import ScanReading
+from dsr.storage import StorageFailed, delete_file_after_commit, storage, track_new_file
 
 JOB_KIND = "read_scan"
 FORGET_JOB_KIND = "forget_unused_scans"
@@ -42,24 +36,18 @@ class ReadingError(CaseError):
     """The reading cannot be used as asked; the message says why."""
 
 
-def path_of(reading: ScanReading) -> Path:
-    key = reading.storage_key if reading.draft else reading.attachment.storage_key
-    return storage_root() / key
+def key_of(reading: ScanReading) -> str:
+    return reading.storage_key if reading.draft else reading.attachment.storage_key
 
 
 def start_reading(upload: CheckedUpload, *, actor, now: datetime) -> ScanReading:
     """Keep the scan as a draft reading and queue the job that reads it. The caller commits, then dispatches."""
     key = f"scans/{now:%Y}/{uuid.uuid4().hex}.{ALLOWED_MEDIA_TYPES[upload.media_type]}"
-    target = storage_root() / key
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".part")
     try:
-        tmp.write_bytes(upload.data)
-        tmp.replace(target)
-    except OSError:
-        tmp.unlink(missing_ok=True)
+        storage().put(key, upload.data)
+    except StorageFailed:
         raise ReadingError("The scan could not be stored (the server's storage refused it).") from None
-    track_new_file(target)
+    track_new_file(key)
     reading = ScanReading(created_at=now, created_by_id=actor.id, filename=upload.filename,
                           media_type=upload.media_type, size=len(upload.data), sha256=upload.sha256,
                           storage_key=key)
@@ -85,7 +73,7 @@ def _read(job, progress, now: datetime) -> dict:
     if reading is None:
         raise ReadingError("The scan was deleted before it could be read.")
     started = datetime.now()
-    scan = read_scan(path_of(reading).read_bytes(), reading.media_type, progress=progress)
+    scan = read_scan(storage().read(key_of(reading)), reading.media_type, progress=progress)
     suggestions = read_request(scan.words, language=scan.language, language_confidence=scan.language_confidence,
                                today=now.date(), rights=[r.value for r in Right])
     reading.language = scan.language
@@ -126,7 +114,7 @@ def forget_unused(*, now: datetime, actor=None) -> int:
     old = db.session.execute(sa.select(ScanReading).where(
         ScanReading.attachment_id.is_(None), ScanReading.created_at < now - timedelta(hours=hours))).scalars().all()
     for reading in old:
-        delete_file_after_commit(storage_root() / reading.storage_key)
+        delete_file_after_commit(reading.storage_key)
         db.session.delete(reading)
     if old:
         record("scan.drafts_deleted", actor=actor, now=now, case=None, after={"count": len(old)})

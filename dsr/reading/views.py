@@ -18,12 +18,13 @@ from dsr.reading.models import ScanReading
 from dsr.reading.operations import (
     ReadingError,
     attach_to_case,
+    key_of,
     may_see,
-    path_of,
     reading_available,
     start_reading,
 )
 from dsr.reading.prefill import LOW_CONFIDENCE, marks_for, prefill
+from dsr.storage import storage
 from dsr.timeutil import now, today
 
 bp = Blueprint("reading", __name__)
@@ -112,7 +113,7 @@ def page(reading_id: int, number: int):
         abort(404)
     geometry = pages[number - 1]
     try:
-        body = display_page(path_of(reading).read_bytes(), reading.media_type, number,
+        body = display_page(storage().read(key_of(reading)), reading.media_type, number,
                             factor=geometry.get("factor", 1.0), angle=geometry.get("angle", 0.0))
     except (OSError, UnreadableScan, ReadingUnavailable):
         abort(404)

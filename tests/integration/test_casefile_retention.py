@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from dsr.attachments.storage import check_upload, path_for, store_attachment
+from dsr.attachments.storage import check_upload, store_attachment
 from dsr.audit.models import AuditEvent, AuditPayload
 from dsr.audit.verify import verify_chain
 from dsr.casefiles import operations as ops
@@ -30,6 +30,7 @@ from dsr.jobs import runner
 from dsr.subjects.models import DataSubject
 from dsr.tasks import operations as tasks
 from tests.factories import make_case, make_user
+from tests.storage_support import path_for
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 CLOSED_ON = date(2026, 11, 26)

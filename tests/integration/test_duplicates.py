@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from dsr.attachments.storage import check_upload, path_for, store_attachment
+from dsr.attachments.storage import check_upload, store_attachment
 from dsr.auth.models import User
 from dsr.cases import lifecycle
 from dsr.cases.duplicates import (
@@ -26,6 +26,7 @@ from dsr.domain.enums import AttachmentKind, CaseState, Channel, Language, LinkK
 from dsr.extensions import db
 from tests.factories import make_case, make_user, subject_details
 from tests.integration.conftest import audit_trail, row_count
+from tests.storage_support import path_for
 
 S = CaseState
 R = Right

@@ -39,7 +39,6 @@ from dsr.exports.operations import (
     ExportGone,
     expire_exports,
     open_download,
-    path_for,
     request_export,
 )
 from dsr.exports.schema import CURRENT_VERSION, SCHEMA_DIR, ExportInvalid, ExportSchema, record_shape
@@ -50,6 +49,7 @@ from dsr.jobs.models import Job
 from tests.conftest import NOW
 from tests.factories import make_case, make_user
 from tests.harmony_support import looked_up_case, private_copy, review_third_parties, rows, subject_of
+from tests.storage_support import path_for
 
 SCHEMA = json.loads((SCHEMA_DIR / f"dsr-export-{CURRENT_VERSION}.schema.json").read_text())
 PAYMENTS = 5000
@@ -511,7 +511,7 @@ def test_an_export_expires_after_30_days_its_file_deleted_its_row_kept_and_noted
     case, _lookup = case_for(customer, staff)
     export = make(case, ExportKind.ACCESS, staff)
     path = path_for(export)
-    assert open_download(export, actor=staff, now=NOW + timedelta(days=29)) == path
+    assert open_download(export, actor=staff, now=NOW + timedelta(days=29)) == export.storage_key
 
     assert expire_exports(now=NOW + timedelta(days=30) - timedelta(seconds=1)) == []
     expired = expire_exports(now=NOW + timedelta(days=30))

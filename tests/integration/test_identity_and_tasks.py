@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from dsr.attachments.models import Attachment
-from dsr.attachments.storage import check_upload, path_for, store_attachment
+from dsr.attachments.storage import check_upload, store_attachment
 from dsr.auth.models import User
 from dsr.cases import lifecycle
 from dsr.cases.errors import InvalidInput, RuleViolation
@@ -24,6 +24,7 @@ from dsr.tasks import operations as tasks
 from dsr.tasks.models import CaseNote, CaseTask
 from tests.factories import make_case, make_user
 from tests.integration.conftest import audit_trail, row_count
+from tests.storage_support import path_for
 
 S = CaseState
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"

@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from dsr.attachments.storage import storage_root, track_new_file
 from dsr.audit.models import AuditEvent
 from dsr.audit.operations import record
 from dsr.auth.models import User
@@ -23,10 +22,12 @@ from dsr.extensions import db
 from dsr.jobs import runner
 from dsr.jobs.health import KIND as HEALTH
 from dsr.jobs.models import Job
+from dsr.storage import track_new_file
 from tests.conftest import NOW
 from tests.factories import make_case, make_user
 from tests.integration.conftest import assert_unbroken_chain, audit_trail
 from tests.jobs_support import needs_redis, on_redis, queued_count, run_worker
+from tests.storage_support import storage_root
 
 # A handler that fails on its first run and succeeds on the next, having written a row and a file each time.
 FLAKY = "test_flaky"
@@ -42,7 +43,7 @@ def _flaky(job: Job, progress, now):
     path = storage_root() / "jobs-test" / f"{job.id}-{CALLS[FLAKY]}.txt"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("made by the job")
-    track_new_file(path)
+    track_new_file(path.relative_to(storage_root()).as_posix())
     record("test.job_wrote", actor=None, now=now, case=job.case, after={"job_id": job.id})
     if CALLS[FLAKY] == 1 and job.params.get("fail_first"):
         raise RuntimeError("the source system did not answer")
@@ -284,7 +285,7 @@ def _slow(job: Job, progress, now):
     path = storage_root() / "jobs-test" / f"{job.id}-{job.attempts}.txt"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("made by the job")
-    track_new_file(path)
+    track_new_file(path.relative_to(storage_root()).as_posix())
     deadline = time.monotonic() + (120 if job.attempts == 1 else 0)
     while time.monotonic() < deadline:
         time.sleep(0.05)

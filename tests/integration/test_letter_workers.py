@@ -24,6 +24,7 @@ from dsr.letters.models import IssuedLetter
 from tests.conftest import NOW
 from tests.factories import make_case, make_user
 from tests.jobs_support import ROOT, needs_redis, on_redis, worker_env
+from tests.storage_support import path_for
 
 LETTERS = 6
 
@@ -52,6 +53,6 @@ def test_two_workers_issue_letters_of_one_case_with_distinct_versions(ctx):
     assert [letter.version for letter in letters] == list(range(1, LETTERS + 1))
     assert {letter.job_id for letter in letters} == {j.id for j in jobs}
     for letter in letters:
-        assert hashlib.sha256(operations.path_for(letter).read_bytes()).hexdigest() == letter.sha256
-    stored = sorted(p.name for p in (operations.path_for(letters[0]).parent).iterdir())
-    assert stored == sorted(operations.path_for(letter).name for letter in letters)
+        assert hashlib.sha256(path_for(letter).read_bytes()).hexdigest() == letter.sha256
+    stored = sorted(p.name for p in (path_for(letters[0]).parent).iterdir())
+    assert stored == sorted(path_for(letter).name for letter in letters)

@@ -24,7 +24,6 @@ import time_machine
 from pypdf import PdfReader
 
 from dsr import pdf
-from dsr.attachments.storage import storage_root
 from dsr.audit.models import AuditEvent
 from dsr.cases import lifecycle, timing
 from dsr.cases.errors import RuleViolation
@@ -46,6 +45,7 @@ from tests.harmony_support import (
     review_third_parties,
     subject_of,
 )
+from tests.storage_support import path_for, storage_root
 
 # Languages in which every kind has its own template (the translator extends this list).
 ALL_KINDS_LANGUAGES = ["en", "nl", "fr"]
@@ -661,7 +661,7 @@ def test_issuing_stores_the_pdf_with_its_sha256_and_a_reissue_is_a_new_version(p
     case = _case(people)
     db.session.commit()
     first = _issue(case, LetterKind.ACKNOWLEDGEMENT, LetterLanguage.NL, people.staff)
-    path = operations.path_for(first)
+    path = path_for(first)
     stored = path.read_bytes()
     assert hashlib.sha256(stored).hexdigest() == first.sha256 and len(stored) == first.size
     assert path.is_relative_to(storage_root() / "letters")
@@ -727,7 +727,7 @@ def test_issuing_the_extension_notice_fulfils_the_obligation(people):
     assert not case.extension_notice_owed and case.extension_notice_sent_on == TODAY
     sent = db.session.execute(sa.select(AuditEvent).where(AuditEvent.action == "case.extension_notice_sent")).scalar_one()
     assert sent.after["late"] is False
-    assert render.format_date(case.extended_due_on, "en") in pdf_text(operations.path_for(letter).read_bytes())
+    assert render.format_date(case.extended_due_on, "en") in pdf_text(path_for(letter).read_bytes())
     # A second version of the notice is a new letter; the obligation stays met, recorded once.
     _issue(case, LetterKind.EXTENSION_NOTICE, LetterLanguage.EN, people.staff)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).where(

@@ -24,7 +24,7 @@ from dsr.audit.models import AuditEvent
 from dsr.cases.errors import InvalidInput, NotAllowed, RuleViolation
 from dsr.domain.enums import JobStatus, RedactionChoice, RedactionGround, Right, Role
 from dsr.exports.models import Export, ExportKind
-from dsr.exports.operations import path_for, request_export
+from dsr.exports.operations import request_export
 from dsr.extensions import db
 from dsr.fulfilment.access import compile_access
 from dsr.fulfilment.models import RedactionDecision
@@ -46,6 +46,7 @@ from tests.harmony_support import (
     rows,
 )
 from tests.integration.test_letters import keep_for_review
+from tests.storage_support import path_for
 
 
 @pytest.fixture(autouse=True)

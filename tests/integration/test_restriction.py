@@ -16,7 +16,6 @@ from dsr.domain.enums import Right, Role
 from dsr.domain.restriction import RestrictionGround
 from dsr.extensions import db
 from dsr.fulfilment.lookup_ops import confirm_match, run_lookup
-from dsr.letters import operations
 from dsr.letters.kinds import LetterKind, LetterLanguage
 from dsr.notices import operations as notices
 from dsr.notices.models import NoticeMethod
@@ -29,6 +28,7 @@ from tests.factories import make_case
 from tests.harmony_support import People, private_copy, rows, subject_of
 from tests.integration.conftest import assert_unbroken_chain, audit_trail
 from tests.integration.test_letters import pdf_text
+from tests.storage_support import path_for
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 TODAY = date(2026, 11, 26)
@@ -252,7 +252,7 @@ def test_lifting_waits_for_the_letter_that_tells_the_subject_then_clears_the_mar
     db.session.commit()
 
     letter = _issue_notice(case, people, LATER + timedelta(minutes=1))
-    text = " ".join(pdf_text(operations.path_for(letter).read_bytes()).split())
+    text = " ".join(pdf_text(path_for(letter).read_bytes()).split())
     assert "Uw rechtszaak tegen de hersteller is beëindigd." in text
     assert "per lawyer" not in text and "has ended" not in text
     assert letter.kind is LetterKind.RESTRICTION_LIFTING_NOTICE

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from pypdf import PdfReader
 
 from dsr.attachments.models import Attachment
-from dsr.attachments.storage import check_upload, path_for, store_attachment
+from dsr.attachments.storage import check_upload, store_attachment
 from dsr.audit.models import AuditEvent
 from dsr.audit.verify import verify_chain
 from dsr.cases import timing
@@ -35,6 +35,7 @@ from dsr.texts.models import TextPurpose
 from dsr.texts.operations import save_text
 from dsr.unanswered import operations as ops
 from tests.factories import make_case, make_user
+from tests.storage_support import path_for
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 ASKED = date(2026, 11, 23)
