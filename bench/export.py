@@ -274,6 +274,8 @@ def child(args, phase: str, **extra) -> dict:
         command += [f"--{name}", str(value)]
     if args.tracemalloc:
         command.append("--tracemalloc")
+    if args.profile:
+        command += ["--profile", str(args.profile.resolve())]
     out = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
     if out.returncode:
         raise SystemExit(f"phase {phase} failed:\n{out.stderr[-3000:]}")
@@ -336,12 +338,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", help="dsr's own database (default: a scratch SQLite file)")
     parser.add_argument("--workdir", type=Path, help="where the scratch files go (default: a new temporary folder)")
     parser.add_argument("--tracemalloc", action="store_true", help="also trace Python's allocations (slower)")
+    parser.add_argument("--profile", type=Path, help="write each phase's cProfile statistics to this folder")
     parser.add_argument("--phase", help=argparse.SUPPRESS)
     for hidden in ("systems", "instance", "customer", "reference"):
         parser.add_argument(f"--{hidden}", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.phase:
-        result = setup_case(args) if args.phase == "setup" else run_phase(args)
+        if args.profile and args.phase != "setup":
+            import cProfile
+
+            with cProfile.Profile() as profile:
+                result = run_phase(args)
+            args.profile.mkdir(parents=True, exist_ok=True)
+            profile.dump_stats(args.profile / f"{args.phase.replace(' ', '_')}-{Path(args.instance).name}.pstats")
+        else:
+            result = setup_case(args) if args.phase == "setup" else run_phase(args)
         print(json.dumps(result))
         return 0
     work = args.workdir or Path(tempfile.mkdtemp(prefix="dsr-bench-export-"))

@@ -9,7 +9,16 @@ from flask import Flask, g, has_request_context, request
 from flask_login import current_user
 
 import config
-from dsr.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate, ping_on_checkout
+from dsr.extensions import (
+    babel,
+    bootstrap,
+    csrf,
+    db,
+    init_migrations,
+    limiter,
+    login_manager,
+    ping_on_checkout,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,7 +56,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     input_guard.register(app)  # before the routes are added: <int:...> is bounded to what a database holds
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
+    init_migrations(app)
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)

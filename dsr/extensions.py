@@ -6,14 +6,17 @@ import select
 import time
 import weakref
 from datetime import UTC, datetime
+from pathlib import Path
 
+import click
 import sqlalchemy as sa
+from flask import g
+from flask.cli import with_appcontext
 from flask_babel import Babel
 from flask_bootstrap import Bootstrap5
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy.orm import DeclarativeBase
@@ -65,7 +68,6 @@ def enum_column_type(enum_cls, name: str) -> sa.Enum:
 
 
 db = SQLAlchemy(model_class=Base)
-migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
@@ -124,3 +126,61 @@ def ping_on_checkout(engine: sa.engine.Engine) -> None:
         _PINGED_ENGINES.add(engine)
         sa.event.listen(engine, "checkin", checkin)
         sa.event.listen(engine, "checkout", checkout)
+
+
+# -- Flask-Migrate, set up when first used --------------------------------------------------------------------
+# Flask-Migrate imports Alembic, Mako and Pygments (about 110 modules) on import: a web or worker process
+# that never migrates does not need them (issue 15, item 4). ``flask db ...`` and ``flask_migrate.upgrade()``
+# work as before: the first use sets Flask-Migrate up on the app.
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+class _MigrateOnFirstUse:
+    """Stands as ``app.extensions["migrate"]`` until Flask-Migrate reads it, then is replaced by its own."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    def __getattr__(self, name: str):
+        return getattr(migrations(self.app), name)
+
+
+def migrations(app):
+    """Flask-Migrate's configuration of ``app`` (``app.extensions["migrate"]``), set up on first use."""
+    if isinstance(app.extensions.get("migrate"), _MigrateOnFirstUse):
+        from flask_migrate import Migrate
+
+        Migrate(app, db, directory=str(MIGRATIONS), render_as_batch=True, compare_type=True)
+    return app.extensions["migrate"]
+
+
+class _MigrationCommands(click.Group):
+    """``flask db``: Flask-Migrate's commands, imported when one is asked for."""
+
+    @staticmethod
+    def _commands() -> click.Group:
+        from flask_migrate.cli import db as commands
+
+        return commands
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return self._commands().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return self._commands().get_command(ctx, cmd_name)
+
+
+@click.group("db", cls=_MigrationCommands)
+@click.option("-d", "--directory", default=None, help='Migration script directory (default is "migrations")')
+@click.option("-x", "--x-arg", multiple=True, help="Additional arguments consumed by custom env.py scripts")
+@with_appcontext
+def _db_commands(directory, x_arg) -> None:
+    """Perform database migrations (Flask-Migrate)."""
+    g.directory = directory  # as Flask-Migrate's own group: its commands read them
+    g.x_arg = x_arg
+
+
+def init_migrations(app) -> None:
+    app.extensions["migrate"] = _MigrateOnFirstUse(app)
+    app.cli.add_command(_db_commands)

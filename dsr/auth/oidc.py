@@ -11,7 +11,6 @@ refused. The provider is the one that checks the person (its own second factor i
 
 from __future__ import annotations
 
-from authlib.integrations.flask_client import OAuth
 from flask import Blueprint, abort, current_app, flash, render_template, request, session, url_for
 from flask_babel import gettext as _
 
@@ -33,6 +32,9 @@ def configured(app=None) -> bool:
 def init_app(app) -> None:
     if not configured(app):
         return
+    # Authlib (and what it brings: about 15 MB) only in a process that signs people on through OIDC.
+    from authlib.integrations.flask_client import OAuth
+
     oauth = OAuth(app)
     oauth.register(
         "provider",

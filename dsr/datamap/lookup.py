@@ -18,19 +18,19 @@ column names come from the data map and are quoted by SQLAlchemy, never pasted i
 
 from __future__ import annotations
 
-import dataclasses
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date
+from itertools import islice
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import sqlalchemy as sa
 
+from dsr.datamap.found import FoundRecord, FoundStore
 from dsr.datamap.keys import table_key
-from dsr.datamap.sharing import SharedBy, describe, find_shared
+from dsr.datamap.sharing import find_shared
 from dsr.datamap.sources import (
     COMPOSITE_IDENTITY,
     IDENTITY_TYPES,
@@ -47,38 +47,6 @@ _READ_PREFIXES = ("SELECT", "PRAGMA", "WITH", "SHOW")
 
 class ReadOnlyViolation(RuntimeError):
     """Something tried to write through a lookup connection."""
-
-
-@dataclass(frozen=True, slots=True)
-class FoundRecord:
-    """One record found. ``fields`` holds its values, or with ``slim`` (:func:`find_records`) only those
-    the search needs (references, identities, the record's date); ``held`` names the fields that held a
-    value either way, and ``categories`` is the collection's (one dict shared by its records)."""
-
-    source: str
-    collection: str
-    primary_key: dict[str, Any]
-    fields: dict[str, Any]
-    categories: dict[str, tuple[str, ...]]
-    matched_by: str
-    # What else reaches this record: records that are not the subject's (:mod:`dsr.datamap.sharing`).
-    shared_with: tuple[SharedBy, ...] = ()
-    held: tuple[str, ...] = ()
-
-    @property
-    def key(self) -> tuple[str, str, tuple]:
-        return self.source, self.collection, tuple(self.primary_key.values())
-
-    @property
-    def shared(self) -> bool:
-        """Also reached from another person: never erased without a person deciding (issue 13, item 2)."""
-        return bool(self.shared_with)
-
-    @property
-    def shared_reason(self) -> str | None:
-        """Why, in English (the case file's language); :func:`dsr.datamap.sharing.describe` gives it in nl
-        or fr from :attr:`shared_with`."""
-        return describe([s.as_json() for s in self.shared_with], "en") if self.shared_with else None
 
 
 def open_readonly(url: str | sa.URL) -> sa.Engine:
@@ -210,16 +178,17 @@ def _identity_queries(coll: Collection, table: sa.Table, ids: Mapping[str, Any])
 
 
 class _Search:
-    def __init__(self, source: Source, conn: sa.Connection, *, slim: bool = False,
+    """One source's search, writing what it finds into ``store`` (:mod:`dsr.datamap.found`): nothing of it
+    that grows with the records stays in memory."""
+
+    def __init__(self, source: Source, conn: sa.Connection, store: FoundStore, *, slim: bool = False,
                  referenced: frozenset[tuple[str, str, str]] = frozenset()) -> None:
-        self.source, self.conn, self.tables = source, conn, {}
+        self.source, self.conn, self.store, self.tables = source, conn, store, {}
         self.keys: dict[str, tuple[str, ...]] = {}
-        self.found: dict[tuple, FoundRecord] = {}
-        self.queried: set[tuple[str, str, Any]] = set()
         self.slim, self.referenced = slim, referenced
         self.kept: dict[str, tuple[str, ...]] = {}  # per collection: the fields a slim record keeps
-        self.categories: dict[str, dict[str, tuple[str, ...]]] = {}  # per collection, shared by its records
-        self.helds: dict[tuple[str, ...], tuple[str, ...]] = {}  # one tuple object per distinct value
+        self.described: set[str] = set()
+        store.begin_source(source.key)
 
     def keeps(self, coll: Collection) -> tuple[str, ...]:
         """The fields whose values the search goes on to use: references either way (within the source and
@@ -236,6 +205,17 @@ class _Search:
                     or (self.source.key, coll.name, f.name) in self.referenced)
         return self.kept[coll.name]
 
+    def describe(self, coll: Collection) -> None:
+        """Tell the store about ``coll`` once: its place, categories, and the values it is looked up by."""
+        if coll.name not in self.described:
+            self.described.add(coll.name)
+            targets = [e.target_field for e in self.source.edges() if e.target_collection == coll.name]
+            identities = [f.name for f in coll.identity_fields if f.identity not in COMPOSITE_IDENTITY]
+            self.store.describe_collection(
+                self.source.key, coll.name, position=self.source.collections.index(coll),
+                categories={f.name: f.categories for f in coll.fields},
+                indexed=dict.fromkeys(n for n in targets + identities if n in self.keeps(coll)))
+
     def table(self, coll: Collection) -> sa.Table:
         return _table(self.conn, self.source, coll, self.tables)
 
@@ -244,40 +224,32 @@ class _Search:
             self.keys[coll.name] = key_columns(self.conn, self.source, coll, self.tables)
         return self.keys[coll.name]
 
-    def run(self, coll: Collection, clause, label: str, check=None) -> list[FoundRecord]:
+    def run(self, coll: Collection, clause, label: str, check=None, *, step: int) -> None:
         table, key = self.table(coll), self.key(coll)
         field_names = [f.name for f in coll.fields]
         names = field_names + [k for k in key if k not in set(field_names)]
         columns = [table.c[name] for name in names]
         query = sa.select(*columns).where(clause).order_by(*(table.c[k] for k in key))
         kept = self.keeps(coll)
-        if coll.name not in self.categories:
-            self.categories[coll.name] = {f.name: f.categories for f in coll.fields}
-        categories = self.categories[coll.name]
-        new = []
+        self.describe(coll)
+        batch: list[tuple[dict, dict, tuple[str, ...]]] = []
         for row in self.conn.execute(query, execution_options={"yield_per": _YIELD_PER}).mappings():
             if check is not None and not check(row):
                 continue
-            found_key = (self.source.key, coll.name, tuple(row[k] for k in key))
-            if found_key in self.found:
-                continue
             held = tuple(n for n in field_names if row[n] is not None and row[n] != "")
-            record = FoundRecord(
-                source=self.source.key, collection=coll.name, primary_key={k: row[k] for k in key},
-                fields={n: row[n] for n in kept}, categories=categories, matched_by=label,
-                held=self.helds.setdefault(held, held))
-            self.found[found_key] = record
-            new.append(record)
-        return new
+            batch.append(({k: row[k] for k in key}, {n: row[n] for n in kept}, held))
+            if len(batch) == _YIELD_PER:
+                self.store.add_many(self.source.key, coll.name, batch, label, step)
+                batch = []
+        if batch:
+            self.store.add_many(self.source.key, coll.name, batch, label, step)
 
-    def by_values(self, coll: Collection, field: str, values: Iterable[Any], label: str) -> list[FoundRecord]:
-        fresh = sorted({v for v in values if v is not None and (coll.name, field, v) not in self.queried}, key=str)
-        self.queried.update((coll.name, field, v) for v in fresh)
+    def by_values(self, coll: Collection, field: str, values: Iterable[Any], label: str, *, step: int) -> None:
+        """Search ``coll`` for records whose ``field`` holds one of ``values`` not searched by before."""
         table = self.table(coll)
-        new = []
-        for start in range(0, len(fresh), _CHUNK):
-            new += self.run(coll, table.c[field].in_(fresh[start:start + _CHUNK]), label)
-        return new
+        fresh = self.store.fresh(self.source.key, coll.name, field, values)
+        while chunk := sorted(islice(fresh, _CHUNK), key=str):
+            self.run(coll, table.c[field].in_(chunk), label, step=step)
 
 
 def find_records(source: Source, identities: Mapping[str, Any], engine: sa.Engine, *,
@@ -285,61 +257,75 @@ def find_records(source: Source, identities: Mapping[str, Any], engine: sa.Engin
                  referenced: frozenset[tuple[str, str, str]] = frozenset()) -> list[FoundRecord]:
     """Every record of ``source`` reached from ``identities`` or, through cross-source references, from
     ``upstream`` records found in other sources. Manual sources return nothing: a person searches them.
+    A list, for a handful of records: a lookup uses :func:`search_everywhere`."""
+    with FoundStore() as store:
+        for rec in upstream:
+            if not store.knows(rec.source, rec.collection):
+                store.describe_collection(rec.source, rec.collection, position=0, categories=rec.categories,
+                                          indexed=())
+            store.add(rec.source, rec.collection, rec.primary_key, rec.fields, rec.held, rec.matched_by, -1)
+        search_source(store, source, identities, engine, slim=slim, referenced=referenced)
+        return list(store.records(source.key))
+
+
+def search_source(store: FoundStore, source: Source, identities: Mapping[str, Any], engine: sa.Engine | None, *,
+                  slim: bool = False, referenced: frozenset[tuple[str, str, str]] = frozenset()) -> None:
+    """Find the records of ``source`` into ``store``: from ``identities`` and, through cross-source
+    references, from the records of other sources already in it.
 
     With ``slim`` a record keeps only the values the search needs (:meth:`_Search.keeps`; ``referenced``
-    names the fields other sources refer to), not all of them: what a lookup of a subject with 200,000
-    records can hold (issue 15, item 4)."""
-    if source.kind is not SourceKind.SQL:
-        return []
+    names the fields other sources refer to), not all of them (issue 15, item 4)."""
+    store.begin_source(source.key)
+    if source.kind is not SourceKind.SQL or engine is None:
+        return
     ids = normalise_identities(identities)
     with engine.connect() as conn:
-        search = _Search(source, conn, slim=slim, referenced=referenced)
-        frontier: list[FoundRecord] = []
+        search = _Search(source, conn, store, slim=slim, referenced=referenced)
         for coll in source.collections:
             table = search.table(coll)
             search.key(coll)  # every key checked against the database before anything is searched
             for label, clause, check in _identity_queries(coll, table, ids):
-                frontier += search.run(coll, clause, label, check)
+                search.run(coll, clause, label, check, step=0)
             for fld in coll.fields:
                 for ref in fld.references:
                     if ref.dataset != source.key and ref.direction in (None, "from"):
-                        values = [r.fields.get(ref.field) for r in upstream
-                                  if (r.source, r.collection) == (ref.dataset, ref.collection)]
-                        frontier += search.by_values(coll, fld.name, values,
-                                                     f"{ref.dataset}.{ref.collection}.{ref.field}")
+                        values = store.field_values(ref.dataset, ref.collection, ref.field)
+                        search.by_values(coll, fld.name, values, f"{ref.dataset}.{ref.collection}.{ref.field}",
+                                         step=0)
         edges = source.edges()
-        while frontier:
-            step: list[FoundRecord] = []
+        step = 0
+        while store.has_step(source.key, step):  # the records found in the last step lead to the next
             for edge in edges:
-                values = [r.fields[edge.source_field] for r in frontier if r.collection == edge.source_collection]
-                if values:
-                    step += search.by_values(source.collection(edge.target_collection), edge.target_field,
-                                             values, f"{edge.source_collection}.{edge.source_field}")
-            frontier = step
-        shared = find_shared(search, ids)
+                values = store.field_values(source.key, edge.source_collection, edge.source_field, step=step)
+                search.by_values(source.collection(edge.target_collection), edge.target_field, values,
+                                 f"{edge.source_collection}.{edge.source_field}", step=step + 1)
+            step += 1
+        find_shared(search, ids)
         conn.rollback()
-    order = {c.name: i for i, c in enumerate(source.collections)}
-    records = [dataclasses.replace(r, shared_with=shared[k]) if k in shared else r for k, r in search.found.items()]
-    return sorted(records, key=lambda r: (order[r.collection], tuple(r.primary_key.values())))
 
 
-def find_everywhere(sources: Mapping[str, Source], identities: Mapping[str, Any],
-                    engines: Mapping[str, sa.Engine], *, slim: bool = False) -> dict[str, list[FoundRecord]]:
-    """Search every source; a source whose references point into another is searched after it, so the
-    values it needs (e.g. customer numbers) are known. Manual sources map to an empty list. ``slim``: see
-    :func:`find_records`."""
+def search_everywhere(store: FoundStore, sources: Mapping[str, Source], identities: Mapping[str, Any],
+                      engines: Mapping[str, sa.Engine], *, slim: bool = False) -> None:
+    """Search every source into ``store``; a source whose references point into another is searched after
+    it, so the values it needs (e.g. customer numbers) are known. ``store.sources`` lists them all, manual
+    ones too (they find nothing). ``slim``: see :func:`search_source`."""
     referenced = frozenset((r.dataset, r.collection, r.field) for s in sources.values() for c in s.collections
                            for f in c.fields for r in f.references)
-    pending, results, upstream = dict(sources), {}, []
+    pending = dict(sources)
     while pending:
         ready = [s for s in pending.values()
                  if not any(r.dataset in pending and r.dataset != s.key
                             for c in s.collections for f in c.fields for r in f.references)]
         source = min(ready or pending.values(), key=lambda s: s.key)  # a reference cycle: go on anyway
         del pending[source.key]
-        engine = engines.get(source.key)
-        records = (find_records(source, identities, engine, upstream=upstream, slim=slim, referenced=referenced)
-                   if engine else [])
-        results[source.key] = records
-        upstream += records
-    return results
+        search_source(store, source, identities, engines.get(source.key), slim=slim, referenced=referenced)
+
+
+def find_everywhere(sources: Mapping[str, Source], identities: Mapping[str, Any],
+                    engines: Mapping[str, sa.Engine], *, slim: bool = False) -> dict[str, list[FoundRecord]]:
+    """:func:`search_everywhere` as lists per source (manual sources: an empty list), for a handful of
+    records."""
+    with FoundStore() as store:
+        search_everywhere(store, sources, identities, engines, slim=slim)
+        return {key: list(store.records(key)) for key in store.sources}
+

@@ -20,9 +20,9 @@ the structured form, as :mod:`dsr.fulfilment.erasure` does for its own outcomes)
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 import sqlalchemy as sa
@@ -30,6 +30,7 @@ import sqlalchemy as sa
 from dsr.datamap.model import COMPOSITE_IDENTITY
 
 _CHUNK = 500
+_ROWS_CHUNK = 2000  # rows read and checked at a time
 REFERENCE = "reference"
 IDENTITY = "identity"
 _SHOWN = 3  # the reason names this many records and counts the rest
@@ -112,58 +113,59 @@ def _rows(search, coll, field: str, values: Iterable[Any], *, lower: bool = Fals
     for start in range(0, len(values), _CHUNK):
         chunk = values[start:start + _CHUNK]
         query = sa.select(*(table.c[k] for k in key), column.label("_value")).where(compared.in_(chunk))
-        for row in search.conn.execute(query).mappings():
+        for row in search.conn.execute(query, execution_options={"yield_per": _ROWS_CHUNK}).mappings():
             yield tuple(row[k] for k in key), tuple((k, row[k]) for k in key), row["_value"]
 
 
-def find_shared(search, identities: Mapping[str, Any]) -> dict[tuple, tuple[SharedBy, ...]]:
-    """``{found record key: what else reaches it}`` for the found records of ``search`` (a lookup's
-    :class:`~dsr.datamap.lookup._Search`, after it has run) that another person also reaches."""
-    source, found = search.source, search.found
-    shared: dict[tuple, list[SharedBy]] = defaultdict(list)
+def _in_chunks(store, source: str, collection: str, rows: Iterator[tuple]) -> Iterator[tuple[list, set]]:
+    """``rows`` of :func:`_rows` a chunk at a time (one value may be referred to by a hundred thousand rows:
+    a policy's payments), each with those of its keys that name the subject's own records."""
+    while chunk := list(islice(rows, _ROWS_CHUNK)):
+        yield chunk, store.found_among(source, collection, (key_values for key_values, _k, _v in chunk))
 
-    def add(record_key: tuple, by: SharedBy) -> None:
-        if by not in shared[record_key]:
-            shared[record_key].append(by)
+
+def find_shared(search, identities: Mapping[str, Any]) -> None:
+    """Mark in the lookup's store (:class:`~dsr.datamap.found.FoundStore`) which found records of ``search``
+    (a :class:`~dsr.datamap.lookup._Search`, after it has run) another person also reaches, and by what.
+    The found records are read from the store a page at a time, never all at once."""
+    source, store = search.source, search.store
 
     # By reference: every declared reference, followed backwards from the found records.
     for edge in source.edges():
-        targets: dict[str, list[tuple]] = defaultdict(list)
-        for key, rec in found.items():
-            if rec.collection == edge.target_collection and rec.fields.get(edge.target_field) is not None:
-                targets[str(rec.fields[edge.target_field])].append(key)
-        if not targets:
-            continue
         referring = source.collection(edge.source_collection)
-        values = {found[keys[0]].fields[edge.target_field] for keys in targets.values()}
-        for key_values, key, value in _rows(search, referring, edge.source_field, values):
-            if (source.key, referring.name, key_values) in found:
-                continue  # the subject's own record
-            for target in targets.get(str(value), []):
-                add(target, SharedBy(REFERENCE, referring.name, key, edge.source_field, edge.target_field))
+        for page in store.distinct_values(source.key, edge.target_collection, edge.target_field):
+            for rows, own_rows in _in_chunks(store, source.key, referring.name,
+                                             _rows(search, referring, edge.source_field, [v for _t, v in page])):
+                for key_values, key, value in rows:
+                    if key_values in own_rows:
+                        continue  # the subject's own record
+                    for target in store.holding(source.key, edge.target_collection, edge.target_field, str(value)):
+                        store.add_shared(target, SharedBy(REFERENCE, referring.name, key, edge.source_field,
+                                                          edge.target_field))
 
     # By identity: a value in an identity field that is not the subject's, and that a record not among
     # the subject's holds as well.
     own = {name: _norm(name, value) for name, value in identities.items() if name not in COMPOSITE_IDENTITY}
-    others: dict[tuple[str, str], list[tuple[tuple, str]]] = defaultdict(list)  # (identity, value): records
-    for key, rec in found.items():
-        for fld in source.collection(rec.collection).identity_fields:
-            value = rec.fields.get(fld.name)
-            if fld.identity in COMPOSITE_IDENTITY or value in (None, ""):
+    for coll in source.collections:
+        for fld in coll.identity_fields:
+            if fld.identity in COMPOSITE_IDENTITY:
                 continue
-            if own.get(fld.identity) != _norm(fld.identity, value):
-                others[(fld.identity, _norm(fld.identity, value))].append((key, fld.name))
-    for identity in sorted({i for i, _v in others}):
-        values = [v for i, v in others if i == identity]
-        for coll in source.collections:
-            for fld in coll.identity_fields:
-                if fld.identity != identity:
-                    continue
-                lower = identity == "email"
-                candidates = values if lower else sorted({v for raw in values for v in (raw, raw.lower())})
-                for key_values, key, value in _rows(search, coll, fld.name, candidates, lower=lower):
-                    if (source.key, coll.name, key_values) in found:
+            for found_id, value in store.kept_rows(source.key, coll.name, fld.name):
+                if value != "" and own.get(fld.identity) != _norm(fld.identity, value):
+                    store.add_other_identity(source.key, fld.identity, _norm(fld.identity, value), found_id,
+                                             fld.name)
+    for identity in store.other_identities(source.key):
+        for values in store.other_values(source.key, identity):
+            for coll in source.collections:
+                for fld in coll.identity_fields:
+                    if fld.identity != identity:
                         continue
-                    for target, own_field in others.get((identity, _norm(identity, value)), []):
-                        add(target, SharedBy(IDENTITY, coll.name, key, fld.name, own_field))
-    return {key: tuple(by) for key, by in shared.items() if by}
+                    lower = identity == "email"
+                    candidates = values if lower else sorted({v for raw in values for v in (raw, raw.lower())})
+                    for rows, own_rows in _in_chunks(store, source.key, coll.name,
+                                                     _rows(search, coll, fld.name, candidates, lower=lower)):
+                        for key_values, key, value in rows:
+                            if key_values in own_rows:
+                                continue
+                            for target, own_field in store.others(source.key, identity, _norm(identity, value)):
+                                store.add_shared(target, SharedBy(IDENTITY, coll.name, key, fld.name, own_field))

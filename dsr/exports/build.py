@@ -73,6 +73,45 @@ class Built:
     manifest: dict[str, Any]
 
 
+class _TextBlocks:
+    """Text written to a byte sink as UTF-8 a block at a time, not a piece at a time (the same bytes)."""
+
+    def __init__(self, sink) -> None:
+        self.sink = sink
+        self._parts: list[str] = []
+        self._size = 0
+
+    def write(self, text: str) -> None:
+        self._parts.append(text)
+        self._size += len(text)
+        if self._size >= _COPY_BLOCK:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._parts:
+            self.sink.write("".join(self._parts).encode("utf-8"))
+            self._parts.clear()
+            self._size = 0
+
+
+class _Spool(_TextBlocks):
+    """A CSV file being written, in a binary temporary file. (A text-mode temporary file opened for reading
+    too resets its decoder on every write: a cost per CSV row.)"""
+
+    def __init__(self) -> None:
+        super().__init__(tempfile.TemporaryFile())
+
+    def blocks(self):
+        """The file's bytes from the start, a block at a time."""
+        self.flush()
+        self.sink.seek(0)
+        while block := self.sink.read(_COPY_BLOCK):
+            yield block
+
+    def close(self) -> None:
+        self.sink.close()
+
+
 class _HashingSink:
     """Forwards bytes to a ZIP entry, counting and hashing them."""
 
@@ -115,6 +154,22 @@ _PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+_CSV_SPECIAL = re.compile(r'[,"\r\n]')
+
+
+def csv_field(text: str) -> str:
+    """One cell as :func:`csv.writer` writes a text (quoted where it holds a comma, a quote or a line end)."""
+    if _CSV_SPECIAL.search(text) is None:
+        return text
+    return '"' + text.replace('"', '""') + '"'
+
+
+def csv_line(cells: Iterable[str]) -> str:
+    """A row as :func:`csv.writer` writes it (its line end included; a row of one empty cell is ``""``)."""
+    cells = list(cells)
+    return ('""' if cells == [""] else ",".join(csv_field(c) for c in cells)) + "\r\n"
+
+
 def _key_text(key: dict[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in key.items())
 
@@ -137,7 +192,7 @@ class FieldForm:
     (issue 15, item 4). ``entry`` is the whole entry with ``"value"`` in its place (its value ignored); an
     entry that differs per record (a recipient named, a redaction) is written as a plain dict instead."""
 
-    __slots__ = ("entry", "name", "category", "prefix", "suffix", "csv_before", "csv_after")
+    __slots__ = ("entry", "name", "category", "prefix", "suffix", "csv_before", "csv_after", "csv_name", "csv_tail")
 
     def __init__(self, entry: dict[str, Any]) -> None:
         self.entry = {**entry, "value": None}
@@ -152,6 +207,9 @@ class FieldForm:
         self.csv_before = (csv_cell(self.name),)
         self.csv_after = (" ".join(self.entry["categories"]), csv_cell(self.entry.get("provided")),
                           csv_cell(self.entry.get("withheld", False)))
+        # The same as CSV text: a row is the record's part, these and the value between them.
+        self.csv_name = csv_field(self.csv_before[0]) + ","
+        self.csv_tail = "," + csv_line(self.csv_after)
 
 
 class FormedRecord(NamedTuple):
@@ -180,18 +238,19 @@ class ExportWriter:
     """
 
     def __init__(self, target: BinaryIO, *, head: dict[str, Any], schema: ExportSchema) -> None:
-        self.zip = zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6)
+        self.zip = zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1)
         self.head = head
         self.schema = schema
         self.summaries: list[CollectionSummary] = []
         self.files: list[FileEntry] = []
-        self._csv: dict[str, tuple[IO[str], Any]] = {}
+        self._csv: dict[str, tuple[_Spool, Any]] = {}
         self._entry = self.zip.open("data.json", "w", force_zip64=True)
         self._data = _HashingSink(self._entry)
+        self._text = _TextBlocks(self._data)  # encoded, hashed and compressed 64 KB at a time
         self._emit(json.dumps(head, ensure_ascii=False)[:-1] + ', "collections": [')
 
     def _emit(self, text: str) -> None:
-        self._data.write(text.encode("utf-8"))
+        self._text.write(text)
 
     # -- data.json and the CSVs ------------------------------------------------------------------------
 
@@ -209,6 +268,7 @@ class ExportWriter:
         self._emit(("" if not self.summaries else ", ") + json.dumps(header, ensure_ascii=False)[:-1]
                    + ', "records": [')
         source, collection = csv_cell(header["source"]), csv_cell(header["collection"])
+        record_start = csv_line((source, collection))[:-2] + ","
         formed: Counter[tuple] = Counter()  # records per combination of forms and value types
         for record in records:
             if type(record) is FormedRecord:
@@ -222,10 +282,10 @@ class ExportWriter:
                 self._emit((", " if summary.record_count else "") + record.json())
                 if len(summary.sample) < SAMPLE_SIZE:
                     summary.sample.append(record.as_dict())
-                key = csv_cell(_key_text(record.key))
+                start = record_start + csv_field(csv_cell(_key_text(record.key))) + ","
                 for form, value in values:
-                    self._csv_writer(form.category).writerow(
-                        (source, collection, key, *form.csv_before, csv_cell(value), *form.csv_after))
+                    self._spool(form.category).write(start + form.csv_name + csv_field(csv_cell(value))
+                                                     + form.csv_tail)
             else:
                 self.schema.check_record(record, f"data.json {where} record {summary.record_count + 1}")
                 self._emit((", " if summary.record_count else "") + json.dumps(record, ensure_ascii=False))
@@ -286,9 +346,13 @@ class ExportWriter:
             summary.categories.update(form.entry["categories"])
             summary.category_counts.setdefault(form.category, [0, 0])
 
+    def _spool(self, category: str) -> _Spool:
+        self._csv_writer(category)
+        return self._csv[category][0]
+
     def _csv_writer(self, category: str):
         if category not in self._csv:
-            handle = tempfile.TemporaryFile(mode="w+", encoding="utf-8", newline="")
+            handle = _Spool()
             writer = csv.writer(handle)
             writer.writerow(CSV_COLUMNS)
             self._csv[category] = (handle, writer)
@@ -300,17 +364,17 @@ class ExportWriter:
         skeleton = {**self.head, "collections": [{**s.header, "records": []} for s in self.summaries], **rest}
         self.schema.check_document(skeleton)
         self._emit("]" + ("" if not rest else ", " + json.dumps(rest, ensure_ascii=False)[1:-1]) + "}")
+        self._text.flush()
         self._entry.close()
         entry = FileEntry("data.json", self._data.digest.hexdigest(), self._data.size, "application/json")
         self.files.append(entry)
         for category in sorted(self._csv):
             handle, _writer = self._csv.pop(category)
-            handle.seek(0)
             with self.zip.open(f"csv/{category}.csv", "w", force_zip64=True) as out:
                 sink = _HashingSink(out)
                 sink.write("\ufeff".encode())  # so spreadsheet programs read é and ë as UTF-8
-                while block := handle.read(_COPY_BLOCK):
-                    sink.write(block.encode("utf-8"))
+                for block in handle.blocks():
+                    sink.write(block)
             handle.close()
             self.files.append(FileEntry(f"csv/{category}.csv", sink.digest.hexdigest(), sink.size, "text/csv"))
         return entry

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from itertools import islice
 from typing import Any, BinaryIO
 
@@ -131,9 +131,10 @@ def _access_reader(source: Source, coll, statement: Statement, language: str,
             if withheld:
                 value = None
             elif type(value) is not str and type(value) is not int:
-                value = plain_value(value)
+                # A date (a payment's day) is most of the rest: as plain_value writes it, without its checks.
+                value = value.isoformat() if type(value) is date or type(value) is datetime else plain_value(value)
             values.append((form, value))
-        return FormedRecord({k: plain_value(row[k]) for k in key}, values)
+        return FormedRecord({k: row[k] if type(row[k]) is int else plain_value(row[k]) for k in key}, values)
 
     return formed
 

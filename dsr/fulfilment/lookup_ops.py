@@ -29,6 +29,7 @@ from dsr.cases.guards import WRITERS, require_open, require_role
 from dsr.cases.models import Case
 from dsr.datamap import catalogue
 from dsr.datamap import lookup as datamap_lookup
+from dsr.datamap.found import FoundStore
 from dsr.datamap.sources import DataMapError, Source, SourceKind, load_sources
 from dsr.domain.enums import LookupMatch, LookupStatus
 from dsr.extensions import db
@@ -82,23 +83,25 @@ def run_lookup(case: Case, *, actor: User | None, now: datetime, config: Mapping
     except DataMapError as exc:
         return _store_failed(case, identities, _("The data map cannot be read: %(error)s", error=str(exc)),
                              actor=actor, now=now)
-    try:
-        found = _search(sources, identities, config)
-    except SourceUnavailable as exc:
-        return _store_failed(case, identities, str(exc), actor=actor, now=now)
+    # What the search finds is kept on disk while it runs, not in memory (issue 15, item 4).
+    with FoundStore() as found:
+        try:
+            _search(found, sources, identities, config)
+        except SourceUnavailable as exc:
+            return _store_failed(case, identities, str(exc), actor=actor, now=now)
 
-    # Several people may run a lookup on the same case at once: serialise them on the case row, so the
-    # manual sources' tasks are created once (SQLite serialises writers by itself).
-    db.session.execute(sa.select(Case.id).where(Case.id == case.id).with_for_update())
-    summary = _summary(found)
-    count = sum(c["count"] for colls in summary.values() for c in colls.values())
-    lookup = Lookup(case_id=case.id, run_at=now, run_by_id=actor.id if actor else None,
-                    identities=jsonable(identities), summary=summary, manual_tasks={},
-                    status=LookupStatus.FOUND if count else LookupStatus.NOTHING_FOUND)
-    db.session.add(lookup)
-    db.session.flush()
-    for batch in _batches(_references(sources, found, lookup.id), INSERT_BATCH):
-        db.session.execute(sa.insert(FoundRecord), batch)
+        # Several people may run a lookup on the same case at once: serialise them on the case row, so the
+        # manual sources' tasks are created once (SQLite serialises writers by itself).
+        db.session.execute(sa.select(Case.id).where(Case.id == case.id).with_for_update())
+        summary = _summary(found)
+        count = sum(c["count"] for colls in summary.values() for c in colls.values())
+        lookup = Lookup(case_id=case.id, run_at=now, run_by_id=actor.id if actor else None,
+                        identities=jsonable(identities), summary=summary, manual_tasks={},
+                        status=LookupStatus.FOUND if count else LookupStatus.NOTHING_FOUND)
+        db.session.add(lookup)
+        db.session.flush()
+        for batch in _batches(_references(sources, found, lookup.id), INSERT_BATCH):
+            db.session.execute(sa.insert(FoundRecord), batch)
     lookup.manual_tasks = _manual_tasks(case, [s for s in sources.values() if s.kind is SourceKind.MANUAL],
                                         actor=actor, now=now)
     record("lookup.run", actor=actor, now=now, case=case, after={
@@ -109,8 +112,10 @@ def run_lookup(case: Case, *, actor: User | None, now: datetime, config: Mapping
     return lookup
 
 
-def _search(sources: Mapping[str, Source], identities: Mapping[str, Any], config: Mapping[str, Any]) -> dict:
-    """Every SQL source searched through a read-only connection; any failure names the source."""
+def _search(found: FoundStore, sources: Mapping[str, Source], identities: Mapping[str, Any],
+            config: Mapping[str, Any]) -> None:
+    """Every SQL source searched through a read-only connection into ``found``; any failure names the
+    source."""
     sql = {key: s for key, s in sources.items() if s.kind is SourceKind.SQL}
     engines: dict[str, sa.Engine] = {}
     try:
@@ -123,7 +128,7 @@ def _search(sources: Mapping[str, Source], identities: Mapping[str, Any], config
                 raise SourceUnavailable(_("%(source)s could not be searched: %(error)s",
                                           source=source.name, error=_reason(exc))) from exc
         try:
-            return datamap_lookup.find_everywhere(sql, identities, engines, slim=True)
+            datamap_lookup.search_everywhere(found, sql, identities, engines, slim=True)
         except (DataMapError, sa.exc.SQLAlchemyError) as exc:
             raise SourceUnavailable(_("The search failed: %(error)s", error=_reason(exc))) from exc
     finally:
@@ -154,10 +159,11 @@ def _categories(rec) -> list[str]:
     return sorted({c for name in rec.held for c in rec.categories.get(name, ())})
 
 
-def _summary(found: Mapping[str, list]) -> dict:
+def _summary(found: FoundStore) -> dict:
     """Per source and collection: how many records were found, and the categories they hold."""
     summary: dict[str, dict] = {}
-    for key, records in found.items():
+    for key in found.sources:
+        records = found.records(key)
         per_collection: dict[str, dict] = {}
         helds: set[tuple[str, str, tuple[str, ...]]] = set()
         for rec in records:
@@ -171,13 +177,13 @@ def _summary(found: Mapping[str, list]) -> dict:
     return summary
 
 
-def _references(sources: Mapping[str, Source], found: Mapping[str, list], lookup_id: int) -> Iterator[dict]:
+def _references(sources: Mapping[str, Source], found: FoundStore, lookup_id: int) -> Iterator[dict]:
     """A found_records row per record (where it is, its categories, how it was reached), one at a time for
     a bulk insert. Field values stay in Harmony's systems; only the record's date is kept, where the data
     map says a retention period runs from it (``dated_by``)."""
     categories: dict[tuple[str, str, tuple[str, ...]], list[str]] = {}
-    for key, records in found.items():
-        for rec in records:
+    for key in found.sources:
+        for rec in found.records(key):
             dated_by = sources[key].collection(rec.collection).dated_by
             held = (key, rec.collection, rec.held)
             if held not in categories:

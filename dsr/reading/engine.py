@@ -21,16 +21,21 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import numpy as np
-from PIL import Image, ImageFilter, ImageOps
+from typing import TYPE_CHECKING
 
 from dsr.domain.letter_reading import Word
+
+if TYPE_CHECKING:
+    import numpy as np
+    from PIL import Image
+
+# NumPy and Pillow (about 20 MB) are imported by the functions that use them, not with the module: the
+# web app and every worker import this module, few of them read a scan (issue 15, item 4).
 
 TESSERACT_LANGUAGES = {"nl": "nld", "en": "eng", "fr": "fra"}
 RENDER_DPI = 300
 TARGET_LONG_SIDE = 2500  # pixels, ~210 dpi on A4: 2/3 the CPU of 3,300 and within the goals (README)
-ROTATE_RESAMPLE = Image.BILINEAR  # as accurate as bicubic on the evaluation set, at 40 % of its cost
+ROTATE_RESAMPLE = "BILINEAR"  # as accurate as bicubic on the evaluation set, at 40 % of its cost
 MAX_PAGES = 10
 
 
@@ -81,6 +86,7 @@ def unavailable_reason() -> str | None:
 
 def page_images(data: bytes, media_type: str, *, dpi: int = RENDER_DPI) -> Iterator[Image.Image]:
     """The pages of a scan as greyscale images (a PDF through pdftoppm; JPEG and PNG as they are)."""
+    from PIL import Image, ImageOps
     if media_type == "application/pdf":
         if shutil.which("pdftoppm") is None:
             raise ReadingUnavailable("pdftoppm (poppler-utils) is not installed on this server.")
@@ -110,6 +116,7 @@ def _skew_angle(image: Image.Image) -> float:
 
     The profile of a turn by a small angle is that of a shear: each ink pixel counted in row ``y - x·tan(a)``,
     so no image is rotated; the 42 angles tried cost milliseconds on the ink of a 1,200-pixel page."""
+    import numpy as np
     small = image.copy()
     small.thumbnail((1200, 1200))
     pixels = np.asarray(small)  # greyscale
@@ -141,16 +148,19 @@ class Cleaned:
 
 
 def _geometry(image: Image.Image, factor: float, angle: float, *, fill: int) -> Image.Image:
+    from PIL import Image
     if factor != 1.0:
         image = image.resize((int(image.width * factor), int(image.height * factor)), Image.LANCZOS)
     if angle:
-        image = image.rotate(angle, resample=ROTATE_RESAMPLE, expand=True, fillcolor=fill)
+        image = image.rotate(angle, resample=getattr(Image, ROTATE_RESAMPLE), expand=True, fillcolor=fill)
     return image
 
 
 def brightest(image: Image.Image, size: int) -> Image.Image:
     """Each pixel the brightest of the ``size``×``size`` square around it (edges repeated): Pillow's
     ``MaxFilter(size)``, a row and a column pass instead of ``size``² comparisons a pixel."""
+    import numpy as np
+    from PIL import Image
     reach = size // 2
     height, width = image.height, image.width
     pixels = np.pad(np.asarray(image.convert("L")), reach, mode="edge")
@@ -166,6 +176,8 @@ def brightest(image: Image.Image, size: int) -> Image.Image:
 def flatten(image: Image.Image) -> Image.Image:
     """Even out the light: divide by the paper's own brightness, estimated from a blurred maximum. A phone
     photo's shadow and a scanner's grey border become white paper; ink stays dark."""
+    import numpy as np
+    from PIL import Image, ImageFilter
     small = image.resize((max(1, image.width // 8), max(1, image.height // 8)), Image.BILINEAR)
     paper = brightest(small, 7).filter(ImageFilter.GaussianBlur(2)).resize(image.size, Image.BILINEAR)
     ratio = np.asarray(image, dtype=np.float32) * 255  # in place from here: a page is millions of pixels
@@ -175,6 +187,7 @@ def flatten(image: Image.Image) -> Image.Image:
 
 def otsu(image: Image.Image) -> Image.Image:
     """Black ink on white paper: Otsu's threshold, the grey level that best splits the page in two."""
+    import numpy as np
     share = np.asarray(image.histogram(), dtype=np.float64)
     share /= share.sum()
     below = np.cumsum(share)
@@ -185,6 +198,7 @@ def otsu(image: Image.Image) -> Image.Image:
 
 
 def _middle(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    import numpy as np
     return np.maximum(np.minimum(a, b), np.minimum(np.maximum(a, b), c))
 
 
@@ -192,6 +206,8 @@ def median3(image: Image.Image) -> Image.Image:
     """A 3×3 median filter (edges repeated), the same pixels as Pillow's ``MedianFilter(3)`` at a tenth of
     its cost: each column of three is sorted once, then a window's median is the middle of the largest of
     its three minima, the middle of its three middles and the smallest of its three maxima."""
+    import numpy as np
+    from PIL import Image
     pixels = np.pad(np.asarray(image.convert("L")), 1, mode="edge")
     above, here, below = pixels[:-2], pixels[1:-1], pixels[2:]
     low, high = np.minimum(above, here), np.maximum(above, here)
@@ -206,6 +222,7 @@ def clean(image: Image.Image) -> Cleaned:
     """Grey, despeckled (a 3×3 median filter at the scan's own size), scaled to about 210 dpi, the light
     evened out, contrast stretched a little, straightened, and turned black on white (Otsu): tesseract reads
     a clean two-tone page about twice as fast as a noisy grey one, and as well."""
+    from PIL import ImageOps
     grey = median3(image)  # before enlarging: fewer pixels to filter
     # A4 at 2,500 px high: phone photos are enlarged, 300 dpi scans reduced, 200 dpi ones (within 10 %) kept.
     factor = TARGET_LONG_SIDE / max(grey.size)
@@ -341,6 +358,7 @@ def _body(page: Image.Image) -> Image.Image:
     """A band across the middle of a page (from 30 % to 55 % down, where a letter's first paragraphs are),
     at half size: on the 36 evaluation letters × 4 scan qualities (pages at 2,500 px) it told every language
     right; a narrower band (30–45 %) did too on letters 1–18, for 0.05 s less a page, but real letters vary."""
+    from PIL import Image
     band = page.crop((0, page.height * 30 // 100, page.width, page.height * 55 // 100))
     return band.resize((band.width // 2, band.height // 2), Image.BILINEAR)
 

@@ -15,6 +15,7 @@ import io
 import itertools
 import json
 import os
+import random
 import re
 import tracemalloc
 import zipfile
@@ -429,8 +430,8 @@ def test_a_formed_record_writes_exactly_what_its_dict_does():
         writer = ExportWriter(target, head={"case_reference": "DSR-2026-00001", "kind": "access"}, schema=schema)
         summary = writer.collection({"source": "s", "collection": "c"}, iter(given * 3), found=3 * len(given))
         for category, (handle, _writer) in writer._csv.items():
-            handle.seek(0)
-            written[name, category] = handle.read()
+            written[name, category] = b"".join(handle.blocks()).decode("utf-8")
+        writer._text.flush()
         writer._entry.close()
         writer.abort()
         with zipfile.ZipFile(target) as zf:
@@ -573,3 +574,18 @@ def test_csv_cells_keep_numbers_and_defuse_formulas(value, cell):
     from dsr.exports.build import csv_cell
 
     assert csv_cell(value) == cell
+
+
+def test_csv_rows_written_as_text_are_what_the_csv_module_writes():
+    """A formed record's CSV rows are put together as text (issue 15, item 4): quoted exactly where
+    :func:`csv.writer` quotes."""
+    from dsr.exports.build import csv_line
+
+    pieces = ["a", ",", '"', "\r", "\n", " ", "\t", "\u2028", "'", "=", "é", ";", "\x85", "\x0b", ""]
+    chosen = random.Random(15)
+    for _ in range(5000):
+        cells = ["".join(chosen.choice(pieces) for _ in range(chosen.randint(0, 5)))
+                 for _ in range(chosen.randint(1, 8))]
+        out = io.StringIO()
+        csv.writer(out).writerow(cells)
+        assert csv_line(cells) == out.getvalue(), cells

@@ -1,0 +1,100 @@
+"""A lookup keeps what it has found on disk, not in memory (issue 15, item 4).
+
+The shop of :mod:`tests.integration.shared_support` with Anna holding N more orders, each shipped to an
+address of its own (so the search follows N references into a second collection, and the sharing check
+looks at all of them). The Python objects alive while the search runs are counted (``gc``), at every
+hundredth record it stores: for ten times the records they must not grow with them. Counted, not timed.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+
+import sqlalchemy as sa
+
+from dsr.datamap import found as found_module
+from dsr.datamap.lookup import find_everywhere, readonly_engines, search_everywhere
+from dsr.datamap.sources import load_sources
+from tests.integration.shared_support import SHOP_DATASET, shop_database, write_dataset
+
+
+def _shop(tmp_path, orders: int):
+    """The shop with ``orders`` more orders of Anna's, each to a new address; its sources and engines."""
+    write_dataset(tmp_path / "datamap", SHOP_DATASET, "shop")
+    with shop_database("sqlite", tmp_path) as url:
+        engine = sa.create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO address VALUES (:id, 'Straat', 'Utrecht')"),
+                         [{"id": 1000 + i} for i in range(orders)])
+            conn.execute(sa.text("INSERT INTO orders VALUES (:id, 1, :address)"),
+                         [{"id": f"b-{i}", "address": 1000 + i} for i in range(orders)])
+        engine.dispose()
+        config = {"DSR_DATAMAP_DIR": str(tmp_path / "datamap"), "DSR_SOURCE_SHOP_URL": url}
+        sources = {"shop": load_sources(config)["shop"]}
+        return sources, readonly_engines(sources.values(), config)
+
+
+def _peak_objects(tmp_path, orders: int, monkeypatch) -> tuple[int, int]:
+    """(records found, most Python objects alive above the start while the search stored them)."""
+    sources, engines = _shop(tmp_path / str(orders), orders)
+    counts: list[int] = []
+    add = found_module.FoundStore.add
+
+    def counting_add(self, *args, **kwargs):
+        new = add(self, *args, **kwargs)
+        if new and self.db.execute("SELECT count(*) % 100 FROM found").fetchone()[0] == 0:
+            counts.append(len(gc.get_objects()))
+        return new
+
+    monkeypatch.setattr(found_module.FoundStore, "add", counting_add)
+    gc.collect()
+    start = len(gc.get_objects())
+    with found_module.FoundStore() as store:
+        search_everywhere(store, sources, {"email": "anna@example.com"}, engines, slim=True)
+        gc.collect()
+        counts.append(len(gc.get_objects()))
+        found = sum(1 for _r in store.records("shop"))
+    monkeypatch.undo()
+    for engine in engines.values():
+        engine.dispose()
+    return found, max(counts) - start
+
+
+def test_the_found_set_is_not_held_in_memory(tmp_path, monkeypatch):
+    small_found, small_objects = _peak_objects(tmp_path, 1_000, monkeypatch)
+    big_found, big_objects = _peak_objects(tmp_path, 10_000, monkeypatch)
+    assert (small_found, big_found) == (11 + 2 * 1_000, 11 + 2 * 10_000)
+    # Held in memory, 18,000 more records were at least 18,000 more objects (one per record, more for its
+    # dicts); what grows now is the search's bounded buffers, not the records.
+    assert big_objects - small_objects < 2_000, (small_objects, big_objects)
+
+
+def _scratch_files() -> set[str]:
+    """SQLite's temporary files (``etilqs_…``) this process has open (Linux)."""
+    links = set()
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            links.add(os.readlink(f"/proc/self/fd/{fd}"))
+        except OSError:
+            continue  # the descriptor listdir itself used
+    return {link for link in links if "etilqs_" in link}
+
+
+def test_the_scratch_store_is_a_file_nobody_else_sees(tmp_path, monkeypatch):
+    """The store spills to a file that SQLite unlinks as it opens it: no other process can see it, nothing
+    is left behind by a lookup that dies, and it is gone when the store is closed."""
+    monkeypatch.setattr(found_module.FoundStore, "cache_kib", 64)  # so that 1,200 records spill to disk
+    sources, engines = _shop(tmp_path / "shop", 600)
+    before = _scratch_files()
+    with found_module.FoundStore() as store:
+        search_everywhere(store, sources, {"email": "anna@example.com"}, engines, slim=True)
+        assert sum(1 for _r in store.records("shop")) == 11 + 1_200
+        files = _scratch_files() - before
+        assert len(files) == 1 and next(iter(files)).endswith(" (deleted)"), files
+        assert not os.path.exists(next(iter(files)).removesuffix(" (deleted)"))
+    assert _scratch_files() - before == set()
+    found = find_everywhere(sources, {"email": "anna@example.com"}, engines)["shop"]
+    assert len(found) == 11 + 1_200
+    for engine in engines.values():
+        engine.dispose()
