@@ -230,10 +230,6 @@ class FoundStore:
                 f"({', '.join('?' * len(chunk))})", (self.place(source, collection), *chunk)))
         return found
 
-    def contains(self, source: str, collection: str, key_values: Iterable[Any]) -> bool:
-        return self.db.execute("SELECT 1 FROM found WHERE place = ? AND ident = ?",
-                               (self.place(source, collection), ident(key_values))).fetchone() is not None
-
     def fresh(self, source: str, collection: str, field: str, values: Iterable[Any]) -> Iterator[Any]:
         """The values not searched by before in ``collection.field``, each once; they count as searched."""
         values, place = iter(values), self.place(source, collection)

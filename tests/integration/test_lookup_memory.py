@@ -2,8 +2,8 @@
 
 The shop of :mod:`tests.integration.shared_support` with Anna holding N more orders, each shipped to an
 address of its own (so the search follows N references into a second collection, and the sharing check
-looks at all of them). The Python objects alive while the search runs are counted (``gc``), at every
-hundredth record it stores: for ten times the records they must not grow with them. Counted, not timed.
+looks at all of them). The Python objects alive while the search runs are counted (``gc``) after every
+batch of records it stores: for ten times the records they must not grow with them. Counted, not timed.
 """
 
 from __future__ import annotations
@@ -39,15 +39,14 @@ def _peak_objects(tmp_path, orders: int, monkeypatch) -> tuple[int, int]:
     """(records found, most Python objects alive above the start while the search stored them)."""
     sources, engines = _shop(tmp_path / str(orders), orders)
     counts: list[int] = []
-    add = found_module.FoundStore.add
+    add_many = found_module.FoundStore.add_many
 
-    def counting_add(self, *args, **kwargs):
-        new = add(self, *args, **kwargs)
-        if new and self.db.execute("SELECT count(*) % 100 FROM found").fetchone()[0] == 0:
-            counts.append(len(gc.get_objects()))
+    def counting_add_many(self, *args, **kwargs):
+        new = add_many(self, *args, **kwargs)
+        counts.append(len(gc.get_objects()))  # after each batch of records stored
         return new
 
-    monkeypatch.setattr(found_module.FoundStore, "add", counting_add)
+    monkeypatch.setattr(found_module.FoundStore, "add_many", counting_add_many)
     gc.collect()
     start = len(gc.get_objects())
     with found_module.FoundStore() as store:
@@ -65,9 +64,10 @@ def test_the_found_set_is_not_held_in_memory(tmp_path, monkeypatch):
     small_found, small_objects = _peak_objects(tmp_path, 1_000, monkeypatch)
     big_found, big_objects = _peak_objects(tmp_path, 10_000, monkeypatch)
     assert (small_found, big_found) == (11 + 2 * 1_000, 11 + 2 * 10_000)
-    # Held in memory, 18,000 more records were at least 18,000 more objects (one per record, more for its
-    # dicts); what grows now is the search's bounded buffers, not the records.
-    assert big_objects - small_objects < 2_000, (small_objects, big_objects)
+    # Held in memory, 18,000 more records were at least 18,000 more objects (a FoundRecord each; its dicts
+    # of plain values are not tracked by gc); what grows now is bounded (about 1,000: the batch being
+    # stored, the driver's statement caches), not the records.
+    assert big_objects - small_objects < 5_000, (small_objects, big_objects)
 
 
 def _scratch_files() -> set[str]:
