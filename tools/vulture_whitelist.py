@@ -36,3 +36,5 @@ restriction_facts
 WorkingDayCalendar.is_holiday  # tests/unit/test_calendar_nl.py: the statutory holidays, year by year
 WorkingDayCalendar.holidays_in_year
 Decision.kept_until  # tests/unit/test_retention.py: "kept through" as the letters word it, from erase_on
+find_records  # tests/integration/test_harmony_demo.py: one source's records as a list (a lookup uses search_everywhere)
+find_everywhere  # tests/integration/test_shared_records.py and the demo tests: every source's records as lists
