@@ -87,13 +87,14 @@ OPERATION_BODY = {
                    "justification are the staff's record, never printed (as are described, subject_view and "
                    "outcome_text); pause, extend, refuse, automated-decision (the decision concerned) and "
                    "automated-review (its outcome) take subject_texts too: what the letters quote, by language "
-                   "(nl, en, fr); automated-decision takes view_texts, the subject's view. refuse as excessive: "
+                   "(nl, en, fr); automated-decision takes view_texts, the subject's view; automated-review takes "
+                   "reviewer_texts, the reviewer as the letter names them (name and function). refuse as excessive: "
                    "repeats, the references of the person's earlier requests it repeats (the last within a year).",
     "properties": {"version": {"type": "integer"},
                    "repeats": {"type": "array", "items": _STR},
                    **{key: {"type": "object", "additionalProperties": False,
                             "properties": {lang: _STR for lang in ("nl", "en", "fr")}}
-                      for key in ("subject_texts", "view_texts")}},
+                      for key in ("subject_texts", "view_texts", "reviewer_texts")}},
 }
 
 SUPPRESSION = {

@@ -227,7 +227,8 @@ def _automated_request(case, b, u):
 def _automated_review(case, b, u):
     return record_review(case, reviewer=_text(b, "reviewer"), reviewed_on=_date(b, "reviewed_on"),
                          outcome=_text(b, "outcome"), outcome_text=_text(b, "outcome_text"),
-                         view_considered=_flag(b, "view_considered"), actor=u, now=now(), today=today())
+                         view_considered=_flag(b, "view_considered"), actor=u, now=now(), today=today(),
+                         reviewer_texts=_texts_by_language(b, "reviewer_texts"))
 
 
 def _version(body: dict) -> int | None:

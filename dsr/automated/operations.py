@@ -100,12 +100,14 @@ def record_request(case: Case, *, decision_id: str | None, described: str, decid
 
 def record_review(case: Case, *, reviewer: str, reviewed_on: date | None, outcome: ReviewOutcome | str,
                   outcome_text: str, view_considered: bool, actor, now: datetime,
-                  today: date, subject_texts: Mapping[str, str] | None = None) -> AutomatedDecisionRequest:
+                  today: date, subject_texts: Mapping[str, str] | None = None,
+                  reviewer_texts: Mapping[str, str] | None = None) -> AutomatedDecisionRequest:
     """Record the human review: who reviewed the decision (name and function), when, and the outcome.
 
-    ``outcome_text`` is the case file's record of the outcome (why it stands, or what changed); the letter
-    quotes the text for the subject in its language (``subject_texts``: ``{language: text}``, or written later
-    on the case's texts page).
+    ``reviewer`` and ``outcome_text`` are the case file's record (who reviewed it; why the decision stands, or
+    what changed); the letter quotes the texts for the subject in its language, each ``{language: text}`` or
+    written later on the case's texts page: the outcome (``subject_texts``) and the reviewer as the letter
+    names them, with their function in the letter's language (``reviewer_texts``).
     A view the subject expressed must have been considered (Art. 22(3)): the review is refused otherwise.
     """
     require_role(actor, *WRITERS, what=_l("record the review of an automated decision"))
@@ -139,6 +141,7 @@ def record_review(case: Case, *, reviewer: str, reviewed_on: date | None, outcom
     db.session.flush()
     record("automated.review_recorded", actor=actor, now=now, case=case, before=before,
            after={"request_id": request.id, **values})
+    save_texts(case, TextPurpose.AUTOMATED_REVIEWER, 0, reviewer_texts, actor=actor, now=now)
     save_texts(case, TextPurpose.AUTOMATED_OUTCOME, 0, subject_texts, actor=actor, now=now)
     return request
 

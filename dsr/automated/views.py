@@ -20,6 +20,8 @@ from dsr.automated.models import ReviewOutcome
 from dsr.cases.card_actions import perform_card_action
 from dsr.cases.models import Case
 from dsr.cases.queries import case_or_404
+from dsr.texts.models import TextPurpose
+from dsr.texts.picker import chosen_for, in_case_language, subject_text_area, subject_text_field
 from dsr.timeutil import today
 
 bp = Blueprint("automated", __name__)
@@ -38,17 +40,21 @@ class RequestForm(FlaskForm):
     express_view = BooleanField(_l("Expresses their view"))
     contest = BooleanField(_l("Contests the decision"))
     subject_view = TextAreaField(_l("The subject's view, as they gave it"), validators=[Length(max=ops.TEXT_MAX)])
+    subject_text = subject_text_area()
+    view_text = subject_text_area()
 
 
 class ReviewForm(FlaskForm):
-    reviewer = StringField(_l("Reviewed by (name and function)"),
+    reviewer = StringField(_l("Reviewed by (name and function; staff note, internal)"),
                            validators=[InputRequired(), Length(max=ops.REVIEWER_MAX)])
+    reviewer_text = subject_text_area()
     reviewed_on = DateField(_l("Reviewed on"), validators=[InputRequired()])
     outcome = RadioField(_l("Outcome"), choices=[(o.value, OUTCOME_LABELS[o]) for o in ReviewOutcome],
                          validators=[InputRequired()])
     outcome_text = TextAreaField(_l("The outcome (staff note; the letter quotes the text for the subject)"),
                                  validators=[InputRequired(), Length(max=ops.TEXT_MAX)])
     view_considered = BooleanField(_l("The subject's view was considered in the review"))
+    subject_text = subject_text_area()
 
 
 def _decision_choices(lang: str) -> list[tuple[str, str]]:
@@ -83,8 +89,25 @@ def _helpers():
             request_form.described.data = request.decision_described
         if not (failed and failed[0] == "review"):
             review_form.reviewed_on.data = today()
+            if request is not None and request.reviewed:
+                review_form.reviewer.data = request.reviewer
+                review_form.outcome.data = request.outcome.value
+                review_form.outcome_text.data = request.outcome_text
+        texts = {
+            "decision": subject_text_field(case, TextPurpose.AUTOMATED_DECISION, "adm-decision",
+                                           request_form.subject_text, what=_("The decision concerned"),
+                                           current=True),
+            "view": subject_text_field(case, TextPurpose.AUTOMATED_VIEW, "adm-view", request_form.view_text,
+                                       what=_("The subject's view"), current=True),
+            "reviewer": subject_text_field(case, TextPurpose.AUTOMATED_REVIEWER, "review-reviewer",
+                                           review_form.reviewer_text, what=_("Reviewed by (name and function)"),
+                                           current=True),
+            "outcome": subject_text_field(case, TextPurpose.AUTOMATED_OUTCOME, "review-outcome",
+                                          review_form.subject_text, what=_("The outcome"), current=True),
+        }
         declaration = load_declaration()
-        return {"request": request, "request_form": request_form, "review_form": review_form,
+        return {"request": request, "request_form": request_form, "review_form": review_form, "texts": texts,
+                "texts_chosen": chosen_for(),
                 "declaration": declaration, "declared": declaration.get(request.decision_id) if request else None,
                 "lang": _lang(), "names": [d.name[_lang()] for d in declaration.decisions]}
 
@@ -95,14 +118,18 @@ def _record_request(case: Case, form, actor: User, at: datetime) -> tuple[str, s
     ops.record_request(case, decision_id=form.decision_id.data, described=form.described.data,
                        decided_on=form.decided_on.data, human_intervention=form.human_intervention.data,
                        express_view=form.express_view.data, contest=form.contest.data,
-                       subject_view=form.subject_view.data, actor=actor, now=at, today=today())
+                       subject_view=form.subject_view.data, actor=actor, now=at, today=today(),
+                       subject_texts=in_case_language(case, form.subject_text),
+                       view_texts=in_case_language(case, form.view_text))
     return "success", _("Request about the automated decision recorded.")
 
 
 def _record_review(case: Case, form, actor: User, at: datetime) -> tuple[str, str]:
     ops.record_review(case, reviewer=form.reviewer.data, reviewed_on=form.reviewed_on.data,
                       outcome=form.outcome.data, outcome_text=form.outcome_text.data,
-                      view_considered=form.view_considered.data, actor=actor, now=at, today=today())
+                      view_considered=form.view_considered.data, actor=actor, now=at, today=today(),
+                      subject_texts=in_case_language(case, form.subject_text),
+                      reviewer_texts=in_case_language(case, form.reviewer_text))
     return "success", _("Review recorded; the answer letter can now be issued.")
 
 

@@ -24,7 +24,7 @@ from dsr.domain.enums import (
     VerificationMethod,
     VerificationOutcome,
 )
-from dsr.texts.models import BODY_MAX
+from dsr.texts.picker import subject_text_area
 
 REFUSAL_LABELS = {
     RefusalGround.MANIFESTLY_UNFOUNDED: _l("Manifestly unfounded (Art. 12(5))"),
@@ -80,18 +80,11 @@ class CompleteForm(CaseActionForm):
                                     validators=[Optional(), Length(max=2000)])
 
 
-def _subject_text() -> TextAreaField:
-    """What the letter quotes, in the case's language (issue 14.2): saved with the action as its text for the
-    subject, apart from the staff note; the page names the language and offers the standard paragraphs."""
-    return TextAreaField(_l("Text for the subject (the letter quotes it)"),
-                         validators=[Optional(), Length(max=BODY_MAX)])
-
-
 class RefuseForm(CaseActionForm):
     ground = SelectField(_l("Ground"), choices=_choices(REFUSAL_LABELS))
     justification = TextAreaField(_l("Written justification (staff note, internal)"),
                                   validators=[DataRequired(), Length(max=5000)])
-    subject_text = _subject_text()
+    subject_text = subject_text_area()
     # Excessive: the person's earlier requests this one repeats (references; the page offers the person's cases).
     repeats = SelectMultipleField(_l("The earlier requests it repeats"), choices=[], validate_choice=False)
 
@@ -118,7 +111,7 @@ class ConfirmIdForm(CaseActionForm):
 class PauseForm(CaseActionForm):
     reason = StringField(_l("Information asked for (staff note, internal)"),
                          validators=[DataRequired(), Length(max=1000)])
-    subject_text = _subject_text()
+    subject_text = subject_text_area()
     requested_on = DateField(_l("Asked on"), validators=[DataRequired()])
 
 
@@ -129,7 +122,7 @@ class ResumeForm(CaseActionForm):
 class ExtendForm(CaseActionForm):
     reason = TextAreaField(_l("Reason: complexity or number of requests (staff note, internal)"),
                            validators=[DataRequired(), Length(max=2000)])
-    subject_text = _subject_text()
+    subject_text = subject_text_area()
 
 
 class NoticeForm(CaseActionForm):

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from dateutil.relativedelta import relativedelta
-from flask import current_app, render_template, request
+from flask import current_app, render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -25,7 +25,7 @@ from dsr.extensions import db
 from dsr.identity.models import IdentityVerification
 from dsr.tasks.models import CaseNote, CaseTask
 from dsr.texts.models import TextPurpose
-from dsr.texts.operations import LANGUAGE_NAMES, paragraphs
+from dsr.texts.picker import subject_text_field
 from dsr.timeutil import today
 
 TRANSITION_LABELS = {
@@ -113,17 +113,8 @@ TEXT_ACTIONS = {"refuse": TextPurpose.REFUSAL, "extend": TextPurpose.EXTENSION,
 def _subject_text_fields(case: Case, forms: dict) -> dict[str, dict]:
     """Per action of :data:`TEXT_ACTIONS`: the case's language, the library's standard paragraphs for its
     purpose in that language, and the one ``?for=<action>&paragraph=<id>`` chose, pre-filled into the field."""
-    language = case.language.value
-    wanted, chosen = request.args.get("for"), request.args.get("paragraph", type=int)
-    out = {}
-    for action, purpose in TEXT_ACTIONS.items():
-        choices = paragraphs(purpose, language)
-        pick = next((p for p in choices if p.id == chosen), None) if wanted == action else None
-        if pick is not None:
-            forms[action].subject_text.data = pick.body
-        out[action] = {"action": action, "language": language, "language_name": LANGUAGE_NAMES[language],
-                       "choices": choices, "chosen": pick.id if pick else None, "prefilled": pick is not None}
-    return out
+    return {action: subject_text_field(case, purpose, action, forms[action].subject_text)
+            for action, purpose in TEXT_ACTIONS.items()}
 
 
 def case_page_context(case: Case, *, error: str | None = None, conflict_since: int | None = None,

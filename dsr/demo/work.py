@@ -97,6 +97,9 @@ KEPT_SHARED = {"nl": "Dit adres is ook het correspondentieadres van een andere k
                "fr": "Cette adresse est aussi l'adresse de correspondance d'un autre client ; elle est conservée pour "
                      "lui."}
 RESTRICTION_EXPLANATION = "The subject needs the claim file for a court case against the repairer."
+# The reviewer of an Art. 22 decision as the letter names them: their function in the letter's language.
+REVIEWER_FUNCTION = {"nl": "privacymanager", "en": "privacy manager",
+                     "fr": "responsable de la protection de la vie privée"}
 LIFT_REASON = {"nl": "Uw rechtszaak tegen de reparateur is afgesloten; de gegevens zijn daarvoor niet meer nodig.",
                "en": "Your court case against the repairer has ended; the data are no longer needed for it.",
                "fr": "Votre procès contre le réparateur est terminé ; les données ne sont plus nécessaires."}
@@ -244,7 +247,8 @@ def finish(case: Case, team: Team, steps: Steps, day: int, *, decision: str, pap
 
             record_review(case, reviewer=f"{reviewer.name}, privacy manager", reviewed_on=today, outcome="changed",
                           outcome_text=AUTOMATED["outcome"][lang], view_considered=True, actor=manager, now=at,
-                          today=today, subject_texts={lang: AUTOMATED["outcome"][lang]})
+                          today=today, subject_texts={lang: AUTOMATED["outcome"][lang]},
+                          reviewer_texts={lang: f"{reviewer.name}, {REVIEWER_FUNCTION[lang]}"})
         elif right is Right.ERASURE:
             _erase(case, team, steps, day, paper_note=paper_note)
         write_texts(case, worker, at)

@@ -476,7 +476,8 @@ def _automated(case: Case, language: str) -> dict[str, Any]:
         "subject_view": quoted(case, TextPurpose.AUTOMATED_VIEW, language) if request.express_view else None,
         "declared": declared.in_language(language) if declared else None,
         "declaration": declaration.in_language(language),
-        "reviewer": request.reviewer, "reviewed_on": request.reviewed_on, "outcome": request.outcome.value,
+        "reviewer": quoted(case, TextPurpose.AUTOMATED_REVIEWER, language) if request.reviewed else None,
+        "reviewed_on": request.reviewed_on, "outcome": request.outcome.value,
         "outcome_text": quoted(case, TextPurpose.AUTOMATED_OUTCOME, language), "view_considered": bool(request.view_considered),
     }}
 

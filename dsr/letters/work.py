@@ -74,11 +74,18 @@ def notices(case: Case, language: str) -> dict[str, Any]:
     still pending."""
     from dsr.notices.changes import notices_required, owes_notices
     from dsr.notices.facts import recipient_facts
+    from dsr.texts.models import TextPurpose
+    from dsr.texts.operations import quoted
 
     owed = owes_notices(case) and notices_required(case)
     listed = recipient_facts(case) if owes_notices(case) else []
     for r in listed:
         r["display_name"] = (r.get("name") or {}).get(language) or r["id"]
+        # Why a recipient was not told: only a text written for the subject in the letter's language (issue
+        # 14.2); the privacy manager's reason is the controller's record. None written: the letter lists the
+        # recipient under its general sentence (impossible or disproportionate effort).
+        r["reason"] = (quoted(case, TextPurpose.NOTICE_NOT_MADE, language, r["notice_id"], required=False)
+                       if r["status"] == "not_notifiable" else None)
     return {
         "owed": owed,
         "notified": [r for r in listed if r["status"] == "notified"],

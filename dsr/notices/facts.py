@@ -25,6 +25,7 @@ def _notice_facts(notice: RecipientNotice, known) -> dict[str, Any]:
     name = dict(recipient.name) if recipient else {lang: notice.recipient_id for lang in ("nl", "en", "fr")}
     return {
         "id": notice.recipient_id,
+        "notice_id": notice.id,
         "name": {lang: notice.label(name.get(lang, notice.recipient_id)) for lang in ("nl", "en", "fr")},
         "status": notice.status.value,
         "notified_on": notice.notified_on.isoformat() if notice.notified_on else None,

@@ -10,6 +10,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from dsr.notices.models import NoticeMethod
 from dsr.notices.operations import TEXT_MAX
+from dsr.texts.picker import subject_text_area
 
 METHOD_LABELS = {NoticeMethod.EMAIL: _l("e-mail"), NoticeMethod.POST: _l("letter"), NoticeMethod.PHONE: _l("phone"),
                  NoticeMethod.PORTAL: _l("the recipient's portal or interface"), NoticeMethod.OTHER: _l("other")}
@@ -30,9 +31,10 @@ class NotifiedForm(NoticeForm):
 
 
 class NotNotifiableForm(NoticeForm):
-    reason = TextAreaField(_l("Why telling them is impossible or disproportionate (Art. 19)"),
+    reason = TextAreaField(_l("Why telling them is impossible or disproportionate (Art. 19; staff note, internal)"),
                            validators=[DataRequired(_l("Say why telling this recipient is impossible or "
                                                        "disproportionate.")), Length(max=TEXT_MAX)])
+    subject_text = subject_text_area()
 
 
 FORMS: dict[str, type[NoticesForm]] = {"list": NoticesForm, "notified": NotifiedForm,

@@ -46,6 +46,8 @@ from dsr.fulfilment.statement import Recipient, Statement, load_statement
 from dsr.notices.changes import changed_records, named_recipients, notices_required, owes_notices
 from dsr.notices.models import NoticeMethod, NoticeStatus, RecipientNotice
 from dsr.settings import settings
+from dsr.texts.models import TextPurpose
+from dsr.texts.operations import save_texts
 
 __all__ = ["changed_records", "list_recipients", "named_recipients", "notices_of", "notices_required",
            "open_obligations",
@@ -168,9 +170,13 @@ def record_notified(notice: RecipientNotice, *, notified_on: date, method: Notic
 
 
 def record_not_notifiable(notice: RecipientNotice, *, reason: str, actor: User | None, now: datetime,
-                          expected_version: int | None = None) -> None:
+                          expected_version: int | None = None, subject_texts: Mapping[str, str] | None = None
+                          ) -> None:
     """The privacy manager records that telling this recipient is impossible or would take disproportionate
-    effort (Art. 19), and why: the reason is what Harmony answers if the subject or the authority asks."""
+    effort (Art. 19), and why: the reason is what Harmony answers if the subject or the authority asks. The
+    letters quote only a text for the subject in their language (``subject_texts``: ``{language: text}``,
+    or written later on the case's texts page); without one they list the recipient under their general
+    sentence."""
     if actor is None:
         raise NotAllowed(_("Only a privacy manager may record a recipient as not notifiable."))
     require_role(actor, *MANAGERS, what=_l("record a recipient as not notifiable"))
@@ -186,6 +192,7 @@ def record_not_notifiable(notice: RecipientNotice, *, reason: str, actor: User |
     touch_case(case, now)
     audit_record("recipient.not_notifiable", actor=actor, now=now, case=case,
                  after={"recipient": notice.recipient_id, "reason": reason})
+    save_texts(case, TextPurpose.NOTICE_NOT_MADE, notice.id, subject_texts, actor=actor, now=now)
 
 
 # -- what is still open -----------------------------------------------------------------------------------

@@ -29,6 +29,8 @@ from dsr.notices import operations as ops
 from dsr.notices.changes import changes_of
 from dsr.notices.forms import FORMS, METHOD_LABELS, prefix
 from dsr.notices.models import NoticeMethod, NoticeStatus, RecipientNotice
+from dsr.texts.models import TextPurpose
+from dsr.texts.picker import chosen_for, in_case_language, subject_text_field
 from dsr.timeutil import today
 
 bp = Blueprint("notices", __name__)
@@ -58,13 +60,28 @@ def notices_card(case: Case) -> dict:
     known = ops.recipients_by_id()
     # The change's own title on a case of one such right; on a case of several, the general one.
     headings = {str(c.heading) if c.heading else None for c in changes_of(case)}
+    notices = ops.notices_of(case)
+    # Per recipient still to tick: the field for what the letters say of a recipient not told, in the case's
+    # language (issue 14.2); a standard paragraph chosen for one recipient fills that recipient's form only.
+    chosen, texts, chosen_forms = chosen_for(), {}, {}
+    for n in notices:
+        if n.status is not NoticeStatus.PENDING:
+            continue
+        key = f"notice-{n.id}"
+        form = blank["not_notifiable"]
+        if chosen == key:
+            form = chosen_forms[n.id] = FORMS["not_notifiable"](prefix=prefix("not_notifiable"), formdata=None)
+        texts[n.id] = subject_text_field(case, TextPurpose.NOTICE_NOT_MADE, key,
+                                         form.subject_text if chosen == key else None, item_id=n.id)
     return {
         "show": True,
         "heading": next(iter(headings)) if len(headings) == 1 and None not in headings
         else _("Recipients to notify (Art. 19)"),
         "notices": [(n, n.label(known[n.recipient_id].name[language] if n.recipient_id in known else n.recipient_id),
                      known[n.recipient_id].receives[language] if n.recipient_id in known else "")
-                    for n in ops.notices_of(case)],
+                    for n in notices],
+        "texts": texts,
+        "chosen_forms": chosen_forms,
         "required": ops.notices_required(case),
         "obligations": open_obligations(case, features=("notices",)),
         "blank_notified": blank["notified"],
@@ -106,7 +123,8 @@ def _notified(case: Case, form, actor: User, at: datetime) -> tuple[str, str]:
 
 def _not_notifiable(case: Case, form, actor: User, at: datetime) -> tuple[str, str]:
     ops.record_not_notifiable(_notice(case, form), reason=form.reason.data, actor=actor, now=at,
-                              expected_version=form.version.data)
+                              expected_version=form.version.data,
+                              subject_texts=in_case_language(case, form.subject_text))
     return "success", _("Recipient recorded as not notifiable, with the reason.")
 
 

@@ -9,6 +9,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from dsr.domain.restriction import RestrictionGround
 from dsr.restriction.operations import TEXT_MAX
+from dsr.texts.picker import subject_text_area
 
 GROUND_LABELS = {
     RestrictionGround.ACCURACY_CONTESTED: _l("(a) The subject contests the accuracy of the data, for the time "
@@ -39,8 +40,9 @@ class RecordNoteForm(FlaskForm):
 
 
 class DecideLiftForm(FlaskForm):
-    reason = TextAreaField(_l("Why the restriction is lifted (staff note; the notice quotes the text for the subject)"),
+    reason = TextAreaField(_l("Why the restriction is lifted (staff note, internal)"),
                            validators=[DataRequired(), Length(max=TEXT_MAX)])
+    subject_text = subject_text_area()
 
 
 class LiftForm(FlaskForm):

@@ -33,6 +33,8 @@ from dsr.fulfilment.lookup_ops import latest_lookup
 from dsr.restriction import operations
 from dsr.restriction.forms import FORMS, GROUND_LABELS, prefix
 from dsr.restriction.models import RestrictedRecord, RestrictedStatus
+from dsr.texts.models import TextPurpose
+from dsr.texts.picker import chosen_for, in_case_language, subject_text_field
 from dsr.timeutil import interface_language, today
 
 bp = Blueprint("restriction", __name__)
@@ -79,8 +81,12 @@ def restriction_card(case: Case) -> dict:
     unrestricted = lookup is not None and any(
         (f.source, f.collection, operations.record_key(f.primary_key)) not in done for f in lookup.records)
     language = interface_language()
+    forms = _forms(failed)
     return {
         "applies": True,
+        # What the lifting notice quotes, in the case's language (issue 14.2), written with the decision.
+        "lift_text": subject_text_field(case, TextPurpose.RESTRICTION_LIFT, "lift", forms["decide_lift"].subject_text),
+        "lift_text_chosen": chosen_for() == "lift",
         "place": lambda r: " · ".join([*operations.place_names(r.source, r.collection, language),
                                        *([r.key_text] if r.key_text else [])]),
         "marker": lambda r: _marker_label(r, language),
@@ -93,7 +99,7 @@ def restriction_card(case: Case) -> dict:
         "confirmed": lookup is not None and (lookup.match == LookupMatch.CONFIRMED
                                              or lookup.status is LookupStatus.NOTHING_FOUND),
         "can_apply": unrestricted or (not records and bool(lookup and lookup.manual_tasks)),
-        "forms": _forms(failed),
+        "forms": forms,
         "failed": failed[0] if failed else None,
         "can_write": current_user.can_write,
         "is_manager": is_manager,
@@ -134,7 +140,8 @@ def _restricted(case: Case, form, actor: User, at: datetime) -> tuple[str, str]:
 
 
 def _decide_lift(case: Case, form, actor: User, at: datetime) -> tuple[str, str]:
-    operations.decide_lift(case, reason=form.reason.data, actor=actor, now=at)
+    operations.decide_lift(case, reason=form.reason.data, actor=actor, now=at,
+                           subject_texts=in_case_language(case, form.subject_text))
     return "success", _("Lifting decided. Issue the letter that tells the subject beforehand (Art. 18(3)); then "
                         "lift the restriction.")
 

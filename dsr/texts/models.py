@@ -40,6 +40,8 @@ class TextPurpose(enum.StrEnum):
     AUTOMATED_VIEW = "automated_view"  # the subject's view, as the letter restates it (Art. 22(3))
     AUTOMATED_OUTCOME = "automated_outcome"  # the outcome of the human review (Art. 22(3))
     ERASURE_KEPT = "erasure_kept"  # why a record is kept by the privacy manager's decision (one per plan item)
+    AUTOMATED_REVIEWER = "automated_reviewer"  # who reviewed the automated decision, name and function (Art. 22(3))
+    NOTICE_NOT_MADE = "notice_not_made"  # why a recipient was not told of the change (Art. 19; one per notice)
 
 
 TEXT_LANGUAGES = ("nl", "en", "fr")

@@ -42,6 +42,8 @@ PURPOSE_LABELS = {
     TextPurpose.AUTOMATED_VIEW: _l("The subject's view of the automated decision"),
     TextPurpose.AUTOMATED_OUTCOME: _l("The outcome of the review of the automated decision"),
     TextPurpose.ERASURE_KEPT: _l("The reason a record is kept by the privacy manager's decision"),
+    TextPurpose.AUTOMATED_REVIEWER: _l("The reviewer of the automated decision, as the letter names them"),
+    TextPurpose.NOTICE_NOT_MADE: _l("The reason a recipient was not told"),
 }
 TITLE_MAX = 200
 _ANSWERING = frozenset({CaseState.IN_PROGRESS, CaseState.AWAITING_APPROVAL, CaseState.COMPLETED, CaseState.CLOSED})
@@ -117,6 +119,7 @@ def slots(case: Case) -> list[Slot]:
                             o.reasons))
     out += _restriction_and_automated_slots(case)
     out += _erasure_slots(case)
+    out += _notice_slots(case)
     if case.refusal_ground is not None:
         out.append(Slot(TextPurpose.REFUSAL, 0, str(PURPOSE_LABELS[TextPurpose.REFUSAL]), case.decision))
     elif case.state in _ANSWERING:
@@ -145,9 +148,42 @@ def _restriction_and_automated_slots(case: Case) -> list[Slot]:
             out.append(Slot(TextPurpose.AUTOMATED_VIEW, 0, str(PURPOSE_LABELS[TextPurpose.AUTOMATED_VIEW]),
                             request.subject_view))
         if request.reviewed:
+            out.append(Slot(TextPurpose.AUTOMATED_REVIEWER, 0, str(PURPOSE_LABELS[TextPurpose.AUTOMATED_REVIEWER]),
+                            request.reviewer))
             out.append(Slot(TextPurpose.AUTOMATED_OUTCOME, 0, str(PURPOSE_LABELS[TextPurpose.AUTOMATED_OUTCOME]),
                             request.outcome_text))
     return out
+
+
+def _notice_slots(case: Case) -> list[Slot]:
+    """One per recipient recorded as not notifiable (Art. 19): the letter lists them, and says why only in a
+    text written for the subject (the privacy manager's reason is the controller's record)."""
+    from dsr.datamap import catalogue
+    from dsr.fulfilment.statement import load_statement
+    from dsr.notices.models import NoticeStatus, RecipientNotice
+
+    if case.id is None:
+        return []
+    notices = db.session.execute(sa.select(RecipientNotice).where(
+        RecipientNotice.case_id == case.id, RecipientNotice.status == NoticeStatus.NOT_NOTIFIABLE)
+        .order_by(RecipientNotice.id)).scalars().all()
+    if not notices:
+        return []
+    names = {r.id: r.name for r in catalogue.derived("statement", load_statement).recipients}
+    lang = _ui_language()
+    out = []
+    for n in notices:
+        name = n.label((names.get(n.recipient_id) or {}).get(lang) or n.recipient_id)
+        out.append(Slot(TextPurpose.NOTICE_NOT_MADE, n.id, _("The reason %(recipient)s was not told", recipient=name),
+                        n.reason, required=False))
+    return out
+
+
+def _ui_language() -> str:
+    from flask_babel import get_locale
+
+    lang = str(get_locale() or "en")[:2]
+    return lang if lang in TEXT_LANGUAGES else "en"
 
 
 def _erasure_slots(case: Case) -> list[Slot]:

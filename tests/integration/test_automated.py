@@ -105,6 +105,9 @@ def review(case, people, **kw):
             "outcome_text": "The damage is wear and tear, which the policy does not cover.",
             "view_considered": False, **kw}
     args.setdefault("subject_texts", dict.fromkeys(("nl", "en", "fr"), args["outcome_text"]))
+    args.setdefault("reviewer_texts", {"nl": "M. de Vries, senior schadebehandelaar",
+                                       "en": "M. de Vries, senior claims handler",
+                                       "fr": "M. de Vries, gestionnaire de sinistres senior"})
     return record_review(case, **args, actor=people.manager, now=NOW, today=TODAY)
 
 
@@ -226,7 +229,9 @@ def test_with_none_declared_the_art22_letter_says_so_truthfully(people, language
     assert SAYS_NONE[language] in text
     assert {"nl": "het besluit blijft staan", "en": "the decision stands",
             "fr": "la décision est maintenue"}[language] in text
-    assert "wear and tear" in text and "M. de Vries, senior claims handler" in text
+    assert "wear and tear" in text and {"nl": "M. de Vries, senior schadebehandelaar",
+                                        "en": "M. de Vries, senior claims handler",
+                                        "fr": "M. de Vries, gestionnaire de sinistres senior"}[language] in text
     assert "Autoriteit Persoonsgegevens" in text  # the routes to the AP and the court (Art. 12(4))
     assert {"nl": "artikel 35", "en": "Article 35(1)", "fr": "article 35"}[language] in text
     for phrase in SAYS_DECLARED[language]:
@@ -255,19 +260,26 @@ def test_the_letter_quotes_the_texts_for_the_subject_in_its_language_never_the_s
     ask(case, people, described="Web claim 88-17 auto-rejected by rule WD-3", express_view=True,
         subject_view="Says pipe burst", subject_texts={"nl": "De afwijzing van uw schademelding van 3 november."},
         view_texts={"nl": "De leiding is gesprongen; het was geen slijtage."})
-    review(case, people, outcome="changed", outcome_text="Overruled WD-3, pay out", view_considered=True,
-           subject_texts={"nl": "Uw schade wordt vergoed."})
+    review(case, people, reviewer="Mark dV (sr CH)", outcome="changed", outcome_text="Overruled WD-3, pay out",
+           view_considered=True, subject_texts={"nl": "Uw schade wordt vergoed."},
+           reviewer_texts={"nl": "M. de Vries, senior schadebehandelaar"})
     db.session.commit()
     text = letter_text(case, LetterKind.COMPLETION_AUTOMATED, "nl", "automated-texts")
     for quoted in ("De afwijzing van uw schademelding van 3 november.",
-                   "De leiding is gesprongen; het was geen slijtage.", "Uw schade wordt vergoed."):
+                   "De leiding is gesprongen; het was geen slijtage.", "Uw schade wordt vergoed.",
+                   "M. de Vries, senior schadebehandelaar"):
         assert quoted in text
-    for note in ("WD-3", "Says pipe burst", "pay out"):
+    for note in ("WD-3", "Says pipe burst", "pay out", "Mark dV", "sr CH"):
         assert note not in text
     with pytest.raises(MissingSubjectText, match="The automated decision the request is about has no English"):
         render_letter(case, LetterKind.COMPLETION_AUTOMATED, LetterLanguage.EN, today=TODAY)
     for purpose in (TextPurpose.AUTOMATED_DECISION, TextPurpose.AUTOMATED_VIEW):
         save_text(case, purpose, 0, "en", "Written in English.", actor=people.staff, now=NOW)
+    with pytest.raises(MissingSubjectText, match="The reviewer of the automated decision, as the letter names "
+                                                 "them has no English"):
+        render_letter(case, LetterKind.COMPLETION_AUTOMATED, LetterLanguage.EN, today=TODAY)
+    save_text(case, TextPurpose.AUTOMATED_REVIEWER, 0, "en", "M. de Vries, senior claims handler",
+              actor=people.staff, now=NOW)
     with pytest.raises(MissingSubjectText, match="The outcome of the review of the automated decision has no "
                                                  "English"):
         render_letter(case, LetterKind.COMPLETION_AUTOMATED, LetterLanguage.EN, today=TODAY)

@@ -130,8 +130,14 @@ def test_the_erasure_letter_waits_for_the_tasks_and_the_art19_notices_then_state
 
     told, untold = notices[0], notices[1:]
     record_notified(told, notified_on=TODAY, method=NoticeMethod.EMAIL, actor=people.staff, now=NOW, today=TODAY)
+    from dsr.texts.models import TextPurpose
+    from dsr.texts.operations import save_text
+
     for notice in untold:
         record_not_notifiable(notice, reason="They keep no copy of what we sent.", actor=people.manager, now=NOW)
+    # Why one of them was not told, written for the subject (issue 14.2); the others have no such text.
+    save_text(case, TextPurpose.NOTICE_NOT_MADE, untold[0].id, "en", "This company no longer exists.",
+              actor=people.manager, now=NOW)
 
     from dsr.notices.operations import recipients_by_id
 
@@ -143,7 +149,10 @@ def test_the_erasure_letter_waits_for_the_tasks_and_the_art19_notices_then_state
     for notice in untold:
         assert names[notice.recipient_id] in untold_part
         assert names[notice.recipient_id] not in told_part
-    assert "They keep no copy of what we sent." in untold_part
+    # The privacy manager's reason is the controller's record, never printed; the subject's text is.
+    assert "They keep no copy of what we sent." not in text
+    assert f"{names[untold[0].recipient_id]}: This company no longer exists." in re.sub(r"\s+", " ", untold_part)
+    assert text.count("This company no longer exists.") == 1
     assert ("We also had the records kept outside our computer systems checked, and erased where they may be "
             "erased: Focus Feedback (processor) (26 November 2026), Mail house (processor) (26 November 2026) and "
             "Paper archive (26 November 2026).") in text

@@ -126,6 +126,8 @@ STAFF_NOTES = {
     "automated_view": "Says neighbour's pipe, not wear",
     "automated_outcome": "Overruled WD-3, pay out",
     "erasure_kept": "Keep: disputed in complaint file C-2291",
+    "automated_reviewer": "Mark dV (sr CH), team West",
+    "notice_not_made": "Curator of bankrupt mailhouse does not reply",
 }
 SUBJECT_TEXTS = {
     "information_request": {"en": "Your policy number, or the last four digits of your IBAN.",
@@ -164,6 +166,12 @@ SUBJECT_TEXTS = {
                      "nl": "U betwist deze gegevens bij ons; wij bewaren ze tot het geschil is opgelost.",
                      "fr": "Vous contestez ces données auprès de nous ; nous les conservons jusqu'au règlement du "
                            "litige."},
+    "automated_reviewer": {"en": "M. de Vries, senior claims handler",
+                           "nl": "M. de Vries, senior schadebehandelaar",
+                           "fr": "M. de Vries, gestionnaire de sinistres senior"},
+    "notice_not_made": {"en": "This company went bankrupt and no longer exists.",
+                        "nl": "Dit bedrijf is failliet gegaan en bestaat niet meer.",
+                        "fr": "Cette entreprise a fait faillite et n'existe plus."},
     "partial_refusal": {"en": "The law obliges us to keep some of your records; we erased all the others.",
                         "nl": "De wet verplicht ons sommige gegevens te bewaren; alle andere hebben wij gewist.",
                         "fr": "La loi nous oblige à conserver certaines de vos données ; nous avons effacé "
@@ -204,14 +212,19 @@ def _manual_tasks_done(case, people):
         complete_task(task, actor=people.staff, now=NOW)
 
 
-def _recipients_told(case, people):
-    """Art. 19: the recipients are listed and each is ticked notified, the first one by letter on TODAY."""
+def _recipients_told(case, people, *, last_not_told: bool = False):
+    """Art. 19: the recipients are listed and each is ticked notified by letter on TODAY; with
+    ``last_not_told`` the last one is recorded as not notifiable, with a text for the subject on why."""
     from dsr.notices.models import NoticeMethod
-    from dsr.notices.operations import list_recipients, record_notified
+    from dsr.notices.operations import list_recipients, record_not_notifiable, record_notified
 
-    for notice in list_recipients(case, actor=people.staff, now=NOW):
+    notices = list_recipients(case, actor=people.staff, now=NOW)
+    for notice in notices[:-1] if last_not_told else notices:
         record_notified(notice, notified_on=TODAY, method=NoticeMethod.POST, actor=people.staff, now=NOW,
                         today=TODAY)
+    if last_not_told:
+        record_not_notifiable(notices[-1], reason=STAFF_NOTES["notice_not_made"], actor=people.manager, now=NOW)
+        write_texts(case, people, "notice_not_made", notices[-1].id)
 
 
 def _accessed(people, systems):
@@ -239,7 +252,7 @@ def _erased(people, systems):
     for task in (i for i in plan.items if i.is_task):  # the paper file destroyed, the processor instructed
         record_task_done(task, done_on=TODAY, actor=people.staff, now=NOW, today=TODAY)
     _manual_tasks_done(case, people)
-    _recipients_told(case, people)
+    _recipients_told(case, people, last_not_told=True)
     return case
 
 
@@ -384,10 +397,10 @@ def _automated_reviewed(people, systems):
     record_request(case, decision_id=None, described=STAFF_NOTES["automated_decision"], decided_on=date(2026, 11, 3),
                    human_intervention=True, express_view=True, contest=True, subject_view=STAFF_NOTES["automated_view"],
                    actor=people.staff, now=NOW, today=TODAY)
-    record_review(case, reviewer="M. de Vries, senior claims handler", reviewed_on=TODAY, outcome="changed",
+    record_review(case, reviewer=STAFF_NOTES["automated_reviewer"], reviewed_on=TODAY, outcome="changed",
                   outcome_text=STAFF_NOTES["automated_outcome"], view_considered=True,
                   actor=people.manager, now=NOW, today=TODAY)
-    for purpose in ("automated_decision", "automated_view", "automated_outcome"):
+    for purpose in ("automated_decision", "automated_view", "automated_reviewer", "automated_outcome"):
         write_texts(case, people, purpose)
     return case
 
@@ -464,7 +477,7 @@ KIND_CONTENT = {
         LetterKind.DECEASED: ["overweging 27 AVG", "Geachte heer/mevrouw Weduwe", "verklaring van erfrecht"],
         LetterKind.FEE_WARNING: ["12,50", "eerste kopie was kosteloos"],
         LetterKind.COMPLETION_AUTOMATED: ["3 november 2026",
-                                          "M. de Vries, senior claims handler", "het besluit is gewijzigd",
+                                          "M. de Vries, senior schadebehandelaar", "het besluit is gewijzigd",
                                           "uw standpunt", "neemt geen besluiten over u die uitsluitend"],
         LetterKind.REFUSAL: ["buitensporig", "kennelijk ongegrond of buitensporig",
                              "artikel 35, tweede lid"],
@@ -495,7 +508,7 @@ KIND_CONTENT = {
         LetterKind.DECEASED: ["considérant 27 du RGPD", "attestation d’hérédité"],
         LetterKind.FEE_WARNING: ["12,50", "première copie était gratuite"],
         LetterKind.COMPLETION_AUTOMATED: ["3 novembre 2026",
-                                          "M. de Vries, senior claims handler", "la décision a été modifiée",
+                                          "M. de Vries, gestionnaire de sinistres senior", "la décision a été modifiée",
                                           "point de vue", "aucune décision fondée exclusivement"],
         LetterKind.REFUSAL: ["excessive", "manifestement infondé ou excessif",
                              "article 35, paragraphe 2"],
@@ -516,10 +529,11 @@ KIND_TEXTS = {
     LetterKind.COMPLETION_OBJECTION: ["objection_outcome"],
     LetterKind.FEE_WARNING: ["fee_basis"],
     LetterKind.PARTIAL_REFUSAL: ["partial_refusal", "erasure_kept"],
-    LetterKind.COMPLETION_ERASURE: ["erasure_kept"],
+    LetterKind.COMPLETION_ERASURE: ["erasure_kept", "notice_not_made"],
     LetterKind.REFUSAL: ["refusal"],
     LetterKind.RESTRICTION_LIFTING_NOTICE: ["restriction_lift"],
-    LetterKind.COMPLETION_AUTOMATED: ["automated_decision", "automated_view", "automated_outcome"],
+    LetterKind.COMPLETION_AUTOMATED: ["automated_decision", "automated_view", "automated_reviewer",
+                                      "automated_outcome"],
 }
 REPEAT_WORDS = {"en": "received on", "nl": "ontvangen op", "fr": "reçue le"}
 KIND_DEADLINES = {

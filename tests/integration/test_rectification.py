@@ -388,8 +388,8 @@ def test_notified_and_not_notifiable_each_with_what_the_law_asks(people, custome
                                   "days (disproportionate effort)", actor=people.manager, now=LATER)
     db.session.commit()
     facts = {f["id"]: f for f in recipient_facts(case)}
-    assert facts["mail"] == {"id": "mail", "name": facts["mail"]["name"], "status": "notified",
-                             "notified_on": "2026-11-26", "reason": None}
+    assert facts["mail"] == {"id": "mail", "notice_id": facts["mail"]["notice_id"], "name": facts["mail"]["name"],
+                             "status": "notified", "notified_on": "2026-11-26", "reason": None}
     assert set(facts["mail"]["name"]) == {"nl", "en", "fr"}
     assert facts["hosting"]["status"] == "not_notifiable" and "backups" in facts["hosting"]["reason"]
     assert {f["status"] for i, f in facts.items() if i not in ("mail", "hosting")} == {"pending"}

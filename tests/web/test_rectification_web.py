@@ -16,6 +16,7 @@ from dsr.extensions import db
 from dsr.fulfilment.models import FoundRecord, Lookup
 from dsr.notices.models import RecipientNotice
 from dsr.rectification.models import Correction, CorrectionStatus
+from dsr.texts.models import StandardParagraph, SubjectText, TextPurpose
 from tests.conftest import TODAY
 from tests.harmony_support import customer_with_everything, demo_systems, private_copy, rows, subject_of
 from tests.web.support import (
@@ -245,10 +246,29 @@ def test_recipients_are_listed_and_ticked_on_an_erasure_case(app, customer):
     assert post(staff, app, reference, "not_notifiable", notice_id=notice_id + 1, reason="x").status_code == 403
     manager = signed_in(app, Role.PRIVACY_MANAGER)
     assert "not_notifiable" in forms_in(notices_card(case_page(manager, reference)))
-    response = post(manager, app, reference, "not_notifiable", notice_id=notice_id + 1, reason="")
-    assert response.status_code == 400
+    response = post(manager, app, reference, "not_notifiable", notice_id=notice_id + 1, reason="",
+                    subject_text="Dit bedrijf bestaat niet meer.")
+    assert response.status_code == 400 and count(app, SubjectText) == 0  # refused: no text written either
+    # Per recipient, the text the letters quote on why it was not told, in the case's language (issue 14.2);
+    # a standard paragraph chosen for one recipient fills that recipient's form only.
+    block = notices_card(case_page(manager, reference))
+    assert f'for="notice_not_notifiable-subject_text-{notice_id + 1}"' in block
+    assert "Text for the subject, in Dutch (the letter quotes it)" in block
+    with app.app_context():
+        chosen, body = db.session.execute(sa.select(StandardParagraph.id, StandardParagraph.body).where(
+            StandardParagraph.purpose == TextPurpose.NOTICE_NOT_MADE, StandardParagraph.language == "nl")).first()
+    prefilled = notices_card(manager.get(f"/cases/{reference}?for=notice-{notice_id + 1}&paragraph={chosen}")
+                             .get_data(as_text=True))
+    filled = re.findall(r'<textarea[^>]*id="notice_not_notifiable-subject_text-(\d+)"[^>]*>([^<]*)</textarea>',
+                        prefilled)
+    assert {int(i): t.strip() for i, t in filled if t.strip()} == {notice_id + 1: body}
     assert post(manager, app, reference, "not_notifiable", notice_id=notice_id + 1,
-                reason="Backups only; they expire").status_code == 302
+                reason="Backups only; they expire", subject_text=body).status_code == 302
+    with app.app_context():
+        [text] = db.session.scalars(sa.select(SubjectText)).all()
+        assert (text.purpose, text.item_id, text.language, text.body) == (
+            TextPurpose.NOTICE_NOT_MADE, notice_id + 1, "nl", body)
+        assert db.session.get(RecipientNotice, notice_id + 1).reason == "Backups only; they expire"
 
 
 def test_no_card_on_a_case_that_requests_neither_right(app, customer):

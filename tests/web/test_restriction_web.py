@@ -13,6 +13,7 @@ from dsr.domain.enums import Right, Role
 from dsr.extensions import db
 from dsr.fulfilment.models import Lookup
 from dsr.restriction.models import RestrictedRecord, RestrictionGroundRecord, RestrictionLift
+from dsr.texts.models import StandardParagraph, SubjectText, TextPurpose
 from tests.conftest import TODAY
 from tests.harmony_support import customer_with_everything, demo_systems, private_copy, rows, subject_of
 from tests.web.support import (
@@ -22,6 +23,7 @@ from tests.web.support import (
     form_actions,
     frozen_clock,
     new_case,
+    read_form,
     signed_in,
     text_of,
 )
@@ -112,8 +114,25 @@ def test_staff_record_a_ground_and_restrict_the_records_found(app, systems, cust
     assert post(staff, reference, "decide_lift", reason="Settled.").status_code == 403
     manager = signed_in(app, Role.PRIVACY_MANAGER)
     assert "decide_lift" in form_actions(card_of(case_page(manager, reference), "restriction"), "restriction")
-    assert post(manager, reference, "decide_lift", reason="").status_code == 400
-    assert post(manager, reference, "decide_lift", reason="Your court case has ended.").status_code == 302
+    # The form carries the text the lifting notice quotes, in the case's language (issue 14.2); a standard
+    # paragraph of the library pre-fills it (nothing saved); a refused decision writes no text either.
+    html = case_page(manager, reference)
+    assert "Text for the subject, in Dutch (the letter quotes it)" in card_of(html, "restriction")
+    with app.app_context():
+        chosen, body = db.session.execute(sa.select(StandardParagraph.id, StandardParagraph.body).where(
+            StandardParagraph.purpose == TextPurpose.RESTRICTION_LIFT, StandardParagraph.language == "nl")
+            .order_by(StandardParagraph.id)).first()
+    prefilled = manager.get(f"/cases/{reference}?for=lift&paragraph={chosen}").get_data(as_text=True)
+    assert read_form(prefilled).values["restriction_decide_lift-subject_text"] == [body]
+    assert post(manager, reference, "decide_lift", reason="", subject_text=body).status_code == 400
+    assert count(app, SubjectText) == 0
+    assert post(manager, reference, "decide_lift", reason="Court case closed per lawyer",
+                subject_text="Uw rechtszaak is beëindigd.").status_code == 302
+    with app.app_context():
+        [text] = db.session.scalars(sa.select(SubjectText)).all()
+        assert (text.purpose, text.language, text.body) == (TextPurpose.RESTRICTION_LIFT, "nl",
+                                                            "Uw rechtszaak is beëindigd.")
+        assert db.session.scalars(sa.select(RestrictionLift)).one().reason == "Court case closed per lawyer"
     block = card_of(case_page(manager, reference), "restriction")
     assert "issue the lifting notice first" in block
     response = post(manager, reference, "lift")

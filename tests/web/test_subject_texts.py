@@ -203,12 +203,18 @@ def test_the_api_takes_the_texts_for_the_subject_per_language(app):
     assert asked.status_code == 200, asked.get_json()
     reviewed = client.post(f"/api/v1/cases/{art22}/automated-review", headers=headers, json={
         "reviewer": "M. de Vries", "reviewed_on": TODAY.isoformat(), "outcome": "changed",
-        "outcome_text": "Pay out", "view_considered": True, "subject_texts": {"fr": "Votre sinistre est payé."}})
+        "outcome_text": "Pay out", "view_considered": True, "subject_texts": {"fr": "Votre sinistre est payé."},
+        "reviewer_texts": {"fr": "M. de Vries, gestionnaire de sinistres senior"}})
     assert reviewed.status_code == 200, reviewed.get_json()
     assert {k: v for k, v in texts(app).items() if k[0].startswith("automated")} == {
         ("automated_decision", "fr"): "Le refus de votre sinistre en ligne.",
         ("automated_view", "fr"): "La conduite a éclaté.",
+        ("automated_reviewer", "fr"): "M. de Vries, gestionnaire de sinistres senior",
         ("automated_outcome", "fr"): "Votre sinistre est payé."}
+    bad = client.post(f"/api/v1/cases/{art22}/automated-review", headers=headers, json={
+        "reviewer": "M. de Vries", "reviewed_on": TODAY.isoformat(), "outcome": "changed",
+        "outcome_text": "Pay out", "view_considered": True, "reviewer_texts": {"de": "Herr de Vries"}})
+    assert bad.status_code == 400 and "reviewer_texts" in str(bad.get_json()), bad.get_json()
 
 
 # -- the refuse, extend and pause forms carry the text in the case's language (issue 14.2) ------------------
@@ -329,3 +335,67 @@ def test_the_pause_and_extend_forms_save_their_texts_in_one_transaction_with_the
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(SubjectText).where(
             SubjectText.case_id == case_by_reference(other).id)) == 0
+
+
+# -- the Art. 22 card's forms carry the decision, the view, the reviewer and the outcome (issue 14.2) ------
+
+def card_data(html: str, prefix: str, **fields) -> dict[str, str]:
+    """What the browser posts for a card's form with ``prefix``: its CSRF token as rendered, plus ``fields``."""
+    return {f"{prefix}-csrf_token": read_form(html).values[f"{prefix}-csrf_token"][0],
+            **{f"{prefix}-{name}": value for name, value in fields.items()}}
+
+
+def test_the_art22_forms_save_the_texts_the_letter_quotes_and_show_them_again(app, monkeypatch):
+    reference = new_case(app, rights=(Right.AUTOMATED_DECISION,), language=Language.FR)
+    with app.app_context():
+        lifecycle.start_work(case_by_reference(reference), actor=db.session.execute(
+            sa.select(User).where(User.role == Role.STAFF)).scalar_one(), now=NOW)
+        db.session.commit()
+    staff = signed_in(app, Role.STAFF)
+    csrf_on(app, monkeypatch)
+    page = staff.get(f"/cases/{reference}").get_data(as_text=True)
+    assert "The decision concerned: text for the subject, in French (the letter quotes it)" in page
+    assert "The subject&#39;s view: text for the subject, in French" in page
+    response = staff.post(f"/cases/{reference}/automated-decision", data=card_data(
+        page, "adm", described="Web claim auto-rejected by rule WD-3", express_view="y",
+        subject_view="Says neighbour's pipe", subject_text="Le refus de votre sinistre par notre site.",
+        view_text="L'eau venait de la conduite du voisin."))
+    assert response.status_code == 302, text_of(response.get_data(as_text=True))
+    page = staff.get(f"/cases/{reference}").get_data(as_text=True)
+    # The review form offers the library's French reviewer paragraph; choosing it fills that field only.
+    chosen, body = paragraph_id(app, TextPurpose.AUTOMATED_REVIEWER, "fr")
+    assert "Reviewed by (name and function): text for the subject, in French" in page
+    prefilled = staff.get(f"/cases/{reference}?for=review-reviewer&paragraph={chosen}").get_data(as_text=True)
+    values = read_form(prefilled).values
+    assert values["review-reviewer_text"] == [body] and values["review-subject_text"] == [""]
+    # A review refused (the view not considered) writes no text either.
+    refused = staff.post(f"/cases/{reference}/automated-decision/review", data=card_data(
+        prefilled, "review", reviewer="Mark dV (sr CH)", reviewed_on=TODAY.isoformat(), outcome="changed",
+        outcome_text="Overruled WD-3", reviewer_text="M. de Vries, " + body, subject_text="Payé."))
+    assert refused.status_code == 409
+    assert ("automated_reviewer", "fr") not in texts(app)
+    done = staff.post(f"/cases/{reference}/automated-decision/review", data=card_data(
+        prefilled, "review", reviewer="Mark dV (sr CH)", reviewed_on=TODAY.isoformat(), outcome="changed",
+        outcome_text="Overruled WD-3", view_considered="y", reviewer_text="M. de Vries, " + body,
+        subject_text="Votre sinistre est accepté."))
+    assert done.status_code == 302, text_of(done.get_data(as_text=True))
+    assert {k: v for k, v in texts(app).items() if k[0].startswith("automated")} == {
+        ("automated_decision", "fr"): "Le refus de votre sinistre par notre site.",
+        ("automated_view", "fr"): "L'eau venait de la conduite du voisin.",
+        ("automated_reviewer", "fr"): "M. de Vries, " + body,
+        ("automated_outcome", "fr"): "Votre sinistre est accepté."}
+    # Correcting the review shows what the letter quotes now; the staff's record stays apart.
+    values = read_form(staff.get(f"/cases/{reference}").get_data(as_text=True)).values
+    assert values["review-reviewer_text"] == ["M. de Vries, " + body]
+    assert values["review-reviewer"] == ["Mark dV (sr CH)"]
+    with app.app_context():
+        case = case_by_reference(reference)
+        [fr] = documents(case, LetterKind.COMPLETION_AUTOMATED, LetterLanguage.FR, today=TODAY)
+        assert "M. de Vries, " + body in htmllib.unescape(fr) and "Mark dV" not in fr
+        for purpose in (TextPurpose.AUTOMATED_DECISION, TextPurpose.AUTOMATED_VIEW, TextPurpose.AUTOMATED_OUTCOME):
+            db.session.add(SubjectText(case=case, purpose=purpose, item_id=0, language="nl", body="Tekst.",
+                                       updated_at=NOW))
+        db.session.flush()
+        with pytest.raises(MissingSubjectText, match="The reviewer of the automated decision, as the letter "
+                                                     "names them has no Dutch text for the subject"):
+            documents(case, LetterKind.COMPLETION_AUTOMATED, LetterLanguage.NL, today=TODAY)
