@@ -52,7 +52,7 @@ def _book_year_end(text: str) -> str:
 
 
 def _storage(env: dict[str, str]) -> dict:
-    """Where dsr's own files go (dsr/storage, docs/deploy.md): ``local`` (STORAGE_DIR) or ``s3``, a bucket of
+    """Where dsr's own files go (dsr/filestore, docs/deploy.md): ``local`` (STORAGE_DIR) or ``s3``, a bucket of
     any S3-compatible store. Credentials are boto3's (AWS_ACCESS_KEY_ID, a profile, a role), never kept here."""
     backend = env.get("DSR_STORAGE", "local").strip().lower() or "local"
     if backend not in ("local", "s3"):

@@ -12,7 +12,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from dsr.api.auth import api_error
-from dsr.storage import StorageFailed
+from dsr.filestore import StorageFailed
 from dsr.timeutil import format_day, format_moment, interface_language
 
 

@@ -1,5 +1,5 @@
 """The stored files of the local backend as paths, for tests that look at the folder itself (a ``.part`` left,
-a read-only letter, a file gone after an erasure). dsr's code names files by key (dsr/storage)."""
+a read-only letter, a file gone after an erasure). dsr's code names files by key (dsr/filestore)."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ import filetype
 from dsr.attachments.models import Attachment
 from dsr.attachments.storage import ALLOWED_MEDIA_TYPES
 from dsr.audit.operations import record
-from dsr.storage import storage
+from dsr.filestore import storage
 
 # What a browser may show inline: the types an upload may have. Never text/html or anything it would run.
 INLINE_MEDIA_TYPES = frozenset(ALLOWED_MEDIA_TYPES)

@@ -1,6 +1,6 @@
 """Storing uploaded files: recognised by content (not by name), bounded in size, written atomically.
 
-The file goes to the app's storage (:mod:`dsr.storage`, a folder or an S3 bucket); one written in a
+The file goes to the app's storage (:mod:`dsr.filestore`, a folder or an S3 bucket); one written in a
 transaction that is then rolled back is removed again, so a failed request leaves neither a row without a
 file nor a file without a row.
 """
@@ -20,7 +20,7 @@ from dsr.attachments.models import Attachment
 from dsr.audit.operations import record
 from dsr.domain.enums import AttachmentKind
 from dsr.extensions import db
-from dsr.storage import delete_file_after_commit, storage, track_new_file
+from dsr.filestore import delete_file_after_commit, storage, track_new_file
 
 ALLOWED_MEDIA_TYPES = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
 

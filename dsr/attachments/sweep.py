@@ -19,9 +19,9 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from dsr.extensions import db
+from dsr.filestore import storage
 from dsr.jobs import runner
 from dsr.jobs.labels import KIND_LABELS
-from dsr.storage import storage
 
 SWEEP_JOB_KIND = "storage_sweep"
 KIND_LABELS[SWEEP_JOB_KIND] = _l("Sweep of stored files")

@@ -17,7 +17,7 @@ from dsr.cases.action_forms import KIND_LABELS
 from dsr.cases.deadlines import case_clock, working_calendar
 from dsr.domain.enums import CLOSED_STATES
 from dsr.extensions import db
-from dsr.storage import send, storage
+from dsr.filestore import send, storage
 from dsr.timeutil import now, today
 
 bp = Blueprint("attachments", __name__)

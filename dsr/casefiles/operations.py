@@ -31,7 +31,7 @@ from dsr.cases.models import Case
 from dsr.domain.casefile_retention import FileDecision, KeptBy, decide
 from dsr.domain.enums import CLOSED_STATES
 from dsr.extensions import db
-from dsr.storage import delete_file_after_commit
+from dsr.filestore import delete_file_after_commit
 from dsr.timeutil import local_date
 
 ACTION_LABELS["casefile.reduced"] = _l("Case file reduced (dsr's own retention)")
@@ -76,7 +76,7 @@ CLEARED: dict[str, dict[str, object]] = {
 # Tables whose rows stay as they are: facts about the handling, not about the person.
 KEPT = frozenset({"case_rights", "case_links", "audit_events", "suppression_entries", "legal_holds",
                   "case_file_holds", "cases", "direct_transmissions", "copy_fees", "repeated_requests"})
-# Files named by a storage key (dsr.storage) in these tables' rows are deleted with them.
+# Files named by a storage key (dsr.filestore) in these tables' rows are deleted with them.
 FILES = {"issued_letters": "storage_key", "exports": "storage_key", "attachments": "storage_key"}
 
 

@@ -43,6 +43,7 @@ from dsr.tasks import operations as tasks
 from dsr.tasks.models import CaseTask
 from dsr.texts.models import TextPurpose
 from dsr.texts.operations import LANGUAGE_NAMES, save_texts
+from dsr.texts.picker import in_case_language
 from dsr.timeutil import format_day, now, today
 
 bp = Blueprint("case_actions", __name__)
@@ -105,9 +106,7 @@ def _with_subject_text(purpose: TextPurpose, operation: Callable, item=lambda ca
     languages are written on the case's texts page; an empty field writes nothing."""
     def run(case: Case, form, c: Ctx):
         result = operation(case, form, c)
-        body = (form.subject_text.data or "").strip()
-        if body:
-            save_texts(case, purpose, item(case), {case.language.value: body}, actor=c.actor, now=c.now)
+        save_texts(case, purpose, item(case), in_case_language(case, form.subject_text), actor=c.actor, now=c.now)
         return result
     return run
 

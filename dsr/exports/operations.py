@@ -33,13 +33,13 @@ from dsr.exports.content import write_export
 from dsr.exports.models import Export, ExportKind
 from dsr.exports.schema import CURRENT_VERSION, ExportInvalid
 from dsr.extensions import db
+from dsr.filestore import StorageFailed, delete_file_after_commit, storage, track_new_file
 from dsr.fulfilment.lookup_ops import latest_lookup
 from dsr.fulfilment.models import Lookup
 from dsr.fulfilment.statement import LANGUAGES
 from dsr.jobs import runner
 from dsr.jobs.labels import KIND_LABELS
 from dsr.jobs.models import Job
-from dsr.storage import StorageFailed, delete_file_after_commit, storage, track_new_file
 
 JOB_KIND = "export"
 EXPIRE_JOB_KIND = "expire_exports"
@@ -130,7 +130,7 @@ def make_export(job: Job, *, now: datetime, progress: runner.Progress | None = N
     """Write the ZIP of ``job`` and add its row, with ``export.created`` on the case.
 
     The file is stored only when complete (beside its final name and moved there, or uploaded whole); it is
-    registered with the transaction (:func:`dsr.storage.track_new_file`), so a failure leaves neither file
+    registered with the transaction (:func:`dsr.filestore.track_new_file`), so a failure leaves neither file
     nor row.
     """
     case = job.case

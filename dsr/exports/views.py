@@ -22,10 +22,10 @@ from dsr.exports import operations
 from dsr.exports.forms import ExportForm
 from dsr.exports.models import Export
 from dsr.extensions import db
+from dsr.filestore import send
 from dsr.fulfilment.lookup_ops import latest_lookup
 from dsr.jobs import runner
 from dsr.jobs.flash import flash_dispatched
-from dsr.storage import send
 from dsr.timeutil import now
 
 bp = Blueprint("exports", __name__)

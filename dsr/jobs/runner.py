@@ -8,7 +8,7 @@ The life of a job:
 3. :func:`perform` (in the worker or inline) claims the row with one conditional UPDATE, so two workers
    given the same job cannot both run it; runs the kind's handler in one transaction; and commits the
    handler's work together with ``succeeded``. On an exception everything the handler did is rolled back
-   (files it wrote through :func:`dsr.storage.track_new_file` are removed) and the row says
+   (files it wrote through :func:`dsr.filestore.track_new_file` are removed) and the row says
    ``failed`` with the error text;
 4. :func:`retry` puts a failed job back to ``queued``: the same row, so what it produces can be unique per
    job and a retry never makes a second letter version or export.

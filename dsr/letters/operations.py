@@ -3,7 +3,7 @@
 Issuing is a background job (``letter``), because WeasyPrint takes a second or more and an access letter
 reads Harmony's systems. :func:`request_letter` checks the letter fits the case and queues the job in the
 request's transaction; the job's handler (:func:`make_letter`) gathers the facts, renders the PDF, writes
-it under the storage key ``letters/…`` (:mod:`dsr.storage`) and adds the :class:`~dsr.letters.models.IssuedLetter` row with its
+it under the storage key ``letters/…`` (:mod:`dsr.filestore`) and adds the :class:`~dsr.letters.models.IssuedLetter` row with its
 SHA-256 and the next version number, with the audit event ``letter.issued``. A retried job finds the letter
 it already made (``job_id`` is unique) instead of making a second version.
 
@@ -31,13 +31,13 @@ from dsr.cases.errors import RuleViolation
 from dsr.cases.guards import WRITERS, require_role
 from dsr.cases.models import Case
 from dsr.extensions import db
+from dsr.filestore import StorageFailed, storage, track_new_file
 from dsr.jobs import runner
 from dsr.jobs.models import Job
 from dsr.letters import render
 from dsr.letters.facts import ANNEX_KINDS, gather
 from dsr.letters.kinds import LetterKind, LetterLanguage, check_fits, languages_of
 from dsr.letters.models import ImmutableLetter, IssuedLetter
-from dsr.storage import StorageFailed, storage, track_new_file
 from dsr.timeutil import local_date
 
 JOB_KIND = "letter"

@@ -17,11 +17,11 @@ from dsr.cases.errors import CaseError
 from dsr.domain.enums import AttachmentKind, Right
 from dsr.domain.letter_reading import read_request
 from dsr.extensions import db
+from dsr.filestore import StorageFailed, delete_file_after_commit, storage, track_new_file
 from dsr.jobs import runner
 from dsr.jobs.labels import KIND_LABELS
 from dsr.reading.engine import ReadingUnavailable, UnreadableScan, read_scan, unavailable_reason
 from dsr.reading.models import ScanReading
-from dsr.storage import StorageFailed, delete_file_after_commit, storage, track_new_file
 
 JOB_KIND = "read_scan"
 FORGET_JOB_KIND = "forget_unused_scans"

@@ -12,6 +12,7 @@ from dsr.cases.forms import IntakeForm
 from dsr.cases.intake import intake_page
 from dsr.domain.enums import JobStatus
 from dsr.extensions import db
+from dsr.filestore import storage
 from dsr.jobs import runner
 from dsr.reading.engine import ReadingUnavailable, UnreadableScan, display_page
 from dsr.reading.models import ScanReading
@@ -24,7 +25,6 @@ from dsr.reading.operations import (
     start_reading,
 )
 from dsr.reading.prefill import LOW_CONFIDENCE, marks_for, prefill
-from dsr.storage import storage
 from dsr.timeutil import now, today
 
 bp = Blueprint("reading", __name__)

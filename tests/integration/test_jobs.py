@@ -19,10 +19,10 @@ from dsr.audit.operations import record
 from dsr.auth.models import User
 from dsr.domain.enums import JobStatus, Role
 from dsr.extensions import db
+from dsr.filestore import track_new_file
 from dsr.jobs import runner
 from dsr.jobs.health import KIND as HEALTH
 from dsr.jobs.models import Job
-from dsr.storage import track_new_file
 from tests.conftest import NOW
 from tests.factories import make_case, make_user
 from tests.integration.conftest import assert_unbroken_chain, audit_trail

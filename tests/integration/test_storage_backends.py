@@ -16,9 +16,9 @@ import pytest
 import sqlalchemy as sa
 
 from dsr.extensions import db
-from dsr.storage import StorageFailed, delete_file_after_commit, storage, track_new_file
-from dsr.storage.local import LocalStorage
-from dsr.storage.s3 import S3Storage
+from dsr.filestore import StorageFailed, delete_file_after_commit, storage, track_new_file
+from dsr.filestore.local import LocalStorage
+from dsr.filestore.s3 import S3Storage
 from tests.s3_support import REGION, keys_in, s3_client, s3_config
 
 MiB = 1024 * 1024

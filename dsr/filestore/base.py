@@ -1,8 +1,8 @@
 """What every storage backend of dsr's own files offers: keys in, bytes out, complete or absent.
 
 Scans, issued letters, exports and ID copies are named by a key (``letters/2026/CASE-…-v1-en-….pdf``), never
-by a path: the backend behind the key is a folder (:class:`dsr.storage.local.LocalStorage`) or a bucket of an
-S3-compatible store (:class:`dsr.storage.s3.S3Storage`). Letters and exports are legal records, so a write
+by a path: the backend behind the key is a folder (:class:`dsr.filestore.local.LocalStorage`) or a bucket of an
+S3-compatible store (:class:`dsr.filestore.s3.S3Storage`). Letters and exports are legal records, so a write
 either stores the whole file under its key or leaves nothing there; a failure is :class:`StorageFailed`, which
 the app answers with 507 after rolling the request back. No caller reads a stored file by a path: the tools
 that need one (pdftoppm for a scan) are given the bytes and make their own temporary file

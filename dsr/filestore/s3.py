@@ -24,7 +24,7 @@ from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from dsr.storage.base import Source, Storage, StorageFailed, StoredObject, Written, check_key, chunks_of
+from dsr.filestore.base import Source, Storage, StorageFailed, StoredObject, Written, check_key, chunks_of
 
 MISSING = {"NoSuchKey", "404", "NotFound"}
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from dsr.storage.base import Storage, StorageFailed, StoredObject, Written, check_key
+from dsr.filestore.base import Storage, StorageFailed, StoredObject, Written, check_key
 
 
 class LocalStorage(Storage):
@@ -66,5 +66,5 @@ class LocalStorage(Storage):
                 yield StoredObject(key=key, size=st.st_size, modified=datetime.fromtimestamp(st.st_mtime, tz=UTC))
 
     def local_file(self, key: str) -> Path:
-        """The file itself (no copy): the folder is local. For :func:`dsr.storage.send` only."""
+        """The file itself (no copy): the folder is local. For :func:`dsr.filestore.send` only."""
         return self._path(key)

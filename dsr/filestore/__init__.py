@@ -2,7 +2,7 @@
 
 ``DSR_STORAGE=local`` (the default: the embedded setup needs no server) keeps them under ``STORAGE_DIR``;
 ``DSR_STORAGE=s3`` in a bucket of an S3-compatible store (docs/deploy.md). Callers ask :func:`storage` for
-the backend and use keys; the interface is :class:`dsr.storage.base.Storage`.
+the backend and use keys; the interface is :class:`dsr.filestore.base.Storage`.
 
 Files follow the database transaction that names them: a file written for a row is deleted again when the
 transaction rolls back (:func:`track_new_file`), so a failed request or job leaves neither a row without a
@@ -20,8 +20,8 @@ from flask import current_app, request, send_file
 from sqlalchemy.orm import Session
 
 from dsr.extensions import db
-from dsr.storage.base import Storage, StorageFailed, StoredObject
-from dsr.storage.local import LocalStorage
+from dsr.filestore.base import Storage, StorageFailed, StoredObject
+from dsr.filestore.local import LocalStorage
 
 __all__ = ["Storage", "StorageFailed", "StoredObject", "delete_file_after_commit", "send", "storage",
            "track_new_file"]
@@ -36,7 +36,7 @@ SETTINGS = ("STORAGE_BACKEND", "STORAGE_DIR", "S3_BUCKET", "S3_PREFIX", "S3_ENDP
 def _build(config) -> Storage:
     if config.get("STORAGE_BACKEND", "local") != "s3":
         return LocalStorage(config["STORAGE_DIR"])
-    from dsr.storage.s3 import S3Storage  # boto3 is loaded only where the store is S3
+    from dsr.filestore.s3 import S3Storage  # boto3 is loaded only where the store is S3
 
     return S3Storage(bucket=config["S3_BUCKET"], prefix=config.get("S3_PREFIX") or "",
                      endpoint_url=config.get("S3_ENDPOINT_URL"), region=config.get("S3_REGION"),
