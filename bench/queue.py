@@ -74,14 +74,18 @@ def _pct(values: list[float], pct: int) -> float:
 
 
 class Server:
-    def __init__(self, database_url: str, port: int, workers: int, instance: Path):
+    def __init__(self, database_url: str | None, port: int, workers: int, instance: Path | None,
+                 wsgi: str = "wsgi:app"):
         self.port = port
-        env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "bench", "DSR_INSTANCE_PATH": str(instance),
-               "STORAGE_DIR": str(instance / "storage"), "SUPPRESSION_SALT": "bench-suppression-salt"}
+        env = {**os.environ, "SECRET_KEY": "bench", "SUPPRESSION_SALT": "bench-suppression-salt"}
+        if database_url:
+            env["DATABASE_URL"] = database_url
+        if instance:
+            env.update({"DSR_INSTANCE_PATH": str(instance), "STORAGE_DIR": str(instance / "storage")})
         env.pop("REDIS_URL", None)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-             "--worker-class", "sync", "--log-level", "warning", "wsgi:app"],
+             "--worker-class", "sync", "--log-level", "warning", wsgi],
             cwd=ROOT, env=env, start_new_session=True)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -303,6 +307,32 @@ def measure(database_url: str, args) -> tuple[dict, list[Row]]:
     return targets, rows
 
 
+def machine_floor(args) -> str:
+    """What this machine does without dsr, measured now: the same HTTP client against gunicorn serving the
+    smallest WSGI app (``bench/hello_wsgi.py``), and ten million Python additions. Numbers of another machine or
+    day are read against these."""
+    import requests
+
+    started = time.process_time()
+    total = 0
+    for i in range(10_000_000):
+        total += i
+    python_s = time.process_time() - started
+    port = _free_port(args.port + 7)
+    server = Server(None, port, args.workers, None, wsgi="bench.hello_wsgi:app")
+    try:
+        session, times = requests.Session(), []
+        for i in range(args.samples * 5 + 10):
+            start = time.perf_counter()
+            session.get(f"http://127.0.0.1:{port}/").raise_for_status()
+            if i >= 10:
+                times.append((time.perf_counter() - start) * 1000)
+    finally:
+        server.stop()
+    return (f"machine floor: HTTP to gunicorn serving a 12-byte WSGI app p50 {statistics.median(times):.2f} ms, "
+            f"p95 {_pct(times, 95):.2f} ms; Python, 10,000,000 additions: {python_s:.2f} s CPU")
+
+
 def _print(label: str, targets: dict, rows: list[Row]) -> None:
     print(f"\n## {label}: {targets['cases']:,} cases\n")
     print("| row | goal | HTTP p50 ms | HTTP p95 ms | HTTP min ms | SQL floor ms | HTTP ÷ SQL | statements |")
@@ -331,6 +361,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("give --database-url or set DATABASE_URL")
     print(f"machine: {os.cpu_count()} cores, {os.uname().sysname} {os.uname().release}; "
           f"gunicorn {args.workers} sync workers; {args.samples} samples per row")
+    print(machine_floor(args), flush=True)
     for label, url in (("large", args.database_url), ("small", args.database_url_small)):
         if url:
             load = os.getloadavg()[0]

@@ -129,8 +129,9 @@ def create_case():
 @bp.get("/cases/<reference>")
 @token_required(*READERS)
 def get_case(reference: str):
-    # Its rights and pauses (a few rows each) joined to the same statement: one read for what the JSON shows.
-    case = case_by_reference(reference, joinedload(Case.rights), joinedload(Case.pauses))
+    # Its rights, pauses and attachments (a few rows each) joined to the same statement: one read for what the
+    # JSON shows (a merged case's target is read on its own, only when there is one).
+    case = case_by_reference(reference, joinedload(Case.rights), joinedload(Case.pauses), joinedload(Case.attachments))
     if case is None:
         return api_error(404, f"No case with reference {reference}.")
     return _json_case(case)
@@ -153,7 +154,11 @@ def list_cases():
         return api_error(400, "page and per_page are whole numbers.", errors=errors)
     per_page = min(max(numbers["per_page"], 1), 200)
     page_no = max(numbers["page"], 1)
-    stmt = queue_query(filters, today()).options(selectinload(Case.attachments), selectinload(Case.merged_into))
+    # Everything a case's JSON shows joined to the page's own statement (its count rides along too): a page
+    # is one read, whatever its size (issue 15, item 3).
+    stmt = queue_query(filters, today(), loads=(
+        joinedload(Case.subject), joinedload(Case.assignee), selectinload(Case.merged_into).load_only(Case.reference),
+        joinedload(Case.rights), joinedload(Case.pauses), joinedload(Case.attachments)))
     page = paginate(stmt, page=page_no, per_page=per_page)
     return {
         "cases": _json_cases(page.items),

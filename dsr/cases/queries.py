@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import sqlalchemy as sa
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.orm import joinedload, selectinload
 
 from dsr.cases.models import Case, CasePause, CaseRight
@@ -104,10 +105,10 @@ def _enum(args, key, enum_cls, extra=frozenset()):
         raise FilterError(key, f"Unknown {key}: {value}.") from None
 
 
-def queue_query(f: QueueFilters, today: date) -> sa.Select:
-    """Cases matching the filters, most urgent legal deadline first."""
+def queue_query(f: QueueFilters, today: date, loads: tuple | None = None) -> sa.Select:
+    """Cases matching the filters, most urgent legal deadline first, with ``loads`` (else :func:`list_loads`)."""
     # No join: a reduced case file has no subject any more (dsr.casefiles); search goes through the keys.
-    stmt = sa.select(Case).options(*list_loads())
+    stmt = sa.select(Case).options(*(list_loads() if loads is None else loads))
     if f.state is not None:
         stmt = stmt.where(Case.state == f.state)
     if f.open_only or f.overdue or f.due_within is not None or f.flag is not None:
@@ -174,12 +175,35 @@ def _order(f: QueueFilters, due) -> list:
 COUNT_LIMIT = 10_000
 
 
-def paginate(stmt: sa.Select, *, page: int, per_page: int):
+class BoundedPagination(Pagination):
+    """A page of cases and their bounded count read by one statement: the count (at most
+    :data:`COUNT_LIMIT` + 1 ids, a sub-query the database runs once) rides along as a column of the page's
+    own rows. Only a page past the end, which has no rows to carry it, counts on its own."""
+
+    def _query_items(self) -> list:
+        stmt = self._query_args["select"]
+        counted = _bounded_count(stmt).scalar_subquery().label("dsr_bounded_total")
+        rows = db.session.execute(
+            stmt.add_columns(counted).limit(self.per_page).offset(self._query_offset)).unique().all()
+        self._counted = rows[0][1] if rows else (0 if self.page == 1 else None)
+        return [row[0] for row in rows]
+
+    def _query_count(self) -> int:
+        if self._counted is None:
+            self._counted = db.session.scalar(_bounded_count(self._query_args["select"])) or 0
+        return self._counted
+
+
+def _bounded_count(stmt: sa.Select) -> sa.Select:
+    ids = stmt.with_only_columns(Case.id, maintain_column_froms=True).order_by(None).limit(COUNT_LIMIT + 1)
+    return sa.select(sa.func.count()).select_from(ids.subquery())
+
+
+def paginate(stmt: sa.Select, *, page: int, per_page: int) -> BoundedPagination:
     """A page of ``stmt`` with a bounded count: ``total`` is exact up to :data:`COUNT_LIMIT`, and
     ``total_exact`` says whether it is (otherwise there are more rows than ``total``)."""
-    result = db.paginate(stmt, page=page, per_page=per_page, error_out=False, count=False)
-    rows = stmt.with_only_columns(Case.id, maintain_column_froms=True).order_by(None).limit(COUNT_LIMIT + 1)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(rows.subquery())) or 0
+    result = BoundedPagination(select=stmt, page=page, per_page=per_page, max_per_page=None, error_out=False)
+    total = result.total
     result.total = min(total, COUNT_LIMIT)
     result.total_exact = total <= COUNT_LIMIT
     return result

@@ -196,8 +196,12 @@ def test_the_api_and_the_queue_read_the_user_and_the_rows_people_with_what_they_
         assert reads(statements, "data_subjects") == 0, statements
     assert reads(listed, "users") == reads(one, "users") == 0
     assert reads(queue, "users") == 1  # the assignee filter's list of people, not the rows' nor the session's
-    # The case by reference: the token, the case with its subject, assignee, rights and pauses, the declared
-    # days, its attachments (8 before).
-    assert len(one) <= 4, one
-    assert len(listed) <= 7, listed  # 10 before
+    # The case by reference: the token, the case with its subject, assignee, rights, pauses and attachments,
+    # the declared days (8 before). A page of the API list: the token, the page with everything its JSON shows
+    # and its bounded count, the declared days (10 before).
+    for name, statements in (("one case", one), ("list", listed)):
+        assert len(statements) == 3, (name, statements)
+        for table in ("case_rights", "case_pauses", "attachments", "users"):
+            assert reads(statements, table) == 0, (name, table, statements)
+    assert not any(s.startswith("SELECT count(*)") for s in listed), listed
     assert len(queue) <= 10, queue  # 14 before
