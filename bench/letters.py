@@ -32,7 +32,9 @@ from pathlib import Path
 from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+# Run as a script, bench/ comes first on sys.path and bench/queue.py would hide the standard library's
+# ``queue`` from what is imported later (psycopg, urllib3): the project's root instead.
+sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 
 
 def _app(database_url: str, instance: Path, redis_url: str | None, queue: str):

@@ -32,7 +32,9 @@ from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+# Run as a script, bench/ comes first on sys.path and bench/queue.py would hide the standard library's
+# ``queue`` from what is imported later (psycopg, urllib3): the project's root instead.
+sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
 from dsr.domain.enums import Right  # noqa: E402

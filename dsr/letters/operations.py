@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import joinedload
 
 from dsr.audit.operations import record
 from dsr.auth.models import User
@@ -151,19 +152,26 @@ def next_version(case: Case, kind: LetterKind) -> int:
     return (last or 0) + 1
 
 
-def issue(job: Job, *, now: datetime, progress=lambda percent, note=None: None) -> IssuedLetter:
-    """Make the letter ``job`` asks for, once: a retry returns the letter an earlier attempt made."""
-    existing = db.session.execute(sa.select(IssuedLetter).where(IssuedLetter.job_id == job.id)).scalar_one_or_none()
-    if existing is not None:
-        return existing
-    case = job.case
+def issue(job: Job, *, now: datetime) -> IssuedLetter:
+    """Make the letter ``job`` asks for, once: a retry returns the letter an earlier attempt made.
+
+    A letter takes a fraction of a second, so it reports no progress of its own (each report is a transaction
+    of its own): its job shows running, then done."""
+    if job.attempts > 1:  # only an earlier attempt of this job can have made its letter
+        existing = db.session.execute(
+            sa.select(IssuedLetter).where(IssuedLetter.job_id == job.id)).scalar_one_or_none()
+        if existing is not None:
+            return existing
+    # The case with what every letter states (the subject, the rights, the pauses) in one read.
+    case = db.session.execute(
+        sa.select(Case).where(Case.id == job.case_id)
+        .options(joinedload(Case.subject), joinedload(Case.rights), joinedload(Case.pauses))
+    ).unique().scalar_one()
     kind, language = LetterKind(job.params["kind"]), LetterLanguage(job.params["language"])
     actor = job.created_by
     today = local_date(now)
-    progress(10, "gathering the facts")
     annex = bool(job.params.get("annex"))
     made = render_letter(case, kind, language, today=today, signatory=actor.name if actor else None, annex=annex)
-    progress(80, "storing the PDF")
     digest = hashlib.sha256(made.pdf).hexdigest()
     letter = _insert_next_version(case, kind, language, made, digest=digest, actor=actor, now=now, job=job)
     record("letter.issued", actor=actor, now=now, case=case,
@@ -204,7 +212,7 @@ def _insert_next_version(case: Case, kind: LetterKind, language: LetterLanguage,
 
 @runner.handler(JOB_KIND)
 def make_letter(job: Job, progress, now: datetime) -> dict:
-    letter = issue(job, now=now, progress=progress)
+    letter = issue(job, now=now)
     return {"letter_id": letter.id, "version": letter.version, "sha256": letter.sha256}
 
 

@@ -671,6 +671,36 @@ def _issue(case, kind, language, actor) -> IssuedLetter:
     return db.session.execute(sa.select(IssuedLetter).where(IssuedLetter.job_id == job_id)).scalar_one()
 
 
+def test_a_letter_job_reads_its_case_once_and_reports_no_progress(people):
+    """The job a worker runs for a letter (issue 15, the letter ÷ bare WeasyPrint row): the case with its
+    subject, rights and pauses in one read, no look for an earlier attempt's letter on the first attempt, and
+    no progress reports (each is a transaction of its own; a letter takes a fraction of a second)."""
+    case = _case(people)
+    db.session.commit()
+    _issue(case, LetterKind.ACKNOWLEDGEMENT, LetterLanguage.EN, people.staff)  # warms the per-process caches
+    job = operations.request_letter(case, LetterKind.ACKNOWLEDGEMENT, LetterLanguage.EN, actor=people.staff,
+                                    now=NOW)
+    db.session.commit()
+    job_id = job.id
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):
+        statements.append(" ".join(statement.split()))
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        assert runner.perform(job_id) == "succeeded"
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+    assert sum(s.startswith("SELECT cases.") for s in statements) == 1, statements
+    assert not any(s.startswith("SELECT data_subjects") or s.startswith("SELECT case_rights")
+                   or s.startswith("SELECT case_pauses") for s in statements), statements
+    assert not any("FROM issued_letters WHERE issued_letters.job_id" in s for s in statements), statements
+    progress_writes = [s for s in statements if s.startswith("UPDATE jobs SET progress=")]
+    assert progress_writes == [], progress_writes
+    assert len(statements) <= 16, statements
+
+
 def test_issuing_stores_the_pdf_with_its_sha256_and_a_reissue_is_a_new_version(people):
     case = _case(people)
     db.session.commit()
