@@ -69,12 +69,23 @@ def _formatted_day(value: date, pattern: str, locale) -> str:
 def format_moment(value: datetime | None) -> str:
     """A moment in the interface's language and the organisation's time zone: its date as :func:`format_day`
     shows it and the time of day to the minute ("6 Dec 2026, 13:40"); "" for nothing."""
-    from flask_babel import format_datetime, get_locale
+    from flask_babel import get_locale, get_timezone
 
     if value is None:
         return ""
-    locale = get_locale()
-    pattern = (str(locale.datetime_formats["medium"])
-               .replace("{1}", locale.date_formats["medium"].pattern)
-               .replace("{0}", "HH:mm"))
-    return format_datetime(value if value.tzinfo else value.replace(tzinfo=UTC), pattern)
+    return _formatted_moment(value if value.tzinfo else value.replace(tzinfo=UTC), get_locale(), get_timezone())
+
+
+@lru_cache(maxsize=8192)
+def _formatted_moment(value: datetime, locale, tzinfo) -> str:
+    """A case page shows some hundred moments (its history): each is formatted once per process, language and
+    time zone, so a page seen again does not format them again (Babel takes tens of microseconds a moment)."""
+    from babel.dates import format_datetime
+
+    return format_datetime(value, _moment_pattern(locale), tzinfo=tzinfo, locale=locale)
+
+
+@lru_cache(maxsize=16)
+def _moment_pattern(locale) -> str:
+    return (str(locale.datetime_formats["medium"]).replace("{1}", locale.date_formats["medium"].pattern)
+            .replace("{0}", "HH:mm"))

@@ -129,34 +129,33 @@ def file_holds(case: Case) -> list[CaseFileHold]:
 # -- what is due ------------------------------------------------------------------------------------------------
 
 def kept_by(case: Case) -> list[KeptBy]:
-    """Everything that keeps this case file whole today."""
+    """Everything that keeps this case file whole today (one read: whether each reason holds)."""
     from dsr.domain.enums import ErasurePlanStatus
     from dsr.domain.retention_rules import Action
     from dsr.fulfilment.models import ErasurePlan, ErasurePlanItem, LegalHold
-
-    reasons: list[KeptBy] = []
-    kinds = set(db.session.execute(sa.select(CaseFileHold.kind).where(
-        CaseFileHold.case_id == case.id, CaseFileHold.released_at.is_(None))).scalars())
-    if FileHoldKind.LEGAL_HOLD in kinds:
-        reasons.append(KeptBy.FILE_HOLD)
-    if FileHoldKind.COMPLAINT in kinds:
-        reasons.append(KeptBy.COMPLAINT)
-    on_subject = LegalHold.subject_id == case.subject_id if case.subject_id is not None else sa.false()
-    if db.session.scalar(sa.select(sa.func.count()).select_from(LegalHold).where(
-            LegalHold.released_at.is_(None), sa.or_(LegalHold.case_id == case.id, on_subject))):
-        reasons.append(KeptBy.RECORD_HOLD)
-    if db.session.scalar(sa.select(sa.func.count()).select_from(ErasurePlanItem).join(ErasurePlan).where(
-            ErasurePlan.case_id == case.id, ErasurePlan.status == ErasurePlanStatus.EXECUTED,
-            ErasurePlanItem.action == Action.KEEP, ErasurePlanItem.executed_at.is_(None))):
-        reasons.append(KeptBy.SCHEDULED_ERASURE)
     from dsr.restriction.models import RestrictedRecord, RestrictedStatus
 
-    # A restriction still in force: the file is what says which records to lift, and that the subject
-    # must be told first (Art. 18(3)).
-    if db.session.scalar(sa.select(sa.func.count()).select_from(RestrictedRecord).where(
-            RestrictedRecord.case_id == case.id, RestrictedRecord.status != RestrictedStatus.LIFTED)):
-        reasons.append(KeptBy.RESTRICTION)
-    return reasons
+    def file_hold(kind: FileHoldKind):
+        return sa.exists().where(CaseFileHold.case_id == case.id, CaseFileHold.released_at.is_(None),
+                                 CaseFileHold.kind == kind)
+
+    on_subject = LegalHold.subject_id == case.subject_id if case.subject_id is not None else sa.false()
+    reasons = {
+        KeptBy.FILE_HOLD: file_hold(FileHoldKind.LEGAL_HOLD),
+        KeptBy.COMPLAINT: file_hold(FileHoldKind.COMPLAINT),
+        KeptBy.RECORD_HOLD: sa.exists().where(LegalHold.released_at.is_(None),
+                                              sa.or_(LegalHold.case_id == case.id, on_subject)),
+        KeptBy.SCHEDULED_ERASURE: sa.exists().where(
+            ErasurePlanItem.plan_id == ErasurePlan.id, ErasurePlan.case_id == case.id,
+            ErasurePlan.status == ErasurePlanStatus.EXECUTED, ErasurePlanItem.action == Action.KEEP,
+            ErasurePlanItem.executed_at.is_(None)),
+        # A restriction still in force: the file is what says which records to lift, and that the subject
+        # must be told first (Art. 18(3)).
+        KeptBy.RESTRICTION: sa.exists().where(RestrictedRecord.case_id == case.id,
+                                              RestrictedRecord.status != RestrictedStatus.LIFTED),
+    }
+    held = db.session.execute(sa.select(*reasons.values())).one()
+    return [reason for reason, holds in zip(reasons, held, strict=True) if holds]
 
 
 def file_status(case: Case, today: date, *, years: int | None = None) -> FileStatus | None:

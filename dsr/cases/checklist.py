@@ -41,15 +41,15 @@ class Check:
 def checklist(case: Case, today: date | None = None) -> list[Check]:
     """The completion checklist of ``case`` as it stands now."""
     from dsr.exports.models import Export, ExportKind
-    from dsr.fulfilment.models import ErasurePlan, Lookup
+    from dsr.fulfilment.lookup_ops import shown_lookups
+    from dsr.fulfilment.models import ErasurePlan
     from dsr.letters.kinds import KINDS
     from dsr.letters.models import IssuedLetter
     from dsr.tasks.models import CaseTask
 
     rights = set(case.right_values)
     checks: list[Check] = []
-    lookup = db.session.execute(sa.select(Lookup).where(Lookup.case_id == case.id).order_by(Lookup.id.desc())
-                                .limit(1)).scalar_one_or_none()
+    lookup = next(iter(shown_lookups(case)), None)  # the newest, as the page's cards show it
     # An objection or an Art. 22 request concerns a processing or a decision, not a copy of the records.
     needs_search = bool(rights - {Right.OBJECTION, Right.AUTOMATED_DECISION}) or not rights
     if needs_search:

@@ -52,16 +52,20 @@ def _label(labels: dict, value: Any) -> str:
 class History:
     """Sentence builders per audit action; names of people are looked up once per page."""
 
-    def __init__(self, events: list[AuditEvent]):
+    def __init__(self, events: list[AuditEvent], tasks: list[CaseTask] = ()):
         emails = {v for e in events for part in (e.before or {}, e.after or {})
                   for k, v in part.items() if k == "assignee" and v}
         self._names = dict(db.session.execute(
             sa.select(User.email, User.name).where(User.email.in_(emails))).all()) if emails else {}
-        # The tasks dsr created, whose titles are written in the reader's language (dsr.tasks.titles).
+        # The tasks dsr created, whose titles are written in the reader's language (dsr.tasks.titles): from
+        # ``tasks`` (the case page has read the case's tasks), the others read here.
         task_ids = {int(e.after["task_id"]) for e in events
                     if e.action.startswith("task.") and isinstance(e.after, dict) and e.after.get("task_id")}
-        self._tasks = {t.id: t for t in db.session.scalars(
-            sa.select(CaseTask).where(CaseTask.id.in_(task_ids), CaseTask.kind.is_not(None)))} if task_ids else {}
+        known = {t.id: t for t in tasks if t.id in task_ids}
+        unread = task_ids - known.keys()
+        if unread:
+            known.update((t.id, t) for t in db.session.scalars(sa.select(CaseTask).where(CaseTask.id.in_(unread))))
+        self._tasks = {i: t for i, t in known.items() if t.kind is not None}
 
     def name(self, email: str | None) -> str:
         return self._names.get(email, email or "")
@@ -216,7 +220,7 @@ SENTENCES: dict[str, Callable[[History, str, dict, dict], str]] = {
 }
 
 
-def readable_history(events: list[AuditEvent]) -> list[tuple[AuditEvent, str]]:
-    """Each event with its sentence, in the order given."""
-    history = History(events)
+def readable_history(events: list[AuditEvent], tasks: list[CaseTask] = ()) -> list[tuple[AuditEvent, str]]:
+    """Each event with its sentence, in the order given (``tasks``: those of the case, if already read)."""
+    history = History(events, tasks)
     return [(e, history.sentence(e)) for e in events]

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from dsr.audit.models import AuditEvent
 from dsr.auth.models import User
@@ -52,11 +53,11 @@ def next_steps(case: Case, *, verifications: list, is_manager: bool) -> list[Ste
     A step that would move the case backwards (an identity check after identity was verified) or skip the
     work (submitting for approval before any search of Harmony's systems) is not offered.
     """
-    from dsr.fulfilment.models import Lookup  # features build on cases; the page reads what they recorded
+    # Features build on cases; the page reads what they recorded.
+    from dsr.fulfilment.lookup_ops import shown_lookups
 
     verified = any(v.outcome is VerificationOutcome.VERIFIED for v in verifications)
-    lookups = list(db.session.execute(sa.select(Lookup).where(Lookup.case_id == case.id)
-                                      .order_by(Lookup.id.desc())).scalars())
+    lookups = shown_lookups(case)
     latest = lookups[0] if lookups else None
     allowed = set(allowed_actions(case.state))
     if not is_manager:
@@ -124,6 +125,9 @@ def case_page_context(case: Case, *, error: str | None = None, conflict_since: i
     subject_cases = db.session.execute(
         sa.select(Case).where(Case.subject_id == case.subject_id).options(selectinload(Case.rights))
         .order_by(Case.received_on.desc(), Case.id.desc())).scalars().all()
+    if case.subject is not None and "cases" not in sa.inspect(case.subject).dict:
+        # The same list, newest first, is the subject's ``cases``: the earlier and recent requests read it.
+        set_committed_value(case.subject, "cases", list(subject_cases))
     calendar = working_calendar()
     clock = case_clock(case, calendar, day, soon_days=current_app.config["DUE_SOON_DAYS"],
                        ask_working_days=current_app.config["PAUSE_ASK_WORKING_DAYS"])
@@ -191,13 +195,16 @@ def case_page_context(case: Case, *, error: str | None = None, conflict_since: i
     conflict = []
     if conflict_since is not None:
         conflict = [e for e in events if e.id > conflict_since]
+    tasks = list(db.session.execute(
+        sa.select(CaseTask).where(CaseTask.case_id == case.id).order_by(CaseTask.done_at.is_not(None),
+                                                                         CaseTask.due_on, CaseTask.id)).scalars())
     return {
         "KIND_LABELS": F.KIND_LABELS, "METHOD_LABELS": F.METHOD_LABELS, "OUTCOME_LABELS": F.OUTCOME_LABELS,
         "REFUSAL_LABELS": F.REFUSAL_LABELS, "LINK_LABELS": F.LINK_LABELS,
         "case": case,
         "clock": clock,
         "events": events,
-        "history": readable_history(events),
+        "history": readable_history(events, tasks),
         "today": day,
         "forms": forms,
         "steps": steps,
@@ -218,10 +225,7 @@ def case_page_context(case: Case, *, error: str | None = None, conflict_since: i
         "verifications": verifications,
         "notes": list(db.session.execute(
             sa.select(CaseNote).where(CaseNote.case_id == case.id).order_by(CaseNote.id.desc())).scalars()),
-        "tasks": list(db.session.execute(
-            sa.select(CaseTask).where(CaseTask.case_id == case.id).order_by(CaseTask.done_at.is_not(None),
-                                                                             CaseTask.due_on, CaseTask.id)
-        ).scalars()),
+        "tasks": tasks,
         "error": error,
         "open_panel": open_panel,
         "subject_texts": subject_texts,

@@ -23,7 +23,7 @@ from dsr.exports.forms import ExportForm
 from dsr.exports.models import Export
 from dsr.extensions import db
 from dsr.filestore import send
-from dsr.fulfilment.lookup_ops import latest_lookup
+from dsr.fulfilment.lookup_ops import shown_lookups
 from dsr.jobs import runner
 from dsr.jobs.flash import flash_dispatched
 from dsr.timeutil import now
@@ -39,7 +39,7 @@ def _card_helpers():
 def exports_card(case: Case, form: ExportForm | None = None) -> dict:
     """What the card shows: the case's exports, and the form when a new one can be made."""
     kinds = operations.exportable_kinds(case)
-    lookup = latest_lookup(case) if kinds else None
+    lookup = next(iter(shown_lookups(case)), None) if kinds else None
     form = form or g.get("export_form") or ExportForm(formdata=None)
     form.kind.choices = [(k.value, operations.KIND_NAMES[k]) for k in kinds]
     return {

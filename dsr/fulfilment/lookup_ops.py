@@ -19,6 +19,7 @@ from itertools import islice
 from typing import Any
 
 import sqlalchemy as sa
+from flask import g, has_request_context
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -57,6 +58,17 @@ def subject_identities(case: Case) -> dict[str, Any]:
     if all(composite.values()):
         values.update(composite)
     return datamap_lookup.normalise_identities(values)
+
+
+def shown_lookups(case: Case) -> list[Lookup]:
+    """The case's lookups, newest first, as the case page and its cards show them: read once per request
+    (the page's next step, the data card and the exports card each ask). Not for code that runs a lookup:
+    :func:`latest_lookup` reads the database each time."""
+    cache = g.setdefault("dsr_shown_lookups", {}) if has_request_context() else {}
+    if case.id not in cache:
+        cache[case.id] = list(db.session.execute(
+            sa.select(Lookup).where(Lookup.case_id == case.id).order_by(Lookup.id.desc())).scalars())
+    return cache[case.id]
 
 
 def latest_lookup(case: Case) -> Lookup | None:

@@ -124,8 +124,7 @@ def data_card(case: Case) -> dict:
     forms = {action: cls(prefix=prefix(action), formdata=None) for action, cls in FORMS.items()}
     if failed is not None:
         forms[failed[0]] = failed[1]
-    lookups = list(db.session.execute(
-        sa.select(Lookup).where(Lookup.case_id == case.id).order_by(Lookup.id.desc())).scalars())
+    lookups = lookup_ops.shown_lookups(case)
     latest = lookups[0] if lookups else None
     sources = _catalogue()
     task_ids = list((latest.manual_tasks or {}).values()) if latest else []

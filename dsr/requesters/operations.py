@@ -127,7 +127,11 @@ def verify_requester_identity(requester: CaseRequester, *, method: VerificationM
 def open_obligations(case: Case, today: date | None = None) -> list[Obligation]:
     """What must happen before a case made by a requester can be completed: the mandate checked (and valid),
     the requester's identity verified."""
-    requester = requester_of(case)
+    return requester_obligations(requester_of(case), today)
+
+
+def requester_obligations(requester: CaseRequester | None, today: date | None = None) -> list[Obligation]:
+    """:func:`open_obligations` for a requester already read (the card shows both)."""
     if requester is None:
         return []
     missing = []

@@ -74,7 +74,7 @@ def _helpers():
         if failed is not None:
             forms[failed[0]] = failed[1]
         requester = ops.requester_of(case)
-        return {"requester": requester, "forms": forms, "obligations": ops.open_obligations(case, today()),
+        return {"requester": requester, "forms": forms, "obligations": ops.requester_obligations(requester, today()),
                 "today": today(),
                 "attachments": [a for a in case.attachments if a.kind.value != "id_document"]}
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask import g, has_request_context
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -282,6 +283,15 @@ def save_texts(case: Case, purpose: TextPurpose, item_id: int, texts: Mapping[st
 
 # -- the library ------------------------------------------------------------------------------------------
 
+# Where a request keeps the library it read (dsr.texts.picker.library); a change to the library forgets it.
+LIBRARY_CACHE = "dsr_paragraphs"
+
+
+def _forget_library() -> None:
+    if has_request_context():
+        g.pop(LIBRARY_CACHE, None)
+
+
 def paragraphs(purpose: TextPurpose | None = None, language: str | None = None) -> list[StandardParagraph]:
     query = sa.select(StandardParagraph).order_by(StandardParagraph.purpose, StandardParagraph.language,
                                                   StandardParagraph.title)
@@ -316,6 +326,7 @@ def save_paragraph(paragraph: StandardParagraph | None, *, purpose: TextPurpose,
     paragraph.purpose, paragraph.language, paragraph.title, paragraph.body = purpose, language, title, body
     paragraph.updated_by_id, paragraph.updated_at = (actor.id if actor else None), now
     db.session.flush()
+    _forget_library()
     record("paragraph.saved", actor=actor, now=now, before=before, after=_paragraph_dict(paragraph))
     return paragraph
 
@@ -325,6 +336,7 @@ def remove_paragraph(paragraph: StandardParagraph, *, actor: User | None, now: d
     record("paragraph.removed", actor=actor, now=now, before=_paragraph_dict(paragraph))
     db.session.delete(paragraph)
     db.session.flush()
+    _forget_library()
 
 
 def _paragraph_dict(p: StandardParagraph) -> dict:

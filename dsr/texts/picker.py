@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request
+from flask import g, request
 from flask_babel import lazy_gettext as _l
 from wtforms import TextAreaField
 from wtforms.validators import Length, Optional
 
 from dsr.cases.models import Case
 from dsr.texts.models import BODY_MAX, TextPurpose
-from dsr.texts.operations import LANGUAGE_NAMES, MissingSubjectText, paragraphs, quoted
+from dsr.texts.operations import LANGUAGE_NAMES, LIBRARY_CACHE, MissingSubjectText, paragraphs, quoted
 
 
 def subject_text_field(case: Case, purpose: TextPurpose, key: str, field=None, *, item_id: int = 0,
@@ -27,7 +27,7 @@ def subject_text_field(case: Case, purpose: TextPurpose, key: str, field=None, *
     written for the subject in the case's language, so correcting a record shows what the letter quotes.
     ``what`` names the text where a form has more than one."""
     language = case.language.value
-    choices = paragraphs(purpose, language)
+    choices = [p for p in library(language) if p.purpose == purpose]
     wanted, chosen = request.args.get("for"), request.args.get("paragraph", type=int)
     pick = next((p for p in choices if p.id == chosen), None) if wanted == key else None
     if field is not None:
@@ -40,6 +40,15 @@ def subject_text_field(case: Case, purpose: TextPurpose, key: str, field=None, *
                 field.data = None
     return {"action": key, "language": language, "language_name": LANGUAGE_NAMES[language], "choices": choices,
             "chosen": pick.id if pick else None, "prefilled": pick is not None, "what": what}
+
+
+def library(language: str) -> list:
+    """The standard paragraphs in ``language``, every purpose, read once per request: a case page offers them
+    on several forms (refusal, extension, pause, and the cards'), each its purpose's share."""
+    cache = g.setdefault(LIBRARY_CACHE, {})
+    if language not in cache:
+        cache[language] = paragraphs(language=language)
+    return cache[language]
 
 
 def chosen_for() -> str | None:

@@ -205,3 +205,26 @@ def test_the_api_and_the_queue_read_the_user_and_the_rows_people_with_what_they_
             assert reads(statements, table) == 0, (name, table, statements)
     assert not any(s.startswith("SELECT count(*)") for s in listed), listed
     assert len(queue) <= 10, queue  # 14 before
+
+
+def test_the_case_page_reads_each_of_its_tables_once(app):
+    """The case page and its cards ask for the same rows more than once (the next step, the data card and
+    the exports card each want the lookups; the card and its obligations the requester; the history and the
+    task list the tasks; every form its standard paragraphs): each is read once a request (issue 15). The
+    requester is read by its card and, through the registry of obligations, by the completion checklist; the
+    tasks by the page and by the warnings of the escalation report."""
+    with app.app_context():
+        users = {"staff": make_user(Role.STAFF), "manager": make_user(Role.PRIVACY_MANAGER)}
+        db.session.commit()
+        _subject, last = _add_cases(3, users)
+        reference = last.reference
+    manager = signed_in(app, Role.PRIVACY_MANAGER)
+    statements = _statements(app, manager, f"/cases/{reference}")
+    reads = [re.match(r"SELECT\b.*?\bFROM (\w+)", s, re.S) for s in statements]
+    tables = [m.group(1) for m in reads if m]
+    for table in ("lookups", "standard_paragraphs", "case_file_holds", "legal_holds", "restricted_records",
+                  "data_subjects"):
+        assert tables.count(table) <= 1, (table, statements)
+    assert tables.count("case_requesters") <= 2 and tables.count("case_tasks") <= 2, statements
+    assert not any(s.startswith("SELECT count(*)") for s in statements), statements
+    assert len(statements) <= 30, statements  # 38 before
