@@ -53,6 +53,22 @@ def _country_choices(locale: str) -> tuple[tuple[str, str], ...]:
                  + [(c, names[c]) for c in codes if c not in first])
 
 
+@lru_cache(maxsize=16)
+def _country_codes(locale: str) -> frozenset[str]:
+    return frozenset(code for code, _ in _country_choices(locale))
+
+
+class CountryField(SelectField):
+    """A select of some 250 countries that checks the choice in a set: WTForms' own check builds an option
+    per country for every form validated, an eighth of a case's creation through the API (issue 15)."""
+
+    def pre_validate(self, form):
+        if self.process_errors or not self.validate_choice:
+            return
+        if self.data not in _country_codes(str(get_locale() or "en")):
+            raise ValidationError(self.invalid_choice_message or self.gettext("Not a valid choice."))
+
+
 class MultiCheckboxField(SelectMultipleField):
     widget = widgets.ListWidget(prefix_label=False)
     option_widget = widgets.CheckboxInput()
@@ -69,7 +85,7 @@ class IntakeForm(FlaskForm):
     address = StringField(_l("Street and number"), validators=[Optional(), Length(max=300)])
     postcode = StringField(_l("Postcode"), validators=[Optional(), Length(max=20)])
     city = StringField(_l("City"), validators=[Optional(), Length(max=100)])
-    country = SelectField(_l("Country"), default="NL", validators=[Optional()])
+    country = CountryField(_l("Country"), default="NL", validators=[Optional()])
     email = StringField(_l("E-mail"), validators=[Optional(), Length(max=254)])
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=32)])
     customer_number = StringField(_l("Customer number"), validators=[Optional(), Length(max=40)])

@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 
-import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm.attributes import flag_modified
 
 from dsr.attachments.storage import CheckedUpload, store_attachment
-from dsr.audit.operations import record
+from dsr.audit.operations import Entry, record_all
 from dsr.cases.deadlines import apply_deadlines, working_calendar
 from dsr.cases.errors import CaseError, InvalidInput  # noqa: F401  (CaseError: callers catch it from here)
 from dsr.cases.models import Case, CaseRight, ReferenceCounter
@@ -18,26 +17,29 @@ from dsr.domain.enums import CaseState, Channel, Language, Right
 from dsr.domain.intake import received_on_problem
 from dsr.extensions import db
 from dsr.subjects.models import DataSubject
-from dsr.subjects.operations import SubjectDetails, complete_subject, create_subject
+from dsr.subjects.operations import SubjectDetails, complete_subject, new_subject
 
 
 def next_reference(year: int) -> str:
     """``DSR-2026-00042``: numbered per year, safe with many processes.
 
-    The counter is incremented with UPDATE ... RETURNING, which takes a row lock on PostgreSQL and the
-    database write lock on SQLite, so two processes never get the same number; the year's row is created
-    (an INSERT that does nothing if another process just did) only when the UPDATE found none.
+    One statement: the year's row is made at 1 or, if it exists, incremented (INSERT ... ON CONFLICT DO
+    UPDATE ... RETURNING), which takes its row lock on PostgreSQL (a process making the same year's row at
+    the same moment waits for it, then increments) and the database write lock on SQLite, held to the end of
+    the transaction, so two processes never get the same number and a rolled-back request leaves no gap.
     """
-    increment = (sa.update(ReferenceCounter).where(ReferenceCounter.year == year)
-                 .values(last=ReferenceCounter.last + 1).returning(ReferenceCounter.last))
-    number = db.session.execute(increment).scalar_one_or_none()
-    if number is None:
-        if db.session.get_bind().dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
-        db.session.execute(insert(ReferenceCounter).values(year=year, last=0).on_conflict_do_nothing())
-        number = db.session.execute(increment).scalar_one()
+    table = ReferenceCounter.__table__
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    stmt = insert(table).values(year=year, last=1)
+    # A Core statement: it flushes nothing (the caller's objects go out in its own flush).
+    number = connection.execute(
+        stmt.on_conflict_do_update(index_elements=[table.c.year], set_={"last": table.c.last + 1})
+        .returning(table.c.last)
+    ).scalar_one()
     return f"DSR-{year}-{number:05d}"
 
 
@@ -87,18 +89,14 @@ def log_request(
                            "received_on")
 
     calendar = working_calendar()
+    reference = next_reference(today.year)
     if link_subject is not None:
         person = link_subject
         before, after = complete_subject(person, subject)
-        if after:
-            record("subject.updated", actor=actor, now=now, before=before,
-                   after={"subject_id": person.id, **after})
     else:
-        person = create_subject(subject, now=now)
-        record("subject.created", actor=actor, now=now, after={"subject_id": person.id, **subject.as_dict()})
-
+        person = new_subject(subject, now=now)
     case = Case(
-        reference=next_reference(today.year),
+        reference=reference,
         subject=person,
         channel=channel,
         received_on=received_on,
@@ -113,9 +111,16 @@ def log_request(
     case.pauses, case.attachments = [], []  # known empty: reading them after the flush needs no query
     apply_deadlines(case, calendar)
     db.session.add(case)
-    db.session.flush()
-    record("case.created", actor=actor, now=now, case=case,
-           after={**case_snapshot(case), "subject_id": person.id})
+    db.session.flush()  # the subject (and its search keys), the case and its rights, in one flush
+    # The events after the rows they name, so the head's lock is held from here to the commit only; in the
+    # chain in the order they happened, written together.
+    events = []
+    if link_subject is None:
+        events.append(Entry("subject.created", after={"subject_id": person.id, **subject.as_dict()}))
+    elif after:
+        events.append(Entry("subject.updated", before=before, after={"subject_id": person.id, **after}))
+    events.append(Entry("case.created", case=case, after={**case_snapshot(case), "subject_id": person.id}))
+    record_all(events, actor=actor, now=now)
     if scan is not None:
         store_attachment(case, scan, actor=actor, now=now)
     return case

@@ -94,10 +94,10 @@ def normalised_identifier_column(column):
     return expr
 
 
-def create_subject(details: SubjectDetails, *, now: datetime) -> DataSubject:
+def new_subject(details: SubjectDetails, *, now: datetime) -> DataSubject:
+    """A subject added to the session, written (with its search keys) by the caller's next flush."""
     subject = DataSubject(**details.as_dict(), name_key=name_key(details.name), created_at=now)
     db.session.add(subject)
-    db.session.flush()
     return subject
 
 
