@@ -19,6 +19,7 @@ IntakeForm.validate_rights
 IntakeForm.validate_phone
 IntakeForm.validate_postcode
 IntakeForm.validate_device_id
+CountryField.pre_validate  # WTForms calls a field's pre_validate before its validators (dsr/cases/forms.py)
 
 # Templates read these.
 CaseClock.promise_moved  # templates/cases/_clock.html

@@ -58,6 +58,9 @@ def _country_codes(locale: str) -> frozenset[str]:
     return frozenset(code for code, _ in _country_choices(locale))
 
 
+_NOT_A_CHOICE = "Not a valid choice."  # WTForms' own message, translated by WTForms' catalogue as before
+
+
 class CountryField(SelectField):
     """A select of some 250 countries that checks the choice in a set: WTForms' own check builds an option
     per country for every form validated, an eighth of a case's creation through the API (issue 15)."""
@@ -66,7 +69,7 @@ class CountryField(SelectField):
         if self.process_errors or not self.validate_choice:
             return
         if self.data not in _country_codes(str(get_locale() or "en")):
-            raise ValidationError(self.invalid_choice_message or self.gettext("Not a valid choice."))
+            raise ValidationError(self.invalid_choice_message or self.gettext(_NOT_A_CHOICE))
 
 
 class MultiCheckboxField(SelectMultipleField):
