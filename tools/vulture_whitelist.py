@@ -11,6 +11,8 @@ User.is_active  # Flask-Login's UserMixin property, read on every request (dsr/a
 UTCDateTime.process_bind_param  # SQLAlchemy TypeDecorator hooks (dsr/extensions.py)
 UTCDateTime.process_result_value
 SafeFetcher.fetch  # WeasyPrint's URLFetcher calls fetch() for every resource of a letter (dsr/pdf.py)
+BoundedPagination._query_items  # Flask-SQLAlchemy's Pagination reads its page and count through these
+BoundedPagination._query_count  # (dsr/cases/queries.py)
 # WTForms calls validate_<field> for the field of that name (dsr/cases/forms.py).
 IntakeForm.validate_name
 IntakeForm.validate_date_of_birth
