@@ -214,16 +214,6 @@ def effective_due():
     return sa.func.coalesce(Case.extended_due_on, Case.legal_due_on)
 
 
-def open_task_counts(case_ids: list[int]) -> dict[int, int]:
-    if not case_ids:
-        return {}
-    rows = db.session.execute(
-        sa.select(CaseTask.case_id, sa.func.count()).where(CaseTask.case_id.in_(case_ids), CaseTask.done_at.is_(None))
-        .group_by(CaseTask.case_id)
-    ).all()
-    return dict(rows)
-
-
 def case_by_reference(reference: str, *loads) -> Case | None:
     """The case with this reference, or ``None``; its subject and assignee, which every page and the API show,
     in the same statement, and whatever else ``loads`` asks for."""

@@ -41,9 +41,11 @@ class SavedView(db.Model):
     )
 
 
-def views_of(user: User) -> list[SavedView]:
+def views_of(user: User) -> list[sa.Row]:
+    """The user's views by name, as plain rows (``id``, ``name``, ``query``): every queue page shows them."""
     return list(db.session.execute(
-        sa.select(SavedView).where(SavedView.user_id == user.id).order_by(SavedView.name)).scalars())
+        sa.select(SavedView.id, SavedView.name, SavedView.query).where(SavedView.user_id == user.id)
+        .order_by(SavedView.name)))
 
 
 def clean_query(raw: str) -> str:

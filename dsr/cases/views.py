@@ -15,7 +15,8 @@ from dsr.cases.deadlines import case_clock, working_calendar
 from dsr.cases.forms import CHANNEL_LABELS, LANGUAGE_LABELS, RIGHT_LABELS, IntakeForm
 from dsr.cases.intake import intake_page
 from dsr.cases.page import render_case
-from dsr.cases.queries import FilterError, QueueFilters, case_or_404, open_task_counts, paginate, queue_query
+from dsr.cases.queries import FilterError, QueueFilters, case_or_404, paginate, queue_query
+from dsr.cases.queue_page import queue_rows
 from dsr.domain.enums import CaseState, Channel, Right
 from dsr.extensions import db
 from dsr.subjects.operations import find_matches
@@ -55,17 +56,17 @@ def queue():
     calendar = working_calendar()
     soon = current_app.config["DUE_SOON_DAYS"]
     rows = [(case, case_clock(case, calendar, day, soon_days=soon)) for case in page.items]
-    task_counts = open_task_counts([case.id for case in page.items])
+    # The filter's and the bulk form's people, as plain rows: the page shows only their ids and names.
     assignees = db.session.execute(
-        sa.select(User).where(User.active.is_(True), User.role != "auditor").order_by(User.name)
-    ).scalars().all()
+        sa.select(User.id, User.name).where(User.active.is_(True), User.role != "auditor").order_by(User.name)
+    ).all()
     from dsr.cases.saved_views import clean_query, views_of
 
     return render_template(
         "cases/queue.html", page=page, rows=rows, filters=filters, args=request.args, assignees=assignees,
-        states=list(CaseState), rights=list(Right), channels=list(Channel), today=day, task_counts=task_counts,
+        states=list(CaseState), rights=list(Right), channels=list(Channel), today=day,
         saved_views=views_of(current_user), current_query=clean_query(request.query_string.decode()),
-        **_row_helpers(),
+        queue_rows=queue_rows, **_row_helpers(),
     )
 
 

@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import joinedload
 
 from dsr.audit.models import AuditEvent
 from dsr.cases.deadlines import pause_intervals, working_calendar
@@ -31,12 +30,7 @@ def facts_for(cases: Iterable[Case]) -> list[CaseFacts]:
     tasks: dict[int, list[TaskFacts]] = {}
     unassigned_since: dict[int, object] = {}
     if ids:
-        rows = db.session.execute(
-            sa.select(CaseTask).options(joinedload(CaseTask.assignee))
-            .where(CaseTask.case_id.in_(ids), CaseTask.done_at.is_(None)).order_by(CaseTask.id)).scalars()
-        for task in rows:
-            tasks.setdefault(task.case_id, []).append(
-                TaskFacts(task_title(task), task.due_on, task.assignee.name if task.assignee else None))
+        tasks = _open_tasks(CaseTask.case_id.in_(ids))
         # An unassigned case that was once assigned became unassigned at its last "case.assigned" event.
         unassigned = [c.id for c in cases if c.assignee_id is None and c.state.is_open]
         if unassigned:
@@ -46,6 +40,19 @@ def facts_for(cases: Iterable[Case]) -> list[CaseFacts]:
                 .group_by(AuditEvent.case_id)).all()
             unassigned_since = {case_id: local_date(_aware(moment)) for case_id, moment in last}
     return [_facts(c, tasks.get(c.id, ()), unassigned_since.get(c.id)) for c in cases]
+
+
+def _open_tasks(which) -> dict[int, list[TaskFacts]]:
+    """The open tasks of the cases ``which`` selects, with their assignees' names, per case id, as plain rows."""
+    from dsr.auth.models import User
+
+    tasks: dict[int, list[TaskFacts]] = {}
+    for row in db.session.execute(
+            sa.select(CaseTask.case_id, CaseTask.title, CaseTask.kind, CaseTask.params, CaseTask.due_on, User.name)
+            .outerjoin(User, User.id == CaseTask.assignee_id)
+            .where(which, CaseTask.done_at.is_(None)).order_by(CaseTask.id)):
+        tasks.setdefault(row.case_id, []).append(TaskFacts(task_title(row), row.due_on, row.name))
+    return tasks
 
 
 def _aware(moment) -> datetime:
@@ -105,12 +112,7 @@ def open_facts() -> list[CaseFacts]:
             sa.select(CasePause.case_id, CasePause.requested_on, CasePause.resumed_on, CasePause.counted)
             .where(CasePause.case_id.in_(open_ids)).order_by(CasePause.id)):
         pauses.setdefault(case_id, []).append(PauseInterval(requested, resumed, counted))
-    tasks: dict[int, list[TaskFacts]] = {}
-    for row in db.session.execute(
-            sa.select(CaseTask.case_id, CaseTask.title, CaseTask.kind, CaseTask.params, CaseTask.due_on, User.name)
-            .outerjoin(User, User.id == CaseTask.assignee_id)
-            .where(CaseTask.case_id.in_(open_ids), CaseTask.done_at.is_(None)).order_by(CaseTask.id)):
-        tasks.setdefault(row.case_id, []).append(TaskFacts(task_title(row), row.due_on, row.name))
+    tasks = _open_tasks(CaseTask.case_id.in_(open_ids))
     last = db.session.execute(
         sa.select(AuditEvent.case_id, sa.func.max(AuditEvent.occurred_at))
         .where(AuditEvent.case_id.in_(open_ids.where(Case.assignee_id.is_(None))),
@@ -144,6 +146,14 @@ def build_report(today, *, due_within: int | None = None) -> EscalationReport:
 
 def warnings_for(cases: Iterable[Case], today) -> dict[int, list[Item]]:
     """The warnings per case id, for the queue's rows and the case page: the report's items for those cases."""
+    return warnings_and_open_tasks(cases, today)[0]
+
+
+def warnings_and_open_tasks(cases: Iterable[Case], today) -> tuple[dict[int, list[Item]], dict[int, int]]:
+    """:func:`warnings_for` and how many open tasks each open case has (the queue's badge), from the same
+    statements."""
     calendar = working_calendar()
     options = settings()
-    return {facts.id: case_items(facts, today, calendar, **options) for facts in facts_for(cases)}
+    facts = facts_for(cases)
+    return ({f.id: case_items(f, today, calendar, **options) for f in facts},
+            {f.id: len(f.open_tasks) for f in facts if f.open_tasks})
