@@ -230,6 +230,6 @@ def register(app: Flask) -> None:
 
     @app.template_filter("plural_days")
     def _plural_days(n: int) -> str:
-        from flask_babel import ngettext
-
-        return ngettext("%(num)d day", "%(num)d days", abs(n))
+        # The request's translations as found once (Flask-Babel's ngettext finds them again on every call).
+        ngettext = translations().ungettext
+        return ngettext("%(num)d day", "%(num)d days", abs(n)) % {"num": abs(n)}

@@ -185,8 +185,12 @@ class BoundedPagination(Pagination):
         counted = _bounded_count(stmt).scalar_subquery().label("dsr_bounded_total")
         rows = db.session.execute(
             stmt.add_columns(counted).limit(self.per_page).offset(self._query_offset)).unique().all()
-        self._counted = rows[0][1] if rows else (0 if self.page == 1 else None)
-        return [row[0] for row in rows]
+        self._counted = rows[0][-1] if rows else (0 if self.page == 1 else None)
+        return [self._item(row) for row in rows]
+
+    @staticmethod
+    def _item(row):
+        return row[0]
 
     def _query_count(self) -> int:
         if self._counted is None:
@@ -194,15 +198,25 @@ class BoundedPagination(Pagination):
         return self._counted
 
 
+class RowPagination(BoundedPagination):
+    """A :class:`BoundedPagination` of a select of columns: a page's items are its rows as they are."""
+
+    @staticmethod
+    def _item(row):
+        return row
+
+
 def _bounded_count(stmt: sa.Select) -> sa.Select:
     ids = stmt.with_only_columns(Case.id, maintain_column_froms=True).order_by(None).limit(COUNT_LIMIT + 1)
     return sa.select(sa.func.count()).select_from(ids.subquery())
 
 
-def paginate(stmt: sa.Select, *, page: int, per_page: int) -> BoundedPagination:
+def paginate(stmt: sa.Select, *, page: int, per_page: int, rows: bool = False) -> BoundedPagination:
     """A page of ``stmt`` with a bounded count: ``total`` is exact up to :data:`COUNT_LIMIT`, and
-    ``total_exact`` says whether it is (otherwise there are more rows than ``total``)."""
-    result = BoundedPagination(select=stmt, page=page, per_page=per_page, max_per_page=None, error_out=False)
+    ``total_exact`` says whether it is (otherwise there are more rows than ``total``). The items are the
+    cases, or with ``rows`` the rows of a select of columns."""
+    result = (RowPagination if rows else BoundedPagination)(
+        select=stmt, page=page, per_page=per_page, max_per_page=None, error_out=False)
     total = result.total
     result.total = min(total, COUNT_LIMIT)
     result.total_exact = total <= COUNT_LIMIT

@@ -15,8 +15,8 @@ from dsr.cases.deadlines import case_clock, working_calendar
 from dsr.cases.forms import CHANNEL_LABELS, LANGUAGE_LABELS, RIGHT_LABELS, IntakeForm
 from dsr.cases.intake import intake_page
 from dsr.cases.page import render_case
-from dsr.cases.queries import FilterError, QueueFilters, case_or_404, paginate, queue_query
-from dsr.cases.queue_page import queue_rows
+from dsr.cases.queries import FilterError, QueueFilters, case_or_404, queue_query
+from dsr.cases.queue_page import queue_page, queue_rows
 from dsr.domain.enums import CaseState, Channel, Right
 from dsr.extensions import db
 from dsr.subjects.operations import find_matches
@@ -51,8 +51,8 @@ def queue():
         flash(exc.message, "warning")
         return redirect(url_for("cases.queue"))
     day = today()
-    page = paginate(queue_query(filters, day), page=max(request.args.get("page", 1, type=int), 1),
-                    per_page=current_app.config["QUEUE_PAGE_SIZE"])
+    page = queue_page(filters, day, page=max(request.args.get("page", 1, type=int), 1),
+                      per_page=current_app.config["QUEUE_PAGE_SIZE"])
     calendar = working_calendar()
     soon = current_app.config["DUE_SOON_DAYS"]
     rows = [(case, case_clock(case, calendar, day, soon_days=soon)) for case in page.items]
