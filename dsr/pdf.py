@@ -9,12 +9,17 @@ remembered so tests and logs can show what a document tried to load.
 
 WeasyPrint is imported lazily: importing it costs about half a second, which the web process pays on its
 first PDF and an RQ worker once at start (:func:`warm_up`), never once per job.
+
+:func:`render_pdf_apart` lays a document out in a short-lived child process forked for it: what WeasyPrint
+takes for a long document (25 MB for an export's ten-page overview) is then the child's and goes back to the
+operating system when it exits, instead of raising a long-lived worker's peak for good (issue 15, item 4).
 """
 
 from __future__ import annotations
 
 import logging
 import mimetypes
+import multiprocessing
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -30,6 +35,10 @@ _fetcher_class: type | None = None
 
 class RefusedURL(ValueError):
     """A document asked for something outside the project's own assets."""
+
+
+class RenderFailed(RuntimeError):
+    """The child process laying out a PDF failed or died; the message says how, never the document's text."""
 
 
 def _weasyprint():
@@ -127,3 +136,53 @@ def render_counted(htmls: list[str], *, base_dir: Path | None = None, fetcher=No
 def warm_up() -> None:
     """Import WeasyPrint and lay out one tiny page, so the first real document is not the slow one."""
     render_pdf("<p>warm-up</p>")
+
+
+RENDER_TIMEOUT_SECONDS = 600
+
+
+def render_pdf_apart(html: str, *, timeout: float = RENDER_TIMEOUT_SECONDS) -> bytes:
+    """:func:`render_pdf` of ``html`` (the same bytes), laid out in a child process forked for it.
+
+    The child starts from a copy of this process (WeasyPrint already imported in a worker, which
+    :func:`warm_up` did at its start) and sends the PDF back through a pipe. A child that fails, dies or
+    takes longer than ``timeout`` seconds is :class:`RenderFailed`; the child is always waited for, and
+    killed first if it still runs (also when this process is interrupted: a job's time limit, a worker's
+    stop), so no process is left behind.
+    """
+    context = multiprocessing.get_context("fork")
+    receiving, sending = context.Pipe(duplex=False)
+    child = context.Process(target=_render_child, args=(html, sending), name="dsr-pdf", daemon=True)
+    try:
+        child.start()
+        sending.close()  # the child's end: once it exits, a read here ends instead of waiting
+        if not receiving.poll(timeout):
+            raise RenderFailed(f"the PDF renderer took longer than {timeout:.0f} s and was stopped")
+        try:
+            outcome, payload = receiving.recv()
+        except EOFError:
+            child.join()
+            raise RenderFailed("the PDF renderer stopped without a result "
+                               f"(exit code {child.exitcode})") from None
+    finally:
+        receiving.close()
+        sending.close()
+        if child.pid is not None:
+            if child.is_alive():
+                child.kill()
+            child.join()
+        child.close()
+    if outcome != "pdf":
+        raise RenderFailed(f"the PDF renderer failed: {payload}")
+    return payload
+
+
+def _render_child(html: str, sending) -> None:
+    """In the child: render, send the bytes or the error's kind (its text may quote the document)."""
+    try:
+        result = ("pdf", render_pdf(html))
+    except Exception as exc:  # noqa: BLE001 - whatever it is, the parent says the render failed
+        log.exception("PDF renderer failed")
+        result = ("error", type(exc).__name__)
+    sending.send(result)
+    sending.close()

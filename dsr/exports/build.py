@@ -55,7 +55,6 @@ class CollectionSummary:
     # One example per field that held a value (value dropped): what the statement's categories follow from.
     fields_seen: dict[str, dict[str, Any]] = field(default_factory=dict)
     sample: list[dict[str, Any]] = field(default_factory=list)
-    flagged: list[dict[str, Any]] = field(default_factory=list)  # fields to review for third parties
     # The recipients the records name, by (field, statement recipient id): {names} (CJEU C-154/21).
     recipients: dict[tuple[str, str], set[str]] = field(default_factory=dict)
     # Per category of the statement ("other" where it names none): [records with a value in it, values].
@@ -126,6 +125,60 @@ class _HashingSink:
         self.target.write(data)
 
 
+class ReviewFlags:
+    """The values flagged for review (Art. 15(4)) with the decision on each: data.json's
+    ``access.redaction_review``, kept as its JSON text in a temporary file as the records are written, not
+    as a dict per value (40,000 of them for a subject with 20,000 call recordings). What else is asked of
+    them is counted as they come: how many, how many undecided, and per collection, field, decision and
+    reason how many were redacted or withheld (the overview's table). :func:`json.dumps` of a document that
+    holds this object writes the list (:meth:`ExportWriter.close_data`)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.undecided = 0
+        self.withheld: Counter[tuple[str, str, str, str, str]] = Counter()
+        # One flag per shape (its members' names and JSON types, and its decision: the schema's enum), which
+        # is what the document is validated with (:meth:`examples`).
+        self._shapes: dict[tuple, dict[str, Any]] = {}
+        self._spool = _Spool()
+
+    def add(self, flag: dict[str, Any]) -> None:
+        self._spool.write((", " if self.count else "") + json.dumps(flag, ensure_ascii=False))
+        self.count += 1
+        decision = flag.get("decision")
+        if not decision:
+            self.undecided += 1
+        elif decision in ("redact", "withhold"):
+            self.withheld[(flag["source"], flag["collection"], flag["field"], decision,
+                           flag.get("reason") or "")] += 1
+        shape = (tuple([(k, type(v)) for k, v in flag.items()]),
+                 decision if type(decision) is str else type(decision))
+        if shape not in self._shapes and len(self._shapes) < _MAX_FLAG_SHAPES:
+            self._shapes[shape] = flag
+        elif len(self._shapes) >= _MAX_FLAG_SHAPES:
+            self._shapes[(shape, self.count)] = flag  # past the limit, every flag is validated
+
+    @property
+    def checked(self) -> bool:
+        """A person decided every flagged value (and there was one)."""
+        return self.count > 0 and self.undecided == 0
+
+    def examples(self) -> list[dict[str, Any]]:
+        """One flag of each shape: a list the schema (whose ``redaction_review`` constrains only its items)
+        finds valid exactly when it finds the whole list valid."""
+        return list(self._shapes.values())
+
+    def blocks(self):
+        """The list's items as JSON text (UTF-8), a block at a time."""
+        return self._spool.blocks()
+
+    def close(self) -> None:
+        self._spool.close()
+
+
+_MAX_FLAG_SHAPES = 1_000
+
+
 def csv_cell(value: Any) -> str:
     """A value as a CSV cell; a leading = + - @ is neutralised, so a spreadsheet does not run it as a
     formula (CSV injection; as the audit CSV, :mod:`dsr.audit.queries`)."""
@@ -189,10 +242,12 @@ def _json_value(value: Any) -> str:
 class FieldForm:
     """A field's entry in data.json as every record of a collection has it, but for its value: worked out
     once per collection, so a record is written as its values between ready-made pieces of JSON and CSV
-    (issue 15, item 4). ``entry`` is the whole entry with ``"value"`` in its place (its value ignored); an
-    entry that differs per record (a recipient named, a redaction) is written as a plain dict instead."""
+    (issue 15, item 4). ``entry`` is the whole entry with ``"value"`` in its place (its value ignored), with
+    the ``redaction`` of a flagged value (one form per decision); an entry that differs per record (a
+    recipient named) is written as a plain dict instead."""
 
-    __slots__ = ("entry", "name", "category", "prefix", "suffix", "csv_before", "csv_after", "csv_name", "csv_tail")
+    __slots__ = ("entry", "name", "category", "prefix", "suffix", "csv_before", "csv_after", "csv_name", "csv_tail",
+                 "flag")
 
     def __init__(self, entry: dict[str, Any]) -> None:
         self.entry = {**entry, "value": None}
@@ -210,6 +265,10 @@ class FieldForm:
         # The same as CSV text: a row is the record's part, these and the value between them.
         self.csv_name = csv_field(self.csv_before[0]) + ","
         self.csv_tail = "," + csv_line(self.csv_after)
+        # A value flagged for review (Art. 15(4)) is listed with the decision its entry carries.
+        decided = self.entry.get("redaction") or {}
+        self.flag = (decided.get("decision"), decided.get("reason")) if self.entry.get("review_third_parties") \
+            else None
 
 
 class FormedRecord(NamedTuple):
@@ -243,6 +302,7 @@ class ExportWriter:
         self.schema = schema
         self.summaries: list[CollectionSummary] = []
         self.files: list[FileEntry] = []
+        self.review = ReviewFlags()
         self._csv: dict[str, tuple[_Spool, Any]] = {}
         self._entry = self.zip.open("data.json", "w", force_zip64=True)
         self._data = _HashingSink(self._entry)
@@ -270,6 +330,7 @@ class ExportWriter:
         source, collection = csv_cell(header["source"]), csv_cell(header["collection"])
         record_start = csv_line((source, collection))[:-2] + ","
         formed: Counter[tuple] = Counter()  # records per combination of forms and value types
+        spools: dict[str, _Spool] = {}  # this collection's CSV files by category, for the loop below
         for record in records:
             if type(record) is FormedRecord:
                 values = record.values
@@ -284,8 +345,14 @@ class ExportWriter:
                     summary.sample.append(record.as_dict())
                 start = record_start + csv_field(csv_cell(_key_text(record.key))) + ","
                 for form, value in values:
-                    self._spool(form.category).write(start + form.csv_name + csv_field(csv_cell(value))
-                                                     + form.csv_tail)
+                    spool = spools.get(form.category)
+                    if spool is None:
+                        spool = spools[form.category] = self._spool(form.category)
+                    spool.write(start + form.csv_name + csv_field(csv_cell(value)) + form.csv_tail)
+                    if form.flag is not None:
+                        self.review.add({"source": header["source"], "collection": header["collection"],
+                                         "key": record.key, "field": form.name, "decision": form.flag[0],
+                                         "reason": form.flag[1]})
             else:
                 self.schema.check_record(record, f"data.json {where} record {summary.record_count + 1}")
                 self._emit((", " if summary.record_count else "") + json.dumps(record, ensure_ascii=False))
@@ -329,9 +396,9 @@ class ExportWriter:
                     fld["recipient"]["name"])
             if fld.get("review_third_parties"):
                 decided = fld.get("redaction") or {}
-                summary.flagged.append({"source": header["source"], "collection": header["collection"],
-                                        "key": record["key"], "field": fld["name"],
-                                        "decision": decided.get("decision"), "reason": decided.get("reason")})
+                self.review.add({"source": header["source"], "collection": header["collection"],
+                                 "key": record["key"], "field": fld["name"],
+                                 "decision": decided.get("decision"), "reason": decided.get("reason")})
             writer = self._csv_writer(category)
             writer.writerow([source, collection, key, csv_cell(fld["name"]), csv_cell(fld["value"]),
                              " ".join(fld["categories"]), csv_cell(fld.get("provided")),
@@ -360,12 +427,26 @@ class ExportWriter:
 
     def close_data(self, rest: dict[str, Any]) -> FileEntry:
         """End data.json with ``rest`` (the access or portability part), check the document without its
-        records against the schema, and copy the CSVs into the ZIP."""
-        skeleton = {**self.head, "collections": [{**s.header, "records": []} for s in self.summaries], **rest}
+        records against the schema, and copy the CSVs into the ZIP. Where ``rest`` holds :attr:`review`,
+        its flags are written there; the document is checked with one flag of each shape in their place."""
+        skeleton = {**self.head, "collections": [{**s.header, "records": []} for s in self.summaries],
+                    **_with_review(rest, self.review, self.review.examples())}
         self.schema.check_document(skeleton)
-        self._emit("]" + ("" if not rest else ", " + json.dumps(rest, ensure_ascii=False)[1:-1]) + "}")
+        marker = f"\x00review-{id(self.review)}\x00"  # escaped by json.dumps: never in its text but here
+        text = "" if not rest else ", " + json.dumps(_with_review(rest, self.review, [marker]),
+                                                     ensure_ascii=False)[1:-1]
+        before, placed, after = text.partition(json.dumps([marker]))
+        self._emit("]" + before)
+        if placed:
+            self._emit("[")
+            self._text.flush()
+            for block in self.review.blocks():
+                self._data.write(block)
+            after = "]" + after
+        self._emit(after + "}")
         self._text.flush()
         self._entry.close()
+        self.review.close()
         entry = FileEntry("data.json", self._data.digest.hexdigest(), self._data.size, "application/json")
         self.files.append(entry)
         for category in sorted(self._csv):
@@ -409,6 +490,7 @@ class ExportWriter:
         for handle, _writer in self._csv.values():
             handle.close()
         self._csv.clear()
+        self.review.close()
         for closing in (self._entry.close, self.zip.close):
             try:
                 closing()
@@ -416,3 +498,12 @@ class ExportWriter:
                 pass
 
 
+def _with_review(value: Any, review: ReviewFlags, items: list[Any]) -> Any:
+    """``value`` with ``items`` where it holds ``review`` (in dicts and lists; the rest is shared)."""
+    if value is review:
+        return items
+    if type(value) is dict:
+        return {k: _with_review(v, review, items) for k, v in value.items()}
+    if type(value) is list:
+        return [_with_review(v, review, items) for v in value]
+    return value

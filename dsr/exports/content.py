@@ -27,7 +27,7 @@ from dsr.cases.models import Case
 from dsr.datamap import lookup as datamap_lookup
 from dsr.datamap.sources import Source, SourceKind, load_sources
 from dsr.domain.retention_rules import load_rules
-from dsr.exports.build import Built, CollectionSummary, ExportWriter, FieldForm, FormedRecord
+from dsr.exports.build import Built, CollectionSummary, ExportWriter, FieldForm, FormedRecord, ReviewFlags
 from dsr.exports.models import ExportKind
 from dsr.exports.overview import render_overview, render_overview_pdf
 from dsr.exports.schema import FORMAT, ExportSchema
@@ -109,25 +109,35 @@ def _access_field(v: FieldValue) -> dict[str, Any]:
 def _access_reader(source: Source, coll, statement: Statement, language: str,
                    known) -> Callable[[Mapping[str, Any]], dict[str, Any] | FormedRecord]:
     """How a row of ``coll`` is written in the access copy: what ``_access_record(_reviewed(read(row)))``
-    gives, as a :class:`FormedRecord` (each field's entry worked out once) unless one of its values is
-    flagged for review or names a recipient (those entries differ per record: the dict is built)."""
+    gives, as a :class:`FormedRecord` (each field's entry worked out once) unless one of its values names a
+    recipient (that entry differs per record: the dict is built). A value flagged for review (Art. 15(4))
+    is released under its decision as :func:`_reviewed` does; its entry is worked out once per decision."""
     read = record_reader(source, coll, statement, language)
     plan = []
-    for fld, _label, withheld, category in field_plan(coll, statement, language):
-        form = FieldForm({"name": fld.name, "categories": list(fld.categories), "value": None, "category": category,
-                          "provided": fld.provided, "withheld": withheld,
-                          "review_third_parties": fld.third_parties})
-        plan.append((fld.name, form, withheld, fld.third_parties or fld.recipient is not None))
+    for fld, label, withheld, category in field_plan(coll, statement, language):
+        entry = {"name": fld.name, "categories": list(fld.categories), "value": None, "category": category,
+                 "provided": fld.provided, "withheld": withheld, "review_third_parties": fld.third_parties}
+        how = _PER_RECORD if fld.recipient is not None else (entry, label, {}) if fld.third_parties else None
+        plan.append((fld.name, FieldForm(entry), withheld, how))
     key = coll.primary_key
 
     def formed(row: Mapping[str, Any]) -> dict[str, Any] | FormedRecord:
         values = []
-        for name, form, withheld, per_record in plan:
+        for name, form, withheld, how in plan:
             value = row.get(name)
             if value is None or value == "":
                 continue
-            if per_record:
-                return _access_record(_reviewed(source, coll, read(row), known, language))
+            if how is not None:
+                if how is _PER_RECORD:
+                    return _access_record(_reviewed(source, coll, read(row), known, language))
+                entry, label, forms = how
+                value, note = _released(source, coll, {k: plain_value(row[k]) for k in key}, name,
+                                        None if withheld else plain_value(value), known, language, label)
+                decided = tuple(note.items())
+                if decided not in forms:
+                    forms[decided] = FieldForm({**entry, "redaction": dict(note)})
+                values.append((forms[decided], value))
+                continue
             if withheld:
                 value = None
             elif type(value) is not str and type(value) is not int:
@@ -137,6 +147,9 @@ def _access_reader(source: Source, coll, statement: Statement, language: str,
         return FormedRecord({k: row[k] if type(row[k]) is int else plain_value(row[k]) for k in key}, values)
 
     return formed
+
+
+_PER_RECORD = object()  # a field whose entry is built per record (it names a recipient)
 
 
 def _decided_in_chunks(rows: Iterator[dict[str, Any]], lookup: Lookup, source: Source, coll,
@@ -157,13 +170,20 @@ def _reviewed(source: Source, coll, record: RecordData, known, language: str) ->
     value without one stops the export: nothing is released unreviewed (issue 18, item 4)."""
     for v in record.values:
         if v.review_third_parties:
-            shown, note = redaction.apply(source.key, coll.name, record.key, v.field, v.value, known, language)
-            if note is None:
-                raise RuleViolation(_("A value that may hold other people's data (%(where)s) is not decided by the "
-                                      "privacy manager: decide it in the access preview, then make the export "
-                                      "again.", where=f"{coll.display_name(language)}: {v.label}"))
+            shown, note = _released(source, coll, record.key, v.field, v.value, known, language, v.label)
             v.value, v.released, v.redaction = shown, shown, note
     return record
+
+
+def _released(source: Source, coll, key: dict[str, Any], field: str, value: Any, known, language: str,
+              label: str) -> tuple[Any, dict[str, Any]]:
+    """One flagged value as released and its redaction note; :class:`RuleViolation` when it is undecided."""
+    shown, note = redaction.apply(source.key, coll.name, key, field, value, known, language)
+    if note is None:
+        raise RuleViolation(_("A value that may hold other people's data (%(where)s) is not decided by the "
+                              "privacy manager: decide it in the access preview, then make the export "
+                              "again.", where=f"{coll.display_name(language)}: {label}"))
+    return shown, note
 
 
 def _digest(summary: CollectionSummary) -> list[RecordData]:
@@ -241,7 +261,7 @@ def write_export(target: BinaryIO, *, case: Case, lookup: Lookup, kind: ExportKi
             if kind is ExportKind.ACCESS:
                 digests.append(collection_data(source, coll, _digest(summary), summary.header["missing"],
                                                statement, rules, language))
-        rest = _rest(kind, case, lookup, digests, writer.summaries, excluded, language, sources, statement)
+        rest = _rest(kind, case, lookup, digests, writer.review, excluded, language, sources, statement)
         writer.close_data(rest)
         complaint = rest["access"]["complaint"] if kind is ExportKind.ACCESS else _complaint(statement, language)
         html = render_overview(head=head, summaries=writer.summaries, rest=rest, complaint=complaint,
@@ -287,7 +307,7 @@ def _complaint(statement: Statement, lang: str) -> dict[str, Any]:
             "authority_address": list(c.authority_address), "authority_text": c.authority_text[lang]}
 
 
-def _rest(kind: ExportKind, case: Case, lookup: Lookup, digests, summaries: list[CollectionSummary], excluded,
+def _rest(kind: ExportKind, case: Case, lookup: Lookup, digests, review: ReviewFlags, excluded,
           language: str, sources, statement: Statement) -> dict[str, Any]:
     """The part of data.json after the records: the Art. 15 information, or what Art. 20 left out."""
     if kind is ExportKind.PORTABILITY:
@@ -297,8 +317,7 @@ def _rest(kind: ExportKind, case: Case, lookup: Lookup, digests, summaries: list
     part = {name: answer[name] for name in ("statement_date", "categories", "purposes", "recipients",
                                             "sources_of_data", "rights", "automated_decisions", "complaint",
                                             "manual_sources")}
-    part["redaction_review"] = [flag for s in summaries for flag in s.flagged]
+    part["redaction_review"] = review  # the flags as the writer kept them: it writes them here
     # "Checked by a person" only when a person did: every flagged value carries the manager's decision.
-    part["redaction_checked"] = bool(part["redaction_review"]) and all(
-        flag.get("decision") for flag in part["redaction_review"])
+    part["redaction_checked"] = review.checked
     return {"access": part}

@@ -10,12 +10,14 @@ privacy statement. For portable data it says what was left out and why.
 The fixed phrases are kept per language below (nl, en, fr: legal text is reviewed per language, not per
 sentence, STYLE.md point 7); the layout is one template, ``exports/templates/overview.html``, rendered by
 a Jinja environment of its own with autoescape on: a value typed by anyone is printed as text.
-Pure of Flask; the PDF comes from :func:`dsr.pdf.render_pdf` and its deny-by-default fetcher.
+Pure of Flask; the PDF comes from :func:`dsr.pdf.render_pdf` and its deny-by-default fetcher, in a child
+process of its own (:func:`render_overview_pdf`).
 """
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -26,7 +28,7 @@ from babel.dates import format_datetime
 from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from dsr.exports.build import CollectionSummary
+from dsr.exports.build import CollectionSummary, ReviewFlags
 from dsr.pdf import PROJECT_ROOT
 
 TEMPLATE_DIR = PROJECT_ROOT / "exports" / "templates"
@@ -189,15 +191,18 @@ def retention_rows(summaries: list[CollectionSummary]) -> list[dict[str, Any]]:
 
 def withheld_rows(rest: dict[str, Any], labels: _Labels) -> list[dict[str, Any]]:
     """What a person withheld to protect others (Art. 15(4)), per field, decision and reason, with a count."""
-    rows: dict[tuple, dict[str, Any]] = {}
-    for flag in (rest.get("access") or {}).get("redaction_review", []):
-        if flag.get("decision") not in ("redact", "withhold"):
-            continue
-        key = (flag["source"], flag["collection"], flag["field"], flag["decision"], flag.get("reason") or "")
-        row = rows.setdefault(key, {"collection": labels.collection(flag), "field": labels.field(flag, flag["field"]),
-                                    "decision": flag["decision"], "reason": flag.get("reason") or "", "count": 0})
-        row["count"] += 1
-    return list(rows.values())
+    flags = (rest.get("access") or {}).get("redaction_review", [])
+    if isinstance(flags, ReviewFlags):  # as the export writes them: counted as they were written
+        counted = flags.withheld.items()
+    else:
+        counted = Counter((f["source"], f["collection"], f["field"], f["decision"], f.get("reason") or "")
+                          for f in flags if f.get("decision") in ("redact", "withhold")).items()
+    rows = []
+    for (source, collection, name, decision, reason), count in counted:
+        where = {"source": source, "collection": collection}
+        rows.append({"collection": labels.collection(where), "field": labels.field(where, name),
+                     "decision": decision, "reason": reason, "count": count})
+    return rows
 
 
 def render_overview(*, head: dict[str, Any], summaries: list[CollectionSummary], rest: dict[str, Any],
@@ -261,6 +266,8 @@ def _show(value: Any) -> str:
 
 
 def render_overview_pdf(html: str) -> bytes:
-    from dsr.pdf import render_pdf
+    """The overview's PDF, laid out in a child process (:func:`dsr.pdf.render_pdf_apart`): WeasyPrint's
+    25 MB for the pages are the child's and leave with it, not kept by the worker after the export."""
+    from dsr.pdf import render_pdf_apart
 
-    return render_pdf(html)
+    return render_pdf_apart(html)

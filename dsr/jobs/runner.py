@@ -38,7 +38,7 @@ from dsr.datamap.model import DataMapError
 from dsr.domain.enums import JobStatus
 from dsr.extensions import db
 from dsr.jobs.models import Job
-from dsr.pdf import RefusedURL
+from dsr.pdf import RefusedURL, RenderFailed
 from dsr.timeutil import now as current_time
 
 log = logging.getLogger(__name__)
@@ -199,7 +199,7 @@ def _progress_writer(job_id: int) -> Progress:
 # Exceptions whose message is written for a person and holds no record values: stored and shown as they
 # are. Any other exception (a database error quotes the row it failed on) is stored by its class name only;
 # its full text goes to the server log, never into the job row or the audit trail.
-_SAFE_ERRORS: list[type[BaseException]] = [JobError, CaseError, DataMapError, RefusedURL]
+_SAFE_ERRORS: list[type[BaseException]] = [JobError, CaseError, DataMapError, RefusedURL, RenderFailed]
 
 
 def safe_error(*classes: type[BaseException]) -> None:

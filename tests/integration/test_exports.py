@@ -32,6 +32,7 @@ from dsr.audit.models import AuditEvent
 from dsr.auth.models import User
 from dsr.cases.errors import InvalidInput, NotAllowed, RuleViolation
 from dsr.domain.enums import JobStatus, Right, Role
+from dsr.exports import content
 from dsr.exports.build import CSV_COLUMNS, ExportWriter, FieldForm, FormedRecord
 from dsr.exports.content import write_export
 from dsr.exports.models import Export, ExportKind
@@ -44,6 +45,7 @@ from dsr.exports.operations import (
 )
 from dsr.exports.schema import CURRENT_VERSION, SCHEMA_DIR, ExportInvalid, ExportSchema, record_shape
 from dsr.extensions import db
+from dsr.fulfilment.access import record_reader
 from dsr.fulfilment.lookup_ops import confirm_match, run_lookup
 from dsr.jobs import runner
 from dsr.jobs.models import Job
@@ -346,6 +348,12 @@ def as_dicts(collection):
     return every_record_a_dict
 
 
+def read_and_reviewed(source, coll, statement, language, known):
+    """The reader as before issue 15, item 4: every row read as a record and its flagged values reviewed."""
+    read = record_reader(source, coll, statement, language)
+    return lambda row: content._access_record(content._reviewed(source, coll, read(row), known, language))
+
+
 def test_5000_records_validated_once_per_shape_export_exactly_what_validating_each_did(systems, customer, staff,
                                                                                          ctx, monkeypatch):
     add_payments(systems, customer, PAYMENTS)
@@ -354,6 +362,7 @@ def test_5000_records_validated_once_per_shape_export_exactly_what_validating_ea
     for name, schema in (("per shape", ExportSchema()), ("every record", EveryRecordChecked())):
         if name == "every record":
             monkeypatch.setattr(ExportWriter, "collection", as_dicts(ExportWriter.collection))
+            monkeypatch.setattr(content, "_access_reader", read_and_reviewed)
         target = io.BytesIO()
         built = write_export(target, case=case, lookup=lookup, kind=ExportKind.ACCESS, language="nl", now=NOW,
                              config=ctx.config, schema=schema)
@@ -446,6 +455,48 @@ def test_a_formed_record_writes_exactly_what_its_dict_does():
     assert {k[1] for k in written if isinstance(k, tuple)} == {"contact", "other"}
 
 
+def test_the_review_flags_are_written_as_their_list_and_checked_once_per_shape():
+    """The values flagged for review (Art. 15(4)) are kept as text while the records are written (issue 15,
+    item 4): data.json holds exactly what ``json.dumps`` of their list wrote, the document is checked with
+    one flag of each shape (the schema constrains only the list's items), and a flag of a new shape is
+    among those checked however many came before it."""
+    decisions = [{"decision": "release", "reason": ""}, {"decision": "redact", "reason": 'hij zei "nee" \u2028'},
+                 {"decision": "withhold", "reason": "een ander"}, None]
+    records = [{"key": {"id": n, "ref": TRICKY[n % len(TRICKY)]}, "fields": [
+        {**_record(value=f"gesprek {n}")["fields"][0], "name": "notes", "review_third_parties": True,
+         **({"redaction": decisions[n % 4]} if decisions[n % 4] else {})}]} for n in range(400)]
+    checked = []
+
+    class Skeletons(ExportSchema):
+        def check_document(self, document):
+            checked.append(document)
+
+    target = io.BytesIO()
+    writer = ExportWriter(target, head={"case_reference": "DSR-2026-00001", "kind": "access"}, schema=Skeletons())
+    writer.collection({"source": "s", "collection": "c"}, iter(records), found=400)
+    writer.review.add({"source": "s", "collection": "c", "key": {"id": 0}, "field": "notes", "decision": "maybe",
+                       "reason": None})
+    rest = {"access": {"statement_date": "2026-01-01", "redaction_review": writer.review,
+                       "redaction_checked": writer.review.checked}, "after": [1]}
+    writer.close_data(rest)
+    writer.zip.close()
+    flags = [{"source": "s", "collection": "c", "key": r["key"], "field": "notes",
+              "decision": (decisions[n % 4] or {}).get("decision"), "reason": (decisions[n % 4] or {}).get("reason")}
+             for n, r in enumerate(records)]
+    flags.append({"source": "s", "collection": "c", "key": {"id": 0}, "field": "notes", "decision": "maybe",
+                  "reason": None})
+    expected = {"access": {"statement_date": "2026-01-01", "redaction_review": flags, "redaction_checked": False},
+                "after": [1]}
+    with zipfile.ZipFile(target) as zf:
+        data = zf.read("data.json").decode("utf-8")
+    assert data.endswith("], " + json.dumps(expected, ensure_ascii=False)[1:])
+    assert json.loads(data)["access"] == expected["access"]
+    shown = checked[0]["access"]["redaction_review"]
+    assert len(shown) == 5 and {f["decision"] for f in shown} == {"release", "redact", "withhold", None, "maybe"}
+    assert writer.review.count == 401 and writer.review.undecided == 100
+    assert list(writer.review.withheld.values()) == [100, 100]
+
+
 def test_record_shapes_tell_apart_what_the_schema_can():
     same = [_record(value=1), _record(value=2), _record(value=-5)]
     assert len({record_shape(r) for r in same}) == 1
@@ -484,6 +535,34 @@ def test_a_failed_export_leaves_nothing_and_its_retry_makes_exactly_one(systems,
     assert job.status is JobStatus.SUCCEEDED and job.result["export_id"] == exports[0].id
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Export)) == 1
     assert len([p for p in storage.rglob("*") if p.is_file()]) == 1
+
+
+def test_an_export_whose_pdf_renderer_dies_fails_saying_so_and_leaves_nothing(systems, customer, staff, ctx,
+                                                                                tmp_path, monkeypatch):
+    """The overview's PDF is laid out in a child process (issue 15, item 4): when it is killed (out of memory),
+    the job fails with a clear error, no export row or file stays and no child process is left."""
+    import multiprocessing
+    import signal
+
+    from dsr import pdf
+
+    def killed(html, **kw):
+        (tmp_path / "pid").write_text(str(os.getpid()))
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    case, _lookup = case_for(customer, staff)
+    renderer = pdf.render_pdf
+    monkeypatch.setattr(pdf, "render_pdf", killed)
+    job = run(request_export(case, ExportKind.ACCESS, actor=staff, now=NOW))
+    assert job.status is JobStatus.FAILED
+    assert job.error == "the PDF renderer stopped without a result (exit code -9)"
+    assert int((tmp_path / "pid").read_text()) != os.getpid() and multiprocessing.active_children() == []
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Export)) == 0
+    assert not [p for p in (Path(ctx.config["STORAGE_DIR"]) / "exports").rglob("*") if p.is_file()]
+
+    monkeypatch.setattr(pdf, "render_pdf", renderer)
+    runner.retry(job, actor=staff, now=NOW)
+    assert run(job).status is JobStatus.SUCCEEDED
 
 
 def test_an_export_is_refused_without_a_confirmed_match_a_matching_right_or_a_writer(systems, customer, staff):
