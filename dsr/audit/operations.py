@@ -8,9 +8,11 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import Enum
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
@@ -94,14 +96,22 @@ def _lock_head() -> str:
 
 def _advance_head(last_hash: str, written: int) -> None:
     """Move the locked head past ``written`` events just written, the newest ending in ``last_hash``."""
+    events = db.session.connection().execute(_head_moved(last_hash, written)).scalar_one()
+    _moved(last_hash, events)
+
+
+def _head_moved(last_hash: str, written: int):
     table = AuditHead.__table__
-    events = db.session.connection().execute(
-        sa.update(table).where(table.c.id == 1)
-        .values(last_hash=last_hash, events=table.c.events + written).returning(table.c.events)
-    ).scalar_one()
+    return (sa.update(table).where(table.c.id == 1)
+            .values(last_hash=last_hash, events=table.c.events + written).returning(table.c.events))
+
+
+def _moved(last_hash: str, events: int) -> None:
+    """What this transaction knows once it moved the head: its hash (so its next event needs no lock
+    statement) and, for a head read earlier in this session, what the row now holds."""
     db.session.info[_HEAD] = (db.session().get_transaction(), last_hash)
     head = db.session.identity_map.get(identity_key(AuditHead, 1))
-    if head is not None:  # a head read earlier in this session shows what the row now holds
+    if head is not None:
         set_committed_value(head, "last_hash", last_hash)
         set_committed_value(head, "events", events)
 
@@ -164,13 +174,14 @@ class Entry:
 
 
 def record_all(entries: list[Entry], *, actor, now: datetime) -> list[int]:
-    """Append several events of one operation, in this order, as :func:`record` would one by one, in three
-    statements whatever their number: their rows, their payloads, the head (after the head's lock, if this
-    transaction does not hold it yet). Their cases must have their ids. Returns the events' ids.
+    """Append several events of one operation, in this order, as :func:`record` would one by one, after the
+    head's lock (if this transaction does not hold it yet): on PostgreSQL in one statement whatever their
+    number (their rows, their payloads and the head's move), on SQLite in three. Their cases must have their
+    ids. Returns the events' ids.
 
     Core statements, not the ORM's unit of work, which cost the creation of a case through the API about a
     fifth of its time (issue 15); the events are not in the session afterwards (nothing reads them back).
-    PostgreSQL hands out the ids in the order of the rows (SQLAlchemy's sorted "insertmanyvalues"; SQLite
+    PostgreSQL hands out the ids in the order of the rows (``INSERT ... SELECT ... ORDER BY``; SQLite
     inserts them one by one), so the chain's order is the ids' order, as :func:`dsr.audit.verify` reads it.
     """
     if not entries:
@@ -185,16 +196,66 @@ def record_all(entries: list[Entry], *, actor, now: datetime) -> list[int]:
         last = event.hash
     connection = db.session.connection()
     table, payloads = AuditEvent.__table__, AuditPayload.__table__
+    rows = [{column: getattr(event, column) for column in _EVENT_COLUMNS} for event in events]
+    if connection.dialect.name == "postgresql":
+        return _append_postgresql(connection, rows, events, last)
     ids = connection.execute(
-        sa.insert(table).returning(table.c.id, sort_by_parameter_order=True),
-        [{column: getattr(event, column) for column in _EVENT_COLUMNS} for event in events],
-    ).scalars().all()
+        sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).scalars().all()
     rows = [{"event_id": id_, "nonce": event.payload.nonce, "before": event.payload.before,
              "after": event.payload.after} for id_, event in zip(ids, events, strict=True) if event.payload]
     if rows:
         connection.execute(sa.insert(payloads), rows)
     _advance_head(last, len(events))
     return ids
+
+
+def _append_postgresql(connection, rows: list[dict], events: list[AuditEvent], last: str) -> list[int]:
+    """The events, their payloads and the head's move in one statement (the head is locked already)."""
+    params = {f"event_{name}": [row[name] for row in rows] for name in _EVENT_COLUMNS}
+    serialize = connection.dialect._json_serializer or json.dumps  # what the JSON columns' own binding uses
+    details = [event for event in events if event.payload]
+    params.update(
+        payload_hash=[event.hash for event in details], payload_nonce=[event.payload.nonce for event in details],
+        payload_before=[None if e.payload.before is None else serialize(e.payload.before) for e in details],
+        payload_after=[None if e.payload.after is None else serialize(e.payload.after) for e in details],
+        head_hash=last, head_written=len(events))
+    result = connection.execute(_append_statement(), params).all()
+    _moved(last, result[0].events)
+    return [row.id for row in result]
+
+
+@lru_cache(maxsize=1)
+def _append_statement():
+    """``WITH written AS (INSERT INTO audit_events ...), details_written AS (INSERT INTO audit_payloads ...),
+    head AS (UPDATE audit_head ...) SELECT ...``: the events' and payloads' columns as arrays (``unnest``-ed),
+    so it is one statement whatever their number, built once and compiled once.
+
+    The events' ids are handed out in the order of their rows (``INSERT ... SELECT ... ORDER BY``, as
+    SQLAlchemy's "insertmanyvalues" does), and each payload finds its event by the event's hash, which is
+    unique.
+    """
+    table, payloads, head_table = AuditEvent.__table__, AuditPayload.__table__, AuditHead.__table__
+    types = {"occurred_at": sa.DateTime(timezone=True), "actor_id": sa.Integer, "case_id": sa.Integer}
+    new = sa.func.unnest(*[sa.bindparam(f"event_{name}", type_=ARRAY(types.get(name, sa.String)))
+                           for name in _EVENT_COLUMNS]).table_valued(
+        *_EVENT_COLUMNS, with_ordinality="position").render_derived("new_events")
+    written = (sa.insert(table)
+               .from_select(list(_EVENT_COLUMNS), sa.select(*[new.c[name] for name in _EVENT_COLUMNS])
+                            .order_by(new.c.position))
+               .returning(table.c.id, table.c.hash).cte("written"))
+    details = sa.func.unnest(*[sa.bindparam(f"payload_{name}", type_=ARRAY(sa.String))
+                               for name in ("hash", "nonce", "before", "after")]).table_valued(
+        "hash", "nonce", "before", "after").render_derived("details")
+    details_written = sa.insert(payloads).from_select(
+        ["event_id", "nonce", "before", "after"],
+        sa.select(written.c.id, details.c.nonce, sa.cast(details.c.before, sa.JSON), sa.cast(details.c.after, sa.JSON))
+        .join_from(written, details, written.c.hash == details.c.hash)).cte("details_written")
+    head = (sa.update(head_table).where(head_table.c.id == 1)
+            .values(last_hash=sa.bindparam("head_hash", type_=sa.String),
+                    events=head_table.c.events + sa.bindparam("head_written", type_=sa.Integer))
+            .returning(head_table.c.events).cte("head"))
+    return (sa.select(written.c.id, head.c.events).select_from(written).join(head, sa.true())
+            .order_by(written.c.id).add_cte(details_written))
 
 
 _EVENT_COLUMNS = ("occurred_at", "actor_id", "actor_label", "case_id", "action", "payload_hash", "prev_hash", "hash")

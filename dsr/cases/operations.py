@@ -12,7 +12,8 @@ from dsr.attachments.storage import CheckedUpload, store_attachment
 from dsr.audit.operations import Entry, record_all
 from dsr.cases.deadlines import apply_deadlines, working_calendar
 from dsr.cases.errors import CaseError, InvalidInput  # noqa: F401  (CaseError: callers catch it from here)
-from dsr.cases.models import Case, CaseRight, ReferenceCounter
+from dsr.cases.models import Case, CaseRight
+from dsr.cases.writing import number_and_ids, number_statement, write_case
 from dsr.domain.enums import CaseState, Channel, Language, Right
 from dsr.domain.intake import received_on_problem
 from dsr.extensions import db
@@ -28,18 +29,13 @@ def next_reference(year: int) -> str:
     the same moment waits for it, then increments) and the database write lock on SQLite, held to the end of
     the transaction, so two processes never get the same number and a rolled-back request leaves no gap.
     """
-    table = ReferenceCounter.__table__
     connection = db.session.connection()
-    if connection.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(table).values(year=year, last=1)
     # A Core statement: it flushes nothing (the caller's objects go out in its own flush).
-    number = connection.execute(
-        stmt.on_conflict_do_update(index_elements=[table.c.year], set_={"last": table.c.last + 1})
-        .returning(table.c.last)
-    ).scalar_one()
+    number = connection.execute(number_statement(connection.dialect.name, year)).scalar_one()
+    return _reference(year, number)
+
+
+def _reference(year: int, number: int) -> str:
     return f"DSR-{year}-{number:05d}"
 
 
@@ -89,15 +85,28 @@ def log_request(
                            "received_on")
 
     calendar = working_calendar()
-    reference = next_reference(today.year)
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        # The new rows' ids with the number: the rows then go out in one statement (dsr.cases.writing).
+        number, case_id, right_ids, subject_id = number_and_ids(
+            today.year, rights=len(rights), subject=link_subject is None)
+        reference = _reference(today.year, number)
+    else:
+        reference = next_reference(today.year)
+        case_id, right_ids, subject_id = None, [None] * len(rights), None
     if link_subject is not None:
         person = link_subject
         before, after = complete_subject(person, subject)
     else:
         person = new_subject(subject, now=now)
+        person.id = subject_id
+    # A linked subject's completed fields (their search keys with them: the session's hook) and whatever else
+    # the caller left pending are written before the case's rows and the chain, as the one flush did.
+    db.session.flush()
     case = Case(
+        id=case_id,
         reference=reference,
-        subject=person,
+        subject_id=person.id,
         channel=channel,
         received_on=received_on,
         language=language,
@@ -106,12 +115,14 @@ def log_request(
         created_at=now,
         created_by_id=actor.id if actor else None,
         updated_at=now,
+        assignee_id=None,
+        extended_due_on=None,
+        closed_at=None,
     )
-    case.rights = [CaseRight(right=r) for r in rights]
-    case.pauses, case.attachments = [], []  # known empty: reading them after the flush needs no query
+    case_rights = [CaseRight(id=id_, case_id=case_id, right=r) for id_, r in zip(right_ids, rights, strict=True)]
     apply_deadlines(case, calendar)
-    db.session.add(case)
-    db.session.flush()  # the subject (and its search keys), the case and its rights, in one flush
+    # The subject (if new, with its search keys), the case and its rights: one statement on PostgreSQL.
+    write_case(case, case_rights, person, new_subject=link_subject is None)
     # The events after the rows they name, so the head's lock is held from here to the commit only; in the
     # chain in the order they happened, written together.
     events = []

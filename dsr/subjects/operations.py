@@ -95,10 +95,9 @@ def normalised_identifier_column(column):
 
 
 def new_subject(details: SubjectDetails, *, now: datetime) -> DataSubject:
-    """A subject added to the session, written (with its search keys) by the caller's next flush."""
-    subject = DataSubject(**details.as_dict(), name_key=name_key(details.name), created_at=now)
-    db.session.add(subject)
-    return subject
+    """A new subject, not yet in the session: :func:`dsr.cases.writing.write_case` writes it with its search
+    keys (a subject added to the session instead gets them from the session's hook at its flush)."""
+    return DataSubject(**details.as_dict(), name_key=name_key(details.name), created_at=now)
 
 
 def complete_subject(subject: DataSubject, details: SubjectDetails) -> tuple[dict, dict]:

@@ -30,6 +30,11 @@ def _fields(subject: DataSubject) -> dict:
     return {name: getattr(subject, name) for name in SEARCHED_FIELDS}
 
 
+def subject_key_rows(subject: DataSubject) -> list[dict]:
+    """The rows of a subject's search keys, for code that writes a new subject itself (not through a flush)."""
+    return _key_rows(subject.id, _fields(subject))
+
+
 def _changed(subject: DataSubject) -> bool:
     state = sa.inspect(subject)
     return any(state.attrs[name].history.has_changes() for name in SEARCHED_FIELDS)

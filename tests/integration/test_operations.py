@@ -16,11 +16,13 @@ from dsr.attachments.storage import check_upload
 from dsr.audit.models import AuditEvent, AuditPayload
 from dsr.audit.operations import compute_hash, payload_digest, record
 from dsr.auth.models import User
+from dsr.cases import lifecycle
 from dsr.cases.models import Case, CaseRight, ReferenceCounter
 from dsr.cases.operations import CaseError, log_request
-from dsr.domain.enums import CaseState, Channel, Language, Right, Role
+from dsr.domain.enums import CaseState, Channel, Language, Priority, Right, Role, SearchKind
 from dsr.extensions import db
-from dsr.subjects.models import DataSubject
+from dsr.subjects.keys import SEARCHED_FIELDS, subject_keys
+from dsr.subjects.models import DataSubject, SubjectSearchKey
 from dsr.subjects.operations import SubjectDetails, find_matches
 from tests.conftest import NOW, TODAY
 from tests.factories import make_case, make_user, subject_details
@@ -120,6 +122,44 @@ def test_log_request_writes_subject_and_case_events_in_one_chain(ctx):
     assert case_event.after["subject_id"] == subject_id
 
     assert_unbroken_chain(events)
+
+
+def test_a_logged_case_is_in_the_session_as_if_loaded_and_changes_like_one(ctx):
+    """log_request writes its rows with Core statements (issue 15, item 3) and hands back ORM objects as a flush
+    would have left them: persistent, nothing pending, what the API shows readable without a query, the search
+    keys those of the session's hook, and a change right after an ordinary versioned UPDATE."""
+    staff, manager = make_user(Role.STAFF), make_user(Role.PRIVACY_MANAGER)
+    db.session.commit()
+    case = make_case(actor=staff, rights=[Right.OBJECTION, Right.ACCESS], phone="06-1234 5678",
+                     device_id="490154203237518", commit=False)
+    assert sa.inspect(case).persistent and sa.inspect(case.subject).persistent
+    assert not db.session.new and not db.session.dirty
+    assert all(sa.inspect(r).persistent for r in case.rights)
+    statements = []
+
+    def count(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        shown = (case.reference, case.version, case.priority, case.assignee, case.merged_into, case.pauses,
+                 case.attachments, case.right_values, case.subject.name, case.subject.cases, case.decision,
+                 case.extended_due_on, case.paused_days, case.late_pause_requests)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+    assert statements == []
+    assert shown[1:9] == (1, Priority.NORMAL, None, None, [], [], [Right.ACCESS, Right.OBJECTION], "Zoë Van den Broeck")
+    assert shown[9] == [case] and shown[10:] == (None, None, 0, 0)
+    subject_id, staff_id = case.subject_id, staff.id
+    lifecycle.assign(case, staff, actor=manager, now=NOW)
+    db.session.commit()
+    stored = _reload(case)
+    assert (stored.version, stored.assignee_id, stored.right_values) == (2, staff_id, [Right.ACCESS, Right.OBJECTION])
+    keys = db.session.execute(sa.select(SubjectSearchKey.kind, SubjectSearchKey.key)
+                              .where(SubjectSearchKey.subject_id == subject_id)).all()
+    assert sorted(keys) == sorted(subject_keys({name: getattr(stored.subject, name) for name in SEARCHED_FIELDS}))
+    assert (SearchKind.PHONE, "+31612345678") in keys and (SearchKind.DEVICE, "490154203237518") in keys
+    assert_unbroken_chain(audit_trail())
 
 
 def test_the_chain_survives_the_round_trip_through_the_database(ctx):
