@@ -17,13 +17,16 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import operator
 import re
 import tempfile
 import zipfile
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from json.encoder import encode_basestring
+from operator import itemgetter
 from typing import IO, Any, BinaryIO, NamedTuple
 
 from dsr.exports.schema import ExportSchema
@@ -32,6 +35,7 @@ SAMPLE_SIZE = 20  # records per collection shown in the overview; all of them ar
 CSV_COLUMNS = ("source", "collection", "record", "field", "value", "categories", "provided", "withheld")
 OTHER_CATEGORY = "other"
 _COPY_BLOCK = 64 * 1024
+_ROWS_AT_ONCE = 32  # records written from rows between looks at how much text is waiting
 
 
 @dataclass
@@ -77,19 +81,24 @@ class _TextBlocks:
 
     def __init__(self, sink) -> None:
         self.sink = sink
-        self._parts: list[str] = []
+        self.parts: list[str] = []  # a writer in a hurry appends here and calls :meth:`written` now and then
         self._size = 0
 
     def write(self, text: str) -> None:
-        self._parts.append(text)
+        self.parts.append(text)
         self._size += len(text)
         if self._size >= _COPY_BLOCK:
             self.flush()
 
+    def written(self) -> None:
+        """After texts were appended to :attr:`parts` directly: write them once they make a block."""
+        if sum(map(len, self.parts)) >= _COPY_BLOCK:
+            self.flush()
+
     def flush(self) -> None:
-        if self._parts:
-            self.sink.write("".join(self._parts).encode("utf-8"))
-            self._parts.clear()
+        if self.parts:
+            self.sink.write("".join(self.parts).encode("utf-8"))
+            self.parts.clear()
             self._size = 0
 
 
@@ -143,7 +152,7 @@ class ReviewFlags:
         self._spool = _Spool()
 
     def add(self, flag: dict[str, Any]) -> None:
-        self._spool.write((", " if self.count else "") + json.dumps(flag, ensure_ascii=False))
+        self._spool.write((", " if self.count else "") + _JSON_TEXT.encode(flag))
         self.count += 1
         decision = flag.get("decision")
         if not decision:
@@ -236,7 +245,10 @@ def _json_value(value: Any) -> str:
         return int.__repr__(value)
     if value is None:
         return "null"
-    return json.dumps(value, ensure_ascii=False)
+    return _JSON_TEXT.encode(value)
+
+
+_JSON_TEXT = json.JSONEncoder(ensure_ascii=False)  # what json.dumps(..., ensure_ascii=False) uses, made once
 
 
 class FieldForm:
@@ -288,6 +300,104 @@ class FormedRecord(NamedTuple):
         return '{"key": {' + key + '}, "fields": [' + fields + "]}"
 
 
+class RowLayout:
+    """How the rows of a collection whose fields are the same for every record (none flagged for review,
+    none naming a recipient) are its records: ``names`` are the row's columns, ``key`` the primary key's,
+    ``fields`` the ``(position in the row, form, withheld)`` of each field shown, ``read`` a row's
+    :class:`FormedRecord`. The writer writes a row from its values and text worked out once per kind of row
+    (:meth:`ExportWriter._row_form`), not through a record per row: the same bytes (issue 15, item 4)."""
+
+    def __init__(self, names: list[str], key: list[str], fields: list[tuple[int, FieldForm, bool]],
+                 read: Callable[[Sequence[Any]], FormedRecord]) -> None:
+        self.fields = [(form, withheld) for _at, form, withheld in fields]
+        self.read = read
+        # One key whose name a CSV cell holds as it is ("id=812"); another key is written record by record.
+        self.key_name = key[0] if len(key) == 1 and _PLAIN_NAME.fullmatch(key[0]) else None
+        positions = [names.index(key[0]) if self.key_name else 0] + [at for at, _form, _withheld in fields]
+        self.values_of = _picker(positions)  # the key's value, then each field's
+        self.cell_texts = [_CellTexts().__getitem__ for _field in fields]  # a text's CSV cell, per field
+
+    def rows(self, rows: Iterable[Sequence[Any]]) -> RowRecords:
+        return RowRecords(self, rows)
+
+
+class RowRecords:
+    """A collection's rows and their :class:`RowLayout`, handed to :meth:`ExportWriter.collection`;
+    iterated, their records as :class:`FormedRecord`."""
+
+    def __init__(self, layout: RowLayout, rows: Iterable[Sequence[Any]]) -> None:
+        self.layout = layout
+        self.rows = rows
+
+    def __iter__(self):
+        read = self.layout.read
+        return (read(row) for row in self.rows)
+
+
+class _RowForm:
+    """The text of the rows of one kind (which fields hold a value, of which type): data.json's record and
+    each category's CSV rows as ``%`` templates, and the functions that turn the values into their text."""
+
+    __slots__ = ("json", "json_texts", "csv_texts", "values", "csv", "count", "shape")
+
+    def __init__(self) -> None:
+        self.json_texts: list[Callable[[Any], str]] = []
+        self.csv_texts: list[Callable[[Any], str]] = []
+        self.count = 0
+        self.shape: tuple | None = None  # the records' shape, once the first was validated
+
+
+def _csv_text(value: str) -> str:
+    """``csv_field(csv_cell(value))`` of a text that is not empty."""
+    if value[0] in _FORMULA_START:
+        return csv_field(csv_cell(value))
+    if _CSV_SPECIAL.search(value) is None:
+        return value
+    return '"' + value.replace('"', '""') + '"'
+
+
+class _CellTexts(dict):
+    """One field's texts and their CSV cells (:func:`_csv_text`), kept for the first :data:`_CELLS_KEPT`
+    texts: a method, a status, a name that recurs on every record is looked up, not worked out again."""
+
+    __slots__ = ()
+
+    def __missing__(self, value: str) -> str:
+        cell = _csv_text(value)
+        if len(self) < _CELLS_KEPT:
+            self[value] = cell
+        return cell
+
+
+_CELLS_KEPT = 256
+_NONE = type(None)
+# A row's value by its type: its text in data.json, in a CSV cell, and whether data.json quotes it. An ISO
+# date or time needs no escaping, quoting or defusing (it starts with a digit); a whole number neither.
+_ROW_TEXTS: dict[type, tuple[Callable[[Any], str], Callable[[Any], str], bool]] = {
+    _NONE: (repr, repr, False),  # never called: a field without a value is left out
+    str: (encode_basestring, _csv_text, False),
+    int: (int.__repr__, int.__repr__, False),
+    date: (date.isoformat, date.isoformat, True),
+    datetime: (datetime.isoformat, datetime.isoformat, True),
+}
+_PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _literal(text: str) -> str:
+    """``text`` as it stands in a ``%`` template."""
+    return text.replace("%", "%%")
+
+
+def _picker(positions: list[int]) -> Callable[[Sequence[Any]], tuple]:
+    """The tuple of the items at ``positions`` of a sequence."""
+    if len(positions) > 1:
+        return itemgetter(*positions)
+    if positions:
+        at = positions[0]
+        return lambda values: (values[at],)
+    return lambda values: ()
+
+
 class ExportWriter:
     """One export ZIP, written in order: :meth:`collection` for each collection, :meth:`close_data` with the
     rest of data.json, :meth:`add_file` for the overview, :meth:`finish` for the manifest.
@@ -331,31 +441,15 @@ class ExportWriter:
         record_start = csv_line((source, collection))[:-2] + ","
         formed: Counter[tuple] = Counter()  # records per combination of forms and value types
         spools: dict[str, _Spool] = {}  # this collection's CSV files by category, for the loop below
+        if type(records) is RowRecords:
+            self._from_rows(records, summary, formed, spools, record_start, where, progress)
+            records = ()
         for record in records:
             if type(record) is FormedRecord:
-                values = record.values
-                shape = (tuple([type(v) for v in record.key.values()]), tuple([(f, type(v)) for f, v in values]))
-                if shape not in formed:
-                    self.schema.check_formed(shape, record.as_dict,
-                                             f"data.json {where} record {summary.record_count + 1}")
-                    self._first_of_shape(values, summary)
-                formed[shape] += 1
-                self._emit((", " if summary.record_count else "") + record.json())
-                if len(summary.sample) < SAMPLE_SIZE:
-                    summary.sample.append(record.as_dict())
-                start = record_start + csv_field(csv_cell(_key_text(record.key))) + ","
-                for form, value in values:
-                    spool = spools.get(form.category)
-                    if spool is None:
-                        spool = spools[form.category] = self._spool(form.category)
-                    spool.write(start + form.csv_name + csv_field(csv_cell(value)) + form.csv_tail)
-                    if form.flag is not None:
-                        self.review.add({"source": header["source"], "collection": header["collection"],
-                                         "key": record.key, "field": form.name, "decision": form.flag[0],
-                                         "reason": form.flag[1]})
+                self._formed(record, summary, formed, spools, record_start, where)
             else:
                 self.schema.check_record(record, f"data.json {where} record {summary.record_count + 1}")
-                self._emit((", " if summary.record_count else "") + json.dumps(record, ensure_ascii=False))
+                self._emit((", " if summary.record_count else "") + _JSON_TEXT.encode(record))
                 if len(summary.sample) < SAMPLE_SIZE:
                     summary.sample.append(record)
                 self._rows(header, record, summary)
@@ -376,6 +470,128 @@ class ExportWriter:
         summary.header = {**header, **tail}
         self.summaries.append(summary)
         return summary
+
+    def _formed(self, record: FormedRecord, summary: CollectionSummary, formed: Counter[tuple],
+                spools: dict[str, _Spool], record_start: str, where: str) -> None:
+        """Write a :class:`FormedRecord` from the pieces its forms hold (the record count is the caller's)."""
+        values = record.values
+        shape = (tuple([type(v) for v in record.key.values()]), tuple([(f, type(v)) for f, v in values]))
+        if shape not in formed:
+            self.schema.check_formed(shape, record.as_dict, f"data.json {where} record {summary.record_count + 1}")
+            self._first_of_shape(values, summary)
+        formed[shape] += 1
+        self._emit((", " if summary.record_count else "") + record.json())
+        if len(summary.sample) < SAMPLE_SIZE:
+            summary.sample.append(record.as_dict())
+        start = record_start + csv_field(csv_cell(_key_text(record.key))) + ","
+        header = summary.header
+        for form, value in values:
+            spool = spools.get(form.category)
+            if spool is None:
+                spool = spools[form.category] = self._spool(form.category)
+            spool.write(start + form.csv_name + csv_field(csv_cell(value)) + form.csv_tail)
+            if form.flag is not None:
+                self.review.add({"source": header["source"], "collection": header["collection"],
+                                 "key": record.key, "field": form.name, "decision": form.flag[0],
+                                 "reason": form.flag[1]})
+
+    def _from_rows(self, records: RowRecords, summary: CollectionSummary, formed: Counter[tuple],
+                   spools: dict[str, _Spool], record_start: str, where: str, progress) -> None:
+        """Write each row's record from a :class:`_RowForm` of its value types: its JSON and CSV text put
+        together by ``%`` from text worked out once per form, its values turned into text by functions
+        chosen once per form (:func:`_row_form`). A row no form fits (a value of another type, an empty
+        text, a key not a whole number) is read as a :class:`FormedRecord` and written as one. The same bytes
+        either way (tests/unit/test_export_rows.py)."""
+        layout = records.layout
+        read, values_of = layout.read, layout.values_of
+        row_forms: dict[tuple, _RowForm | None] = {}
+        data = self._text.parts  # appended to directly, written every _ROWS_AT_ONCE records
+        count = summary.record_count  # 0: a collection's rows are all of it
+        sample = summary.sample
+        call = operator.call
+        for row in records.rows:
+            values = values_of(row)
+            kinds = tuple(map(type, values))
+            form = row_forms.get(kinds, False)
+            if form is False:
+                form = row_forms[kinds] = self._row_form(layout, kinds, record_start)
+            if form is None or "" in values:
+                self._formed(read(row), summary, formed, spools, record_start, where)
+            else:
+                if form.shape is None:  # its first record: validated and summed up as a FormedRecord's is
+                    form.shape = self._shape_of(read(row), summary, formed, where)
+                    form.csv = [((spools.get(category) or spools.setdefault(category, self._spool(category))
+                                  ).parts.append, line, arguments) for category, line, arguments in form.csv]
+                key = values[0]
+                shown = form.values(values)
+                data.append((", " if count else "") + form.json % ((key,) + tuple(map(call, form.json_texts,
+                                                                                      shown))))
+                cells = (key,) + tuple(map(call, form.csv_texts, shown))
+                for append, line, arguments in form.csv:
+                    append(line % arguments(cells))
+                form.count += 1
+                if len(sample) < SAMPLE_SIZE:
+                    sample.append(read(row).as_dict())
+            count += 1
+            summary.record_count = count
+            if progress is not None:
+                progress(count)
+            if not count % _ROWS_AT_ONCE:
+                self._text.written()
+                for spool in spools.values():
+                    spool.written()
+        self._text.written()
+        for spool in spools.values():
+            spool.written()
+        for form in row_forms.values():
+            if form is not None and form.count:
+                formed[form.shape] += form.count
+
+    def _shape_of(self, record: FormedRecord, summary: CollectionSummary, formed: Counter[tuple], where: str):
+        """The shape of ``record``, the first of its kind of row: validated and summed up as :meth:`_formed`
+        does for the first record of a shape (its count is added at the end of the collection)."""
+        values = record.values
+        shape = (tuple([type(v) for v in record.key.values()]), tuple([(f, type(v)) for f, v in values]))
+        if shape not in formed:
+            self.schema.check_formed(shape, record.as_dict, f"data.json {where} record {summary.record_count + 1}")
+            self._first_of_shape(values, summary)
+            formed[shape] += 0
+        return shape
+
+    @staticmethod
+    def _row_form(layout: RowLayout, kinds: tuple, record_start: str) -> _RowForm | None:
+        """The :class:`_RowForm` of rows whose values are of ``kinds`` (the key's first), or None: a key
+        that is not one whole number, or a value of a type it has no text for."""
+        if layout.key_name is None or kinds[0] is not int or not all(k in _ROW_TEXTS for k in kinds[1:]):
+            return None
+        form = _RowForm()
+        entries, shown, lines = [], [], {}
+        start = _literal(record_start + layout.key_name + "=") + "%s,"
+        for (field_form, withheld), kind, at, cell_text in zip(layout.fields, kinds[1:], range(1, len(kinds)),
+                                                               layout.cell_texts, strict=True):
+            if kind is _NONE:
+                continue  # no value: not in the record
+            prefix, suffix = _literal(field_form.prefix), _literal(field_form.suffix)
+            text, arguments = lines.setdefault(field_form.category, ["", []])
+            arguments.append(0)  # the key
+            if withheld:  # null in data.json, an empty cell in the CSV
+                entries.append(prefix + "null" + suffix)
+                cell = ""
+            else:
+                json_text, csv_text, quoted = _ROW_TEXTS[kind]
+                entries.append(prefix + ('"%s"' if quoted else "%s") + suffix)
+                form.json_texts.append(json_text)
+                form.csv_texts.append(cell_text if kind is str else csv_text)
+                shown.append(at)
+                arguments.append(len(shown))
+                cell = "%s"
+            lines[field_form.category][0] = (text + start + _literal(field_form.csv_name) + cell
+                                             + _literal(field_form.csv_tail))
+        form.json = ('{"key": {' + _literal(encode_basestring(layout.key_name)) + ': %s}, "fields": ['
+                     + ", ".join(entries) + "]}")
+        form.values = _picker(shown)
+        form.csv = [(category, text, _picker(arguments)) for category, (text, arguments) in lines.items()]
+        return form
 
     def _rows(self, header: dict[str, Any], record: dict[str, Any], summary: CollectionSummary) -> None:
         key = csv_cell(_key_text(record["key"]))

@@ -13,6 +13,7 @@ entry per kind of value found in a collection instead of its records.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict
 from datetime import UTC, date, datetime
@@ -27,7 +28,15 @@ from dsr.cases.models import Case
 from dsr.datamap import lookup as datamap_lookup
 from dsr.datamap.sources import Source, SourceKind, load_sources
 from dsr.domain.retention_rules import load_rules
-from dsr.exports.build import Built, CollectionSummary, ExportWriter, FieldForm, FormedRecord, ReviewFlags
+from dsr.exports.build import (
+    Built,
+    CollectionSummary,
+    ExportWriter,
+    FieldForm,
+    FormedRecord,
+    ReviewFlags,
+    RowLayout,
+)
 from dsr.exports.models import ExportKind
 from dsr.exports.overview import render_overview, render_overview_pdf
 from dsr.exports.schema import FORMAT, ExportSchema
@@ -40,6 +49,7 @@ from dsr.fulfilment.access import (
     collection_data,
     field_plan,
     iter_records,
+    iter_rows,
     left_out,
     plain_value,
     record_reader,
@@ -78,18 +88,23 @@ def found_collections(lookup: Lookup) -> list[tuple[tuple[str, str], int]]:
 
 def found_keys(lookup: Lookup, source: str, collection: str) -> Iterator[dict[str, Any]]:
     """The primary keys of the records the lookup found in one collection, a page at a time (keyset
-    paging on the row id: no ORM objects, nothing kept)."""
+    paging on the row id: no ORM objects, nothing kept). A page's keys are read as their JSON text and
+    decoded at once, as one JSON list, not one by one through the column's type (issue 15, item 4)."""
     last = 0
     while True:
-        page = db.session.execute(
-            sa.select(FoundRecord.id, FoundRecord.primary_key)
+        page = db.session.connection().execute(  # plain rows: no ORM result to build
+            sa.select(FoundRecord.id, sa.cast(FoundRecord.primary_key, sa.Text))
             .where(FoundRecord.lookup_id == lookup.id, FoundRecord.source == source,
                    FoundRecord.collection == collection, FoundRecord.id > last)
             .order_by(FoundRecord.id).limit(KEY_PAGE)).all()
         if not page:
             return
         last = page[-1][0]
-        yield from (key for _id, key in page)
+        texts = [text for _id, text in page]
+        if None in texts:  # not written so (the column is not nullable); decoded one by one if it were
+            yield from (None if text is None else json.loads(text) for text in texts)
+        else:
+            yield from json.loads("[" + ",".join(texts) + "]")
 
 
 def _access_record(record: RecordData) -> dict[str, Any]:
@@ -146,6 +161,13 @@ def _access_reader(source: Source, coll, statement: Statement, language: str,
             values.append((form, value))
         return FormedRecord({k: row[k] if type(row[k]) is int else plain_value(row[k]) for k in key}, values)
 
+    # Every field the same for every record (none flagged for review, none naming a recipient): the writer
+    # may write a row's record straight from the row (:class:`dsr.exports.build.RowLayout`).
+    if all(how is None for _name, _form, _withheld, how in plan):
+        names = [f.name for f in coll.fields]
+        formed.layout = RowLayout(names, list(key), [(names.index(name), form, withheld)
+                                                     for name, form, withheld, _how in plan],
+                                  lambda row: formed(dict(zip(names, row, strict=True))))
     return formed
 
 
@@ -246,10 +268,14 @@ def write_export(target: BinaryIO, *, case: Case, lookup: Lookup, kind: ExportKi
                 retention = collection_data(source, coll, [], 0, statement, rules, language).retention
                 header["retention"] = [asdict(r) for r in retention]
                 read = _access_reader(source, coll, statement, language, known)
-                rows = iter_records(source, coll, found_keys(lookup, s, c), engines[s])
-                if any(f.third_parties for f in coll.fields):
-                    rows = _decided_in_chunks(rows, lookup, source, coll, known)
-                records = (read(row) for row in rows)
+                layout = getattr(read, "layout", None)
+                if layout is not None:  # each record written from its row (the same bytes)
+                    records = layout.rows(iter_rows(source, coll, found_keys(lookup, s, c), engines[s]))
+                else:
+                    rows = iter_records(source, coll, found_keys(lookup, s, c), engines[s])
+                    if any(f.third_parties for f in coll.fields):
+                        rows = _decided_in_chunks(rows, lookup, source, coll, known)
+                    records = (read(row) for row in rows)
             else:
                 category_of = _category_of(statement)
                 records = (_portable_record(portable_record(coll, row), category_of)

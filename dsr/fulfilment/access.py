@@ -31,7 +31,7 @@ withheld (:data:`WITHHELD_CATEGORIES`): they are not information about the perso
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -315,6 +315,14 @@ def iter_records(source: Source, coll: Collection, keys: Iterable[dict[str, Any]
                  engine: sa.Engine) -> Iterator[dict]:
     """As :func:`read_records`, one chunk of keys at a time: an export of a subject with very many records
     holds one chunk of them in memory, not all (``keys`` may itself be a generator)."""
+    names = [f.name for f in coll.fields]
+    return (dict(zip(names, r, strict=True)) for r in iter_rows(source, coll, keys, engine))
+
+
+def iter_rows(source: Source, coll: Collection, keys: Iterable[dict[str, Any]],
+              engine: sa.Engine) -> Iterator[Sequence[Any]]:
+    """As :func:`iter_records`, each record as the row of its values in the order of ``coll.fields`` (a
+    tuple, not a dict per record: what the access export's writer reads, issue 15 item 4)."""
     with engine.connect() as conn:
         table = sa.Table(coll.name, sa.MetaData(), autoload_with=conn)
         columns = [table.c[f.name] for f in coll.fields]
@@ -326,8 +334,7 @@ def iter_records(source: Source, coll: Collection, keys: Iterable[dict[str, Any]
             else:  # a composite key, or one the database gave (a plain Fides dataset declares none)
                 clause = sa.or_(*(key_clause(table, key) for key in chunk))
             query = sa.select(*columns).where(clause).order_by(*(table.c[k] for k in coll.primary_key))
-            names = [c.name for c in columns]
-            yield from (dict(zip(names, r, strict=True)) for r in conn.execute(query))
+            yield from conn.execute(query)
         conn.rollback()
 
 

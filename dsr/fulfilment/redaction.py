@@ -27,7 +27,6 @@ completion letter call it. Every decision is an audited operation (``redaction.p
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 from collections.abc import Mapping
@@ -81,14 +80,19 @@ CHOICE_LABELS = {
 
 def key_text(key: Mapping[str, Any]) -> str:
     """A record's primary key as canonical JSON: how a decision names its record."""
-    return json.dumps(dict(key), sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return _KEY_JSON.encode(dict(key))
 
 
 def value_digest(value: Any) -> str:
     """An HMAC of the value (keyed with the app's secret: a digest of a short name cannot be looked up)."""
-    text = json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+    text = _VALUE_JSON.encode(value)
     secret = str(current_app.config["SECRET_KEY"]).encode("utf-8")
-    return hmac.new(secret, text.encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.digest(secret, text.encode("utf-8"), "sha256").hex()
+
+
+# What json.dumps with these arguments uses, made once (an export computes both for every flagged value).
+_KEY_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+_VALUE_JSON = json.JSONEncoder(sort_keys=True, ensure_ascii=False, default=str)
 
 
 def decisions(lookup: Lookup) -> dict[tuple[str, str, str, str], RedactionDecision]:
