@@ -40,4 +40,5 @@ WorkingDayCalendar.is_holiday  # tests/unit/test_calendar_nl.py: the statutory h
 WorkingDayCalendar.holidays_in_year
 Decision.kept_until  # tests/unit/test_retention.py: "kept through" as the letters word it, from erase_on
 find_records  # tests/integration/test_harmony_demo.py: one source's records as a list (a lookup uses search_everywhere)
+forget  # tests/conftest.py: the dashboard's kept figures dropped when a test wipes the database
 find_everywhere  # tests/integration/test_shared_records.py and the demo tests: every source's records as lists

@@ -130,6 +130,25 @@ def file_holds(case: Case) -> list[CaseFileHold]:
 
 def kept_by(case: Case) -> list[KeptBy]:
     """Everything that keeps this case file whole today (one read: whether each reason holds)."""
+    return kept_by_each([case])[0]
+
+
+# Cases whose reasons one statement reads (five EXISTS each): the dashboard's ten in one, a long list in a few.
+_KEPT_BY_CHUNK = 100
+
+
+def kept_by_each(cases: list[Case]) -> list[list[KeptBy]]:
+    """:func:`kept_by` for several cases, in one statement per hundred cases instead of one per case."""
+    result: list[list[KeptBy]] = []
+    for start in range(0, len(cases), _KEPT_BY_CHUNK):
+        reasons = [_reasons(case) for case in cases[start:start + _KEPT_BY_CHUNK]]
+        held = iter(db.session.execute(sa.select(*(e for r in reasons for e in r.values()))).one())
+        result.extend([reason for reason in r if next(held)] for r in reasons)
+    return result
+
+
+def _reasons(case: Case) -> dict:
+    """Each reason that can keep this case file, as an EXISTS on the tables that record it."""
     from dsr.domain.enums import ErasurePlanStatus
     from dsr.domain.retention_rules import Action
     from dsr.fulfilment.models import ErasurePlan, ErasurePlanItem, LegalHold
@@ -140,7 +159,7 @@ def kept_by(case: Case) -> list[KeptBy]:
                                  CaseFileHold.kind == kind)
 
     on_subject = LegalHold.subject_id == case.subject_id if case.subject_id is not None else sa.false()
-    reasons = {
+    return {
         KeptBy.FILE_HOLD: file_hold(FileHoldKind.LEGAL_HOLD),
         KeptBy.COMPLAINT: file_hold(FileHoldKind.COMPLAINT),
         KeptBy.RECORD_HOLD: sa.exists().where(LegalHold.released_at.is_(None),
@@ -154,21 +173,23 @@ def kept_by(case: Case) -> list[KeptBy]:
         KeptBy.RESTRICTION: sa.exists().where(RestrictedRecord.case_id == case.id,
                                               RestrictedRecord.status != RestrictedStatus.LIFTED),
     }
-    held = db.session.execute(sa.select(*reasons.values())).one()
-    return [reason for reason, holds in zip(reasons, held, strict=True) if holds]
 
 
-def file_status(case: Case, today: date, *, years: int | None = None) -> FileStatus | None:
-    """Where a closed, unreduced case stands; None for an open or already reduced case."""
+def file_status(case: Case, today: date, *, years: int | None = None, kept: list[KeptBy] | None = None
+                ) -> FileStatus | None:
+    """Where a closed, unreduced case stands; None for an open or already reduced case. ``kept``: its
+    :func:`kept_by`, when already read."""
     if case.closed_at is None or case.reduced_at is not None:
         return None
     closed_on = local_date(case.closed_at)
     years = retention_years() if years is None else years
-    return FileStatus(case, closed_on, decide(closed_on, today, years=years, kept_by=kept_by(case)))
+    return FileStatus(case, closed_on, decide(closed_on, today, years=years,
+                                              kept_by=kept_by(case) if kept is None else kept))
 
 
 def past_period(today: date, *, years: int | None = None, limit: int | None = None) -> list[FileStatus]:
-    """Closed, unreduced cases whose period has passed: those due and those kept, oldest first."""
+    """Closed, unreduced cases whose period has passed: those due and those kept, oldest first (what keeps
+    them read for all of them at once)."""
     years = retention_years() if years is None else years
     # Closed on or before this day (local time), the period has passed; a day's slack for time zones,
     # decided exactly per case below.
@@ -177,7 +198,9 @@ def past_period(today: date, *, years: int | None = None, limit: int | None = No
                                   Case.closed_at < latest).order_by(Case.closed_at, Case.id))
     if limit is not None:
         stmt = stmt.limit(limit)
-    statuses = [file_status(c, today, years=years) for c in db.session.execute(stmt).scalars()]
+    cases = list(db.session.execute(stmt).scalars())
+    statuses = [file_status(c, today, years=years, kept=kept) for c, kept in zip(cases, kept_by_each(cases),
+                                                                                 strict=True)]
     return [s for s in statuses if s is not None and s.decision.due_on <= today]
 
 

@@ -24,9 +24,11 @@ from flask_babel import lazy_gettext as _l
 from dsr.cases.deadlines import working_calendar
 from dsr.cases.models import Case, CaseRight
 from dsr.cases.queries import OPEN_STATES, QueueFilters, queue_query
+from dsr.domain.casefile_retention import FileDecision
 from dsr.domain.enums import CaseState, Right
 from dsr.domain.pauses import PauseInterval
 from dsr.extensions import db
+from dsr.reports.versions import FIGURES, SMALL, data_version
 from dsr.timeutil import local_date
 
 MONTHS = 12
@@ -148,11 +150,9 @@ def answered_cases(today: date, months: int = MONTHS) -> list[Answered]:
     return result
 
 
-# Monthly figures and charts change only when a case is answered: kept per process for the day, the language
-# and the answered cases' fingerprint (how many, the last closing), so the page and its three charts compute
-# them once a day, or again when a case was answered since.
-_CACHE: dict[tuple, object] = {}
-_CACHE_SIZE = 64
+# Monthly figures and charts change only when a case is answered: kept per process for the day and the
+# answered cases' fingerprint (how many, the last closing), and found again by the data version
+# (:func:`dsr.reports.versions.data_version`) without that fingerprint's statement while nothing changed.
 
 
 def _fingerprint(today: date, months: int = MONTHS) -> tuple:
@@ -170,17 +170,27 @@ def _fingerprint(today: date, months: int = MONTHS) -> tuple:
     return str(db.engine.url), count, str(last), top, tuple(declared), extension_rule()
 
 
-def _cached(key: tuple, compute):
-    if key not in _CACHE:
-        if len(_CACHE) >= _CACHE_SIZE:
-            _CACHE.pop(next(iter(_CACHE)))
-        _CACHE[key] = compute()
-    return _CACHE[key]
+def monthly_stats(today: date, version: tuple | None = None) -> list[MonthStats]:
+    """:func:`monthly` over :func:`answered_cases`, cached per day and fingerprint; ``version`` (the data
+    version, read first when not given) finds them again without the fingerprint's statement."""
+    from dsr.cases.deadlines import extension_rule
+
+    version = data_version() if version is None else version
+    return SMALL.get(("stats by version", today, version, extension_rule()), lambda: SMALL.get(
+        ("stats", today, _fingerprint(today)), lambda: monthly(answered_cases(today), today)))
 
 
-def monthly_stats(today: date) -> list[MonthStats]:
-    """:func:`monthly` over :func:`answered_cases`, cached per day and fingerprint."""
-    return _cached(("stats", today, _fingerprint(today)), lambda: monthly(answered_cases(today), today))
+def open_counts(facts) -> tuple[dict[CaseState, dict[Right, int]], dict[CaseState, int]]:
+    """Open cases per state and requested right (as :func:`open_matrix`) and per state, counted from the open
+    cases' facts already read for the escalation report (:func:`dsr.reports.data.open_facts`: every open case
+    with its rights)."""
+    matrix = {state: {right: 0 for right in Right} for state in OPEN_STATES}
+    by_state = {state: 0 for state in OPEN_STATES}
+    for case in facts:
+        by_state[case.state] += 1
+        for right in case.rights:
+            matrix[case.state][right] += 1
+    return matrix, by_state
 
 
 def open_matrix() -> dict[CaseState, dict[Right, int]]:
@@ -195,14 +205,6 @@ def open_matrix() -> dict[CaseState, dict[Right, int]]:
     return matrix
 
 
-def open_by_state() -> dict[CaseState, int]:
-    rows = db.session.execute(
-        sa.select(Case.state, sa.func.count()).where(Case.state.in_(OPEN_STATES)).group_by(Case.state)).all()
-    counts = {state: 0 for state in OPEN_STATES}
-    counts.update(dict(rows))
-    return counts
-
-
 # The dashboard's tiles: (key, queue arguments). Counted with the queue's own query, linked to the queue.
 TILES: tuple[tuple[str, dict[str, str]], ...] = (
     ("overdue", {"state": "open", "overdue": "true"}),
@@ -215,14 +217,70 @@ TILES: tuple[tuple[str, dict[str, str]], ...] = (
 
 
 def tile_counts(today: date, due_within: int) -> list[tuple[str, dict[str, str], int]]:
-    """Each tile's count and the queue arguments that list exactly those cases."""
-    result = []
+    """Each tile's count and the queue arguments that list exactly those cases: one statement counting each
+    tile's rows with the conditions of the queue's own query (``count(*) FILTER (WHERE …)``)."""
+    tiles, counts = [], []
     for key, args in TILES:
         args = {k: v.format(due_within=due_within) for k, v in args.items()}
         filters = QueueFilters.from_args(args)
-        count = db.session.scalar(sa.select(sa.func.count()).select_from(queue_query(filters, today).subquery()))
-        result.append((key, args, count or 0))
-    return result
+        if not filters.open_only:  # pragma: no cover - the statement below reads open cases only
+            raise ValueError(f"tile {key} is not about open cases")
+        tiles.append((key, args))
+        counts.append(sa.func.count().filter(queue_query(filters, today, loads=()).whereclause))
+    row = db.session.execute(sa.select(*counts).select_from(Case).where(Case.state.in_(OPEN_STATES))).one()
+    return [(key, args, count or 0) for (key, args), count in zip(tiles, row, strict=True)]
+
+
+@dataclass(frozen=True)
+class FileRow:
+    """A closed case file past its period as the dashboard lists it: plain values, kept across requests."""
+
+    reference: str
+    closed_on: date
+    decision: FileDecision
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Everything the dashboard page computes from the cases, for one day and one data version."""
+
+    report: object  # dsr.reports.escalations.EscalationReport
+    tiles: list
+    matrix: dict[CaseState, dict[Right, int]]
+    by_state: dict[CaseState, int]
+    stats: list[MonthStats]
+    casefiles: tuple[FileRow, ...]
+    casefiles_total: int
+
+
+def figures(today: date, due_within: int, casefile_rows: int) -> Figures:
+    """The dashboard's figures, kept per process for the day, the thresholds, the language (task titles are
+    in it) and the data version (:func:`dsr.reports.versions.data_version`): computed again only after a
+    change was committed, by any process. ``casefile_rows``: how many of the oldest files past their period
+    to list."""
+    from flask_babel import get_locale
+
+    from dsr.casefiles.operations import count_past_period, past_period, retention_years
+    from dsr.cases.deadlines import extension_rule, working_calendar
+    from dsr.reports.data import open_facts, settings
+    from dsr.reports.escalations import escalations
+
+    version = data_version()
+    thresholds = settings(due_within)
+
+    def compute() -> Figures:
+        facts = open_facts()
+        matrix, by_state = open_counts(facts)
+        SMALL.get(("open matrix", version), lambda: matrix)  # for the open-cases chart's own request
+        return Figures(report=escalations(facts, today, working_calendar(), **thresholds),
+                       tiles=tile_counts(today, due_within), matrix=matrix, by_state=by_state,
+                       stats=monthly_stats(today, version), casefiles_total=count_past_period(today),
+                       casefiles=tuple(FileRow(s.case.reference, s.closed_on, s.decision)
+                                       for s in past_period(today, limit=casefile_rows)))
+
+    key = (today, version, tuple(sorted(thresholds.items())), retention_years(), extension_rule(),
+           str(get_locale()), casefile_rows)
+    return FIGURES.get(key, compute)
 
 
 # -- charts -------------------------------------------------------------------------------------------------
@@ -325,18 +383,19 @@ def all_charts(today: date) -> dict[str, str]:
 
 
 def chart(name: str, today: date) -> str:
-    """One chart by name (each <img> asks for one). The open-cases chart is drawn from a count per state
-    and right each time; the monthly ones are cached with their figures (:func:`monthly_stats`)."""
+    """One chart by name (each <img> asks for one), kept per process for the day (pygal dates its SVG), the
+    language and the figures it draws: the open-cases chart from the count per state and right (the page's, when this process has
+    them for the current data version), the monthly ones from :func:`monthly_stats`."""
     from flask_babel import get_locale
 
-    if name == "open":
-        return open_chart(open_matrix(), chart_labels([]))
-    if name not in ("deadlines", "handling"):
+    if name not in CHARTS:
         raise KeyError(name)
-
-    def draw() -> str:
-        stats = monthly_stats(today)
-        labels = chart_labels([s.month for s in stats])
-        return (deadline_chart if name == "deadlines" else handling_chart)(stats, labels)
-
-    return _cached(("chart", name, today, str(get_locale()), _fingerprint(today)), draw)
+    locale = str(get_locale())
+    if name == "open":
+        matrix = SMALL.get(("open matrix", data_version()), open_matrix)
+        drawn = tuple((state, tuple(row.items())) for state, row in matrix.items())
+        return SMALL.get(("chart", name, today, locale, drawn), lambda: open_chart(matrix, chart_labels([])))
+    stats = monthly_stats(today)
+    draw = deadline_chart if name == "deadlines" else handling_chart
+    return SMALL.get(("chart", name, today, locale, tuple(stats)),
+                     lambda: draw(stats, chart_labels([s.month for s in stats])))

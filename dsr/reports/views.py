@@ -153,17 +153,15 @@ def _last_run() -> ReportRun | None:
 def dashboard():
     day = today()
     due_within = current_app.config["DUE_SOON_DAYS"]
-    report = build_report(day, due_within=due_within)
-    stats = dash.monthly_stats(day)
-    from dsr.casefiles.operations import count_past_period, past_period
+    figures = dash.figures(day, due_within, CASEFILE_ROWS)
     from dsr.declared_days.operations import uncovered_year
 
     return render_template(
-        "reports/dashboard.html", today=day, tiles=dash.tile_counts(day, due_within), due_within=due_within,
-        report=report, labels=KIND_LABELS, advice=KIND_ADVICE, days_phrase=days_phrase,
-        matrix=dash.open_matrix(), by_state=dash.open_by_state(), rights=list(Right), stats=stats,
+        "reports/dashboard.html", today=day, tiles=figures.tiles, due_within=due_within,
+        report=figures.report, labels=KIND_LABELS, advice=KIND_ADVICE, days_phrase=days_phrase,
+        matrix=figures.matrix, by_state=figures.by_state, rights=list(Right), stats=figures.stats,
         state_labels=dash.STATE_LABELS, last_run=_last_run(), charts=dash.CHARTS, uncovered_year=uncovered_year(day),
-        casefiles=past_period(day, limit=CASEFILE_ROWS), casefiles_total=count_past_period(day))
+        casefiles=figures.casefiles, casefiles_total=figures.casefiles_total)
 
 
 @bp.get("/dashboard/charts/<name>.svg")

@@ -182,6 +182,34 @@ def test_a_legal_hold_on_the_persons_data_keeps_the_file(people):
     assert ops.file_status(case, DUE_ON).decision.kept_by == (KeptBy.RECORD_HOLD,)
 
 
+def test_the_list_reads_what_keeps_each_file_in_one_statement(people):
+    """The dashboard's list of files past their period: a complaint keeps one, a legal hold on the person's
+    data another, nothing the third; what keeps them is read for all three in one statement, and is what
+    :func:`file_status` finds for each on its own."""
+    from dsr.fulfilment import holds
+
+    manager, staff = people
+    complaint, held, free = (closed_case(manager, staff, name=f"Persoon {n}", email=f"p{n}@example.nl",
+                                         customer_number=f"HC{7300000 + n}") for n in range(3))
+    ops.place_file_hold(complaint, FileHoldKind.COMPLAINT, "Klacht bij de AP", actor=manager, now=NOW)
+    holds.place_hold(subject=held.subject, reason="Rechtszaak over claim", actor=manager, now=NOW, case=held)
+    db.session.commit()
+    statements = []
+
+    def count(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        listed = ops.past_period(DUE_ON)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+    assert [(s.case.id, s.decision.due, s.decision.kept_by) for s in listed] == [
+        (complaint.id, False, (KeptBy.COMPLAINT,)), (held.id, False, (KeptBy.RECORD_HOLD,)), (free.id, True, ())]
+    assert len(statements) == 2  # the cases, then what keeps them
+    assert [ops.file_status(s.case, DUE_ON) for s in listed] == listed
+
+
 def test_a_hold_needs_a_reason(people):
     manager, staff = people
     case = closed_case(manager, staff)

@@ -123,6 +123,57 @@ def test_a_page_of_50_rows_costs_the_statements_of_a_page_of_10(app):
     assert all(with_10[name] for name in PAGES)
 
 
+def test_the_dashboard_computed_or_kept_costs_the_same_statements_for_10_and_50_cases(app):
+    """The dashboard's figures computed afresh (the data version moved: another process committed a change)
+    cost the same statements for 10 and for 50 open cases, and kept ones read no case's facts at all: the
+    page and its three charts then make a few statements, none on the rights, pauses, tasks or events."""
+    from dsr.reports.versions import forget
+
+    with app.app_context():
+        users = {"staff": make_user(Role.STAFF), "manager": make_user(Role.PRIVACY_MANAGER)}
+        db.session.commit()
+        subject, _last = _add_cases(10, users)
+        subject_id = subject.id
+    manager = signed_in(app, Role.PRIVACY_MANAGER)
+    charts = ("/dashboard/charts/deadlines.svg", "/dashboard/charts/handling.svg", "/dashboard/charts/open.svg")
+
+    def computed() -> list[str]:
+        return [s for path in ("/dashboard", *charts) for s in _cold(app, manager, path, forget)]
+
+    computed()  # the first request of the session fills other per-process caches (translations, the calendar)
+    with_10 = computed()
+    with app.app_context():
+        from dsr.subjects.models import DataSubject
+
+        users = {k: db.session.merge(u) for k, u in users.items()}
+        _add_cases(40, users, subject=db.session.get(DataSubject, subject_id))
+    with_50 = computed()
+    assert len(with_50) == len(with_10), [s for s in set(with_50) if with_50.count(s) > with_10.count(s)]
+    kept = [s for path in ("/dashboard", *charts) for s in _statements(app, manager, path)]
+    assert len(kept) < len(with_10) / 2, kept
+    facts = ("case_rights", "case_pauses", "case_tasks", "audit_events")
+    assert not [s for s in kept if any(f"FROM {table}" in s for table in facts)], kept
+
+
+def _cold(app, client, path: str, forget) -> list[str]:
+    """Statements of a request made with nothing kept in this process."""
+    counted = []
+
+    def count(_conn, _cursor, statement, *_args):
+        counted.append(IN_LIST.sub("(…)", statement))
+
+    forget()
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        response = client.get(path)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+    assert response.status_code == 200, response.data[:300]
+    return counted
+
+
 def _posted_statements(app, client, path: str, body: dict, headers) -> tuple[list[str], object]:
     counted = []
 
