@@ -29,6 +29,7 @@ FoundRecord.shared_reason_in  # templates/fulfilment/lookup.html
 LegalHold.is_active  # templates/fulfilment/_data_card.html
 Source.contact_for  # templates/fulfilment/_data_card.html
 EscalationReport.overdue_counts  # templates/reports/_items.html (the banner and the report)
+ApiToken.usable  # templates/auth/tokens.html (valid or expired)
 
 # Loaded by name through dsr.letters.facts._optional("dsr.<feature>.facts", "<name>", ...).
 objection_facts

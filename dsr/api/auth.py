@@ -7,6 +7,7 @@ from functools import wraps
 
 from flask import g, jsonify, request
 
+from dsr.auth.models import User
 from dsr.auth.operations import token_for_secret
 from dsr.domain.enums import Role
 from dsr.extensions import db
@@ -21,6 +22,17 @@ def api_error(status: int, message: str, **extra):
     return response
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def api_user() -> User:
+    """The request's token's user, read when a view first asks (a read needs only :data:`g.api_user_id`)."""
+    user = g.get("api_user")
+    if user is None:
+        user = g.api_user = db.session.get(User, g.api_user_id)
+    return user
+
+
 def token_required(*roles: Role) -> Callable:
     def decorator(view: Callable) -> Callable:
         @wraps(view)
@@ -29,19 +41,20 @@ def token_required(*roles: Role) -> Callable:
             scheme, _, token = header.partition(" ")
             if scheme.lower() != "bearer" or not token.strip():
                 return api_error(401, "A bearer token is required (Authorization: Bearer <token>).")
-            row = token_for_secret(token.strip(), now=now())
-            if row is None:
+            # A write's actor is the token's user, read in the same statement; a read needs its id only.
+            use = token_for_secret(token.strip(), now=now(), with_user=request.method not in SAFE_METHODS)
+            if use is None:
                 return api_error(401, "The bearer token is not valid (unknown, expired or revoked).")
-            if db.session.is_modified(row):  # its last use (to the minute), before the view's own transaction
+            if use.touched:  # its last use (to the minute), before the view's own transaction
                 db.session.commit()
-            user = row.user
-            if user.role not in roles:
-                return api_error(403, "Your role may not do this.", role=user.role.value)
+            if use.role not in roles:
+                return api_error(403, "Your role may not do this.", role=use.role.value)
             # A read-only token may do what an auditor may: read. Whatever only writers may do is refused.
-            if row.read_only and Role.AUDITOR not in roles:
+            if use.read_only and Role.AUDITOR not in roles:
                 return api_error(403, "This token is read-only.")
-            g.api_user = user
-            g.api_token = row
+            g.api_user_id = use.user_id
+            if use.user is not None:
+                g.api_user = use.user
             return view(*args, **kwargs)
 
         return wrapped

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, current_app, g, request
-from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
-from dsr.api.auth import api_error, token_required
+from dsr.api.auth import api_error, api_user, token_required
+from dsr.api.rows import api_case, api_page
 from dsr.auth.access import READERS, WRITERS
 from dsr.auth.models import User
 from dsr.auth.operations import find_user
@@ -21,7 +21,7 @@ from dsr.cases.errors import CaseError, InvalidInput, NotAllowed
 from dsr.cases.forms import IntakeForm
 from dsr.cases.models import Case
 from dsr.cases.operations import log_request
-from dsr.cases.queries import FilterError, QueueFilters, case_by_reference, paginate, queue_query
+from dsr.cases.queries import FilterError, QueueFilters, case_by_reference, queue_order, queue_query
 from dsr.cases.serialize import case_json
 from dsr.domain.enums import RefusalGround, VerificationMethod, VerificationOutcome
 from dsr.extensions import db
@@ -116,7 +116,7 @@ def create_case():
     if errors:
         return api_error(400, "The request is not valid.", errors=errors)
     try:
-        case = log_request(**form.request_details(), actor=g.api_user, now=now(), today=today())
+        case = log_request(**form.request_details(), actor=api_user(), now=now(), today=today())
         # Worded from the case as written, before the commit expires it (no reloading it afterwards).
         body, location = _json_case(case), f"/api/v1/cases/{case.reference}"
         db.session.commit()
@@ -129,9 +129,9 @@ def create_case():
 @bp.get("/cases/<reference>")
 @token_required(*READERS)
 def get_case(reference: str):
-    # Its rights, pauses and attachments (a few rows each) joined to the same statement: one read for what the
-    # JSON shows (a merged case's target is read on its own, only when there is one).
-    case = case_by_reference(reference, joinedload(Case.rights), joinedload(Case.pauses), joinedload(Case.attachments))
+    # What the JSON shows, its subject, assignee, merge target, rights, pauses and attachments, in one
+    # statement read as rows (dsr.api.rows).
+    case = api_case(reference)
     if case is None:
         return api_error(404, f"No case with reference {reference}.")
     return _json_case(case)
@@ -141,7 +141,7 @@ def get_case(reference: str):
 @token_required(*READERS)
 def list_cases():
     try:
-        filters = QueueFilters.from_args(request.args, current_user_id=g.api_user.id)
+        filters = QueueFilters.from_args(request.args, current_user_id=g.api_user_id)
     except FilterError as exc:
         return api_error(400, exc.message, errors={exc.field: [exc.message]})
     numbers, errors = {}, {}
@@ -154,12 +154,9 @@ def list_cases():
         return api_error(400, "page and per_page are whole numbers.", errors=errors)
     per_page = min(max(numbers["per_page"], 1), 200)
     page_no = max(numbers["page"], 1)
-    # Everything a case's JSON shows joined to the page's own statement (its count rides along too): a page
-    # is one read, whatever its size (issue 15, item 3).
-    stmt = queue_query(filters, today(), loads=(
-        joinedload(Case.subject), joinedload(Case.assignee), selectinload(Case.merged_into).load_only(Case.reference),
-        joinedload(Case.rights), joinedload(Case.pauses), joinedload(Case.attachments)))
-    page = paginate(stmt, page=page_no, per_page=per_page)
+    # Everything a case's JSON shows joined to the page's own statement (its count rides along too), read as
+    # rows: a page is one read, whatever its size (issue 15, item 3; dsr.api.rows).
+    page = api_page(queue_query(filters, today(), loads=()), queue_order(filters), page=page_no, per_page=per_page)
     return {
         "cases": _json_cases(page.items),
         "page": page.page,
@@ -340,7 +337,7 @@ def case_operation(reference: str, operation: str):
     if case is None:
         return api_error(404, f"No case with reference {reference}.")
     try:
-        CASE_OPERATIONS[operation](case, _body(), g.api_user)
+        CASE_OPERATIONS[operation](case, _body(), api_user())
         db.session.commit()
     except NotAllowed as exc:
         db.session.rollback()

@@ -77,7 +77,12 @@ class ApiToken(db.Model):
     revoked_by: Mapped[User | None] = relationship(foreign_keys=[revoked_by_id])
 
     def usable(self, now: datetime) -> bool:
-        return self.revoked_at is None and (self.expires_at is None or now < self.expires_at)
+        return token_usable(self.revoked_at, self.expires_at, now)
+
+
+def token_usable(revoked_at: datetime | None, expires_at: datetime | None, now: datetime) -> bool:
+    """Whether a token is usable at ``now``: not revoked, not expired."""
+    return revoked_at is None and (expires_at is None or now < expires_at)
 
 
 class UserSession(db.Model):

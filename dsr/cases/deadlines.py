@@ -31,7 +31,8 @@ def working_calendar() -> WorkingDayCalendar:
     """The Dutch working-day calendar plus the declared days kept in the database (read once per request)."""
     if has_app_context() and "dsr_calendar" in g:
         return g.dsr_calendar
-    rows = tuple(sorted((day, name) for day, name in db.session.execute(sa.select(DeclaredHoliday.day, DeclaredHoliday.name))))
+    table = DeclaredHoliday.__table__  # plain columns: every request with a clock reads them
+    rows = tuple(sorted((day, name) for day, name in db.session.execute(sa.select(table.c.day, table.c.name))))
     key, calendar = _SHARED
     if key != rows:
         calendar = WorkingDayCalendar({day: name for day, name in rows})

@@ -148,13 +148,14 @@ def queue_query(f: QueueFilters, today: date, loads: tuple | None = None) -> sa.
         stmt = stmt.where(Case.priority == f.priority)
     if f.q:
         stmt = stmt.where(case_search_condition(f.q, today, Case, db.session))
-    return stmt.order_by(*_order(f, due))
+    return stmt.order_by(*queue_order(f, due))
 
 
-def _order(f: QueueFilters, due) -> list:
+def queue_order(f: QueueFilters, due=None) -> list:
     """ORDER BY for the chosen column; ties fall back to the deadline, then the case, so pages are stable."""
     from dsr.auth.models import User
 
+    due = effective_due() if due is None else due
     column = {
         "deadline": due,
         "promise": Case.promised_on,
@@ -182,7 +183,7 @@ class BoundedPagination(Pagination):
 
     def _query_items(self) -> list:
         stmt = self._query_args["select"]
-        counted = _bounded_count(stmt).scalar_subquery().label("dsr_bounded_total")
+        counted = bounded_count(stmt).scalar_subquery().label("dsr_bounded_total")
         rows = db.session.execute(
             stmt.add_columns(counted).limit(self.per_page).offset(self._query_offset)).unique().all()
         self._counted = rows[0][-1] if rows else (0 if self.page == 1 else None)
@@ -194,7 +195,7 @@ class BoundedPagination(Pagination):
 
     def _query_count(self) -> int:
         if self._counted is None:
-            self._counted = db.session.scalar(_bounded_count(self._query_args["select"])) or 0
+            self._counted = db.session.scalar(bounded_count(self._query_args["select"])) or 0
         return self._counted
 
 
@@ -206,17 +207,19 @@ class RowPagination(BoundedPagination):
         return row
 
 
-def _bounded_count(stmt: sa.Select) -> sa.Select:
+def bounded_count(stmt: sa.Select) -> sa.Select:
     ids = stmt.with_only_columns(Case.id, maintain_column_froms=True).order_by(None).limit(COUNT_LIMIT + 1)
     return sa.select(sa.func.count()).select_from(ids.subquery())
 
 
-def paginate(stmt: sa.Select, *, page: int, per_page: int, rows: bool = False) -> BoundedPagination:
+def paginate(stmt: sa.Select, *, page: int, per_page: int, rows: bool = False,
+             kind: type[BoundedPagination] | None = None, **query_args) -> BoundedPagination:
     """A page of ``stmt`` with a bounded count: ``total`` is exact up to :data:`COUNT_LIMIT`, and
     ``total_exact`` says whether it is (otherwise there are more rows than ``total``). The items are the
-    cases, or with ``rows`` the rows of a select of columns."""
-    result = (RowPagination if rows else BoundedPagination)(
-        select=stmt, page=page, per_page=per_page, max_per_page=None, error_out=False)
+    cases, or with ``rows`` the rows of a select of columns, or what ``kind`` (a :class:`BoundedPagination`
+    given ``query_args``) makes of them."""
+    result = (kind or (RowPagination if rows else BoundedPagination))(
+        select=stmt, page=page, per_page=per_page, max_per_page=None, error_out=False, **query_args)
     total = result.total
     result.total = min(total, COUNT_LIMIT)
     result.total_exact = total <= COUNT_LIMIT

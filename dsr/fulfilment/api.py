@@ -24,10 +24,10 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, g, request
+from flask import Blueprint, request
 from werkzeug.exceptions import HTTPException
 
-from dsr.api.auth import api_error, token_required
+from dsr.api.auth import api_error, api_user, token_required
 from dsr.auth.roles import MANAGERS, READERS, WRITERS
 from dsr.cases.errors import CaseError, InvalidInput, NotAllowed, RuleViolation
 from dsr.cases.models import Case
@@ -153,7 +153,7 @@ def _run(reference: str, operation) -> Any:
 @bp.post("/<reference>/lookup")
 @token_required(*WRITERS)
 def run_lookup(reference: str):
-    return _run(reference, lambda case, _b: lookup_json(lookup_ops.run_lookup(case, actor=g.api_user, now=now())))
+    return _run(reference, lambda case, _b: lookup_json(lookup_ops.run_lookup(case, actor=api_user(), now=now())))
 
 
 @bp.get("/<reference>/lookup")
@@ -170,7 +170,7 @@ def _confirm(case: Case, body: dict) -> dict:
     latest = _latest_lookup(case)
     if latest.id != lookup.id:
         raise RuleViolation(f"A newer lookup ({latest.id}) was run since; read it and confirm that one.")
-    lookup_ops.confirm_match(lookup, actor=g.api_user, now=now())
+    lookup_ops.confirm_match(lookup, actor=api_user(), now=now())
     return lookup_json(lookup)
 
 
@@ -184,7 +184,7 @@ def confirm_lookup(reference: str):
 @token_required(*WRITERS)
 def build_plan(reference: str):
     return _run(reference, lambda case, _b: plan_json(build_erasure_plan(
-        case, _latest_lookup(case), actor=g.api_user, now=now(), today=today())))
+        case, _latest_lookup(case), actor=api_user(), now=now(), today=today())))
 
 
 @bp.get("/<reference>/erasure-plan")
@@ -207,7 +207,7 @@ def _decide(case: Case, body: dict) -> dict:
         raise InvalidInput("reason is a string.", "reason")
     if action not in ("keep", "erase"):
         raise InvalidInput("action is keep or erase.", "action")
-    decide_item(item, action=action, reason=reason, actor=g.api_user, now=now())
+    decide_item(item, action=action, reason=reason, actor=api_user(), now=now())
     return plan_json(plan)
 
 
@@ -222,7 +222,7 @@ def decide(reference: str):
 def approve(reference: str):
     def operation(case, _body):
         plan = _latest_plan(case)
-        approve_plan(plan, actor=g.api_user, now=now())
+        approve_plan(plan, actor=api_user(), now=now())
         return plan_json(plan)
     return _run(reference, operation)
 
@@ -232,7 +232,7 @@ def approve(reference: str):
 def execute(reference: str):
     def operation(case, _body):
         plan = _latest_plan(case)
-        failed = execute_plan(plan, actor=g.api_user, now=now(), today=today())
+        failed = execute_plan(plan, actor=api_user(), now=now(), today=today())
         return {**plan_json(plan), "failed": failed}
     return _run(reference, operation)
 

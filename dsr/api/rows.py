@@ -1,0 +1,221 @@
+"""The API's cases read as plain rows, one statement a page or a case (issue 15, item 3).
+
+The list and the one-case endpoint read their cases as ORM objects with the subject, assignee, rights,
+pauses and attachments joined to them: some 90 objects set up and tracked for a page of 25 that the API only
+turns into JSON, half of a list's time in Python. Here the same one statement is read as rows: the cases
+whose ids are the page's (the queue's filters, order, offset and limit as a sub-query; the bounded count a
+column), joined to their subjects, assignees, merge targets, rights, pauses and attachments, and each case
+gathered into an :class:`ApiCase`, which :func:`~dsr.cases.serialize.case_json` and
+:func:`~dsr.cases.deadlines.case_clock` read by the names a :class:`~dsr.cases.models.Case` gives them.
+The JSON is the same, field for field (tests/web/test_api_rows.py).
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import NamedTuple
+
+import sqlalchemy as sa
+
+from dsr.attachments.models import Attachment
+from dsr.auth.models import User
+from dsr.cases.models import Case, CasePause, CaseRight
+from dsr.cases.queries import BoundedPagination, bounded_count, paginate
+from dsr.domain.enums import CaseState, Channel, Language, Priority, RefusalGround, Right, SubjectTitle
+from dsr.extensions import db
+from dsr.subjects.models import DataSubject
+
+_RIGHT_ORDER = {right: i for i, right in enumerate(Right)}
+
+# The case's own columns the JSON and the clock read.
+_CASE_COLUMNS = ("id", "reference", "state", "channel", "language", "received_on", "extended_due_on",
+                 "extension_reason", "extension_notice_due_on", "extension_notice_sent_on", "paused_since",
+                 "late_pause_requests", "assignee_id", "priority", "decision", "refusal_ground", "withdrawal_how",
+                 "merged_into_id", "notes", "subject_id", "closed_at", "created_at", "version")
+_SUBJECT_COLUMNS = ("id", "name", "title", "email", "date_of_birth", "address", "postcode", "city", "country",
+                    "phone", "customer_number", "policy_number", "device_id")
+
+
+class Email(NamedTuple):
+    email: str
+
+
+class Reference(NamedTuple):
+    reference: str
+
+
+class Subject(NamedTuple):
+    id: int
+    name: str
+    title: SubjectTitle | None
+    email: str | None
+    date_of_birth: date | None
+    address: str | None
+    postcode: str | None
+    city: str | None
+    country: str | None
+    phone: str | None
+    customer_number: str | None
+    policy_number: str | None
+    device_id: str | None
+
+
+class Pause(NamedTuple):
+    id: int
+    reason: str
+    requested_on: date
+    resumed_on: date | None
+    counted: bool
+
+
+class AttachmentRow(NamedTuple):
+    id: int
+    filename: str
+    media_type: str
+    size: int
+    sha256: str
+
+
+@dataclass(slots=True)
+class ApiCase:
+    """What a case's JSON and its clock read, by the names :class:`~dsr.cases.models.Case` gives them."""
+
+    id: int
+    reference: str
+    state: CaseState
+    channel: Channel
+    language: Language
+    received_on: date
+    extended_due_on: date | None
+    extension_reason: str | None
+    extension_notice_due_on: date | None
+    extension_notice_sent_on: date | None
+    paused_since: date | None
+    late_pause_requests: int
+    priority: Priority
+    decision: str | None
+    refusal_ground: RefusalGround | None
+    withdrawal_how: str | None
+    notes: str | None
+    closed_at: datetime | None
+    created_at: datetime
+    version: int
+    subject: Subject | None
+    assignee: Email | None
+    merged_into: Reference | None
+    rights: list[Right] = field(default_factory=list)
+    pauses: list[Pause] = field(default_factory=list)
+    attachments: list[AttachmentRow] = field(default_factory=list)
+
+    @property
+    def right_values(self) -> list[Right]:
+        return sorted(self.rights, key=_RIGHT_ORDER.__getitem__)
+
+
+@functools.cache
+def _base() -> sa.Select:
+    """A case's row joined to what its JSON reads beside it: its subject, assignee and merge target (one row
+    each), its rights, pauses and attachments (a few rows each, side by side), each collection in the order
+    of its ids. Made once per process: building it, aliases and all, costs more than running it."""
+    cases = Case.__table__
+    subject, assignee, merged = (DataSubject.__table__.alias("subject"), User.__table__.alias("assignee"),
+                                 cases.alias("merged"))
+    rights, pauses, attachments = CaseRight.__table__, CasePause.__table__, Attachment.__table__
+    return (
+        sa.select(*(cases.c[name] for name in _CASE_COLUMNS), *(subject.c[name] for name in _SUBJECT_COLUMNS),
+                  assignee.c.email, merged.c.reference, rights.c.right, pauses.c.id, pauses.c.reason,
+                  pauses.c.requested_on, pauses.c.resumed_on, pauses.c.counted, attachments.c.id,
+                  attachments.c.filename, attachments.c.media_type, attachments.c.size, attachments.c.sha256)
+        .select_from(
+            cases.outerjoin(subject, subject.c.id == cases.c.subject_id)
+            .outerjoin(assignee, assignee.c.id == cases.c.assignee_id)
+            .outerjoin(merged, merged.c.id == cases.c.merged_into_id)
+            .outerjoin(rights, rights.c.case_id == cases.c.id)
+            .outerjoin(pauses, pauses.c.case_id == cases.c.id)
+            .outerjoin(attachments, attachments.c.case_id == cases.c.id))
+    )
+
+
+def _collection_order() -> tuple:
+    return CaseRight.__table__.c.id, CasePause.__table__.c.id, Attachment.__table__.c.id
+
+
+def _read(stmt: sa.Select, params: dict | None = None) -> tuple[list[ApiCase], list]:
+    """The cases of a statement made from :func:`_base` (in the order of its cases), each with what its JSON
+    shows; and the first row's columns after :func:`_base`'s (``[]`` when there is no case)."""
+    n_case, n_subject = len(_CASE_COLUMNS), len(_SUBJECT_COLUMNS)
+    s0, end = n_case, n_case + n_subject + 13
+    cases: dict[int, ApiCase] = {}
+    seen: dict[int, tuple[set, set, set]] = {}
+    first_extra: list = []
+    for row in db.session.execute(stmt, params):
+        case_id = row[0]
+        case = cases.get(case_id)
+        if case is None:
+            (_, reference, state, channel, language, received_on, extended_due_on, extension_reason,
+             notice_due, notice_sent, paused_since, late, assignee_id, priority, decision, refusal_ground,
+             withdrawal_how, merged_into_id, notes, subject_id, closed_at, created_at, version) = row[:n_case]
+            if not cases:
+                first_extra = list(row[end:])
+            case = cases[case_id] = ApiCase(
+                id=case_id, reference=reference, state=state, channel=channel, language=language,
+                received_on=received_on, extended_due_on=extended_due_on, extension_reason=extension_reason,
+                extension_notice_due_on=notice_due, extension_notice_sent_on=notice_sent,
+                paused_since=paused_since, late_pause_requests=late, priority=priority, decision=decision,
+                refusal_ground=refusal_ground, withdrawal_how=withdrawal_how, notes=notes, closed_at=closed_at,
+                created_at=created_at, version=version,
+                subject=Subject(*row[s0:s0 + n_subject]) if subject_id is not None else None,
+                assignee=Email(row[s0 + n_subject]) if assignee_id is not None else None,
+                merged_into=Reference(row[s0 + n_subject + 1]) if merged_into_id is not None else None,
+            )
+            seen[case_id] = (set(), set(), set())
+        right, pause_id, reason, requested_on, resumed_on, counted, attachment_id, filename, media_type, size, \
+            sha256 = row[s0 + n_subject + 2:end]
+        # The three collections are joined side by side: each of their rows comes back once per row of the
+        # others, kept once here, in the order of their ids.
+        rights_seen, pauses_seen, attachments_seen = seen[case_id]
+        if right is not None and right not in rights_seen:
+            rights_seen.add(right)
+            case.rights.append(right)
+        if pause_id is not None and pause_id not in pauses_seen:
+            pauses_seen.add(pause_id)
+            case.pauses.append(Pause(pause_id, reason, requested_on, resumed_on, counted))
+        if attachment_id is not None and attachment_id not in attachments_seen:
+            attachments_seen.add(attachment_id)
+            case.attachments.append(AttachmentRow(attachment_id, filename, media_type, size, sha256))
+    return list(cases.values()), first_extra
+
+
+@functools.cache
+def _one_case() -> sa.Select:
+    return _base().where(Case.__table__.c.reference == sa.bindparam("reference")).order_by(*_collection_order())
+
+
+def api_case(reference: str) -> ApiCase | None:
+    """The case with this reference as the API shows it, in one statement; ``None`` when there is none."""
+    cases, _ = _read(_one_case(), {"reference": reference})
+    return cases[0] if cases else None
+
+
+class ApiPagination(BoundedPagination):
+    """A page of :class:`ApiCase` items and their bounded count, in one statement: the cases whose ids are
+    the page's (the queue's filters, order, offset and limit, a sub-query) joined to what their JSON shows,
+    in the page's order, with the count as a column."""
+
+    def _query_items(self) -> list:
+        stmt, order = self._query_args["select"], self._query_args["order"]
+        counted = bounded_count(stmt).scalar_subquery().label("dsr_bounded_total")
+        # correlate(None): the page's ids are a query of their own, not a condition on the outer case row.
+        ids = (stmt.with_only_columns(Case.id, maintain_column_froms=True).limit(self.per_page)
+               .offset(self._query_offset).correlate(None))
+        items, extra = _read(_base().add_columns(counted).where(Case.__table__.c.id.in_(ids))
+                             .order_by(*order, *_collection_order()))
+        self._counted = extra[0] if items else (0 if self.page == 1 else None)
+        return items
+
+
+def api_page(stmt: sa.Select, order: list, *, page: int, per_page: int) -> ApiPagination:
+    """A page of ``stmt`` (a select of :class:`Case` in ``order``, e.g. the queue's) as :class:`ApiCase`
+    items with a bounded count, as :func:`~dsr.cases.queries.paginate` counts."""
+    return paginate(stmt, page=page, per_page=per_page, kind=ApiPagination, order=order)

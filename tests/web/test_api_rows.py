@@ -1,0 +1,114 @@
+"""The API reads its cases as plain rows (dsr.api.rows, issue 15, item 3): every case's JSON, alone and in every
+list order, is the JSON worded from the stored case as an ORM object, field for field.
+
+On the demo's cases (every state, pauses counted and late, extensions, assignees, subjects from three
+countries) plus what the demo lacks: a case merged into another, attachments, a case file reduced to no
+subject, and a case with several rights, pauses and attachments at once (its collections are joined side
+by side, so each of their rows comes back several times and must be kept once, in order).
+"""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+import time_machine
+
+from dsr.api.views import _json_case
+from dsr.attachments.models import Attachment
+from dsr.auth.operations import issue_api_token
+from dsr.cases.duplicates import merge_into
+from dsr.cases.models import Case, CasePause, CaseRight
+from dsr.cases.queries import SORTS, QueueFilters, queue_query
+from dsr.demo.loader import load_demo
+from dsr.domain.enums import AttachmentKind, CaseState, Right, Role
+from dsr.extensions import db
+from tests.conftest import BACKENDS, NOW, TODAY, _wipe
+from tests.factories import make_case, make_user
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def demo(request, _apps):
+    backend_app = _apps(request.param)
+    with time_machine.travel(NOW, tick=False), backend_app.app_context():
+        load_demo(now=NOW, today=TODAY)
+        user = make_user(Role.PRIVACY_MANAGER, "rows-manager@example.test")
+        cases = db.session.execute(sa.select(Case).order_by(Case.id)).scalars().all()
+        open_cases = [c for c in cases if c.state.is_open]
+        # A repeat of a case, merged into it: the merged case names its target.
+        first = make_case(actor=user, name="Zoë Van den Broeck", email="zoe@example.nl", commit=False)
+        repeat = make_case(actor=user, name="Zoë Van den Broeck", email="zoe@example.nl", commit=False)
+        repeat.subject = first.subject
+        db.session.flush()
+        merge_into(repeat, first, actor=user, now=NOW)
+        # Several rights, pauses and attachments on one case, so its joined rows multiply (2 × 3 × 2).
+        busy = open_cases[2]
+        have = {r.right for r in busy.rights}
+        for right in [r for r in (Right.ERASURE, Right.ACCESS, Right.OBJECTION) if r not in have][:2]:
+            busy.rights.append(CaseRight(right=right))
+        for n, (asked, resumed, counted) in enumerate([(date(2026, 10, 1), date(2026, 10, 5), True),
+                                                       (date(2026, 10, 8), date(2026, 10, 9), False),
+                                                       (date(2026, 10, 12), date(2026, 10, 20), True)]):
+            busy.pauses.append(CasePause(reason=f"Question {n} <b>&amp;</b>", requested_on=asked, resumed_on=resumed,
+                                         counted=counted, created_at=NOW))
+        for case in (busy, open_cases[3]):
+            for n in range(2):
+                db.session.add(Attachment(
+                    case=case, kind=AttachmentKind.LETTER, filename=f"scan {n} van {case.reference}.pdf",
+                    media_type="application/pdf", size=1000 + n, sha256=f"{n:064x}",
+                    storage_key=f"attachments/test/{case.reference}-{n}.pdf", uploaded_at=NOW))
+        # A case file reduced to no subject (dsr.casefiles), a closed one.
+        closed = next(c for c in cases if c.state is CaseState.CLOSED)
+        closed.subject, closed.reduced_at = None, NOW
+        token = issue_api_token(user, actor=None, now=NOW)
+        db.session.commit()
+        assert busy.attachments and len(busy.pauses) >= 3 and len(busy.rights) >= 2
+        assert repeat.merged_into_id == first.id
+        busy_reference = busy.reference
+    yield backend_app, {"Authorization": f"Bearer {token}"}, busy_reference
+    _wipe(backend_app)
+
+
+def _orm_json(reference: str) -> dict:
+    db.session.expire_all()
+    return _json_case(db.session.execute(sa.select(Case).where(Case.reference == reference)).scalar_one())
+
+
+def test_every_case_alone_is_the_json_of_the_stored_case(demo):
+    app, headers, busy = demo
+    client = app.test_client()
+    with time_machine.travel(NOW, tick=False), app.test_request_context():
+        references = db.session.execute(sa.select(Case.reference).order_by(Case.id)).scalars().all()
+        assert len(references) > 40
+        for reference in references:
+            response = client.get(f"/api/v1/cases/{reference}", headers=headers)
+            assert response.status_code == 200
+            assert response.get_json() == _orm_json(reference), reference
+        shown = client.get(f"/api/v1/cases/{busy}", headers=headers).get_json()
+        assert len(shown["pauses"]) >= 3 and len(shown["attachments"]) == 2 and len(shown["rights"]) >= 2
+        assert [p["requested_on"] for p in shown["pauses"]] == sorted(p["requested_on"] for p in shown["pauses"])
+        assert client.get("/api/v1/cases/DSR-1999-99999", headers=headers).status_code == 404
+
+
+@pytest.mark.parametrize("sort", SORTS)
+@pytest.mark.parametrize("direction", ["asc", "desc"])
+def test_every_list_order_and_page_is_the_json_of_the_stored_cases(demo, sort, direction):
+    app, headers, _busy = demo
+    client = app.test_client()
+    with time_machine.travel(NOW, tick=False), app.test_request_context():
+        for state in ("all", "open"):
+            args = {"state": state, "sort": sort, "dir": direction}
+            filters = QueueFilters.from_args(args)
+            expected = db.session.execute(queue_query(filters, TODAY, loads=())).scalars().all()
+            references = [case.reference for case in expected]
+            pages, page = [], 1
+            while True:
+                body = client.get("/api/v1/cases", query_string={**args, "per_page": 7, "page": page},
+                                  headers=headers).get_json()
+                pages.extend(body["cases"])
+                assert body["total"] == len(references) and body["total_exact"]
+                if page >= body["pages"]:
+                    break
+                page += 1
+            assert [c["reference"] for c in pages] == references
+            assert pages == [_orm_json(reference) for reference in references]
