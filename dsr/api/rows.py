@@ -114,36 +114,40 @@ class ApiCase:
 
 
 @functools.cache
-def _base() -> sa.Select:
-    """A case's row joined to what its JSON reads beside it: its subject, assignee and merge target (one row
-    each), its rights, pauses and attachments (a few rows each, side by side), each collection in the order
-    of its ids. Made once per process: building it, aliases and all, costs more than running it."""
+def _tables() -> tuple:
     cases = Case.__table__
-    subject, assignee, merged = (DataSubject.__table__.alias("subject"), User.__table__.alias("assignee"),
-                                 cases.alias("merged"))
-    rights, pauses, attachments = CaseRight.__table__, CasePause.__table__, Attachment.__table__
+    return (cases, DataSubject.__table__.alias("subject"), User.__table__, cases.alias("merged"),
+            CaseRight.__table__, CasePause.__table__, Attachment.__table__)
+
+
+def _statement(page: sa.Subquery, order: list, extra: tuple = ()) -> sa.Select:
+    """The cases of ``page`` (a sub-query of :data:`_CASE_COLUMNS` and whatever ``order`` and ``extra``
+    name), in ``order``, with what their JSON reads beside them: the subject joined (one row), the assignee's
+    e-mail and the merge target's reference as sub-queries of their own (a row each; as joins they would
+    double the time PostgreSQL takes to plan the statement, more than it takes to run it), the rights, pauses
+    and attachments joined side by side (a few rows each), each collection in the order of its ids; then the
+    ``extra`` columns of ``page``."""
+    cases, subject, users, merged, rights, pauses, attachments = _tables()
+    c = page.c
     return (
-        sa.select(*(cases.c[name] for name in _CASE_COLUMNS), *(subject.c[name] for name in _SUBJECT_COLUMNS),
-                  assignee.c.email, merged.c.reference, rights.c.right, pauses.c.id, pauses.c.reason,
-                  pauses.c.requested_on, pauses.c.resumed_on, pauses.c.counted, attachments.c.id,
-                  attachments.c.filename, attachments.c.media_type, attachments.c.size, attachments.c.sha256)
+        sa.select(*(c[name] for name in _CASE_COLUMNS), *(subject.c[name] for name in _SUBJECT_COLUMNS),
+                  sa.select(users.c.email).where(users.c.id == c.assignee_id).scalar_subquery(),
+                  sa.select(merged.c.reference).where(merged.c.id == c.merged_into_id).scalar_subquery(),
+                  rights.c.right, pauses.c.id, pauses.c.reason, pauses.c.requested_on, pauses.c.resumed_on,
+                  pauses.c.counted, attachments.c.id, attachments.c.filename, attachments.c.media_type,
+                  attachments.c.size, attachments.c.sha256, *(c[name] for name in extra))
         .select_from(
-            cases.outerjoin(subject, subject.c.id == cases.c.subject_id)
-            .outerjoin(assignee, assignee.c.id == cases.c.assignee_id)
-            .outerjoin(merged, merged.c.id == cases.c.merged_into_id)
-            .outerjoin(rights, rights.c.case_id == cases.c.id)
-            .outerjoin(pauses, pauses.c.case_id == cases.c.id)
-            .outerjoin(attachments, attachments.c.case_id == cases.c.id))
+            page.outerjoin(subject, subject.c.id == c.subject_id)
+            .outerjoin(rights, rights.c.case_id == c.id)
+            .outerjoin(pauses, pauses.c.case_id == c.id)
+            .outerjoin(attachments, attachments.c.case_id == c.id))
+        .order_by(*order, rights.c.id, pauses.c.id, attachments.c.id)
     )
 
 
-def _collection_order() -> tuple:
-    return CaseRight.__table__.c.id, CasePause.__table__.c.id, Attachment.__table__.c.id
-
-
 def _read(stmt: sa.Select, params: dict | None = None) -> tuple[list[ApiCase], list]:
-    """The cases of a statement made from :func:`_base` (in the order of its cases), each with what its JSON
-    shows; and the first row's columns after :func:`_base`'s (``[]`` when there is no case)."""
+    """The cases of a :func:`_statement` (in its order), each with what its JSON shows; and the first row's
+    ``extra`` columns (``[]`` when there is no case)."""
     n_case, n_subject = len(_CASE_COLUMNS), len(_SUBJECT_COLUMNS)
     s0, end = n_case, n_case + n_subject + 13
     cases: dict[int, ApiCase] = {}
@@ -189,7 +193,10 @@ def _read(stmt: sa.Select, params: dict | None = None) -> tuple[list[ApiCase], l
 
 @functools.cache
 def _one_case() -> sa.Select:
-    return _base().where(Case.__table__.c.reference == sa.bindparam("reference")).order_by(*_collection_order())
+    cases = Case.__table__
+    page = (sa.select(*(cases.c[name] for name in _CASE_COLUMNS))
+            .where(cases.c.reference == sa.bindparam("reference")).subquery("page"))
+    return _statement(page, [page.c.id])
 
 
 def api_case(reference: str) -> ApiCase | None:
@@ -199,23 +206,28 @@ def api_case(reference: str) -> ApiCase | None:
 
 
 class ApiPagination(BoundedPagination):
-    """A page of :class:`ApiCase` items and their bounded count, in one statement: the cases whose ids are
-    the page's (the queue's filters, order, offset and limit, a sub-query) joined to what their JSON shows,
-    in the page's order, with the count as a column."""
+    """A page of :class:`ApiCase` items and their bounded count, in one statement: the page's cases (the
+    queue's filters, order, offset and limit, with the count as a column) as a sub-query joined to what their
+    JSON shows, in the page's order."""
 
     def _query_items(self) -> list:
-        stmt, order = self._query_args["select"], self._query_args["order"]
+        stmt, keys = self._query_args["select"], self._query_args["order"]
+        cases = Case.__table__
         counted = bounded_count(stmt).scalar_subquery().label("dsr_bounded_total")
-        # correlate(None): the page's ids are a query of their own, not a condition on the outer case row.
-        ids = (stmt.with_only_columns(Case.id, maintain_column_froms=True).limit(self.per_page)
-               .offset(self._query_offset).correlate(None))
-        items, extra = _read(_base().add_columns(counted).where(Case.__table__.c.id.in_(ids))
-                             .order_by(*order, *_collection_order()))
+        # The order's expressions ride along as columns of the page, by which the outer statement orders.
+        page = (stmt.with_only_columns(*(cases.c[name] for name in _CASE_COLUMNS),
+                                       *(key.label(f"dsr_key{i}") for i, (key, _) in enumerate(keys)), counted,
+                                       maintain_column_froms=True)
+                .limit(self.per_page).offset(self._query_offset).subquery("page"))
+        order = [page.c[f"dsr_key{i}"].desc() if descending else page.c[f"dsr_key{i}"]
+                 for i, (_, descending) in enumerate(keys)]
+        items, extra = _read(_statement(page, order, extra=("dsr_bounded_total",)))
         self._counted = extra[0] if items else (0 if self.page == 1 else None)
         return items
 
 
-def api_page(stmt: sa.Select, order: list, *, page: int, per_page: int) -> ApiPagination:
-    """A page of ``stmt`` (a select of :class:`Case` in ``order``, e.g. the queue's) as :class:`ApiCase`
-    items with a bounded count, as :func:`~dsr.cases.queries.paginate` counts."""
+def api_page(stmt: sa.Select, order: list[tuple], *, page: int, per_page: int) -> ApiPagination:
+    """A page of ``stmt`` (a select of :class:`Case` ordered by ``order``, (expression, descending) pairs, e.g.
+    the queue's) as :class:`ApiCase` items with a bounded count, as :func:`~dsr.cases.queries.paginate`
+    counts."""
     return paginate(stmt, page=page, per_page=per_page, kind=ApiPagination, order=order)

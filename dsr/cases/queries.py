@@ -151,8 +151,9 @@ def queue_query(f: QueueFilters, today: date, loads: tuple | None = None) -> sa.
     return stmt.order_by(*queue_order(f, due))
 
 
-def queue_order(f: QueueFilters, due=None) -> list:
-    """ORDER BY for the chosen column; ties fall back to the deadline, then the case, so pages are stable."""
+def queue_order_keys(f: QueueFilters, due=None) -> list[tuple[sa.ColumnElement, bool]]:
+    """What a list is ordered by, as (expression, descending): the chosen column; ties fall back to the
+    deadline, then the case, so pages are stable."""
     from dsr.auth.models import User
 
     due = effective_due() if due is None else due
@@ -165,10 +166,15 @@ def queue_order(f: QueueFilters, due=None) -> list:
         # By name; unassigned cases sort last either way.
         "assignee": sa.select(User.name).where(User.id == Case.assignee_id).scalar_subquery(),
     }[f.sort]
-    first = column.desc() if f.descending else column.asc()
+    keys = [(column, f.descending), (due, False), (Case.id, False)]
     if f.sort == "assignee":
-        return [Case.assignee_id.is_(None), first, due, Case.id]
-    return [first, due, Case.id]
+        keys.insert(0, (Case.assignee_id.is_(None), False))
+    return keys
+
+
+def queue_order(f: QueueFilters, due=None) -> list:
+    """ORDER BY for :func:`queue_order_keys`."""
+    return [key.desc() if descending else key for key, descending in queue_order_keys(f, due)]
 
 
 # Lists count their rows up to this many: past it a page says "more than 10,000" instead of counting a

@@ -259,9 +259,18 @@ def test_the_api_and_the_queue_read_the_user_and_the_rows_people_with_what_they_
     manager = signed_in(app, Role.PRIVACY_MANAGER)
     headers = {"Authorization": f"Bearer {token}"}
 
+    def top_level(statement: str) -> str:
+        """The statement without its parenthesised parts (sub-queries, function arguments)."""
+        while True:
+            shorter = re.sub(r"\([^()]*\)", "", statement)
+            if shorter == statement:
+                return statement
+            statement = shorter
+
     def reads(statements: list[str], table: str) -> int:
-        """Statements that select from ``table`` first (not those that join it to another table's rows)."""
-        return sum(bool(re.match(rf"SELECT\b.*?\bFROM {table}\b", s, re.S)) for s in statements)
+        """Statements that select from ``table`` first (not those that join it to another table's rows, nor
+        those that look up one value in it in a sub-query of a row)."""
+        return sum(bool(re.match(rf"SELECT\b.*?\bFROM {table}\b", top_level(s), re.S)) for s in statements)
 
     api = app.test_client()  # a client of the API sends its token, not a login's cookie
     listed = _statements(app, api, "/api/v1/cases?state=in_progress&per_page=25", headers)
