@@ -120,29 +120,44 @@ def _tables() -> tuple:
             CaseRight.__table__, CasePause.__table__, Attachment.__table__)
 
 
-def _statement(page: sa.Subquery, order: list, extra: tuple = ()) -> sa.Select:
-    """The cases of ``page`` (a sub-query of :data:`_CASE_COLUMNS` and whatever ``order`` and ``extra``
-    name), in ``order``, with what their JSON reads beside them: the subject joined (one row), the assignee's
-    e-mail and the merge target's reference as sub-queries of their own (a row each; as joins they would
-    double the time PostgreSQL takes to plan the statement, more than it takes to run it), the rights, pauses
-    and attachments joined side by side (a few rows each), each collection in the order of its ids; then the
-    ``extra`` columns of ``page``."""
+# The columns a page sub-query gives beside the case's own: its order (at most four keys) and its count.
+_KEYS = tuple(f"dsr_key{i}" for i in range(4))
+_TOTAL = "dsr_bounded_total"
+
+
+@functools.cache
+def _page() -> dict:
+    """The columns of the sub-query named ``page`` as literal columns of their types, and what the outer
+    statement selects and joins by them: made once per process. (Made from each request's sub-query, its
+    column collection alone cost some 1,300 Python calls a request.)"""
     cases, subject, users, merged, rights, pauses, attachments = _tables()
-    c = page.c
-    return (
-        sa.select(*(c[name] for name in _CASE_COLUMNS), *(subject.c[name] for name in _SUBJECT_COLUMNS),
-                  sa.select(users.c.email).where(users.c.id == c.assignee_id).scalar_subquery(),
-                  sa.select(merged.c.reference).where(merged.c.id == c.merged_into_id).scalar_subquery(),
-                  rights.c.right, pauses.c.id, pauses.c.reason, pauses.c.requested_on, pauses.c.resumed_on,
-                  pauses.c.counted, attachments.c.id, attachments.c.filename, attachments.c.media_type,
-                  attachments.c.size, attachments.c.sha256, *(c[name] for name in extra))
-        .select_from(
-            page.outerjoin(subject, subject.c.id == c.subject_id)
-            .outerjoin(rights, rights.c.case_id == c.id)
-            .outerjoin(pauses, pauses.c.case_id == c.id)
-            .outerjoin(attachments, attachments.c.case_id == c.id))
-        .order_by(*order, rights.c.id, pauses.c.id, attachments.c.id)
-    )
+    c = {name: sa.literal_column(f"page.{name}", cases.c[name].type) for name in _CASE_COLUMNS}
+    c[_TOTAL] = sa.literal_column(f"page.{_TOTAL}", sa.Integer())
+    c.update((key, sa.literal_column(f"page.{key}")) for key in _KEYS)
+    columns = (
+        *(c[name] for name in _CASE_COLUMNS), *(subject.c[name] for name in _SUBJECT_COLUMNS),
+        sa.select(users.c.email).where(users.c.id == c["assignee_id"]).scalar_subquery(),
+        sa.select(merged.c.reference).where(merged.c.id == c["merged_into_id"]).scalar_subquery(),
+        rights.c.right, pauses.c.id, pauses.c.reason, pauses.c.requested_on, pauses.c.resumed_on, pauses.c.counted,
+        attachments.c.id, attachments.c.filename, attachments.c.media_type, attachments.c.size, attachments.c.sha256)
+    joins = ((subject, subject.c.id == c["subject_id"]), (rights, rights.c.case_id == c["id"]),
+             (pauses, pauses.c.case_id == c["id"]), (attachments, attachments.c.case_id == c["id"]))
+    return {"c": c, "columns": columns, "joins": joins, "then": (rights.c.id, pauses.c.id, attachments.c.id)}
+
+
+def _statement(page: sa.Subquery, order: list, extra: tuple = ()) -> sa.Select:
+    """The cases of ``page`` (a sub-query named "page" of :data:`_CASE_COLUMNS` and whatever ``order`` and
+    ``extra`` name), in ``order``, with what their JSON reads beside them: the subject joined (one row), the
+    assignee's e-mail and the merge target's reference as sub-queries of their own (a row each; as joins they
+    would double the time PostgreSQL takes to plan the statement, more than it takes to run it), the rights,
+    pauses and attachments joined side by side (a few rows each), each collection in the order of its ids;
+    then the ``extra`` columns of ``page``."""
+    made = _page()
+    joined = page
+    for table, on in made["joins"]:
+        joined = joined.outerjoin(table, on)
+    return (sa.select(*made["columns"], *(made["c"][name] for name in extra)).select_from(joined)
+            .order_by(*order, *made["then"]))
 
 
 def _read(stmt: sa.Select, params: dict | None = None) -> tuple[list[ApiCase], list]:
@@ -196,7 +211,7 @@ def _one_case() -> sa.Select:
     cases = Case.__table__
     page = (sa.select(*(cases.c[name] for name in _CASE_COLUMNS))
             .where(cases.c.reference == sa.bindparam("reference")).subquery("page"))
-    return _statement(page, [page.c.id])
+    return _statement(page, [_page()["c"]["id"]])
 
 
 def api_case(reference: str) -> ApiCase | None:
@@ -213,15 +228,16 @@ class ApiPagination(BoundedPagination):
     def _query_items(self) -> list:
         stmt, keys = self._query_args["select"], self._query_args["order"]
         cases = Case.__table__
-        counted = bounded_count(stmt).scalar_subquery().label("dsr_bounded_total")
+        counted = bounded_count(stmt).scalar_subquery().label(_TOTAL)
         # The order's expressions ride along as columns of the page, by which the outer statement orders.
         page = (stmt.with_only_columns(*(cases.c[name] for name in _CASE_COLUMNS),
-                                       *(key.label(f"dsr_key{i}") for i, (key, _) in enumerate(keys)), counted,
-                                       maintain_column_froms=True)
+                                       *(key.label(name) for name, (key, _) in zip(_KEYS[:len(keys)], keys, strict=True)),
+                                       counted, maintain_column_froms=True)
                 .limit(self.per_page).offset(self._query_offset).subquery("page"))
-        order = [page.c[f"dsr_key{i}"].desc() if descending else page.c[f"dsr_key{i}"]
-                 for i, (_, descending) in enumerate(keys)]
-        items, extra = _read(_statement(page, order, extra=("dsr_bounded_total",)))
+        c = _page()["c"]
+        order = [c[name].desc() if descending else c[name]
+                 for name, (_, descending) in zip(_KEYS[:len(keys)], keys, strict=True)]
+        items, extra = _read(_statement(page, order, extra=(_TOTAL,)))
         self._counted = extra[0] if items else (0 if self.page == 1 else None)
         return items
 
