@@ -127,7 +127,7 @@ def create_case():
 
 
 @bp.get("/cases/<reference>")
-@token_required(*READERS)
+@token_required(*READERS, one_read=True)
 def get_case(reference: str):
     # What the JSON shows, its subject, assignee, merge target, rights, pauses and attachments, in one
     # statement read as rows (dsr.api.rows).
@@ -138,7 +138,7 @@ def get_case(reference: str):
 
 
 @bp.get("/cases")
-@token_required(*READERS)
+@token_required(*READERS, one_read=True)
 def list_cases():
     try:
         filters = QueueFilters.from_args(request.args, current_user_id=g.api_user_id)

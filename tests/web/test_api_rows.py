@@ -112,3 +112,41 @@ def test_every_list_order_and_page_is_the_json_of_the_stored_cases(demo, sort, d
                 page += 1
             assert [c["reference"] for c in pages] == references
             assert pages == [_orm_json(reference) for reference in references]
+
+
+def _autocommit(dbapi_connection) -> bool:
+    """Whether the driver's connection runs each statement on its own (no transaction around them)."""
+    if hasattr(dbapi_connection, "autocommit") and not hasattr(dbapi_connection, "total_changes"):
+        return dbapi_connection.autocommit  # psycopg
+    return dbapi_connection.isolation_level is None  # sqlite3
+
+
+def test_a_read_runs_without_a_transaction_and_a_write_still_in_one(demo):
+    """A case and a page of cases are read without BEGIN and ROLLBACK (two of a case's five round trips); the
+    connection goes back to the pool as it came, so a write after them on the same connection is one
+    transaction again."""
+    app, headers, busy = demo
+    client = app.test_client()
+    seen: list[tuple[str, bool]] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append((statement.split()[0], _autocommit(conn.connection.dbapi_connection)))
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        with time_machine.travel(NOW, tick=False):
+            for path in (f"/api/v1/cases/{busy}", "/api/v1/cases?state=all&per_page=5", "/api/v1/cases?q=broeck"):
+                seen.clear()
+                assert client.get(path, headers=headers).status_code == 200
+                assert seen and all(autocommit for _, autocommit in seen), (path, seen)
+            seen.clear()
+            body = {"subject": {"name": "Ada de Wit", "email": "ada@example.nl", "address": "Coolsingel 40",
+                                "postcode": "3011AD", "city": "Rotterdam", "country": "NL"},
+                    "rights": ["access"], "channel": "post", "received_on": "2026-11-20"}
+            response = client.post("/api/v1/cases", json=body, headers=headers)
+            assert response.status_code == 201, response.get_json()
+            assert seen and not any(autocommit for _, autocommit in seen), seen
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
