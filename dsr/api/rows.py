@@ -2,10 +2,10 @@
 
 The list and the one-case endpoint read their cases as ORM objects with the subject, assignee, rights,
 pauses and attachments joined to them: some 90 objects set up and tracked for a page of 25 that the API only
-turns into JSON, half of a list's time in Python. Here the same one statement is read as rows: the cases
-whose ids are the page's (the queue's filters, order, offset and limit as a sub-query; the bounded count a
-column), joined to their subjects, assignees, merge targets, rights, pauses and attachments, and each case
-gathered into an :class:`ApiCase`, which :func:`~dsr.cases.serialize.case_json` and
+turns into JSON, half of a list's time in Python. Here one statement is read as rows: the page's cases (the
+queue's filters, order, offset and limit; the order's keys and the bounded count as columns) as a sub-query,
+joined to their subjects, rights, pauses and attachments, with their assignees' e-mails and merge targets'
+references, and each case gathered into an :class:`ApiCase`, which :func:`~dsr.cases.serialize.case_json` and
 :func:`~dsr.cases.deadlines.case_clock` read by the names a :class:`~dsr.cases.models.Case` gives them.
 The JSON is the same, field for field (tests/web/test_api_rows.py).
 """
