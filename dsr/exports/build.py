@@ -474,18 +474,13 @@ class ExportWriter:
     def _formed(self, record: FormedRecord, summary: CollectionSummary, formed: Counter[tuple],
                 spools: dict[str, _Spool], record_start: str, where: str) -> None:
         """Write a :class:`FormedRecord` from the pieces its forms hold (the record count is the caller's)."""
-        values = record.values
-        shape = (tuple([type(v) for v in record.key.values()]), tuple([(f, type(v)) for f, v in values]))
-        if shape not in formed:
-            self.schema.check_formed(shape, record.as_dict, f"data.json {where} record {summary.record_count + 1}")
-            self._first_of_shape(values, summary)
-        formed[shape] += 1
+        formed[self._shape_of(record, summary, formed, where)] += 1
         self._emit((", " if summary.record_count else "") + record.json())
         if len(summary.sample) < SAMPLE_SIZE:
             summary.sample.append(record.as_dict())
         start = record_start + csv_field(csv_cell(_key_text(record.key))) + ","
         header = summary.header
-        for form, value in values:
+        for form, value in record.values:
             spool = spools.get(form.category)
             if spool is None:
                 spool = spools[form.category] = self._spool(form.category)
@@ -548,8 +543,8 @@ class ExportWriter:
                 formed[form.shape] += form.count
 
     def _shape_of(self, record: FormedRecord, summary: CollectionSummary, formed: Counter[tuple], where: str):
-        """The shape of ``record``, the first of its kind of row: validated and summed up as :meth:`_formed`
-        does for the first record of a shape (its count is added at the end of the collection)."""
+        """The shape of ``record``: validated and summed up when it is the first of its shape (its count is the
+        caller's: one per record, or a kind of row's at the end of the collection)."""
         values = record.values
         shape = (tuple([type(v) for v in record.key.values()]), tuple([(f, type(v)) for f, v in values]))
         if shape not in formed:
