@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from functools import wraps
 
@@ -24,6 +25,33 @@ def api_error(status: int, message: str, **extra):
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 NO_TRANSACTION = {"isolation_level": "AUTOCOMMIT"}
+
+# What every API request reads anyway, read in the token's statement: (columns, receive) pairs registered
+# by the packages that need them (the platform imports none of them). ``columns(dialect name)`` gives scalar
+# sub-queries, made once per dialect (an empty tuple: read apart as before); ``receive`` gets their values,
+# once the token is found usable.
+_WITH_TOKEN: list[tuple[Callable[[str], tuple], Callable[..., None]]] = []
+
+
+def read_with_the_token(columns: Callable[[str], tuple], receive: Callable[..., None]) -> None:
+    """Have every API request's token statement also read ``columns(dialect)``, handed to ``receive(*values)``."""
+    _WITH_TOKEN.append((columns, receive))
+    _also.cache_clear()
+
+
+@functools.cache
+def _also(dialect: str) -> tuple[tuple, tuple]:
+    """The columns every registration asks for on this dialect, and how many each."""
+    made = [columns(dialect) for columns, _ in _WITH_TOKEN]
+    return tuple(c for cols in made for c in cols), tuple(len(cols) for cols in made)
+
+
+def _hand_on(values: tuple, counts: tuple) -> None:
+    start = 0
+    for (_, receive), n in zip(_WITH_TOKEN, counts, strict=True):
+        if n:
+            receive(*values[start:start + n])
+        start += n
 
 
 def api_user() -> User:
@@ -52,7 +80,8 @@ def token_required(*roles: Role, one_read: bool = False) -> Callable:
             if scheme.lower() != "bearer" or not token.strip():
                 return api_error(401, "A bearer token is required (Authorization: Bearer <token>).")
             # A write's actor is the token's user, read in the same statement; a read needs its id only.
-            use = token_for_secret(token.strip(), now=now(), with_user=request.method not in SAFE_METHODS)
+            also, counts = _also(db.session.get_bind().dialect.name)
+            use = token_for_secret(token.strip(), now=now(), with_user=request.method not in SAFE_METHODS, also=also)
             if use is None:
                 return api_error(401, "The bearer token is not valid (unknown, expired or revoked).")
             if use.touched:  # its last use (to the minute), before the view's own transaction
@@ -64,6 +93,7 @@ def token_required(*roles: Role, one_read: bool = False) -> Callable:
             # A read-only token may do what an auditor may: read. Whatever only writers may do is refused.
             if use.read_only and Role.AUDITOR not in roles:
                 return api_error(403, "This token is read-only.")
+            _hand_on(use.also, counts)
             g.api_user_id = use.user_id
             if use.user is not None:
                 g.api_user = use.user

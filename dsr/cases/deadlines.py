@@ -7,13 +7,16 @@ the deadlines day by day; :func:`case_clock` adds it for display, so a paused ca
 
 from __future__ import annotations
 
+import functools
 import weakref
 from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
 from flask import current_app, g, has_app_context
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 
+from dsr.api.auth import read_with_the_token
 from dsr.cases.models import Case, DeclaredHoliday
 from dsr.domain import clock
 from dsr.domain.calendar_nl import WorkingDayCalendar
@@ -32,7 +35,12 @@ def working_calendar() -> WorkingDayCalendar:
     if has_app_context() and "dsr_calendar" in g:
         return g.dsr_calendar
     table = DeclaredHoliday.__table__  # plain columns: every request with a clock reads them
-    rows = tuple(sorted((day, name) for day, name in db.session.execute(sa.select(table.c.day, table.c.name))))
+    return _calendar_of(tuple(sorted((day, name) for day, name in db.session.execute(sa.select(table.c.day,
+                                                                                                table.c.name)))))
+
+
+def _calendar_of(rows: tuple[tuple[date, str], ...]) -> WorkingDayCalendar:
+    """The calendar of these declared days (sorted (day, name) pairs), the request's from now on."""
     key, calendar = _SHARED
     if key != rows:
         calendar = WorkingDayCalendar({day: name for day, name in rows})
@@ -40,6 +48,25 @@ def working_calendar() -> WorkingDayCalendar:
     if has_app_context():
         g.dsr_calendar = calendar
     return calendar
+
+
+@functools.cache
+def _declared_days_columns(dialect: str) -> tuple:
+    """The declared days as two arrays (days, names; in the order of the days), for the token's statement of
+    every API request (:func:`dsr.api.auth.read_with_the_token`): one round trip less. PostgreSQL only; on
+    SQLite, where a statement is a function call, they are read apart."""
+    if dialect != "postgresql":
+        return ()
+    table = DeclaredHoliday.__table__
+    return tuple(sa.select(sa.func.array_agg(aggregate_order_by(column, table.c.day))).scalar_subquery()
+                 for column in (table.c.day, table.c.name))
+
+
+def _use_declared_days(days: list[date] | None, names: list[str] | None) -> None:
+    _calendar_of(tuple(zip(days or (), names or (), strict=True)))
+
+
+read_with_the_token(_declared_days_columns, _use_declared_days)
 
 
 def forget_calendar() -> None:
