@@ -11,17 +11,26 @@ The JSON is the same, field for field (tests/web/test_api_rows.py).
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import NamedTuple
 
 import sqlalchemy as sa
+from flask import current_app
 
 from dsr.attachments.models import Attachment
 from dsr.auth.models import User
 from dsr.cases.models import Case, CasePause, CaseRight
-from dsr.cases.queries import BoundedPagination, bounded_count, paginate
+from dsr.cases.queries import (
+    BoundedPagination,
+    QueueFilters,
+    bounded_count,
+    paginate,
+    queue_order_keys,
+    queue_query,
+)
 from dsr.domain.enums import CaseState, Channel, Language, Priority, RefusalGround, Right, SubjectTitle
 from dsr.extensions import db
 from dsr.subjects.models import DataSubject
@@ -220,30 +229,68 @@ def api_case(reference: str) -> ApiCase | None:
     return cases[0] if cases else None
 
 
+def _page_statement(stmt: sa.Select, keys: list[tuple], limit: int, offset: int) -> sa.Select:
+    """The statement of a page of ``stmt`` ordered by ``keys``: its cases, with the order's expressions and
+    the bounded count as columns of a sub-query, joined to what their JSON shows."""
+    cases = Case.__table__
+    counted = bounded_count(stmt).scalar_subquery().label(_TOTAL)
+    # The order's expressions ride along as columns of the page, by which the outer statement orders.
+    page = (stmt.with_only_columns(*(cases.c[name] for name in _CASE_COLUMNS),
+                                   *(key.label(name) for name, (key, _) in zip(_KEYS[:len(keys)], keys, strict=True)),
+                                   counted, maintain_column_froms=True)
+            .limit(limit).offset(offset).subquery("page"))
+    c = _page()["c"]
+    order = [c[name].desc() if descending else c[name]
+             for name, (_, descending) in zip(_KEYS[:len(keys)], keys, strict=True)]
+    return _statement(page, order, extra=(_TOTAL,))
+
+
+_FILTER_FIELDS = tuple(f.name for f in dataclasses.fields(QueueFilters))
+
+
+@functools.lru_cache(maxsize=256)
+def _list_statement(filters: tuple, today: date, limit: int, offset: int, config: tuple) -> sa.Select:
+    """The page statement of the queue's ``filters`` (their values, in :data:`_FILTER_FIELDS` order) on
+    ``today``, made once per process for each list asked for: building a statement of this size and its cache
+    key cost about as much Python as reading and wording its 25 cases. Everything the statement depends on is
+    in the arguments (``config``: the settings the filters read), and a search, whose condition is made
+    from a lookup of its own, is never kept (:func:`api_page`)."""
+    del config  # part of the key only: the filters read the settings themselves, the same ones
+    f = QueueFilters(**dict(zip(_FILTER_FIELDS, filters, strict=True)))
+    return _page_statement(queue_query(f, today, loads=()), queue_order_keys(f), limit, offset)
+
+
 class ApiPagination(BoundedPagination):
     """A page of :class:`ApiCase` items and their bounded count, in one statement: the page's cases (the
     queue's filters, order, offset and limit, with the count as a column) as a sub-query joined to what their
-    JSON shows, in the page's order."""
+    JSON shows, in the page's order. ``select`` is made only when it is needed: a statement kept for these
+    filters, or a page past the end (which counts on its own), does without it."""
+
+    def _select(self) -> sa.Select:
+        if self._query_args["select"] is None:
+            self._query_args["select"] = queue_query(self._query_args["filters"], self._query_args["today"],
+                                                     loads=())
+        return self._query_args["select"]
 
     def _query_items(self) -> list:
-        stmt, keys = self._query_args["select"], self._query_args["order"]
-        cases = Case.__table__
-        counted = bounded_count(stmt).scalar_subquery().label(_TOTAL)
-        # The order's expressions ride along as columns of the page, by which the outer statement orders.
-        page = (stmt.with_only_columns(*(cases.c[name] for name in _CASE_COLUMNS),
-                                       *(key.label(name) for name, (key, _) in zip(_KEYS[:len(keys)], keys, strict=True)),
-                                       counted, maintain_column_froms=True)
-                .limit(self.per_page).offset(self._query_offset).subquery("page"))
-        c = _page()["c"]
-        order = [c[name].desc() if descending else c[name]
-                 for name, (_, descending) in zip(_KEYS[:len(keys)], keys, strict=True)]
-        items, extra = _read(_statement(page, order, extra=(_TOTAL,)))
+        f, today = self._query_args["filters"], self._query_args["today"]
+        if f.q:
+            stmt = _page_statement(self._select(), queue_order_keys(f), self.per_page, self._query_offset)
+        else:
+            stmt = _list_statement(tuple(getattr(f, name) for name in _FILTER_FIELDS), today, self.per_page,
+                                   self._query_offset, (db.session.get_bind().dialect.name,
+                                                        current_app.config.get("PAUSE_ATTENTION_DAYS", 30)))
+        items, extra = _read(stmt)
         self._counted = extra[0] if items else (0 if self.page == 1 else None)
         return items
 
+    def _query_count(self) -> int:
+        if self._counted is None:
+            self._counted = db.session.scalar(bounded_count(self._select())) or 0
+        return self._counted
 
-def api_page(stmt: sa.Select, order: list[tuple], *, page: int, per_page: int) -> ApiPagination:
-    """A page of ``stmt`` (a select of :class:`Case` ordered by ``order``, (expression, descending) pairs, e.g.
-    the queue's) as :class:`ApiCase` items with a bounded count, as :func:`~dsr.cases.queries.paginate`
-    counts."""
-    return paginate(stmt, page=page, per_page=per_page, kind=ApiPagination, order=order)
+
+def api_page(filters: QueueFilters, today: date, *, page: int, per_page: int) -> ApiPagination:
+    """A page of the queue's cases for ``filters`` on ``today`` (its order, :func:`queue_order_keys`) as
+    :class:`ApiCase` items with a bounded count, as :func:`~dsr.cases.queries.paginate` counts."""
+    return paginate(None, page=page, per_page=per_page, kind=ApiPagination, filters=filters, today=today)

@@ -16,12 +16,13 @@ import time_machine
 
 from dsr.api.views import _json_case
 from dsr.attachments.models import Attachment
+from dsr.auth.models import User
 from dsr.auth.operations import issue_api_token
 from dsr.cases.duplicates import merge_into
 from dsr.cases.models import Case, CasePause, CaseRight
-from dsr.cases.queries import SORTS, QueueFilters, queue_query
+from dsr.cases.queries import FLAGS, SORTS, QueueFilters, queue_query
 from dsr.demo.loader import load_demo
-from dsr.domain.enums import AttachmentKind, CaseState, Right, Role
+from dsr.domain.enums import AttachmentKind, CaseState, Priority, Right, Role
 from dsr.extensions import db
 from tests.conftest import BACKENDS, NOW, TODAY, _wipe
 from tests.factories import make_case, make_user
@@ -150,3 +151,60 @@ def test_a_read_runs_without_a_transaction_and_a_write_still_in_one(demo):
             assert seen and not any(autocommit for _, autocommit in seen), seen
     finally:
         sa.event.remove(engine, "before_cursor_execute", record)
+
+
+FILTERS = [{"state": "in_progress"}, {"state": "closed"}, {"state": "all", "right": "erasure"}, {"assignee": "none"},
+           {"assignee": "me"}, {"channel": "email"}, {"overdue": "true"}, {"due_within": "20"},
+           *({"flag": flag} for flag in FLAGS), {"priority": "high"},
+           {"state": "all", "channel": "post", "sort": "received", "dir": "desc"}]
+
+
+def test_a_kept_list_statement_answers_every_filter_as_the_queue_and_sees_every_change(demo):
+    """The API keeps the statement of a list per process (its filters, day, page and settings its key;
+    ``dsr.api.rows._list_statement``): each filter's pages are the queue's cases for it, asked twice with the
+    data changed in between, and again after a setting the filters read changed."""
+    app, headers, _busy = demo
+    client = app.test_client()
+
+    def pages(args: dict) -> list[str]:
+        shown, page = [], 1
+        while True:
+            body = client.get("/api/v1/cases", query_string={**args, "per_page": 7, "page": page},
+                              headers=headers).get_json()
+            shown.extend(c["reference"] for c in body["cases"])
+            if page >= body["pages"]:
+                return shown
+            page += 1
+
+    def expected(args: dict, user_id: int) -> list[str]:
+        db.session.expire_all()
+        f = QueueFilters.from_args(args, current_user_id=user_id)
+        return db.session.execute(queue_query(f, TODAY, loads=())).scalars().all()
+
+    with time_machine.travel(NOW, tick=False), app.test_request_context():
+        manager_id = db.session.execute(sa.select(User.id).where(User.email == "rows-manager@example.test")).scalar_one()
+        unassigned = db.session.execute(sa.select(Case).where(Case.assignee_id.is_(None), Case.state.in_(
+            [CaseState.IN_PROGRESS, CaseState.RECEIVED])).order_by(Case.id)).scalars().first()
+        before = (unassigned.assignee_id, unassigned.channel, unassigned.priority)
+        try:
+            seen = {}
+            for args in FILTERS:
+                seen[str(args)] = pages(args)
+                assert seen[str(args)] == [c.reference for c in expected(args, manager_id)], args
+            # The data changes (another worker's write): the same lists, asked again, show it.
+            unassigned.assignee_id, unassigned.priority = manager_id, Priority.HIGH
+            db.session.commit()
+            changed = 0
+            for args in FILTERS:
+                shown = pages(args)
+                assert shown == [c.reference for c in expected(args, manager_id)], args
+                changed += shown != seen[str(args)]
+            assert changed >= 3  # unassigned, mine, high priority at least
+            # A setting a filter reads: the long pauses' days.
+            app.config["PAUSE_ATTENTION_DAYS"] = 1
+            args = {"flag": "long_pause"}
+            assert pages(args) == [c.reference for c in expected(args, manager_id)]
+        finally:
+            app.config["PAUSE_ATTENTION_DAYS"] = 30
+            unassigned.assignee_id, unassigned.channel, unassigned.priority = before
+            db.session.commit()
