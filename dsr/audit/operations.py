@@ -75,9 +75,9 @@ def _lock_head() -> str:
     locked and written the head already knows it (:func:`_advance_head` keeps it in ``session.info`` until
     the transaction or savepoint ends): its next event costs no statement here.
     """
-    held = db.session.info.get(_HEAD)
-    if held is not None and held[0] is db.session().get_transaction():
-        return held[1]
+    held = _held_head()
+    if held is not None:
+        return held
     table = AuditHead.__table__
     # Core statements: they flush nothing (what the caller added goes out in its own flush) and count
     # nothing (the events are counted as they are written).
@@ -92,6 +92,14 @@ def _lock_head() -> str:
         connection.execute(insert(table).values(id=1, last_hash=GENESIS, events=0).on_conflict_do_nothing())
         last = connection.execute(lock).scalar_one()
     return last
+
+
+def _held_head() -> str | None:
+    """The head's hash, if this transaction (or savepoint) has locked and moved it already."""
+    held = db.session.info.get(_HEAD)
+    if held is not None and held[0] is db.session().get_transaction():
+        return held[1]
+    return None
 
 
 def _advance_head(last_hash: str, written: int) -> None:
@@ -173,11 +181,18 @@ class Entry:
     after: dict[str, Any] | None = None
 
 
-def record_all(entries: list[Entry], *, actor, now: datetime) -> list[int]:
+def record_all(entries: list[Entry], *, actor, now: datetime, head: str | None = None) -> list[int]:
     """Append several events of one operation, in this order, as :func:`record` would one by one, after the
     head's lock (if this transaction does not hold it yet): on PostgreSQL in one statement whatever their
     number (their rows, their payloads and the head's move), on SQLite in three. Their cases must have their
     ids. Returns the events' ids.
+
+    ``head``: on PostgreSQL, the head's hash as this transaction read it without its lock (a creation reads
+    it with its number). The events are chained onto it and written in one statement that moves the head
+    only if it still holds that hash (``UPDATE ... WHERE last_hash = :read``, which waits for another
+    writer's lock and then reads the row as that writer left it) and writes the events only if it moved: no
+    statement of its own for the lock (issue 15, item 3). If another writer moved the head in between,
+    nothing was written: the head is locked and the events chained onto it, as without ``head``.
 
     Core statements, not the ORM's unit of work, which cost the creation of a case through the API about a
     fifth of its time (issue 15); the events are not in the session afterwards (nothing reads them back).
@@ -186,32 +201,44 @@ def record_all(entries: list[Entry], *, actor, now: datetime) -> list[int]:
     """
     if not entries:
         return []
-    events, last = [], _lock_head()
-    for entry in entries:
-        if entry.case is not None and entry.case.id is None:
-            raise ValueError("record_all() needs cases that have their ids")
-        event = _chained(entry.action, actor=actor, now=now, case=entry.case, before=entry.before,
-                         after=entry.after, prev_hash=last)
-        events.append(event)
-        last = event.hash
+    if any(entry.case is not None and entry.case.id is None for entry in entries):
+        raise ValueError("record_all() needs cases that have their ids")
     connection = db.session.connection()
+    if head is not None and connection.dialect.name == "postgresql" and _held_head() is None:
+        events = _chain(entries, actor=actor, now=now, prev_hash=head)
+        ids = _append_postgresql(connection, events, read=head)
+        if ids:
+            return ids
+    events = _chain(entries, actor=actor, now=now, prev_hash=_lock_head())
+    if connection.dialect.name == "postgresql":
+        return _append_postgresql(connection, events)
     table, payloads = AuditEvent.__table__, AuditPayload.__table__
     rows = [{column: getattr(event, column) for column in _EVENT_COLUMNS} for event in events]
-    if connection.dialect.name == "postgresql":
-        return _append_postgresql(connection, rows, events, last)
     ids = connection.execute(
         sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).scalars().all()
     rows = [{"event_id": id_, "nonce": event.payload.nonce, "before": event.payload.before,
              "after": event.payload.after} for id_, event in zip(ids, events, strict=True) if event.payload]
     if rows:
         connection.execute(sa.insert(payloads), rows)
-    _advance_head(last, len(events))
+    _advance_head(events[-1].hash, len(events))
     return ids
 
 
-def _append_postgresql(connection, rows: list[dict], events: list[AuditEvent], last: str) -> list[int]:
-    """The events, their payloads and the head's move in one statement (the head is locked already)."""
-    params = {f"event_{name}": [row[name] for row in rows] for name in _EVENT_COLUMNS}
+def _chain(entries: list[Entry], *, actor, now: datetime, prev_hash: str) -> list[AuditEvent]:
+    """The entries' events, each chained onto the one before, the first onto ``prev_hash``."""
+    events = []
+    for entry in entries:
+        events.append(_chained(entry.action, actor=actor, now=now, case=entry.case, before=entry.before,
+                               after=entry.after, prev_hash=prev_hash))
+        prev_hash = events[-1].hash
+    return events
+
+
+def _append_postgresql(connection, events: list[AuditEvent], *, read: str | None = None) -> list[int]:
+    """The events, their payloads and the head's move in one statement. The head is locked already or, with
+    ``read``, is moved only if it still holds that hash: if not, nothing is written and no id returned."""
+    last = events[-1].hash
+    params = {f"event_{name}": [getattr(event, name) for event in events] for name in _EVENT_COLUMNS}
     serialize = connection.dialect._json_serializer or json.dumps  # what the JSON columns' own binding uses
     details = [event for event in events if event.payload]
     params.update(
@@ -219,29 +246,41 @@ def _append_postgresql(connection, rows: list[dict], events: list[AuditEvent], l
         payload_before=[None if e.payload.before is None else serialize(e.payload.before) for e in details],
         payload_after=[None if e.payload.after is None else serialize(e.payload.after) for e in details],
         head_hash=last, head_written=len(events))
-    result = connection.execute(_append_statement(), params).all()
+    if read is not None:
+        params["head_read"] = read
+    result = connection.execute(_append_statement(read is not None), params).all()
+    if not result:
+        return []
     _moved(last, result[0].events)
     return [row.id for row in result]
 
 
-@lru_cache(maxsize=1)
-def _append_statement():
+@lru_cache(maxsize=2)
+def _append_statement(if_head_holds: bool):
     """``WITH written AS (INSERT INTO audit_events ...), details_written AS (INSERT INTO audit_payloads ...),
     head AS (UPDATE audit_head ...) SELECT ...``: the events' and payloads' columns as arrays (``unnest``-ed),
     so it is one statement whatever their number, built once and compiled once.
 
     The events' ids are handed out in the order of their rows (``INSERT ... SELECT ... ORDER BY``, as
     SQLAlchemy's "insertmanyvalues" does), and each payload finds its event by the event's hash, which is
-    unique.
+    unique. ``if_head_holds``: the head is moved only ``WHERE last_hash = :head_read``, and the events are
+    written only if it was (they select from its ``RETURNING``); otherwise the statement returns no row.
     """
     table, payloads, head_table = AuditEvent.__table__, AuditPayload.__table__, AuditHead.__table__
     types = {"occurred_at": sa.DateTime(timezone=True), "actor_id": sa.Integer, "case_id": sa.Integer}
+    moved = (sa.update(head_table).where(head_table.c.id == 1)
+             .values(last_hash=sa.bindparam("head_hash", type_=sa.String),
+                     events=head_table.c.events + sa.bindparam("head_written", type_=sa.Integer)))
+    if if_head_holds:
+        moved = moved.where(head_table.c.last_hash == sa.bindparam("head_read", type_=sa.String))
+    head = moved.returning(head_table.c.events).cte("head")
     new = sa.func.unnest(*[sa.bindparam(f"event_{name}", type_=ARRAY(types.get(name, sa.String)))
                            for name in _EVENT_COLUMNS]).table_valued(
         *_EVENT_COLUMNS, with_ordinality="position").render_derived("new_events")
-    written = (sa.insert(table)
-               .from_select(list(_EVENT_COLUMNS), sa.select(*[new.c[name] for name in _EVENT_COLUMNS])
-                            .order_by(new.c.position))
+    rows = sa.select(*[new.c[name] for name in _EVENT_COLUMNS]).order_by(new.c.position)
+    if if_head_holds:
+        rows = rows.where(sa.exists(sa.select(head.c.events)))
+    written = (sa.insert(table).from_select(list(_EVENT_COLUMNS), rows)
                .returning(table.c.id, table.c.hash).cte("written"))
     details = sa.func.unnest(*[sa.bindparam(f"payload_{name}", type_=ARRAY(sa.String))
                                for name in ("hash", "nonce", "before", "after")]).table_valued(
@@ -250,10 +289,6 @@ def _append_statement():
         ["event_id", "nonce", "before", "after"],
         sa.select(written.c.id, details.c.nonce, sa.cast(details.c.before, sa.JSON), sa.cast(details.c.after, sa.JSON))
         .join_from(written, details, written.c.hash == details.c.hash)).cte("details_written")
-    head = (sa.update(head_table).where(head_table.c.id == 1)
-            .values(last_hash=sa.bindparam("head_hash", type_=sa.String),
-                    events=head_table.c.events + sa.bindparam("head_written", type_=sa.Integer))
-            .returning(head_table.c.events).cte("head"))
     return (sa.select(written.c.id, head.c.events).select_from(written).join(head, sa.true())
             .order_by(written.c.id).add_cte(details_written))
 

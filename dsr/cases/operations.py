@@ -87,13 +87,14 @@ def log_request(
     calendar = working_calendar()
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
-        # The new rows' ids with the number: the rows then go out in one statement (dsr.cases.writing).
-        number, case_id, right_ids, subject_id = number_and_ids(
-            today.year, rights=len(rights), subject=link_subject is None)
-        reference = _reference(today.year, number)
+        # The new rows' ids with the number: the rows then go out in one statement (dsr.cases.writing). The
+        # chain's head comes with them, read without its lock (record_all moves it only if it still holds it).
+        numbered = number_and_ids(today.year, rights=len(rights), subject=link_subject is None)
+        case_id, right_ids, subject_id, head = numbered.case_id, numbered.right_ids, numbered.subject_id, numbered.head
+        reference = _reference(today.year, numbered.number)
     else:
         reference = next_reference(today.year)
-        case_id, right_ids, subject_id = None, [None] * len(rights), None
+        case_id, right_ids, subject_id, head = None, [None] * len(rights), None, None
     if link_subject is not None:
         person = link_subject
         before, after = complete_subject(person, subject)
@@ -131,7 +132,7 @@ def log_request(
     elif after:
         events.append(Entry("subject.updated", before=before, after={"subject_id": person.id, **after}))
     events.append(Entry("case.created", case=case, after={**case_snapshot(case), "subject_id": person.id}))
-    record_all(events, actor=actor, now=now)
+    record_all(events, actor=actor, now=now, head=head)
     if scan is not None:
         store_attachment(case, scan, actor=actor, now=now)
     return case

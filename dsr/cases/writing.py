@@ -13,12 +13,14 @@ if they had been loaded from those rows: nothing reads them back, and a later ch
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
+from dsr.audit.models import AuditHead
 from dsr.cases.models import Case, CaseRight, ReferenceCounter
 from dsr.extensions import db
 from dsr.subjects.models import DataSubject, SubjectSearchKey
@@ -46,11 +48,23 @@ def _next_id(table: sa.Table):
     return sa.func.nextval(sa.func.pg_get_serial_sequence(table.name, "id"))
 
 
-def number_and_ids(year: int, *, rights: int, subject: bool) -> tuple[int, int, list[int], int | None]:
+class Numbered(NamedTuple):
+    """What :func:`number_and_ids` reads: the year's number, the new rows' ids and the audit chain's head
+    (read without its lock, for :func:`dsr.audit.operations.record_all`)."""
+
+    number: int
+    case_id: int
+    right_ids: list[int]
+    subject_id: int | None
+    head: str | None
+
+
+def number_and_ids(year: int, *, rights: int, subject: bool) -> Numbered:
     """PostgreSQL: the year's next number and the ids of the new case, its ``rights`` rights and (if
-    ``subject``) its new subject, in one statement. Returns (number, case id, right ids, subject id)."""
+    ``subject``) its new subject, in one statement; with them the chain's newest hash, which a creation would
+    otherwise read (locking it) in a round trip of its own (issue 15, item 3)."""
     row = db.session.connection().execute(_number_and_ids_statement(subject), {"year": year, "rights": rights}).one()
-    return row[0], row[1], list(row[2]), row[3] if subject else None
+    return Numbered(row.last, row.case_id, list(row.right_ids), row.subject_id if subject else None, row.head)
 
 
 @lru_cache(maxsize=2)
@@ -58,9 +72,12 @@ def _number_and_ids_statement(subject: bool):
     number = number_statement("postgresql", sa.bindparam("year", type_=sa.Integer)).cte("number")
     right_ids = (sa.select(sa.func.array_agg(_next_id(CaseRight.__table__)))
                  .select_from(sa.func.generate_series(1, sa.bindparam("rights", type_=sa.Integer))).scalar_subquery())
-    columns = [number.c.last, _next_id(Case.__table__), right_ids]
+    head = AuditHead.__table__
+    columns = [number.c.last, _next_id(Case.__table__).label("case_id"), right_ids.label("right_ids"),
+               # Read, not locked: the events' statement moves the head only if it still holds this hash.
+               sa.select(head.c.last_hash).where(head.c.id == 1).scalar_subquery().label("head")]
     if subject:
-        columns.append(_next_id(DataSubject.__table__))
+        columns.append(_next_id(DataSubject.__table__).label("subject_id"))
     return sa.select(*columns)
 
 

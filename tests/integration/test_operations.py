@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import threading
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -13,12 +14,13 @@ import sqlalchemy as sa
 
 from dsr.attachments.models import Attachment
 from dsr.attachments.storage import check_upload
-from dsr.audit.models import AuditEvent, AuditPayload
+from dsr.audit.models import AuditEvent, AuditHead, AuditPayload
 from dsr.audit.operations import compute_hash, payload_digest, record
 from dsr.auth.models import User
-from dsr.cases import lifecycle
+from dsr.cases import lifecycle, operations
 from dsr.cases.models import Case, CaseRight, ReferenceCounter
 from dsr.cases.operations import CaseError, log_request
+from dsr.cases.writing import number_and_ids
 from dsr.domain.enums import CaseState, Channel, Language, Priority, Right, Role, SearchKind
 from dsr.extensions import db
 from dsr.subjects.keys import SEARCHED_FIELDS, subject_keys
@@ -160,6 +162,69 @@ def test_a_logged_case_is_in_the_session_as_if_loaded_and_changes_like_one(ctx):
     assert sorted(keys) == sorted(subject_keys({name: getattr(stored.subject, name) for name in SEARCHED_FIELDS}))
     assert (SearchKind.PHONE, "+31612345678") in keys and (SearchKind.DEVICE, "490154203237518") in keys
     assert_unbroken_chain(audit_trail())
+
+
+def _postgresql_only(app) -> None:
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        pytest.skip("SQLite locks the chain's head in a statement of its own")
+
+
+def test_the_number_comes_with_the_new_ids_and_the_chains_head(ctx):
+    """PostgreSQL reads the chain's newest hash with the year's number, without its lock: a round trip less a
+    creation (issue 15, item 3)."""
+    _postgresql_only(ctx)
+    make_user(Role.STAFF)
+    db.session.commit()
+    numbered = number_and_ids(2026, rights=2, subject=True)
+    assert numbered.head == db.session.scalar(sa.select(AuditHead.last_hash)) == audit_trail()[-1].hash
+    assert numbered.number == 1 and len(numbered.right_ids) == 2 and numbered.subject_id is not None
+    db.session.rollback()
+
+
+def test_a_creation_chains_onto_the_event_another_writer_appended_after_it_read_the_head(ctx, monkeypatch):
+    """On PostgreSQL a creation reads the chain's head without its lock and moves it in its events' statement
+    only if it still holds what was read (issue 15, item 3). Here another process appends an event in between:
+    that statement writes nothing, the creation locks the head and chains its events onto the other's, and
+    the chain is unbroken."""
+    _postgresql_only(ctx)
+    staff = make_user(Role.STAFF)
+    db.session.commit()
+    real_write_case = operations.write_case
+
+    def another_writer_first(*args, **kwargs):
+        def elsewhere():
+            with ctx.app_context():
+                record("user.updated", actor=None, now=NOW, before={"note": "a"}, after={"note": "b"})
+                db.session.commit()
+
+        thread = threading.Thread(target=elsewhere)
+        thread.start()
+        thread.join(timeout=30)
+        real_write_case(*args, **kwargs)
+
+    monkeypatch.setattr(operations, "write_case", another_writer_first)
+    statements = []
+
+    def count(_conn, _cursor, statement, *_args):
+        if threading.current_thread() is threading.main_thread():
+            statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        case = _log(staff)
+        db.session.commit()
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+    events = audit_trail()
+    assert [e.action for e in events] == ["user.created", "user.updated", "subject.created", "case.created"]
+    assert events[2].prev_hash == events[1].hash and events[3].case_id == case.id
+    assert_unbroken_chain(events)
+    # This request's statements on the head: read with the number, the events' statement that found it moved,
+    # the lock, the events' statement after it.
+    chain = [s for s in statements if "audit_head" in s]
+    assert len(chain) == 4, chain
+    assert chain[0].startswith("WITH number AS") and "%(head_read)s" in chain[1]
+    assert chain[2].startswith("UPDATE audit_head SET events=") and "head_read" not in chain[3]
 
 
 def test_the_chain_survives_the_round_trip_through_the_database(ctx):
