@@ -181,6 +181,18 @@ def test_the_number_comes_with_the_new_ids_and_the_chains_head(ctx):
     db.session.rollback()
 
 
+def test_a_creations_statements_stay_within_what_psycopg_keeps_parsed(ctx):
+    """psycopg parses a statement of more than 50 parameters again at every execution (issue 15, item 3)."""
+    from psycopg._queries import MAX_CACHED_STATEMENT_PARAMS
+    from sqlalchemy.dialects import postgresql
+
+    from dsr.cases.writing import _write_statement
+
+    for new_subject in (True, False):
+        compiled = _write_statement(new_subject).compile(dialect=postgresql.dialect())
+        assert len(compiled.params) <= MAX_CACHED_STATEMENT_PARAMS
+
+
 def test_a_creation_chains_onto_the_event_another_writer_appended_after_it_read_the_head(ctx, monkeypatch):
     """On PostgreSQL a creation reads the chain's head without its lock and moves it in its events' statement
     only if it still holds what was read (issue 15, item 3). Here another process appends an event in between:
