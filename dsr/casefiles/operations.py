@@ -27,6 +27,7 @@ from dsr.audit.labels import ACTION_LABELS
 from dsr.audit.models import AuditEvent, AuditPayload
 from dsr.audit.operations import purge_payloads, record
 from dsr.casefiles.models import CaseFileHold, FileHoldKind
+from dsr.cases.census import known_empty
 from dsr.cases.models import Case
 from dsr.domain.casefile_retention import FileDecision, KeptBy, decide
 from dsr.domain.enums import CLOSED_STATES
@@ -122,6 +123,8 @@ def release_file_hold(hold: CaseFileHold, reason: str, *, actor, now: datetime) 
 
 
 def file_holds(case: Case) -> list[CaseFileHold]:
+    if known_empty(case, "case_file_holds"):
+        return []
     return list(db.session.execute(sa.select(CaseFileHold).where(CaseFileHold.case_id == case.id)
                                    .order_by(CaseFileHold.id)).scalars())
 

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from dsr.audit.operations import record
+from dsr.cases.census import known_empty
 from dsr.cases.errors import InvalidInput, RuleViolation
 from dsr.cases.guards import WRITERS, check_version, require_open, require_role
 from dsr.cases.lifecycle import transition
@@ -49,6 +50,8 @@ def previous_request(case: Case) -> Case | None:
 
 
 def linked_cases(case: Case) -> list[tuple[LinkKind, Case]]:
+    if known_empty(case, "case_links"):
+        return []
     rows = db.session.execute(
         sa.select(CaseLink).where(sa.or_(CaseLink.case_id == case.id, CaseLink.linked_case_id == case.id))
     ).scalars()

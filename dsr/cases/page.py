@@ -16,9 +16,10 @@ from sqlalchemy.orm.attributes import set_committed_value
 from dsr.audit.models import AuditEvent
 from dsr.auth.models import User
 from dsr.cases import action_forms as F
+from dsr.cases.census import counted, known_empty
 from dsr.cases.deadlines import case_clock, working_calendar
 from dsr.cases.duplicates import linked_cases, open_duplicates, previous_request, recent_requests
-from dsr.cases.history import readable_history
+from dsr.cases.history import case_events, readable_history
 from dsr.cases.models import Case
 from dsr.domain.enums import CLOSED_STATES, CaseState, LookupMatch, LookupStatus, Role, VerificationOutcome
 from dsr.domain.workflow import MANAGER_ACTIONS, Action, allowed_actions
@@ -96,6 +97,23 @@ def next_steps(case: Case, *, verifications: list, is_manager: bool) -> list[Ste
     return steps
 
 
+class LazyForms(dict):
+    """The page's forms by action, each made when the template first asks for it: the page of a closed case,
+    or an auditor's, shows few of its two dozen forms, and each costs a WTForms form with its fields bound
+    and its CSRF token (issue 15, item 3). ``makers`` maps an action to a function making its form."""
+
+    def __init__(self, makers: dict):
+        super().__init__()
+        self._makers = makers
+
+    def __contains__(self, action: object) -> bool:
+        return action in self._makers
+
+    def __missing__(self, action: str):
+        made = self[action] = self._makers[action]()
+        return made
+
+
 def _assignable() -> list[User]:
     return list(db.session.execute(
         sa.select(User).where(User.active.is_(True), User.role != Role.AUDITOR).order_by(User.name)
@@ -128,22 +146,34 @@ def case_page_context(case: Case, *, error: str | None = None, conflict_since: i
     if case.subject is not None and "cases" not in sa.inspect(case.subject).dict:
         # The same list, newest first, is the subject's ``cases``: the earlier and recent requests read it.
         set_committed_value(case.subject, "cases", list(subject_cases))
+    state = sa.inspect(case)
+    for name, table in (("pauses", "case_pauses"), ("attachments", "attachments")):
+        if name not in state.dict and known_empty(case, table):
+            set_committed_value(case, name, [])
     calendar = working_calendar()
     clock = case_clock(case, calendar, day, soon_days=current_app.config["DUE_SOON_DAYS"],
                        ask_working_days=current_app.config["PAUSE_ASK_WORKING_DAYS"])
-    events = list(db.session.execute(
-        sa.select(AuditEvent).where(AuditEvent.case_id == case.id).order_by(AuditEvent.id.desc())
-    ).scalars())
+    events = case_events(case.id)
     last_event = events[0].id if events else 0
     users = _assignable()
     user_choices = [("", "—")] + [(str(u.id), u.name) for u in users]
 
     def form(cls, action, **data):
-        f = cls(prefix=action, formdata=None, version=case.version, last_event=last_event, **data)
-        return f
+        return lambda: cls(prefix=action, formdata=None, version=case.version, last_event=last_event, **data)
 
-    forms = {
-        "assign": form(F.AssignForm, "assign"),
+    def assign_form():
+        made = form(F.AssignForm, "assign")()
+        made.assignee.choices = [("", _("Choose a person…"))] + [
+            (str(u.id), u.name) for u in users if u.id != case.assignee_id]
+        return made
+
+    def task_form():
+        made = form(F.TaskForm, "task")()
+        made.assignee.choices = user_choices
+        return made
+
+    forms = LazyForms({
+        "assign": assign_form,
         "take": form(F.TransitionForm, "take"),
         "unassign": form(F.TransitionForm, "unassign"),
         "priority": form(F.PriorityForm, "priority", priority=case.priority.value),
@@ -158,19 +188,19 @@ def case_page_context(case: Case, *, error: str | None = None, conflict_since: i
         "extend": form(F.ExtendForm, "extend"),
         "extension_notice": form(F.NoticeForm, "extension_notice", sent_on=day),
         "note": form(F.NoteForm, "note"),
-        "task": form(F.TaskForm, "task"),
+        "task": task_form,
         "task_done": form(F.TaskDoneForm, "task_done"),
         "link": form(F.LinkForm, "link"),
         "merge": form(F.MergeForm, "merge"),
         "upload": form(F.UploadForm, "upload"),
-    }
-    forms["assign"].assignee.choices = [("", _("Choose a person…"))] + [
-        (str(u.id), u.name) for u in users if u.id != case.assignee_id]
-    forms["task"].assignee.choices = user_choices
-    for action in ("start_identity_check", "start_work", "submit_for_approval", "close"):
-        forms[action] = form(F.TransitionForm, action)
+        **{action: form(F.TransitionForm, action)
+           for action in ("start_identity_check", "start_work", "submit_for_approval", "close")},
+    })
 
-    subject_texts = _subject_text_fields(case, forms)
+    # The forms with a text for the subject, and the panel a chosen paragraph opens, are shown only in the
+    # "Next steps" card of an open case to a person who may write.
+    shown = current_user.can_write and case.state not in CLOSED_STATES
+    subject_texts = _subject_text_fields(case, forms) if shown or failed is not None else {}
     open_panel = next((PANELS[a] for a, st in subject_texts.items() if st["prefilled"]), None)
     if failed is not None:
         action, submitted = failed
@@ -184,7 +214,7 @@ def case_page_context(case: Case, *, error: str | None = None, conflict_since: i
         open_panel = PANELS.get(action)
 
     is_manager = current_user.role is Role.PRIVACY_MANAGER
-    verifications = list(db.session.execute(
+    verifications = [] if known_empty(case, "identity_verifications") else list(db.session.execute(
         sa.select(IdentityVerification).where(IdentityVerification.case_id == case.id)
         .order_by(IdentityVerification.id)).scalars())
     steps = next_steps(case, verifications=verifications, is_manager=is_manager)
@@ -194,8 +224,11 @@ def case_page_context(case: Case, *, error: str | None = None, conflict_since: i
     previous = previous_request(case)
     conflict = []
     if conflict_since is not None:
-        conflict = [e for e in events if e.id > conflict_since]
-    tasks = list(db.session.execute(
+        # Shown with their actors and details as the audit trail shows them: ORM objects, on this rare page.
+        conflict = list(db.session.execute(
+            sa.select(AuditEvent).where(AuditEvent.case_id == case.id, AuditEvent.id > conflict_since)
+            .order_by(AuditEvent.id.desc())).scalars())
+    tasks = [] if known_empty(case, "case_tasks") else list(db.session.execute(
         sa.select(CaseTask).where(CaseTask.case_id == case.id).order_by(CaseTask.done_at.is_not(None),
                                                                          CaseTask.due_on, CaseTask.id)).scalars())
     return {
@@ -223,7 +256,7 @@ def case_page_context(case: Case, *, error: str | None = None, conflict_since: i
         "duplicates": open_duplicates(case),
         "links": linked_cases(case),
         "verifications": verifications,
-        "notes": list(db.session.execute(
+        "notes": [] if known_empty(case, "case_notes") else list(db.session.execute(
             sa.select(CaseNote).where(CaseNote.case_id == case.id).order_by(CaseNote.id.desc())).scalars()),
         "tasks": tasks,
         "error": error,
@@ -245,5 +278,6 @@ def render_case(case: Case, *, error: str | None = None, conflict_since: int | N
         from dsr.audit.queries import case_events
 
         return render_template("casefiles/reduced.html", case=case, events=case_events(case.id)), status
-    return render_template("cases/detail.html", **case_page_context(case, error=error, conflict_since=conflict_since,
-                                                                    failed=failed)), status
+    with counted(case):
+        return render_template("cases/detail.html", **case_page_context(
+            case, error=error, conflict_since=conflict_since, failed=failed)), status

@@ -25,6 +25,7 @@ from flask_babel import lazy_gettext as _l
 
 from dsr.audit.operations import record
 from dsr.auth.models import User
+from dsr.cases.census import known_empty
 from dsr.cases.errors import CaseError, InvalidInput, RuleViolation
 from dsr.cases.guards import WRITERS, require_open, require_role
 from dsr.cases.models import Case
@@ -62,6 +63,8 @@ def retention_days() -> int:
 
 
 def case_exports(case: Case) -> list[Export]:
+    if known_empty(case, "exports"):
+        return []
     return list(db.session.execute(
         sa.select(Export).where(Export.case_id == case.id).order_by(Export.created_at.desc(), Export.id.desc())
     ).scalars())

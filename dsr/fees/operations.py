@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from dsr.audit.labels import ACTION_LABELS
 from dsr.audit.operations import record
 from dsr.cases import lifecycle, timing
+from dsr.cases.census import known_empty
 from dsr.cases.errors import InvalidInput, RuleViolation
 from dsr.cases.guards import WRITERS, require_open, require_role
 from dsr.cases.models import Case, CaseRight
@@ -47,6 +48,8 @@ def earlier_copy(case: Case) -> EarlierCopy | None:
 
 
 def fee_of(case: Case) -> CopyFee | None:
+    if known_empty(case, "copy_fees"):
+        return None
     return db.session.execute(sa.select(CopyFee).where(CopyFee.case_id == case.id)).scalar_one_or_none()
 
 

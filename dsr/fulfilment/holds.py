@@ -21,6 +21,7 @@ from flask_babel import lazy_gettext as _l
 from dsr.audit.operations import jsonable
 from dsr.audit.operations import record as audit_record
 from dsr.auth.models import User
+from dsr.cases.census import known_empty
 from dsr.cases.errors import InvalidInput, NotAllowed, RuleViolation
 from dsr.cases.guards import require_role
 from dsr.cases.models import Case
@@ -182,6 +183,8 @@ def refuse_if_held(record_ref: RecordRef, subject_id: int | None) -> None:
 
 def holds_for_case(case: Case) -> list[LegalHold]:
     """The holds a case page lists: on its subject, and those placed from the case, newest first."""
+    if known_empty(case, "legal_holds"):
+        return []
     return list(db.session.execute(sa.select(LegalHold).where(sa.or_(
         LegalHold.subject_id == case.subject_id, LegalHold.case_id == case.id)).order_by(
         LegalHold.released_at.is_not(None), LegalHold.id.desc())).scalars())

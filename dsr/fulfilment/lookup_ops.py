@@ -25,6 +25,7 @@ from flask_babel import lazy_gettext as _l
 
 from dsr.audit.operations import jsonable, record
 from dsr.auth.models import User
+from dsr.cases.census import known_empty
 from dsr.cases.errors import InvalidInput, NotAllowed, RuleViolation
 from dsr.cases.guards import WRITERS, require_open, require_role
 from dsr.cases.models import Case
@@ -66,7 +67,7 @@ def shown_lookups(case: Case) -> list[Lookup]:
     :func:`latest_lookup` reads the database each time."""
     cache = g.setdefault("dsr_shown_lookups", {}) if has_request_context() else {}
     if case.id not in cache:
-        cache[case.id] = list(db.session.execute(
+        cache[case.id] = [] if known_empty(case, "lookups") else list(db.session.execute(
             sa.select(Lookup).where(Lookup.case_id == case.id).order_by(Lookup.id.desc())).scalars())
     return cache[case.id]
 

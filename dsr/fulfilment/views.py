@@ -23,6 +23,7 @@ from dsr.attachments.storage import UploadError, check_upload, store_attachment
 from dsr.auth.access import READERS, WRITERS, roles_required
 from dsr.auth.models import User
 from dsr.cases.card_actions import add_card_routes
+from dsr.cases.census import known_empty
 from dsr.cases.errors import InvalidInput, RuleViolation
 from dsr.cases.models import Case
 from dsr.cases.queries import case_or_404
@@ -132,8 +133,9 @@ def data_card(case: Case) -> dict:
         sa.select(CaseTask).where(CaseTask.id.in_(task_ids))).scalars()} if task_ids else {}
     manual = [(s, tasks.get((latest.manual_tasks or {}).get(s.key)) if latest else None)
               for s in sorted(sources.values(), key=lambda s: s.name) if s.kind is SourceKind.MANUAL]
-    plan = db.session.execute(sa.select(ErasurePlan).where(ErasurePlan.case_id == case.id).order_by(
-        ErasurePlan.id.desc()).limit(1)).scalar_one_or_none()
+    plan = None if known_empty(case, "erasure_plans") else db.session.execute(
+        sa.select(ErasurePlan).where(ErasurePlan.case_id == case.id).order_by(ErasurePlan.id.desc()).limit(1)
+    ).scalar_one_or_none()
     return {
         "lookup": latest,
         "evidence": _evidence(case, latest, sources) if latest is not None and latest.match == LookupMatch.PENDING else [],

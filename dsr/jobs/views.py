@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from dsr.auth.access import READERS, WRITERS, roles_required
+from dsr.cases.census import known_empty
 from dsr.cases.models import Case
 from dsr.cases.queries import case_or_404
 from dsr.domain.enums import JobStatus
@@ -29,6 +30,8 @@ STATUS_LABELS = {JobStatus.QUEUED: _l("queued"), JobStatus.RUNNING: _l("running"
 
 
 def case_jobs(case: Case, limit: int = 20) -> list[Job]:
+    if known_empty(case, "jobs"):
+        return []
     return list(db.session.execute(
         sa.select(Job).where(Job.case_id == case.id).order_by(Job.created_at.desc(), Job.id.desc()).limit(limit)
     ).scalars())

@@ -28,6 +28,7 @@ from sqlalchemy.orm import joinedload
 from dsr.audit.operations import record
 from dsr.auth.models import User
 from dsr.cases import timing
+from dsr.cases.census import known_empty
 from dsr.cases.errors import RuleViolation
 from dsr.cases.guards import WRITERS, require_role
 from dsr.cases.models import Case
@@ -64,6 +65,8 @@ class Rendered:
 
 def letters_of(case: Case) -> list[IssuedLetter]:
     """The case's issued letters, newest first."""
+    if known_empty(case, "issued_letters"):
+        return []
     return list(db.session.execute(sa.select(IssuedLetter).where(IssuedLetter.case_id == case.id)
                                    .order_by(IssuedLetter.issued_at.desc(), IssuedLetter.id.desc())).scalars())
 

@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from dsr.attachments.models import Attachment
 from dsr.audit.labels import ACTION_LABELS
 from dsr.audit.operations import record
+from dsr.cases.census import known_empty
 from dsr.cases.errors import InvalidInput, RuleViolation
 from dsr.cases.guards import WRITERS, require_open, require_role
 from dsr.cases.models import Case
@@ -31,6 +32,8 @@ MINOR_AGE = 16  # UAVG art. 5: a parent or guardian gives consent and acts for a
 
 
 def requester_of(case: Case) -> CaseRequester | None:
+    if known_empty(case, "case_requesters"):
+        return None
     return db.session.execute(sa.select(CaseRequester).where(CaseRequester.case_id == case.id)).scalar_one_or_none()
 
 
