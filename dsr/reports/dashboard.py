@@ -261,18 +261,17 @@ def figures(today: date, due_within: int, casefile_rows: int) -> Figures:
     from flask_babel import get_locale
 
     from dsr.casefiles.operations import count_past_period, past_period, retention_years
-    from dsr.cases.deadlines import extension_rule, working_calendar
-    from dsr.reports.data import open_facts, settings
-    from dsr.reports.escalations import escalations
+    from dsr.cases.deadlines import extension_rule
+    from dsr.reports.data import kept_report, settings
 
     version = data_version()
     thresholds = settings(due_within)
 
     def compute() -> Figures:
-        facts = open_facts()
+        report, facts = kept_report(today, due_within=due_within, version=version)
         matrix, by_state = open_counts(facts)
         SMALL.get(("open matrix", version), lambda: matrix)  # for the open-cases chart's own request
-        return Figures(report=escalations(facts, today, working_calendar(), **thresholds),
+        return Figures(report=report,
                        tiles=tile_counts(today, due_within), matrix=matrix, by_state=by_state,
                        stats=monthly_stats(today, version), casefiles_total=count_past_period(today),
                        casefiles=tuple(FileRow(s.case.reference, s.closed_on, s.decision)

@@ -102,7 +102,7 @@ def open_facts() -> list[CaseFacts]:
                   Case.extended_due_on, Case.extension_notice_due_on, Case.extension_notice_sent_on)
         .outerjoin(User, User.id == Case.assignee_id).outerjoin(DataSubject, DataSubject.id == Case.subject_id)
         .where(Case.state.in_(OPEN_STATES)).order_by(Case.id)).all()
-    order = list(Right)
+    rank = {right: n for n, right in enumerate(Right)}
     rights: dict[int, list[Right]] = {}
     for case_id, right in db.session.execute(
             sa.select(CaseRight.case_id, CaseRight.right).where(CaseRight.case_id.in_(open_ids))):
@@ -121,7 +121,7 @@ def open_facts() -> list[CaseFacts]:
     unassigned_since = {case_id: local_date(_aware(moment)) for case_id, moment in last}
     return [CaseFacts(
         id=row.id, reference=row.reference, received_on=row.received_on,
-        rights=tuple(sorted(rights.get(row.id, ()), key=order.index)), subject=row.subject_name or "",
+        rights=tuple(sorted(rights.get(row.id, ()), key=rank.__getitem__)), subject=row.subject_name or "",
         state=row.state, assignee_id=row.assignee_id, assignee=row.assignee_name,
         pauses=tuple(pauses.get(row.id, ())), paused_since=row.paused_since, extended_due_on=row.extended_due_on,
         extension_notice_due_on=row.extension_notice_due_on, extension_notice_sent_on=row.extension_notice_sent_on,
@@ -142,6 +142,28 @@ def settings(due_within: int | None = None) -> dict:
 def build_report(today, *, due_within: int | None = None) -> EscalationReport:
     """The escalation report over every open case on ``today``."""
     return escalations(open_facts(), today, working_calendar(), **settings(due_within))
+
+
+def kept_report(today, *, due_within: int | None = None,
+                version: tuple | None = None) -> tuple[EscalationReport, list[CaseFacts]]:
+    """:func:`build_report` and the open cases' facts it was computed from, kept per process for the day, the
+    thresholds, the extension rule, the language (task titles are in it) and the data version
+    (:func:`dsr.reports.versions.data_version`, read first when not given): computed again only after a
+    change was committed, by any process. The report's page, CSV and PDF and the dashboard share it."""
+    from flask_babel import get_locale
+
+    from dsr.cases.deadlines import extension_rule
+    from dsr.reports.versions import REPORTS, data_version
+
+    version = data_version() if version is None else version
+    thresholds = settings(due_within)
+
+    def compute() -> tuple[EscalationReport, list[CaseFacts]]:
+        facts = open_facts()
+        return escalations(facts, today, working_calendar(), **thresholds), facts
+
+    key = (today, version, tuple(sorted(thresholds.items())), extension_rule(), str(get_locale()))
+    return REPORTS.get(key, compute)
 
 
 def warnings_for(cases: Iterable[Case], today) -> dict[int, list[Item]]:

@@ -22,15 +22,18 @@ What counts as a risk (DESIGN.md, "Deadlines"; LEGAL.md T1-T5):
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import TypeVar
 
-from dsr.cases.deadlines import case_clock
+from dsr.cases.deadlines import case_clock, extension_rule
 from dsr.domain.calendar_nl import WorkingDayCalendar
 from dsr.domain.clock import DeadlineStatus
 from dsr.domain.enums import CaseState, Right
-from dsr.domain.pauses import DEFAULT_ASK_WORKING_DAYS, PauseInterval, ask_deadline
+from dsr.domain.pauses import DEFAULT_ASK_WORKING_DAYS, PauseInterval
+
+T = TypeVar("T")
 
 DEFAULT_DUE_WITHIN = 7
 DEFAULT_UNASSIGNED_WORKING_DAYS = 2
@@ -111,11 +114,20 @@ class EscalationReport:
     due_within: int
     open_cases: int
     items: tuple[Item, ...]
+    # What is worked out from the items (an order, a grouping, counts, the CSV), once per report: a report kept
+    # for its data version (dsr.reports.data.kept_report) serves many requests.
+    _derived: dict = field(default_factory=dict, init=False, compare=False, repr=False)
+
+    def derived(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()``, worked out once per report and ``key``."""
+        if key not in self._derived:
+            self._derived[key] = compute()
+        return self._derived[key]
 
     @property
     def overdue(self) -> tuple[Item, ...]:
         """What is already late: the CLI exits with status 3 when this is not empty."""
-        return tuple(i for i in self.items if i.overdue)
+        return self.derived("overdue", lambda: tuple(i for i in self.items if i.overdue))
 
     def overdue_counts(self) -> dict[Kind, int]:
         """How many items of each kind are late, most severe kind first, kinds with none left out: the
@@ -127,7 +139,7 @@ class EscalationReport:
         return {kind: counts[kind] for kind in Kind if kind in counts}
 
     def of_kind(self, kind: Kind) -> tuple[Item, ...]:
-        return tuple(i for i in self.items if i.kind is kind)
+        return self.derived(("of kind", kind), lambda: tuple(i for i in self.items if i.kind is kind))
 
     def counts(self) -> dict[Kind, int]:
         return {kind: len(self.of_kind(kind)) for kind in Kind}
@@ -157,6 +169,29 @@ def case_items(case: CaseFacts, today: date, calendar: WorkingDayCalendar, *, du
     if not case.state.is_open:
         return []
     clock = case_clock(case, calendar, today, soon_days=due_within, ask_working_days=ask_working_days)
+    return _items(case, clock, today, _Unassigned(calendar, today, unassigned_working_days))
+
+
+class _Unassigned:
+    """How long an unassigned case has waited, in working days, and the day it should have been assigned by:
+    computed once per day it became unassigned (a report has hundreds of unassigned cases and a few dozen
+    such days; counting working days walks the calendar day by day)."""
+
+    def __init__(self, calendar: WorkingDayCalendar, today: date, limit: int):
+        self.calendar, self.today, self.limit = calendar, today, limit
+        self.known: dict[date, tuple[int, date | None]] = {}
+
+    def __call__(self, since: date) -> tuple[int, date | None]:
+        found = self.known.get(since)
+        if found is None:
+            waited = self.calendar.working_days_between(since, self.today)
+            limit = self.calendar.add_working_days(since, self.limit) if waited > self.limit else None
+            found = self.known[since] = (waited, limit)
+        return found
+
+
+def _items(case: CaseFacts, clock, today: date, unassigned: _Unassigned) -> list[Item]:
+    """The risks on one open case from its clock (:func:`case_clock` on ``today``)."""
     items: list[Item] = []
 
     def add(kind: Kind, due_on: date | None, days: int, overdue: bool, **extra) -> None:
@@ -177,14 +212,13 @@ def case_items(case: CaseFacts, today: date, calendar: WorkingDayCalendar, *, du
     late = [p for p in case.pauses if not p.counted]
     if late:
         asked = max(p.requested_on for p in late)
-        allowed = ask_deadline(case.received_on, calendar, ask_working_days)
+        allowed = clock.ask_deadline
         add(Kind.LATE_PAUSE, allowed, (asked - allowed).days, False,
             detail={"asked_on": asked, "asks": len(late)})
     if case.assignee_id is None:
         since = max(case.unassigned_since or case.received_on, case.received_on)
-        waited = calendar.working_days_between(since, today)
-        if waited > unassigned_working_days:
-            limit = calendar.add_working_days(since, unassigned_working_days)
+        waited, limit = unassigned(since)
+        if limit is not None:
             add(Kind.UNASSIGNED, limit, (today - limit).days, True,
                 detail={"since": since, "working_days": waited})
     for task in case.open_tasks:
@@ -197,14 +231,26 @@ def case_items(case: CaseFacts, today: date, calendar: WorkingDayCalendar, *, du
 def escalations(cases: Iterable[CaseFacts], today: date, calendar: WorkingDayCalendar, *,
                 due_within: int = DEFAULT_DUE_WITHIN, unassigned_working_days: int = DEFAULT_UNASSIGNED_WORKING_DAYS,
                 ask_working_days: int = DEFAULT_ASK_WORKING_DAYS) -> EscalationReport:
-    """The report for ``today``: items ordered most severe first, then longest overdue, then reference."""
+    """The report for ``today``: items ordered most severe first, then longest overdue, then reference.
+
+    A case's clock depends only on its day of receipt, pauses, running pause, extension and closing: thousands
+    of open cases share a few hundred of them, so each distinct clock is computed once (:func:`case_clock`,
+    the same function :func:`case_items` calls for one case)."""
     if due_within < 0:
         raise ValueError(f"due_within must not be negative, got {due_within}")
     open_cases = [c for c in cases if c.state.is_open]
-    items = [item for case in open_cases
-             for item in case_items(case, today, calendar, due_within=due_within,
-                                    unassigned_working_days=unassigned_working_days,
-                                    ask_working_days=ask_working_days)]
+    rule = extension_rule()
+    clocks: dict[tuple, object] = {}
+    unassigned = _Unassigned(calendar, today, unassigned_working_days)
+    items: list[Item] = []
+    for case in open_cases:
+        key = (case.received_on, tuple(case.pauses), case.paused_since, case.extended_due_on is not None,
+               case.closed_at)
+        clock = clocks.get(key)
+        if clock is None:
+            clock = clocks[key] = case_clock(case, calendar, today, soon_days=due_within,
+                                             ask_working_days=ask_working_days, rule=rule)
+        items += _items(case, clock, today, unassigned)
     return EscalationReport(today=today, due_within=due_within, open_cases=len(open_cases),
                             items=tuple(sort_items(items, "severity")))
 

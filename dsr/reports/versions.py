@@ -59,6 +59,8 @@ class Cache:
 
 # The dashboard's figures hold every open case's facts (thousands at 100,000 cases): a few versions only.
 FIGURES = Cache(4)
+# The escalation report and the facts it was computed from, per version, thresholds and language: a few.
+REPORTS = Cache(6)
 # Monthly figures by version and by their own fingerprint, charts by the values they draw: small.
 SMALL = Cache(64)
 
@@ -67,4 +69,5 @@ def forget() -> None:
     """Drop every cached figure and chart (the test suite calls this when it wipes the database, which no
     event records)."""
     FIGURES.clear()
+    REPORTS.clear()
     SMALL.clear()

@@ -18,7 +18,7 @@ from dsr.cases.labels import RIGHT_LABELS
 from dsr.domain.enums import Right
 from dsr.extensions import db
 from dsr.reports import dashboard as dash
-from dsr.reports.data import build_report, warnings_and_open_tasks, warnings_for
+from dsr.reports.data import kept_report, warnings_and_open_tasks, warnings_for
 from dsr.reports.escalations import SEVERITY, SORT_KEYS, Kind, sort_items
 from dsr.reports.jobs import ESCALATION_REPORT
 from dsr.reports.models import ReportRun, RunOutcome
@@ -83,10 +83,10 @@ def _due_within() -> int:
 @roles_required(*REPORT_READERS)
 def escalations():
     day = today()
-    report = build_report(day, due_within=_due_within())
+    report, _facts = kept_report(day, due_within=_due_within())
     fmt = request.args.get("format", "html")
     if fmt == "csv":
-        return Response(report_csv(report), mimetype="text/csv", headers={
+        return Response(report.derived("csv", lambda: report_csv(report)), mimetype="text/csv", headers={
             "Content-Disposition": f'attachment; filename="{file_name(report, "csv")}"', "Cache-Control": "no-store"})
     if fmt == "pdf":
         pdf = report_pdf(report, charts=dash.all_charts(day))
@@ -99,15 +99,7 @@ def escalations():
     if group not in GROUPS or sort not in SORT_KEYS:
         abort(400)
     descending = request.args.get("desc") == "1"
-    items = sort_items(report.items, sort, descending=descending)
-    if group == "kind":
-        groups = [(KIND_LABELS[k], KIND_ADVICE[k], [i for i in items if i.kind is k]) for k in Kind]
-    elif group == "assignee":
-        names = sorted({i.assignee or "" for i in items}, key=lambda n: (n == "", n.casefold()))
-        groups = [(n or _("Unassigned"), None, [i for i in items if (i.assignee or "") == n]) for n in names]
-    else:
-        groups = [(RIGHT_LABELS[r], None, [i for i in items if r in i.rights]) for r in Right]
-    groups = [g for g in groups if g[2]]
+    groups = report.derived(("groups", group, sort, descending), lambda: _groups(report, group, sort, descending))
     # The page shows REPORT_PAGE_SIZE rows of the groups in order (a group may continue on the next page);
     # each group's heading counts all of its rows. The CSV and the PDF hold every row.
     size = current_app.config.get("REPORT_PAGE_SIZE", REPORT_PAGE_SIZE)
@@ -125,8 +117,23 @@ def escalations():
         "reports/escalations.html", report=report, groups=shown, group=group, sort=sort, descending=descending,
         page=page, pages=pages, rows=rows, first_row=start + 1, last_row=min(end, rows),
         kinds=list(Kind), labels=KIND_LABELS, short=KIND_SHORT, advice=KIND_ADVICE, days_phrase=days_phrase,
-        by_assignee=_count_table(report.by_assignee()), by_right=_count_table(report.by_right()),
+        by_assignee=report.derived("by assignee", lambda: _count_table(report.by_assignee())),
+        by_right=report.derived("by right", lambda: _count_table(report.by_right())),
         rights=list(Right), severity=SEVERITY, last_run=_last_run())
+
+
+def _groups(report, group: str, sort: str, descending: bool) -> list[tuple[object, object, list]]:
+    """The report's items in the page's order and grouping, each group's title and hint, empty groups left out
+    (the same for every page of one report: kept with it)."""
+    items = sort_items(report.items, sort, descending=descending)
+    if group == "kind":
+        groups = [(KIND_LABELS[k], KIND_ADVICE[k], [i for i in items if i.kind is k]) for k in Kind]
+    elif group == "assignee":
+        names = sorted({i.assignee or "" for i in items}, key=lambda n: (n == "", n.casefold()))
+        groups = [(n or _("Unassigned"), None, [i for i in items if (i.assignee or "") == n]) for n in names]
+    else:
+        groups = [(RIGHT_LABELS[r], None, [i for i in items if r in i.rights]) for r in Right]
+    return [g for g in groups if g[2]]
 
 
 def _count_table(groups: dict) -> list[tuple[object, dict[Kind, int], int]]:

@@ -192,6 +192,67 @@ def test_a_quiet_day_has_nothing_overdue():
     assert report.items == () and report.overdue == () and report.first is None
 
 
+def _varied_cases(n: int, seed: int) -> list[CaseFacts]:
+    """Open cases that share days of receipt, pauses and extensions in every combination, as thousands of open
+    cases do: received on one of 40 days, some paused (running, ended, asked late), some extended with or
+    without a notice, some unassigned (since receipt or since an unassignment), some with open tasks."""
+    import random
+
+    rng = random.Random(seed)
+    first = date(2026, 8, 3)
+    cases = []
+    for k in range(n):
+        received = first + timedelta(days=rng.randrange(40) * 2)
+        pauses, paused_since = (), None
+        roll = rng.random()
+        if roll < 0.2:  # an ended pause, counted or asked late
+            start = received + timedelta(days=rng.randrange(1, 12))
+            pauses = (PauseInterval(start, start + timedelta(days=rng.randrange(1, 9)), rng.random() < 0.7),)
+        elif roll < 0.3:  # a running pause
+            start = received + timedelta(days=rng.randrange(1, 6))
+            pauses, paused_since = (PauseInterval(start, None, True),), start
+        extended = rng.random() < 0.2
+        unassigned = rng.random() < 0.3
+        tasks = tuple(TaskFacts(f"task {k}.{t}", received + timedelta(days=rng.randrange(5, 60)),
+                                rng.choice((None, "Tara"))) for t in range(rng.choice((0, 0, 0, 1, 2))))
+        cases.append(CaseFacts(
+            id=k + 1, reference=f"DSR-2026-{k + 1:05d}", received_on=received,
+            rights=rng.choice(((Right.ACCESS,), (Right.ERASURE,), (Right.ACCESS, Right.OBJECTION))),
+            state=rng.choice((CaseState.RECEIVED, CaseState.IN_PROGRESS, CaseState.IDENTITY_CHECK)),
+            assignee_id=None if unassigned else 1 + k % 3, assignee=None if unassigned else f"Staff {k % 3}",
+            pauses=pauses, paused_since=paused_since,
+            extended_due_on=received + timedelta(days=90) if extended else None,
+            extension_notice_due_on=received + timedelta(days=30) if extended else None,
+            extension_notice_sent_on=received + timedelta(days=20) if extended and rng.random() < 0.5 else None,
+            unassigned_since=(received + timedelta(days=rng.randrange(1, 20))
+                              if unassigned and rng.random() < 0.5 else None),
+            open_tasks=tasks))
+    return cases
+
+
+@pytest.mark.parametrize("today", [date(2026, 9, 14), date(2026, 10, 30), date(2026, 11, 26), date(2026, 12, 24)])
+def test_the_report_shares_clocks_and_gives_each_case_what_case_items_gives_it(today):
+    # The report computes each distinct clock once and counts unassigned working days once per start day; what
+    # it lists must be, case by case, exactly what case_items (one clock per case) lists, in the same order.
+    cases = _varied_cases(400, seed=today.toordinal())
+    for options in ({}, {"due_within": 0}, {"due_within": 30, "unassigned_working_days": 5, "ask_working_days": 3}):
+        report = escalations(cases, today, CAL, **options)
+        one_by_one = [item for case in cases for item in case_items(case, today, CAL, **options)]
+        assert report.items == tuple(sort_items(one_by_one, "severity"))
+        assert len({i.kind for i in report.items}) >= 5  # varied enough to mean something
+        assert report.open_cases == len(cases)
+
+
+def test_what_a_report_works_out_once_is_what_its_items_give():
+    report = escalations(_varied_cases(200, seed=7), date(2026, 11, 26), CAL)
+    for kind in Kind:
+        assert report.of_kind(kind) is report.of_kind(kind)  # worked out once
+        assert report.of_kind(kind) == tuple(i for i in report.items if i.kind is kind)
+    assert report.overdue == tuple(i for i in report.items if i.overdue)
+    assert report.derived("x", lambda: [1]) is report.derived("x", lambda: [2])
+    assert report == escalations(_varied_cases(200, seed=7), date(2026, 11, 26), CAL)  # not compared
+
+
 # -- the dashboard's monthly figures ------------------------------------------------------------------------
 
 def test_month_starts_are_the_last_twelve_months_oldest_first():

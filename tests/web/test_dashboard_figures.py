@@ -115,6 +115,42 @@ def test_kept_figures_are_the_figures_computed_afresh_on_the_demo(demo):
     assert len({right for row in old["matrix"].values() for right, n in row.items() if n}) > 2
 
 
+REPORT_PATHS = ("/reports/escalations", "/reports/escalations?group=assignee&sort=days&desc=1&page=2",
+                "/reports/escalations?group=right&sort=due", "/reports/escalations?format=csv",
+                "/reports/escalations?due_within=30&format=csv", "/reports/escalations?due_within=0&sort=kind")
+
+
+def _report_pages(client, *, afresh: bool) -> dict[str, str]:
+    result = {}
+    for path in REPORT_PATHS:
+        if afresh:
+            forget()
+        response = client.get(path)
+        assert response.status_code == 200, path
+        result[path] = re.sub(r'name="csrf_token" type="hidden" value="[^"]*"', "csrf", response.get_data(as_text=True))
+    return result
+
+
+def test_the_kept_escalation_report_is_the_report_computed_afresh_on_the_demo(demo):
+    from dsr.reports.data import build_report, kept_report, open_facts
+    from dsr.reports.render import report_csv
+
+    demo.config["REPORT_PAGE_SIZE"] = 3  # several pages from the demo's few items
+    client = signed_in(demo, Role.PRIVACY_MANAGER)
+    computed = _report_pages(client, afresh=True)
+    kept = _report_pages(client, afresh=False)
+    assert kept == computed
+    assert _report_pages(client, afresh=False) == computed  # and again, from what the report worked out once
+    assert "page=3" in computed["/reports/escalations"]
+    with demo.test_request_context():
+        for due_within in (demo.config["DUE_SOON_DAYS"], 30):
+            report, facts = kept_report(TODAY, due_within=due_within)
+            assert report == build_report(TODAY, due_within=due_within) and facts == open_facts()
+            assert kept_report(TODAY, due_within=due_within)[0] is report
+        assert computed["/reports/escalations?due_within=30&format=csv"] == report_csv(report)
+        assert len(report.items) > 5
+
+
 def _case(staff, n: int, received_on: date, rights=(Right.ACCESS,)):
     return make_case(actor=staff, received_on=received_on, rights=rights, name=f"Person {n}",
                      email=f"p{n}@example.nl", customer_number=f"HC{7200000 + n}", policy_number=None)
@@ -133,12 +169,14 @@ def test_a_change_committed_by_any_process_shows_on_the_next_view(backend_app):
         manager, staff = users[Role.PRIVACY_MANAGER], users[Role.STAFF]
         late = _case(staff, 1, date(2026, 10, 1), rights=(Right.ERASURE,))
         _case(staff, 2, date(2026, 11, 20))
-        late_id = late.id
+        late_id, late_reference = late.id, late.reference
     client = signed_in(backend_app, Role.PRIVACY_MANAGER)
     before = _page(client)
     assert (_tile(before["/dashboard"], "overdue"), _tile(before["/dashboard"], "unassigned"),
             _tile(before["/dashboard"], "open")) == (1, 2, 2)
     assert _page(client) == before  # kept: nothing changed
+    report_before = client.get("/reports/escalations?format=csv").get_data(as_text=True)
+    assert f"legal_overdue,{late_reference}," in report_before
 
     # An operation, as another worker would run it: it clears nothing here, it only moves the chain's head.
     with backend_app.app_context():
@@ -153,8 +191,11 @@ def test_a_change_committed_by_any_process_shows_on_the_next_view(backend_app):
             _tile(after["/dashboard"], "open")) == (0, 1, 1)
     assert after["/dashboard/charts/deadlines.svg"] != before["/dashboard/charts/deadlines.svg"]
     assert after["/dashboard/charts/open.svg"] != before["/dashboard/charts/open.svg"]
+    report_after = client.get("/reports/escalations?format=csv").get_data(as_text=True)
+    assert late_reference not in report_after and report_after != report_before
     forget()
     assert _page(client) == after  # what a process that kept nothing computes
+    assert client.get("/reports/escalations?format=csv").get_data(as_text=True) == report_after
     with backend_app.test_request_context():
         assert _kept(backend_app) == _figures_computed_the_old_way(backend_app)
 
