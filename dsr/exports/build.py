@@ -160,12 +160,32 @@ class ReviewFlags:
         elif decision in ("redact", "withhold"):
             self.withheld[(flag["source"], flag["collection"], flag["field"], decision,
                            flag.get("reason") or "")] += 1
+        self._note_shape(flag)
+
+    def _note_shape(self, flag: dict[str, Any]) -> None:
+        decision = flag.get("decision")
         shape = (tuple([(k, type(v)) for k, v in flag.items()]),
                  decision if type(decision) is str else type(decision))
         if shape not in self._shapes and len(self._shapes) < _MAX_FLAG_SHAPES:
             self._shapes[shape] = flag
         elif len(self._shapes) >= _MAX_FLAG_SHAPES:
             self._shapes[(shape, self.count)] = flag  # past the limit, every flag is validated
+
+    def first_of_form(self, flag: dict[str, Any]) -> bool:
+        """Note the shape of ``flag``, the first of flags written as text (:meth:`add_text`) that are all of
+        its shape; False (nothing noted) once so many shapes were seen that every flag is validated."""
+        if len(self._shapes) >= _MAX_FLAG_SHAPES:
+            return False
+        self._note_shape(flag)
+        return True
+
+    def add_text(self, text: str, withheld: tuple | None) -> None:
+        """A decided flag as its JSON text (what :meth:`add` writes of its dict), of a shape already noted
+        (:meth:`first_of_form`); ``withheld`` its key in :attr:`withheld` if it was redacted or withheld."""
+        self._spool.write((", " if self.count else "") + text)
+        self.count += 1
+        if withheld is not None:
+            self.withheld[withheld] += 1
 
     @property
     def checked(self) -> bool:
@@ -308,13 +328,22 @@ class RowLayout:
     (:meth:`ExportWriter._row_form`), not through a record per row: the same bytes (issue 15, item 4)."""
 
     def __init__(self, names: list[str], key: list[str], fields: list[tuple[int, FieldForm, bool]],
-                 read: Callable[[Sequence[Any]], FormedRecord]) -> None:
+                 read: Callable[[Sequence[Any]], FormedRecord], flagged: Sequence[int] = ()) -> None:
         self.fields = [(form, withheld) for _at, form, withheld in fields]
         self.read = read
         # One key whose name a CSV cell holds as it is ("id=812"); another key is written record by record.
         self.key_name = key[0] if len(key) == 1 and _PLAIN_NAME.fullmatch(key[0]) else None
         positions = [names.index(key[0]) if self.key_name else 0] + [at for at, _form, _withheld in fields]
-        self.values_of = _picker(positions)  # the key's value, then each field's
+        # Fields flagged for review (Art. 15(4)), by their place in ``fields``: a row then carries, after its
+        # columns, each one's value as released and last its *variant*: per flagged field its
+        # ``(form, withheld)`` under its decision (None: no value), or None for a row written as a record
+        # (an undecided value: the reader refuses it). See :func:`dsr.exports.content._released_rows`.
+        self.flagged = list(flagged)
+        for n, at in enumerate(self.flagged):
+            positions[1 + at] = len(names) + n
+        if self.flagged:
+            positions.append(len(names) + len(self.flagged))
+        self.values_of = _picker(positions)  # the key's value, then each field's (then the variant)
         self.cell_texts = [_CellTexts().__getitem__ for _field in fields]  # a text's CSV cell, per field
 
     def rows(self, rows: Iterable[Sequence[Any]]) -> RowRecords:
@@ -338,11 +367,14 @@ class _RowForm:
     """The text of the rows of one kind (which fields hold a value, of which type): data.json's record and
     each category's CSV rows as ``%`` templates, and the functions that turn the values into their text."""
 
-    __slots__ = ("json", "json_texts", "csv_texts", "values", "csv", "count", "shape")
+    __slots__ = ("json", "json_texts", "csv_texts", "values", "csv", "count", "shape", "flags")
 
     def __init__(self) -> None:
         self.json_texts: list[Callable[[Any], str]] = []
         self.csv_texts: list[Callable[[Any], str]] = []
+        # The flagged values' entries in access.redaction_review: (the flag as a dict but for its key,
+        # its JSON text with the key's value as %s, its key in ReviewFlags.withheld or None).
+        self.flags: list[tuple[dict[str, Any], str, tuple | None]] = []
         self.count = 0
         self.shape: tuple | None = None  # the records' shape, once the first was validated
 
@@ -499,6 +531,8 @@ class ExportWriter:
         either way (tests/unit/test_export_rows.py)."""
         layout = records.layout
         read, values_of = layout.read, layout.values_of
+        flagged = bool(layout.flagged)
+        review = self.review
         row_forms: dict[tuple, _RowForm | None] = {}
         data = self._text.parts  # appended to directly, written every _ROWS_AT_ONCE records
         count = summary.record_count  # 0: a collection's rows are all of it
@@ -507,13 +541,24 @@ class ExportWriter:
         for row in records.rows:
             values = values_of(row)
             kinds = tuple(map(type, values))
+            if flagged:  # the variant itself, not its type
+                kinds = kinds[:-1] + values[-1:]
             form = row_forms.get(kinds, False)
             if form is False:
-                form = row_forms[kinds] = self._row_form(layout, kinds, record_start)
+                form = row_forms[kinds] = self._row_form(layout, kinds, record_start, summary.header)
             if form is None or "" in values:
                 self._formed(read(row), summary, formed, spools, record_start, where)
             else:
                 if form.shape is None:  # its first record: validated and summed up as a FormedRecord's is
+                    if form.flags and not all([review.first_of_form({**flag, "key": {layout.key_name: values[0]}})
+                                               for flag, _text, _withheld in form.flags]):
+                        form = row_forms[kinds] = None  # every flag validated from now: as records
+                        self._formed(read(row), summary, formed, spools, record_start, where)
+                        count += 1
+                        summary.record_count = count
+                        if progress is not None:
+                            progress(count)
+                        continue
                     form.shape = self._shape_of(read(row), summary, formed, where)
                     form.csv = [((spools.get(category) or spools.setdefault(category, self._spool(category))
                                   ).parts.append, line, arguments) for category, line, arguments in form.csv]
@@ -524,6 +569,8 @@ class ExportWriter:
                 cells = (key,) + tuple(map(call, form.csv_texts, shown))
                 for append, line, arguments in form.csv:
                     append(line % arguments(cells))
+                for _flag, text, withheld in form.flags:
+                    review.add_text(text % key, withheld)
                 form.count += 1
                 if len(sample) < SAMPLE_SIZE:
                     sample.append(read(row).as_dict())
@@ -554,18 +601,40 @@ class ExportWriter:
         return shape
 
     @staticmethod
-    def _row_form(layout: RowLayout, kinds: tuple, record_start: str) -> _RowForm | None:
-        """The :class:`_RowForm` of rows whose values are of ``kinds`` (the key's first), or None: a key
-        that is not one whole number, or a value of a type it has no text for."""
+    def _row_form(layout: RowLayout, kinds: tuple, record_start: str, header: dict[str, Any]) -> _RowForm | None:
+        """The :class:`_RowForm` of rows whose values are of ``kinds`` (the key's first; with flagged fields,
+        the row's variant last), or None: a key that is not one whole number, a value of a type it has no
+        text for, or a row whose variant is None."""
+        fields = layout.fields
+        if layout.flagged:
+            variant, kinds = kinds[-1], kinds[:-1]
+            if variant is None:
+                return None
+            fields = list(fields)
+            for at, decided in zip(layout.flagged, variant, strict=True):
+                if decided is not None:
+                    fields[at] = decided
         if layout.key_name is None or kinds[0] is not int or not all(k in _ROW_TEXTS for k in kinds[1:]):
             return None
         form = _RowForm()
         entries, shown, lines = [], [], {}
         start = _literal(record_start + layout.key_name + "=") + "%s,"
-        for (field_form, withheld), kind, at, cell_text in zip(layout.fields, kinds[1:], range(1, len(kinds)),
+        key_json = '"key": {' + _literal(encode_basestring(layout.key_name)) + ": %s}, "
+        for (field_form, withheld), kind, at, cell_text in zip(fields, kinds[1:], range(1, len(kinds)),
                                                                layout.cell_texts, strict=True):
             if kind is _NONE:
                 continue  # no value: not in the record
+            if field_form.flag is not None:  # listed for review with its decision, as _formed lists it
+                decision, reason = field_form.flag
+                flag = {"source": header["source"], "collection": header["collection"], "key": None,
+                        "field": field_form.name, "decision": decision, "reason": reason}
+                if not decision:
+                    return None  # undecided: never written from a row
+                text = _JSON_TEXT.encode(flag)
+                before, _null, after = text.partition('"key": null, ')
+                form.flags.append((flag, _literal(before) + key_json + _literal(after),
+                                   (flag["source"], flag["collection"], flag["field"], decision, reason or "")
+                                   if decision in ("redact", "withhold") else None))
             prefix, suffix = _literal(field_form.prefix), _literal(field_form.suffix)
             text, arguments = lines.setdefault(field_form.category, ["", []])
             arguments.append(0)  # the key

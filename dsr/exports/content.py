@@ -14,7 +14,7 @@ entry per kind of value found in a collection instead of its records.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict
 from datetime import UTC, date, datetime
 from itertools import islice
@@ -148,10 +148,7 @@ def _access_reader(source: Source, coll, statement: Statement, language: str,
                 entry, label, forms = how
                 value, note = _released(source, coll, {k: plain_value(row[k]) for k in key}, name,
                                         None if withheld else plain_value(value), known, language, label)
-                decided = tuple(note.items())
-                if decided not in forms:
-                    forms[decided] = FieldForm({**entry, "redaction": dict(note)})
-                values.append((forms[decided], value))
+                values.append((_decided_form(forms, entry, tuple(note.items())), value))
                 continue
             if withheld:
                 value = None
@@ -161,14 +158,79 @@ def _access_reader(source: Source, coll, statement: Statement, language: str,
             values.append((form, value))
         return FormedRecord({k: row[k] if type(row[k]) is int else plain_value(row[k]) for k in key}, values)
 
-    # Every field the same for every record (none flagged for review, none naming a recipient): the writer
-    # may write a row's record straight from the row (:class:`dsr.exports.build.RowLayout`).
-    if all(how is None for _name, _form, _withheld, how in plan):
+    # No field naming a recipient: the writer may write a row's record straight from the row
+    # (:class:`dsr.exports.build.RowLayout`); the values flagged for review, if any, under their decisions
+    # as :func:`_released_rows` reads them a chunk of rows at a time.
+    if all(how is not _PER_RECORD for _name, _form, _withheld, how in plan):
         names = [f.name for f in coll.fields]
+        flagged = [n for n, (_name, _form, _withheld, how) in enumerate(plan) if how is not None]
+        width = len(names)
         formed.layout = RowLayout(names, list(key), [(names.index(name), form, withheld)
                                                      for name, form, withheld, _how in plan],
-                                  lambda row: formed(dict(zip(names, row, strict=True))))
+                                  (lambda row: formed(dict(zip(names, row[:width], strict=True)))) if flagged
+                                  else (lambda row: formed(dict(zip(names, row, strict=True)))), flagged)
+        formed.flagged = [(names.index(plan[n][0]), plan[n][0], plan[n][2], plan[n][3]) for n in flagged]
     return formed
+
+
+def _released_rows(rows: Iterator[Sequence[Any]], lookup: Lookup, source: Source, coll, known: dict,
+                   flagged: list[tuple[int, str, bool, tuple]], language: str) -> Iterator[tuple]:
+    """The rows of a collection with values flagged for review (Art. 15(4)), each with what
+    :class:`RowLayout` reads after its columns: per flagged field its value as released, then the row's
+    variant (per flagged field ``(form, withheld)`` under its decision, or None where it holds no value).
+    The decisions are read a chunk of rows at a time (into ``known``, which the reader uses for the rows
+    it writes as records) and checked in bulk against each value's HMAC; a row with a value no decision
+    stands for (or of a type the decision is not checked on here) gets the variant None and is written as a
+    record by the reader, which refuses it (:func:`_released`). What :func:`_access_reader`'s record of the
+    row gives, byte for byte (tests/unit/test_export_rows.py)."""
+    names = [f.name for f in coll.fields]
+    key_at = [(k, names.index(k)) for k in coll.primary_key]
+    digest = redaction.value_digester()
+    key_text, released_note = redaction.key_text, redaction.released_note
+    variants: dict[tuple, tuple] = {}
+    s, c = source.key, coll.name
+    while chunk := list(islice(rows, DECISION_CHUNK)):
+        keys = [key_text({k: plain_value(row[at]) for k, at in key_at}) for row in chunk]
+        known.clear()
+        known.update(redaction.decided_values(lookup, s, c, keys))
+        for row, key in zip(chunk, keys, strict=True):
+            shown, notes = [], []
+            for at, name, withheld, _how in flagged:
+                value = row[at]
+                if value is None or value == "":
+                    shown.append(None)
+                    notes.append(None)
+                    continue
+                if type(value) is not str and type(value) is not int:
+                    notes = None  # written as a record
+                    break
+                value = None if withheld else value
+                decision = known.get((s, c, key, name))
+                if decision is None or not decision.decided or decision.value_digest != digest(value):
+                    notes = None  # undecided: the reader refuses it
+                    break
+                value, note = released_note(value, decision, language)
+                decided = tuple(note.items())
+                notes.append((decided, value is None))
+                shown.append(0 if value is None else value)  # a withheld value is written as null
+            if notes is None:
+                yield (*row, *(None for _f in flagged), None)
+                continue
+            notes = tuple(notes)
+            variant = variants.get(notes)
+            if variant is None:
+                variant = variants[notes] = tuple(
+                    None if note is None else (_decided_form(forms, entry, note[0]), note[1])
+                    for (_at, _name, _withheld, (entry, _label, forms)), note in zip(flagged, notes, strict=True))
+            yield (*row, *shown, variant)
+    known.clear()
+
+
+def _decided_form(forms: dict, entry: dict[str, Any], decided: tuple) -> FieldForm:
+    """The form of a flagged field's entry under a decision (its note's items), made once per decision."""
+    if decided not in forms:
+        forms[decided] = FieldForm({**entry, "redaction": dict(decided)})
+    return forms[decided]
 
 
 _PER_RECORD = object()  # a field whose entry is built per record (it names a recipient)
@@ -270,7 +332,10 @@ def write_export(target: BinaryIO, *, case: Case, lookup: Lookup, kind: ExportKi
                 read = _access_reader(source, coll, statement, language, known)
                 layout = getattr(read, "layout", None)
                 if layout is not None:  # each record written from its row (the same bytes)
-                    records = layout.rows(iter_rows(source, coll, found_keys(lookup, s, c), engines[s]))
+                    rows = iter_rows(source, coll, found_keys(lookup, s, c), engines[s])
+                    if layout.flagged:
+                        rows = _released_rows(rows, lookup, source, coll, known, read.flagged, language)
+                    records = layout.rows(rows)
                 else:
                     rows = iter_records(source, coll, found_keys(lookup, s, c), engines[s])
                     if any(f.third_parties for f in coll.fields):

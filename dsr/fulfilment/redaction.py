@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import hmac
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
@@ -88,6 +88,17 @@ def value_digest(value: Any) -> str:
     text = _VALUE_JSON.encode(value)
     secret = str(current_app.config["SECRET_KEY"]).encode("utf-8")
     return hmac.digest(secret, text.encode("utf-8"), "sha256").hex()
+
+
+def value_digester() -> Callable[[Any], str]:
+    """:func:`value_digest` with the app's secret read once: for an export that checks a chunk of values."""
+    secret = str(current_app.config["SECRET_KEY"]).encode("utf-8")
+    encode, digest = _VALUE_JSON.encode, hmac.digest
+
+    def of(value: Any) -> str:
+        return digest(secret, encode(value).encode("utf-8"), "sha256").hex()
+
+    return of
 
 
 # What json.dumps with these arguments uses, made once (an export computes both for every flagged value).
@@ -154,5 +165,10 @@ def apply(source: str, collection: str, key: Mapping[str, Any], field: str, valu
     decision = known.get((source, collection, key_text(key), field))
     if not is_reviewed(decision, value):
         return value, None
+    return released_note(value, decision, language)
+
+
+def released_note(value: Any, decision: RedactionDecision | Decided, language: str) -> tuple[Any, dict]:
+    """The value as released under a decision that stands (:func:`is_reviewed`) and the copy's note."""
     reason = GROUND_TEXTS[language][decision.ground] if decision.ground else ""
     return released(value, decision), {"decision": decision.choice.value, "reason": reason}

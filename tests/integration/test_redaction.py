@@ -288,3 +288,55 @@ def test_the_access_letter_waits_for_the_review_then_says_what_was_withheld(syst
     for words in expected:
         assert words in text, words
     assert "Pietersen" not in text
+
+
+def test_flagged_values_written_from_their_rows_are_what_each_record_reviewed_writes(systems, staff, manager,
+                                                                                      ctx, monkeypatch):
+    """The access export writes call recordings and incidents (values flagged for review) from their rows,
+    their decisions read and checked a chunk at a time (issue 15, item 4): byte for byte what reading each
+    row as a record and reviewing its values writes, for values released, redacted and withheld, texts with
+    quotes, commas and formulas, and fields without a value."""
+    from dsr.exports import content
+    from dsr.exports.build import ExportWriter
+    from dsr.exports.content import write_export
+    from dsr.exports.schema import ExportSchema
+    from tests.integration.test_exports import as_dicts, read_and_reviewed
+
+    customer = customer_with_everything(systems)
+    agents = ["agent 7", 'Karin "KdV" de Vries', "=HYPERLINK(x)", "Ève, Zoë", "", "+31 6 1234"]
+    engine = sa.create_engine(systems)
+    with engine.begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO call_recordings (recording_ref, customer_number, caller_phone, started_at, "
+            "duration_seconds, direction, agent, reason, storage_uri) VALUES (:r, :n, '+31612345678', "
+            ":s, :d, 'inbound', :a, 'question', :u)"),
+            [{"r": f"T{i:06d}", "n": customer["customer_number"], "s": f"2026-06-01T09:{i % 60:02d}:00+00:00",
+              "d": 60 + i, "a": agents[i % len(agents)], "u": "" if i % 11 == 3 else f"s3://rec/t{i}.wav"}
+             for i in range(150)])
+    engine.dispose()
+    _incident(systems, customer)
+    case, lookup = looked_up_case(customer, staff, now=NOW)
+    grounds = [RedactionGround.OTHER_VOICE, RedactionGround.OTHER_PERSON]
+    for n, value in enumerate(pending(lookup)):
+        choice = [RedactionChoice.RELEASE, RedactionChoice.REDACT, RedactionChoice.WITHHOLD][n % 3 if n % 5 else 0]
+        decide(case, lookup, source=value.source, collection=value.collection, key=value.key, field=value.field,
+               choice=choice, ground=None if choice is RedactionChoice.RELEASE else grounds[n % 2],
+               passages=[str(value.value)[:3]] if choice is RedactionChoice.REDACT else None, actor=manager, now=NOW)
+    db.session.commit()
+    made = {}
+    for how in ("from rows", "each record"):
+        if how == "each record":
+            monkeypatch.setattr(ExportWriter, "collection", as_dicts(ExportWriter.collection))
+            monkeypatch.setattr(content, "_access_reader", read_and_reviewed)
+        target = io.BytesIO()
+        write_export(target, case=case, lookup=lookup, kind=ExportKind.ACCESS, language="fr", now=NOW,
+                     config=ctx.config, schema=ExportSchema())
+        with zipfile.ZipFile(target) as zf:
+            made[how] = {n: zf.read(n) for n in zf.namelist() if n.endswith((".json", ".csv", ".html"))}
+    assert made["from rows"] == made["each record"]
+    data = json.loads(made["from rows"]["data.json"])
+    calls = next(c for c in data["collections"] if c["collection"] == "call_recordings")
+    assert calls["record_count"] > 150
+    decided = {f["redaction"]["decision"] for r in calls["records"] for f in r["fields"] if "redaction" in f}
+    assert decided == {"release", "redact", "withhold"}
+    assert MARK in made["from rows"]["data.json"].decode() and data["access"]["redaction_checked"] is True

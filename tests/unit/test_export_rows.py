@@ -103,3 +103,89 @@ def test_a_key_written_record_by_record_when_it_is_not_one_plain_name():
         assert layout.key_name is None
         assert _written(layout.rows(iter(ROWS[:200])), ExportSchema()) == _written(
             (read(row) for row in ROWS[:200]), ExportSchema())
+
+
+# -- values flagged for review (Art. 15(4)) -------------------------------------------------------------------
+
+def _flagged_form(name, category, decided=None):
+    entry = {"name": name, "categories": ["user.content"], "value": None, "category": category, "provided": False,
+             "withheld": False, "review_third_parties": True}
+    return FieldForm({**entry, **({"redaction": decided} if decided else {})})
+
+
+DECISIONS = [{"decision": "release", "reason": ""}, {"decision": "redact", "reason": 'hij zei "nee" \u2028 100 %s'},
+             {"decision": "withhold", "reason": "het bevat de stem van een ander"},
+             {"decision": "release", "reason": "%(x)s"}]
+FLAGGED_NAMES = ["id", "note", "agent", "uri"]
+FLAGGED = ["agent", "uri"]
+DECIDED_FORMS = {name: [_flagged_form(name, "recording" if name == "uri" else None, d) for d in DECISIONS]
+                 for name in FLAGGED}
+UNDECIDED_FORMS = {name: _flagged_form(name, "recording" if name == "uri" else None) for name in FLAGGED}
+NOTE = _form("note", "contact")
+
+
+def _flagged_rows(count):
+    """Rows as :func:`dsr.exports.content._released_rows` gives them: the columns, each flagged field's value
+    as released, the variant; and beside each its record as the reader makes it."""
+    pick = random.Random(4).choice
+    given, records = [], []
+    for n in range(count):
+        key = n + 1 if n % 89 else pick(["k-1", 2**64])
+        row, shown, variant, values = [key, pick(VALUES)], [], [], []
+        note = row[1]
+        if note is not None and note != "":
+            values.append((NOTE, note if type(note) in (str, int) else plain_value(note)))
+        undecided = False
+        for name in FLAGGED:
+            value = pick([*TEXTS, None, 7, "agent 7", "s3://bucket/x.wav"])
+            row.append(value)
+            if value is None or value == "":
+                shown.append(None)
+                variant.append(None)
+                continue
+            if n % 211 == 5:  # undecided: the row is written as a record (the reader would refuse it)
+                undecided = True
+                values.append((UNDECIDED_FORMS[name], value))
+                shown.append(None)
+                continue
+            d = pick(range(len(DECISIONS)))
+            released = None if d == 2 else f"[withheld] {value}" if d == 1 else value
+            shown.append(0 if released is None else released)
+            variant.append((DECIDED_FORMS[name][d], released is None))
+            values.append((DECIDED_FORMS[name][d], released))
+        given.append((*row, None, None, None) if undecided else (*row, *shown, tuple(variant)))
+        records.append(FormedRecord({"id": key if type(key) is int else plain_value(key)}, values))
+    return given, records
+
+
+def _written_with_review(given):
+    target = io.BytesIO()
+    writer = ExportWriter(target, head={"case_reference": "DSR-2026-00001", "kind": "access"}, schema=ExportSchema())
+    summary = writer.collection({"source": "s", "collection": "c\u00e9"}, given, found=3000)
+    csvs = {category: b"".join(handle.blocks()) for category, (handle, _writer) in writer._csv.items()}
+    review = writer.review
+    flags = b"".join(review.blocks())
+    facts = (flags, review.count, review.undecided, dict(review.withheld), review.examples())
+    writer._text.flush()
+    writer._entry.close()
+    writer.abort()
+    with zipfile.ZipFile(target) as zf:
+        data = zf.read("data.json")
+    return (data, csvs, summary.record_count, summary.fields_seen, summary.categories, summary.category_counts,
+            summary.sample, facts)
+
+
+def test_rows_with_flagged_values_write_what_their_formed_records_write():
+    given, records = _flagged_rows(3000)
+    by_row = dict(zip(map(id, given), records, strict=True))
+    layout = RowLayout(FLAGGED_NAMES, ["id"], [(1, NOTE, False)] + [(2 + n, UNDECIDED_FORMS[name], False)
+                                                                     for n, name in enumerate(FLAGGED)],
+                       lambda row: read_rows.append(row) or by_row[id(row)], flagged=[1, 2])
+    read_rows = []
+    from_rows = _written_with_review(layout.rows(iter(given)))
+    assert len(read_rows) < len(given) / 2  # most rows written from their row form, not read as records
+    as_formed = _written_with_review(iter(records))
+    assert from_rows == as_formed
+    flags, count, undecided, withheld, _examples = from_rows[7]
+    assert count > 3000 and 0 < undecided < 100 and {k[3] for k in withheld} == {"redact", "withhold"}
+    assert b"[withheld]" in from_rows[0] and b'"decision": "withhold"' in flags
