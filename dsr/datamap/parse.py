@@ -96,6 +96,7 @@ from dsr.datamap.model import (
     Source,
     SourceKind,
 )
+from dsr.domain.yamltext import safe_load
 
 KNOWN_CATEGORIES = frozenset(c.fides_key for c in DEFAULT_TAXONOMY.data_category)
 KNOWN_USES = frozenset(u.fides_key for u in DEFAULT_TAXONOMY.data_use)
@@ -396,7 +397,7 @@ def parse_file(path: Path) -> Source:
     if key in _PARSED:
         return _PARSED[key]
     try:
-        document = yaml.safe_load(text)
+        document = safe_load(text)
     except yaml.YAMLError as error:
         raise _fail(path, "", f"not valid YAML: {error}") from None
     datasets = document.get("dataset") if isinstance(document, dict) else None

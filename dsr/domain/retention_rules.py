@@ -24,6 +24,8 @@ from pathlib import Path
 import yaml
 from dateutil.relativedelta import relativedelta
 
+from dsr.domain.yamltext import safe_load
+
 DEFAULT_RULES_PATH = Path(__file__).resolve().parent.parent / "retention" / "rules.yml"
 
 SUPPORTED_VERSION = 1
@@ -285,7 +287,7 @@ def load_rules(path: str | Path | None = None) -> RuleSet:
 def parse_rules(text: str, *, origin: str = "<rules>") -> RuleSet:
     """Validate rules given as YAML text (parsed with ``yaml.safe_load``: no tags, no code)."""
     try:
-        data = yaml.safe_load(text)
+        data = safe_load(text)
     except yaml.YAMLError as exc:
         raise RulesError(origin, [f"not valid YAML: {exc}"]) from exc
     return rules_from_data(data, origin=origin)

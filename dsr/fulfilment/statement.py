@@ -20,6 +20,8 @@ from typing import Any
 
 import yaml
 
+from dsr.domain.yamltext import safe_load
+
 DEFAULT_STATEMENT_PATH = Path(__file__).resolve().parent / "statement.yml"
 LANGUAGES = ("nl", "en", "fr")
 SUPPORTED_VERSION = 1
@@ -138,7 +140,7 @@ def load_statement(path: str | Path | None = None) -> Statement:
     """Read and validate ``statement.yml`` (or ``path``); :class:`StatementError` lists what is wrong."""
     path = Path(path) if path else DEFAULT_STATEMENT_PATH
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise StatementError(str(path), [str(exc)]) from exc
     return statement_from_data(data, origin=str(path))
