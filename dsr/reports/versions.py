@@ -12,6 +12,7 @@ an event (a bulk load) or a declared day kept by hand refresh the figures too.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Hashable
 from typing import TypeVar
 
@@ -45,16 +46,24 @@ class Cache:
     def __init__(self, size: int):
         self.size = size
         self.values: dict[Hashable, object] = {}
+        # The embedded server and a threaded worker serve requests in threads of one process: the entries
+        # change under a lock (computing one does not hold it; two threads may both compute a missing one).
+        self._lock = threading.Lock()
 
     def get(self, key: Hashable, compute: Callable[[], T]) -> T:
-        if key not in self.values:
-            if len(self.values) >= self.size:
+        with self._lock:
+            if key in self.values:
+                return self.values[key]  # type: ignore[return-value]
+        value = compute()
+        with self._lock:
+            while len(self.values) >= self.size:
                 self.values.pop(next(iter(self.values)))
-            self.values[key] = compute()
-        return self.values[key]  # type: ignore[return-value]
+            self.values[key] = value
+        return value
 
     def clear(self) -> None:
-        self.values.clear()
+        with self._lock:
+            self.values.clear()
 
 
 # The dashboard's figures hold every open case's facts (thousands at 100,000 cases): a few versions only.
