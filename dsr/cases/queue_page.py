@@ -17,6 +17,7 @@ from datetime import date, datetime
 from typing import NamedTuple
 
 import sqlalchemy as sa
+from flask_babel import get_locale
 from markupsafe import Markup
 from sqlalchemy.orm import aliased
 
@@ -130,6 +131,20 @@ class QueueRow:
     badges: Markup | str
 
 
+_DAYS: dict[str, dict] = {}
+
+
+def _days_in(locale) -> dict:
+    """The dates of the queue's rows as :func:`~dsr.timeutil.format_day` shows them in ``locale``, kept per
+    process and language: each ``format_day`` finds the request's locale again through Flask-Babel's context
+    (some 70 distinct dates a page, a dozen calls each). Cleared when it grows past a few years of dates."""
+    key = str(locale)
+    days = _DAYS.get(key)
+    if days is None or len(days) > 20_000:
+        days = _DAYS[key] = {}
+    return days
+
+
 class _Once:
     """A macro's output per distinct key, for one page."""
 
@@ -150,9 +165,9 @@ def queue_rows(rows: Iterable, task_counts: dict[int, int], case_url: Callable[[
     """The rows of (case, clock) as the template prints them; the macros are the template's (called from it,
     so they see its context), ``warnings`` the badges' items per case id (only those the queue shows)."""
     once = _Once()
-    days: dict = {}
+    days = _days_in(get_locale())
 
-    def day(value):  # a page shows some 75 dates, a few dozen distinct ones
+    def day(value):  # a page shows some 75 dates, most of them shown on other pages of the same language too
         try:
             return days[value]
         except KeyError:

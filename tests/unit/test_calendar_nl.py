@@ -235,3 +235,24 @@ def test_next_working_day_skips_only_non_working_days(d):
     nxt = cal.next_working_day(d)
     assert cal.is_working_day(nxt)
     assert all(not cal.is_working_day(d + timedelta(days=i)) for i in range((nxt - d).days))
+
+
+def test_working_days_between_counts_as_a_walk_day_by_day_would():
+    """The count is computed from whole weeks and the holidays among them (issue 15, item 3): it must equal
+    walking the days one by one, over year ends, declared days (one on a Saturday) and empty ranges."""
+    import random
+
+    calendar = WorkingDayCalendar({date(2025, 5, 6): "declared", date(2026, 6, 13): "on a Saturday"})
+
+    def walked(start: date, end: date) -> int:
+        count, day_ = 0, start + timedelta(days=1)
+        while day_ <= end:
+            count += calendar.is_working_day(day_)
+            day_ += timedelta(days=1)
+        return count
+
+    pick = random.Random(15)
+    for _ in range(3000):
+        start = date(2019, 1, 1) + timedelta(days=pick.randrange(3000))
+        end = start + timedelta(days=pick.randrange(-20, 900))
+        assert calendar.working_days_between(start, end) == walked(start, end), (start, end)
