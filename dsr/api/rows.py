@@ -116,6 +116,7 @@ class ApiCase:
     rights: list[Right] = field(default_factory=list)
     pauses: list[Pause] = field(default_factory=list)
     attachments: list[AttachmentRow] = field(default_factory=list)
+    assignee_id: int | None = None
 
     @property
     def right_values(self) -> list[Right]:
@@ -135,17 +136,18 @@ _TOTAL = "dsr_bounded_total"
 
 
 @functools.cache
-def _page() -> dict:
+def _page(person: str = "email") -> dict:
     """The columns of the sub-query named ``page`` as literal columns of their types, and what the outer
-    statement selects and joins by them: made once per process. (Made from each request's sub-query, its
-    column collection alone cost some 1,300 Python calls a request.)"""
+    statement selects and joins by them, with the assignee's ``person`` column (the API shows the e-mail,
+    the queue page the name): made once per process. (Made from each request's sub-query, its column
+    collection alone cost some 1,300 Python calls a request.)"""
     cases, subject, users, merged, rights, pauses, attachments = _tables()
     c = {name: sa.literal_column(f"page.{name}", cases.c[name].type) for name in _CASE_COLUMNS}
     c[_TOTAL] = sa.literal_column(f"page.{_TOTAL}", sa.Integer())
     c.update((key, sa.literal_column(f"page.{key}")) for key in _KEYS)
     columns = (
         *(c[name] for name in _CASE_COLUMNS), *(subject.c[name] for name in _SUBJECT_COLUMNS),
-        sa.select(users.c.email).where(users.c.id == c["assignee_id"]).scalar_subquery(),
+        sa.select(users.c[person]).where(users.c.id == c["assignee_id"]).scalar_subquery(),
         sa.select(merged.c.reference).where(merged.c.id == c["merged_into_id"]).scalar_subquery(),
         rights.c.right, pauses.c.id, pauses.c.reason, pauses.c.requested_on, pauses.c.resumed_on, pauses.c.counted,
         attachments.c.id, attachments.c.filename, attachments.c.media_type, attachments.c.size, attachments.c.sha256)
@@ -154,14 +156,14 @@ def _page() -> dict:
     return {"c": c, "columns": columns, "joins": joins, "then": (rights.c.id, pauses.c.id, attachments.c.id)}
 
 
-def _statement(page: sa.Subquery, order: list, extra: tuple = ()) -> sa.Select:
+def _statement(page: sa.Subquery, order: list, extra: tuple = (), person: str = "email") -> sa.Select:
     """The cases of ``page`` (a sub-query named "page" of :data:`_CASE_COLUMNS` and whatever ``order`` and
     ``extra`` name), in ``order``, with what their JSON reads beside them: the subject joined (one row), the
     assignee's e-mail and the merge target's reference as sub-queries of their own (a row each; as joins they
     would double the time PostgreSQL takes to plan the statement, more than it takes to run it), the rights,
     pauses and attachments joined side by side (a few rows each), each collection in the order of its ids;
     then the ``extra`` columns of ``page``."""
-    made = _page()
+    made = _page(person)
     joined = page
     for table, on in made["joins"]:
         joined = joined.outerjoin(table, on)
@@ -169,9 +171,9 @@ def _statement(page: sa.Subquery, order: list, extra: tuple = ()) -> sa.Select:
             .order_by(*order, *made["then"]))
 
 
-def _read(stmt: sa.Select, params: dict | None = None) -> tuple[list[ApiCase], list]:
-    """The cases of a :func:`_statement` (in its order), each with what its JSON shows; and the first row's
-    ``extra`` columns (``[]`` when there is no case)."""
+def _read(stmt: sa.Select, params: dict | None = None, person: type = Email) -> tuple[list[ApiCase], list]:
+    """The cases of a :func:`_statement` (in its order), each with what its JSON shows (the assignee's column
+    as a ``person``); and the first row's ``extra`` columns (``[]`` when there is no case)."""
     n_case, n_subject = len(_CASE_COLUMNS), len(_SUBJECT_COLUMNS)
     s0, end = n_case, n_case + n_subject + 13
     cases: dict[int, ApiCase] = {}
@@ -194,7 +196,8 @@ def _read(stmt: sa.Select, params: dict | None = None) -> tuple[list[ApiCase], l
                 refusal_ground=refusal_ground, withdrawal_how=withdrawal_how, notes=notes, closed_at=closed_at,
                 created_at=created_at, version=version,
                 subject=Subject(*row[s0:s0 + n_subject]) if subject_id is not None else None,
-                assignee=Email(row[s0 + n_subject]) if assignee_id is not None else None,
+                assignee=person(row[s0 + n_subject]) if assignee_id is not None else None,
+                assignee_id=assignee_id,
                 merged_into=Reference(row[s0 + n_subject + 1]) if merged_into_id is not None else None,
             )
             seen[case_id] = (set(), set(), set())
@@ -229,7 +232,7 @@ def api_case(reference: str) -> ApiCase | None:
     return cases[0] if cases else None
 
 
-def _page_statement(stmt: sa.Select, keys: list[tuple], limit: int, offset: int) -> sa.Select:
+def _page_statement(stmt: sa.Select, keys: list[tuple], limit: int, offset: int, person: str = "email") -> sa.Select:
     """The statement of a page of ``stmt`` ordered by ``keys``: its cases, with the order's expressions and
     the bounded count as columns of a sub-query, joined to what their JSON shows."""
     cases = Case.__table__
@@ -242,14 +245,15 @@ def _page_statement(stmt: sa.Select, keys: list[tuple], limit: int, offset: int)
     c = _page()["c"]
     order = [c[name].desc() if descending else c[name]
              for name, (_, descending) in zip(_KEYS[:len(keys)], keys, strict=True)]
-    return _statement(page, order, extra=(_TOTAL,))
+    return _statement(page, order, extra=(_TOTAL,), person=person)
 
 
 _FILTER_FIELDS = tuple(f.name for f in dataclasses.fields(QueueFilters))
 
 
 @functools.lru_cache(maxsize=256)
-def _list_statement(filters: tuple, today: date, limit: int, offset: int, config: tuple) -> sa.Select:
+def _list_statement(filters: tuple, today: date, limit: int, offset: int, config: tuple,
+                    person: str = "email") -> sa.Select:
     """The page statement of the queue's ``filters`` (their values, in :data:`_FILTER_FIELDS` order) on
     ``today``, made once per process for each list asked for: building a statement of this size and its cache
     key cost about as much Python as reading and wording its 25 cases. Everything the statement depends on is
@@ -257,7 +261,7 @@ def _list_statement(filters: tuple, today: date, limit: int, offset: int, config
     from a lookup of its own, is never kept (:func:`api_page`)."""
     del config  # part of the key only: the filters read the settings themselves, the same ones
     f = QueueFilters(**dict(zip(_FILTER_FIELDS, filters, strict=True)))
-    return _page_statement(queue_query(f, today, loads=()), queue_order_keys(f), limit, offset)
+    return _page_statement(queue_query(f, today, loads=()), queue_order_keys(f), limit, offset, person)
 
 
 class ApiPagination(BoundedPagination):
@@ -273,14 +277,15 @@ class ApiPagination(BoundedPagination):
         return self._query_args["select"]
 
     def _query_items(self) -> list:
-        f, today = self._query_args["filters"], self._query_args["today"]
+        f, today, person = self._query_args["filters"], self._query_args["today"], self._query_args["person"]
+        column = person._fields[0]
         if f.q:
-            stmt = _page_statement(self._select(), queue_order_keys(f), self.per_page, self._query_offset)
+            stmt = _page_statement(self._select(), queue_order_keys(f), self.per_page, self._query_offset, column)
         else:
             stmt = _list_statement(tuple(getattr(f, name) for name in _FILTER_FIELDS), today, self.per_page,
                                    self._query_offset, (db.session.get_bind().dialect.name,
-                                                        current_app.config.get("PAUSE_ATTENTION_DAYS", 30)))
-        items, extra = _read(stmt)
+                                                        current_app.config.get("PAUSE_ATTENTION_DAYS", 30)), column)
+        items, extra = _read(stmt, person=person)
         self._counted = extra[0] if items else (0 if self.page == 1 else None)
         return items
 
@@ -290,7 +295,10 @@ class ApiPagination(BoundedPagination):
         return self._counted
 
 
-def api_page(filters: QueueFilters, today: date, *, page: int, per_page: int) -> ApiPagination:
+def api_page(filters: QueueFilters, today: date, *, page: int, per_page: int, person: type = Email) -> ApiPagination:
     """A page of the queue's cases for ``filters`` on ``today`` (its order, :func:`queue_order_keys`) as
-    :class:`ApiCase` items with a bounded count, as :func:`~dsr.cases.queries.paginate` counts."""
-    return paginate(None, page=page, per_page=per_page, kind=ApiPagination, filters=filters, today=today)
+    :class:`ApiCase` items with a bounded count, as :func:`~dsr.cases.queries.paginate` counts. ``person`` is a
+    one-field named tuple whose field names the assignee's column it holds: the API's ``Email``, the queue
+    page's name (issue 15, item 3)."""
+    return paginate(None, page=page, per_page=per_page, kind=ApiPagination, filters=filters, today=today,
+                    person=person)

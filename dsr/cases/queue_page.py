@@ -1,9 +1,9 @@
 """The queue page's rows: read as plain rows and worked out once per page in Python (issue 15, item 3).
 
 The page read its 25 cases as ORM objects with their subjects, assignees, rights and pauses, some 1,000
-attributes set up and tracked for a page that only shows them: :func:`queue_page` reads the columns a row
-shows, in the same statements, into :class:`QueueCase`, which the clock and the warnings read as they read a
-case. And a row called a dozen template macros and translations (the state's label, the rights' badges, the
+attributes set up and tracked for a page that only shows them: the page is read as the API reads its pages
+(one statement of plain rows, :func:`dsr.api.rows.api_page`) and :func:`queue_cases` makes :class:`QueueCase`
+items of them, which the clock and the warnings read as they read a case. And a row called a dozen template macros and translations (the state's label, the rights' badges, the
 days left, the status badge), some 45 template calls a row, most of which give one of a few outputs on a page
 (eight states, a handful of right combinations, a few dozen distinct "days left"): :func:`queue_rows` runs each
 macro once per distinct input and a row reuses its output. The macros stay the templates' own, so the page is
@@ -16,21 +16,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import NamedTuple
 
-import sqlalchemy as sa
 from flask_babel import get_locale
 from markupsafe import Markup
-from sqlalchemy.orm import aliased
 
-from dsr.auth.models import User
-from dsr.cases.models import Case, CasePause, CaseRight
-from dsr.cases.queries import QueueFilters, paginate, queue_query
 from dsr.domain.enums import CaseState, Priority, Right
 from dsr.domain.pauses import PauseInterval
-from dsr.extensions import db
-from dsr.subjects.models import DataSubject
 from dsr.timeutil import format_day
-
-_RIGHT_ORDER = {right: i for i, right in enumerate(Right)}
 
 
 class Named(NamedTuple):
@@ -67,41 +58,19 @@ class QueueCase:
         return self.extended_due_on is not None and self.extension_notice_sent_on is None
 
 
-def queue_page(filters: QueueFilters, day: date, *, page: int, per_page: int):
-    """A page of the queue as :class:`QueueCase` items with its bounded count: the cases with their subject's
-    and assignee's names in one statement, their rights and pauses in one each."""
-    subject, assignee = aliased(DataSubject), aliased(User)  # the filters' own sub-queries name the tables
-    stmt = (queue_query(filters, day, loads=())
-            .with_only_columns(Case.id, Case.reference, Case.version, Case.state, Case.received_on, Case.closed_at,
-                               Case.paused_since, Case.extended_due_on, Case.extension_notice_due_on,
-                               Case.extension_notice_sent_on, Case.late_pause_requests, Case.priority,
-                               Case.assignee_id, Case.subject_id, subject.name.label("subject_name"),
-                               subject.customer_number, assignee.name.label("assignee_name"),
-                               maintain_column_froms=True)
-            .outerjoin(subject, subject.id == Case.subject_id).outerjoin(assignee, assignee.id == Case.assignee_id))
-    result = paginate(stmt, page=page, per_page=per_page, rows=True)
-    ids = [row.id for row in result.items]
-    rights: dict[int, list[Right]] = {}
-    pauses: dict[int, list[PauseInterval]] = {}
-    if ids:
-        for case_id, right in db.session.execute(
-                sa.select(CaseRight.case_id, CaseRight.right).where(CaseRight.case_id.in_(ids))):
-            rights.setdefault(case_id, []).append(right)
-        for case_id, requested, resumed, counted in db.session.execute(
-                sa.select(CasePause.case_id, CasePause.requested_on, CasePause.resumed_on, CasePause.counted)
-                .where(CasePause.case_id.in_(ids)).order_by(CasePause.id)):
-            pauses.setdefault(case_id, []).append(PauseInterval(requested, resumed, counted))
-    result.items = [QueueCase(
-        id=row.id, reference=row.reference, version=row.version, state=row.state, received_on=row.received_on,
-        closed_at=row.closed_at, paused_since=row.paused_since, extended_due_on=row.extended_due_on,
-        extension_notice_due_on=row.extension_notice_due_on, extension_notice_sent_on=row.extension_notice_sent_on,
-        late_pause_requests=row.late_pause_requests, priority=row.priority, assignee_id=row.assignee_id,
-        subject=Named(row.subject_name, row.customer_number) if row.subject_id is not None else None,
-        assignee=Named(row.assignee_name) if row.assignee_id is not None else None,
-        right_values=sorted(rights.get(row.id, ()), key=_RIGHT_ORDER.__getitem__),
-        pauses=pauses.get(row.id, []),
-    ) for row in result.items]
-    return result
+def queue_cases(items: Iterable) -> list[QueueCase]:
+    """A page's cases as :class:`QueueCase` items, from the rows the API's page statement reads
+    (:func:`dsr.api.rows.api_page` with the assignee's name): the page, its cases' subjects, assignees' names,
+    rights and pauses and its bounded count in one statement, where the page read them in three, and its
+    order the API's, which is the queue's (issue 15, item 3)."""
+    return [QueueCase(
+        id=case.id, reference=case.reference, version=case.version, state=case.state, received_on=case.received_on,
+        closed_at=case.closed_at, paused_since=case.paused_since, extended_due_on=case.extended_due_on,
+        extension_notice_due_on=case.extension_notice_due_on, extension_notice_sent_on=case.extension_notice_sent_on,
+        late_pause_requests=case.late_pause_requests, priority=case.priority, assignee_id=case.assignee_id,
+        subject=case.subject, assignee=case.assignee, right_values=case.right_values,
+        pauses=[PauseInterval(p.requested_on, p.resumed_on, p.counted) for p in case.pauses],
+    ) for case in items]
 
 
 @dataclass(slots=True)

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 
+from dsr.api.rows import api_page
 from dsr.auth.access import READERS, WRITERS, roles_required
 from dsr.auth.models import User
 from dsr.cases.action_forms import REFUSAL_LABELS
@@ -16,7 +17,7 @@ from dsr.cases.forms import CHANNEL_LABELS, LANGUAGE_LABELS, RIGHT_LABELS, Intak
 from dsr.cases.intake import intake_page
 from dsr.cases.page import render_case
 from dsr.cases.queries import FilterError, QueueFilters, case_or_404, queue_query
-from dsr.cases.queue_page import queue_page, queue_rows
+from dsr.cases.queue_page import Named, queue_cases, queue_rows
 from dsr.domain.enums import CaseState, Channel, Right
 from dsr.extensions import db
 from dsr.subjects.operations import find_matches
@@ -51,8 +52,10 @@ def queue():
         flash(exc.message, "warning")
         return redirect(url_for("cases.queue"))
     day = today()
-    page = queue_page(filters, day, page=max(request.args.get("page", 1, type=int), 1),
-                      per_page=current_app.config["QUEUE_PAGE_SIZE"])
+    # The page read as the API reads its pages, with the assignee's name (issue 15, item 3).
+    page = api_page(filters, day, person=Named, page=max(request.args.get("page", 1, type=int), 1),
+                    per_page=current_app.config["QUEUE_PAGE_SIZE"])
+    page.items = queue_cases(page.items)
     calendar = working_calendar()
     soon = current_app.config["DUE_SOON_DAYS"]
     rows = [(case, case_clock(case, calendar, day, soon_days=soon)) for case in page.items]

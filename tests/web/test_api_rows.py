@@ -208,3 +208,46 @@ def test_a_kept_list_statement_answers_every_filter_as_the_queue_and_sees_every_
             app.config["PAUSE_ATTENTION_DAYS"] = 30
             unassigned.assignee_id, unassigned.channel, unassigned.priority = before
             db.session.commit()
+
+
+def _queue_fields(case) -> tuple:
+    """What the queue page's rows, clocks and warnings read of a case (dsr.cases.queue_page.QueueCase)."""
+    from dsr.cases.deadlines import pause_intervals
+
+    subject, assignee = case.subject, case.assignee
+    return (case.id, case.reference, case.version, case.state, case.received_on, case.closed_at, case.paused_since,
+            case.extended_due_on, case.extension_notice_due_on, case.extension_notice_sent_on,
+            case.late_pause_requests, case.priority, case.assignee_id, case.extension_notice_owed,
+            (subject.name, subject.customer_number) if subject is not None else None,
+            assignee.name if assignee is not None else None, list(case.right_values),
+            list(case.pauses) if not isinstance(case, Case) else pause_intervals(case))
+
+
+@pytest.mark.parametrize("sort", SORTS)
+def test_the_queue_pages_rows_are_those_of_the_stored_cases(demo, sort):
+    """The queue page reads its cases by the API's page statement with the assignee's name (issue 15, item 3):
+    every page, in every order, holds the cases :func:`queue_query` gives, each with what the stored case as an
+    ORM object gives its row (the subject's name and customer number, the assignee's name, the rights in
+    their order, the pauses in theirs), and the same bounded count."""
+    from dsr.api.rows import api_page
+    from dsr.cases.queue_page import Named, queue_cases
+
+    app, _headers, busy = demo
+    with time_machine.travel(NOW, tick=False), app.test_request_context():
+        for state, direction in (("all", "asc"), ("open", "desc"), ("open", "asc")):
+            filters = QueueFilters.from_args({"state": state, "sort": sort, "dir": direction})
+            db.session.expire_all()
+            expected = [_queue_fields(case) for case in
+                        db.session.execute(queue_query(filters, TODAY, loads=())).scalars().all()]
+            shown, page_no = [], 1
+            while True:
+                page = api_page(filters, TODAY, person=Named, page=page_no, per_page=7)
+                assert page.total == len(expected) and page.total_exact
+                shown.extend(_queue_fields(case) for case in queue_cases(page.items))
+                if page_no >= page.pages:
+                    break
+                page_no += 1
+            assert shown == expected
+            if state == "all":
+                assert any(row[1] == busy and len(row[-1]) >= 3 and len(row[-2]) >= 2 for row in shown)
+                assert any(row[14] is None for row in shown)  # the reduced case file
