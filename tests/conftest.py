@@ -139,11 +139,14 @@ def _wipe(app) -> None:
                     reset = f"SELECT setval(pg_get_serial_sequence('\"{name}\"', 'id'), (SELECT max(id) FROM \"{name}\"))"  # noqa: S608, E501 (names from the metadata)
                     conn.execute(sa.text(reset))
         db.engine.dispose() if conn.dialect.name == "sqlite" else None
-    storage = app.config["STORAGE_DIR"]
     import shutil
 
-    shutil.rmtree(storage, ignore_errors=True)
-    os.makedirs(storage, exist_ok=True)
+    # dsr's own files, and the demo systems' object store (the calls' audio that loading the demo writes):
+    # a test that erases recordings finds only what it stored itself, whichever test ran before it.
+    for key in ("STORAGE_DIR", "OBJECT_STORE_DIR"):
+        if app.config.get(key):
+            shutil.rmtree(app.config[key], ignore_errors=True)
+            os.makedirs(app.config[key], exist_ok=True)
 
 
 @pytest.fixture(scope="session")
