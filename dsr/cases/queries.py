@@ -126,7 +126,9 @@ def queue_query(f: QueueFilters, today: date, loads: tuple | None = None) -> sa.
     # pause began: compare against that day instead of today.
     reference_day = sa.func.coalesce(Case.paused_since, today)
     if f.overdue:
-        stmt = stmt.where(due < reference_day)
+        # A pause begins on a day that has come (dsr.cases.timing), so an overdue case's deadline is before
+        # today too: said as well, it bounds the scan of the open queue's index to the days before today.
+        stmt = stmt.where(due < reference_day, due < today)
     if f.due_within is not None:
         stmt = stmt.where(due >= reference_day, Case.paused_since.is_(None),
                           due <= today + timedelta(days=f.due_within))

@@ -54,6 +54,17 @@ def test_migrated_schema_matches_the_models(ctx):
     assert _current_revision() == _script().get_current_head()
 
 
+def test_the_open_queue_index_carries_the_overdue_filters_columns_on_postgresql(ctx):
+    """compare_metadata does not compare an index's INCLUDE columns: the overdue filter's index-only count
+    needs them (revision e4a7c1d9b2f6)."""
+    from dsr.cases.models import OPEN_DUE_INCLUDES
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no INCLUDE")
+    index = next(i for i in sa.inspect(db.engine).get_indexes("cases") if i["name"] == "ix_cases_open_due")
+    assert index["dialect_options"]["postgresql_include"] == OPEN_DUE_INCLUDES
+
+
 def test_upgrade_builds_the_schema_on_an_empty_database(fresh_app):
     assert table_names(fresh_app) == set()
     with fresh_app.app_context():

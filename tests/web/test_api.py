@@ -432,6 +432,25 @@ def test_list_filters(client, staff_headers, queue, args, expected):
     assert _refs(_list(client, staff_headers, **args)) == [queue[name] for name in expected]
 
 
+def test_overdue_filter_leaves_out_a_case_whose_clock_stopped_before_its_deadline(app, client, staff_headers, queue):
+    """A running pause holds the clock on the day it began: a case paused before its deadline is not overdue,
+    though the deadline it had when the pause began is before today (the filter bounds its index scan by
+    today as well: dsr.cases.queries)."""
+    from dsr.cases.timing import request_information
+
+    with app.app_context():
+        staff = db.session.scalar(sa.select(User).where(User.email == "writer@harmony.test"))
+        # received 1 October, legal deadline 2 November; asked for information on 5 October, still waiting
+        case = make_case(actor=staff, received_on=date(2026, 10, 1), rights=[Right.ACCESS])
+        request_information(case, reason="A copy of the policy", requested_on=date(2026, 10, 5), actor=staff,
+                            now=NOW, today=NOW.date())
+        db.session.commit()
+        paused, due = case.reference, case.legal_due_on
+    assert case.paused_since == date(2026, 10, 5) and due < NOW.date()
+    assert _refs(_list(client, staff_headers, overdue="true")) == [queue["overdue"]]
+    assert paused in _refs(_list(client, staff_headers, state="open"))
+
+
 def test_list_search_by_reference(client, staff_headers, queue):
     assert _refs(_list(client, staff_headers, q=queue["in_progress"])) == [queue["in_progress"]]
     assert _refs(_list(client, staff_headers, q=queue["in_progress"].lower())) == [queue["in_progress"]]
