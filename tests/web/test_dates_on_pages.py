@@ -21,7 +21,7 @@ from dsr.auth.models import User
 from dsr.cases.models import Case
 from dsr.demo.loader import DEMO_USERS, load_demo
 from dsr.extensions import db
-from dsr.timeutil import format_day, format_moment
+from dsr.timeutil import format_day, format_moment, moment_formatter
 from tests.conftest import NOW, TODAY
 from tests.web.support import text_of
 
@@ -100,6 +100,10 @@ def test_the_formats_per_kind(app):
             with force_locale(locale):
                 assert format_day(date(2027, 1, 5)) == day
                 assert format_moment(moment) == when
+                # Bound once for a page's many moments, in the locale in force when bound.
+                assert moment_formatter()(moment) == when
+                assert moment_formatter()(moment.replace(tzinfo=None)) == when  # naive: UTC, as format_moment
+                assert moment_formatter()(None) == ""
                 assert format_day(date(2027, 1, 5), "weekday") == weekday
                 assert format_day(moment) == day  # a moment's local calendar date
                 # A numeric pattern is not a kind: the date is shown as every date is; Flask-Babel's own
