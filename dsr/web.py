@@ -5,7 +5,8 @@ from __future__ import annotations
 from functools import lru_cache
 
 import sqlalchemy as sa
-from flask import Flask, g, render_template, request
+from flask import Flask, g, has_request_context, render_template, request, url_for
+from flask.globals import request_ctx
 from flask_babel import get_locale, get_translations
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
@@ -81,6 +82,32 @@ def render_gettext() -> dict:
     return {"_": gettext, "gettext": gettext, "ngettext": ngettext, "pgettext": pgettext, "npgettext": npgettext}
 
 
+_URLS: dict[tuple, str] = {}
+
+
+def kept_url_for(endpoint: str, **values) -> str:
+    """The templates' ``url_for``, each address built once per process: a queue page builds some 70 (the
+    frame's links and assets, six sort links, the pages), each through Flask's and Werkzeug's URL building
+    with the request's adapter (issue 15, item 3). An address depends on the endpoint, its values and where
+    the request came in (host, script root, subdomain), which are the key; the app registers no
+    ``url_defaults``. A relative endpoint, an external address or a value that cannot be a key is built as
+    before; the memo is emptied when it grows past a few thousand (a search term is part of a sort link)."""
+    adapter = request_ctx.url_adapter if has_request_context() else None
+    if adapter is None or endpoint[:1] == "." or "_external" in values or "_scheme" in values:
+        return url_for(endpoint, **values)
+    try:
+        key = (adapter.map, adapter.server_name, adapter.script_name, adapter.subdomain, adapter.url_scheme, endpoint,
+               *[(k, v.__class__, v) for k, v in values.items()])  # in their order: the query string's follows it
+        return _URLS[key]
+    except KeyError:
+        if len(_URLS) > 5_000:
+            _URLS.clear()
+        url = _URLS[key] = url_for(endpoint, **values)
+        return url
+    except TypeError:  # a value that is not hashable
+        return url_for(endpoint, **values)
+
+
 @lru_cache(maxsize=16)
 def _wtforms_catalogue(locale: str):
     from babel import support
@@ -106,6 +133,8 @@ WTFORMS_TRANSLATIONS = WtformsTranslations()
 
 def register(app: Flask) -> None:
     install_gettext(app)
+    if not app.url_default_functions:  # an address would then depend on more than its key
+        app.jinja_env.globals["url_for"] = kept_url_for
     app.context_processor(render_gettext)
 
     @app.before_request
