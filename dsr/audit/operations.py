@@ -181,7 +181,7 @@ class Entry:
     after: dict[str, Any] | None = None
 
 
-def record_all(entries: list[Entry], *, actor, now: datetime, head: str | None = None) -> list[int]:
+def record_all(entries: list[Entry], *, actor, now: datetime, head: str | None = None, along=None) -> list[int]:
     """Append several events of one operation, in this order, as :func:`record` would one by one, after the
     head's lock (if this transaction does not hold it yet): on PostgreSQL in one statement whatever their
     number (their rows, their payloads and the head's move), on SQLite in three. Their cases must have their
@@ -193,6 +193,12 @@ def record_all(entries: list[Entry], *, actor, now: datetime, head: str | None =
     writer's lock and then reads the row as that writer left it) and writes the events only if it moved: no
     statement of its own for the lock (issue 15, item 3). If another writer moved the head in between,
     nothing was written: the head is locked and the events chained onto it, as without ``head``.
+
+    ``along`` (PostgreSQL, with ``head``): other rows to write in the same statement, before the events name
+    them (:class:`dsr.cases.writing.Rows`: data-modifying CTEs, their parameters, and the statement that writes
+    them alone): a new case's rows ride with its events, a round trip less (issue 15, item 3). They are
+    written whether or not the head still held; without ``head``, or when this transaction holds the head
+    already, they are written by a statement of their own first.
 
     Core statements, not the ORM's unit of work, which cost the creation of a case through the API about a
     fifth of its time (issue 15); the events are not in the session afterwards (nothing reads them back).
@@ -206,9 +212,11 @@ def record_all(entries: list[Entry], *, actor, now: datetime, head: str | None =
     connection = db.session.connection()
     if head is not None and connection.dialect.name == "postgresql" and _held_head() is None:
         events = _chain(entries, actor=actor, now=now, prev_hash=head)
-        ids = _append_postgresql(connection, events, read=head)
+        ids = _append_postgresql(connection, events, read=head, along=along)
         if ids:
             return ids
+    elif along is not None:
+        connection.execute(along.statement, along.params)
     events = _chain(entries, actor=actor, now=now, prev_hash=_lock_head())
     if connection.dialect.name == "postgresql":
         return _append_postgresql(connection, events)
@@ -234,9 +242,10 @@ def _chain(entries: list[Entry], *, actor, now: datetime, prev_hash: str) -> lis
     return events
 
 
-def _append_postgresql(connection, events: list[AuditEvent], *, read: str | None = None) -> list[int]:
+def _append_postgresql(connection, events: list[AuditEvent], *, read: str | None = None, along=None) -> list[int]:
     """The events, their payloads and the head's move in one statement. The head is locked already or, with
-    ``read``, is moved only if it still holds that hash: if not, nothing is written and no id returned."""
+    ``read``, is moved only if it still holds that hash: if not, no event is written and no id returned
+    (``along``'s rows, carried by the same statement, are written either way)."""
     last = events[-1].hash
     params = {f"event_{name}": [getattr(event, name) for event in events] for name in _EVENT_COLUMNS}
     serialize = connection.dialect._json_serializer or json.dumps  # what the JSON columns' own binding uses
@@ -248,15 +257,17 @@ def _append_postgresql(connection, events: list[AuditEvent], *, read: str | None
         head_hash=last, head_written=len(events))
     if read is not None:
         params["head_read"] = read
-    result = connection.execute(_append_statement(read is not None), params).all()
+    if along is not None:
+        params.update(along.params)
+    result = connection.execute(_append_statement(read is not None, along.ctes if along else ()), params).all()
     if not result:
         return []
     _moved(last, result[0].events)
     return [row.id for row in result]
 
 
-@lru_cache(maxsize=2)
-def _append_statement(if_head_holds: bool):
+@lru_cache(maxsize=8)
+def _append_statement(if_head_holds: bool, along: tuple = ()):
     """``WITH written AS (INSERT INTO audit_events ...), details_written AS (INSERT INTO audit_payloads ...),
     head AS (UPDATE audit_head ...) SELECT ...``: the events' and payloads' columns as arrays (``unnest``-ed),
     so it is one statement whatever their number, built once and compiled once.
@@ -265,10 +276,12 @@ def _append_statement(if_head_holds: bool):
     SQLAlchemy's "insertmanyvalues" does), and each payload finds its event by the event's hash, which is
     unique. ``if_head_holds``: the head is moved only ``WHERE last_hash = :head_read``, and the events are
     written only if it was (they select from its ``RETURNING``); otherwise the statement returns no row.
+    ``along``: further data-modifying CTEs (the rows the events name), run by the same statement.
     """
     table, payloads, head_table = AuditEvent.__table__, AuditPayload.__table__, AuditHead.__table__
     types = {"occurred_at": sa.DateTime(timezone=True), "actor_id": sa.Integer, "case_id": sa.Integer}
-    moved = (sa.update(head_table).where(head_table.c.id == 1)
+    # The head's id written as it is (a parameter fewer: see dsr.cases.writing.EMPTY_AT_CREATION).
+    moved = (sa.update(head_table).where(head_table.c.id == sa.literal_column("1"))
              .values(last_hash=sa.bindparam("head_hash", type_=sa.String),
                      events=head_table.c.events + sa.bindparam("head_written", type_=sa.Integer)))
     if if_head_holds:
@@ -290,7 +303,7 @@ def _append_statement(if_head_holds: bool):
         sa.select(written.c.id, details.c.nonce, sa.cast(details.c.before, sa.JSON), sa.cast(details.c.after, sa.JSON))
         .join_from(written, details, written.c.hash == details.c.hash)).cte("details_written")
     return (sa.select(written.c.id, head.c.events).select_from(written).join(head, sa.true())
-            .order_by(written.c.id).add_cte(details_written))
+            .order_by(written.c.id).add_cte(details_written, *along))
 
 
 _EVENT_COLUMNS = ("occurred_at", "actor_id", "actor_label", "case_id", "action", "payload_hash", "prev_hash", "hash")

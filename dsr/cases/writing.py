@@ -98,34 +98,66 @@ def _row(obj) -> dict:
     return values
 
 
-def write_case(case: Case, rights: list[CaseRight], subject: DataSubject, *, new_subject: bool) -> None:
+# A new case's columns that are empty until something happens to it (an assignment, a pause, an extension,
+# an answer): left out of the rows' statement (they are NULL, none has a default), which keeps it, with the
+# chain's statement it rides along with, within the 50 parameters and 4,096 characters psycopg keeps a
+# statement's parsed form for (issue 15, item 3). :func:`write_case` refuses a new case that fills one.
+EMPTY_AT_CREATION = ("assignee_id", "closed_at", "decision", "refusal_ground", "withdrawal_how", "merged_into_id",
+                     "paused_since", "extension_reason", "extended_at", "extended_due_on", "extension_notice_due_on",
+                     "extension_notice_sent_on", "reduced_at", "subject_deceased_on", "subject_deceased_recorded_at")
+
+
+class Rows(NamedTuple):
+    """PostgreSQL: a new case's rows as data-modifying CTEs with their parameters, for
+    :func:`dsr.audit.operations.record_all` to run in the statement of the case's events (``along``), or
+    alone as ``statement`` when there is no such statement."""
+
+    ctes: tuple
+    statement: sa.Insert
+    params: dict
+
+
+def write_case(case: Case, rights: list[CaseRight], subject: DataSubject, *, new_subject: bool,
+               along_events: bool = False) -> Rows | None:
     """Insert the case, its rights and (if ``new_subject``) the subject with its search keys, then attach
     them to the session as persistent objects. On PostgreSQL every object already has its id
-    (:func:`number_and_ids`): one statement; on SQLite one each, the ids read back."""
+    (:func:`number_and_ids`): one statement; on SQLite one each, the ids read back.
+
+    ``along_events`` (PostgreSQL): the statement is not run here but returned (:class:`Rows`), for the caller
+    to hand to :func:`dsr.audit.operations.record_all`, which writes the rows and the events in one statement
+    (a round trip less a creation, issue 15, item 3). The objects are attached already: nothing may read
+    them from the database before that statement has run."""
     connection = db.session.connection()
     if new_subject:
         subject_row = _row(subject)
     case_row = _row(case)
     right_rows = [_row(right) for right in rights]
     if connection.dialect.name == "postgresql":
+        filled = [name for name in EMPTY_AT_CREATION if case_row.pop(name) is not None]
+        if filled:
+            raise ValueError(f"a new case is written with {', '.join(filled)} empty: set them after its creation")
         params = {f"case_{name}": value for name, value in case_row.items()}
         params.update(right_ids=[row["id"] for row in right_rows], right_values=[right.right.value for right in rights])
         if new_subject:
             keys = subject_key_rows(subject)
             params.update({f"subject_{name}": value for name, value in subject_row.items()})
             params.update(key_kinds=[row["kind"].value for row in keys], key_keys=[row["key"] for row in keys])
-        connection.execute(_write_statement(new_subject), params)
-    else:
-        if new_subject:
-            subject.id = connection.execute(
-                sa.insert(DataSubject.__table__).values(subject_row)).inserted_primary_key[0]
-            connection.execute(sa.insert(SubjectSearchKey.__table__), subject_key_rows(subject))
-            case_row["subject_id"] = case.subject_id = subject.id
-        case.id = connection.execute(sa.insert(Case.__table__).values(case_row)).inserted_primary_key[0]
-        for right, row in zip(rights, right_rows, strict=True):
-            row["case_id"] = right.case_id = case.id
-            right.id = connection.execute(sa.insert(CaseRight.__table__).values(row)).inserted_primary_key[0]
+        rows = Rows(_write_ctes(new_subject), _write_statement(new_subject), params)
+        if not along_events:
+            connection.execute(rows.statement, rows.params)
+        _attach(case, rights, subject, new_subject=new_subject)
+        return rows if along_events else None
+    if new_subject:
+        subject.id = connection.execute(
+            sa.insert(DataSubject.__table__).values(subject_row)).inserted_primary_key[0]
+        connection.execute(sa.insert(SubjectSearchKey.__table__), subject_key_rows(subject))
+        case_row["subject_id"] = case.subject_id = subject.id
+    case.id = connection.execute(sa.insert(Case.__table__).values(case_row)).inserted_primary_key[0]
+    for right, row in zip(rights, right_rows, strict=True):
+        row["case_id"] = right.case_id = case.id
+        right.id = connection.execute(sa.insert(CaseRight.__table__).values(row)).inserted_primary_key[0]
     _attach(case, rights, subject, new_subject=new_subject)
+    return None
 
 
 def _bound(table: sa.Table, prefix: str) -> dict:
@@ -134,17 +166,16 @@ def _bound(table: sa.Table, prefix: str) -> dict:
 
 
 @lru_cache(maxsize=2)
-def _write_statement(new_subject: bool):
-    """``WITH subject AS (INSERT ...), search_keys AS (INSERT ...), new_case AS (INSERT ...) INSERT INTO
-    case_rights ...``, with named parameters (the rights and the keys as arrays, ``unnest``-ed): one
-    statement whatever the number of rights and keys, built once and compiled once (a multi-row ``VALUES``
-    is compiled again for every execution)."""
+def _write_parts(new_subject: bool) -> tuple[tuple, sa.BindParameter]:
+    """``subject AS (INSERT ...), search_keys AS (INSERT ...), new_case AS (INSERT ...)`` with named
+    parameters (the keys as an array, ``unnest``-ed), and the case's id parameter: the same whatever the number
+    of keys, built once and compiled once (a multi-row ``VALUES`` is compiled again for every execution). The
+    foreign keys between the rows are checked at the end of the statement they are part of."""
     ctes = []
-    case = _bound(Case.__table__, "case_")
+    case = {name: column for name, column in _bound(Case.__table__, "case_").items() if name not in EMPTY_AT_CREATION}
     if new_subject:
         subject = _bound(DataSubject.__table__, "subject_")
-        # The case's subject is the new subject: one parameter for both, which keeps the statement within the
-        # 50 parameters psycopg keeps its parsed form for (51 cost every creation 0.25 ms parsing it again).
+        # The case's subject is the new subject: one parameter for both (see EMPTY_AT_CREATION).
         case["subject_id"] = subject["id"]
         ctes.append(sa.insert(DataSubject.__table__).values(subject).cte("subject"))
         keys = (sa.func.unnest(sa.bindparam("key_kinds", type_=ARRAY(sa.String)),
@@ -153,11 +184,29 @@ def _write_statement(new_subject: bool):
         ctes.append(sa.insert(SubjectSearchKey.__table__).from_select(
             ["subject_id", "kind", "key"], sa.select(subject["id"], keys.c.kind, keys.c.key)).cte("search_keys"))
     ctes.append(sa.insert(Case.__table__).values(case).cte("new_case"))
+    return tuple(ctes), case["id"]
+
+
+def _rights_insert(new_subject: bool) -> sa.Insert:
+    """``INSERT INTO case_rights ...`` of the rights given as arrays (``unnest``-ed), whatever their number."""
     rights = (sa.func.unnest(sa.bindparam("right_ids", type_=ARRAY(sa.Integer)),
                              sa.bindparam("right_values", type_=ARRAY(sa.String)))
               .table_valued("id", "right").render_derived("new_rights"))
     return sa.insert(CaseRight.__table__).from_select(
-        ["id", "case_id", "right"], sa.select(rights.c.id, case["id"], rights.c.right)).add_cte(*ctes)
+        ["id", "case_id", "right"], sa.select(rights.c.id, _write_parts(new_subject)[1], rights.c.right))
+
+
+@lru_cache(maxsize=2)
+def _write_ctes(new_subject: bool) -> tuple:
+    """Every row of a new case as a data-modifying CTE, for the events' statement to carry."""
+    return (*_write_parts(new_subject)[0], _rights_insert(new_subject).cte("rights_written"))
+
+
+@lru_cache(maxsize=2)
+def _write_statement(new_subject: bool):
+    """``WITH subject AS (INSERT ...), search_keys AS (INSERT ...), new_case AS (INSERT ...) INSERT INTO
+    case_rights ...``: the rows alone, one statement."""
+    return _rights_insert(new_subject).add_cte(*_write_parts(new_subject)[0])
 
 
 def _attach(case: Case, rights: list[CaseRight], subject: DataSubject, *, new_subject: bool) -> None:

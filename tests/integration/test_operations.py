@@ -182,15 +182,42 @@ def test_the_number_comes_with_the_new_ids_and_the_chains_head(ctx):
 
 
 def test_a_creations_statements_stay_within_what_psycopg_keeps_parsed(ctx):
-    """psycopg parses a statement of more than 50 parameters again at every execution (issue 15, item 3)."""
-    from psycopg._queries import MAX_CACHED_STATEMENT_PARAMS
+    """psycopg parses a statement of more than 50 parameters or 4,096 characters again at every execution
+    (issue 15, item 3): the rows with the events, and the rows alone."""
+    from psycopg._queries import MAX_CACHED_STATEMENT_LENGTH, MAX_CACHED_STATEMENT_PARAMS
     from sqlalchemy.dialects import postgresql
 
-    from dsr.cases.writing import _write_statement
+    from dsr.audit.operations import _append_statement
+    from dsr.cases.writing import _write_ctes, _write_statement
 
+    dialect = postgresql.psycopg.dialect()
     for new_subject in (True, False):
-        compiled = _write_statement(new_subject).compile(dialect=postgresql.dialect())
-        assert len(compiled.params) <= MAX_CACHED_STATEMENT_PARAMS
+        for statement in (_write_statement(new_subject), _append_statement(True, _write_ctes(new_subject))):
+            compiled = statement.compile(dialect=dialect)
+            assert len(compiled.params) <= MAX_CACHED_STATEMENT_PARAMS
+            assert len(str(compiled)) <= MAX_CACHED_STATEMENT_LENGTH
+
+
+def test_a_new_case_that_fills_a_column_left_out_of_the_rows_statement_is_refused(ctx):
+    """The rows' statement leaves out the columns a new case keeps empty (a parameter each): a case created
+    with one of them filled must not lose it silently."""
+    _postgresql_only(ctx)
+    from dsr.cases.writing import EMPTY_AT_CREATION, write_case
+
+    staff = make_user(Role.STAFF)
+    db.session.commit()
+    numbered = number_and_ids(2026, rights=1, subject=False)
+    subject = DataSubject(name="Zoë", name_key="zoe", created_at=NOW)
+    db.session.add(subject)
+    db.session.flush()
+    case = Case(id=numbered.case_id, reference="DSR-2026-00001", subject_id=subject.id, channel=Channel.EMAIL,
+                received_on=TODAY, language=Language.NL, state=CaseState.RECEIVED, notes="", created_at=NOW,
+                created_by_id=staff.id, updated_at=NOW, promised_on=TODAY, legal_due_on=TODAY, assignee_id=staff.id)
+    assert "assignee_id" in EMPTY_AT_CREATION
+    with pytest.raises(ValueError, match="assignee_id"):
+        write_case(case, [CaseRight(id=numbered.right_ids[0], case_id=case.id, right=Right.ACCESS)], subject,
+                   new_subject=False)
+    db.session.rollback()
 
 
 def test_a_creation_chains_onto_the_event_another_writer_appended_after_it_read_the_head(ctx, monkeypatch):
@@ -212,7 +239,7 @@ def test_a_creation_chains_onto_the_event_another_writer_appended_after_it_read_
         thread = threading.Thread(target=elsewhere)
         thread.start()
         thread.join(timeout=30)
-        real_write_case(*args, **kwargs)
+        return real_write_case(*args, **kwargs)
 
     monkeypatch.setattr(operations, "write_case", another_writer_first)
     statements = []
