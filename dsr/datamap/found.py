@@ -317,6 +317,20 @@ class FoundStore:
                            (found_id, repr(by), pickle.dumps(by))).rowcount:
             self.db.execute("UPDATE found SET shared = 1 WHERE id = ?", (found_id,))
 
+    def census(self, source: str) -> list[tuple[str, int, dict[str, tuple[str, ...]], list[tuple[str, ...]]]]:
+        """Per collection of ``source`` with records, in the order :meth:`records` gives them: its name, how
+        many records, its fields' categories, and each set of fields its records held (each once). Counted
+        by the store, without reading a record back."""
+        census: dict[str, tuple[int, list[tuple[str, ...]]]] = {}
+        for collection, held, count in self.db.execute(
+                "SELECT collection, held, count(*) FROM found WHERE source = ? "
+                "GROUP BY position, collection, held ORDER BY position, collection, held", (source,)):
+            total, helds = census.get(collection, (0, []))
+            helds.append(self._held_list[held])
+            census[collection] = (total + count, helds)
+        return [(collection, total, self._categories[(source, collection)], helds)
+                for collection, (total, helds) in census.items()]
+
     def records(self, source: str) -> Iterator[FoundRecord]:
         """The records found in ``source``, by collection in the data map's order, then by key. Read with one
         statement: the store must not be written until they have all been read."""

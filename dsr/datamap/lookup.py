@@ -232,12 +232,15 @@ class _Search:
         query = sa.select(*columns).where(clause).order_by(*(table.c[k] for k in key))
         kept = self.keeps(coll)
         self.describe(coll)
+        # Rows as plain tuples, their values picked by position (a mapping per row cost a lookup per value).
+        key_at, kept_at = [names.index(k) for k in key], [names.index(n) for n in kept]
         batch: list[tuple[dict, dict, tuple[str, ...]]] = []
-        for row in self.conn.execute(query, execution_options={"yield_per": _YIELD_PER}).mappings():
-            if check is not None and not check(row):
+        for row in self.conn.execute(query, execution_options={"yield_per": _YIELD_PER}):
+            if check is not None and not check(row._mapping):
                 continue
-            held = tuple(n for n in field_names if row[n] is not None and row[n] != "")
-            batch.append(({k: row[k] for k in key}, {n: row[n] for n in kept}, held))
+            held = tuple([n for n, v in zip(field_names, row, strict=False) if v is not None and v != ""])  # keys after
+            batch.append((dict(zip(key, [row[i] for i in key_at], strict=True)),
+                          dict(zip(kept, [row[i] for i in kept_at], strict=True)), held))
             if len(batch) == _YIELD_PER:
                 self.store.add_many(self.source.key, coll.name, batch, label, step)
                 batch = []

@@ -113,8 +113,11 @@ def _rows(search, coll, field: str, values: Iterable[Any], *, lower: bool = Fals
     for start in range(0, len(values), _CHUNK):
         chunk = values[start:start + _CHUNK]
         query = sa.select(*(table.c[k] for k in key), column.label("_value")).where(compared.in_(chunk))
-        for row in search.conn.execute(query, execution_options={"yield_per": _ROWS_CHUNK}).mappings():
-            yield tuple(row[k] for k in key), tuple((k, row[k]) for k in key), row["_value"]
+        width = len(key)
+        for row in search.conn.execute(query, execution_options={"yield_per": _ROWS_CHUNK}):
+            values = tuple(row)
+            key_values = values[:width]
+            yield key_values, tuple(zip(key, key_values, strict=True)), values[width]
 
 
 def _in_chunks(store, source: str, collection: str, rows: Iterator[tuple]) -> Iterator[tuple[list, set]]:

@@ -167,27 +167,19 @@ def _store_failed(case: Case, identities, error: str, *, actor, now) -> Lookup:
     return lookup
 
 
-def _categories(rec) -> list[str]:
-    """The fideslang categories of the fields that held a value in ``rec``."""
-    return sorted({c for name in rec.held for c in rec.categories.get(name, ())})
+def _categories(categories: dict[str, tuple[str, ...]], held: tuple[str, ...]) -> list[str]:
+    """The fideslang categories of the fields that held a value (``held``) in a record of a collection whose
+    fields have ``categories``."""
+    return sorted({c for name in held for c in categories.get(name, ())})
 
 
 def _summary(found: FoundStore) -> dict:
-    """Per source and collection: how many records were found, and the categories they hold."""
-    summary: dict[str, dict] = {}
-    for key in found.sources:
-        records = found.records(key)
-        per_collection: dict[str, dict] = {}
-        helds: set[tuple[str, str, tuple[str, ...]]] = set()
-        for rec in records:
-            entry = per_collection.setdefault(rec.collection, {"count": 0, "categories": set()})
-            entry["count"] += 1
-            if (rec.collection, rec.held) not in helds:  # records share few distinct sets of fields held
-                helds.add((rec.collection, rec.held))
-                entry["categories"].update(_categories(rec))
-        summary[key] = {name: {"count": e["count"], "categories": sorted(e["categories"])}
-                        for name, e in per_collection.items()}
-    return summary
+    """Per source and collection: how many records were found, and the categories they hold (counted by the
+    store: no record is read back for it)."""
+    return {key: {collection: {"count": count,
+                               "categories": sorted({c for held in helds for c in _categories(categories, held)})}
+                  for collection, count, categories, helds in found.census(key)}
+            for key in found.sources}
 
 
 def _references(sources: Mapping[str, Source], found: FoundStore, lookup_id: int) -> Iterator[dict]:
@@ -195,14 +187,21 @@ def _references(sources: Mapping[str, Source], found: FoundStore, lookup_id: int
     a bulk insert. Field values stay in Harmony's systems; only the record's date is kept, where the data
     map says a retention period runs from it (``dated_by``)."""
     categories: dict[tuple[str, str, tuple[str, ...]], list[str]] = {}
+    dated: dict[str, str | None] = {}
     for key in found.sources:
+        dated.clear()
         for rec in found.records(key):
-            dated_by = sources[key].collection(rec.collection).dated_by
+            if rec.collection not in dated:
+                dated[rec.collection] = sources[key].collection(rec.collection).dated_by
+            dated_by = dated[rec.collection]
             held = (key, rec.collection, rec.held)
             if held not in categories:
-                categories[held] = _categories(rec)
+                categories[held] = _categories(rec.categories, rec.held)
+            primary_key = rec.primary_key  # whole numbers and texts (nearly every key) are kept as they are
+            if not all([type(v) is int or type(v) is str for v in primary_key.values()]):
+                primary_key = jsonable(primary_key)
             yield {"lookup_id": lookup_id, "source": key, "collection": rec.collection,
-                   "primary_key": jsonable(rec.primary_key), "categories": categories[held],
+                   "primary_key": primary_key, "categories": categories[held],
                    "matched_by": rec.matched_by[:300],
                    "record_date": _as_date(rec.fields.get(dated_by)) if dated_by else None,
                    "shared": rec.shared, "shared_reason": rec.shared_reason,

@@ -98,3 +98,28 @@ def test_the_scratch_store_is_a_file_nobody_else_sees(tmp_path, monkeypatch):
     assert len(found) == 11 + 1_200
     for engine in engines.values():
         engine.dispose()
+
+
+def test_the_lookups_summary_counted_by_the_store_is_the_one_its_records_give(tmp_path):
+    """The lookup's summary (per collection: how many records, the categories of the fields they held) is
+    counted by the store (:meth:`FoundStore.census`) instead of read back record by record: the same."""
+    from dsr.datamap.found import FoundStore
+    from dsr.fulfilment.lookup_ops import _categories, _summary
+
+    sources, engines = _shop(tmp_path, 300)
+    with FoundStore() as store:
+        search_everywhere(store, sources, {"email": "anna@example.com"}, engines, slim=True)
+        by_records: dict = {}
+        for key in store.sources:
+            per = by_records.setdefault(key, {})
+            for rec in store.records(key):
+                entry = per.setdefault(rec.collection, {"count": 0, "categories": set()})
+                entry["count"] += 1
+                entry["categories"].update(_categories(rec.categories, rec.held))
+        expected = {key: {name: {"count": e["count"], "categories": sorted(e["categories"])}
+                          for name, e in per.items()} for key, per in by_records.items()}
+        summary = _summary(store)
+    assert summary == expected and list(summary["shop"]) == list(expected["shop"])
+    assert sum(c["count"] for c in summary["shop"].values()) > 300 and len(summary["shop"]) > 1
+    for engine in engines.values():
+        engine.dispose()
