@@ -62,7 +62,9 @@ KEY_PAGE = 500
 DECISION_CHUNK = 500  # records whose decisions are read at a time
 SUBJECT_FIELDS = ("name", "email", "customer_number", "policy_number", "date_of_birth", "postcode")
 
-Progress = Callable[[int, int], None]  # (records written so far, records expected)
+# (records written so far, records expected) -> how many written when it wants to be called next (None: after
+# the next record)
+Progress = Callable[[int, int], int | None]
 
 
 def utc_stamp(moment: datetime) -> str:
@@ -91,12 +93,12 @@ def found_keys(lookup: Lookup, source: str, collection: str) -> Iterator[dict[st
     paging on the row id: no ORM objects, nothing kept). A page's keys are read as their JSON text and
     decoded at once, as one JSON list, not one by one through the column's type (issue 15, item 4)."""
     last = 0
+    query = (sa.select(FoundRecord.id, sa.cast(FoundRecord.primary_key, sa.Text))  # made once, the page's
+             .where(FoundRecord.lookup_id == lookup.id, FoundRecord.source == source,  # start bound per page
+                    FoundRecord.collection == collection, FoundRecord.id > sa.bindparam("last"))
+             .order_by(FoundRecord.id).limit(KEY_PAGE))
     while True:
-        page = db.session.connection().execute(  # plain rows: no ORM result to build
-            sa.select(FoundRecord.id, sa.cast(FoundRecord.primary_key, sa.Text))
-            .where(FoundRecord.lookup_id == lookup.id, FoundRecord.source == source,
-                   FoundRecord.collection == collection, FoundRecord.id > last)
-            .order_by(FoundRecord.id).limit(KEY_PAGE)).all()
+        page = db.session.connection().execute(query, {"last": last}).all()  # plain rows: no ORM result
         if not page:
             return
         last = page[-1][0]
@@ -346,8 +348,7 @@ def write_export(target: BinaryIO, *, case: Case, lookup: Lookup, kind: ExportKi
                 records = (_portable_record(portable_record(coll, row), category_of)
                            for row in iter_records(source, coll, found_keys(lookup, s, c), engines[s]))
             summary = writer.collection(header, records, found=count,
-                                        progress=(lambda n, base=done: progress(base + n, total)) if progress
-                                        else None)
+                                        progress=_in_collection(progress, done, total) if progress else None)
             done += summary.record_count
             if kind is ExportKind.ACCESS:
                 digests.append(collection_data(source, coll, _digest(summary), summary.header["missing"],
@@ -367,6 +368,16 @@ def write_export(target: BinaryIO, *, case: Case, lookup: Lookup, kind: ExportKi
     finally:
         for engine in set(engines.values()):
             engine.dispose()
+
+
+def _in_collection(progress: Progress, base: int, total: int) -> Callable[[int], int | None]:
+    """``progress`` as the writer calls it for one collection: records counted in the collection, not in all
+    (``base`` written before it)."""
+    def report(n: int) -> int | None:
+        after = progress(base + n, total)
+        return None if after is None else after - base
+
+    return report
 
 
 def _category_of(statement: Statement) -> Callable[[list[str]], str | None]:

@@ -15,6 +15,7 @@ Operations take the actor and the time as arguments and never commit.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -129,6 +130,23 @@ def run_export_job(job: Job, progress: runner.Progress, now: datetime) -> dict:
     return {"export_id": export.id, "records": export.record_count, "size": export.size}
 
 
+def percent_reporter(progress: runner.Progress | None) -> Callable[[int, int], int]:
+    """What :func:`write_export` calls with (records written, records expected): the job's progress from 5 to
+    95 %, worded only when the percentage moves (at most 91 times). It returns the count at which the
+    percentage moves next, and the writer calls it again only then, not after each record (issue 15, item 4)."""
+    reported = {"percent": -1}
+
+    def report(done: int, total: int) -> int:
+        moved = 90 * done // max(total, 1)
+        if progress is not None and 5 + moved != reported["percent"]:
+            reported["percent"] = 5 + moved
+            progress(5 + moved, _("%(done)s of %(total)s records", done=format_number(done),
+                                  total=format_number(total)))
+        return -(-(moved + 1) * total // 90)  # the first count of the next percentage
+
+    return report
+
+
 def make_export(job: Job, *, now: datetime, progress: runner.Progress | None = None) -> Export:
     """Write the ZIP of ``job`` and add its row, with ``export.created`` on the case.
 
@@ -147,16 +165,7 @@ def make_export(job: Job, *, now: datetime, progress: runner.Progress | None = N
     key = f"exports/{now:%Y}/{uuid.uuid4().hex}.zip"
     track_new_file(key)
 
-    reported = {"percent": -1}
-
-    def report(done: int, total: int) -> None:
-        # Called for every record: the message is worded only when the percentage moves (at most 91 times).
-        percent = 5 + 90 * done // max(total, 1)
-        if progress is not None and percent != reported["percent"]:
-            reported["percent"] = percent
-            progress(percent, _("%(done)s of %(total)s records", done=format_number(done),
-                                total=format_number(total)))
-
+    report = percent_reporter(progress)
     if progress is not None:
         progress(1, _("Reading the records"))
     # A full disk (or an object store that refuses it) is StorageFailed: the job fails saying so, and no

@@ -325,16 +325,23 @@ def iter_rows(source: Source, coll: Collection, keys: Iterable[dict[str, Any]],
     tuple, not a dict per record: what the access export's writer reads, issue 15 item 4)."""
     with engine.connect() as conn:
         table = sa.Table(coll.name, sa.MetaData(), autoload_with=conn)
-        columns = [table.c[f.name] for f in coll.fields]
+        query = sa.select(*(table.c[f.name] for f in coll.fields)).order_by(*(table.c[k] for k in coll.primary_key))
         remaining = iter(keys)
-        while chunk := list(islice(remaining, _CHUNK)):
-            if len(coll.primary_key) == 1:  # one expanding IN: one cached statement, whatever the count
-                name = coll.primary_key[0]
-                clause = table.c[name].in_([key_value(table.c[name], key[name]) for key in chunk])
-            else:  # a composite key, or one the database gave (a plain Fides dataset declares none)
-                clause = sa.or_(*(key_clause(table, key) for key in chunk))
-            query = sa.select(*columns).where(clause).order_by(*(table.c[k] for k in coll.primary_key))
-            yield from conn.execute(query)
+        if len(coll.primary_key) == 1:  # one expanding IN, made once: bound to each chunk's keys
+            name = coll.primary_key[0]
+            column = table.c[name]
+            one = query.where(column.in_(sa.bindparam("keys", expanding=True)))
+            try:
+                python_type = column.type.python_type
+            except NotImplementedError:
+                python_type = None
+            while chunk := list(islice(remaining, _CHUNK)):
+                yield from conn.execute(one, {"keys": [
+                    value if type(value) is python_type else key_value(column, value)
+                    for value in [key[name] for key in chunk]]})
+        else:  # a composite key, or one the database gave (a plain Fides dataset declares none)
+            while chunk := list(islice(remaining, _CHUNK)):
+                yield from conn.execute(query.where(sa.or_(*(key_clause(table, key) for key in chunk))))
         conn.rollback()
 
 

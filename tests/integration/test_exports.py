@@ -41,6 +41,7 @@ from dsr.exports.operations import (
     ExportGone,
     expire_exports,
     open_download,
+    percent_reporter,
     request_export,
 )
 from dsr.exports.schema import CURRENT_VERSION, SCHEMA_DIR, ExportInvalid, ExportSchema, record_shape
@@ -668,3 +669,20 @@ def test_csv_rows_written_as_text_are_what_the_csv_module_writes():
         out = io.StringIO()
         csv.writer(out).writerow(cells)
         assert csv_line(cells) == out.getvalue(), cells
+
+
+@pytest.mark.parametrize("total", [1, 89, 90, 91, 1000, 200_018])
+def test_the_jobs_progress_is_worded_as_when_it_was_told_every_record(ctx, total):
+    """The export's progress, called only at the counts it asks for (issue 15, item 4), words the same
+    percentages with the same counts as it did called after every record."""
+    every, asked = [], []
+    report = percent_reporter(lambda percent, note: every.append((percent, note)))
+    for done in range(1, total + 1):
+        report(done, total)
+    report = percent_reporter(lambda percent, note: asked.append((percent, note)))
+    done = 1
+    while done <= total:
+        after = report(done, total)
+        assert after > done
+        done = after
+    assert asked == every and len(every) == min(total, 91)

@@ -189,3 +189,29 @@ def test_rows_with_flagged_values_write_what_their_formed_records_write():
     flags, count, undecided, withheld, _examples = from_rows[7]
     assert count > 3000 and 0 < undecided < 100 and {k[3] for k in withheld} == {"redact", "withhold"}
     assert b"[withheld]" in from_rows[0] and b'"decision": "withhold"' in flags
+
+
+def _progress_seen(given, wanted):
+    """The counts at which the writer called progress, the progress asking to be called next at ``wanted(n)``."""
+    seen = []
+
+    def progress(n):
+        seen.append(n)
+        return wanted(n)
+
+    writer = ExportWriter(io.BytesIO(), head={"case_reference": "DSR-2026-00001", "kind": "access"},
+                          schema=ExportSchema())
+    writer.collection({"source": "s", "collection": "c"}, given, found=len(ROWS), progress=progress)
+    writer.abort()
+    return seen
+
+
+def test_progress_is_called_at_the_counts_it_asks_for():
+    """The job's progress is worded when its percentage moves, at most 91 times: the writer calls it at the
+    count where it moves next instead of after each of 3,000 records, from rows and from records alike; a
+    progress that returns None is called after every record."""
+    layout = RowLayout(NAMES, ["id"], [(at, form, form.entry["withheld"]) for at, form in FIELDS], read)
+    every_97th = lambda n: (n // 97 + 1) * 97  # noqa: E731
+    assert _progress_seen(layout.rows(iter(ROWS)), every_97th) == [1, *range(97, len(ROWS) + 1, 97)]
+    assert _progress_seen((read(row) for row in ROWS), every_97th) == [1, *range(97, len(ROWS) + 1, 97)]
+    assert _progress_seen(layout.rows(iter(ROWS[:300])), lambda n: None) == list(range(1, 301))
