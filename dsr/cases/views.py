@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
@@ -12,12 +13,12 @@ from dsr.api.rows import api_page
 from dsr.auth.access import READERS, WRITERS, roles_required
 from dsr.auth.models import User
 from dsr.cases.action_forms import REFUSAL_LABELS
-from dsr.cases.deadlines import case_clock, working_calendar
+from dsr.cases.deadlines import case_clock, extension_rule, working_calendar
 from dsr.cases.forms import CHANNEL_LABELS, LANGUAGE_LABELS, RIGHT_LABELS, IntakeForm
 from dsr.cases.intake import intake_page
 from dsr.cases.page import render_case
 from dsr.cases.queries import FilterError, QueueFilters, case_or_404, queue_query
-from dsr.cases.queue_page import Named, queue_cases, queue_rows
+from dsr.cases.queue_page import Named, queue_cases, queue_rows, rows_html
 from dsr.domain.enums import CaseState, Channel, Right
 from dsr.extensions import db
 from dsr.subjects.operations import find_matches
@@ -57,8 +58,11 @@ def queue():
                     per_page=current_app.config["QUEUE_PAGE_SIZE"])
     page.items = queue_cases(page.items)
     calendar = working_calendar()
-    soon = current_app.config["DUE_SOON_DAYS"]
-    rows = [(case, case_clock(case, calendar, day, soon_days=soon)) for case in page.items]
+    soon, ask = current_app.config["DUE_SOON_DAYS"], current_app.config["PAUSE_ASK_WORKING_DAYS"]
+    # With the warnings' thresholds (dsr.reports.data.settings), which read these clocks instead of their own.
+    rule = extension_rule()  # once a page, not once a row
+    rows = [(case, case_clock(case, calendar, day, soon_days=soon, ask_working_days=ask, rule=rule))
+            for case in page.items]
     # The filter's and the bulk form's people, as plain rows: the page shows only their ids and names.
     assignees = db.session.execute(
         sa.select(User.id, User.name).where(User.active.is_(True), User.role != "auditor").order_by(User.name)
@@ -69,18 +73,32 @@ def queue():
         "cases/queue.html", page=page, rows=rows, filters=filters, args=request.args, assignees=assignees,
         states=list(CaseState), rights=list(Right), channels=list(Channel), today=day,
         saved_views=views_of(current_user), current_query=clean_query(request.query_string.decode()),
-        queue_rows=queue_rows, **_row_helpers(),
+        queue_rows=queue_rows, rows_html=rows_html, **_row_helpers(),
     )
 
 
+_TRANSLATED: dict[tuple[str, str], dict] = {}
+
+
+def _translated(name: str, labels: dict) -> dict:
+    """``labels`` (lazy) translated into the request's language, kept per process and language."""
+    key = (name, str(get_locale()))
+    found = _TRANSLATED.get(key)
+    if found is None:
+        found = _TRANSLATED[key] = {value: Markup(str(label)) for value, label in labels.items()}
+    return found
+
+
 def _row_helpers() -> dict:
-    """What every row of the queue repeats, done once for the page (issue 15, item 3): the rights' labels
-    translated once (each lazy label looked its translation up again for every badge), and the case's
-    address built from the route's own prefix and converter instead of a ``url_for`` per row."""
+    """What every row of the queue repeats, done once for the page (issue 15, item 3): the rights' and
+    channels' labels translated once per process and language (each lazy label looked its translation up
+    again for every badge and option), and the case's address built from the route's own prefix and
+    converter instead of a ``url_for`` per row."""
     prefix = url_for("cases.detail", reference="-")[:-1]
     to_url = current_app.url_map.converters["default"](current_app.url_map).to_url
     return {
-        "RIGHT_LABELS": {right: Markup(str(label)) for right, label in RIGHT_LABELS.items()},
+        "RIGHT_LABELS": _translated("rights", RIGHT_LABELS),
+        "CHANNEL_LABELS": _translated("channels", CHANNEL_LABELS),
         "case_url": lambda reference: prefix + to_url(reference),
     }
 

@@ -171,11 +171,14 @@ def warnings_for(cases: Iterable[Case], today) -> dict[int, list[Item]]:
     return warnings_and_open_tasks(cases, today)[0]
 
 
-def warnings_and_open_tasks(cases: Iterable[Case], today) -> tuple[dict[int, list[Item]], dict[int, int]]:
+def warnings_and_open_tasks(cases: Iterable[Case], today, clocks: dict | None = None,
+                            ) -> tuple[dict[int, list[Item]], dict[int, int]]:
     """:func:`warnings_for` and how many open tasks each open case has (the queue's badge), from the same
-    statements."""
+    statements; ``clocks`` the cases' clocks on ``today`` with :func:`settings`' thresholds per case id, when
+    the caller computed them (the queue: issue 15, item 3)."""
     calendar = working_calendar()
     options = settings()
     facts = facts_for(cases)
-    return ({f.id: case_items(f, today, calendar, **options) for f in facts},
+    clocks = clocks or {}
+    return ({f.id: case_items(f, today, calendar, clock=clocks.get(f.id), **options) for f in facts},
             {f.id: len(f.open_tasks) for f in facts if f.open_tasks})

@@ -164,11 +164,14 @@ class EscalationReport:
 
 def case_items(case: CaseFacts, today: date, calendar: WorkingDayCalendar, *, due_within: int = DEFAULT_DUE_WITHIN,
                unassigned_working_days: int = DEFAULT_UNASSIGNED_WORKING_DAYS,
-               ask_working_days: int = DEFAULT_ASK_WORKING_DAYS) -> list[Item]:
-    """Every risk on one open case on ``today``: what its warnings strip and queue badges show."""
+               ask_working_days: int = DEFAULT_ASK_WORKING_DAYS, clock=None) -> list[Item]:
+    """Every risk on one open case on ``today``: what its warnings strip and queue badges show. ``clock`` is
+    the case's :func:`case_clock` on ``today`` with these ``due_within`` and ``ask_working_days`` when the
+    caller has it (the queue computed it for its row)."""
     if not case.state.is_open:
         return []
-    clock = case_clock(case, calendar, today, soon_days=due_within, ask_working_days=ask_working_days)
+    if clock is None:
+        clock = case_clock(case, calendar, today, soon_days=due_within, ask_working_days=ask_working_days)
     return _items(case, clock, today, _Unassigned(calendar, today, unassigned_working_days))
 
 

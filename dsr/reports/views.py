@@ -62,7 +62,8 @@ def _helpers():
         cases = [row[0] for row in rows if row[0].state.is_open]
         if not cases:
             return {}, {}
-        found, open_tasks = warnings_and_open_tasks(cases, today())
+        # The rows' clocks, computed with the warnings' thresholds (dsr.cases.views.queue).
+        found, open_tasks = warnings_and_open_tasks(cases, today(), {case.id: clock for case, clock in rows})
         return ({case_id: [item for item in items if item.kind in QUEUE_BADGES] for case_id, items in found.items()},
                 open_tasks)
 
