@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 
 from flask import Blueprint, g
 from flask_babel import gettext as _
@@ -13,7 +14,7 @@ from dsr.auth.models import User
 from dsr.casefiles import operations as ops
 from dsr.casefiles.forms import KIND_LABELS, PlaceFileHoldForm, ReleaseFileHoldForm
 from dsr.casefiles.models import CaseFileHold
-from dsr.cases.card_actions import perform_card_action
+from dsr.cases.card_actions import LazyForms, perform_card_action
 from dsr.cases.errors import InvalidInput, RuleViolation
 from dsr.cases.models import Case
 from dsr.cases.queries import case_or_404
@@ -41,8 +42,8 @@ def _helpers():
 def casefile_card(case: Case) -> dict:
     """What the card shows: when the file is reduced, what keeps it, the holds and the forms."""
     failed = g.get("casefile_failed")
-    forms = {"place": PlaceFileHoldForm(prefix="filehold", formdata=None),
-             "release": ReleaseFileHoldForm(prefix="filerelease", formdata=None)}
+    forms = LazyForms({"place": partial(PlaceFileHoldForm, prefix="filehold", formdata=None),
+                       "release": partial(ReleaseFileHoldForm, prefix="filerelease", formdata=None)})
     if failed is not None:
         forms[failed[0]] = failed[1]
     return {"status": ops.file_status(case, today()), "years": ops.retention_years(),

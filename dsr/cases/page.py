@@ -16,6 +16,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from dsr.audit.models import AuditEvent
 from dsr.auth.models import User
 from dsr.cases import action_forms as F
+from dsr.cases.card_actions import LazyForms
 from dsr.cases.census import counted, known_empty
 from dsr.cases.deadlines import case_clock, working_calendar
 from dsr.cases.duplicates import linked_cases, open_duplicates, previous_request, recent_requests
@@ -95,23 +96,6 @@ def next_steps(case: Case, *, verifications: list, is_manager: bool) -> list[Ste
     else:
         go(Action.CLOSE, primary=True)
     return steps
-
-
-class LazyForms(dict):
-    """The page's forms by action, each made when the template first asks for it: the page of a closed case,
-    or an auditor's, shows few of its two dozen forms, and each costs a WTForms form with its fields bound
-    and its CSRF token (issue 15, item 3). ``makers`` maps an action to a function making its form."""
-
-    def __init__(self, makers: dict):
-        super().__init__()
-        self._makers = makers
-
-    def __contains__(self, action: object) -> bool:
-        return action in self._makers
-
-    def __missing__(self, action: str):
-        made = self[action] = self._makers[action]()
-        return made
 
 
 def _assignable() -> list[User]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 
 from flask import Blueprint, abort, g
 from flask_babel import gettext as _
@@ -14,7 +15,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from dsr.auth.access import WRITERS, roles_required
 from dsr.auth.models import User
-from dsr.cases.card_actions import perform_card_action
+from dsr.cases.card_actions import LazyForms, perform_card_action
 from dsr.cases.models import Case
 from dsr.cases.queries import case_or_404
 from dsr.fees import operations as ops
@@ -42,7 +43,7 @@ FORMS = {"propose": ProposeFeeForm, "agreed": AnswerForm, "declined": AnswerForm
 def _helpers():
     def fee_card(case: Case) -> dict:
         failed = g.get("fee_failed")
-        forms = {name: cls(prefix=f"fee_{name}", formdata=None) for name, cls in FORMS.items()}
+        forms = LazyForms({name: partial(cls, prefix=f"fee_{name}", formdata=None) for name, cls in FORMS.items()})
         if failed is not None:
             forms[failed[0]] = failed[1]
         return {"fee": ops.fee_of(case), "earlier": ops.earlier_copy(case), "forms": forms}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, g, redirect, render_template, url_for
@@ -22,7 +23,7 @@ from flask_login import current_user
 from dsr.attachments.storage import UploadError, check_upload, store_attachment
 from dsr.auth.access import READERS, WRITERS, roles_required
 from dsr.auth.models import User
-from dsr.cases.card_actions import add_card_routes
+from dsr.cases.card_actions import LazyForms, add_card_routes
 from dsr.cases.census import known_empty
 from dsr.cases.errors import InvalidInput, RuleViolation
 from dsr.cases.models import Case
@@ -122,7 +123,7 @@ def data_card(case: Case) -> dict:
     """What the card shows: the newest lookup per source and category, its match, the manual sources'
     tasks, the holds, and the forms (a refused one as it was submitted, with its errors)."""
     failed = g.get("data_failed")
-    forms = {action: cls(prefix=prefix(action), formdata=None) for action, cls in FORMS.items()}
+    forms = LazyForms({action: partial(cls, prefix=prefix(action), formdata=None) for action, cls in FORMS.items()})
     if failed is not None:
         forms[failed[0]] = failed[1]
     lookups = lookup_ops.shown_lookups(case)

@@ -4,6 +4,7 @@ verify their identity, record that the subject has died."""
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 
 from flask import Blueprint, g
 from flask_babel import gettext as _
@@ -16,7 +17,7 @@ from dsr.attachments.models import Attachment
 from dsr.auth.access import WRITERS, roles_required
 from dsr.auth.models import User
 from dsr.cases.action_forms import METHOD_LABELS
-from dsr.cases.card_actions import perform_card_action
+from dsr.cases.card_actions import LazyForms, perform_card_action
 from dsr.cases.errors import InvalidInput
 from dsr.cases.models import Case
 from dsr.cases.queries import case_or_404
@@ -70,7 +71,7 @@ FORMS = {"record": RequesterForm, "mandate": MandateForm, "identity": RequesterI
 def _helpers():
     def requester_card(case: Case) -> dict:
         failed = g.get("requester_failed")
-        forms = {name: cls(prefix=f"req_{name}", formdata=None) for name, cls in FORMS.items()}
+        forms = LazyForms({name: partial(cls, prefix=f"req_{name}", formdata=None) for name, cls in FORMS.items()})
         if failed is not None:
             forms[failed[0]] = failed[1]
         requester = ops.requester_of(case)
