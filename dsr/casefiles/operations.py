@@ -131,8 +131,15 @@ def file_holds(case: Case) -> list[CaseFileHold]:
 
 # -- what is due ------------------------------------------------------------------------------------------------
 
+# The tables each reason of :func:`_reasons` reads, as the case page's census names them.
+_KEPT_BY_TABLES = ("case_file_holds", "legal_holds", "erasure_plans", "restricted_records")
+
+
 def kept_by(case: Case) -> list[KeptBy]:
-    """Everything that keeps this case file whole today (one read: whether each reason holds)."""
+    """Everything that keeps this case file whole today (one read: whether each reason holds; none on the case
+    page when its census found none of the tables they read holding a row of the case: issue 15, item 3)."""
+    if all(known_empty(case, table) for table in _KEPT_BY_TABLES):
+        return []
     return kept_by_each([case])[0]
 
 

@@ -41,6 +41,8 @@ _WHERE = {
     "case_requesters": lambda t: t.c.case_id == _CASE,
     "case_file_holds": lambda t: t.c.case_id == _CASE,
     "case_pauses": lambda t: t.c.case_id == _CASE,
+    # What keeps a closed case's file, besides its holds, legal holds and erasure plans (dsr.casefiles).
+    "restricted_records": lambda t: t.c.case_id == _CASE,
 }
 
 

@@ -33,15 +33,34 @@ class EarlierCopy:
     given_on: date
 
 
+_COPY_GIVEN = (CaseState.COMPLETED, CaseState.CLOSED)
+
+
+def _read_cases_of_subject(case: Case) -> list[Case] | None:
+    """The subject's cases as already read into the session with their rights (the case page reads them), or
+    None when they were not: reading them here would cost more than the statement."""
+    subject = sa.inspect(case).dict.get("subject")
+    cases = sa.inspect(subject).dict.get("cases") if subject is not None else None
+    if cases is None or any("rights" not in sa.inspect(c).dict for c in cases):
+        return None
+    return cases
+
+
 def earlier_copy(case: Case) -> EarlierCopy | None:
     """The first copy this subject already had: an access case of theirs completed before this one arrived."""
     if case.subject_id is None:
         return None
-    earlier = db.session.execute(
-        sa.select(Case).join(CaseRight).where(
-            Case.subject_id == case.subject_id, Case.id != case.id, CaseRight.right == Right.ACCESS,
-            Case.state.in_([CaseState.COMPLETED, CaseState.CLOSED]), Case.closed_at.is_not(None))
-        .order_by(Case.closed_at)).scalars().first()
+    cases = _read_cases_of_subject(case)
+    if cases is not None:  # the case page has read them with their rights: no statement of its own
+        earlier = min((c for c in cases if c.id != case.id and c.state in _COPY_GIVEN and c.closed_at is not None
+                       and any(r.right is Right.ACCESS for r in c.rights)),
+                      key=lambda c: (c.closed_at, c.id), default=None)
+    else:
+        earlier = db.session.execute(
+            sa.select(Case).join(CaseRight).where(
+                Case.subject_id == case.subject_id, Case.id != case.id, CaseRight.right == Right.ACCESS,
+                Case.state.in_(_COPY_GIVEN), Case.closed_at.is_not(None))
+            .order_by(Case.closed_at, Case.id)).scalars().first()
     if earlier is None or local_date(earlier.closed_at) > case.received_on:
         return None
     return EarlierCopy(earlier.reference, local_date(earlier.closed_at))

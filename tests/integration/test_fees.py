@@ -94,6 +94,42 @@ def test_a_further_copy_fee_pauses_until_agreed(people):
         AuditEvent.action.like("fee.%")).order_by(AuditEvent.id))] == ["fee.proposed", "fee.agreed"]
 
 
+def test_the_earlier_copy_from_the_subjects_cases_read_by_the_case_page_is_the_one_the_statement_finds(people):
+    """The case page reads the subject's cases with their rights; the fee card then finds the earlier copy among
+    them instead of asking again (issue 15, item 3). A withdrawn access case, an erasure case and an
+    open access case of the same person are no earlier copy; the first answered one is."""
+    first, case = second_request(people)
+    later = log_request(subject=subject_details(), rights=[Right.ACCESS], channel=first.channel,
+                        received_on=date(2026, 11, 2), language=first.language, notes="", actor=people.staff,
+                        now=NOW - timedelta(days=20), today=date(2026, 11, 2), link_subject=first.subject)
+    lifecycle.withdraw(later, how="Per e-mail", actor=people.staff, now=NOW - timedelta(days=19))
+    for rights in ([Right.ERASURE], [Right.ACCESS]):
+        log_request(subject=subject_details(), rights=rights, channel=first.channel, received_on=date(2026, 10, 1),
+                    language=first.language, notes="", actor=people.staff, now=NOW - timedelta(days=50),
+                    today=date(2026, 10, 1), link_subject=first.subject)
+    db.session.commit()
+    db.session.expire_all()
+    by_statement = ops.earlier_copy(db.session.get(type(case), case.id))
+    assert by_statement is not None and by_statement.reference == first.reference
+    db.session.expire_all()
+    case = db.session.get(type(case), case.id)
+    # As the case page reads them: the subject's cases with their rights, then no statement of the fee card's.
+    cases = db.session.scalars(sa.select(type(case)).where(type(case).subject_id == case.subject_id)
+                               .options(sa.orm.selectinload(type(case).rights))).all()
+    sa.orm.attributes.set_committed_value(case.subject, "cases", list(cases))
+    asked = []
+
+    def ask(_conn, _cursor, statement, *_args):
+        asked.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", ask)
+    try:
+        assert ops.earlier_copy(case) == by_statement
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", ask)
+    assert asked == []
+
+
 def test_not_agreeing_withdraws_the_request(people):
     _first, case = second_request(people)
     ops.propose_fee(case, amount_cents=1500, basis=BASIS, actor=people.manager, now=NOW, today=TODAY)

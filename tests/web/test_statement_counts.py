@@ -353,3 +353,44 @@ def test_the_case_page_reads_each_of_its_tables_once(app):
     assert not [t for t in read if t in empty and t != "issued_letters"], statements
     assert "SELECT audit_payloads" not in "".join(statements), statements  # joined to the events
     assert len(statements) <= 17, statements  # 30 before, 38 before that
+
+
+def test_a_closed_case_page_reads_what_keeps_its_file_and_the_earlier_copy_from_what_it_has_read(app):
+    """A closed access case's page says what keeps its file and whether the person had an earlier copy: the
+    census already tells that no file hold, legal hold, erasure plan or restriction keeps it, and the subject's
+    cases read with their rights tell which was an earlier copy, so neither asks a statement of its own
+    (issue 15, item 3): 15 statements to 13 for the bench's closed case with 50 events."""
+    with app.app_context():
+        users = {"staff": make_user(Role.STAFF), "manager": make_user(Role.PRIVACY_MANAGER)}
+        db.session.commit()
+        _subject, last = _add_cases(3, users)
+        lifecycle.withdraw(last, how="Per e-mail", actor=users["staff"], now=NOW)
+        db.session.commit()
+        reference = last.reference
+    manager = signed_in(app, Role.PRIVACY_MANAGER)
+    statements = _statements(app, manager, f"/cases/{reference}")
+    census = [s for s in statements if s.startswith("SELECT EXISTS (SELECT * \nFROM identity_verifications")]
+    assert len(census) == 1 and "FROM restricted_records" in census[0], statements
+    others = [s for s in statements if s not in census]
+    for table in ("case_file_holds", "legal_holds", "erasure_plans", "restricted_records"):
+        assert not [s for s in others if f"FROM {table}" in s], (table, statements)
+    assert not [s for s in others if "JOIN case_rights" in s], statements  # the earlier copy
+    assert "Case file retention" in manager.get(f"/cases/{reference}").get_data(as_text=True)
+
+
+def test_what_keeps_a_case_file_is_read_from_tables_the_census_counts(app):
+    """The case page skips the statement of what keeps a file when the census found none of the tables its
+    reasons read holding a row of the case: a reason reading another table must be counted too."""
+    from types import SimpleNamespace
+
+    from sqlalchemy.sql.util import find_tables
+
+    from dsr.casefiles import operations as casefiles
+    from dsr.cases import census
+
+    with app.app_context():
+        reasons = casefiles._reasons(SimpleNamespace(id=1, subject_id=2))
+        read = {t.name for reason in reasons.values() for t in find_tables(reason, include_joins=True)}
+    # Items belong to a plan of the case: no plan, no item.
+    assert read - {"erasure_plan_items"} == set(casefiles._KEPT_BY_TABLES)
+    assert set(casefiles._KEPT_BY_TABLES) <= set(census._WHERE)
