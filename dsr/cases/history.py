@@ -89,11 +89,15 @@ _EVENTS = (
 class History:
     """Sentence builders per audit action; names of people are looked up once per page."""
 
-    def __init__(self, events: list[sa.Row], tasks: list[CaseTask] = ()):
+    def __init__(self, events: list[sa.Row], tasks: list[CaseTask] = (), people: list[User] = ()):
         emails = {v for e in events for part in (e.before or {}, e.after or {})
                   for k, v in part.items() if k == "assignee" and v}
-        self._names = dict(db.session.execute(
-            sa.select(User.email, User.name).where(User.email.in_(emails))).all()) if emails else {}
+        # The people the page has read (those a case can be assigned to) are not asked again.
+        self._names = {u.email: u.name for u in people if u.email in emails}
+        unread = emails - self._names.keys()
+        if unread:
+            self._names.update(db.session.execute(
+                sa.select(User.email, User.name).where(User.email.in_(unread))).all())
         # The tasks dsr created, whose titles are written in the reader's language (dsr.tasks.titles): from
         # ``tasks`` (the case page has read the case's tasks), the others read here.
         task_ids = {int(e.after["task_id"]) for e in events
@@ -257,11 +261,12 @@ SENTENCES: dict[str, Callable[[History, str, dict, dict], str]] = {
 }
 
 
-def readable_history(events: list[sa.Row], tasks: list[CaseTask] = ()) -> list[tuple[sa.Row, str, str]]:
+def readable_history(events: list[sa.Row], tasks: list[CaseTask] = (), people: list[User] = ()
+                     ) -> list[tuple[sa.Row, str, str]]:
     """Each event (a row of :func:`case_events`) with its moment as the page shows it and its sentence, in the
-    order given (``tasks``: those of the case, if already read). The interface's language, translations and
-    time zone are found once for all of them."""
-    history = History(events, tasks)
+    order given (``tasks``: those of the case, ``people``: users, if already read). The interface's language,
+    translations and time zone are found once for all of them."""
+    history = History(events, tasks, people)
     moment = moment_formatter()
     bound = _BOUND.set(get_translations())
     try:

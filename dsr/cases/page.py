@@ -221,7 +221,7 @@ def case_page_context(case: Case, *, error: str | None = None, conflict_since: i
         "case": case,
         "clock": clock,
         "events": events,
-        "history": readable_history(events, tasks),
+        "history": readable_history(events, tasks, users),
         "today": day,
         "forms": forms,
         "steps": steps,
