@@ -117,6 +117,9 @@ class ApiCase:
     pauses: list[Pause] = field(default_factory=list)
     attachments: list[AttachmentRow] = field(default_factory=list)
     assignee_id: int | None = None
+    # The statement's rows it was gathered from, less the page's own columns: everything it holds, as a key
+    # (dsr.api.memo).
+    made_of: tuple = ()
 
     @property
     def right_values(self) -> list[Right]:
@@ -178,6 +181,7 @@ def _read(stmt: sa.Select, params: dict | None = None, person: type = Email) -> 
     s0, end = n_case, n_case + n_subject + 13
     cases: dict[int, ApiCase] = {}
     seen: dict[int, tuple[set, set, set]] = {}
+    made_of: dict[int, list] = {}
     first_extra: list = []
     for row in db.session.execute(stmt, params):
         case_id = row[0]
@@ -201,6 +205,8 @@ def _read(stmt: sa.Select, params: dict | None = None, person: type = Email) -> 
                 merged_into=Reference(row[s0 + n_subject + 1]) if merged_into_id is not None else None,
             )
             seen[case_id] = (set(), set(), set())
+            made_of[case_id] = []
+        made_of[case_id].append(row[:end])
         right, pause_id, reason, requested_on, resumed_on, counted, attachment_id, filename, media_type, size, \
             sha256 = row[s0 + n_subject + 2:end]
         # The three collections are joined side by side: each of their rows comes back once per row of the
@@ -215,6 +221,8 @@ def _read(stmt: sa.Select, params: dict | None = None, person: type = Email) -> 
         if attachment_id is not None and attachment_id not in attachments_seen:
             attachments_seen.add(attachment_id)
             case.attachments.append(AttachmentRow(attachment_id, filename, media_type, size, sha256))
+    for case_id, case in cases.items():
+        case.made_of = tuple(made_of[case_id])
     return list(cases.values()), first_extra
 
 
@@ -253,15 +261,31 @@ _FILTER_FIELDS = tuple(f.name for f in dataclasses.fields(QueueFilters))
 
 @functools.lru_cache(maxsize=256)
 def _list_statement(filters: tuple, today: date, limit: int, offset: int, config: tuple,
-                    person: str = "email") -> sa.Select:
+                    person: str = "email") -> sa.Select | sa.TextClause:
     """The page statement of the queue's ``filters`` (their values, in :data:`_FILTER_FIELDS` order) on
     ``today``, made once per process for each list asked for: building a statement of this size and its cache
     key cost about as much Python as reading and wording its 25 cases. Everything the statement depends on is
     in the arguments (``config``: the settings the filters read), and a search, whose condition is made
     from a lookup of its own, is never kept (:func:`api_page`)."""
-    del config  # part of the key only: the filters read the settings themselves, the same ones
+    dialect = config[0]  # the rest is part of the key only: the filters read the settings themselves
     f = QueueFilters(**dict(zip(_FILTER_FIELDS, filters, strict=True)))
-    return _page_statement(queue_query(f, today, loads=()), queue_order_keys(f), limit, offset, person)
+    stmt = _page_statement(queue_query(f, today, loads=()), queue_order_keys(f), limit, offset, person)
+    return _planned_once(stmt) if dialect == "postgresql" else stmt
+
+
+def _planned_once(stmt: sa.Select) -> sa.TextClause:
+    """``stmt`` with its values written into its text, reading the same typed columns.
+
+    PostgreSQL plans a prepared statement with parameters afresh for each execution as long as its plan for
+    unknown values looks costlier than the ones for the values given, and a list's statement always does
+    (pg_prepared_statements: 25 custom plans, no generic one, after 30 lists): planning its joins took about
+    as long as running it. A statement without parameters is planned once, on its first execution as a
+    prepared statement, and that plan is the one for these very values. A kept list statement's values are
+    all known when it is made (the filters, which are a state, a right, a channel, numbers, a flag and a
+    priority, never a search's text; today; the page's limit and offset), and it is made once per process
+    for them, so they are written in, by SQLAlchemy's literal rendering."""
+    sql = str(stmt.compile(dialect=db.session.get_bind().dialect, compile_kwargs={"literal_binds": True}))
+    return sa.text(sql).columns(*(sa.column(f"c{i}", column.type) for i, column in enumerate(stmt.selected_columns)))
 
 
 class ApiPagination(BoundedPagination):

@@ -5,18 +5,20 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, current_app, g, request
+from flask.json.provider import DefaultJSONProvider
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
 from dsr.api.auth import api_error, api_user, token_required
+from dsr.api.memo import case_text, compact
 from dsr.api.rows import api_case, api_page
 from dsr.auth.access import READERS, WRITERS
 from dsr.auth.models import User
 from dsr.auth.operations import find_user
 from dsr.automated.operations import record_request, record_review
 from dsr.cases import lifecycle, timing
-from dsr.cases.deadlines import case_clock, working_calendar
+from dsr.cases.deadlines import case_clock, extension_rule, working_calendar
 from dsr.cases.errors import CaseError, InvalidInput, NotAllowed
 from dsr.cases.forms import ApiIntakeForm
 from dsr.cases.models import Case
@@ -47,6 +49,20 @@ def _json_cases(cases: list[Case]) -> list[dict]:
 
 def _json_case(case: Case) -> dict:
     return _json_cases([case])[0]
+
+
+def _kept_texts(cases: list) -> str | None:
+    """The compact JSON texts of :class:`~dsr.api.rows.ApiCase` items joined by commas, each kept by what it
+    was made from (dsr.api.memo): with them a response is written byte for byte as Flask's JSON response of
+    the same dicts (tests/web/test_api_rows.py compares the two). ``None`` when Flask would indent (a debug
+    app) or another JSON provider writes the responses."""
+    provider = current_app.json
+    if not isinstance(provider, DefaultJSONProvider) or provider.mimetype != "application/json" or (
+            provider.compact is None and current_app.debug) or provider.compact is False:
+        return None
+    calendar, day, config = working_calendar(), today(), current_app.config
+    soon, ask, rule = config["DUE_SOON_DAYS"], config["PAUSE_ASK_WORKING_DAYS"], extension_rule()
+    return ",".join(case_text(case, calendar, day, soon, ask, rule, provider) for case in cases)
 
 
 def _form_data(body: dict) -> tuple[MultiDict, dict[str, list[str]]]:
@@ -134,7 +150,8 @@ def get_case(reference: str):
     case = api_case(reference)
     if case is None:
         return api_error(404, f"No case with reference {reference}.")
-    return _json_case(case)
+    text = _kept_texts([case])
+    return _json_case(case) if text is None else current_app.response_class(f"{text}\n", mimetype="application/json")
 
 
 @bp.get("/cases")
@@ -157,8 +174,7 @@ def list_cases():
     # Everything a case's JSON shows joined to the page's own statement (its count rides along too), read as
     # rows: a page is one read, whatever its size (issue 15, item 3; dsr.api.rows).
     page = api_page(filters, today(), page=page_no, per_page=per_page)
-    return {
-        "cases": _json_cases(page.items),
+    rest = {
         "page": page.page,
         "per_page": page.per_page,
         "total": page.total,
@@ -166,6 +182,11 @@ def list_cases():
         "total_exact": page.total_exact,
         "pages": page.pages,
     }
+    texts = _kept_texts(page.items)
+    if texts is None:
+        return {"cases": _json_cases(page.items), **rest}
+    return current_app.response_class(f'{{"cases":[{texts}],{compact(current_app.json, rest)[1:]}\n',
+                                      mimetype="application/json")
 
 
 def _load(reference: str) -> Case | None:

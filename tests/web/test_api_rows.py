@@ -85,6 +85,8 @@ def test_every_case_alone_is_the_json_of_the_stored_case(demo):
             response = client.get(f"/api/v1/cases/{reference}", headers=headers)
             assert response.status_code == 200
             assert response.get_json() == _orm_json(reference), reference
+            # written from its kept text (dsr.api.memo) exactly as Flask's JSON response of it
+            assert response.get_data() == app.json.response(response.get_json()).get_data()
         shown = client.get(f"/api/v1/cases/{busy}", headers=headers).get_json()
         assert len(shown["pauses"]) >= 3 and len(shown["attachments"]) == 2 and len(shown["rights"]) >= 2
         assert [p["requested_on"] for p in shown["pauses"]] == sorted(p["requested_on"] for p in shown["pauses"])
@@ -251,3 +253,58 @@ def test_the_queue_pages_rows_are_those_of_the_stored_cases(demo, sort):
             if state == "all":
                 assert any(row[1] == busy and len(row[-1]) >= 3 and len(row[-2]) >= 2 for row in shown)
                 assert any(row[14] is None for row in shown)  # the reduced case file
+
+
+def test_a_listed_cases_kept_text_is_the_text_made_now_after_every_change(demo):
+    """A page's case texts are kept per process by everything they were made from (dsr.api.memo): the same
+    list, asked again after a change to the subject alone, to a pause, to the declared days and on the next
+    day, is each time the JSON of the stored cases worded then; and the page is written exactly as Flask's
+    own JSON response of it would be."""
+    from datetime import timedelta
+
+    from flask import current_app
+
+    from dsr.api import memo
+    from dsr.cases.models import DeclaredHoliday
+
+    app, headers, busy = demo
+    client = app.test_client()
+    args = {"state": "open", "per_page": 50}
+
+    def check() -> dict:
+        response = client.get("/api/v1/cases", query_string=args, headers=headers)
+        body = response.get_json()
+        assert response.get_data() == current_app.json.response(body).get_data()
+        references = [c["reference"] for c in body["cases"]]
+        assert busy in references and len(references) > 10
+        assert body["cases"] == [_orm_json(reference) for reference in references]
+        return body
+
+    with time_machine.travel(NOW, tick=False), app.test_request_context():
+        first = check()
+        kept = len(memo._KEPT)
+        assert check() == first and len(memo._KEPT) == kept  # a second time: from the kept texts
+        case = db.session.execute(sa.select(Case).where(Case.reference == busy)).scalar_one()
+        subject, pause = case.subject, case.pauses[0]
+        was = (subject.name, pause.reason)
+        try:
+            subject.name = "Zoë Changed-Only-In-The-Subject"  # the case's own row and version stay as they were
+            db.session.commit()
+            assert next(c for c in check()["cases"] if c["reference"] == busy)["subject"]["name"] == subject.name
+            assert len(memo._KEPT) == kept + 1  # that case's text made again, the others' kept
+            pause.reason = "Another question"
+            db.session.commit()
+            assert check() != first
+            # A declared day moves the deadlines after it.
+            db.session.add(DeclaredHoliday(day=TODAY + timedelta(days=3), name="Declared for the test"))
+            db.session.commit()
+            check()
+        finally:
+            subject.name, pause.reason = was
+            db.session.execute(sa.delete(DeclaredHoliday).where(DeclaredHoliday.name == "Declared for the test"))
+            db.session.commit()
+        assert check() == first
+    with time_machine.travel(NOW + timedelta(days=1), tick=False), app.test_request_context():
+        later = check()
+        assert [c["days_left"] for c in later["cases"]] != [c["days_left"] for c in first["cases"]]
+        assert len(memo._KEPT) == len(later["cases"])  # the texts of the day before are dropped
