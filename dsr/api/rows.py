@@ -34,6 +34,7 @@ from dsr.cases.queries import (
 from dsr.domain.enums import CaseState, Channel, Language, Priority, RefusalGround, Right, SubjectTitle
 from dsr.extensions import db
 from dsr.subjects.models import DataSubject
+from dsr.subjects.search import search_condition, search_parts
 
 _RIGHT_ORDER = {right: i for i, right in enumerate(Right)}
 
@@ -288,6 +289,22 @@ def _planned_once(stmt: sa.Select) -> sa.TextClause:
     return sa.text(sql).columns(*(sa.column(f"c{i}", column.type) for i, column in enumerate(stmt.selected_columns)))
 
 
+@functools.lru_cache(maxsize=64)
+def _search_statement(filters: tuple, by_reference: bool, by_subject: bool, today: date, limit: int, offset: int,
+                      config: tuple, person: str = "email") -> sa.Select:
+    """The page statement of a search: the queue's ``filters`` (their values, ``q`` among them empty) and the
+    search's condition with its references and subjects' ids as expanding parameters (``search_refs``,
+    ``search_ids``; only those it has, :func:`~dsr.subjects.search.search_condition`), made once per process
+    for each list and shape asked for, like :func:`_list_statement`: the lookup of the matching subjects runs
+    for every search, the statement around its answer need not be built again (issue 15, item 3)."""
+    del config  # part of the key only, as in _list_statement
+    f = QueueFilters(**dict(zip(_FILTER_FIELDS, filters, strict=True)))
+    refs = sa.bindparam("search_refs", expanding=True) if by_reference else None
+    ids = sa.bindparam("search_ids", expanding=True) if by_subject else None
+    stmt = queue_query(f, today, loads=()).where(search_condition(Case, refs, ids))
+    return _page_statement(stmt, queue_order_keys(f), limit, offset, person)
+
+
 class ApiPagination(BoundedPagination):
     """A page of :class:`ApiCase` items and their bounded count, in one statement: the page's cases (the
     queue's filters, order, offset and limit, with the count as a column) as a sub-query joined to what their
@@ -303,13 +320,24 @@ class ApiPagination(BoundedPagination):
     def _query_items(self) -> list:
         f, today, person = self._query_args["filters"], self._query_args["today"], self._query_args["person"]
         column = person._fields[0]
+        config = (db.session.get_bind().dialect.name, current_app.config.get("PAUSE_ATTENTION_DAYS", 30))
+        params = None
         if f.q:
-            stmt = _page_statement(self._select(), queue_order_keys(f), self.per_page, self._query_offset, column)
+            refs, ids, many = search_parts(f.q, today, db.session)
+            if many is not None:  # a prefix of very many subjects: their select, in a statement of its own
+                self._query_args["select"] = queue_query(dataclasses.replace(f, q=None), today, loads=()).where(
+                    search_condition(Case, refs, many))
+                stmt = _page_statement(self._select(), queue_order_keys(f), self.per_page, self._query_offset,
+                                       column)
+            else:
+                stmt = _search_statement(tuple(None if name == "q" else getattr(f, name) for name in _FILTER_FIELDS),
+                                         bool(refs), bool(ids), today, self.per_page, self._query_offset, config,
+                                         column)
+                params = {"search_refs": refs, "search_ids": ids}
         else:
             stmt = _list_statement(tuple(getattr(f, name) for name in _FILTER_FIELDS), today, self.per_page,
-                                   self._query_offset, (db.session.get_bind().dialect.name,
-                                                        current_app.config.get("PAUSE_ATTENTION_DAYS", 30)), column)
-        items, extra = _read(stmt, person=person)
+                                   self._query_offset, config, column)
+        items, extra = _read(stmt, {k: v for k, v in params.items() if v} if params else None, person=person)
         self._counted = extra[0] if items else (0 if self.page == 1 else None)
         return items
 

@@ -92,6 +92,20 @@ def matching_subjects(q: str):
     return sa.select(SubjectSearchKey.subject_id).where(sa.or_(*conditions)).distinct()
 
 
+def search_parts(q: str, today: date, session) -> tuple[list[str], list[int], sa.Select | None]:
+    """What :func:`case_search_condition` matches for ``q``: the references it may be, the ids of the subjects
+    with an identifier matching it (looked up here, one indexed query), and, when a prefix matches very many
+    subjects, the select of them instead of their ids (else ``None``)."""
+    refs = reference_candidates(q, range(2018, today.year + 1))
+    subjects = matching_subjects(q)
+    if subjects is None:
+        return refs, [], None
+    ids = session.execute(subjects.limit(ID_LIST_LIMIT + 1)).scalars().all()
+    if len(ids) > ID_LIST_LIMIT:
+        return refs, [], subjects
+    return refs, ids, None
+
+
 def case_search_condition(q: str, today: date, case_table, session) -> sa.ColumnElement[bool]:
     """Cases whose reference is ``q`` or whose subject has an identifier matching ``q``.
 
@@ -99,15 +113,16 @@ def case_search_condition(q: str, today: date, case_table, session) -> sa.Column
     combine two index scans instead of testing a sub-query on every case; a prefix matching very many
     subjects stays a sub-query.
     """
+    refs, ids, many = search_parts(q, today, session)
+    return search_condition(case_table, refs, ids if many is None else many)
+
+
+def search_condition(case_table, refs, subjects) -> sa.ColumnElement[bool]:
+    """The condition of :func:`case_search_condition` from its parts (``refs``, ``subjects``: lists of values,
+    expanding bind parameters, or a select of subject ids), empty parts left out."""
     conditions = []
-    refs = reference_candidates(q, range(2018, today.year + 1))
-    if refs:
+    if refs is not None and not (isinstance(refs, list) and not refs):
         conditions.append(case_table.reference.in_(refs))
-    subjects = matching_subjects(q)
-    if subjects is not None:
-        ids = session.execute(subjects.limit(ID_LIST_LIMIT + 1)).scalars().all()
-        if len(ids) > ID_LIST_LIMIT:
-            conditions.append(case_table.subject_id.in_(subjects))
-        elif ids:
-            conditions.append(case_table.subject_id.in_(ids))
+    if subjects is not None and not (isinstance(subjects, list) and not subjects):
+        conditions.append(case_table.subject_id.in_(subjects))
     return sa.or_(*conditions) if conditions else sa.false()

@@ -308,3 +308,47 @@ def test_a_listed_cases_kept_text_is_the_text_made_now_after_every_change(demo):
         later = check()
         assert [c["days_left"] for c in later["cases"]] != [c["days_left"] for c in first["cases"]]
         assert len(memo._KEPT) == len(later["cases"])  # the texts of the day before are dropped
+
+
+def test_a_kept_search_statement_answers_every_search_as_the_queue_and_sees_new_matches(demo):
+    """A search's page statement is kept per process with the references and subjects it matches as expanding
+    parameters (``dsr.api.rows._search_statement``): each search's pages are the queue's cases for it, by
+    name, surname, customer number, e-mail, a bare case number (a reference in any year) and nothing found,
+    with a filter beside it; and a case logged for a new subject matching one of them shows at once."""
+    from dsr.subjects.models import DataSubject
+
+    app, headers, _busy = demo
+    client = app.test_client()
+
+    def pages(args: dict) -> list[str]:
+        shown, page = [], 1
+        while True:
+            body = client.get("/api/v1/cases", query_string={**args, "per_page": 3, "page": page},
+                              headers=headers).get_json()
+            shown.extend(c["reference"] for c in body["cases"])
+            if page >= body["pages"]:
+                return shown
+            page += 1
+
+    def expected(args: dict) -> list[str]:
+        db.session.expire_all()
+        return [c.reference for c in db.session.execute(queue_query(QueueFilters.from_args(args), TODAY,
+                                                                    loads=())).scalars().all()]
+
+    with time_machine.travel(NOW, tick=False), app.test_request_context():
+        subject = db.session.execute(sa.select(DataSubject).where(DataSubject.customer_number.is_not(None))
+                                     .order_by(DataSubject.id)).scalars().first()
+        surname = subject.name.split()[-1]
+        searches = [{"q": subject.name}, {"q": surname}, {"q": surname.lower(), "state": "open"},
+                    {"q": subject.customer_number}, {"q": subject.email or surname}, {"q": "3"},
+                    {"q": "3", "state": "closed"}, {"q": "nobody at all"}, {"q": "Van den Broeck"}]
+        seen = {}
+        for args in searches:
+            seen[str(args)] = pages(args)
+            assert seen[str(args)] == expected(args), args
+        assert any(seen.values()) and not seen[str({"q": "nobody at all"})]
+        user = db.session.execute(sa.select(User).where(User.email == "rows-manager@example.test")).scalar_one()
+        make_case(actor=user, name=f"Anna {surname}", email="anna.new@example.nl")
+        for args in searches:
+            assert pages(args) == expected(args), args
+        assert len(pages({"q": surname})) == len(seen[str({"q": surname})]) + 1
