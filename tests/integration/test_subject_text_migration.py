@@ -68,6 +68,7 @@ def test_the_texts_letters_printed_become_texts_for_the_subject_in_the_cases_lan
               decision_reason="The subject's own data.")
         db.session.commit()
         case_id, kept_id = case.id, kept.id
+        db.session.rollback()  # the migrations alter the tables read just now: no transaction of ours may hold them
 
         downgrade(revision=BEFORE)  # takes the new purposes' texts and paragraphs away
         upgrade(revision="3372ffbb0c5d")
@@ -114,6 +115,7 @@ def test_the_reviewer_and_the_reason_a_recipient_was_not_told_become_texts_for_t
         db.session.add_all([gone, told])
         db.session.commit()
         case_id, gone_id = case.id, gone.id
+        db.session.rollback()  # the migrations alter the tables read just now: no transaction of ours may hold them
 
         downgrade(revision="3372ffbb0c5d")
         assert not db.session.scalars(sa.select(SubjectText).where(SubjectText.purpose.in_(
