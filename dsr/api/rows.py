@@ -266,8 +266,8 @@ def _list_statement(filters: tuple, today: date, limit: int, offset: int, config
     """The page statement of the queue's ``filters`` (their values, in :data:`_FILTER_FIELDS` order) on
     ``today``, made once per process for each list asked for: building a statement of this size and its cache
     key cost about as much Python as reading and wording its 25 cases. Everything the statement depends on is
-    in the arguments (``config``: the settings the filters read), and a search, whose condition is made
-    from a lookup of its own, is never kept (:func:`api_page`)."""
+    in the arguments (``config``: the settings the filters read); a search, whose condition is made from a
+    lookup of its own, has a statement of its own (:func:`_search_statement`)."""
     dialect = config[0]  # the rest is part of the key only: the filters read the settings themselves
     f = QueueFilters(**dict(zip(_FILTER_FIELDS, filters, strict=True)))
     stmt = _page_statement(queue_query(f, today, loads=()), queue_order_keys(f), limit, offset, person)

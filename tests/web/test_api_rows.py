@@ -352,3 +352,39 @@ def test_a_kept_search_statement_answers_every_search_as_the_queue_and_sees_new_
         for args in searches:
             assert pages(args) == expected(args), args
         assert len(pages({"q": surname})) == len(seen[str({"q": surname})]) + 1
+
+
+def test_a_search_matching_very_many_subjects_reads_them_by_their_select(demo, monkeypatch):
+    """Past ``ID_LIST_LIMIT`` matching subjects a search names them by their select, not by ids, in a statement
+    of its own (never kept): its pages are still the queue's cases for it."""
+    app, headers, _busy = demo
+    client = app.test_client()
+    import dsr.api.rows
+
+    monkeypatch.setattr("dsr.subjects.search.ID_LIST_LIMIT", 1)
+    by_select = []
+    parts = dsr.api.rows.search_parts
+
+    def spy(*args):
+        answer = parts(*args)
+        by_select.append(answer[2] is not None)
+        return answer
+
+    monkeypatch.setattr(dsr.api.rows, "search_parts", spy)
+    with time_machine.travel(NOW, tick=False), app.test_request_context():
+        for args in ({"q": "van"}, {"q": "de", "state": "open"}, {"q": "a", "state": "all"}):
+            db.session.expire_all()
+            expected = [c.reference for c in db.session.execute(queue_query(QueueFilters.from_args(args), TODAY,
+                                                                             loads=())).scalars().all()]
+            shown, page = [], 1
+            while True:
+                body = client.get("/api/v1/cases", query_string={**args, "per_page": 4, "page": page},
+                                  headers=headers).get_json()
+                shown.extend(c["reference"] for c in body["cases"])
+                assert body["total"] == len(expected)
+                if page >= body["pages"]:
+                    break
+                page += 1
+            assert shown == expected, args
+            assert len(expected) > 1, args
+        assert by_select and all(by_select)
