@@ -14,8 +14,9 @@ from dsr.auth.models import User
 from dsr.casefiles import operations as ops
 from dsr.casefiles.forms import KIND_LABELS, PlaceFileHoldForm, ReleaseFileHoldForm
 from dsr.casefiles.models import CaseFileHold
-from dsr.cases.card_actions import LazyForms, perform_card_action
+from dsr.cases.card_actions import perform_card_action
 from dsr.cases.errors import InvalidInput, RuleViolation
+from dsr.cases.lazy_forms import LazyForms
 from dsr.cases.models import Case
 from dsr.cases.queries import case_or_404
 from dsr.domain.casefile_retention import KeptBy

@@ -26,24 +26,6 @@ from dsr.timeutil import now
 Operation = Callable[[Case, object, object, datetime], tuple[str, str]]
 
 
-class LazyForms(dict):
-    """A page's or a card's forms by action, each made when the template first asks for it: the page of a
-    closed case, or an auditor's, shows few of its three dozen forms (its own and its cards'), and each costs a
-    WTForms form with its fields bound and its CSRF token (issue 15, item 3). ``makers`` maps an action to a
-    function making its form; a refused form put in by its action replaces it."""
-
-    def __init__(self, makers: dict):
-        super().__init__()
-        self._makers = makers
-
-    def __contains__(self, action: object) -> bool:
-        return action in self._makers
-
-    def __missing__(self, action: str):
-        made = self[action] = self._makers[action]()
-        return made
-
-
 def perform_card_action(case: Case, action: str, form, operation: Operation, *, failed_attr: str, anchor: str):
     """The response to a card's POST: ``operation(case, form, user, now)`` returns the flash (category,
     message)."""

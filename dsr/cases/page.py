@@ -16,11 +16,11 @@ from sqlalchemy.orm.attributes import set_committed_value
 from dsr.audit.models import AuditEvent
 from dsr.auth.models import User
 from dsr.cases import action_forms as F
-from dsr.cases.card_actions import LazyForms
 from dsr.cases.census import counted, known_empty
 from dsr.cases.deadlines import case_clock, working_calendar
 from dsr.cases.duplicates import linked_cases, open_duplicates, previous_request, recent_requests
 from dsr.cases.history import case_events, readable_history
+from dsr.cases.lazy_forms import LazyForms
 from dsr.cases.models import Case
 from dsr.domain.enums import CLOSED_STATES, CaseState, LookupMatch, LookupStatus, Role, VerificationOutcome
 from dsr.domain.workflow import MANAGER_ACTIONS, Action, allowed_actions

@@ -15,7 +15,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from dsr.auth.access import WRITERS, roles_required
 from dsr.auth.models import User
-from dsr.cases.card_actions import LazyForms, perform_card_action
+from dsr.cases.card_actions import perform_card_action
+from dsr.cases.lazy_forms import LazyForms
 from dsr.cases.models import Case
 from dsr.cases.queries import case_or_404
 from dsr.fees import operations as ops

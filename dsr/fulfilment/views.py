@@ -23,9 +23,10 @@ from flask_login import current_user
 from dsr.attachments.storage import UploadError, check_upload, store_attachment
 from dsr.auth.access import READERS, WRITERS, roles_required
 from dsr.auth.models import User
-from dsr.cases.card_actions import LazyForms, add_card_routes
+from dsr.cases.card_actions import add_card_routes
 from dsr.cases.census import known_empty
 from dsr.cases.errors import InvalidInput, RuleViolation
+from dsr.cases.lazy_forms import LazyForms
 from dsr.cases.models import Case
 from dsr.cases.queries import case_or_404
 from dsr.datamap import catalogue

@@ -17,8 +17,9 @@ from dsr.attachments.models import Attachment
 from dsr.auth.access import WRITERS, roles_required
 from dsr.auth.models import User
 from dsr.cases.action_forms import METHOD_LABELS
-from dsr.cases.card_actions import LazyForms, perform_card_action
+from dsr.cases.card_actions import perform_card_action
 from dsr.cases.errors import InvalidInput
+from dsr.cases.lazy_forms import LazyForms
 from dsr.cases.models import Case
 from dsr.cases.queries import case_or_404
 from dsr.extensions import db
