@@ -155,6 +155,18 @@ def test_a_read_runs_without_a_transaction_and_a_write_still_in_one(demo):
         sa.event.remove(engine, "before_cursor_execute", record)
 
 
+def _references_page_by_page(client, headers, args: dict, *, per_page: int) -> list[str]:
+    """The references the API lists for ``args``, every page in turn."""
+    shown, page = [], 1
+    while True:
+        body = client.get("/api/v1/cases", query_string={**args, "per_page": per_page, "page": page},
+                          headers=headers).get_json()
+        shown.extend(c["reference"] for c in body["cases"])
+        if page >= body["pages"]:
+            return shown
+        page += 1
+
+
 FILTERS = [{"state": "in_progress"}, {"state": "closed"}, {"state": "all", "right": "erasure"}, {"assignee": "none"},
            {"assignee": "me"}, {"channel": "email"}, {"overdue": "true"}, {"due_within": "20"},
            *({"flag": flag} for flag in FLAGS), {"priority": "high"},
@@ -169,14 +181,7 @@ def test_a_kept_list_statement_answers_every_filter_as_the_queue_and_sees_every_
     client = app.test_client()
 
     def pages(args: dict) -> list[str]:
-        shown, page = [], 1
-        while True:
-            body = client.get("/api/v1/cases", query_string={**args, "per_page": 7, "page": page},
-                              headers=headers).get_json()
-            shown.extend(c["reference"] for c in body["cases"])
-            if page >= body["pages"]:
-                return shown
-            page += 1
+        return _references_page_by_page(client, headers, args, per_page=7)
 
     def expected(args: dict, user_id: int) -> list[str]:
         db.session.expire_all()
@@ -321,14 +326,7 @@ def test_a_kept_search_statement_answers_every_search_as_the_queue_and_sees_new_
     client = app.test_client()
 
     def pages(args: dict) -> list[str]:
-        shown, page = [], 1
-        while True:
-            body = client.get("/api/v1/cases", query_string={**args, "per_page": 3, "page": page},
-                              headers=headers).get_json()
-            shown.extend(c["reference"] for c in body["cases"])
-            if page >= body["pages"]:
-                return shown
-            page += 1
+        return _references_page_by_page(client, headers, args, per_page=3)
 
     def expected(args: dict) -> list[str]:
         db.session.expire_all()
