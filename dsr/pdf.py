@@ -10,6 +10,14 @@ remembered so tests and logs can show what a document tried to load.
 WeasyPrint is imported lazily: importing it costs about half a second, which the web process pays on its
 first PDF and an RQ worker once at start (:func:`warm_up`), never once per job.
 
+A document's links to the asset folders' stylesheets (``<link rel="stylesheet" href="letter.css">``) are
+parsed once per thread, with their fonts, instead of for every PDF: :func:`_with_kept_stylesheets` takes the
+links out of the HTML and hands WeasyPrint the stylesheets it parsed before, keyed by the file's path, size
+and modification time, with the font configuration their ``@font-face`` rules were loaded into. Reading
+``letter.css`` and loading its three fonts was about a third of a letter's time; the PDF's bytes are the same
+(``tests/unit/test_pdf_kept_stylesheets.py`` renders every letter template both ways). The document's
+fetcher still records every asset the document uses, the stylesheet and its fonts included.
+
 :func:`render_pdf_apart` lays a document out in a short-lived child process forked for it: what WeasyPrint
 takes for a long document (25 MB for an export's ten-page overview) is then the child's and goes back to the
 operating system when it exits, instead of raising a long-lived worker's peak for good (issue 15, item 4).
@@ -20,6 +28,8 @@ from __future__ import annotations
 import logging
 import mimetypes
 import multiprocessing
+import re
+import threading
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -96,46 +106,103 @@ def safe_fetcher(roots: tuple[Path, ...] = ASSET_ROOTS):
     return _fetcher_class(roots)
 
 
-def render_pdf(html: str, *, base_dir: Path | None = None, fetcher=None, stylesheets: list[Path] = ()) -> bytes:
-    """The PDF of ``html``. Relative URLs resolve against ``base_dir`` (default ``letters/assets``).
+# A link the templates write: exactly this form, a file name without a folder. Text a person typed cannot
+# produce it (Jinja escapes ``<``), so only the templates' own links are taken out.
+_STYLESHEET_LINK = re.compile(r'<link rel="stylesheet" href="([A-Za-z0-9_-]+\.css)">')
 
-    ``stylesheets`` are extra CSS files (inside the asset roots) applied after the document's own.
-    """
+
+class _KeptStylesheets(threading.local):
+    """Per thread (WeasyPrint's font configuration is not shared between threads): the font configuration
+    and the stylesheets parsed into it, each with the URLs its parse fetched."""
+
+    def __init__(self) -> None:
+        self.font_config = None
+        self.sheets: dict[Path, tuple[tuple[int, int], Any, list[str]]] = {}
+
+
+_kept = _KeptStylesheets()
+
+
+def _kept_stylesheet(path: Path, roots: tuple[Path, ...]):
+    """The parsed stylesheet at ``path`` (inside ``roots``) and the URLs its parse fetched: parsed again only
+    when the file changed."""
     weasyprint = _weasyprint()
+    stat = path.stat()
+    version = (stat.st_mtime_ns, stat.st_size)
+    kept = _kept.sheets.get(path)
+    if kept is None or kept[0] != version:
+        if _kept.font_config is None:
+            from weasyprint.text.fonts import FontConfiguration
+
+            _kept.font_config = FontConfiguration()
+        recorder = safe_fetcher(roots)
+        css = weasyprint.CSS(url=path.as_uri(), url_fetcher=recorder, font_config=_kept.font_config)
+        kept = _kept.sheets[path] = (version, css, recorder.fetched)
+    return kept[1], kept[2]
+
+
+def _with_kept_stylesheets(html: str, base_dir: Path, fetcher) -> tuple[str, list, Any]:
+    """``html`` without its links to the asset folders' stylesheets, those stylesheets as parsed before (in
+    the links' order), and the font configuration they use; ``html`` as it is, no stylesheet and ``None``
+    if a link names a file outside the assets or the fetcher is not the safe one (WeasyPrint then fetches,
+    or refuses, as always). The URLs the stylesheets fetched are added to ``fetcher.fetched``."""
+    names = _STYLESHEET_LINK.findall(html)
+    roots = getattr(fetcher, "roots", None)
+    if not names or roots is None:
+        return html, [], None
+    paths = []
+    for name in names:
+        try:
+            paths.append(asset_path_for((base_dir / name).as_uri(), roots))
+        except RefusedURL:
+            return html, [], None
+    sheets = []
+    for path in paths:
+        css, fetched = _kept_stylesheet(path, roots)
+        sheets.append(css)
+        fetcher.fetched.extend(fetched)
+    return _STYLESHEET_LINK.sub("", html), sheets, _kept.font_config
+
+
+def _laid_out(htmls: list[str], base_dir: Path | None, fetcher):
+    """Each of ``htmls`` laid out (a WeasyPrint document), with its links' stylesheets as kept."""
+    weasyprint = _weasyprint()
+    base_dir = (base_dir or ASSET_ROOTS[0]).resolve()
+    base = base_dir.as_uri() + "/"
+    documents = []
+    for html in htmls:
+        html, kept, font_config = _with_kept_stylesheets(html, base_dir, fetcher)
+        document = weasyprint.HTML(string=html, base_url=base, url_fetcher=fetcher)
+        documents.append(document.render(stylesheets=kept or None, font_config=font_config))
+    return documents
+
+
+def render_pdf(html: str, *, base_dir: Path | None = None, fetcher=None) -> bytes:
+    """The PDF of ``html``. Relative URLs resolve against ``base_dir`` (default ``letters/assets``)."""
     fetcher = fetcher if fetcher is not None else safe_fetcher()
-    base = (base_dir or ASSET_ROOTS[0]).resolve().as_uri() + "/"
-    document = weasyprint.HTML(string=html, base_url=base, url_fetcher=fetcher)
-    css = [weasyprint.CSS(filename=str(p), url_fetcher=fetcher) for p in stylesheets]
-    return document.write_pdf(stylesheets=css or None)
+    return _laid_out([html], base_dir, fetcher)[0].write_pdf()
 
 
 def render_documents(htmls: list[str], *, base_dir: Path | None = None, fetcher=None) -> bytes:
     """Several HTML documents as one PDF, each keeping its own page numbering (``counter(page)`` restarts
     because each is laid out on its own; the pages are then concatenated)."""
-    weasyprint = _weasyprint()
-    fetcher = fetcher if fetcher is not None else safe_fetcher()
-    base = (base_dir or ASSET_ROOTS[0]).resolve().as_uri() + "/"
-    rendered = [weasyprint.HTML(string=h, base_url=base, url_fetcher=fetcher).render() for h in htmls]
-    first, rest = rendered[0], rendered[1:]
-    pages = [page for doc in rendered for page in doc.pages]
-    return first.copy(pages).write_pdf() if rest else first.write_pdf()
+    return render_counted(htmls, base_dir=base_dir, fetcher=fetcher)[0]
 
 
 def render_counted(htmls: list[str], *, base_dir: Path | None = None, fetcher=None) -> tuple[bytes, int]:
     """Like :func:`render_documents` (one document or several), with the number of pages WeasyPrint laid
     out: a letter records its page count without parsing its own PDF again."""
-    weasyprint = _weasyprint()
     fetcher = fetcher if fetcher is not None else safe_fetcher()
-    base = (base_dir or ASSET_ROOTS[0]).resolve().as_uri() + "/"
-    rendered = [weasyprint.HTML(string=h, base_url=base, url_fetcher=fetcher).render() for h in htmls]
+    rendered = _laid_out(htmls, base_dir, fetcher)
     pages = [page for doc in rendered for page in doc.pages]
     document = rendered[0].copy(pages) if len(rendered) > 1 else rendered[0]
     return document.write_pdf(), len(pages)
 
 
 def warm_up() -> None:
-    """Import WeasyPrint and lay out one tiny page, so the first real document is not the slow one."""
-    render_pdf("<p>warm-up</p>")
+    """Import WeasyPrint and lay out one tiny page with the letters' stylesheet, so the first real document
+    is not the slow one (a worker started with ``--fork`` hands the parsed stylesheet to every job)."""
+    render_pdf('<link rel="stylesheet" href="letter.css"><p>warm-up</p>')
 
 
 RENDER_TIMEOUT_SECONDS = 600
