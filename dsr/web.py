@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import secrets
 from functools import lru_cache
 
 import sqlalchemy as sa
-from flask import Flask, g, has_request_context, render_template, request, url_for
+from flask import Flask, current_app, g, has_request_context, render_template, request, url_for
 from flask.globals import request_ctx
 from flask_babel import get_locale, get_translations
 from flask_babel import gettext as _
-from flask_wtf.csrf import CSRFError
+from flask_wtf.csrf import CSRFError, generate_csrf
 from jinja2 import pass_context
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
 
 from dsr.api.auth import api_error
@@ -52,6 +53,7 @@ def render_gettext() -> dict:
     page's hundreds of messages: a queue page spent an eighth of its time there (issue 15, item 3). A letter
     rendered under ``force_locale`` gets that locale's, since its rendering starts inside it."""
     t = translations()
+    kept = fragment_keeper()
 
     @pass_context
     def gettext(ctx, string, **variables):
@@ -79,7 +81,70 @@ def render_gettext() -> dict:
         rv = t.unpgettext(context, singular, plural, num)
         return (Markup(rv) if ctx.eval_ctx.autoescape else rv) % variables
 
-    return {"_": gettext, "gettext": gettext, "ngettext": ngettext, "pgettext": pgettext, "npgettext": npgettext}
+    return {"_": gettext, "gettext": gettext, "ngettext": ngettext, "pgettext": pgettext, "npgettext": npgettext,
+            "kept": kept}
+
+
+class Marks:
+    """What a kept fragment leaves to each request, given to the fragment as its caller's argument: the
+    request's CSRF token, its path with the query string and its query string, each written into the kept
+    HTML as a random mark and put in its place (escaped as Jinja would) whenever the fragment is shown."""
+
+    csrf = Markup(f"kept-{secrets.token_hex(16)}-csrf")
+    path = Markup(f"kept-{secrets.token_hex(16)}-path")
+    query = Markup(f"kept-{secrets.token_hex(16)}-query")
+
+
+def _filled(mark: Markup) -> str:
+    if mark is Marks.csrf:
+        return generate_csrf()
+    if mark is Marks.path:
+        return str(escape(request.full_path))
+    return str(escape(request.query_string.decode()))
+
+
+_FRAGMENTS: dict[tuple, tuple[str, tuple[Markup, ...]]] = {}
+
+
+def fragment_keeper():
+    """The templates' ``kept``, for one rendering: ``{% call(marks) kept("name", key...) %}…{% endcall %}``
+    renders the block once per process for its name, its key, the rendering's language and where the request
+    came in (host, script root, subdomain: its addresses), and gives the same HTML afterwards, with the
+    request's :class:`Marks` filled in. A page frame's unchanging parts (the navigation, the queue's filters
+    and saved views: some hundred translations, thirty ``current_user`` lookups and fifty addresses a page)
+    are then made once per user, role and language instead of on every request (issue 15, item 3). The key must
+    name everything the block shows besides the marks; ``KEEP_FRAGMENTS = False`` renders every block each
+    time (the tests compare both). A key that cannot be hashed renders the block each time; the store is emptied
+    when it grows past a few thousand fragments (a search term is part of the queue's key)."""
+    adapter = request_ctx.url_adapter if has_request_context() else None
+    if adapter is None or not current_app.config.get("KEEP_FRAGMENTS", True):
+        where = None
+    else:
+        where = (str(get_locale()), adapter.map, adapter.server_name, adapter.script_name, adapter.subdomain,
+                 adapter.url_scheme)
+
+    def kept(name: str, *key, caller) -> Markup:
+        if where is None:
+            html, marks = _render(caller)
+        else:
+            try:
+                html, marks = _FRAGMENTS[name, where, *key]
+            except KeyError:
+                if len(_FRAGMENTS) > 5_000:
+                    _FRAGMENTS.clear()
+                html, marks = _FRAGMENTS[name, where, *key] = _render(caller)
+            except TypeError:  # a key that is not hashable
+                html, marks = _render(caller)
+        for mark in marks:
+            html = html.replace(mark, _filled(mark))
+        return Markup(html)
+
+    return kept
+
+
+def _render(caller) -> tuple[str, tuple[Markup, ...]]:
+    html = str(caller(Marks))  # a str: Markup's replace would escape what fills the marks
+    return html, tuple(mark for mark in (Marks.csrf, Marks.path, Marks.query) if mark in html)
 
 
 _URLS: dict[tuple, str] = {}

@@ -64,15 +64,15 @@ def queue():
     rows = [(case, case_clock(case, calendar, day, soon_days=soon, ask_working_days=ask, rule=rule))
             for case in page.items]
     # The filter's and the bulk form's people, as plain rows: the page shows only their ids and names.
-    assignees = db.session.execute(
-        sa.select(User.id, User.name).where(User.active.is_(True), User.role != "auditor").order_by(User.name)
-    ).all()
+    assignees = tuple(db.session.execute(
+        sa.select(User.id, User.name).where(User.active.is_(True), User.role != "auditor").order_by(User.name)))
     from dsr.cases.saved_views import clean_query, views_of
 
     return render_template(
         "cases/queue.html", page=page, rows=rows, filters=filters, args=request.args, assignees=assignees,
         states=list(CaseState), rights=list(Right), channels=list(Channel), today=day,
-        saved_views=views_of(current_user), current_query=clean_query(request.query_string.decode()),
+        saved_views=tuple(views_of(current_user)), current_query=clean_query(request.query_string.decode()),
+        shown_args=tuple((k, v) for k, v in request.args.items(multi=True) if k != "page"),
         queue_rows=queue_rows, rows_html=rows_html, **_row_helpers(),
     )
 
