@@ -10,7 +10,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
-from dsr.api.auth import api_error, api_user, token_required
+from dsr.api.auth import api_actor, api_error, api_user, token_required
 from dsr.api.memo import case_text, compact
 from dsr.api.rows import api_case, api_page
 from dsr.auth.access import READERS, WRITERS
@@ -113,7 +113,7 @@ def _invalid_choice_message(field) -> list[str]:
 
 
 @bp.post("/cases")
-@token_required(*WRITERS)
+@token_required(*WRITERS, actor_only=True)
 def create_case():
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
@@ -132,7 +132,7 @@ def create_case():
     if errors:
         return api_error(400, "The request is not valid.", errors=errors)
     try:
-        case = log_request(**form.request_details(), actor=api_user(), now=now(), today=today())
+        case = log_request(**form.request_details(), actor=api_actor(), now=now(), today=today())
         # Worded from the case as written, before the commit expires it (no reloading it afterwards).
         body, location = _json_case(case), f"/api/v1/cases/{case.reference}"
         db.session.commit()

@@ -243,6 +243,9 @@ def test_creating_a_case_through_the_api_costs_a_fixed_few_statements(backend_ap
     # The token with its user in one statement; the token's last use not written again within the minute; the
     # answer worded from the case as written: nothing read back after the writes.
     assert counted("SELECT api_tokens") == 1 and counted("SELECT users") == 0 and counted("UPDATE api_tokens") == 0
+    # The user as the columns the creation names its actor by, not as an object in the session (dsr.auth.Actor).
+    token_statement = next(s for s in statements if s.startswith("SELECT api_tokens"))
+    assert "users.email" in token_statement and "users.password_hash" not in token_statement
     first_write = next(i for i, s in enumerate(statements) if not s.startswith("SELECT"))
     assert all(not s.startswith("SELECT") for s in statements[first_write:]), statements[first_write:]
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
