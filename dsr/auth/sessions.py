@@ -7,6 +7,7 @@ it everywhere: logout, deactivation, a changed or reset password. A session also
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from datetime import datetime, timedelta
@@ -40,16 +41,21 @@ def live_session(token: str | None, user_id: int, *, now: datetime, idle: timede
     A session found past its limits is marked ended here (the caller commits)."""
     if not token:
         return None
-    row = db.session.execute(
-        # The session's user in the same statement: every page needs both (issue 15, item 3).
-        sa.select(UserSession).where(UserSession.token_hash == _hash(token)).options(joinedload(UserSession.user))
-    ).scalar_one_or_none()
+    row = db.session.execute(_session_with_user(), {"token_hash": _hash(token)}).scalar_one_or_none()
     if row is None or row.user_id != user_id or row.ended_at is not None:
         return None
     if now - row.last_seen_at > idle or now - row.created_at > max_age:
         row.ended_at, row.end_reason = now, "expired"
         return None
     return row
+
+
+@functools.cache
+def _session_with_user() -> sa.Select:
+    """The session by its secret's hash with its user in the same statement: every page needs both; made once
+    per process (issue 15, item 3)."""
+    return (sa.select(UserSession).where(UserSession.token_hash == sa.bindparam("token_hash"))
+            .options(joinedload(UserSession.user)))
 
 
 def end_session(token: str | None, *, now: datetime, reason: str = "logout") -> None:

@@ -34,9 +34,15 @@ def working_calendar() -> WorkingDayCalendar:
     """The Dutch working-day calendar plus the declared days kept in the database (read once per request)."""
     if has_app_context() and "dsr_calendar" in g:
         return g.dsr_calendar
-    table = DeclaredHoliday.__table__  # plain columns: every request with a clock reads them
-    return _calendar_of(tuple(sorted((day, name) for day, name in db.session.execute(sa.select(table.c.day,
-                                                                                                table.c.name)))))
+    return _calendar_of(tuple(sorted((day, name) for day, name in db.session.execute(_declared_days()))))
+
+
+@functools.cache
+def _declared_days() -> sa.Select:
+    """The declared days as plain columns: every request with a clock reads them, with a statement made once per
+    process (issue 15, item 3)."""
+    table = DeclaredHoliday.__table__
+    return sa.select(table.c.day, table.c.name)
 
 
 def _calendar_of(rows: tuple[tuple[date, str], ...]) -> WorkingDayCalendar:

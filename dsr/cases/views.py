@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
@@ -64,8 +66,7 @@ def queue():
     rows = [(case, case_clock(case, calendar, day, soon_days=soon, ask_working_days=ask, rule=rule))
             for case in page.items]
     # The filter's and the bulk form's people, as plain rows: the page shows only their ids and names.
-    assignees = tuple(db.session.execute(
-        sa.select(User.id, User.name).where(User.active.is_(True), User.role != "auditor").order_by(User.name)))
+    assignees = tuple(db.session.execute(_people()))
     from dsr.cases.saved_views import clean_query, views_of
 
     return render_template(
@@ -75,6 +76,12 @@ def queue():
         shown_args=tuple((k, v) for k, v in request.args.items(multi=True) if k != "page"),
         queue_rows=queue_rows, rows_html=rows_html, **_row_helpers(),
     )
+
+
+@functools.cache
+def _people() -> sa.Select:
+    """The filter's and the bulk form's people (who can be given a case), made once per process."""
+    return sa.select(User.id, User.name).where(User.active.is_(True), User.role != "auditor").order_by(User.name)
 
 
 _TRANSLATED: dict[tuple[str, str], dict] = {}

@@ -6,6 +6,7 @@ one query per table for any number of cases, not one per case (the queue calls t
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
@@ -30,27 +31,41 @@ def facts_for(cases: Iterable[Case]) -> list[CaseFacts]:
     tasks: dict[int, list[TaskFacts]] = {}
     unassigned_since: dict[int, object] = {}
     if ids:
-        tasks = _open_tasks(CaseTask.case_id.in_(ids))
+        tasks = _open_tasks(_tasks_of_cases(), {"ids": ids})
         # An unassigned case that was once assigned became unassigned at its last "case.assigned" event.
         unassigned = [c.id for c in cases if c.assignee_id is None and c.state.is_open]
         if unassigned:
-            last = db.session.execute(
-                sa.select(AuditEvent.case_id, sa.func.max(AuditEvent.occurred_at))
-                .where(AuditEvent.case_id.in_(unassigned), AuditEvent.action == "case.assigned")
-                .group_by(AuditEvent.case_id)).all()
+            last = db.session.execute(_last_assignments(), {"ids": unassigned}).all()
             unassigned_since = {case_id: local_date(_aware(moment)) for case_id, moment in last}
     return [_facts(c, tasks.get(c.id, ()), unassigned_since.get(c.id)) for c in cases]
 
 
-def _open_tasks(which) -> dict[int, list[TaskFacts]]:
-    """The open tasks of the cases ``which`` selects, with their assignees' names, per case id, as plain rows."""
+# The statements of facts_for, made once per process: the queue reads them for every page (issue 15, item 3).
+@functools.cache
+def _tasks_of_cases() -> sa.Select:
+    return _open_tasks_of(CaseTask.case_id.in_(sa.bindparam("ids", expanding=True)))
+
+
+@functools.cache
+def _last_assignments() -> sa.Select:
+    return (sa.select(AuditEvent.case_id, sa.func.max(AuditEvent.occurred_at))
+            .where(AuditEvent.case_id.in_(sa.bindparam("ids", expanding=True)), AuditEvent.action == "case.assigned")
+            .group_by(AuditEvent.case_id))
+
+
+def _open_tasks_of(which) -> sa.Select:
+    """The open tasks of the cases ``which`` selects, with their assignees' names."""
     from dsr.auth.models import User
 
-    tasks: dict[int, list[TaskFacts]] = {}
-    for row in db.session.execute(
-            sa.select(CaseTask.case_id, CaseTask.title, CaseTask.kind, CaseTask.params, CaseTask.due_on, User.name)
+    return (sa.select(CaseTask.case_id, CaseTask.title, CaseTask.kind, CaseTask.params, CaseTask.due_on, User.name)
             .outerjoin(User, User.id == CaseTask.assignee_id)
-            .where(which, CaseTask.done_at.is_(None)).order_by(CaseTask.id)):
+            .where(which, CaseTask.done_at.is_(None)).order_by(CaseTask.id))
+
+
+def _open_tasks(statement: sa.Select, params: dict | None = None) -> dict[int, list[TaskFacts]]:
+    """The open tasks ``statement`` reads (:func:`_open_tasks_of`), per case id, as plain rows."""
+    tasks: dict[int, list[TaskFacts]] = {}
+    for row in db.session.execute(statement, params):
         tasks.setdefault(row.case_id, []).append(TaskFacts(task_title(row), row.due_on, row.name))
     return tasks
 
@@ -112,7 +127,7 @@ def open_facts() -> list[CaseFacts]:
             sa.select(CasePause.case_id, CasePause.requested_on, CasePause.resumed_on, CasePause.counted)
             .where(CasePause.case_id.in_(open_ids)).order_by(CasePause.id)):
         pauses.setdefault(case_id, []).append(PauseInterval(requested, resumed, counted))
-    tasks = _open_tasks(CaseTask.case_id.in_(open_ids))
+    tasks = _open_tasks(_open_tasks_of(CaseTask.case_id.in_(open_ids)))
     last = db.session.execute(
         sa.select(AuditEvent.case_id, sa.func.max(AuditEvent.occurred_at))
         .where(AuditEvent.case_id.in_(open_ids.where(Case.assignee_id.is_(None))),
