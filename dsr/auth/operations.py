@@ -247,8 +247,8 @@ class TokenUse(NamedTuple):
 class Actor(NamedTuple):
     """Who does an operation, as its audit events and the rows it writes name them: the id and the e-mail
     address of a token's user, read as plain columns with the token. For a write that needs nothing else of
-    its user (a case's creation through the API): loading the user as an object in the session cost it
-    about 0.4 ms of Python, a tenth of its own (issue 15, item 3)."""
+    its user (a case's creation through the API): loading the user as an object in the session cost it 216
+    of its 7,694 Python calls and 2 % of its instructions (issue 15, item 3)."""
 
     id: int
     email: str
