@@ -104,6 +104,7 @@ def _filled(mark: Markup) -> str:
 
 
 _FRAGMENTS: dict[tuple, tuple[str, tuple[Markup, ...]]] = {}
+FRAGMENTS_KEPT = 1_000
 
 
 def fragment_keeper():
@@ -115,7 +116,8 @@ def fragment_keeper():
     are then made once per user, role and language instead of on every request (issue 15, item 3). The key must
     name everything the block shows besides the marks; ``KEEP_FRAGMENTS = False`` renders every block each
     time (the tests compare both). A key that cannot be hashed renders the block each time; the store is emptied
-    when it grows past a few thousand fragments (a search term is part of the queue's key)."""
+    when it grows past a thousand fragments (a search term is part of the queue's key, and the part of the queue
+    above its rows is some 10 KB: at most about 10 MB a process)."""
     adapter = request_ctx.url_adapter if has_request_context() else None
     if adapter is None or not current_app.config.get("KEEP_FRAGMENTS", True):
         where = None
@@ -130,7 +132,7 @@ def fragment_keeper():
             try:
                 html, marks = _FRAGMENTS[name, where, *key]
             except KeyError:
-                if len(_FRAGMENTS) > 5_000:
+                if len(_FRAGMENTS) >= FRAGMENTS_KEPT:
                     _FRAGMENTS.clear()
                 html, marks = _FRAGMENTS[name, where, *key] = _render(caller)
             except TypeError:  # a key that is not hashable

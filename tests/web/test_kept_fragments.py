@@ -80,3 +80,11 @@ def test_a_kept_page_carries_its_own_requests_csrf_token(app, queue, monkeypatch
         response = client.post("/cases/views", data={"name": "Mine", "query": "state=all", "csrf_token": tokens[-1]})
         assert response.status_code == 302
     assert tokens[0] != tokens[1]
+
+
+def test_the_kept_fragments_are_bounded(app, client, queue, monkeypatch):
+    monkeypatch.setattr("dsr.web.FRAGMENTS_KEPT", 3)
+    for term in ("a", "b", "c", "d", "e"):  # a search term is part of the key of the part above the rows
+        html = client.get("/cases", query_string={"q": term}).get_data(as_text=True)
+        assert f'name="q" value="{term}"' in html
+        assert len(_FRAGMENTS) <= 3
