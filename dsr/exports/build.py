@@ -25,6 +25,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from itertools import chain, groupby, islice, repeat
 from json.encoder import encode_basestring
 from operator import itemgetter
 from typing import IO, Any, BinaryIO, NamedTuple
@@ -35,7 +36,7 @@ SAMPLE_SIZE = 20  # records per collection shown in the overview; all of them ar
 CSV_COLUMNS = ("source", "collection", "record", "field", "value", "categories", "provided", "withheld")
 OTHER_CATEGORY = "other"
 _COPY_BLOCK = 64 * 1024
-_ROWS_AT_ONCE = 32  # records written from rows between looks at how much text is waiting
+_ROWS_AT_ONCE = 100  # rows written from their row forms at a time: their text is what they add to memory
 
 
 @dataclass
@@ -176,20 +177,22 @@ class ReviewFlags:
             self._shapes[(shape, self.count)] = flag  # past the limit, every flag is validated
 
     def first_of_form(self, flag: dict[str, Any]) -> bool:
-        """Note the shape of ``flag``, the first of flags written as text (:meth:`add_text`) that are all of
+        """Note the shape of ``flag``, the first of flags written as text (:meth:`add_texts`) that are all of
         its shape; False (nothing noted) once so many shapes were seen that every flag is validated."""
         if len(self._shapes) >= _MAX_FLAG_SHAPES:
             return False
         self._note_shape(flag)
         return True
 
-    def add_text(self, text: str, withheld: tuple | None) -> None:
-        """A decided flag as its JSON text (what :meth:`add` writes of its dict), of a shape already noted
-        (:meth:`first_of_form`); ``withheld`` its key in :attr:`withheld` if it was redacted or withheld."""
-        self._spool.write((", " if self.count else "") + text)
-        self.count += 1
-        if withheld is not None:
-            self.withheld[withheld] += 1
+    def add_texts(self, text: str, records: int, withheld: list[tuple | None]) -> None:
+        """The decided flags of ``records`` records of one kind as their JSON text, each after ", " (what
+        :meth:`add` writes of their dicts), of shapes already noted (:meth:`first_of_form`); ``withheld`` per
+        flag of a record its key in :attr:`withheld` if it was redacted or withheld, else None."""
+        self._spool.write(text if self.count else text[2:])
+        self.count += records * len(withheld)
+        for key in withheld:
+            if key is not None:
+                self.withheld[key] += records
 
     @property
     def checked(self) -> bool:
@@ -350,35 +353,67 @@ class RowLayout:
         self.values_of = _picker(positions)  # the key's value, then each field's (then the variant)
         self.cell_texts = [_CellTexts().__getitem__ for _field in fields]  # a text's CSV cell, per field
 
-    def rows(self, rows: Iterable[Sequence[Any]]) -> RowRecords:
-        return RowRecords(self, rows)
+    def rows(self, chunks: Iterable[Iterable[Sequence[Any]]]) -> RowRecords:
+        return RowRecords(self, chunks)
 
 
 class RowRecords:
-    """A collection's rows and their :class:`RowLayout`, handed to :meth:`ExportWriter.collection`;
-    iterated, their records as :class:`FormedRecord`."""
+    """A collection's rows, a chunk (an iterable of rows) at a time, and their :class:`RowLayout`, handed to
+    :meth:`ExportWriter.collection`; iterated, their records as :class:`FormedRecord`. A row may be read as a
+    record only while its chunk is being iterated (the reader's decisions are the chunk's)."""
 
-    def __init__(self, layout: RowLayout, rows: Iterable[Sequence[Any]]) -> None:
+    def __init__(self, layout: RowLayout, chunks: Iterable[Iterable[Sequence[Any]]]) -> None:
         self.layout = layout
-        self.rows = rows
+        self.chunks = chunks
 
     def __iter__(self):
         read = self.layout.read
-        return (read(row) for row in self.rows)
+        return (read(row) for chunk in self.chunks for row in chunk)
+
+
+class _Template:
+    """Text with holes: literal pieces with, between each two, the number of the column whose text goes
+    there. It is filled for many rows at once by :meth:`fill`, the pieces and the columns' texts joined in
+    one go (a ``%`` template would be parsed again for every row)."""
+
+    __slots__ = ("pieces", "holes")
+
+    def __init__(self) -> None:
+        self.pieces = [""]
+        self.holes: list[int] = []
+
+    def add(self, text: str) -> None:
+        self.pieces[-1] += text
+
+    def hole(self, column: int) -> None:
+        self.holes.append(column)
+        self.pieces.append("")
+
+    def fill(self, columns: list[list[str]]) -> str:
+        """The text once per row of ``columns`` (texts, as many per column), one after the other; a
+        template has a hole at least (the key's)."""
+        parts: list[Iterable[str]] = []
+        for piece, at in zip(self.pieces, self.holes, strict=False):
+            parts += (repeat(piece), columns[at])
+        parts.append(repeat(self.pieces[-1]))
+        return "".join(chain.from_iterable(zip(*parts, strict=False)))
 
 
 class _RowForm:
     """The text of the rows of one kind (which fields hold a value, of which type): data.json's record and
-    each category's CSV rows as ``%`` templates, and the functions that turn the values into their text."""
+    each category's CSV rows as :class:`_Template`, and the functions that turn the values into their
+    text."""
 
-    __slots__ = ("json", "json_texts", "csv_texts", "values", "csv", "count", "shape", "flags")
+    __slots__ = ("json", "json_texts", "csv_texts", "values", "csv", "count", "shape", "flags", "flags_text")
 
     def __init__(self) -> None:
+        self.json = _Template()  # a record as it follows another in data.json (after ", ")
         self.json_texts: list[Callable[[Any], str]] = []
         self.csv_texts: list[Callable[[Any], str]] = []
-        # The flagged values' entries in access.redaction_review: (the flag as a dict but for its key,
-        # its JSON text with the key's value as %s, its key in ReviewFlags.withheld or None).
-        self.flags: list[tuple[dict[str, Any], str, tuple | None]] = []
+        # The flagged values' entries in access.redaction_review: (the flag as a dict but for its key, its key
+        # in ReviewFlags.withheld or None); their text, all of a record's after ", " each.
+        self.flags: list[tuple[dict[str, Any], tuple | None]] = []
+        self.flags_text = _Template()
         self.count = 0
         self.shape: tuple | None = None  # the records' shape, once the first was validated
 
@@ -417,11 +452,6 @@ _ROW_TEXTS: dict[type, tuple[Callable[[Any], str], Callable[[Any], str], bool]] 
     datetime: (datetime.isoformat, datetime.isoformat, True),
 }
 _PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
-def _literal(text: str) -> str:
-    """``text`` as it stands in a ``%`` template."""
-    return text.replace("%", "%%")
 
 
 def _picker(positions: list[int]) -> Callable[[Sequence[Any]], tuple]:
@@ -530,71 +560,81 @@ class ExportWriter:
 
     def _from_rows(self, records: RowRecords, summary: CollectionSummary, formed: Counter[tuple],
                    spools: dict[str, _Spool], record_start: str, where: str, progress, next_call: int) -> int:
-        """Write each row's record from a :class:`_RowForm` of its value types: its JSON and CSV text put
-        together by ``%`` from text worked out once per form, its values turned into text by functions
-        chosen once per form (:func:`_row_form`). A row no form fits (a value of another type, an empty
-        text, a key not a whole number) is read as a :class:`FormedRecord` and written as one. The same bytes
-        either way (tests/unit/test_export_rows.py)."""
-        layout = records.layout
-        read, values_of = layout.read, layout.values_of
-        flagged = bool(layout.flagged)
-        review = self.review
+        """Write each row's record from a :class:`_RowForm` of its value types: its JSON and CSV text filled in
+        from templates worked out once per form, its values turned into text by functions chosen once per
+        form (:func:`_row_form`), a run of rows of one kind at a time, column by column (:meth:`_run`): no
+        Python step per record. A row no form fits (a value of another type, an empty text, a key not a
+        whole number) is read as a :class:`FormedRecord` and written as one. The same bytes either way
+        (tests/unit/test_export_rows.py). The rows come a chunk at a time, and a row is read as a record
+        only while its chunk is the one being written (the reader's decisions are the chunk's)."""
         row_forms: dict[tuple, _RowForm | None] = {}
-        data = self._text.parts  # appended to directly, written every _ROWS_AT_ONCE records
         count = summary.record_count  # 0: a collection's rows are all of it
-        sample = summary.sample
-        call = operator.call
-        for row in records.rows:
-            values = values_of(row)
-            kinds = tuple(map(type, values))
-            if flagged:  # the variant itself, not its type
-                kinds = kinds[:-1] + values[-1:]
-            form = row_forms.get(kinds, False)
-            if form is False:
-                form = row_forms[kinds] = self._row_form(layout, kinds, record_start, summary.header)
-            if form is None or "" in values:
-                self._formed(read(row), summary, formed, spools, record_start, where)
-            else:
-                if form.shape is None:  # its first record: validated and summed up as a FormedRecord's is
-                    if form.flags and not all([review.first_of_form({**flag, "key": {layout.key_name: values[0]}})
-                                               for flag, _text, _withheld in form.flags]):
-                        form = row_forms[kinds] = None  # every flag validated from now: as records
-                        self._formed(read(row), summary, formed, spools, record_start, where)
-                        count += 1
-                        summary.record_count = count
-                        if count >= next_call:
-                            next_call = _called(progress, count)
-                        continue
-                    form.shape = self._shape_of(read(row), summary, formed, where)
-                    form.csv = [((spools.get(category) or spools.setdefault(category, self._spool(category))
-                                  ).parts.append, line, arguments) for category, line, arguments in form.csv]
-                key = values[0]
-                shown = form.values(values)
-                data.append((", " if count else "") + form.json % ((key,) + tuple(map(call, form.json_texts,
-                                                                                      shown))))
-                cells = (key,) + tuple(map(call, form.csv_texts, shown))
-                for append, line, arguments in form.csv:
-                    append(line % arguments(cells))
-                for _flag, text, withheld in form.flags:
-                    review.add_text(text % key, withheld)
-                form.count += 1
-                if len(sample) < SAMPLE_SIZE:
-                    sample.append(read(row).as_dict())
-            count += 1
-            summary.record_count = count
-            if count >= next_call:
-                next_call = _called(progress, count)
-            if not count % _ROWS_AT_ONCE:
+        for chunk in map(iter, records.chunks):
+            # In pieces of a few rows that end where progress asked to be called.
+            while rows := list(islice(chunk, int(min(_ROWS_AT_ONCE, max(next_call - count, 1))))):
+                self._piece(records.layout, rows, row_forms, summary, formed, spools, record_start, where)
+                count = summary.record_count
+                if count >= next_call:
+                    next_call = _called(progress, count)
                 self._text.written()
                 for spool in spools.values():
                     spool.written()
-        self._text.written()
-        for spool in spools.values():
-            spool.written()
         for form in row_forms.values():
             if form is not None and form.count:
                 formed[form.shape] += form.count
         return next_call
+
+    def _piece(self, layout: RowLayout, rows: list[Sequence[Any]], row_forms: dict[tuple, _RowForm | None],
+               summary: CollectionSummary, formed: Counter[tuple], spools: dict[str, _Spool], record_start: str,
+               where: str) -> None:
+        """Write ``rows`` (of one chunk) a run of rows of one kind at a time, the first of a kind validated."""
+        read = layout.read
+        values = list(map(layout.values_of, rows))
+        kinds = list(map(tuple, map(map, repeat(type), values)))
+        if layout.flagged:  # the variant itself, not its type
+            kinds = [k[:-1] + v[-1:] for k, v in zip(kinds, values, strict=True)]
+        start = 0
+        for (kind, empty), run in groupby(zip(kinds, map(operator.contains, values, repeat("")), strict=False)):
+            end = start + len(list(run))
+            form = row_forms.get(kind, False)
+            if form is False:
+                form = row_forms[kind] = self._row_form(layout, kind, record_start, summary.header)
+            if form is not None and not empty and form.shape is None:
+                # Its first record: validated and summed up as a FormedRecord's is.
+                key = {layout.key_name: values[start][0]}
+                if form.flags and not all([self.review.first_of_form({**flag, "key": key})
+                                           for flag, _withheld in form.flags]):
+                    form = row_forms[kind] = None  # every flag validated from now: as records
+                else:
+                    form.shape = self._shape_of(read(rows[start]), summary, formed, where)
+                    form.csv = [((spools.get(category) or spools.setdefault(category, self._spool(category))
+                                  ).parts.append, line) for category, line in form.csv]
+            if form is None or empty:
+                for row in rows[start:end]:
+                    self._formed(read(row), summary, formed, spools, record_start, where)
+                    summary.record_count += 1
+            else:
+                self._run(form, rows[start:end], values[start:end], summary, read)
+            start = end
+
+    def _run(self, form: _RowForm, rows: list[Sequence[Any]], values: list[tuple], summary: CollectionSummary,
+             read: Callable[[Sequence[Any]], FormedRecord]) -> None:
+        """Write rows of one kind whose form has been validated: each value column turned into its texts by
+        its form's function, then the records, CSV rows and flags filled in from the columns at once."""
+        keys = list(map(int.__repr__, map(itemgetter(0), values)))
+        columns = list(zip(*map(form.values, values), strict=True))
+        text = form.json.fill([keys, *map(list, map(map, form.json_texts, columns))])
+        self._text.parts.append(text if summary.record_count else text[2:])  # ", " before all but the first
+        cells = [keys, *map(list, map(map, form.csv_texts, columns))]
+        for append, line in form.csv:
+            append(line.fill(cells))
+        if form.flags:
+            self.review.add_texts(form.flags_text.fill([keys]), len(keys), [withheld for _flag, withheld in form.flags])
+        form.count += len(keys)
+        sample = summary.sample
+        if len(sample) < SAMPLE_SIZE:
+            sample.extend(read(row).as_dict() for row in rows[:SAMPLE_SIZE - len(sample)])
+        summary.record_count += len(keys)
 
     def _shape_of(self, record: FormedRecord, summary: CollectionSummary, formed: Counter[tuple], where: str):
         """The shape of ``record``: validated and summed up when it is the first of its shape (its count is the
@@ -611,7 +651,8 @@ class ExportWriter:
     def _row_form(layout: RowLayout, kinds: tuple, record_start: str, header: dict[str, Any]) -> _RowForm | None:
         """The :class:`_RowForm` of rows whose values are of ``kinds`` (the key's first; with flagged fields,
         the row's variant last), or None: a key that is not one whole number, a value of a type it has no
-        text for, or a row whose variant is None."""
+        text for, or a row whose variant is None. Column 0 of its templates is the key's text, column ``n``
+        the text of the ``n``-th value shown."""
         fields = layout.fields
         if layout.flagged:
             variant, kinds = kinds[-1], kinds[:-1]
@@ -624,9 +665,13 @@ class ExportWriter:
         if layout.key_name is None or kinds[0] is not int or not all(k in _ROW_TEXTS for k in kinds[1:]):
             return None
         form = _RowForm()
-        entries, shown, lines = [], [], {}
-        start = _literal(record_start + layout.key_name + "=") + "%s,"
-        key_json = '"key": {' + _literal(encode_basestring(layout.key_name)) + ": %s}, "
+        shown: list[int] = []
+        lines: dict[str, _Template] = {}
+        key_json = '"key": {' + encode_basestring(layout.key_name) + ": "
+        record = form.json
+        record.add(", {" + key_json)
+        record.hole(0)
+        record.add('}, "fields": [')
         for (field_form, withheld), kind, at, cell_text in zip(fields, kinds[1:], range(1, len(kinds)),
                                                                layout.cell_texts, strict=True):
             if kind is _NONE:
@@ -637,31 +682,33 @@ class ExportWriter:
                         "field": field_form.name, "decision": decision, "reason": reason}
                 if not decision:
                     return None  # undecided: never written from a row
-                text = _JSON_TEXT.encode(flag)
-                before, _null, after = text.partition('"key": null, ')
-                form.flags.append((flag, _literal(before) + key_json + _literal(after),
-                                   (flag["source"], flag["collection"], flag["field"], decision, reason or "")
+                before, _null, after = _JSON_TEXT.encode(flag).partition('"key": null, ')
+                form.flags_text.add(", " + before + key_json)
+                form.flags_text.hole(0)
+                form.flags_text.add("}, " + after)
+                form.flags.append((flag, (flag["source"], flag["collection"], flag["field"], decision, reason or "")
                                    if decision in ("redact", "withhold") else None))
-            prefix, suffix = _literal(field_form.prefix), _literal(field_form.suffix)
-            text, arguments = lines.setdefault(field_form.category, ["", []])
-            arguments.append(0)  # the key
+            record.add(field_form.prefix if record.pieces[-1].endswith("[") else ", " + field_form.prefix)
+            line = lines.setdefault(field_form.category, _Template())
+            line.add(record_start + layout.key_name + "=")
+            line.hole(0)
+            line.add("," + field_form.csv_name)
             if withheld:  # null in data.json, an empty cell in the CSV
-                entries.append(prefix + "null" + suffix)
-                cell = ""
+                record.add("null")
             else:
                 json_text, csv_text, quoted = _ROW_TEXTS[kind]
-                entries.append(prefix + ('"%s"' if quoted else "%s") + suffix)
                 form.json_texts.append(json_text)
                 form.csv_texts.append(cell_text if kind is str else csv_text)
                 shown.append(at)
-                arguments.append(len(shown))
-                cell = "%s"
-            lines[field_form.category][0] = (text + start + _literal(field_form.csv_name) + cell
-                                             + _literal(field_form.csv_tail))
-        form.json = ('{"key": {' + _literal(encode_basestring(layout.key_name)) + ': %s}, "fields": ['
-                     + ", ".join(entries) + "]}")
+                record.add('"' if quoted else "")
+                record.hole(len(shown))
+                record.add('"' if quoted else "")
+                line.hole(len(shown))
+            record.add(field_form.suffix)
+            line.add(field_form.csv_tail)
+        record.add("]}")
         form.values = _picker(shown)
-        form.csv = [(category, text, _picker(arguments)) for category, (text, arguments) in lines.items()]
+        form.csv = list(lines.items())
         return form
 
     def _rows(self, header: dict[str, Any], record: dict[str, Any], summary: CollectionSummary) -> None:

@@ -14,7 +14,7 @@ entry per kind of value found in a collection instead of its records.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict
 from datetime import UTC, date, datetime
 from itertools import islice
@@ -49,10 +49,10 @@ from dsr.fulfilment.access import (
     collection_data,
     field_plan,
     iter_records,
-    iter_rows,
     left_out,
     plain_value,
     record_reader,
+    row_chunks,
 )
 from dsr.fulfilment.models import FoundRecord, Lookup
 from dsr.fulfilment.portability import portable_plan, portable_record
@@ -78,24 +78,31 @@ def subject_identities(case: Case) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v not in (None, "")}
 
 
-def found_collections(lookup: Lookup) -> list[tuple[tuple[str, str], int]]:
-    """Each (source, collection) the lookup found records in, in the order found, with how many."""
+def found_collections(lookup: Lookup) -> list[tuple[tuple[str, str], int, tuple[int, int]]]:
+    """Each (source, collection) the lookup found records in, in the order found, with how many and the
+    first and last id of their rows."""
     rows = db.session.execute(
-        sa.select(FoundRecord.source, FoundRecord.collection, sa.func.count(), sa.func.min(FoundRecord.id))
+        sa.select(FoundRecord.source, FoundRecord.collection, sa.func.count(), sa.func.min(FoundRecord.id),
+                  sa.func.max(FoundRecord.id))
         .where(FoundRecord.lookup_id == lookup.id)
         .group_by(FoundRecord.source, FoundRecord.collection)
         .order_by(sa.func.min(FoundRecord.id))).all()
-    return [((source, collection), count) for source, collection, count, _first in rows]
+    return [((source, collection), count, (first, last)) for source, collection, count, first, last in rows]
 
 
-def found_keys(lookup: Lookup, source: str, collection: str) -> Iterator[dict[str, Any]]:
-    """The primary keys of the records the lookup found in one collection, a page at a time (keyset
-    paging on the row id: no ORM objects, nothing kept). A page's keys are read as their JSON text and
-    decoded at once, as one JSON list, not one by one through the column's type (issue 15, item 4)."""
-    last = 0
+def found_keys(lookup: Lookup, source: str, collection: str, ids: tuple[int, int]) -> Iterator[dict[str, Any]]:
+    """The primary keys of the records the lookup found in one collection, whose rows' ids are in ``ids``
+    (its first and last, :func:`found_collections`), a page at a time (keyset paging on the row id: no ORM
+    objects, nothing kept). A page's keys are read as their JSON text and decoded at once, as one JSON list,
+    not one by one through the column's type (issue 15, item 4). The pages start at the collection's first
+    row and end at its last, not at the lookup's (the index is the lookup's: a page past the collection's
+    last row read every later row of the lookup to find none)."""
+    first, upto = ids
+    last = first - 1
     query = (sa.select(FoundRecord.id, sa.cast(FoundRecord.primary_key, sa.Text))  # made once, the page's
              .where(FoundRecord.lookup_id == lookup.id, FoundRecord.source == source,  # start bound per page
-                    FoundRecord.collection == collection, FoundRecord.id > sa.bindparam("last"))
+                    FoundRecord.collection == collection, FoundRecord.id > sa.bindparam("last"),
+                    FoundRecord.id <= upto)
              .order_by(FoundRecord.id).limit(KEY_PAGE))
     while True:
         page = db.session.connection().execute(query, {"last": last}).all()  # plain rows: no ORM result
@@ -175,26 +182,28 @@ def _access_reader(source: Source, coll, statement: Statement, language: str,
     return formed
 
 
-def _released_rows(rows: Iterator[Sequence[Any]], lookup: Lookup, source: Source, coll, known: dict,
-                   flagged: list[tuple[int, str, bool, tuple]], language: str) -> Iterator[tuple]:
-    """The rows of a collection with values flagged for review (Art. 15(4)), each with what
+def _released_rows(chunks: Iterator[Iterable[Sequence[Any]]], lookup: Lookup, source: Source, coll, known: dict,
+                   flagged: list[tuple[int, str, bool, tuple]], language: str) -> Iterator[list[tuple]]:
+    """The rows of a collection with values flagged for review (Art. 15(4)), a chunk at a time, each with what
     :class:`RowLayout` reads after its columns: per flagged field its value as released, then the row's
     variant (per flagged field ``(form, withheld)`` under its decision, or None where it holds no value).
     The decisions are read a chunk of rows at a time (into ``known``, which the reader uses for the rows
-    it writes as records) and checked in bulk against each value's HMAC; a row with a value no decision
-    stands for (or of a type the decision is not checked on here) gets the variant None and is written as a
-    record by the reader, which refuses it (:func:`_released`). What :func:`_access_reader`'s record of the
-    row gives, byte for byte (tests/unit/test_export_rows.py)."""
+    of the chunk it writes as records) and checked in bulk against each value's HMAC; a row with a value no
+    decision stands for (or of a type the decision is not checked on here) gets the variant None and is
+    written as a record by the reader, which refuses it (:func:`_released`). What :func:`_access_reader`'s
+    record of the row gives, byte for byte (tests/unit/test_export_rows.py)."""
     names = [f.name for f in coll.fields]
     key_at = [(k, names.index(k)) for k in coll.primary_key]
     digest = redaction.value_digester()
     key_text, released_note = redaction.key_text, redaction.released_note
     variants: dict[tuple, tuple] = {}
     s, c = source.key, coll.name
-    while chunk := list(islice(rows, DECISION_CHUNK)):
+    for rows in chunks:
+        chunk = list(rows)
         keys = [key_text({k: plain_value(row[at]) for k, at in key_at}) for row in chunk]
         known.clear()
         known.update(redaction.decided_values(lookup, s, c, keys))
+        released = []
         for row, key in zip(chunk, keys, strict=True):
             shown, notes = [], []
             for at, name, withheld, _how in flagged:
@@ -216,7 +225,7 @@ def _released_rows(rows: Iterator[Sequence[Any]], lookup: Lookup, source: Source
                 notes.append((decided, value is None))
                 shown.append(0 if value is None else value)  # a withheld value is written as null
             if notes is None:
-                yield (*row, *(None for _f in flagged), None)
+                released.append((*row, *(None for _f in flagged), None))
                 continue
             notes = tuple(notes)
             variant = variants.get(notes)
@@ -224,7 +233,8 @@ def _released_rows(rows: Iterator[Sequence[Any]], lookup: Lookup, source: Source
                 variant = variants[notes] = tuple(
                     None if note is None else (_decided_form(forms, entry, note[0]), note[1])
                     for (_at, _name, _withheld, (entry, _label, forms)), note in zip(flagged, notes, strict=True))
-            yield (*row, *shown, variant)
+            released.append((*row, *shown, variant))
+        yield released
     known.clear()
 
 
@@ -305,19 +315,19 @@ def write_export(target: BinaryIO, *, case: Case, lookup: Lookup, kind: ExportKi
     schema = schema or ExportSchema()
     sources = load_sources(config)
     statement = load_statement()
-    found = [(key, n) for key, n in found_collections(lookup)
+    found = [(key, n, ids) for key, n, ids in found_collections(lookup)
              if key[0] in sources and sources[key[0]].kind is SourceKind.SQL]
     excluded = []
     if kind is ExportKind.PORTABILITY:
-        chosen, excluded = portable_plan(sources, [key for key, _n in found])
-        found = [(key, n) for key, n in found if key in chosen]
-    total = sum(n for _key, n in found)
+        chosen, excluded = portable_plan(sources, [key for key, _n, _ids in found])
+        found = [(key, n, ids) for key, n, ids in found if key in chosen]
+    total = sum(n for _key, n, _ids in found)
     head = {"format": FORMAT, "version": schema.version, "kind": kind.value, "case_reference": case.reference,
             "generated_at": utc_stamp(now), "language": language, "controller": statement.controller,
             "subject": subject_identities(case),
             "lookup": {"id": lookup.id, "confirmed_at": utc_stamp(lookup.confirmed_at) if lookup.confirmed_at
                        else None}}
-    engines = datamap_lookup.readonly_engines({sources[s].key: sources[s] for (s, _c), _n in found}.values(),
+    engines = datamap_lookup.readonly_engines({sources[s].key: sources[s] for (s, _c), _n, _ids in found}.values(),
                                               config)
     writer = ExportWriter(target, head=head, schema=schema)
     try:
@@ -325,7 +335,7 @@ def write_export(target: BinaryIO, *, case: Case, lookup: Lookup, kind: ExportKi
         digests = []
         rules = load_rules() if kind is ExportKind.ACCESS else None
         known: dict = {}  # the decisions on the chunk of records being written (:func:`_decided_in_chunks`)
-        for (s, c), count in found:
+        for (s, c), count, ids in found:
             source, coll = sources[s], sources[s].collection(c)
             header = _header(source, coll, language)
             if kind is ExportKind.ACCESS:
@@ -334,19 +344,19 @@ def write_export(target: BinaryIO, *, case: Case, lookup: Lookup, kind: ExportKi
                 read = _access_reader(source, coll, statement, language, known)
                 layout = getattr(read, "layout", None)
                 if layout is not None:  # each record written from its row (the same bytes)
-                    rows = iter_rows(source, coll, found_keys(lookup, s, c), engines[s])
+                    chunks = row_chunks(source, coll, found_keys(lookup, s, c, ids), engines[s])
                     if layout.flagged:
-                        rows = _released_rows(rows, lookup, source, coll, known, read.flagged, language)
-                    records = layout.rows(rows)
+                        chunks = _released_rows(chunks, lookup, source, coll, known, read.flagged, language)
+                    records = layout.rows(chunks)
                 else:
-                    rows = iter_records(source, coll, found_keys(lookup, s, c), engines[s])
+                    rows = iter_records(source, coll, found_keys(lookup, s, c, ids), engines[s])
                     if any(f.third_parties for f in coll.fields):
                         rows = _decided_in_chunks(rows, lookup, source, coll, known)
                     records = (read(row) for row in rows)
             else:
                 category_of = _category_of(statement)
                 records = (_portable_record(portable_record(coll, row), category_of)
-                           for row in iter_records(source, coll, found_keys(lookup, s, c), engines[s]))
+                           for row in iter_records(source, coll, found_keys(lookup, s, c, ids), engines[s]))
             summary = writer.collection(header, records, found=count,
                                         progress=_in_collection(progress, done, total) if progress else None)
             done += summary.record_count

@@ -316,13 +316,14 @@ def iter_records(source: Source, coll: Collection, keys: Iterable[dict[str, Any]
     """As :func:`read_records`, one chunk of keys at a time: an export of a subject with very many records
     holds one chunk of them in memory, not all (``keys`` may itself be a generator)."""
     names = [f.name for f in coll.fields]
-    return (dict(zip(names, r, strict=True)) for r in iter_rows(source, coll, keys, engine))
+    return (dict(zip(names, r, strict=True)) for chunk in row_chunks(source, coll, keys, engine) for r in chunk)
 
 
-def iter_rows(source: Source, coll: Collection, keys: Iterable[dict[str, Any]],
-              engine: sa.Engine) -> Iterator[Sequence[Any]]:
-    """As :func:`iter_records`, each record as the row of its values in the order of ``coll.fields`` (a
-    tuple, not a dict per record: what the access export's writer reads, issue 15 item 4)."""
+def row_chunks(source: Source, coll: Collection, keys: Iterable[dict[str, Any]],
+               engine: sa.Engine) -> Iterator[Iterable[Sequence[Any]]]:
+    """As :func:`iter_records`, a chunk of records at a time (the rows of one chunk of keys, fetched as they
+    are iterated: iterate each before the next), each record as the row of its values in the order of
+    ``coll.fields`` (a row, not a dict per record: what the access export's writer reads, issue 15 item 4)."""
     with engine.connect() as conn:
         table = sa.Table(coll.name, sa.MetaData(), autoload_with=conn)
         query = sa.select(*(table.c[f.name] for f in coll.fields)).order_by(*(table.c[k] for k in coll.primary_key))
@@ -336,12 +337,12 @@ def iter_rows(source: Source, coll: Collection, keys: Iterable[dict[str, Any]],
             except NotImplementedError:
                 python_type = None
             while chunk := list(islice(remaining, _CHUNK)):
-                yield from conn.execute(one, {"keys": [
+                yield conn.execute(one, {"keys": [
                     value if type(value) is python_type else key_value(column, value)
                     for value in [key[name] for key in chunk]]})
         else:  # a composite key, or one the database gave (a plain Fides dataset declares none)
             while chunk := list(islice(remaining, _CHUNK)):
-                yield from conn.execute(query.where(sa.or_(*(key_clause(table, key) for key in chunk))))
+                yield conn.execute(query.where(sa.or_(*(key_clause(table, key) for key in chunk))))
         conn.rollback()
 
 

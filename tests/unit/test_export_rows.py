@@ -59,6 +59,17 @@ def _rows(count):
     return rows
 
 
+def _chunks(rows, seed=7):
+    """``rows`` in chunks as the export reads them (a list per chunk of keys), of sizes from 1 to 500."""
+    pick = random.Random(seed).choice
+    rows, chunks = list(rows), []
+    while rows:
+        size = pick([1, 2, 31, 128, 500])
+        chunks.append(rows[:size])
+        del rows[:size]
+    return iter(chunks)
+
+
 def _written(given, schema):
     target = io.BytesIO()
     writer = ExportWriter(target, head={"case_reference": "DSR-2026-00001", "kind": "access"}, schema=schema)
@@ -79,7 +90,7 @@ ROWS = _rows(3000)
 def test_records_written_from_their_rows_are_those_written_as_formed_records():
     layout = RowLayout(NAMES, ["id"], [(at, form, form.entry["withheld"]) for at, form in FIELDS], read)
     rows_schema, formed_schema = ExportSchema(), ExportSchema()
-    from_rows = _written(layout.rows(iter(ROWS)), rows_schema)
+    from_rows = _written(layout.rows(_chunks(ROWS)), rows_schema)
     as_formed = _written((read(row) for row in ROWS), formed_schema)
     assert from_rows == as_formed
     assert from_rows[2] == len(ROWS) and set(from_rows[1]) == {"contact", "financial", "other", "account"}
@@ -92,7 +103,7 @@ def test_rows_iterated_are_their_formed_records():
     """A writer that iterates what it is given (as the tests' writer as before issue 15 does) gets the rows'
     records."""
     layout = RowLayout(NAMES, ["id"], [(at, form, form.entry["withheld"]) for at, form in FIELDS], read)
-    given = layout.rows(iter(ROWS[:50]))
+    given = layout.rows(_chunks(ROWS[:50]))
     assert isinstance(given, RowRecords)
     assert [r.as_dict() for r in given] == [read(row).as_dict() for row in ROWS[:50]]
 
@@ -101,7 +112,7 @@ def test_a_key_written_record_by_record_when_it_is_not_one_plain_name():
     for key in (["id", "town"], ["1d"], ["a b"], ["=x"]):
         layout = RowLayout(NAMES, key, [(at, form, form.entry["withheld"]) for at, form in FIELDS], read)
         assert layout.key_name is None
-        assert _written(layout.rows(iter(ROWS[:200])), ExportSchema()) == _written(
+        assert _written(layout.rows(_chunks(ROWS[:200])), ExportSchema()) == _written(
             (read(row) for row in ROWS[:200]), ExportSchema())
 
 
@@ -182,7 +193,7 @@ def test_rows_with_flagged_values_write_what_their_formed_records_write():
                                                                      for n, name in enumerate(FLAGGED)],
                        lambda row: read_rows.append(row) or by_row[id(row)], flagged=[1, 2])
     read_rows = []
-    from_rows = _written_with_review(layout.rows(iter(given)))
+    from_rows = _written_with_review(layout.rows(_chunks(given)))
     assert len(read_rows) < len(given) / 2  # most rows written from their row form, not read as records
     as_formed = _written_with_review(iter(records))
     assert from_rows == as_formed
@@ -212,6 +223,6 @@ def test_progress_is_called_at_the_counts_it_asks_for():
     progress that returns None is called after every record."""
     layout = RowLayout(NAMES, ["id"], [(at, form, form.entry["withheld"]) for at, form in FIELDS], read)
     every_97th = lambda n: (n // 97 + 1) * 97  # noqa: E731
-    assert _progress_seen(layout.rows(iter(ROWS)), every_97th) == [1, *range(97, len(ROWS) + 1, 97)]
+    assert _progress_seen(layout.rows(_chunks(ROWS)), every_97th) == [1, *range(97, len(ROWS) + 1, 97)]
     assert _progress_seen((read(row) for row in ROWS), every_97th) == [1, *range(97, len(ROWS) + 1, 97)]
-    assert _progress_seen(layout.rows(iter(ROWS[:300])), lambda n: None) == list(range(1, 301))
+    assert _progress_seen(layout.rows(_chunks(ROWS[:300])), lambda n: None) == list(range(1, 301))
