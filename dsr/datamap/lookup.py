@@ -19,9 +19,10 @@ column names come from the data map and are quoted by SQLAlchemy, never pasted i
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
-from itertools import islice
+from itertools import compress, islice, repeat
+from operator import and_, is_not, itemgetter, ne
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -177,6 +178,14 @@ def _identity_queries(coll: Collection, table: sa.Table, ids: Mapping[str, Any])
             " ".join(str(row[n] or "") for n in names)) == wanted
 
 
+def _picker(positions: list[int]) -> Callable[[Sequence[Any]], tuple]:
+    """The tuple of the items at ``positions`` of a row."""
+    if len(positions) == 1:
+        at = positions[0]
+        return lambda row: (row[at],)
+    return itemgetter(*positions) if positions else lambda _row: ()
+
+
 class _Search:
     """One source's search, writing what it finds into ``store`` (:mod:`dsr.datamap.found`): nothing of it
     that grows with the records stays in memory."""
@@ -232,20 +241,20 @@ class _Search:
         query = sa.select(*columns).where(clause).order_by(*(table.c[k] for k in key))
         kept = self.keeps(coll)
         self.describe(coll)
-        # Rows as plain tuples, their values picked by position (a mapping per row cost a lookup per value).
-        key_at, kept_at = [names.index(k) for k in key], [names.index(n) for n in kept]
-        batch: list[tuple[dict, dict, tuple[str, ...]]] = []
-        for row in self.conn.execute(query, execution_options={"yield_per": _YIELD_PER}):
-            if check is not None and not check(row._mapping):
-                continue
-            held = tuple([n for n, v in zip(field_names, row, strict=False) if v is not None and v != ""])  # keys after
-            batch.append((dict(zip(key, [row[i] for i in key_at], strict=True)),
-                          dict(zip(kept, [row[i] for i in kept_at], strict=True)), held))
-            if len(batch) == _YIELD_PER:
-                self.store.add_many(self.source.key, coll.name, batch, label, step)
-                batch = []
-        if batch:
-            self.store.add_many(self.source.key, coll.name, batch, label, step)
+        # Rows as plain tuples, their values picked by position (a mapping per row cost a lookup per value), a
+        # batch at a time: each record's key, kept fields and the fields that held a value (neither None nor
+        # empty; the key's columns after the fields are not among them) made without a Python step per value.
+        key_of, kept_of = _picker([names.index(k) for k in key]), _picker([names.index(n) for n in kept])
+        nones, empties = repeat(None), repeat("")
+        for rows in self.conn.execute(query, execution_options={"yield_per": _YIELD_PER}).partitions():
+            if check is not None:
+                rows = [row for row in rows if check(row._mapping)]
+            if rows:
+                held = [tuple(compress(field_names, map(and_, map(is_not, row, nones), map(ne, row, empties))))
+                        for row in rows]
+                self.store.add_many(self.source.key, coll.name, list(zip(
+                    map(dict, map(zip, repeat(key), map(key_of, rows))),
+                    map(dict, map(zip, repeat(kept), map(kept_of, rows))), held, strict=True)), label, step)
 
     def by_values(self, coll: Collection, field: str, values: Iterable[Any], label: str, *, step: int) -> None:
         """Search ``coll`` for records whose ``field`` holds one of ``values`` not searched by before."""

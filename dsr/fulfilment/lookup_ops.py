@@ -114,7 +114,7 @@ def run_lookup(case: Case, *, actor: User | None, now: datetime, config: Mapping
         db.session.add(lookup)
         db.session.flush()
         for batch in _batches(_references(sources, found, lookup.id), INSERT_BATCH):
-            db.session.execute(sa.insert(FoundRecord), batch)
+            db.session.execute(sa.insert(FoundRecord.__table__), batch)  # Core: no ORM bulk step per row
     lookup.manual_tasks = _manual_tasks(case, [s for s in sources.values() if s.kind is SourceKind.MANUAL],
                                         actor=actor, now=now)
     record("lookup.run", actor=actor, now=now, case=case, after={
