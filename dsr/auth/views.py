@@ -56,6 +56,7 @@ OPEN_WHILE_PASSWORD_MUST_CHANGE = {"auth.change_password", "auth.logout", "stati
 OPEN_BEFORE_ENROLMENT = OPEN_WHILE_PASSWORD_MUST_CHANGE | {"auth.totp_setup"}
 MFA_PENDING = "mfa_pending"
 MFA_PENDING_SECONDS = 300
+NO_TRANSACTION = {"isolation_level": "AUTOCOMMIT"}
 
 
 @login_manager.user_loader
@@ -79,7 +80,12 @@ def _load_user(user_id: str) -> User | None:
 @bp.before_app_request
 def _session_housekeeping():
     """Keep the session's last request time (once a minute), and send a user whose password was set by
-    someone else to replace it before anything else."""
+    someone else to replace it before anything else. A page that only reads (:func:`dsr.auth.access.reads_only`)
+    reads the session and its user, and then its own rows, without a transaction."""
+    outside = (request.method in ("GET", "HEAD") and not db.session().in_transaction()
+               and getattr(current_app.view_functions.get(request.endpoint), "reads_only", False))
+    if outside:
+        db.session.connection(execution_options=NO_TRANSACTION)
     if request.endpoint in ("static", "bootstrap.static") or not current_user.is_authenticated:
         return None
     row = g.get("user_session")
@@ -87,6 +93,8 @@ def _session_housekeeping():
     if row is not None and moment - row.last_seen_at >= TOUCH_EVERY:
         row.last_seen_at = moment
         db.session.commit()
+        if outside:  # the commit gave the connection back
+            db.session.connection(execution_options=NO_TRANSACTION)
     if current_user.must_change_password and request.endpoint not in OPEN_WHILE_PASSWORD_MUST_CHANGE:
         return redirect(url_for("auth.change_password"))
     if (totp.mfa_required(current_user) and not current_user.totp_enabled_at

@@ -12,7 +12,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from dsr.api.rows import api_page
-from dsr.auth.access import READERS, WRITERS, roles_required
+from dsr.auth.access import READERS, WRITERS, reads_only, roles_required
 from dsr.auth.models import User
 from dsr.cases.action_forms import REFUSAL_LABELS
 from dsr.cases.deadlines import case_clock, extension_rule, working_calendar
@@ -47,6 +47,7 @@ def index():
 
 
 @bp.route("/cases")
+@reads_only
 @roles_required(*READERS)
 def queue():
     try:

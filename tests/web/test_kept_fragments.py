@@ -6,10 +6,12 @@ The cases and the frozen clock are those of tests/web/test_queue_and_case.py.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import sqlalchemy as sa
+import time_machine
 
-from dsr.auth.models import User
+from dsr.auth.models import User, UserSession
 from dsr.cases.saved_views import SavedView
 from dsr.domain.enums import Role
 from dsr.extensions import db
@@ -88,3 +90,32 @@ def test_the_kept_fragments_are_bounded(app, client, queue, monkeypatch):
         html = client.get("/cases", query_string={"q": term}).get_data(as_text=True)
         assert f'name="q" value="{term}"' in html
         assert len(_FRAGMENTS) <= 3
+
+
+def test_the_queue_reads_without_a_transaction_and_the_case_page_within_one(app, client, queue, monkeypatch):
+    """The queue only reads (dsr.auth.access.reads_only): its statements, the login's included, run without BEGIN
+    and ROLLBACK; a page that may write keeps its transaction. The session's last request time is still kept."""
+    seen: list[tuple[str, object]] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append((statement, conn.get_execution_options().get("isolation_level")))
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert client.get("/cases?state=all").status_code == 200
+        queue_levels = {level for _, level in seen}
+        seen.clear()
+        assert client.get(f"/cases/{queue['refs']['A']}").status_code == 200
+        case_levels = {level for _, level in seen}
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    assert queue_levels == {"AUTOCOMMIT"}
+    assert "AUTOCOMMIT" not in case_levels
+    later = NOW + timedelta(minutes=2)
+    with time_machine.travel(later, tick=False):
+        assert client.get("/cases").status_code == 200
+    with app.app_context():
+        seen_at = db.session.execute(sa.select(UserSession.last_seen_at).order_by(UserSession.id.desc())).scalar()
+    assert seen_at == later
