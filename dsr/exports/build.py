@@ -36,7 +36,7 @@ SAMPLE_SIZE = 20  # records per collection shown in the overview; all of them ar
 CSV_COLUMNS = ("source", "collection", "record", "field", "value", "categories", "provided", "withheld")
 OTHER_CATEGORY = "other"
 _COPY_BLOCK = 64 * 1024
-_ROWS_AT_ONCE = 100  # rows written from their row forms at a time: their text is what they add to memory
+_ROWS_AT_ONCE = 40  # rows written from their row forms at a time: their text is what they add to memory
 
 
 @dataclass
