@@ -183,7 +183,7 @@ def _access_reader(source: Source, coll, statement: Statement, language: str,
 
 
 def _released_rows(chunks: Iterator[Iterable[Sequence[Any]]], lookup: Lookup, source: Source, coll, known: dict,
-                   flagged: list[tuple[int, str, bool, tuple]], language: str) -> Iterator[list[tuple]]:
+                   flagged: list[tuple[int, str, bool, tuple]], language: str) -> Iterator[Iterator[tuple]]:
     """The rows of a collection with values flagged for review (Art. 15(4)), a chunk at a time, each with what
     :class:`RowLayout` reads after its columns: per flagged field its value as released, then the row's
     variant (per flagged field ``(form, withheld)`` under its decision, or None where it holds no value).
@@ -198,12 +198,8 @@ def _released_rows(chunks: Iterator[Iterable[Sequence[Any]]], lookup: Lookup, so
     key_text, released_note = redaction.key_text, redaction.released_note
     variants: dict[tuple, tuple] = {}
     s, c = source.key, coll.name
-    for rows in chunks:
-        chunk = list(rows)
-        keys = [key_text({k: plain_value(row[at]) for k, at in key_at}) for row in chunk]
-        known.clear()
-        known.update(redaction.decided_values(lookup, s, c, keys))
-        released = []
+
+    def released(chunk: list[Sequence[Any]], keys: list[str]) -> Iterator[tuple]:
         for row, key in zip(chunk, keys, strict=True):
             shown, notes = [], []
             for at, name, withheld, _how in flagged:
@@ -225,7 +221,7 @@ def _released_rows(chunks: Iterator[Iterable[Sequence[Any]]], lookup: Lookup, so
                 notes.append((decided, value is None))
                 shown.append(0 if value is None else value)  # a withheld value is written as null
             if notes is None:
-                released.append((*row, *(None for _f in flagged), None))
+                yield (*row, *(None for _f in flagged), None)
                 continue
             notes = tuple(notes)
             variant = variants.get(notes)
@@ -233,8 +229,14 @@ def _released_rows(chunks: Iterator[Iterable[Sequence[Any]]], lookup: Lookup, so
                 variant = variants[notes] = tuple(
                     None if note is None else (_decided_form(forms, entry, note[0]), note[1])
                     for (_at, _name, _withheld, (entry, _label, forms)), note in zip(flagged, notes, strict=True))
-            released.append((*row, *shown, variant))
-        yield released
+            yield (*row, *shown, variant)
+
+    for rows in chunks:
+        chunk = list(rows)
+        keys = [key_text({k: plain_value(row[at]) for k, at in key_at}) for row in chunk]
+        known.clear()
+        known.update(redaction.decided_values(lookup, s, c, keys))
+        yield released(chunk, keys)  # iterated before the next chunk's decisions are read
     known.clear()
 
 
