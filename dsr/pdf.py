@@ -141,6 +141,13 @@ def _kept_stylesheet(path: Path, roots: tuple[Path, ...]):
     return kept[1], kept[2]
 
 
+def forget_kept_stylesheets() -> None:
+    """Drop this thread's parsed stylesheets and their fonts (the next document parses them again): an
+    export job does, so the fonts a worker kept for its letters (about 2 MB) do not add to its peak."""
+    _kept.sheets.clear()
+    _kept.font_config = None
+
+
 def _with_kept_stylesheets(html: str, base_dir: Path, fetcher) -> tuple[str, list, Any]:
     """``html`` without its links to the asset folders' stylesheets, those stylesheets as parsed before (in
     the links' order), and the font configuration they use; ``html`` as it is, no stylesheet and ``None``
@@ -200,9 +207,10 @@ def render_counted(htmls: list[str], *, base_dir: Path | None = None, fetcher=No
 
 
 def warm_up() -> None:
-    """Import WeasyPrint and lay out one tiny page with the letters' stylesheet, so the first real document
-    is not the slow one (a worker started with ``--fork`` hands the parsed stylesheet to every job)."""
-    render_pdf('<link rel="stylesheet" href="letter.css"><p>warm-up</p>')
+    """Import WeasyPrint and lay out one tiny page, so the first real document is not the slow one. The
+    letters' stylesheet is left to the first letter: its fonts would add some 2 MB to a worker that only
+    exports (issue 15, item 4: an export's peak)."""
+    render_pdf("<p>warm-up</p>")
 
 
 RENDER_TIMEOUT_SECONDS = 600

@@ -42,6 +42,7 @@ from dsr.fulfilment.statement import LANGUAGES
 from dsr.jobs import runner
 from dsr.jobs.labels import KIND_LABELS
 from dsr.jobs.models import Job
+from dsr.pdf import forget_kept_stylesheets
 
 JOB_KIND = "export"
 EXPIRE_JOB_KIND = "expire_exports"
@@ -162,6 +163,7 @@ def make_export(job: Job, *, now: datetime, progress: runner.Progress | None = N
     if lookup.match != LookupMatch.CONFIRMED:
         raise RuleViolation(_("The records found are no longer confirmed as this person's; nothing was exported."))
     kind = ExportKind(params["kind"])
+    forget_kept_stylesheets()  # the letters' fonts, if this worker made letters: not held through the export
     key = f"exports/{now:%Y}/{uuid.uuid4().hex}.zip"
     track_new_file(key)
 

@@ -140,8 +140,13 @@ def count(sql_url: str, sql: str, **params) -> int:
 # -- access ---------------------------------------------------------------------------------------------
 
 def test_an_access_export_validates_and_every_checksum_matches(systems, customer, staff):
+    from dsr import pdf
+
     case, _lookup = case_for(customer, staff)
+    pdf.render_pdf('<link rel="stylesheet" href="letter.css"><p>a letter before the export</p>')
+    assert pdf._kept.sheets, "the letters' stylesheet is kept"
     export = make(case, ExportKind.ACCESS, staff)
+    assert not pdf._kept.sheets and pdf._kept.font_config is None, "an export does not hold the letters' fonts"
     assert export.kind is ExportKind.ACCESS and export.schema_version == CURRENT_VERSION and export.language.value == "nl"
     assert export.storage_key.startswith("exports/2026/") and export.deleted_at is None
     assert export.expires_at == NOW + timedelta(days=30)

@@ -107,3 +107,14 @@ def test_each_thread_parses_its_own():
 def test_the_projects_stylesheets_are_found_in_the_assets(name):
     assert pdf._with_kept_stylesheets(f'<link rel="stylesheet" href="{name}">', LETTER_ASSETS,
                                       pdf.safe_fetcher())[0] == ""
+
+
+def test_forgotten_stylesheets_are_parsed_again_for_the_next_document():
+    pdf.render_pdf(HTML)
+    kept = pdf._kept.font_config
+    pdf.forget_kept_stylesheets()
+    assert pdf._kept.sheets == {} and pdf._kept.font_config is None
+    fetcher = pdf.safe_fetcher()
+    assert pdf.render_pdf(HTML, fetcher=fetcher) == bare(HTML)
+    assert pdf._kept.font_config is not None and pdf._kept.font_config is not kept
+    assert any(url.endswith(".ttf") for url in fetcher.fetched)
