@@ -131,11 +131,12 @@ def _report_pages(client, *, afresh: bool) -> dict[str, str]:
     return result
 
 
-def test_the_kept_escalation_report_is_the_report_computed_afresh_on_the_demo(demo):
+def test_the_kept_escalation_report_is_the_report_computed_afresh_on_the_demo(demo, monkeypatch):
     from dsr.reports.data import build_report, kept_report, open_facts
     from dsr.reports.render import report_csv
 
-    demo.config["REPORT_PAGE_SIZE"] = 3  # several pages from the demo's few items
+    # Several pages from the demo's few items; set for this test only (the app is shared by the session's tests).
+    monkeypatch.setitem(demo.config, "REPORT_PAGE_SIZE", 3)
     client = signed_in(demo, Role.PRIVACY_MANAGER)
     computed = _report_pages(client, afresh=True)
     kept = _report_pages(client, afresh=False)
