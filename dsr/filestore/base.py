@@ -23,6 +23,7 @@ from typing import BinaryIO
 
 Source = bytes | bytearray | memoryview | Iterable[bytes] | BinaryIO
 BLOCK = 1024 * 1024
+DIGEST_BLOCK = 64 * 1024  # read back into one buffer of this size (Written.digest)
 
 
 class StorageFailed(RuntimeError):
@@ -60,13 +61,16 @@ class Written:
     size: int = 0
 
     def digest(self) -> tuple[str, int]:
-        """SHA-256 and size of what was written so far, read back from the start of the file."""
+        """SHA-256 and size of what was written so far, read back from the start of the file into one buffer
+        (a new megabyte of bytes per read raised an export's peak by 1.4 MB: issue 15, item 4)."""
         self.file.flush()
         self.file.seek(0)
         sha, size = hashlib.sha256(), 0
-        while block := self.file.read(BLOCK):
-            sha.update(block)
-            size += len(block)
+        buffer = bytearray(DIGEST_BLOCK)
+        view = memoryview(buffer)
+        while read := self.file.readinto(buffer):
+            sha.update(view[:read])
+            size += read
         return sha.hexdigest(), size
 
 
