@@ -51,9 +51,13 @@ def _tasks_of_cases(dialect: str) -> sa.Select:
 
 @functools.cache
 def _last_assignments(dialect: str) -> sa.Select:
+    return _last_assignments_of(_among_ids(AuditEvent.case_id, dialect))
+
+
+def _last_assignments_of(which) -> sa.Select:
+    """When each case ``which`` selects was last assigned (its last ``case.assigned`` event)."""
     return (sa.select(AuditEvent.case_id, sa.func.max(AuditEvent.occurred_at))
-            .where(_among_ids(AuditEvent.case_id, dialect), AuditEvent.action == "case.assigned")
-            .group_by(AuditEvent.case_id))
+            .where(which, AuditEvent.action == "case.assigned").group_by(AuditEvent.case_id))
 
 
 def _among_ids(column, dialect: str):
@@ -141,10 +145,7 @@ def open_facts() -> list[CaseFacts]:
         pauses.setdefault(case_id, []).append(PauseInterval(requested, resumed, counted))
     tasks = _open_tasks(_open_tasks_of(CaseTask.case_id.in_(open_ids)))
     last = db.session.execute(
-        sa.select(AuditEvent.case_id, sa.func.max(AuditEvent.occurred_at))
-        .where(AuditEvent.case_id.in_(open_ids.where(Case.assignee_id.is_(None))),
-               AuditEvent.action == "case.assigned")
-        .group_by(AuditEvent.case_id)).all()
+        _last_assignments_of(AuditEvent.case_id.in_(open_ids.where(Case.assignee_id.is_(None))))).all()
     unassigned_since = {case_id: local_date(_aware(moment)) for case_id, moment in last}
     return [CaseFacts(
         id=row.id, reference=row.reference, received_on=row.received_on,
