@@ -32,7 +32,7 @@ from dsr.cases.queries import (
     queue_query,
 )
 from dsr.domain.enums import CaseState, Channel, Language, Priority, RefusalGround, Right, SubjectTitle
-from dsr.extensions import db
+from dsr.extensions import db, read
 from dsr.subjects.models import DataSubject
 from dsr.subjects.search import search_condition, search_parts
 
@@ -184,7 +184,7 @@ def _read(stmt: sa.Select, params: dict | None = None, person: type = Email) -> 
     seen: dict[int, tuple[set, set, set]] = {}
     made_of: dict[int, list] = {}
     first_extra: list = []
-    for row in db.session.execute(stmt, params):
+    for row in read(stmt, params):
         case_id = row[0]
         case = cases.get(case_id)
         if case is None:

@@ -21,7 +21,7 @@ from dsr.cases.models import Case, DeclaredHoliday
 from dsr.domain import clock
 from dsr.domain.calendar_nl import WorkingDayCalendar
 from dsr.domain.pauses import PauseInterval, ask_deadline, closed_paused_days, counted_paused_days
-from dsr.extensions import db
+from dsr.extensions import read
 from dsr.timeutil import local_date
 
 # The calendar of the declared days last read, shared by the requests that read the same days: a calendar is
@@ -34,7 +34,7 @@ def working_calendar() -> WorkingDayCalendar:
     """The Dutch working-day calendar plus the declared days kept in the database (read once per request)."""
     if has_app_context() and "dsr_calendar" in g:
         return g.dsr_calendar
-    return _calendar_of(tuple(sorted((day, name) for day, name in db.session.execute(_declared_days()))))
+    return _calendar_of(tuple(sorted((day, name) for day, name in read(_declared_days()))))
 
 
 @functools.cache

@@ -232,3 +232,52 @@ def rows_html(rows: Iterable[QueueRow], *, is_manager: bool, extended: Markup, p
         cells.append(f'{gap}{high_badge if row.high else ""}{gap}{row.badges}\n          </td>\n    </tr>\n  ')
         out.append(Markup("".join(cells)))
     return out
+
+
+# The queue's rows as HTML, kept per process (issue 15, item 3). See QueueTable.
+MOST_ROWS = 4096
+_ROWS: dict[tuple, Markup] = {}
+_ROWS_DAY: list[date | None] = [None]
+
+
+class QueueTable:
+    """A page's rows of the queue as HTML, each kept per process by everything it was made from.
+
+    A page reads its cases, their open tasks and when the unassigned ones became so afresh every time, but
+    working out 25 rows (the clocks, the warnings, the macros' outputs, the HTML) cost as much Python as all
+    of the page's statements, for the same rows as the last time most of the time: people page back and forth
+    and open a case and come back. A row is a function of its case's rows in the page's statement
+    (:attr:`~dsr.api.rows.ApiCase.made_of`: the case, its subject, its assignee's name, rights, pauses and
+    attachments), its open tasks and the day it became unassigned, and of the page's ``context`` (the
+    language, whether the reader may tick cases, the day, the calendar of the declared days, the clock's and
+    the warnings' settings, the cases' address): ``keys`` holds them per row, and a kept row is the one that
+    would be made now; whatever changed is another key. At most :data:`MOST_ROWS` rows are kept, then they
+    are dropped at once, and all of them when the day changes, so a row, with the personal data in it, stays
+    in a worker's memory for the day it was read at most (as :mod:`dsr.api.memo` keeps the API's cases).
+
+    ``make`` works out the rows of the cases it is given, with the template's macros and labels, which
+    :meth:`fill` passes on: the template asks for them only when a row is missing. With ``keep`` false (the
+    ``KEEP_FRAGMENTS`` setting, as the page's other kept parts) every row is made, and none kept.
+    """
+
+    def __init__(self, items: list, keys: list[tuple], day: date, make: Callable[..., list[Markup]], *,
+                 keep: bool = True):
+        if _ROWS_DAY[0] != day:
+            _ROWS.clear()
+            _ROWS_DAY[0] = day
+        self.items, self.keys, self.make, self.keep = items, keys, make, keep
+        self.html: list[Markup | None] = [_ROWS.get(key) for key in keys] if keep else [None] * len(keys)
+        self.missing = [n for n, html in enumerate(self.html) if html is None]
+
+    def fill(self, **template) -> list[Markup]:
+        """The rows, those missing made by ``make`` with the ``template``'s macros and labels and kept."""
+        if self.missing:
+            made = self.make([self.items[n] for n in self.missing], **template)
+            if self.keep and len(_ROWS) + len(made) > MOST_ROWS:
+                _ROWS.clear()
+            for n, html in zip(self.missing, made, strict=True):
+                self.html[n] = html
+                if self.keep and len(_ROWS) < MOST_ROWS:
+                    _ROWS[self.keys[n]] = html
+            self.missing = []
+        return self.html

@@ -19,7 +19,7 @@ from dsr.audit.operations import record
 from dsr.auth.models import User
 from dsr.cases.errors import InvalidInput, NotAllowed
 from dsr.cases.queries import FilterError, QueueFilters
-from dsr.extensions import UTCDateTime, db
+from dsr.extensions import UTCDateTime, db, read
 
 NAME_MAX = 80
 VIEWS_MAX = 30
@@ -44,7 +44,7 @@ class SavedView(db.Model):
 
 def views_of(user: User) -> list[sa.Row]:
     """The user's views by name, as plain rows (``id``, ``name``, ``query``): every queue page shows them."""
-    return list(db.session.execute(_views_of(), {"user_id": user.id}))
+    return list(read(_views_of(), {"user_id": user.id}))
 
 
 @functools.cache

@@ -20,9 +20,12 @@ from dsr.cases.forms import CHANNEL_LABELS, LANGUAGE_LABELS, RIGHT_LABELS, Intak
 from dsr.cases.intake import intake_page
 from dsr.cases.page import render_case
 from dsr.cases.queries import FilterError, QueueFilters, case_or_404, queue_query
-from dsr.cases.queue_page import Named, queue_cases, queue_rows, rows_html
+from dsr.cases.queue_page import Named, QueueTable, queue_cases, queue_rows, rows_html
 from dsr.domain.enums import CaseState, Channel, Right
-from dsr.extensions import db
+from dsr.extensions import db, read
+from dsr.reports.data import facts_of, tasks_and_unassignments
+from dsr.reports.data import settings as warning_settings
+from dsr.reports.escalations import QUEUE_BADGES, case_items
 from dsr.subjects.operations import find_matches
 from dsr.timeutil import now, today
 
@@ -59,24 +62,54 @@ def queue():
     # The page read as the API reads its pages, with the assignee's name (issue 15, item 3).
     page = api_page(filters, day, person=Named, page=max(request.args.get("page", 1, type=int), 1),
                     per_page=current_app.config["QUEUE_PAGE_SIZE"])
-    page.items = queue_cases(page.items)
-    calendar = working_calendar()
-    soon, ask = current_app.config["DUE_SOON_DAYS"], current_app.config["PAUSE_ASK_WORKING_DAYS"]
-    # With the warnings' thresholds (dsr.reports.data.settings), which read these clocks instead of their own.
-    rule = extension_rule()  # once a page, not once a row
-    rows = [(case, case_clock(case, calendar, day, soon_days=soon, ask_working_days=ask, rule=rule))
-            for case in page.items]
     # The filter's and the bulk form's people, as plain rows: the page shows only their ids and names.
-    assignees = tuple(db.session.execute(_people()))
+    assignees = tuple(read(_people()))
     from dsr.cases.saved_views import clean_query, views_of
 
+    helpers = _row_helpers()
     return render_template(
-        "cases/queue.html", page=page, rows=rows, filters=filters, args=request.args, assignees=assignees,
+        "cases/queue.html", page=page, queue_table=_queue_table(page.items, day, helpers["case_url"]),
+        filters=filters, args=request.args, assignees=assignees,
         states=list(CaseState), rights=list(Right), channels=list(Channel), today=day,
         saved_views=tuple(views_of(current_user)), current_query=clean_query(request.query_string.decode()),
-        shown_args=tuple((k, v) for k, v in request.args.items(multi=True) if k != "page"),
-        queue_rows=queue_rows, rows_html=rows_html, **_row_helpers(),
+        shown_args=tuple((k, v) for k, v in request.args.items(multi=True) if k != "page"), **helpers,
     )
+
+
+def _queue_table(items: list, day, case_url) -> QueueTable:
+    """The page's rows (:class:`~dsr.cases.queue_page.QueueTable`): their open tasks and unassignments read, each
+    row kept by its case's rows, those and what the whole page shares."""
+    calendar = working_calendar()
+    options = warning_settings()  # the clocks' thresholds are the warnings' (dsr.reports.data.settings)
+    rule = extension_rule()  # once a page, not once a row
+    tasks, unassigned = tasks_and_unassignments(items)
+    shared = (str(get_locale()), current_user.is_manager, day, calendar, rule, tuple(sorted(options.items())),
+              case_url("-"))
+    keys = [(shared, case.made_of, tuple(tasks.get(case.id, ())), unassigned.get(case.id)) for case in items]
+    make = functools.partial(_queue_rows, day=day, calendar=calendar, rule=rule, options=options, tasks=tasks,
+                             unassigned=unassigned, case_url=case_url, is_manager=current_user.is_manager)
+    return QueueTable(items, keys, day, make, keep=current_app.config.get("KEEP_FRAGMENTS", True))
+
+
+def _queue_rows(items: list, *, day, calendar, rule, options: dict, tasks: dict, unassigned: dict, case_url,
+                is_manager: bool, state_label, days_left, status_badge, rights_badges, badges, **labels) -> list:
+    """The rows of the queue's ``items`` as HTML: their clocks on ``day``, with the warnings' thresholds, the
+    warnings the queue shows as badges, their open tasks, by the template's macros and ``labels``."""
+    soon, ask = options["due_within"], options["ask_working_days"]
+    rows = [(case, case_clock(case, calendar, day, soon_days=soon, ask_working_days=ask, rule=rule))
+            for case in queue_cases(items)]
+    warnings, counts = {}, {}
+    for case, clock in rows:
+        if case.state.is_open:
+            open_tasks = tasks.get(case.id, ())
+            found = case_items(facts_of(case, open_tasks, unassigned.get(case.id)), day, calendar, clock=clock,
+                               **options)
+            warnings[case.id] = [item for item in found if item.kind in QUEUE_BADGES]
+            if open_tasks:
+                counts[case.id] = len(open_tasks)
+    shown = queue_rows(rows, counts, case_url, warnings=warnings, state_label=state_label, days_left=days_left,
+                       status_badge=status_badge, rights_badges=rights_badges, badges=badges)
+    return rows_html(shown, is_manager=is_manager, **labels)
 
 
 @functools.cache

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 from flask import current_app
@@ -18,7 +18,7 @@ from dsr.audit.models import AuditEvent
 from dsr.cases.deadlines import pause_intervals, working_calendar
 from dsr.cases.models import Case
 from dsr.cases.queries import OPEN_STATES
-from dsr.extensions import db
+from dsr.extensions import db, read
 from dsr.reports.escalations import CaseFacts, EscalationReport, Item, TaskFacts, case_items, escalations
 from dsr.tasks.models import CaseTask
 from dsr.tasks.titles import task_title
@@ -28,18 +28,25 @@ from dsr.timeutil import local_date
 def facts_for(cases: Iterable[Case]) -> list[CaseFacts]:
     """:class:`CaseFacts` for already loaded cases (two extra queries in all: tasks and unassignments)."""
     cases = list(cases)
+    tasks, unassigned_since = tasks_and_unassignments(cases)
+    return [facts_of(c, tasks.get(c.id, ()), unassigned_since.get(c.id)) for c in cases]
+
+
+def tasks_and_unassignments(cases: Iterable[Case]) -> tuple[dict[int, list[TaskFacts]], dict[int, date]]:
+    """What :func:`facts_for` reads besides the cases, for the open ones of ``cases``: their open tasks and, of
+    the unassigned ones once assigned, the day they became unassigned, per case id (two statements at most)."""
     ids = [c.id for c in cases if c.state.is_open]
     tasks: dict[int, list[TaskFacts]] = {}
-    unassigned_since: dict[int, object] = {}
+    unassigned_since: dict[int, date] = {}
     if ids:
         dialect = db.session.get_bind().dialect.name
         tasks = _open_tasks(_tasks_of_cases(dialect), {"ids": ids})
         # An unassigned case that was once assigned became unassigned at its last "case.assigned" event.
         unassigned = [c.id for c in cases if c.assignee_id is None and c.state.is_open]
         if unassigned:
-            last = db.session.execute(_last_assignments(dialect), {"ids": unassigned}).all()
+            last = read(_last_assignments(dialect), {"ids": unassigned}).all()
             unassigned_since = {case_id: local_date(_aware(moment)) for case_id, moment in last}
-    return [_facts(c, tasks.get(c.id, ()), unassigned_since.get(c.id)) for c in cases]
+    return tasks, unassigned_since
 
 
 # The statements of facts_for, made once per process and database: the queue reads them for every page (issue 15,
@@ -81,7 +88,7 @@ def _open_tasks_of(which) -> sa.Select:
 def _open_tasks(statement: sa.Select, params: dict | None = None) -> dict[int, list[TaskFacts]]:
     """The open tasks ``statement`` reads (:func:`_open_tasks_of`), per case id, as plain rows."""
     tasks: dict[int, list[TaskFacts]] = {}
-    for row in db.session.execute(statement, params):
+    for row in read(statement, params):
         tasks.setdefault(row.case_id, []).append(TaskFacts(task_title(row), row.due_on, row.name))
     return tasks
 
@@ -93,7 +100,9 @@ def _aware(moment) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _facts(case: Case, tasks, unassigned_since) -> CaseFacts:
+def facts_of(case: Case, tasks, unassigned_since) -> CaseFacts:
+    """The :class:`CaseFacts` of a loaded case with its open tasks and the day it became unassigned
+    (:func:`tasks_and_unassignments`)."""
     return CaseFacts(
         id=case.id,
         reference=case.reference,
@@ -195,18 +204,7 @@ def kept_report(today, *, due_within: int | None = None,
 
 
 def warnings_for(cases: Iterable[Case], today) -> dict[int, list[Item]]:
-    """The warnings per case id, for the queue's rows and the case page: the report's items for those cases."""
-    return warnings_and_open_tasks(cases, today)[0]
-
-
-def warnings_and_open_tasks(cases: Iterable[Case], today, clocks: dict | None = None,
-                            ) -> tuple[dict[int, list[Item]], dict[int, int]]:
-    """:func:`warnings_for` and how many open tasks each open case has (the queue's badge), from the same
-    statements; ``clocks`` the cases' clocks on ``today`` with :func:`settings`' thresholds per case id, when
-    the caller computed them (the queue: issue 15, item 3)."""
+    """The warnings per case id, for the case page: the report's items for those cases."""
     calendar = working_calendar()
     options = settings()
-    facts = facts_for(cases)
-    clocks = clocks or {}
-    return ({f.id: case_items(f, today, calendar, clock=clocks.get(f.id), **options) for f in facts},
-            {f.id: len(f.open_tasks) for f in facts if f.open_tasks})
+    return {f.id: case_items(f, today, calendar, **options) for f in facts_for(cases)}

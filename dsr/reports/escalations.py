@@ -52,6 +52,9 @@ class Kind(enum.StrEnum):
 
 
 SEVERITY = {kind: rank for rank, kind in enumerate(Kind)}
+# The warnings the queue shows as badges: it shows overdue, due soon, information asked late and an extension
+# notice owed from the case and its clock.
+QUEUE_BADGES = frozenset({Kind.PROMISE_MISSED, Kind.UNASSIGNED, Kind.TASK_OVERDUE})
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,8 @@ from dsr.cases.labels import RIGHT_LABELS
 from dsr.domain.enums import Right
 from dsr.extensions import db
 from dsr.reports import dashboard as dash
-from dsr.reports.data import kept_report, warnings_and_open_tasks, warnings_for
-from dsr.reports.escalations import SEVERITY, SORT_KEYS, Kind, sort_items
+from dsr.reports.data import kept_report, warnings_for
+from dsr.reports.escalations import QUEUE_BADGES, SEVERITY, SORT_KEYS, Kind, sort_items
 from dsr.reports.jobs import ESCALATION_REPORT
 from dsr.reports.models import ReportRun, RunOutcome
 from dsr.reports.render import (
@@ -42,9 +42,6 @@ CASEFILE_ROWS = 10
 REPORT_PAGE_SIZE = 100
 # A chart is an image document: its own inline <style> is allowed there, nothing else is loaded or run.
 CHART_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'none'; script-src 'none'"
-# The warnings the queue shows as badges: it shows overdue, due soon, information asked late and an extension
-# notice owed from the case and its clock.
-QUEUE_BADGES = frozenset({Kind.PROMISE_MISSED, Kind.UNASSIGNED, Kind.TASK_OVERDUE})
 
 
 @bp.app_context_processor
@@ -55,19 +52,7 @@ def _helpers():
             return []
         return warnings_for([case], today()).get(case.id, [])
 
-    def queue_warnings(rows) -> tuple[dict, dict]:
-        """For the queue's rows (one batch of queries for the whole page): the items per case id of the kinds
-        the queue shows as badges of their own (it shows the others from the case's clock), and the number of
-        open tasks per open case."""
-        cases = [row[0] for row in rows if row[0].state.is_open]
-        if not cases:
-            return {}, {}
-        # The rows' clocks, computed with the warnings' thresholds (dsr.cases.views.queue).
-        found, open_tasks = warnings_and_open_tasks(cases, today(), {case.id: clock for case, clock in rows})
-        return ({case_id: [item for item in items if item.kind in QUEUE_BADGES] for case_id, items in found.items()},
-                open_tasks)
-
-    return {"case_warnings": case_warnings, "queue_warnings": queue_warnings, "WARNING_LABELS": KIND_LABELS,
+    return {"case_warnings": case_warnings, "WARNING_LABELS": KIND_LABELS,
             "WARNING_ADVICE": KIND_ADVICE, "WarningKind": Kind, "QUEUE_BADGES": QUEUE_BADGES}
 
 
