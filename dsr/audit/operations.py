@@ -12,13 +12,12 @@ from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from dsr.audit.models import AuditEvent, AuditHead, AuditPayload
-from dsr.extensions import db
+from dsr.extensions import ArrayParameter, db
 
 GENESIS = "0" * 64
 
@@ -315,7 +314,7 @@ def _append_statement(if_head_holds: bool, along: tuple = ()):
     if if_head_holds:
         moved = moved.where(head_table.c.last_hash == sa.bindparam("head_read", type_=sa.String))
     head = moved.returning(head_table.c.events).cte("head")
-    new = sa.func.unnest(*[sa.bindparam(f"event_{name}", type_=ARRAY(types.get(name, sa.String)))
+    new = sa.func.unnest(*[sa.bindparam(f"event_{name}", type_=ArrayParameter(types.get(name, sa.String)))
                            for name in _EVENT_COLUMNS]).table_valued(
         *_EVENT_COLUMNS, with_ordinality="position").render_derived("new_events")
     rows = sa.select(*[new.c[name] for name in _EVENT_COLUMNS]).order_by(new.c.position)
@@ -323,7 +322,7 @@ def _append_statement(if_head_holds: bool, along: tuple = ()):
         rows = rows.where(sa.exists(sa.select(head.c.events)))
     written = (sa.insert(table).from_select(list(_EVENT_COLUMNS), rows)
                .returning(table.c.id, table.c.hash).cte("written"))
-    details = sa.func.unnest(*[sa.bindparam(f"payload_{name}", type_=ARRAY(sa.String))
+    details = sa.func.unnest(*[sa.bindparam(f"payload_{name}", type_=ArrayParameter(sa.String))
                                for name in ("hash", "nonce", "before", "after")]).table_valued(
         "hash", "nonce", "before", "after").render_derived("details")
     details_written = sa.insert(payloads).from_select(

@@ -16,13 +16,12 @@ from functools import lru_cache
 from typing import NamedTuple
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from dsr.audit.models import AuditHead
 from dsr.cases.models import Case, CaseRight, ReferenceCounter
-from dsr.extensions import db
+from dsr.extensions import ArrayParameter, db
 from dsr.subjects.models import DataSubject, SubjectSearchKey
 from dsr.subjects.search import subject_key_rows
 
@@ -178,8 +177,8 @@ def _write_parts(new_subject: bool) -> tuple[tuple, sa.BindParameter]:
         # The case's subject is the new subject: one parameter for both (see EMPTY_AT_CREATION).
         case["subject_id"] = subject["id"]
         ctes.append(sa.insert(DataSubject.__table__).values(subject).cte("subject"))
-        keys = (sa.func.unnest(sa.bindparam("key_kinds", type_=ARRAY(sa.String)),
-                               sa.bindparam("key_keys", type_=ARRAY(sa.String)))
+        keys = (sa.func.unnest(sa.bindparam("key_kinds", type_=ArrayParameter(sa.String)),
+                               sa.bindparam("key_keys", type_=ArrayParameter(sa.String)))
                 .table_valued("kind", "key").render_derived("new_keys"))
         ctes.append(sa.insert(SubjectSearchKey.__table__).from_select(
             ["subject_id", "kind", "key"], sa.select(subject["id"], keys.c.kind, keys.c.key)).cte("search_keys"))
@@ -189,8 +188,8 @@ def _write_parts(new_subject: bool) -> tuple[tuple, sa.BindParameter]:
 
 def _rights_insert(new_subject: bool) -> sa.Insert:
     """``INSERT INTO case_rights ...`` of the rights given as arrays (``unnest``-ed), whatever their number."""
-    rights = (sa.func.unnest(sa.bindparam("right_ids", type_=ARRAY(sa.Integer)),
-                             sa.bindparam("right_values", type_=ARRAY(sa.String)))
+    rights = (sa.func.unnest(sa.bindparam("right_ids", type_=ArrayParameter(sa.Integer)),
+                             sa.bindparam("right_values", type_=ArrayParameter(sa.String)))
               .table_valued("id", "right").render_derived("new_rights"))
     return sa.insert(CaseRight.__table__).from_select(
         ["id", "case_id", "right"], sa.select(rights.c.id, _write_parts(new_subject)[1], rights.c.right))
