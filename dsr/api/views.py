@@ -20,7 +20,7 @@ from dsr.automated.operations import record_request, record_review
 from dsr.cases import lifecycle, timing
 from dsr.cases.deadlines import case_clock, extension_rule, working_calendar
 from dsr.cases.errors import CaseError, InvalidInput, NotAllowed
-from dsr.cases.forms import ApiIntakeForm
+from dsr.cases.forms import api_intake_form
 from dsr.cases.models import Case
 from dsr.cases.operations import log_request
 from dsr.cases.queries import FilterError, QueueFilters, case_by_reference
@@ -66,7 +66,7 @@ def _kept_texts(cases: list) -> str | None:
 
 
 def _form_data(body: dict) -> tuple[MultiDict, dict[str, list[str]]]:
-    """Flatten the JSON body into form data for :class:`ApiIntakeForm`; report shape errors per field."""
+    """Flatten the JSON body into form data for :class:`~dsr.cases.forms.ApiIntakeForm`; report shape errors per field."""
     errors: dict[str, list[str]] = {}
     for key in sorted(set(body) - TOP_FIELDS):
         errors[key] = ["Unknown field."]
@@ -119,7 +119,7 @@ def create_case():
     if not isinstance(body, dict):
         return api_error(400, "The body must be a JSON object.", errors={"body": ["Not a JSON object."]})
     data, errors = _form_data(body)
-    form = ApiIntakeForm(formdata=data, meta={"csrf": False})
+    form = api_intake_form(data)
     if not form.validate() or errors:
         for name, messages in form.errors.items():
             if name in ("scan", "link_subject", "submit"):

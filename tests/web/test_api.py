@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import json
+import threading
 from datetime import UTC, date, datetime
 
 import pytest
@@ -237,6 +238,56 @@ def test_invalid_body_is_400_with_the_field_and_leaves_nothing_behind(app, clien
     if only:
         assert set(errors) == {field}, errors
     assert counts(app) == before
+
+
+def _without_numbers(value):
+    """An answer without what differs between two creations by nature (references, ids, addresses)."""
+    if isinstance(value, dict):
+        return {k: _without_numbers(v) for k, v in value.items() if k not in ("reference", "id", "subject_id")}
+    if isinstance(value, list):
+        return [_without_numbers(v) for v in value]
+    return value
+
+
+def test_the_kept_intake_form_answers_as_a_new_form_would(client, staff_headers, monkeypatch):
+    """The API binds its intake form once per thread and processes it again for each request
+    (dsr.cases.forms.api_intake_form): every answer, in a run of good and bad bodies in three languages, is
+    what a new form gives."""
+    from dsr.cases import forms
+
+    def minimal(body):
+        body["subject"] = {"name": "Jan", "email": "jan@example.nl"}
+
+    bodies = [(valid_body(), "nl")]
+    for _name, change, _field, _only in BAD_BODIES:
+        body = copy.deepcopy(valid_body())
+        change(body)
+        bodies.append((body, "en"))
+        bodies.append((valid_body(), "nl"))
+    for change in (minimal, _set("subject.country", "XX"), _set("subject.country", "BE"), _drop("received_on")):
+        for language in ("fr", "nl", "en"):
+            body = copy.deepcopy(valid_body())
+            change(body)
+            bodies.append((body, language))
+
+    def answers() -> list:
+        made = []
+        for body, language in bodies:
+            response = client.post("/api/v1/cases", json=body, headers={**staff_headers, "Accept-Language": language})
+            made.append((response.status_code, _without_numbers(response.get_json())))
+        return made
+
+    kept = answers()
+    assert sum(status == 201 for status, _ in kept) > len(BAD_BODIES)
+    kept_form = forms._kept.form[1]
+    monkeypatch.setattr(forms, "_kept", threading.local())  # a new form for every request
+    new = []
+    for body, language in bodies:
+        forms._kept.__dict__.clear()
+        response = client.post("/api/v1/cases", json=body, headers={**staff_headers, "Accept-Language": language})
+        new.append((response.status_code, _without_numbers(response.get_json())))
+    assert kept == new
+    assert forms._kept.form[1] is not kept_form
 
 
 def test_unknown_right_names_the_allowed_ones(client, staff_headers):
