@@ -132,3 +132,26 @@ def test_ids_in_urls_beyond_64_bits_are_not_found(app, world, path):
     login(client, Role.PRIVACY_MANAGER)
     method = "POST" if path.endswith("/active") else "GET"
     assert client.open(path, method=method).status_code == 404
+
+
+@pytest.mark.parametrize(("content_type", "data", "parsed"), [
+    ("application/json", json.dumps(CASE), False),
+    ("text/plain", "note=a\x00b", False),
+    ("application/x-www-form-urlencoded", "note=a%00b", True),
+    ("multipart/form-data; boundary=b", '--b\r\nContent-Disposition: form-data; name="note"\r\n\r\na\x00b\r\n--b--\r\n',
+     True),
+])
+def test_only_a_form_body_is_parsed_for_its_fields(app, content_type, data, parsed):
+    """The guard reads ``request.form`` and ``request.files`` only for the bodies werkzeug parses into them:
+    for any other the parser would find nothing (issue 15, item 3). A form's NUL is still refused."""
+    from flask import request
+
+    from dsr.input_guard import OddInput, check_request
+
+    with app.test_request_context("/api/v1/cases", method="POST", data=data, content_type=content_type):
+        if parsed:
+            with pytest.raises(OddInput, match="NUL"):
+                check_request()
+        else:
+            check_request()
+        assert ("form" in request.__dict__) is parsed
