@@ -8,6 +8,7 @@ from functools import lru_cache
 import sqlalchemy as sa
 from flask import Flask, current_app, g, has_request_context, render_template, request, url_for
 from flask.globals import request_ctx
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import get_locale, get_translations
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, generate_csrf
@@ -198,7 +199,30 @@ class WtformsTranslations:
 WTFORMS_TRANSLATIONS = WtformsTranslations()
 
 
+class SessionCookies(SecureCookieSessionInterface):
+    """Flask's signed session cookie, with its signing serializer made once per secret key (and fallback keys),
+    not twice a request: making one serializes an empty session to see whether the serializer gives text,
+    some 40 Python calls, and every request opens the session, an API request with no cookie too (issue 15,
+    item 3). The serializer keeps nothing of a request, so one serves every request and thread."""
+
+    def __init__(self):
+        self._kept: dict = {}
+
+    def get_signing_serializer(self, app: Flask):
+        fallbacks = app.config["SECRET_KEY_FALLBACKS"]
+        key = (app.secret_key, tuple(fallbacks) if fallbacks else ())
+        serializer = self._kept.get(key)
+        if serializer is None:
+            serializer = super().get_signing_serializer(app)
+            if serializer is not None:
+                if len(self._kept) >= 8:  # keys come and go only in tests
+                    self._kept.clear()
+                self._kept[key] = serializer
+        return serializer
+
+
 def register(app: Flask) -> None:
+    app.session_interface = SessionCookies()
     install_gettext(app)
     if not app.url_default_functions:  # an address would then depend on more than its key
         app.jinja_env.globals["url_for"] = kept_url_for

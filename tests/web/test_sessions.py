@@ -194,3 +194,24 @@ def test_a_forged_cookie_for_another_user_id_is_refused(app, users):
     data = serializer.loads(_cookie(client))
     data["_user_id"] = str(users[Role.PRIVACY_MANAGER])
     assert not _logged_in(_client_with(app, serializer.dumps(data)))
+
+
+def test_the_cookies_signing_serializer_is_made_once_per_key_and_a_new_key_refuses_the_old_cookie(app, users,
+                                                                                                  monkeypatch):
+    """dsr.web.SessionCookies keeps the signing serializer Flask would make for every request (issue 15,
+    item 3), per secret key: a cookie signed with a key that is no longer the secret (nor a fallback) is
+    refused, as Flask refuses it."""
+    from dsr.web import SessionCookies
+
+    interface = app.session_interface
+    assert isinstance(interface, SessionCookies)
+    assert interface.get_signing_serializer(app) is interface.get_signing_serializer(app)
+    client = app.test_client()
+    login(client, Role.AUDITOR)
+    assert _logged_in(client)
+    old, cookie = interface.get_signing_serializer(app), _cookie(client)
+    monkeypatch.setattr(app, "secret_key", "another secret key")
+    assert interface.get_signing_serializer(app) is not old
+    assert not _logged_in(_client_with(app, cookie))
+    monkeypatch.setitem(app.config, "SECRET_KEY_FALLBACKS", [old.secret_keys[-1]])
+    assert _logged_in(_client_with(app, cookie))
