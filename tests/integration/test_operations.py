@@ -479,3 +479,25 @@ def test_an_exception_after_storing_a_scan_leaves_no_file(ctx):
 
     assert row_count(Case) == row_count(Attachment) == 0
     assert _stored_files(ctx) == []
+
+
+def test_a_new_rows_values_are_the_objects_columns_with_the_flushs_defaults(ctx):
+    """dsr.cases.writing._row reads each class's columns once (issue 15, item 3): a row is still every column
+    attribute of the object, an unset one given its scalar default or NULL (and the object that value too),
+    the primary key left out while it is unset."""
+    from dsr.cases.writing import _row
+
+    case = Case(reference="DSR-2026-00001", notes="x", channel=Channel.EMAIL, state=CaseState.RECEIVED)
+    row = _row(case)
+    columns = sa.inspect(Case).column_attrs
+    assert set(row) == {prop.columns[0].name for prop in columns} - {"id"}
+    for prop in columns:
+        column = prop.columns[0]
+        if column.name == "id":
+            continue
+        expected = {"reference": "DSR-2026-00001", "notes": "x", "channel": Channel.EMAIL,
+                    "state": CaseState.RECEIVED}.get(column.name, column.default.arg if column.default else None)
+        assert row[column.name] == expected == getattr(case, prop.key), column.name
+    assert row["version"] == 1 and row["priority"] == Priority.NORMAL
+    right = CaseRight(id=5, case_id=7, right=Right.ACCESS)
+    assert _row(right) == {"id": 5, "case_id": 7, "right": Right.ACCESS}
