@@ -571,6 +571,34 @@ def test_an_export_whose_pdf_renderer_dies_fails_saying_so_and_leaves_nothing(sy
     assert run(job).status is JobStatus.SUCCEEDED
 
 
+def test_an_export_is_written_with_what_the_process_held_before_left_out_of_garbage_collection(
+        systems, customer, staff, monkeypatch):
+    """While an export is written, the objects the process held before it are frozen out of the cyclic
+    garbage collector (issue 15, item 4) and handed back after; a process that froze its own keeps them so."""
+    import gc
+
+    from dsr.exports import operations
+
+    frozen_while_writing = []
+
+    def writing(*args, **kw):
+        frozen_while_writing.append(gc.get_freeze_count())
+        return write_export(*args, **kw)
+
+    monkeypatch.setattr(operations, "write_export", writing)
+    case, _lookup = case_for(customer, staff)
+    assert gc.get_freeze_count() == 0
+    make(case, ExportKind.ACCESS, staff)
+    assert frozen_while_writing[0] > 10_000 and gc.get_freeze_count() == 0
+    gc.freeze()
+    try:
+        ours = gc.get_freeze_count()  # (frozen objects freed since leave the count)
+        make(case, ExportKind.PORTABILITY, staff)
+        assert ours * 0.9 < frozen_while_writing[1] <= ours and ours * 0.9 < gc.get_freeze_count() <= ours
+    finally:
+        gc.unfreeze()
+
+
 def test_an_export_is_refused_without_a_confirmed_match_a_matching_right_or_a_writer(systems, customer, staff):
     unconfirmed, _lookup = looked_up_case(customer, staff, now=NOW, confirm=False)
     with pytest.raises(RuleViolation):
