@@ -28,7 +28,7 @@ from dsr.exports.operations import request_export
 from dsr.extensions import db
 from dsr.fulfilment.access import compile_access
 from dsr.fulfilment.models import RedactionDecision
-from dsr.fulfilment.redaction import MARK
+from dsr.fulfilment.redaction import MARK, decided_values, decisions
 from dsr.fulfilment.redaction_ops import count_pending, decide, flagged_values, pending, spans_of
 from dsr.jobs import runner
 from dsr.jobs.models import Job
@@ -139,6 +139,49 @@ def test_staff_prepare_the_manager_decides_and_the_copy_shows_the_decision(syste
     assert count_pending(lookup) == len(pending(lookup))
     _decide_all_but(case, lookup, manager, skip=None)
     assert count_pending(lookup) == len(pending(lookup)) == 0
+
+
+def test_decisions_read_a_chunk_at_a_time_are_the_decisions_as_stored(systems, staff, manager):
+    """What the export reads of the decisions (:func:`decided_values`: plain rows, each distinct text of
+    passages decoded once, issue 15, item 4) is each decision's digest, choice, ground, passages and whether
+    it is decided, as the decision itself holds them; decisions with the same passages share one list."""
+    customer = customer_with_everything(systems)
+    _incident(systems, customer)
+    for copy in range(6):  # more recordings of the customer's: two flagged values each
+        execute(systems, "INSERT INTO call_recordings (recording_ref, customer_number, caller_phone, started_at, "
+                "duration_seconds, direction, agent, reason, storage_uri) SELECT :c || recording_ref, "
+                "customer_number, caller_phone, started_at, duration_seconds, direction, :c || agent, reason, "
+                "storage_uri FROM call_recordings WHERE customer_number = :n AND recording_ref NOT LIKE 'D%'",
+                n=customer["customer_number"], c=f"D{copy} ")
+    case, lookup = looked_up_case(customer, staff, now=NOW)
+    choices = [RedactionChoice.REDACT, RedactionChoice.RELEASE, RedactionChoice.WITHHOLD, RedactionChoice.REDACT]
+    for n, value in enumerate(pending(lookup)):
+        choice = choices[n % 4]
+        decide(case, lookup, source=value.source, collection=value.collection, key=value.key, field=value.field,
+               choice=choice, ground=None if choice is RedactionChoice.RELEASE else RedactionGround.OTHER_VOICE,
+               passages=[str(value.value)[:4 + n % 3]] if choice is RedactionChoice.REDACT else None,
+               actor=staff if n % 5 == 4 else manager, now=NOW)  # every fifth only proposed
+    db.session.commit()
+    stored = decisions(lookup)
+    assert len(stored) > 8 and {d.decided for d in stored.values()} == {True, False}
+    assert len({json.dumps(d.spans) for d in stored.values()}) > 2
+    keys: dict[tuple[str, str], list[str]] = {}
+    for source, collection, key, _field in stored:
+        keys.setdefault((source, collection), []).append(key)
+    for (source, collection), chunk in keys.items():
+        read = decided_values(lookup, source, collection, chunk)
+        assert read.keys() == {k for k in stored if k[:2] == (source, collection)}
+        for k, got in read.items():
+            d = stored[k]
+            assert got == (d.value_digest, d.choice, d.ground, d.spans, d.decided)
+            assert type(got.choice) is RedactionChoice and type(got.decided) is bool
+        by_text: dict[str, list] = {}
+        for got in read.values():
+            assert by_text.setdefault(json.dumps(got.spans), got.spans) is got.spans
+    # A change not yet flushed is read as the session holds it.
+    key, changed = next((k, d) for k, d in stored.items() if d.choice is RedactionChoice.RELEASE)
+    changed.choice, changed.ground = RedactionChoice.WITHHOLD, RedactionGround.OTHER_PERSON
+    assert decided_values(lookup, key[0], key[1], [key[2]])[key].choice is RedactionChoice.WITHHOLD
 
 
 def test_withholding_needs_a_ground_passages_must_occur_and_only_writers_review(systems, staff, manager):
