@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict
 from datetime import UTC, date, datetime
 from itertools import islice
+from json.encoder import encode_basestring
 from typing import Any, BinaryIO
 
 import sqlalchemy as sa
@@ -195,7 +196,7 @@ def _released_rows(chunks: Iterator[Iterable[Sequence[Any]]], lookup: Lookup, so
     names = [f.name for f in coll.fields]
     key_at = [(k, names.index(k)) for k in coll.primary_key]
     digest = redaction.value_digester()
-    key_text, released_note = redaction.key_text, redaction.released_note
+    released_note = redaction.released_note
     variants: dict[tuple, tuple] = {}
     s, c = source.key, coll.name
 
@@ -231,13 +232,37 @@ def _released_rows(chunks: Iterator[Iterable[Sequence[Any]]], lookup: Lookup, so
                     for (_at, _name, _withheld, (entry, _label, forms)), note in zip(flagged, notes, strict=True))
             yield (*row, *shown, variant)
 
+    keys_of = _row_keys(key_at)
     for rows in chunks:
         chunk = list(rows)
-        keys = [key_text({k: plain_value(row[at]) for k, at in key_at}) for row in chunk]
+        keys = keys_of(chunk)
         known.clear()
         known.update(redaction.decided_values(lookup, s, c, keys))
         yield released(chunk, keys)  # iterated before the next chunk's decisions are read
     known.clear()
+
+
+def _row_keys(key_at: list[tuple[str, int]]) -> Callable[[list[Sequence[Any]]], list[str]]:
+    """The keys of rows as :func:`dsr.fulfilment.redaction.key_text` writes them (how a decision names its
+    record), the key's columns at ``key_at``. A key of one whole number is written as its text between
+    ready-made pieces (``{"id":812}``), not through a dict and the JSON encoder per row (issue 15, item 4)."""
+    key_text = redaction.key_text
+
+    def texts(rows: list[Sequence[Any]]) -> list[str]:
+        return [key_text({k: plain_value(row[at]) for k, at in key_at}) for row in rows]
+
+    if len(key_at) != 1:
+        return texts
+    name, at = key_at[0]
+    before = "{" + encode_basestring(name) + ":"
+
+    def whole_numbers(rows: list[Sequence[Any]]) -> list[str]:
+        values = [row[at] for row in rows]
+        if not all(type(v) is int for v in values):
+            return texts(rows)
+        return [before + text + "}" for text in map(int.__repr__, values)]
+
+    return whole_numbers
 
 
 def _decided_form(forms: dict, entry: dict[str, Any], decided: tuple) -> FieldForm:

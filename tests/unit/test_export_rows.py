@@ -226,3 +226,19 @@ def test_progress_is_called_at_the_counts_it_asks_for():
     assert _progress_seen(layout.rows(_chunks(ROWS)), every_97th) == [1, *range(97, len(ROWS) + 1, 97)]
     assert _progress_seen((read(row) for row in ROWS), every_97th) == [1, *range(97, len(ROWS) + 1, 97)]
     assert _progress_seen(layout.rows(_chunks(ROWS[:300])), lambda n: None) == list(range(1, 301))
+
+
+def test_the_keys_of_rows_are_what_key_text_writes():
+    """How the export names a row's record to find its decisions (dsr.exports.content._row_keys: a whole
+    number between ready-made pieces) is what dsr.fulfilment.redaction.key_text writes of its key."""
+    from dsr.exports.content import _row_keys
+    from dsr.fulfilment.redaction import key_text
+
+    numbers = [(n, "x", date(2026, 1, 2)) for n in (0, 7, -3, 2**70, 812)]
+    others = [*numbers, ("k-1", "y", None), (True, "z", None), (date(2026, 1, 2), "", None)]
+    for name in ("id", 'sé"q\\'):
+        for rows in (numbers, others):
+            assert _row_keys([(name, 0)])(rows) == [key_text({name: plain_value(r[0])}) for r in rows]
+    composite = [("b", 1), ("a", 2)]
+    assert _row_keys(composite)(others) == [key_text({"b": plain_value(r[1]), "a": plain_value(r[2])})
+                                            for r in others]
