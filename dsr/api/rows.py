@@ -184,7 +184,7 @@ def _read(stmt: sa.Select, params: dict | None = None, person: type = Email) -> 
     seen: dict[int, tuple[set, set, set]] = {}
     made_of: dict[int, list] = {}
     first_extra: list = []
-    for row in read(stmt, params):
+    for row in read(stmt, params).all():
         case_id = row[0]
         case = cases.get(case_id)
         if case is None:

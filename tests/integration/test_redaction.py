@@ -184,6 +184,33 @@ def test_decisions_read_a_chunk_at_a_time_are_the_decisions_as_stored(systems, s
     assert decided_values(lookup, key[0], key[1], [key[2]])[key].choice is RedactionChoice.WITHHOLD
 
 
+def test_a_chunks_decisions_are_each_looked_up_in_the_index_on_postgresql(systems, staff, manager):
+    """On PostgreSQL each record key of a chunk is looked up on its own in the decisions' unique index, a
+    ``LATERAL`` sub-query per key: with ``record_key IN (...)`` a lookup newer than the table's statistics was
+    planned as one row and every decision of the lookup compared with the chunk's keys (0.8 s a chunk at
+    40,000 decisions; issue 15, item 4)."""
+    from dsr.fulfilment.redaction import _decided_statement
+
+    bind = db.session.get_bind()
+    if bind.dialect.name != "postgresql":
+        pytest.skip("the plan is PostgreSQL's; SQLite plans the IN with the index by itself")
+    customer = customer_with_everything(systems)
+    _incident(systems, customer)
+    case, lookup = looked_up_case(customer, staff, now=NOW)
+    _decide_all_but(case, lookup, manager, skip=None)
+    db.session.commit()
+    stored = decisions(lookup)
+    source, collection, key, _field = next(iter(stored))
+    compiled = _decided_statement("postgresql").compile(dialect=bind.dialect)
+    params = compiled.construct_params({"lookup_id": lookup.id, "source": source, "collection": collection,
+                                        "keys": [key, "no such key"]})
+    plan = "\n".join(row[0] for row in db.session.connection().exec_driver_sql(f"EXPLAIN {compiled}", params))
+    assert "Function Scan on unnest k" in plan and "Nested Loop" in plan
+    assert "Index Cond:" in plan and "(record_key)::text = (k.key)::text" in plan.split("Index Cond:")[1]
+    found = decided_values(lookup, source, collection, [key, "no such key"])
+    assert found.keys() == {k for k in stored if k[:3] == (source, collection, key)}
+
+
 def test_withholding_needs_a_ground_passages_must_occur_and_only_writers_review(systems, staff, manager):
     customer = customer_with_everything(systems)
     incident = _incident(systems, customer)
