@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from datetime import date, datetime
-from itertools import islice
 from typing import Any
 
 import sqlalchemy as sa
@@ -34,7 +33,7 @@ from dsr.datamap import lookup as datamap_lookup
 from dsr.datamap.found import FoundStore
 from dsr.datamap.sources import DataMapError, Source, SourceKind, load_sources
 from dsr.domain.enums import LookupMatch, LookupStatus
-from dsr.extensions import db
+from dsr.extensions import db, insert_rows
 from dsr.fulfilment.models import FoundRecord, Lookup
 from dsr.settings import settings
 from dsr.tasks import titles
@@ -42,7 +41,7 @@ from dsr.tasks.models import CaseTask
 from dsr.tasks.operations import add_automatic_task
 
 REASON_MAX = 2000
-INSERT_BATCH = 2000  # found_records rows per INSERT: a subject with 200,000 records is 100 statements
+INSERT_BATCH = 2000  # found_records rows per INSERT on SQLite: a subject with 200,000 records is 100 statements
 
 
 class SourceUnavailable(Exception):
@@ -113,8 +112,7 @@ def run_lookup(case: Case, *, actor: User | None, now: datetime, config: Mapping
                         status=LookupStatus.FOUND if count else LookupStatus.NOTHING_FOUND)
         db.session.add(lookup)
         db.session.flush()
-        for batch in _batches(_references(sources, found, lookup.id), INSERT_BATCH):
-            db.session.execute(sa.insert(FoundRecord.__table__), batch)  # Core: no ORM bulk step per row
+        insert_rows(FoundRecord.__table__, _references(sources, found, lookup.id), batch=INSERT_BATCH)
     lookup.manual_tasks = _manual_tasks(case, [s for s in sources.values() if s.kind is SourceKind.MANUAL],
                                         actor=actor, now=now)
     record("lookup.run", actor=actor, now=now, case=case, after={
@@ -206,11 +204,6 @@ def _references(sources: Mapping[str, Source], found: FoundStore, lookup_id: int
                    "record_date": _as_date(rec.fields.get(dated_by)) if dated_by else None,
                    "shared": rec.shared, "shared_reason": rec.shared_reason,
                    "shared_with": [s.as_json() for s in rec.shared_with] or None}
-
-
-def _batches(rows: Iterator[dict], size: int) -> Iterator[list[dict]]:
-    while batch := list(islice(rows, size)):
-        yield batch
 
 
 def _as_date(value: Any) -> date | None:
