@@ -23,9 +23,8 @@ from dsr.cases.queries import FilterError, QueueFilters, case_or_404, queue_quer
 from dsr.cases.queue_page import Named, QueueTable, queue_cases, queue_rows, rows_html
 from dsr.domain.enums import CaseState, Channel, Right
 from dsr.extensions import db, read
-from dsr.reports.data import facts_of, tasks_and_unassignments
+from dsr.reports.data import queue_warnings, tasks_and_unassignments
 from dsr.reports.data import settings as warning_settings
-from dsr.reports.escalations import QUEUE_BADGES, case_items
 from dsr.subjects.operations import find_matches
 from dsr.timeutil import now, today
 
@@ -98,15 +97,7 @@ def _queue_rows(items: list, *, day, calendar, rule, options: dict, tasks: dict,
     soon, ask = options["due_within"], options["ask_working_days"]
     rows = [(case, case_clock(case, calendar, day, soon_days=soon, ask_working_days=ask, rule=rule))
             for case in queue_cases(items)]
-    warnings, counts = {}, {}
-    for case, clock in rows:
-        if case.state.is_open:
-            open_tasks = tasks.get(case.id, ())
-            found = case_items(facts_of(case, open_tasks, unassigned.get(case.id)), day, calendar, clock=clock,
-                               **options)
-            warnings[case.id] = [item for item in found if item.kind in QUEUE_BADGES]
-            if open_tasks:
-                counts[case.id] = len(open_tasks)
+    warnings, counts = queue_warnings(rows, day, calendar, options, tasks, unassigned)
     shown = queue_rows(rows, counts, case_url, warnings=warnings, state_label=state_label, days_left=days_left,
                        status_badge=status_badge, rights_badges=rights_badges, badges=badges)
     return rows_html(shown, is_manager=is_manager, **labels)

@@ -19,7 +19,15 @@ from dsr.cases.deadlines import pause_intervals, working_calendar
 from dsr.cases.models import Case
 from dsr.cases.queries import OPEN_STATES
 from dsr.extensions import db, read
-from dsr.reports.escalations import CaseFacts, EscalationReport, Item, TaskFacts, case_items, escalations
+from dsr.reports.escalations import (
+    QUEUE_BADGES,
+    CaseFacts,
+    EscalationReport,
+    Item,
+    TaskFacts,
+    case_items,
+    escalations,
+)
 from dsr.tasks.models import CaseTask
 from dsr.tasks.titles import task_title
 from dsr.timeutil import local_date
@@ -29,7 +37,7 @@ def facts_for(cases: Iterable[Case]) -> list[CaseFacts]:
     """:class:`CaseFacts` for already loaded cases (two extra queries in all: tasks and unassignments)."""
     cases = list(cases)
     tasks, unassigned_since = tasks_and_unassignments(cases)
-    return [facts_of(c, tasks.get(c.id, ()), unassigned_since.get(c.id)) for c in cases]
+    return [_facts(c, tasks.get(c.id, ()), unassigned_since.get(c.id)) for c in cases]
 
 
 def tasks_and_unassignments(cases: Iterable[Case]) -> tuple[dict[int, list[TaskFacts]], dict[int, date]]:
@@ -100,9 +108,7 @@ def _aware(moment) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def facts_of(case: Case, tasks, unassigned_since) -> CaseFacts:
-    """The :class:`CaseFacts` of a loaded case with its open tasks and the day it became unassigned
-    (:func:`tasks_and_unassignments`)."""
+def _facts(case: Case, tasks, unassigned_since) -> CaseFacts:
     return CaseFacts(
         id=case.id,
         reference=case.reference,
@@ -208,3 +214,23 @@ def warnings_for(cases: Iterable[Case], today) -> dict[int, list[Item]]:
     calendar = working_calendar()
     options = settings()
     return {f.id: case_items(f, today, calendar, **options) for f in facts_for(cases)}
+
+
+def queue_warnings(rows: Iterable[tuple], today: date, calendar, options: dict, tasks: dict[int, list[TaskFacts]],
+                 unassigned_since: dict[int, date]) -> tuple[dict[int, list[Item]], dict[int, int]]:
+    """For the queue's rows (each a case and its clock on ``today`` with :func:`settings`' thresholds
+    ``options``), from what :func:`tasks_and_unassignments` read: per open case the report's items of the kinds
+    the queue shows as badges of their own (:data:`~dsr.reports.escalations.QUEUE_BADGES`; it shows the others
+    from the case's clock), and how many open tasks each open case has."""
+    warnings: dict[int, list[Item]] = {}
+    counts: dict[int, int] = {}
+    for case, clock in rows:
+        if not case.state.is_open:
+            continue
+        open_tasks = tasks.get(case.id, ())
+        found = case_items(_facts(case, open_tasks, unassigned_since.get(case.id)), today, calendar, clock=clock,
+                           **options)
+        warnings[case.id] = [item for item in found if item.kind in QUEUE_BADGES]
+        if open_tasks:
+            counts[case.id] = len(open_tasks)
+    return warnings, counts
