@@ -146,3 +146,6 @@ def test_gunicorn_and_two_workers_log_a_case_issue_a_letter_and_stop_on_sigterm(
     finally:
         stopped = [_stop(w) for w in workers] + [_stop(web)]
     assert all(seconds <= 10 for seconds in stopped), stopped
+    # gunicorn.conf.py, read from the working directory: each worker warmed up before its first request.
+    log = web.stderr.read()
+    assert log.count("warmed up in") == 2, log[-3000:]
