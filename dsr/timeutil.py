@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -18,6 +18,13 @@ def now() -> datetime:
 def local_date(moment: datetime) -> date:
     """The calendar date of ``moment`` in the organisation's time zone (``DSR_TIMEZONE``)."""
     return moment.astimezone(ZoneInfo(current_app.config.get("DSR_TIMEZONE", "Europe/Amsterdam"))).date()
+
+
+def local_midnight(day: date) -> datetime:
+    """The moment (in UTC) at which ``day`` begins in the organisation's time zone: ``local_date`` of a moment
+    is ``day`` exactly when it falls from this one to the next day's."""
+    zone = ZoneInfo(current_app.config.get("DSR_TIMEZONE", "Europe/Amsterdam"))
+    return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
 
 
 def today() -> date:

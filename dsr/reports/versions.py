@@ -72,6 +72,8 @@ FIGURES = Cache(4)
 REPORTS = Cache(6)
 # Monthly figures by version and by their own fingerprint, charts by the values they draw: small.
 SMALL = Cache(64)
+# One month's answered-case figures by that month's own fingerprint: twelve a dashboard, a few generations.
+MONTH_FIGURES = Cache(48)
 
 
 def forget() -> None:
@@ -80,3 +82,4 @@ def forget() -> None:
     FIGURES.clear()
     REPORTS.clear()
     SMALL.clear()
+    MONTH_FIGURES.clear()

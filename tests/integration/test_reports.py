@@ -302,6 +302,82 @@ def test_monthly_figures_from_answered_cases(ctx, people):
     assert counts["open"] == 0 and counts["overdue"] == 0
 
 
+
+def test_a_case_received_long_before_the_twelve_months_counts_in_the_month_it_was_answered(ctx, people):
+    """A case paused for months (the subject never sent the proof asked for) and answered in the window counts
+    where it was answered, with its long handling: a filter on the day of receipt (three months before the
+    window) left such cases out, and with them the latest answers the figures should show."""
+    from dsr.domain.enums import RefusalGround
+
+    manager, staff = people
+    old = _case(staff, 31, date(2025, 6, 2))
+    timing.request_information(old, reason="Proof of identity, please.", requested_on=date(2025, 6, 3), actor=staff,
+                               now=NOW, today=date(2025, 6, 3))
+    lifecycle.refuse(old, ground=RefusalGround.MANIFESTLY_UNFOUNDED, justification="No proof came.",
+                     actor=manager, now=NOW)
+    db.session.commit()
+    [answered] = answered_cases(TODAY)
+    assert (answered.received_on, answered.answered_on) == (date(2025, 6, 2), TODAY)
+    assert answered.handling_days == 542 and answered.due_on > date(2026, 11, 1)  # the open pause counted
+    november = monthly([answered], TODAY)[-1]
+    assert november.answered == 1 and november.median_days == 542.0
+
+
+def test_a_month_is_the_organisations_month_not_utcs(ctx, people):
+    """Closed at 23:30 UTC on 31 October is 00:30 on 1 November in Amsterdam: November's answer."""
+    from datetime import UTC, datetime
+
+    from dsr.domain.enums import RefusalGround
+    from dsr.reports.dashboard import month_bounds
+
+    bounds = month_bounds([date(2026, 10, 1), date(2026, 11, 1)])
+    assert bounds == [datetime(2026, 9, 30, 22, 0, tzinfo=UTC), datetime(2026, 10, 31, 23, 0, tzinfo=UTC),
+                      datetime(2026, 11, 30, 23, 0, tzinfo=UTC)]  # summer time until 25 October
+    manager, staff = people
+    case = _case(staff, 32, date(2026, 10, 5))
+    lifecycle.refuse(case, ground=RefusalGround.MANIFESTLY_UNFOUNDED, justification="Repeated request.",
+                     actor=manager, now=datetime(2026, 10, 31, 23, 30, tzinfo=UTC))
+    db.session.commit()
+    [answered] = answered_cases(TODAY)
+    assert answered.answered_on == date(2026, 11, 1)
+    october, november = monthly([answered], TODAY)[-2:]
+    assert (october.answered, november.answered) == (0, 1)
+
+
+def test_each_month_is_kept_by_its_own_answers_and_an_answer_today_computes_only_this_month(ctx, people):
+    """The twelve months are kept each by its own fingerprint (issue 15, item 3): an answer today makes the
+    current month's figures again and leaves the eleven before it as they were (the same objects); a change
+    to a case answered in September (its row's version moves) makes September's again."""
+    from datetime import UTC, datetime
+
+    from dsr.domain.enums import RefusalGround
+    from dsr.reports.dashboard import monthly_stats
+
+    manager, staff = people
+    september = _case(staff, 41, date(2026, 8, 20))
+    lifecycle.refuse(september, ground=RefusalGround.MANIFESTLY_UNFOUNDED, justification="Repeated request.",
+                     actor=manager, now=datetime(2026, 9, 10, 9, 0, tzinfo=UTC))
+    db.session.commit()
+    before = monthly_stats(TODAY)
+    assert before[-3].month == date(2026, 9, 1) and before[-3].answered == 1
+    today_s = _case(staff, 42, date(2026, 11, 2))
+    lifecycle.refuse(today_s, ground=RefusalGround.MANIFESTLY_UNFOUNDED, justification="Repeated request.",
+                     actor=manager, now=NOW)
+    db.session.commit()
+    after = monthly_stats(TODAY)
+    assert after[-1].answered == before[-1].answered + 1
+    assert all(a is b for a, b in zip(after[:-1], before[:-1], strict=True))  # kept, not computed again
+    # September's case changed afterwards (through the ORM, with an event, as every change is made).
+    september.notes = "Filed with the complaint of 12 September."
+    from dsr.audit.operations import record
+
+    record("case.updated", actor=manager, now=NOW, case=september, after={"notes": september.notes})
+    db.session.commit()
+    again = monthly_stats(TODAY)
+    assert again[-3] is not after[-3] and again[-3] == after[-3]  # computed again, the same figures
+    assert all(a is b for i, (a, b) in enumerate(zip(again, after, strict=True)) if i != 9)
+
+
 # -- the mail goes over TLS ---------------------------------------------------------------------------------
 
 @pytest.fixture
