@@ -234,22 +234,29 @@ def _register_security_headers(app: Flask) -> None:
     (and the login page's answer is no one's business either), so every other response is ``no-store``.
     """
     production = app.config["DSR_ENV"] == "production"
+    defaults = [
+        ("Content-Security-Policy",
+         "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+         "object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "same-origin"),
+        ("X-Frame-Options", "DENY"),
+        ("Cross-Origin-Opener-Policy", "same-origin"),
+        ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"),
+    ]
+    if production:
+        defaults.append(("Strict-Transport-Security", "max-age=31536000; includeSubDomains"))
+    defaults = [(name.lower(), name, value) for name, value in defaults]
 
     @app.after_request
     def _headers(response):
         headers = response.headers
-        headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-            "object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
-        )
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Referrer-Policy", "same-origin")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
-        if production:
-            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        # What ``setdefault`` did for each, with one look at the headers already set instead of one (a
+        # lower-casing of every name) per default: 15-20 µs less a response (issue 15, item 3).
+        present = set(headers.keys(lower=True))
+        for lower, name, value in defaults:
+            if lower not in present:
+                headers.add(name, value)
         if request.endpoint not in ("static", "bootstrap.static") or getattr(g, "no_store", False):
             headers["Cache-Control"] = "no-store"
             headers.pop("Expires", None)

@@ -17,7 +17,7 @@ from dsr.auth.models import ApiToken, LoginAttempt, User, token_usable
 from dsr.auth.passwords import MIN_PASSWORD_LENGTH, password_problem
 from dsr.auth.sessions import end_all_sessions, end_session
 from dsr.domain.enums import Role
-from dsr.extensions import db
+from dsr.extensions import db, read
 
 __all__ = ["MIN_PASSWORD_LENGTH", "UserError"]
 # A real hash to compare against when the e-mail is unknown, so both paths cost the same time.
@@ -272,7 +272,9 @@ def token_for_secret(token: str, *, now: datetime, with_user: bool = False, also
     time); ``None`` otherwise. ``with_user``: with its user as an object. ``also``: scalar sub-queries read
     in the same statement (one round trip less for what every request reads anyway), their values in
     :attr:`TokenUse.also`; the same tuple each time, so the statement is made once."""
-    row = db.session.execute(_token_query(with_user, also), {"token_hash": hash_token(token)}).first()
+    # Plain columns read on the session's connection (dsr.extensions.read), past the ORM's execution layers.
+    query, params = _token_query(with_user, also), {"token_hash": hash_token(token)}
+    row = (db.session.execute(query, params) if with_user else read(query, params)).first()
     if row is None:
         return None
     user = row.User if with_user else None

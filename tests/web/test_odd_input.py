@@ -81,6 +81,23 @@ def test_json_nested_thousands_deep_is_a_400_not_a_crash(app, world):
     assert json_depth(b'{"notes": "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\\"]]]"}') == 1
 
 
+def test_json_exactly_as_deep_as_allowed_is_read_and_one_level_deeper_is_not(app, world):
+    """The brackets and braces are counted first: a text with more of them than the limit is walked, one with
+    fewer cannot nest deeper; either way the answer is the walk's."""
+    def nested(levels: int) -> str:
+        subject = "[" * (levels - 1) + "]" * (levels - 1)
+        return json.dumps({**CASE, "notes": "x"})[:-1] + f', "subject": {subject}}}'
+
+    refused = _api_post(app, world, "/api/v1/cases", nested(33))
+    assert refused.status_code == 400 and "nested more than" in refused.get_json()["errors"]["body"][0]
+    read = _api_post(app, world, "/api/v1/cases", nested(32))  # read, and refused by the view's own checks
+    assert read.status_code == 400 and "body" not in read.get_json()["errors"], read.get_json()
+    # Many brackets, shallow: in a string, and side by side.
+    wide = {**CASE, "notes": "[" * 40 + "{" * 40, "rights": ["access"] * 40}
+    created = _api_post(app, world, "/api/v1/cases", json.dumps(wide))
+    assert created.status_code == 201, created.get_json()
+
+
 def test_a_too_large_integer_in_an_api_operation_is_a_400(app, world):
     raw = json.dumps({"expected_version": int(HUGE), "note": "x"})
     response = _api_post(app, world, f"/api/v1/cases/{world['reference']}/note", raw)

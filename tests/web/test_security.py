@@ -531,6 +531,28 @@ def test_every_route_answers_with_the_security_headers_and_pages_are_not_stored(
         assert response.headers["Cache-Control"] == "no-store"
 
 
+def test_the_security_headers_follow_the_view_s_own_once_each_in_their_order(app, people):
+    """A header the view set is kept (not set again), the others are added after the view's own, each once."""
+    with app.app_context():
+        token = issue_api_token(db.session.get(User, people["manager"]), actor=None, now=NOW)
+        db.session.commit()
+    body = {"rights": ["access"], "channel": "email", "subject": {"name": "Jan", "email": "jan@example.nl"}}
+    created = app.test_client().post("/api/v1/cases", headers={"Authorization": f"Bearer {token}"}, json=body)
+    assert created.status_code == 201
+    assert [name for name, _ in created.headers] == [
+        "Content-Type", "Content-Length", "Location", "Content-Security-Policy", "X-Content-Type-Options",
+        "Referrer-Policy", "X-Frame-Options", "Cross-Origin-Opener-Policy", "Permissions-Policy",
+        "Cache-Control", "Vary"]
+    framed = app.test_client()
+    login(framed, Role.STAFF)
+    inline = framed.get(f"/attachments/{people['attachment']}/inline")
+    assert inline.status_code == 200
+    names = [name.lower() for name, _ in inline.headers]
+    assert names.count("x-frame-options") == 1 and inline.headers["X-Frame-Options"] == "SAMEORIGIN"
+    assert names.count("content-security-policy") == 1 and "frame-ancestors 'self'" in inline.headers[
+        "Content-Security-Policy"]
+
+
 def test_production_adds_strict_transport_security(app, people, monkeypatch):
     from dsr import create_app
 

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from dsr.auth.operations import issue_api_token
 from dsr.cases import lifecycle, timing
 from dsr.cases.operations import log_request
+from dsr.cases.writing import number_and_ids
 from dsr.domain.enums import Channel, Language, Right, Role
 from dsr.extensions import db
 from dsr.tasks.operations import add_note, add_task
@@ -279,6 +280,24 @@ def test_creating_a_case_through_the_api_costs_a_fixed_few_statements(backend_ap
         from dsr.audit.verify import verify_chain
 
         assert verify_chain().ok
+
+
+def test_the_year_s_number_is_planned_once_not_for_every_creation(backend_app):
+    """PostgreSQL keeps one plan for the statement of the year's number and the new rows' ids (a generic plan
+    from its sixth prepared execution on) instead of planning it again for every creation (issue 15, item 3),
+    and still hands out one id a right, in order."""
+    app = backend_app
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        pytest.skip("PostgreSQL's plans")
+    with app.app_context():
+        got = [number_and_ids(2026, rights=rights, subject=True) for rights in (1, 3, 2, 7) * 5]
+        plans = db.session.execute(sa.text("SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+                                           "WHERE statement LIKE 'WITH number AS%'")).one()
+        db.session.rollback()
+    assert [numbered.number for numbered in got] == list(range(1, 21))
+    assert [len(numbered.right_ids) for numbered in got] == [1, 3, 2, 7] * 5
+    assert all(numbered.right_ids == sorted(set(numbered.right_ids)) for numbered in got)
+    assert plans.generic_plans >= 5, plans  # (with generate_series(1, :rights): none, a new plan each time)
 
 
 def test_the_api_and_the_queue_read_the_user_and_the_rows_people_with_what_they_need(app):
