@@ -18,9 +18,10 @@ and modification time, with the font configuration their ``@font-face`` rules we
 (``tests/unit/test_pdf_kept_stylesheets.py`` renders every letter template both ways). The document's
 fetcher still records every asset the document uses, the stylesheet and its fonts included.
 
-:func:`render_pdf_apart` lays a document out in a short-lived child process forked for it: what WeasyPrint
-takes for a long document (25 MB for an export's ten-page overview) is then the child's and goes back to the
-operating system when it exits, instead of raising a long-lived worker's peak for good (issue 15, item 4).
+:func:`render_apart` makes a document's HTML and lays it out in a short-lived child process forked for it:
+what WeasyPrint takes for a long document (25 MB for an export's ten-page overview), and the template and
+locale data the HTML is written with, are then the child's and go back to the operating system when it exits,
+instead of raising a long-lived worker's peak for good (issue 15, item 4).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import mimetypes
 import multiprocessing
 import re
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -216,18 +218,21 @@ def warm_up() -> None:
 RENDER_TIMEOUT_SECONDS = 600
 
 
-def render_pdf_apart(html: str, *, timeout: float = RENDER_TIMEOUT_SECONDS) -> bytes:
-    """:func:`render_pdf` of ``html`` (the same bytes), laid out in a child process forked for it.
+def render_apart(make_html: Callable[[], str], *, timeout: float = RENDER_TIMEOUT_SECONDS) -> tuple[str, bytes]:
+    """The HTML that ``make_html`` returns and its PDF (:func:`render_pdf`, the same bytes), both made in a child
+    process forked for them: what making the HTML takes (its template compiled, the locale data its dates and
+    numbers are written with) and what the layout takes are the child's, not added to this process for good.
 
     The child starts from a copy of this process (WeasyPrint already imported in a worker, which
-    :func:`warm_up` did at its start) and sends the PDF back through a pipe. A child that fails, dies or
-    takes longer than ``timeout`` seconds is :class:`RenderFailed`; the child is always waited for, and
-    killed first if it still runs (also when this process is interrupted: a job's time limit, a worker's
-    stop), so no process is left behind.
+    :func:`warm_up` did at its start), so ``make_html`` may read what this process holds, but what it changes
+    stays there; it sends the HTML and the PDF back through a pipe. A child that fails (in ``make_html`` or
+    the layout), dies or takes longer than ``timeout`` seconds is :class:`RenderFailed`; the child is always
+    waited for, and killed first if it still runs (also when this process is interrupted: a job's time
+    limit, a worker's stop), so no process is left behind.
     """
     context = multiprocessing.get_context("fork")
     receiving, sending = context.Pipe(duplex=False)
-    child = context.Process(target=_render_child, args=(html, sending), name="dsr-pdf", daemon=True)
+    child = context.Process(target=_render_child, args=(make_html, sending), name="dsr-pdf", daemon=True)
     try:
         child.start()
         sending.close()  # the child's end: once it exits, a read here ends instead of waiting
@@ -252,10 +257,12 @@ def render_pdf_apart(html: str, *, timeout: float = RENDER_TIMEOUT_SECONDS) -> b
     return payload
 
 
-def _render_child(html: str, sending) -> None:
-    """In the child: render, send the bytes or the error's kind (its text may quote the document)."""
+def _render_child(make_html: Callable[[], str], sending) -> None:
+    """In the child: make the HTML and render it, send both or the error's kind (its text may quote the
+    document)."""
     try:
-        result = ("pdf", render_pdf(html))
+        html = make_html()
+        result = ("pdf", (html, render_pdf(html)))
     except Exception as exc:  # noqa: BLE001 - whatever it is, the parent says the render failed
         log.exception("PDF renderer failed")
         result = ("error", type(exc).__name__)

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import format_number
+from flask_babel import format_number, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -133,6 +133,23 @@ def run_export_job(job: Job, progress: runner.Progress, now: datetime) -> dict:
     return {"export_id": export.id, "records": export.record_count, "size": export.size}
 
 
+# The digit-group separator of a count as Babel writes it (``format_decimal``: CLDR's ``#,##0.###``, groups of
+# three) in each locale a job's messages are worded in (``dsr._UI_LOCALES``: English, Dutch, French). Babel
+# loads a locale's whole CLDR data to write one count (4.5 MB that a worker kept from the export's first
+# progress note, at the start of its peak: issue 15, item 4) for this one character;
+# tests/integration/test_exports.py holds each against Babel over thousands of counts.
+DIGIT_GROUPS = {"en_GB": ",", "nl": ".", "fr": "\u202f"}
+
+
+def count_text(count: int) -> str:
+    """``count`` as :func:`flask_babel.format_number` writes it in the current locale: a whole number not
+    below zero in a locale of :data:`DIGIT_GROUPS` without Babel's locale data, anything else by Babel."""
+    separator = DIGIT_GROUPS.get(str(get_locale()))
+    if separator is None or type(count) is not int or count < 0:
+        return format_number(count)
+    return f"{count:,}".replace(",", separator)
+
+
 def percent_reporter(progress: runner.Progress | None) -> Callable[[int, int], int]:
     """What :func:`write_export` calls with (records written, records expected): the job's progress from 5 to
     95 %, worded only when the percentage moves (at most 91 times). It returns the count at which the
@@ -143,8 +160,7 @@ def percent_reporter(progress: runner.Progress | None) -> Callable[[int, int], i
         moved = 90 * done // max(total, 1)
         if progress is not None and 5 + moved != reported["percent"]:
             reported["percent"] = 5 + moved
-            progress(5 + moved, _("%(done)s of %(total)s records", done=format_number(done),
-                                  total=format_number(total)))
+            progress(5 + moved, _("%(done)s of %(total)s records", done=count_text(done), total=count_text(total)))
         return -(-(moved + 1) * total // 90)  # the first count of the next percentage
 
     return report

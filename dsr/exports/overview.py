@@ -11,7 +11,7 @@ The fixed phrases are kept per language below (nl, en, fr: legal text is reviewe
 sentence, STYLE.md point 7); the layout is one template, ``exports/templates/overview.html``, rendered by
 a Jinja environment of its own with autoescape on: a value typed by anyone is printed as text.
 Pure of Flask; the PDF comes from :func:`dsr.pdf.render_pdf` and its deny-by-default fetcher, in a child
-process of its own (:func:`render_overview_pdf`).
+process of its own with its HTML (:func:`render_overview_apart`).
 """
 
 from __future__ import annotations
@@ -265,9 +265,11 @@ def _show(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def render_overview_pdf(html: str) -> bytes:
-    """The overview's PDF, laid out in a child process (:func:`dsr.pdf.render_pdf_apart`): WeasyPrint's
-    25 MB for the pages are the child's and leave with it, not kept by the worker after the export."""
-    from dsr.pdf import render_pdf_apart
+def render_overview_apart(**overview: Any) -> tuple[str, bytes]:
+    """The overview's HTML (:func:`render_overview` of ``overview``) and its PDF, both made in a child process
+    (:func:`dsr.pdf.render_apart`): WeasyPrint's 25 MB for the pages, and the template and the locale data the
+    HTML is written with (2 MB at the end of a worker's export, the top of its peak: issue 15, item 4), are the
+    child's and leave with it, not kept by the worker after the export."""
+    from dsr.pdf import render_apart
 
-    return render_pdf_apart(html)
+    return render_apart(lambda: render_overview(**overview))

@@ -37,8 +37,10 @@ from dsr.exports.build import CSV_COLUMNS, ExportWriter, FieldForm, FormedRecord
 from dsr.exports.content import write_export
 from dsr.exports.models import Export, ExportKind
 from dsr.exports.operations import (
+    DIGIT_GROUPS,
     EXPIRE_JOB_KIND,
     ExportGone,
+    count_text,
     expire_exports,
     open_download,
     percent_reporter,
@@ -444,7 +446,7 @@ def test_a_formed_record_writes_exactly_what_its_dict_does():
         target, schema = io.BytesIO(), ExportSchema()
         writer = ExportWriter(target, head={"case_reference": "DSR-2026-00001", "kind": "access"}, schema=schema)
         summary = writer.collection({"source": "s", "collection": "c"}, iter(given * 3), found=3 * len(given))
-        for category, (handle, _writer) in writer._csv.items():
+        for category, handle in writer._csv.items():
             written[name, category] = b"".join(handle.blocks()).decode("utf-8")
         writer._text.flush()
         writer._entry.close()
@@ -456,6 +458,11 @@ def test_a_formed_record_writes_exactly_what_its_dict_does():
         validated[name] = schema.records_validated
     assert written["formed"] == written["dicts"]
     assert validated["formed"] == validated["dicts"] < 3 * len(TRICKY)  # once per shape on both paths
+    for key, text in written.items():
+        if isinstance(key, tuple):  # each CSV is what csv.writer writes of its cells (none writes them now)
+            again = io.StringIO()
+            csv.writer(again).writerows(csv.reader(io.StringIO(text, newline="")))
+            assert again.getvalue() == text and text.startswith(",".join(CSV_COLUMNS) + "\r\n")
     for key in [k for k in written if isinstance(k, tuple) and k[0] == "formed"]:
         assert written[key] == written["dicts", key[1]]
     assert {k[1] for k in written if isinstance(k, tuple)} == {"contact", "other"}
@@ -702,6 +709,56 @@ def test_csv_rows_written_as_text_are_what_the_csv_module_writes():
         out = io.StringIO()
         csv.writer(out).writerow(cells)
         assert csv_line(cells) == out.getvalue(), cells
+
+
+def _counts() -> list[int]:
+    """Counts of every length a progress note may name: all up to 10,000, each side of every power of ten,
+    and random ones up to a trillion."""
+    chosen = random.Random(4)
+    return (list(range(10_001)) + [10**k + d for k in range(4, 16) for d in (-1, 0, 1)]
+            + [chosen.randrange(10**chosen.randint(4, 12)) for _ in range(20_000)])
+
+
+@pytest.mark.parametrize("locale", sorted(set(DIGIT_GROUPS) | {"en_GB", "nl", "fr"}))
+def test_a_count_is_written_as_babel_writes_it_in_each_language_without_its_locale_data(ctx, locale):
+    """The export's progress names its counts as :func:`flask_babel.format_number` does in the job's locale
+    (English, Dutch, French), without loading Babel's locale data for it (issue 15, item 4); anything else
+    (a negative or broken number, another locale) goes to Babel itself."""
+    from babel.numbers import format_decimal
+    from flask_babel import force_locale
+
+    from dsr import _UI_LOCALES
+
+    assert set(_UI_LOCALES.values()) <= set(DIGIT_GROUPS)  # every locale a job's messages may be in
+    with force_locale(locale):
+        for count in _counts():
+            assert count_text(count) == format_decimal(count, locale=locale), count
+        for other in (-1, -12_345, 2.5, 1234.5):
+            assert count_text(other) == format_decimal(other, locale=locale)
+    with force_locale("de"):
+        assert count_text(1_234_567) == "1.234.567" == format_decimal(1_234_567, locale="de")
+
+
+@pytest.mark.parametrize("locale", ["en_GB", "nl", "fr"])
+def test_the_progress_notes_are_worded_as_before_in_each_language(ctx, locale):
+    """Every note of an export of 200,018 records, word for word as with Babel's ``format_number``."""
+    from flask_babel import force_locale, format_number
+    from flask_babel import gettext as _
+
+    total, notes, counts = 200_018, [], []
+    with force_locale(locale):
+        report = percent_reporter(lambda percent, note: notes.append(note))
+        done = 1
+        while done <= total:
+            worded = len(notes)
+            after = report(done, total)
+            if len(notes) > worded:
+                counts.append(done)
+            done = after
+        assert notes == [_("%(done)s of %(total)s records", done=format_number(n), total=format_number(total))
+                         for n in counts]
+    assert len(notes) == 91
+    assert {"en_GB": "200,018", "nl": "200.018", "fr": "200\u202f018"}[locale] in notes[-1]
 
 
 @pytest.mark.parametrize("total", [1, 89, 90, 91, 1000, 200_018])

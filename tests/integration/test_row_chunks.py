@@ -65,3 +65,21 @@ def test_a_chunk_with_a_key_of_another_kind_goes_through_the_expanding_in(engine
     assert [r[0] for r in chunks[0]] == [1, 5, 7] + list(range(600, 1097))
     assert [r[0] for r in chunks[1]] == list(range(1097, 1100))
     assert ["json_each" in s for s in engine.statements if s.startswith("SELECT payments")] == [False, True]
+
+
+def test_an_export_reads_a_sqlite_source_with_a_small_page_cache_and_the_same_rows(engine, tmp_path):
+    """The export's engines keep SQLite's page cache at ``SOURCE_PAGE_CACHE_KIB`` (its 2 MB default held pages
+    that one pass over the rows does not read again: issue 15, item 4); still read-only; the same rows."""
+    from dsr.exports.content import SOURCE_PAGE_CACHE_KIB
+
+    small = open_readonly(f"sqlite:///{tmp_path / 'source.sqlite3'}", page_cache_kib=SOURCE_PAGE_CACHE_KIB)
+    try:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -2000  # SQLite's default, elsewhere
+        with small.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -SOURCE_PAGE_CACHE_KIB
+            assert conn.exec_driver_sql("PRAGMA query_only").scalar() == 1
+        keys = [{"id": n} for n in random.Random(8).sample(range(1, 1301), 900)]
+        assert read(small, keys) == read(engine, keys)
+    finally:
+        small.dispose()

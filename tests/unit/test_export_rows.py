@@ -74,7 +74,7 @@ def _written(given, schema):
     target = io.BytesIO()
     writer = ExportWriter(target, head={"case_reference": "DSR-2026-00001", "kind": "access"}, schema=schema)
     summary = writer.collection({"source": "s", "collection": "c"}, given, found=len(ROWS) + 5)
-    csvs = {category: b"".join(handle.blocks()) for category, (handle, _writer) in writer._csv.items()}
+    csvs = {category: b"".join(handle.blocks()) for category, handle in writer._csv.items()}
     writer._text.flush()
     writer._entry.close()
     writer.abort()
@@ -173,7 +173,7 @@ def _written_with_review(given):
     target = io.BytesIO()
     writer = ExportWriter(target, head={"case_reference": "DSR-2026-00001", "kind": "access"}, schema=ExportSchema())
     summary = writer.collection({"source": "s", "collection": "c\u00e9"}, given, found=3000)
-    csvs = {category: b"".join(handle.blocks()) for category, (handle, _writer) in writer._csv.items()}
+    csvs = {category: b"".join(handle.blocks()) for category, handle in writer._csv.items()}
     review = writer.review
     flags = b"".join(review.blocks())
     facts = (flags, review.count, review.undecided, dict(review.withheld), review.examples())

@@ -28,7 +28,8 @@ def gone(pid: int) -> bool:
 
 
 def test_the_child_makes_the_same_pdf_as_this_process():
-    apart = pdf.render_pdf_apart(HTML)
+    html, apart = pdf.render_apart(lambda: HTML)
+    assert html == HTML
     assert apart == pdf.render_pdf(HTML)
     from io import BytesIO
 
@@ -53,7 +54,7 @@ def _in_child(tmp_path: Path, then):
 def test_a_child_that_dies_or_fails_is_a_clear_error_and_is_gone(tmp_path, monkeypatch, then, says):
     monkeypatch.setattr(pdf, "render_pdf", _in_child(tmp_path, then))
     with pytest.raises(pdf.RenderFailed) as failed:
-        pdf.render_pdf_apart(HTML)
+        pdf.render_apart(lambda: HTML)
     assert says in str(failed.value) and "Jansen" not in str(failed.value)
     child = int((tmp_path / "pid").read_text())
     assert child != os.getpid() and gone(child)
@@ -64,6 +65,32 @@ def test_a_child_that_hangs_is_stopped_at_the_timeout(tmp_path, monkeypatch):
     monkeypatch.setattr(pdf, "render_pdf", _in_child(tmp_path, lambda: time.sleep(120)))
     started = time.monotonic()
     with pytest.raises(pdf.RenderFailed, match="longer than 1 s"):
-        pdf.render_pdf_apart(HTML, timeout=1)
+        pdf.render_apart(lambda: HTML, timeout=1)
     assert time.monotonic() - started < 30
     assert gone(int((tmp_path / "pid").read_text())) and multiprocessing.active_children() == []
+
+
+def test_the_html_made_in_the_child_comes_back_with_its_pdf_and_leaves_this_process_as_it_was():
+    """:func:`pdf.render_apart` makes the HTML in the child (an export's overview: its template and locale data
+    are the child's, issue 15, item 4): the same HTML, the same PDF as made here; what making it changed stays
+    in the child."""
+    made_in = []
+
+    def make():
+        made_in.append(os.getpid())
+        return HTML
+
+    html, made = pdf.render_apart(make)
+    assert html == HTML and made == pdf.render_pdf(HTML)
+    assert made_in == []  # appended in the child's copy of the list, not in this one
+    assert multiprocessing.active_children() == []
+
+
+def test_html_that_cannot_be_made_is_a_clear_error_that_quotes_nothing():
+    def make():
+        raise KeyError("Jansen, Coolsingel 40")
+
+    with pytest.raises(pdf.RenderFailed) as failed:
+        pdf.render_apart(make)
+    assert "failed: KeyError" in str(failed.value) and "Jansen" not in str(failed.value)
+    assert multiprocessing.active_children() == []
