@@ -61,11 +61,6 @@ from dsr.fulfilment.statement import Statement, load_statement
 
 KEY_PAGE = 500
 DECISION_CHUNK = 500  # records whose decisions are read at a time
-# Rows with values flagged for review whose decisions are read, checked and written at a time
-# (:func:`_released_rows`): a chunk of 500 call recordings with their 1,000 decisions held 1.7 MB at the top of
-# the export's peak, 100 of them a fifth of that, for 200 statements instead of 40 at 20,000 recordings (issue
-# 15, item 4).
-RELEASED_CHUNK = 100
 # An SQLite source's page cache while its rows are read for an export: each chunk of keys is read once, in key
 # order, so SQLite's default 2 MB held pages that were not read again, and they stayed to the end of the export
 # at the top of the worker's peak (1.7 MB of it at 200,000 records: issue 15, item 4).
@@ -197,8 +192,8 @@ def _released_rows(chunks: Iterator[Iterable[Sequence[Any]]], lookup: Lookup, so
     """The rows of a collection with values flagged for review (Art. 15(4)), a chunk at a time, each with what
     :class:`RowLayout` reads after its columns: per flagged field its value as released, then the row's
     variant (per flagged field ``(form, withheld)`` under its decision, or None where it holds no value).
-    The decisions are read :data:`RELEASED_CHUNK` rows at a time (into ``known``, which the reader uses for
-    the rows of the chunk it writes as records) and checked in bulk against each value's HMAC; a row with a value no
+    The decisions are read a chunk of rows at a time (into ``known``, which the reader uses for the rows
+    of the chunk it writes as records) and checked in bulk against each value's HMAC; a row with a value no
     decision stands for (or of a type the decision is not checked on here) gets the variant None and is
     written as a record by the reader, which refuses it (:func:`_released`). What :func:`_access_reader`'s
     record of the row gives, byte for byte (tests/unit/test_export_rows.py)."""
@@ -243,12 +238,11 @@ def _released_rows(chunks: Iterator[Iterable[Sequence[Any]]], lookup: Lookup, so
 
     keys_of = _row_keys(key_at)
     for rows in chunks:
-        rows = iter(rows)
-        while chunk := list(islice(rows, RELEASED_CHUNK)):
-            keys = keys_of(chunk)
-            known.clear()
-            known.update(redaction.decided_values(lookup, s, c, keys))
-            yield released(chunk, keys)  # iterated before the next chunk's decisions are read
+        chunk = list(rows)
+        keys = keys_of(chunk)
+        known.clear()
+        known.update(redaction.decided_values(lookup, s, c, keys))
+        yield released(chunk, keys)  # iterated before the next chunk's decisions are read
     known.clear()
 
 
