@@ -2,8 +2,8 @@
 
 The counts of overdue and due-soon cases are the queue's own queries (:func:`dsr.cases.queries.queue_query`)
 counted, so a number on the dashboard is exactly the number of rows behind its link. The monthly figures
-are computed by :func:`monthly` from plain facts per answered case, with the answer day taken from the case's
-closing and its deadlines from :func:`dsr.cases.deadlines.case_clock` on that day, as the case page showed them.
+are computed by :func:`month_figures` from plain facts per answered case, with the answer day taken from the
+case's closing and its deadlines from :func:`dsr.cases.deadlines.case_clock` on that day, as the case page showed them.
 
 Charts are drawn by pygal as SVG. The page's Content-Security-Policy forbids inline styles and scripts, and
 pygal's SVG carries both, so the page shows each chart through ``<img src>`` from its own ``image/svg+xml``
@@ -88,18 +88,6 @@ def percentile(values: list[int], pct: int) -> float | None:
     return round(statistics.quantiles(values, n=100, method="inclusive")[pct - 1], 1)
 
 
-def monthly(answered: list[Answered], today: date, months: int = MONTHS) -> list[MonthStats]:
-    """Per month answered in: how many, the share within Harmony's 4 weeks and within the legal deadline,
-    the median and 90th percentile of the days from receipt to answer, and how many needed an extension."""
-    starts = month_starts(today, months)
-    buckets: dict[date, list[Answered]] = {start: [] for start in starts}
-    for a in answered:
-        bucket = buckets.get(a.answered_on.replace(day=1))
-        if bucket is not None:
-            bucket.append(a)
-    return [month_figures(start, buckets[start]) for start in starts]
-
-
 def month_figures(month: date, cases: list[Answered]) -> MonthStats:
     """The figures of one month (its first day) from the cases answered in it."""
     days = sorted(a.handling_days for a in cases)
@@ -112,13 +100,6 @@ def month_figures(month: date, cases: list[Answered]) -> MonthStats:
         p90_days=percentile(days, 90),
         extensions=sum(1 for a in cases if a.extended),
     )
-
-
-def answered_cases(today: date, months: int = MONTHS) -> list[Answered]:
-    """Cases completed or refused in the last ``months`` months (withdrawn and merged ones were not answered),
-    however long before they were received."""
-    bounds = month_bounds(month_starts(today, months))
-    return answered_between(bounds[0], bounds[-1])
 
 
 def month_bounds(starts: list[date]) -> list[datetime]:
@@ -192,7 +173,8 @@ def _fingerprints(bounds: list[datetime]) -> tuple[tuple, list[tuple]]:
 
 
 def monthly_stats(today: date, version: tuple | None = None) -> list[MonthStats]:
-    """:func:`monthly` over :func:`answered_cases`, each month kept by its own fingerprint (the current one
+    """The figures of the last twelve months (:func:`month_figures` of each month's
+    :func:`answered_between`), each month kept by its own fingerprint (the current one
     computed again when a case is answered, the eleven before it not); ``version`` (the data version, read
     first when not given) finds the twelve again without the fingerprints' statement."""
     from dsr.cases.deadlines import extension_rule

@@ -23,13 +23,14 @@ from dsr.extensions import db
 from dsr.jobs.models import Job
 from dsr.jobs.runner import perform
 from dsr.reports.commands import build_scheduler, schedule_entries
-from dsr.reports.dashboard import answered_cases, monthly, tile_counts
+from dsr.reports.dashboard import tile_counts
 from dsr.reports.data import build_report, warnings_for
 from dsr.reports.escalations import Kind
 from dsr.reports.models import ReportRun, RunOutcome
 from dsr.reports.render import CSV_COLUMNS, report_csv, report_pdf
 from dsr.tasks.operations import add_task
 from tests.conftest import NOW, TODAY
+from tests.dashboard_support import answered_cases, monthly
 from tests.factories import make_case, make_user
 
 # Thursday 26 November 2026 (TODAY): a working day. Saturday 28 November and Christmas Day are not.

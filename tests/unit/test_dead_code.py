@@ -15,7 +15,8 @@ import vulture
 
 ROOT = Path(__file__).resolve().parents[2]
 # The app factory is called by wsgi.py and a migration calls dsr.subjects.search: they are dsr's callers too.
-SCANNED = [ROOT / "dsr", ROOT / "wsgi.py", ROOT / "migrations", ROOT / "tools" / "vulture_whitelist.py"]
+SCANNED = [ROOT / "dsr", ROOT / "wsgi.py", ROOT / "gunicorn.conf.py", ROOT / "migrations",
+           ROOT / "tools" / "vulture_whitelist.py"]
 REGISTERING = ["@*.route", "@*.get", "@*.post", "@*.put", "@*.patch", "@*.delete", "@*.command", "@*.group",
                "@*.app_context_processor", "@*.context_processor", "@*.errorhandler", "@*.app_errorhandler",
                "@*.before_request", "@*.before_app_request", "@*.after_request", "@*.after_app_request",
@@ -23,7 +24,8 @@ REGISTERING = ["@*.route", "@*.get", "@*.post", "@*.put", "@*.patch", "@*.delete
                "@*.app_template_global", "@*.user_loader", "@*.listens_for", "@validates", "@*.handler",
                "@handler", "@before_source_changes", "@after_source_commit"]
 KINDS = {"function", "method", "class", "property", "import", "unreachable_code"}
-CALLED_BY_NAME = ["upgrade", "downgrade"]  # Alembic runs a revision's upgrade() and downgrade()
+CALLED_BY_NAME = ["upgrade", "downgrade",  # Alembic runs a revision's upgrade() and downgrade()
+                  "post_worker_init"]  # gunicorn runs gunicorn.conf.py's hooks
 
 
 def unused(paths: list[Path]) -> list[tuple[str, str]]:

@@ -13,8 +13,9 @@ import pytest
 from dsr.domain.calendar_nl import WorkingDayCalendar
 from dsr.domain.enums import CaseState, Right
 from dsr.domain.pauses import PauseInterval
-from dsr.reports.dashboard import Answered, month_starts, monthly, percentile
+from dsr.reports.dashboard import Answered, month_starts, percentile
 from dsr.reports.escalations import CaseFacts, Kind, TaskFacts, case_items, escalations, sort_items
+from tests.dashboard_support import monthly
 
 CAL = WorkingDayCalendar()
 

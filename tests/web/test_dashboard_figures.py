@@ -22,6 +22,7 @@ from dsr.extensions import db
 from dsr.reports import dashboard as dash
 from dsr.reports.versions import forget
 from tests.conftest import NOW, TODAY
+from tests.dashboard_support import answered_cases, monthly
 from tests.factories import make_case
 from tests.web.support import frozen_clock, make_users_of_every_role, signed_in
 
@@ -75,7 +76,7 @@ def _figures_computed_the_old_way(app) -> dict:
     due_within = app.config["DUE_SOON_DAYS"]
     return {"report": build_report(TODAY, due_within=due_within), "matrix": dash.open_matrix(),
             "by_state": _open_by_state(), "tiles": _tiles_counted_one_by_one(due_within),
-            "stats": dash.monthly(dash.answered_cases(TODAY), TODAY), "casefiles_total": count_past_period(TODAY),
+            "stats": monthly(answered_cases(TODAY), TODAY), "casefiles_total": count_past_period(TODAY),
             "casefiles": [(s.case.reference, s.closed_on, s.decision) for s in past_period(TODAY, limit=10)]}
 
 
