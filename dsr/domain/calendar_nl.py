@@ -100,6 +100,12 @@ class WorkingDayCalendar:
             self._declared[day_] = name or DECLARED_DAY_NAME
         self._by_year: dict[int, dict[date, str]] = {}
 
+    @property
+    def declared(self) -> tuple[tuple[date, str], ...]:
+        """The declared days this calendar counts, in date order: what, besides the statute, its working days
+        depend on (a cache of figures computed with it keys on them)."""
+        return tuple(sorted(self._declared.items()))
+
     def holidays_in_year(self, year: int) -> dict[date, str]:
         """Every public holiday of ``year`` (statutory and declared), by date, in date order."""
         return dict(self._year(year))

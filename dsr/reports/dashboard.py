@@ -152,24 +152,18 @@ def answered_between(start: datetime, end: datetime) -> list[Answered]:
 # twelve months took 1.1-1.3 s, the current one a twelfth of that: issue 15, item 3).
 
 
-def _fingerprints(bounds: list[datetime]) -> tuple[tuple, list[tuple]]:
-    """What the months between ``bounds`` depend on, in one statement over the closing's index: the declared
-    days (how many, the last), and per month its answered cases: how many, the last closing, the sum of
-    their ids and of their row versions (every change of a case through the ORM moves its version: a new
-    pause, an extension, a corrected date)."""
-    from dsr.cases.models import DeclaredHoliday
-
-    columns = []
-    for start, end in itertools.pairwise(bounds):
-        inside = sa.and_(Case.closed_at >= start, Case.closed_at < end)
-        columns += [sa.func.count().filter(inside), sa.func.max(Case.closed_at).filter(inside),
-                    sa.func.sum(Case.id).filter(inside), sa.func.sum(Case.version).filter(inside)]
-    row = db.session.execute(sa.select(
-        sa.select(sa.func.count()).select_from(DeclaredHoliday).scalar_subquery(),
-        sa.select(sa.func.max(DeclaredHoliday.day)).scalar_subquery(),
-        *columns).where(*_answered_in(bounds[0], bounds[-1]))).one()
-    values = [str(value) for value in row]
-    return tuple(values[:2]), [tuple(values[i:i + 4]) for i in range(2, len(values), 4)]
+def _fingerprints(bounds: list[datetime]) -> list[tuple]:
+    """What each month between ``bounds`` depends on besides the calendar, in one statement over the closing's
+    index, grouped by month: its answered cases' count, last closing, sum of ids and sum of row versions (every
+    change of a case through the ORM moves its version: a new pause, an extension, a corrected date)."""
+    month = sa.case(*((Case.closed_at < end, n) for n, end in enumerate(bounds[1:-1])), else_=len(bounds) - 2)
+    answered = (sa.select(month.label("month"), Case.closed_at, Case.id, Case.version)
+                .where(*_answered_in(bounds[0], bounds[-1])).subquery())
+    rows = db.session.execute(
+        sa.select(answered.c.month, sa.func.count(), sa.func.max(answered.c.closed_at), sa.func.sum(answered.c.id),
+                  sa.func.sum(answered.c.version)).group_by(answered.c.month)).all()
+    found = {row[0]: tuple(str(value) for value in row[1:]) for row in rows}
+    return [found.get(n, ("0",)) for n in range(len(bounds) - 1)]
 
 
 def monthly_stats(today: date, version: tuple | None = None) -> list[MonthStats]:
@@ -185,11 +179,12 @@ def monthly_stats(today: date, version: tuple | None = None) -> list[MonthStats]
     def compute() -> list[MonthStats]:
         starts = month_starts(today)
         bounds = month_bounds(starts)
-        declared, months = _fingerprints(bounds)
+        declared = working_calendar().declared  # the request's calendar, read once for all its clocks
         return [MONTH_FIGURES.get(
             (str(db.engine.url), start, end, declared, rule, fingerprint),
             lambda start=start, end=end, first=first: month_figures(first, answered_between(start, end)))
-            for first, (start, end), fingerprint in zip(starts, itertools.pairwise(bounds), months, strict=True)]
+            for first, (start, end), fingerprint in zip(starts, itertools.pairwise(bounds), _fingerprints(bounds),
+                                                        strict=True)]
 
     return SMALL.get(("stats by version", today, version, rule), compute)
 
