@@ -19,20 +19,17 @@ from dsr.extensions import (
     login_manager,
     ping_on_checkout,
 )
+from dsr.timeutil import UI_LOCALES  # English pages in British conventions: day first ("7 April 2026")
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-# English pages use British conventions: day first, as in the Netherlands ("7 April 2026").
-_UI_LOCALES = {"en": "en_GB", "nl": "nl", "fr": "fr"}
 
 
 def _select_locale() -> str:
     if not has_request_context():  # CLI commands and jobs: messages in English
         return "en_GB"
     if current_user and current_user.is_authenticated:
-        return _UI_LOCALES.get(current_user.locale, "en_GB")
-    return _UI_LOCALES[request.accept_languages.best_match(["en", "nl", "fr"]) or "en"]
+        return UI_LOCALES.get(current_user.locale, "en_GB")
+    return UI_LOCALES[request.accept_languages.best_match(["en", "nl", "fr"]) or "en"]
 
 
 def create_app(test_config: dict | None = None) -> Flask:

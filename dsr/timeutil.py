@@ -37,6 +37,10 @@ def today() -> date:
 # "6 déc. 2026"), a deadline or today with its weekday, a moment is its date and time ("6 Dec 2026, 13:40",
 # local time). Never the ambiguous numeric "05/01/2027" nor a raw ISO date. Templates use the filters |day and
 # |moment (dsr/web.py); Python code that puts a date in a message uses format_day and format_moment.
+# The interface's languages and the locale each is shown in (English in its British form: "6 Dec 2026").
+UI_LOCALES = {"en": "en_GB", "nl": "nl", "fr": "fr"}
+
+
 def interface_language() -> str:
     """The interface's language as the data map and the statement key their names: "nl", "fr" or "en"."""
     from flask_babel import get_locale

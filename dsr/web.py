@@ -20,7 +20,7 @@ from werkzeug.exceptions import HTTPException
 
 from dsr.api.auth import api_error
 from dsr.filestore import StorageFailed
-from dsr.timeutil import format_day, format_moment, interface_language
+from dsr.timeutil import UI_LOCALES, format_day, format_moment, interface_language
 
 
 def translations():
@@ -234,7 +234,6 @@ def warm_up(app: Flask, *, today: date) -> float:
     10 ms after, and with several workers each one's first page of each kind fell to whichever person asked
     it first (issue 15, item 3). Nothing is read from the database, and a worker that cannot reach it still
     starts (its first request connects, or shows the error). Called in an app context."""
-    from dsr import _UI_LOCALES
     from dsr.domain.calendar_nl import _statutory_holidays
     from dsr.extensions import db
 
@@ -243,7 +242,7 @@ def warm_up(app: Flask, *, today: date) -> float:
         if name.endswith(".html"):
             app.jinja_env.get_template(name)
     with app.test_request_context():
-        for locale in _UI_LOCALES.values():
+        for locale in UI_LOCALES.values():
             with force_locale(locale):
                 get_translations()
                 _wtforms_catalogue(str(get_locale()))

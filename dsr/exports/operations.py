@@ -134,7 +134,7 @@ def run_export_job(job: Job, progress: runner.Progress, now: datetime) -> dict:
 
 
 # The digit-group separator of a count as Babel writes it (``format_decimal``: CLDR's ``#,##0.###``, groups of
-# three) in each locale a job's messages are worded in (``dsr._UI_LOCALES``: English, Dutch, French). Babel
+# three) in each locale a job's messages are worded in (``dsr.timeutil.UI_LOCALES``: English, Dutch, French). Babel
 # loads a locale's whole CLDR data to write one count (4.5 MB that a worker kept from the export's first
 # progress note, at the start of its peak: issue 15, item 4) for this one character;
 # tests/integration/test_exports.py holds each against Babel over thousands of counts.

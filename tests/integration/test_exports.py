@@ -727,9 +727,9 @@ def test_a_count_is_written_as_babel_writes_it_in_each_language_without_its_loca
     from babel.numbers import format_decimal
     from flask_babel import force_locale
 
-    from dsr import _UI_LOCALES
+    from dsr.timeutil import UI_LOCALES
 
-    assert set(_UI_LOCALES.values()) <= set(DIGIT_GROUPS)  # every locale a job's messages may be in
+    assert set(UI_LOCALES.values()) <= set(DIGIT_GROUPS)  # every locale a job's messages may be in
     with force_locale(locale):
         for count in _counts():
             assert count_text(count) == format_decimal(count, locale=locale), count

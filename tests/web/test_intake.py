@@ -500,9 +500,9 @@ def test_a_refused_scan_shows_the_same_not_saved_banner_and_the_browser_checks_t
 def test_a_country_is_checked_against_the_codes_of_every_language_the_pages_speak():
     """The country's check reads no locale (dsr.cases.forms._country_codes): it holds only while the choices
     give the same codes in every language, with their names and order their own."""
-    from dsr import _UI_LOCALES
     from dsr.cases.forms import _country_choices, _country_codes
+    from dsr.timeutil import UI_LOCALES
 
-    for locale in {*_UI_LOCALES.values(), "en"}:
+    for locale in {*UI_LOCALES.values(), "en"}:
         assert frozenset(code for code, _ in _country_choices(locale)) == _country_codes()
     assert [code for code, _ in _country_choices("nl")] != [code for code, _ in _country_choices("fr")]
