@@ -101,6 +101,12 @@ def _held_head() -> str | None:
     return None
 
 
+def writes_pending() -> bool:
+    """Whether this transaction has written events (it holds the head) or has changes not yet flushed: what
+    it would read of the cases is not committed, and must not be kept for other requests."""
+    return _held_head() is not None or bool(db.session.new or db.session.dirty or db.session.deleted)
+
+
 def _advance_head(last_hash: str, written: int) -> None:
     """Move the locked head past ``written`` events just written, the newest ending in ``last_hash``."""
     events = db.session.connection().execute(_head_moved(last_hash, written)).scalar_one()

@@ -15,6 +15,7 @@ retention silently forgets.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -151,36 +152,38 @@ def kept_by_each(cases: list[Case]) -> list[list[KeptBy]]:
     """:func:`kept_by` for several cases, in one statement per hundred cases instead of one per case."""
     result: list[list[KeptBy]] = []
     for start in range(0, len(cases), _KEPT_BY_CHUNK):
-        reasons = [_reasons(case) for case in cases[start:start + _KEPT_BY_CHUNK]]
+        reasons = [_reasons(case.id, case.subject_id) for case in cases[start:start + _KEPT_BY_CHUNK]]
         held = iter(db.session.execute(sa.select(*(e for r in reasons for e in r.values()))).one())
         result.extend([reason for reason in r if next(held)] for r in reasons)
     return result
 
 
-def _reasons(case: Case) -> dict:
-    """Each reason that can keep this case file, as an EXISTS on the tables that record it."""
+def _reasons(case_id, subject_id) -> dict:
+    """Each reason that can keep a case file, as an EXISTS on the tables that record it: of the case
+    ``case_id`` of subject ``subject_id`` (values), or of each row of a query over the cases (``Case.id`` and
+    ``Case.subject_id``: correlated)."""
     from dsr.domain.enums import ErasurePlanStatus
     from dsr.domain.retention_rules import Action
     from dsr.fulfilment.models import ErasurePlan, ErasurePlanItem, LegalHold
     from dsr.restriction.models import RestrictedRecord, RestrictedStatus
 
     def file_hold(kind: FileHoldKind):
-        return sa.exists().where(CaseFileHold.case_id == case.id, CaseFileHold.released_at.is_(None),
+        return sa.exists().where(CaseFileHold.case_id == case_id, CaseFileHold.released_at.is_(None),
                                  CaseFileHold.kind == kind)
 
-    on_subject = LegalHold.subject_id == case.subject_id if case.subject_id is not None else sa.false()
+    on_subject = LegalHold.subject_id == subject_id if subject_id is not None else sa.false()
     return {
         KeptBy.FILE_HOLD: file_hold(FileHoldKind.LEGAL_HOLD),
         KeptBy.COMPLAINT: file_hold(FileHoldKind.COMPLAINT),
         KeptBy.RECORD_HOLD: sa.exists().where(LegalHold.released_at.is_(None),
-                                              sa.or_(LegalHold.case_id == case.id, on_subject)),
+                                              sa.or_(LegalHold.case_id == case_id, on_subject)),
         KeptBy.SCHEDULED_ERASURE: sa.exists().where(
-            ErasurePlanItem.plan_id == ErasurePlan.id, ErasurePlan.case_id == case.id,
+            ErasurePlanItem.plan_id == ErasurePlan.id, ErasurePlan.case_id == case_id,
             ErasurePlan.status == ErasurePlanStatus.EXECUTED, ErasurePlanItem.action == Action.KEEP,
             ErasurePlanItem.executed_at.is_(None)),
         # A restriction still in force: the file is what says which records to lift, and that the subject
         # must be told first (Art. 18(3)).
-        KeptBy.RESTRICTION: sa.exists().where(RestrictedRecord.case_id == case.id,
+        KeptBy.RESTRICTION: sa.exists().where(RestrictedRecord.case_id == case_id,
                                               RestrictedRecord.status != RestrictedStatus.LIFTED),
     }
 
@@ -198,29 +201,42 @@ def file_status(case: Case, today: date, *, years: int | None = None, kept: list
 
 
 def past_period(today: date, *, years: int | None = None, limit: int | None = None) -> list[FileStatus]:
-    """Closed, unreduced cases whose period has passed: those due and those kept, oldest first (what keeps
-    them read for all of them at once)."""
+    """Closed, unreduced cases whose period has passed: those due and those kept, oldest first, with what
+    keeps each read in the same statement (correlated EXISTS, built once per process: issue 15, item 3)."""
     years = retention_years() if years is None else years
-    # Closed on or before this day (local time), the period has passed; a day's slack for time zones,
-    # decided exactly per case below.
-    latest = datetime.combine(today - relativedelta(years=years) + timedelta(days=1), time.min, tzinfo=UTC)
-    stmt = (sa.select(Case).where(Case.state.in_(list(CLOSED_STATES)), Case.reduced_at.is_(None),
-                                  Case.closed_at < latest).order_by(Case.closed_at, Case.id))
-    if limit is not None:
-        stmt = stmt.limit(limit)
-    cases = list(db.session.execute(stmt).scalars())
-    statuses = [file_status(c, today, years=years, kept=kept) for c, kept in zip(cases, kept_by_each(cases),
-                                                                                 strict=True)]
+    statement, reasons = _past_period_statement(limit is not None)
+    rows = db.session.execute(statement, {"latest": _period_start(today, years), "limit": limit}).all()
+    statuses = [file_status(case, today, years=years, kept=[r for r, held in zip(reasons, held, strict=True) if held])
+                for case, *held in rows]
     return [s for s in statuses if s is not None and s.decision.due_on <= today]
+
+
+@functools.cache
+def _past_period_statement(limited: bool) -> tuple[sa.Select, tuple[KeptBy, ...]]:
+    """The closed, unreduced cases closed before ``:latest``, oldest first (at most ``:limit`` when
+    ``limited``), each followed by whether each reason of :func:`_reasons` keeps its file; and those
+    reasons, in the order of their columns."""
+    reasons = _reasons(Case.id, Case.subject_id)
+    stmt = (sa.select(Case, *reasons.values())
+            .where(Case.state.in_(list(CLOSED_STATES)), Case.reduced_at.is_(None),
+                   Case.closed_at < sa.bindparam("latest")).order_by(Case.closed_at, Case.id))
+    return (stmt.limit(sa.bindparam("limit")) if limited else stmt), tuple(reasons)
+
+
+def _period_start(today: date, years: int) -> datetime:
+    # Closed on or before this day (local time), the period has passed; a day's slack for time zones,
+    # decided exactly per case (file_status).
+    return datetime.combine(today - relativedelta(years=years) + timedelta(days=1), time.min, tzinfo=UTC)
 
 
 def count_past_period(today: date, *, years: int | None = None) -> int:
     """How many closed, unreduced case files are past their period (due or kept): one count in SQL, for a
     list that shows only the oldest (an installation's first run may find tens of thousands)."""
     years = retention_years() if years is None else years
-    latest = datetime.combine(today - relativedelta(years=years) + timedelta(days=1), time.min, tzinfo=UTC)
+    # A closing time is set exactly when the case is in a closed state (the CHECK closed_iff_closed_at): the
+    # count reads the index of unreduced closings alone, not each case's state (issue 15, item 3).
     return db.session.scalar(sa.select(sa.func.count()).select_from(Case).where(
-        Case.state.in_(list(CLOSED_STATES)), Case.reduced_at.is_(None), Case.closed_at < latest)) or 0
+        Case.reduced_at.is_(None), Case.closed_at < _period_start(today, years))) or 0
 
 
 # -- reducing ---------------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ one query per table for any number of cases, not one per case (the queue calls t
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
 
@@ -128,9 +129,11 @@ def _facts(case: Case, tasks, unassigned_since) -> CaseFacts:
     )
 
 
-def open_facts() -> list[CaseFacts]:
+def open_facts(of: Iterable[int] | None = None) -> list[CaseFacts]:
     """:class:`CaseFacts` of every open case as plain rows, in five statements whatever their number: the
     cases with their subject's and assignee's names, their rights, pauses, open tasks and unassignments.
+    ``of``: only the open ones of these case ids and of the other cases of their subjects (what an event on
+    one of them may have changed: :func:`kept_open_facts`).
 
     The same facts :func:`facts_for` makes from loaded cases, without building an ORM object per case,
     its subject, assignee, rights and pauses (at 100,000 cases the open ones alone are thousands).
@@ -141,13 +144,23 @@ def open_facts() -> list[CaseFacts]:
     from dsr.domain.pauses import PauseInterval
     from dsr.subjects.models import DataSubject
 
-    open_ids = sa.select(Case.id).where(Case.state.in_(OPEN_STATES))
-    rows = db.session.execute(
-        sa.select(Case.id, Case.reference, Case.received_on, Case.state, Case.assignee_id,
-                  User.name.label("assignee_name"), DataSubject.name.label("subject_name"), Case.paused_since,
-                  Case.extended_due_on, Case.extension_notice_due_on, Case.extension_notice_sent_on)
-        .outerjoin(User, User.id == Case.assignee_id).outerjoin(DataSubject, DataSubject.id == Case.subject_id)
-        .where(Case.state.in_(OPEN_STATES)).order_by(Case.id)).all()
+    cases = sa.select(Case.id, Case.reference, Case.received_on, Case.state, Case.assignee_id,
+                      User.name.label("assignee_name"), DataSubject.name.label("subject_name"), Case.paused_since,
+                      Case.extended_due_on, Case.extension_notice_due_on, Case.extension_notice_sent_on)
+    cases = (cases.outerjoin(User, User.id == Case.assignee_id)
+             .outerjoin(DataSubject, DataSubject.id == Case.subject_id).where(Case.state.in_(OPEN_STATES)))
+    if of is None:
+        open_ids = sa.select(Case.id).where(Case.state.in_(OPEN_STATES))
+        rows = db.session.execute(cases.order_by(Case.id)).all()
+    else:
+        # The cases and those of their subjects, by each one's index (an OR of the two would read them all).
+        ids = sorted(of)
+        named = sa.union(sa.select(Case.id).where(Case.id.in_(ids)), sa.select(Case.id).where(
+            Case.subject_id.in_(sa.select(Case.subject_id).where(Case.id.in_(ids)))))
+        rows = db.session.execute(cases.where(Case.id.in_(named)).order_by(Case.id)).all()
+        open_ids = [row.id for row in rows]
+    if not rows:
+        return []
     rank = {right: n for n, right in enumerate(Right)}
     rights: dict[int, list[Right]] = {}
     for case_id, right in db.session.execute(
@@ -159,8 +172,9 @@ def open_facts() -> list[CaseFacts]:
             .where(CasePause.case_id.in_(open_ids)).order_by(CasePause.id)):
         pauses.setdefault(case_id, []).append(PauseInterval(requested, resumed, counted))
     tasks = _open_tasks(_open_tasks_of(CaseTask.case_id.in_(open_ids)))
-    last = db.session.execute(
-        _last_assignments_of(AuditEvent.case_id.in_(open_ids.where(Case.assignee_id.is_(None))))).all()
+    unassigned = (open_ids.where(Case.assignee_id.is_(None)) if of is None
+                  else [row.id for row in rows if row.assignee_id is None])
+    last = db.session.execute(_last_assignments_of(AuditEvent.case_id.in_(unassigned))).all()
     unassigned_since = {case_id: local_date(_aware(moment)) for case_id, moment in last}
     return [CaseFacts(
         id=row.id, reference=row.reference, received_on=row.received_on,
@@ -170,6 +184,79 @@ def open_facts() -> list[CaseFacts]:
         extension_notice_due_on=row.extension_notice_due_on, extension_notice_sent_on=row.extension_notice_sent_on,
         unassigned_since=unassigned_since.get(row.id), open_tasks=tuple(tasks.get(row.id, ())),
     ) for row in rows]
+
+
+# -- the open cases' facts, kept per process and brought up to date by the events since (issue 15, item 3) ------
+
+# Events recorded without a case that change no open case's facts: a sign-in, a token, a saved view, an account
+# made, (de)activated or given another role (a new user has no cases yet, and no operation renames a user or
+# takes their cases); a request's subject made or completed (recorded only with the request's "case.created",
+# which names its case: the subject's other open cases are read again with it). Any other event without a
+# case (a declared day's deadlines recomputed) has the open cases' facts read whole again.
+NO_CASE_FACTS = frozenset({
+    "user.logged_in", "user.logged_out", "user.password_changed", "user.password_reset",
+    "user.recovery_code_used", "user.totp_enabled", "user.totp_disabled", "user.locale_changed", "user.created",
+    "user.role_changed", "user.activated", "user.deactivated", "api_token.issued", "api_token.revoked",
+    "queue_view.saved", "queue_view.deleted", "report.escalations_sent", "report.escalations_skipped",
+    "subject.created", "subject.updated",
+})
+# Past this many events since the facts were read, they are read whole again (as quick, and bounded).
+EVENTS_AT_MOST = 500
+
+
+def newest_event() -> int:
+    """The id of the newest audit event committed (0 when none)."""
+    return read(sa.select(sa.func.max(AuditEvent.id))).scalar() or 0
+
+
+def changed_since(seen: int) -> set[int] | None:
+    """The ids of the cases named by the events after ``seen``; ``None`` when the facts must be read whole
+    again: an event without a case that may change some (not in :data:`NO_CASE_FACTS`), or too many events."""
+    rows = read(sa.select(AuditEvent.case_id, AuditEvent.action).where(AuditEvent.id > seen)
+                .order_by(AuditEvent.id).limit(EVENTS_AT_MOST + 1)).all()
+    if len(rows) > EVENTS_AT_MOST:
+        return None
+    if any(case_id is None and action not in NO_CASE_FACTS for case_id, action in rows):
+        return None
+    return {case_id for case_id, _action in rows if case_id is not None}
+
+
+def kept_open_facts() -> tuple[CaseFacts, ...]:
+    """:func:`open_facts`, kept per process (and database and language: task titles are in it) and brought up
+    to date from the audit events committed since it was read: only the cases those events name, and the
+    other cases of their subjects, are read again.
+
+    Every change of state records an event naming its case (:func:`dsr.audit.operations.record`), and events
+    are appended under the chain head's lock, held until their transaction commits, so their ids follow the
+    order of the commits: every change committed after the newest event read first is in an event with a
+    higher id, and the facts read after it are at least as new. A case that closed drops out, a new or
+    reopened one comes in. Cases written without any event (a bulk load) are not seen until an event or a
+    restart, as for :func:`dsr.reports.versions.data_version`. A transaction with changes of its own (not
+    committed) reads the facts whole and keeps nothing.
+    """
+    from flask_babel import get_locale
+
+    from dsr.audit.operations import writes_pending
+    from dsr.reports.versions import OPEN_FACTS
+
+    if writes_pending():  # this transaction's own changes are not everyone's facts yet
+        return tuple(open_facts())
+    key = (str(db.engine.url), str(get_locale()))
+    newest = newest_event()
+    kept = OPEN_FACTS.get(key)
+    if kept is not None and kept[0] >= newest:  # (newer: another request of this process kept them since)
+        return kept[1]
+    changed = None if kept is None else changed_since(kept[0])
+    if changed is None:
+        facts = tuple(open_facts())
+    elif not changed:
+        facts = kept[1]
+    else:
+        by_id = {f.id: f for f in kept[1] if f.id not in changed}
+        by_id.update((f.id, f) for f in open_facts(of=changed))
+        facts = tuple(by_id[case_id] for case_id in sorted(by_id))
+    OPEN_FACTS.put(key, newest, facts)
+    return facts
 
 
 def settings(due_within: int | None = None) -> dict:
@@ -188,7 +275,7 @@ def build_report(today, *, due_within: int | None = None) -> EscalationReport:
 
 
 def kept_report(today, *, due_within: int | None = None,
-                version: tuple | None = None) -> tuple[EscalationReport, list[CaseFacts]]:
+                version: tuple | None = None) -> tuple[EscalationReport, tuple[CaseFacts, ...]]:
     """:func:`build_report` and the open cases' facts it was computed from, kept per process for the day, the
     thresholds, the extension rule, the language (task titles are in it) and the data version
     (:func:`dsr.reports.versions.data_version`, read first when not given): computed again only after a
@@ -196,14 +283,21 @@ def kept_report(today, *, due_within: int | None = None,
     from flask_babel import get_locale
 
     from dsr.cases.deadlines import extension_rule
-    from dsr.reports.versions import REPORTS, data_version
+    from dsr.reports.versions import EARLIER_REPORTS, REPORTS, data_version
 
     version = data_version() if version is None else version
     thresholds = settings(due_within)
 
-    def compute() -> tuple[EscalationReport, list[CaseFacts]]:
-        facts = open_facts()
-        return escalations(facts, today, working_calendar(), **thresholds), facts
+    def compute() -> tuple[EscalationReport, tuple[CaseFacts, ...]]:
+        facts = kept_open_facts()
+        # The last report of this database and language: the items of the cases whose facts did not change
+        # are taken from it when it was made on the same day with the same thresholds (escalations' earlier).
+        last = (str(db.engine.url), str(get_locale()))
+        earlier = EARLIER_REPORTS.get(last)
+        report = escalations(facts, today, working_calendar(), earlier=earlier[1] if earlier else None,
+                             **thresholds)
+        EARLIER_REPORTS.put(last, time.monotonic_ns(), report)
+        return report, facts
 
     key = (today, version, tuple(sorted(thresholds.items())), extension_rule(), str(get_locale()))
     return REPORTS.get(key, compute)

@@ -117,6 +117,10 @@ class EscalationReport:
     due_within: int
     open_cases: int
     items: tuple[Item, ...]
+    # What each case's items were computed with (the day, thresholds, declared days and extension rule), and
+    # its facts and items by case id: a later report from some of the same facts takes their items from here.
+    context: tuple = field(default=(), compare=False, repr=False)
+    by_case: dict[int, tuple[CaseFacts, list[Item]]] = field(default_factory=dict, compare=False, repr=False)
     # What is worked out from the items (an order, a grouping, counts, the CSV), once per report: a report kept
     # for its data version (dsr.reports.data.kept_report) serves many requests.
     _derived: dict = field(default_factory=dict, init=False, compare=False, repr=False)
@@ -236,29 +240,43 @@ def _items(case: CaseFacts, clock, today: date, unassigned: _Unassigned) -> list
 
 def escalations(cases: Iterable[CaseFacts], today: date, calendar: WorkingDayCalendar, *,
                 due_within: int = DEFAULT_DUE_WITHIN, unassigned_working_days: int = DEFAULT_UNASSIGNED_WORKING_DAYS,
-                ask_working_days: int = DEFAULT_ASK_WORKING_DAYS) -> EscalationReport:
+                ask_working_days: int = DEFAULT_ASK_WORKING_DAYS,
+                earlier: EscalationReport | None = None) -> EscalationReport:
     """The report for ``today``: items ordered most severe first, then longest overdue, then reference.
 
     A case's clock depends only on its day of receipt, pauses, running pause, extension and closing: thousands
     of open cases share a few hundred of them, so each distinct clock is computed once (:func:`case_clock`,
-    the same function :func:`case_items` calls for one case)."""
+    the same function :func:`case_items` calls for one case).
+
+    ``earlier``: a report made before from some of the same facts (the same objects, as
+    :func:`dsr.reports.data.kept_open_facts` keeps those of the cases that did not change): where it was
+    made on the same day with the same thresholds, declared days and extension rule, the items of those
+    cases are taken from it, not computed again."""
     if due_within < 0:
         raise ValueError(f"due_within must not be negative, got {due_within}")
     open_cases = [c for c in cases if c.state.is_open]
     rule = extension_rule()
+    context = (today, due_within, unassigned_working_days, ask_working_days, calendar.declared, rule)
+    known = earlier.by_case if earlier is not None and earlier.context == context else {}
     clocks: dict[tuple, object] = {}
     unassigned = _Unassigned(calendar, today, unassigned_working_days)
+    by_case: dict[int, tuple[CaseFacts, list[Item]]] = {}
     items: list[Item] = []
     for case in open_cases:
-        key = (case.received_on, tuple(case.pauses), case.paused_since, case.extended_due_on is not None,
-               case.closed_at)
-        clock = clocks.get(key)
-        if clock is None:
-            clock = clocks[key] = case_clock(case, calendar, today, soon_days=due_within,
-                                             ask_working_days=ask_working_days, rule=rule)
-        items += _items(case, clock, today, unassigned)
+        found = known.get(case.id)
+        if found is None or found[0] is not case:
+            key = (case.received_on, tuple(case.pauses), case.paused_since, case.extended_due_on is not None,
+                   case.closed_at)
+            clock = clocks.get(key)
+            if clock is None:
+                clock = clocks[key] = case_clock(case, calendar, today, soon_days=due_within,
+                                                 ask_working_days=ask_working_days, rule=rule)
+            found = (case, _items(case, clock, today, unassigned))
+        if case.id is not None:
+            by_case[case.id] = found
+        items += found[1]
     return EscalationReport(today=today, due_within=due_within, open_cases=len(open_cases),
-                            items=tuple(sort_items(items, "severity")))
+                            items=tuple(sort_items(items, "severity")), context=context, by_case=by_case)
 
 
 SORT_KEYS = ("severity", "days", "due", "reference", "assignee", "kind")

@@ -66,6 +66,30 @@ class Cache:
             self.values.clear()
 
 
+class Newest:
+    """The newest value per key, kept per process: :meth:`put` keeps a value unless one at least as new (by
+    ``order``) is kept already. For what is brought up to date rather than computed again (the open cases'
+    facts, event by event)."""
+
+    def __init__(self) -> None:
+        self.values: dict[Hashable, tuple[int, object]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> tuple[int, object] | None:
+        """``(order, value)`` kept for ``key``, or ``None``."""
+        return self.values.get(key)
+
+    def put(self, key: Hashable, order: int, value: object) -> None:
+        with self._lock:
+            current = self.values.get(key)
+            if current is None or current[0] < order:
+                self.values[key] = (order, value)
+
+    def clear(self) -> None:
+        with self._lock:
+            self.values.clear()
+
+
 # The dashboard's figures hold every open case's facts (thousands at 100,000 cases): a few versions only.
 FIGURES = Cache(4)
 # The escalation report and the facts it was computed from, per version, thresholds and language: a few.
@@ -74,6 +98,13 @@ REPORTS = Cache(6)
 SMALL = Cache(64)
 # One month's answered-case figures by that month's own fingerprint: twelve a dashboard, a few generations.
 MONTH_FIGURES = Cache(48)
+# The open cases' facts per database and language as of an audit event, brought up to date by the events since
+# (dsr.reports.data.kept_open_facts), and the escalation report last made per database and language (the
+# next one takes the items of the cases whose facts are the same objects from it).
+OPEN_FACTS = Newest()
+EARLIER_REPORTS = Newest()
+# The months' fingerprints per database and window, as of an audit event (dsr.reports.dashboard.kept_fingerprints).
+FINGERPRINTS = Newest()
 
 
 def forget() -> None:
@@ -83,3 +114,6 @@ def forget() -> None:
     REPORTS.clear()
     SMALL.clear()
     MONTH_FIGURES.clear()
+    OPEN_FACTS.clear()
+    EARLIER_REPORTS.clear()
+    FINGERPRINTS.clear()

@@ -379,6 +379,52 @@ def test_each_month_is_kept_by_its_own_answers_and_an_answer_today_computes_only
     assert all(a is b for i, (a, b) in enumerate(zip(again, after, strict=True)) if i != 9)
 
 
+def test_the_earlier_months_fingerprints_are_read_again_only_after_an_event_on_a_case_answered_in_them(
+        ctx, people, monkeypatch):
+    """The eleven months before this one are fingerprinted again only when an event since names a case answered
+    in them, or may change cases without naming one; this month's always (issue 15, item 3)."""
+    from datetime import UTC, datetime
+
+    from dsr.audit.operations import record
+    from dsr.domain.enums import RefusalGround
+    from dsr.reports import dashboard
+    from dsr.reports.versions import forget
+
+    forget()
+    manager, staff = people
+    september = _case(staff, 51, date(2026, 8, 20))
+    lifecycle.refuse(september, ground=RefusalGround.MANIFESTLY_UNFOUNDED, justification="Repeated request.",
+                     actor=manager, now=datetime(2026, 9, 10, 9, 0, tzinfo=UTC))
+    waiting = _case(staff, 52, date(2026, 11, 2))
+    db.session.commit()
+    read = []
+    fingerprints = dashboard._fingerprints
+    monkeypatch.setattr(dashboard, "_fingerprints", lambda bounds: read.append(len(bounds) - 1) or fingerprints(bounds))
+    first = dashboard.monthly_stats(TODAY)
+    lifecycle.assign(waiting, staff, actor=manager, now=NOW)  # an open case: no month changes
+    db.session.commit()
+    assert dashboard.monthly_stats(TODAY) == first
+    record("user.logged_in", actor=staff, now=NOW)  # no case's facts change: nothing read
+    db.session.commit()
+    assert dashboard.monthly_stats(TODAY) == first
+    answered = _case(staff, 53, date(2026, 11, 2))  # answered today: this month only
+    lifecycle.refuse(answered, ground=RefusalGround.MANIFESTLY_UNFOUNDED, justification="Repeated request.",
+                     actor=manager, now=NOW)
+    db.session.commit()
+    assert dashboard.monthly_stats(TODAY)[-1].answered == first[-1].answered + 1
+    record("note.added", actor=staff, now=NOW, case=september, after={"note": 1})  # a case answered in September
+    db.session.commit()
+    dashboard.monthly_stats(TODAY)
+    record("calendar.deadlines_recomputed", actor=manager, now=NOW, after={"cases_moved": []})  # names no case
+    db.session.commit()
+    dashboard.monthly_stats(TODAY)
+    assert read == [12, 1, 1, 12, 12]
+    from dsr.reports.dashboard import month_bounds, month_starts
+
+    bounds = month_bounds(month_starts(TODAY))
+    assert dashboard.kept_fingerprints(bounds) == fingerprints(bounds)  # what they are read afresh
+
+
 # -- the mail goes over TLS ---------------------------------------------------------------------------------
 
 @pytest.fixture

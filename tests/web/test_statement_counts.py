@@ -406,15 +406,13 @@ def test_a_closed_case_page_reads_what_keeps_its_file_and_the_earlier_copy_from_
 def test_what_keeps_a_case_file_is_read_from_tables_the_census_counts(app):
     """The case page skips the statement of what keeps a file when the census found none of the tables its
     reasons read holding a row of the case: a reason reading another table must be counted too."""
-    from types import SimpleNamespace
-
     from sqlalchemy.sql.util import find_tables
 
     from dsr.casefiles import operations as casefiles
     from dsr.cases import census
 
     with app.app_context():
-        reasons = casefiles._reasons(SimpleNamespace(id=1, subject_id=2))
+        reasons = casefiles._reasons(1, 2)
         read = {t.name for reason in reasons.values() for t in find_tables(reason, include_joins=True)}
     # Items belong to a plan of the case: no plan, no item.
     assert read - {"erasure_plan_items"} == set(casefiles._KEPT_BY_TABLES)
