@@ -156,3 +156,12 @@ class CaseLife(RuleBasedStateMachine):
 
 CaseLife.TestCase.settings = settings(max_examples=300, stateful_step_count=30, deadline=None)
 TestCaseLife = CaseLife.TestCase
+
+
+def test_no_transition_leaves_a_closed_state():
+    """A decided case is never reopened: its closing time stays (the CHECK ``closed_iff_closed_at``), so the
+    month it was answered in stays too. The dashboard relies on it (``dsr.reports.dashboard.kept_fingerprints``
+    reads the months before this one again only after an event on a case answered in them): a transition out
+    of a closed state would have to read them again after every event."""
+    assert not [(state, action) for (state, action), target in TRANSITIONS.items()
+                if state in CLOSED_STATES and target not in CLOSED_STATES]
