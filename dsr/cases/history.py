@@ -18,7 +18,7 @@ from flask_babel import format_decimal, get_translations
 from dsr.audit.labels import action_label
 from dsr.audit.models import AuditEvent, AuditPayload
 from dsr.auth.models import User
-from dsr.extensions import db
+from dsr.extensions import db, read
 from dsr.tasks.models import CaseTask
 from dsr.timeutil import format_day, moment_formatter
 
@@ -72,8 +72,9 @@ def case_events(case_id: int) -> list[sa.Row]:
     statement: the page only reads them, and 50 events with their payloads as ORM objects cost two statements
     and most of the history's time (issue 15, item 3). Each row has ``id``, ``action``, ``occurred_at``,
     ``actor_id``, ``actor_name``, ``before`` and ``after`` (``None`` without details or once purged, as
-    :attr:`AuditEvent.before` and :attr:`AuditEvent.after` read)."""
-    return db.session.execute(_EVENTS, {"case_id": case_id}).all()
+    :attr:`AuditEvent.before` and :attr:`AuditEvent.after` read). Run on the session's connection past the
+    ORM's layers (:func:`dsr.extensions.read`)."""
+    return read(_EVENTS, {"case_id": case_id}).all()
 
 
 _EVENTS = (
@@ -261,13 +262,14 @@ SENTENCES: dict[str, Callable[[History, str, dict, dict], str]] = {
 }
 
 
-def readable_history(events: list[sa.Row], tasks: list[CaseTask] = (), people: list[User] = ()
-                     ) -> list[tuple[sa.Row, str, str]]:
+def readable_history(events: list[sa.Row], tasks: list[CaseTask] = (), people: list[User] = (),
+                     moment: Callable[[Any], str] | None = None) -> list[tuple[sa.Row, str, str]]:
     """Each event (a row of :func:`case_events`) with its moment as the page shows it and its sentence, in the
-    order given (``tasks``: those of the case, ``people``: users, if already read). The interface's language,
-    translations and time zone are found once for all of them."""
+    order given (``tasks``: those of the case, ``people``: users, if already read; ``moment``: a
+    :func:`~dsr.timeutil.moment_formatter` the page made). The interface's language, translations and time zone
+    are found once for all of them."""
     history = History(events, tasks, people)
-    moment = moment_formatter()
+    moment = moment or moment_formatter()
     bound = _BOUND.set(get_translations())
     try:
         return [(e, moment(e.occurred_at), history.sentence(e)) for e in events]

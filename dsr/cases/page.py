@@ -24,12 +24,12 @@ from dsr.cases.lazy_forms import LazyForms
 from dsr.cases.models import Case
 from dsr.domain.enums import CLOSED_STATES, CaseState, LookupMatch, LookupStatus, Role, VerificationOutcome
 from dsr.domain.workflow import MANAGER_ACTIONS, Action, allowed_actions
-from dsr.extensions import db
+from dsr.extensions import db, read
 from dsr.identity.models import IdentityVerification
 from dsr.tasks.models import CaseNote, CaseTask
 from dsr.texts.models import TextPurpose
 from dsr.texts.picker import subject_text_field
-from dsr.timeutil import today
+from dsr.timeutil import moment_formatter, today
 
 TRANSITION_LABELS = {
     Action.START_IDENTITY_CHECK: _l("Start identity check"),
@@ -96,6 +96,38 @@ def next_steps(case: Case, *, verifications: list, is_manager: bool) -> list[Ste
     else:
         go(Action.CLOSE, primary=True)
     return steps
+
+
+def case_notes(case_id: int) -> list[sa.Row]:
+    """The case's notes, newest first, as plain rows with their author's name (``id``, ``body``,
+    ``created_at``, ``author_id``, ``author_name``): the page only shows them, and a case with forty notes
+    made forty ORM objects and looked up each one's author through its relationship (issue 15, item 3)."""
+    return read(_NOTES, {"case_id": case_id}).all()
+
+
+_NOTES = (
+    sa.select(CaseNote.id, CaseNote.body, CaseNote.created_at, CaseNote.author_id, User.name.label("author_name"))
+    .outerjoin(User, User.id == CaseNote.author_id)
+    .where(CaseNote.case_id == sa.bindparam("case_id"))
+    .order_by(CaseNote.id.desc())
+)
+
+
+def case_verifications(case_id: int) -> list[sa.Row]:
+    """The case's identity checks, oldest first, as plain rows with the name of who checked (``id``, ``method``,
+    ``outcome``, ``note``, ``verified_at``, ``verified_by_id``, ``verified_by_name``): the page and its next
+    steps only read them."""
+    return read(_VERIFICATIONS, {"case_id": case_id}).all()
+
+
+_VERIFICATIONS = (
+    sa.select(IdentityVerification.id, IdentityVerification.method, IdentityVerification.outcome,
+              IdentityVerification.note, IdentityVerification.verified_at, IdentityVerification.verified_by_id,
+              User.name.label("verified_by_name"))
+    .outerjoin(User, User.id == IdentityVerification.verified_by_id)
+    .where(IdentityVerification.case_id == sa.bindparam("case_id"))
+    .order_by(IdentityVerification.id)
+)
 
 
 def _assignable() -> list[User]:
@@ -198,9 +230,7 @@ def case_page_context(case: Case, *, error: str | None = None, conflict_since: i
         open_panel = PANELS.get(action)
 
     is_manager = current_user.role is Role.PRIVACY_MANAGER
-    verifications = [] if known_empty(case, "identity_verifications") else list(db.session.execute(
-        sa.select(IdentityVerification).where(IdentityVerification.case_id == case.id)
-        .order_by(IdentityVerification.id)).scalars())
+    verifications = [] if known_empty(case, "identity_verifications") else case_verifications(case.id)
     steps = next_steps(case, verifications=verifications, is_manager=is_manager)
     from dsr.cases.checklist import checklist
 
@@ -212,6 +242,7 @@ def case_page_context(case: Case, *, error: str | None = None, conflict_since: i
         conflict = list(db.session.execute(
             sa.select(AuditEvent).where(AuditEvent.case_id == case.id, AuditEvent.id > conflict_since)
             .order_by(AuditEvent.id.desc())).scalars())
+    moment = moment_formatter()
     tasks = [] if known_empty(case, "case_tasks") else list(db.session.execute(
         sa.select(CaseTask).where(CaseTask.case_id == case.id).order_by(CaseTask.done_at.is_not(None),
                                                                          CaseTask.due_on, CaseTask.id)).scalars())
@@ -221,7 +252,10 @@ def case_page_context(case: Case, *, error: str | None = None, conflict_since: i
         "case": case,
         "clock": clock,
         "events": events,
-        "history": readable_history(events, tasks, users),
+        "history": readable_history(events, tasks, users, moment),
+        # The page's moments formatted with the language and time zone found once (``|moment`` asks
+        # Flask-Babel for both again for each: forty notes, forty times).
+        "moment": moment,
         "today": day,
         "forms": forms,
         "steps": steps,
@@ -240,8 +274,7 @@ def case_page_context(case: Case, *, error: str | None = None, conflict_since: i
         "duplicates": open_duplicates(case),
         "links": linked_cases(case),
         "verifications": verifications,
-        "notes": [] if known_empty(case, "case_notes") else list(db.session.execute(
-            sa.select(CaseNote).where(CaseNote.case_id == case.id).order_by(CaseNote.id.desc())).scalars()),
+        "notes": [] if known_empty(case, "case_notes") else case_notes(case.id),
         "tasks": tasks,
         "error": error,
         "open_panel": open_panel,

@@ -21,8 +21,10 @@ from dsr.cases import census, page
 from dsr.cases.duplicates import link_cases
 from dsr.cases.models import Case
 from dsr.demo.loader import load_demo
-from dsr.domain.enums import LinkKind, Role
+from dsr.domain.enums import LinkKind, Role, VerificationMethod, VerificationOutcome
 from dsr.extensions import db
+from dsr.identity.models import IdentityVerification
+from dsr.tasks.models import CaseNote
 from tests.conftest import BACKENDS, NOW, TODAY, _wipe
 from tests.factories import login, make_user
 
@@ -56,6 +58,31 @@ def _orm_events(case_id: int) -> list:
             for e in events]
 
 
+def _orm_notes(case_id: int) -> list:
+    """The notes as the page read them before: ORM notes, their authors by relationship."""
+    notes = db.session.execute(sa.select(CaseNote).where(CaseNote.case_id == case_id)
+                               .order_by(CaseNote.id.desc())).scalars().all()
+    return [SimpleNamespace(id=n.id, body=n.body, created_at=n.created_at, author_id=n.author_id,
+                            author_name=n.author.name if n.author else None) for n in notes]
+
+
+def _orm_verifications(case_id: int) -> list:
+    """The identity checks as the page read them before: ORM objects, who checked by relationship."""
+    checks = db.session.execute(sa.select(IdentityVerification).where(IdentityVerification.case_id == case_id)
+                                .order_by(IdentityVerification.id)).scalars().all()
+    return [SimpleNamespace(id=v.id, method=v.method, outcome=v.outcome, note=v.note, verified_at=v.verified_at,
+                            verified_by_id=v.verified_by_id,
+                            verified_by_name=v.verified_by.name if v.verified_by else None) for v in checks]
+
+
+def _slow(monkeypatch) -> None:
+    """Every collection read by its reader, the history, notes and identity checks read as ORM objects."""
+    monkeypatch.setattr(census, "_census", lambda case: frozenset())
+    monkeypatch.setattr(page, "case_events", _orm_events)
+    monkeypatch.setattr(page, "case_notes", _orm_notes)
+    monkeypatch.setattr(page, "case_verifications", _orm_verifications)
+
+
 def _pages(app, references: list[str], role: Role) -> dict[str, str]:
     client = app.test_client()
     login(client, role)
@@ -73,8 +100,7 @@ def test_every_demo_case_page_is_the_page_of_the_slow_reading(demo, role, monkey
     with time_machine.travel(NOW, tick=False):
         fast = _pages(app, references, role)
         with monkeypatch.context() as slow:
-            slow.setattr(census, "_census", lambda case: frozenset())  # every collection read by its reader
-            slow.setattr(page, "case_events", _orm_events)
+            _slow(slow)
             slower = _pages(app, references, role)
     assert len(references) > 40
     for reference in references:
@@ -83,6 +109,45 @@ def test_every_demo_case_page_is_the_page_of_the_slow_reading(demo, role, monkey
     shown = "".join(fast.values())
     for card in ('id="tasks"', 'id="notes"', 'id="attachments"', "Linked cases"):
         assert card in shown
+
+
+def test_notes_and_checks_without_a_person_or_by_a_former_colleague_read_as_before(demo, monkeypatch):
+    """The notes and identity checks are read as rows with their person's name joined: one written by dsr
+    itself (no author) says "system", one by a deactivated colleague (not among the people the page reads for
+    its choices) still names them, a check nobody signed names nobody; the same page as the ORM objects gave."""
+    app, references = demo
+    reference = references[3]
+    with time_machine.travel(NOW, tick=False):
+        with app.app_context():
+            case = db.session.execute(sa.select(Case).where(Case.reference == reference)).scalar_one()
+            former = make_user(Role.STAFF, "former@harmony.test")
+            former.active = False
+            added = [CaseNote(case_id=case.id, author_id=None, body="Written by <dsr> & itself", created_at=NOW),
+                     CaseNote(case_id=case.id, author_id=former.id, body="A former colleague's", created_at=NOW),
+                     IdentityVerification(case_id=case.id, method=VerificationMethod.AUTHENTICATED_CHANNEL,
+                                          outcome=VerificationOutcome.VERIFIED, note="", verified_by_id=None,
+                                          verified_at=NOW),
+                     IdentityVerification(case_id=case.id, method=VerificationMethod.AUTHENTICATED_CHANNEL,
+                                          outcome=VerificationOutcome.NOT_VERIFIED, note="by a former one",
+                                          verified_by_id=former.id, verified_at=NOW)]
+            db.session.add_all(added)
+            db.session.commit()
+            ids = [(type(row), row.id) for row in added]
+        try:
+            fast = _pages(app, [reference], Role.PRIVACY_MANAGER)[reference]
+            with monkeypatch.context() as slow:
+                _slow(slow)
+                slower = _pages(app, [reference], Role.PRIVACY_MANAGER)[reference]
+        finally:
+            with app.app_context():
+                for model, row_id in ids:
+                    db.session.delete(db.session.get(model, row_id))
+                db.session.commit()
+    assert fast == slower
+    assert "· system</div><div class=\"notes\">Written by &lt;dsr&gt; &amp; itself</div>" in fast
+    assert "· Former</div><div class=\"notes\">A former colleague&#39;s</div>" in fast
+    assert "<strong>Identity verified</strong></div>" in fast
+    assert "<strong>Not verified</strong> · Former — by a former one</div>" in fast
 
 
 def test_the_census_holds_only_while_the_page_renders(demo):
