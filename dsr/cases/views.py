@@ -17,6 +17,7 @@ from dsr.auth.models import User
 from dsr.cases.action_forms import REFUSAL_LABELS
 from dsr.cases.deadlines import case_clock, extension_rule, working_calendar
 from dsr.cases.forms import CHANNEL_LABELS, LANGUAGE_LABELS, RIGHT_LABELS, IntakeForm
+from dsr.cases.hidden_fields import action_hidden_fields
 from dsr.cases.intake import intake_page
 from dsr.cases.page import render_case
 from dsr.cases.queries import FilterError, QueueFilters, case_or_404, queue_query
@@ -40,6 +41,10 @@ def _labels():
         "REFUSAL_LABELS": REFUSAL_LABELS,
         "CaseState": CaseState,
     }
+
+
+# The case page's action forms write their hidden fields through it (templates/cases/_action.html).
+bp.add_app_template_global(action_hidden_fields)
 
 
 @bp.route("/")
