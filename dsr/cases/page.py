@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -131,9 +132,30 @@ _VERIFICATIONS = (
 
 
 def _assignable() -> list[User]:
-    return list(db.session.execute(
-        sa.select(User).where(User.active.is_(True), User.role != Role.AUDITOR).order_by(User.name)
-    ).scalars())
+    return list(db.session.execute(_people()).scalars())
+
+
+# The page's statements of objects, made once per process with their values as parameters: building a
+# statement and its cache key, which SQLAlchemy keeps on the statement, cost some hundreds of Python calls
+# each time (issue 15, item 3).
+@functools.cache
+def _people() -> sa.Select:
+    """The people a case can be given to (and whose names the history and the notes' authors need)."""
+    return sa.select(User).where(User.active.is_(True), User.role != Role.AUDITOR).order_by(User.name)
+
+
+@functools.cache
+def _subject_cases() -> sa.Select:
+    """The subject's cases, newest first, with their rights."""
+    return (sa.select(Case).where(Case.subject_id == sa.bindparam("subject_id")).options(selectinload(Case.rights))
+            .order_by(Case.received_on.desc(), Case.id.desc()))
+
+
+@functools.cache
+def _tasks() -> sa.Select:
+    """The case's tasks, open ones first, by due date."""
+    return (sa.select(CaseTask).where(CaseTask.case_id == sa.bindparam("case_id"))
+            .order_by(CaseTask.done_at.is_not(None), CaseTask.due_on, CaseTask.id))
 
 
 PANELS = {"complete": "approve", "send_back": "send_back", "refuse": "refuse", "withdraw": "withdraw",
@@ -157,8 +179,9 @@ def case_page_context(case: Case, *, error: str | None = None, conflict_since: i
     day = today()
     # The subject's cases with their rights in two statements: the page lists every earlier case.
     subject_cases = db.session.execute(
-        sa.select(Case).where(Case.subject_id == case.subject_id).options(selectinload(Case.rights))
-        .order_by(Case.received_on.desc(), Case.id.desc())).scalars().all()
+        sa.select(Case).where(Case.subject_id.is_(None)).options(selectinload(Case.rights))
+        .order_by(Case.received_on.desc(), Case.id.desc()) if case.subject_id is None else _subject_cases(),
+        {} if case.subject_id is None else {"subject_id": case.subject_id}).scalars().all()
     if case.subject is not None and "cases" not in sa.inspect(case.subject).dict:
         # The same list, newest first, is the subject's ``cases``: the earlier and recent requests read it.
         set_committed_value(case.subject, "cases", list(subject_cases))
@@ -243,9 +266,8 @@ def case_page_context(case: Case, *, error: str | None = None, conflict_since: i
             sa.select(AuditEvent).where(AuditEvent.case_id == case.id, AuditEvent.id > conflict_since)
             .order_by(AuditEvent.id.desc())).scalars())
     moment = moment_formatter()
-    tasks = [] if known_empty(case, "case_tasks") else list(db.session.execute(
-        sa.select(CaseTask).where(CaseTask.case_id == case.id).order_by(CaseTask.done_at.is_not(None),
-                                                                         CaseTask.due_on, CaseTask.id)).scalars())
+    tasks = [] if known_empty(case, "case_tasks") else list(
+        db.session.execute(_tasks(), {"case_id": case.id}).scalars())
     return {
         "KIND_LABELS": F.KIND_LABELS, "METHOD_LABELS": F.METHOD_LABELS, "OUTCOME_LABELS": F.OUTCOME_LABELS,
         "REFUSAL_LABELS": F.REFUSAL_LABELS, "LINK_LABELS": F.LINK_LABELS,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -241,11 +242,20 @@ def effective_due():
 
 def case_by_reference(reference: str, *loads) -> Case | None:
     """The case with this reference, or ``None``; its subject and assignee, which every page and the API show,
-    in the same statement, and whatever else ``loads`` asks for."""
+    in the same statement, and whatever else ``loads`` asks for. Without ``loads`` (every page's case) the
+    statement is made once per process, the reference as its parameter (issue 15, item 3)."""
+    if not loads:
+        return db.session.execute(_by_reference(), {"reference": reference}).unique().scalar_one_or_none()
     return db.session.execute(
         sa.select(Case).where(Case.reference == reference)
         .options(joinedload(Case.subject), joinedload(Case.assignee), *loads)
     ).unique().scalar_one_or_none()
+
+
+@functools.cache
+def _by_reference() -> sa.Select:
+    return (sa.select(Case).where(Case.reference == sa.bindparam("reference"))
+            .options(joinedload(Case.subject), joinedload(Case.assignee)))
 
 
 def case_or_404(reference: str) -> Case:
