@@ -132,7 +132,8 @@ def create_case():
     if errors:
         return api_error(400, "The request is not valid.", errors=errors)
     try:
-        case = log_request(**form.request_details(), actor=api_actor(), now=now(), today=today())
+        # Only worded from, so not put in the session (nothing to track, nothing to expire at the commit).
+        case = log_request(**form.request_details(), actor=api_actor(), now=now(), today=today(), in_session=False)
         # Worded from the case as written, before the commit expires it (no reloading it afterwards).
         body, location = _json_case(case), f"/api/v1/cases/{case.reference}"
         db.session.commit()

@@ -24,6 +24,8 @@ GENESIS = "0" * 64
 
 def jsonable(value: Any) -> Any:
     """Dates as ISO strings, enums by value, containers recursively: what the JSON column keeps."""
+    if type(value) in _KEPT_AS_THEY_ARE:  # most of an event's values: no isinstance check to walk (issue 15)
+        return value
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, datetime | date):
@@ -34,6 +36,10 @@ def jsonable(value: Any) -> Any:
         items = [jsonable(v) for v in value]
         return sorted(items, key=str) if isinstance(value, set | frozenset) else items
     return value
+
+
+# Exactly these types, not their subclasses (an enum of strings is a str, and is kept by its value).
+_KEPT_AS_THEY_ARE = frozenset({str, int, float, bool, type(None)})
 
 
 def _canonical(content: dict[str, Any]) -> bytes:

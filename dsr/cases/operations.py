@@ -13,7 +13,7 @@ from dsr.audit.operations import Entry, record_all
 from dsr.cases.deadlines import apply_deadlines, working_calendar
 from dsr.cases.errors import CaseError, InvalidInput  # noqa: F401  (CaseError: callers catch it from here)
 from dsr.cases.models import Case, CaseRight
-from dsr.cases.writing import number_and_ids, number_statement, write_case
+from dsr.cases.writing import new_row, number_and_ids, number_statement, write_case
 from dsr.domain.enums import CaseState, Channel, Language, Right
 from dsr.domain.intake import received_on_problem
 from dsr.extensions import db
@@ -68,12 +68,19 @@ def log_request(
     today: date,
     link_subject: DataSubject | None = None,
     scan: CheckedUpload | None = None,
+    in_session: bool = True,
 ) -> Case:
     """Log a request that reached an official channel on ``received_on`` and start its clock.
 
     With ``link_subject`` the case joins a known subject (blank fields are completed from the request,
     differing values are recorded in the audit event); otherwise a new subject is recorded.
+
+    ``in_session=False`` (a caller that only words its answer from the new case, as the API does): the case,
+    its rights and a new subject are written, but not put in the session (:func:`dsr.cases.writing.write_case`),
+    so nothing may change them afterwards; not with a ``scan``, which is stored with the case in the session.
     """
+    if scan is not None and not in_session:
+        raise ValueError("a scan is stored with the case in the session: log the request with in_session=True")
     rights = sorted(set(rights), key=list(Right).index)
     if not rights:
         raise InvalidInput(_("Choose at least one right."), "rights")
@@ -104,7 +111,8 @@ def log_request(
     # A linked subject's completed fields (their search keys with them: the session's hook) and whatever else
     # the caller left pending are written before the case's rows and the chain, as the one flush did.
     db.session.flush()
-    case = Case(
+    case = new_row(
+        Case,
         id=case_id,
         reference=reference,
         subject_id=person.id,
@@ -120,11 +128,12 @@ def log_request(
         extended_due_on=None,
         closed_at=None,
     )
-    case_rights = [CaseRight(id=id_, case_id=case_id, right=r) for id_, r in zip(right_ids, rights, strict=True)]
+    case_rights = [new_row(CaseRight, id=id_, case_id=case_id, right=r) for id_, r in zip(right_ids, rights, strict=True)]
     apply_deadlines(case, calendar)
     # The subject (if new, with its search keys), the case and its rights: on PostgreSQL, with the head read,
     # not written here but in the events' statement below (``along``), a round trip less.
-    rows = write_case(case, case_rights, person, new_subject=link_subject is None, along_events=head is not None)
+    rows = write_case(case, case_rights, person, new_subject=link_subject is None, along_events=head is not None,
+                      in_session=in_session)
     # The events after the rows they name (in the same statement, or the next), so the head's lock is held
     # from there to the commit only; in the chain in the order they happened, written together.
     events = []

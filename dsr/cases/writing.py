@@ -94,6 +94,19 @@ def _number_and_ids_statement(subject: bool):
     return sa.select(*columns)
 
 
+def new_row(cls, **values):
+    """An instance of the mapped ``cls`` holding ``values``, for :func:`write_case` to write: made without the
+    class's instrumented constructor, whose event and history for every attribute set nothing reads (the rows
+    are written by Core statements, and the objects then put in the session as loaded, or left out). A
+    creation through the API made its case, its subject and its rights so, some 150 Python calls (issue 15,
+    item 3). Only for plain column values: a relationship given here would not be set up. The mappers are
+    configured first, as the constructor would (a worker's first creation may be its first ORM object)."""
+    sa.orm.configure_mappers()
+    obj = cls.__mapper__.class_manager.new_instance()
+    obj.__dict__.update(values)
+    return obj
+
+
 def _row(obj) -> dict:
     """The object's columns as a row to insert; a column it was not given gets its Python default or NULL
     (what a flush would write), and the object then holds that value too, so reading it needs no query."""
@@ -146,7 +159,7 @@ class Rows(NamedTuple):
 
 
 def write_case(case: Case, rights: list[CaseRight], subject: DataSubject, *, new_subject: bool,
-               along_events: bool = False) -> Rows | None:
+               along_events: bool = False, in_session: bool = True) -> Rows | None:
     """Insert the case, its rights and (if ``new_subject``) the subject with its search keys, then attach
     them to the session as persistent objects. On PostgreSQL every object already has its id
     (:func:`number_and_ids`): one statement; on SQLite one each, the ids read back.
@@ -154,7 +167,9 @@ def write_case(case: Case, rights: list[CaseRight], subject: DataSubject, *, new
     ``along_events`` (PostgreSQL): the statement is not run here but returned (:class:`Rows`), for the caller
     to hand to :func:`dsr.audit.operations.record_all`, which writes the rows and the events in one statement
     (a round trip less a creation, issue 15, item 3). The objects are attached already: nothing may read
-    them from the database before that statement has run."""
+    them from the database before that statement has run.
+
+    ``in_session=False``: the objects are not put in the session (see :func:`_attach`)."""
     connection = db.session.connection()
     if new_subject:
         subject_row = _row(subject)
@@ -173,7 +188,7 @@ def write_case(case: Case, rights: list[CaseRight], subject: DataSubject, *, new
         rows = Rows(_write_ctes(new_subject), _write_statement(new_subject), params)
         if not along_events:
             connection.execute(rows.statement, rows.params)
-        _attach(case, rights, subject, new_subject=new_subject)
+        _attach(case, rights, subject, new_subject=new_subject, in_session=in_session)
         return rows if along_events else None
     if new_subject:
         subject.id = connection.execute(
@@ -184,7 +199,7 @@ def write_case(case: Case, rights: list[CaseRight], subject: DataSubject, *, new
     for right, row in zip(rights, right_rows, strict=True):
         row["case_id"] = right.case_id = case.id
         right.id = connection.execute(sa.insert(CaseRight.__table__).values(row)).inserted_primary_key[0]
-    _attach(case, rights, subject, new_subject=new_subject)
+    _attach(case, rights, subject, new_subject=new_subject, in_session=in_session)
     return None
 
 
@@ -237,11 +252,19 @@ def _write_statement(new_subject: bool):
     return _rights_insert(new_subject).add_cte(*_write_parts(new_subject)[0])
 
 
-def _attach(case: Case, rights: list[CaseRight], subject: DataSubject, *, new_subject: bool) -> None:
+def _attach(case: Case, rights: list[CaseRight], subject: DataSubject, *, new_subject: bool,
+            in_session: bool = True) -> None:
     """Put the written objects in the session as if loaded, their relationships with them (no backref
-    events: each side is set as loaded)."""
-    for obj in ([subject] if new_subject else []) + [case, *rights]:
-        make_transient_to_detached(obj)
+    events: each side is set as loaded).
+
+    ``in_session=False``: the relationships only; the objects stay out of the session, holding what was
+    written, for a caller that only words its answer from them (the API's creation): putting them in the
+    session (with its cascade along the relationships) and expiring them at the commit was about a tenth of
+    such a creation's Python (issue 15, item 3). The session then knows nothing of them: a change to them
+    would not be written."""
+    if in_session:
+        for obj in ([subject] if new_subject else []) + [case, *rights]:
+            make_transient_to_detached(obj)
     set_committed_value(case, "subject", subject)
     set_committed_value(case, "rights", rights)
     for right in rights:
@@ -255,4 +278,5 @@ def _attach(case: Case, rights: list[CaseRight], subject: DataSubject, *, new_su
         set_committed_value(subject, "cases", [case])
     elif "cases" in subject.__dict__:  # a list read earlier shows the new case, as an append would
         set_committed_value(subject, "cases", [*subject.cases, case])
-    db.session.add(case)
+    if in_session:
+        db.session.add(case)

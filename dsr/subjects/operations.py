@@ -98,8 +98,12 @@ def normalised_identifier_column(column):
 
 def new_subject(details: SubjectDetails, *, now: datetime) -> DataSubject:
     """A new subject, not yet in the session: :func:`dsr.cases.writing.write_case` writes it with its search
-    keys (a subject added to the session instead gets them from the session's hook at its flush)."""
-    return DataSubject(**details.as_dict(), name_key=name_key(details.name), created_at=now)
+    keys (a subject added to the session instead gets them from the session's hook at its flush). Made as
+    :func:`dsr.cases.writing.new_row` makes the case's rows, without the instrumented constructor."""
+    sa.orm.configure_mappers()  # as the constructor would: this may be the process's first ORM object
+    subject = DataSubject.__mapper__.class_manager.new_instance()
+    subject.__dict__.update(details.as_dict(), name_key=name_key(details.name), created_at=now)
+    return subject
 
 
 def complete_subject(subject: DataSubject, details: SubjectDetails) -> tuple[dict, dict]:

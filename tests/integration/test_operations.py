@@ -501,3 +501,85 @@ def test_a_new_rows_values_are_the_objects_columns_with_the_flushs_defaults(ctx)
     assert row["version"] == 1 and row["priority"] == Priority.NORMAL
     right = CaseRight(id=5, case_id=7, right=Right.ACCESS)
     assert _row(right) == {"id": 5, "case_id": 7, "right": Right.ACCESS}
+
+
+def test_a_case_logged_out_of_the_session_is_written_and_worded_alike(ctx):
+    """``in_session=False`` (the API's creation, issue 15, item 3): the same rows and events as a case logged
+    in the session, the objects left out of the session and readable without a query; no scan with it."""
+    staff = make_user(Role.STAFF)
+    db.session.commit()
+    events_before = row_count(AuditEvent)
+    case = _log(staff, rights=[Right.ERASURE, Right.ACCESS], in_session=False)
+    assert sa.inspect(case).transient and sa.inspect(case.subject).transient
+    assert all(sa.inspect(r).transient for r in case.rights)
+    assert case not in db.session and not db.session.new and not db.session.dirty
+    statements = []
+
+    def count(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        shown = (case.version, case.priority, case.assignee, case.merged_into, case.pauses, case.attachments,
+                 case.right_values, case.subject.name, case.subject.cases, case.paused_days)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+    assert statements == []
+    assert shown == (1, Priority.NORMAL, None, None, [], [], [Right.ACCESS, Right.ERASURE], "Zoë Van den Broeck",
+                     [case], 0)
+    reference, case_id, subject_id = case.reference, case.id, case.subject_id
+    db.session.commit()
+    stored = _reload(case)
+    assert (stored.id, stored.subject_id, stored.right_values) == (case_id, subject_id, [Right.ACCESS, Right.ERASURE])
+    assert (stored.promised_on, stored.legal_due_on) == (case.promised_on, case.legal_due_on)
+    assert stored.subject.name_key == "zoe van den broeck" and stored.subject.created_at == NOW
+    assert row_count(AuditEvent) == events_before + 2
+    assert_unbroken_chain(audit_trail())
+    assert stored.reference == reference
+    upload = check_upload("letter.pdf", io.BytesIO(PDF), max_bytes=1_000_000)
+    with pytest.raises(ValueError, match="scan"):
+        _log(staff, scan=upload, in_session=False)
+
+
+def test_a_new_row_object_holds_its_values_without_history(ctx):
+    """dsr.cases.writing.new_row: an instance of the class with the values given, as if loaded (no pending
+    change), which _row then reads with the flush's defaults for the rest."""
+    from dsr.cases.writing import _row, new_row
+
+    right = new_row(CaseRight, id=5, case_id=7, right=Right.ACCESS)
+    assert type(right) is CaseRight and sa.inspect(right).transient
+    assert (right.id, right.case_id, right.right) == (5, 7, Right.ACCESS)
+    assert not sa.inspect(right).attrs.right.history.has_changes()
+    assert _row(right) == {"id": 5, "case_id": 7, "right": Right.ACCESS}
+    case = new_row(Case, reference="DSR-2026-00001", notes="x", channel=Channel.EMAIL, state=CaseState.RECEIVED)
+    assert _row(case) == _row(Case(reference="DSR-2026-00001", notes="x", channel=Channel.EMAIL,
+                                   state=CaseState.RECEIVED))
+
+
+def test_a_new_row_object_is_usable_before_any_mapper_is_configured():
+    """A worker's first creation may make its first ORM objects through new_row (a gunicorn worker reads the
+    token as plain columns): the mappers are configured then, as the constructor would, so the objects'
+    attributes can be set (they could not, and the first creation was a 500)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, tempfile\n"
+            "import sqlalchemy as sa\n"
+            "from dsr import create_app\n"
+            "d = tempfile.mkdtemp()\n"
+            "create_app({'SQLALCHEMY_DATABASE_URI': f'sqlite:///{d}/x.db', 'SECRET_KEY': 'x', 'INSTANCE_PATH': d,\n"
+            "            'STORAGE_DIR': d + '/s', 'REDIS_URL': None})\n"
+            "from dsr.cases.models import CaseRight\n"
+            "from dsr.cases.writing import new_row\n"
+            "from dsr.domain.enums import Right\n"
+            "from dsr.subjects.operations import SubjectDetails, new_subject\n"
+            "assert sa.inspect(CaseRight).registry._new_mappers  # nothing has configured them yet\n"
+            "right = new_row(CaseRight, id=1, case_id=2, right=Right.ACCESS)\n"
+            "right.id = 3\n"
+            "subject = new_subject(SubjectDetails(name='Jan'), now=None)\n"
+            "subject.id = 4\n"
+            "print(right.id, subject.id, subject.name_key)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["3", "4", "jan"]
