@@ -69,6 +69,45 @@ def test_the_api_answers_400_naming_the_field(app, world, body, field):
     assert stored_counts(app) == before
 
 
+def _raw(name: str, encoding: str) -> bytes:
+    text = json.dumps({**CASE, "subject": {**CASE["subject"], "name": name}}, ensure_ascii=False)
+    return text.encode(encoding, "surrogatepass")
+
+
+@pytest.mark.parametrize(("raw", "problem"), [
+    (_raw("Jan \ud800 Jansen", "utf-8"), "surrogate"),  # the surrogate's own bytes, no escape
+    (_raw("Jan \udfff", "utf-8-sig"), "surrogate"),
+    (_raw("Jan\u0000Jansen", "utf-16"), "NUL"),  # escaped by json.dumps: no b"\\u" among the bytes
+    (_raw("Jan\u0000Jansen", "utf-16-le"), "NUL"),
+    (_raw("Jan\u0000Jansen", "utf-32"), "NUL"),
+    (json.dumps({**CASE, "n": 2**64}).encode("utf-16"), "large"),  # no run of 19 digit bytes
+])
+def test_bodies_read_in_every_encoding_the_parser_reads_are_checked(app, world, raw, problem):
+    """The guard looks at a JSON body's parsed values only when its bytes could give one it refuses
+    (dsr.input_guard._plainly_fine): a surrogate's UTF-8 bytes, and texts in UTF-16 and UTF-32 (whose NULs and
+    digits the byte test cannot read) are walked and refused as before."""
+    from dsr.input_guard import _plainly_fine
+
+    assert not _plainly_fine(raw)
+    before = stored_counts(app)
+    response = app.test_client().post("/api/v1/cases", data=raw, headers=world["auth"],
+                                      content_type="application/json")
+    assert response.status_code == 400, response.data[:300]
+    assert problem in json.dumps(response.get_json()), response.get_json()
+    assert stored_counts(app) == before
+
+
+def test_a_plain_body_is_not_walked(app, world, monkeypatch):
+    from dsr import input_guard
+
+    walked = []
+    monkeypatch.setattr(input_guard, "_walk_json", lambda value, path: walked.append(value))
+    response = _api_post(app, world, "/api/v1/cases", json.dumps(CASE))
+    assert response.status_code == 201 and walked == []
+    _api_post(app, world, "/api/v1/cases", json.dumps({**CASE, "notes": "caf\u00e9"}))
+    assert len(walked) == 1
+
+
 def test_json_nested_thousands_deep_is_a_400_not_a_crash(app, world):
     for raw in ("[" * 5000 + "]" * 5000, '{"a":' * 5000 + "1" + "}" * 5000):
         response = _api_post(app, world, "/api/v1/cases", raw)
