@@ -201,25 +201,14 @@ def kept_fingerprints(bounds: list[datetime]) -> list[tuple]:
     a case an event names that is not answered in an earlier month now was not before either. Every change
     to one that is records an event naming it, which reads all twelve again.
     """
-    from dsr.audit.operations import writes_pending
-    from dsr.reports.data import changed_since, newest_event
+    from dsr.reports.data import kept_up_to_date
 
-    if writes_pending():  # this transaction's own changes are not everyone's yet
-        return _fingerprints(bounds)
-    key = (str(db.engine.url), tuple(bounds))
-    newest = newest_event()
-    kept = FINGERPRINTS.get(key)
-    if kept is not None and kept[0] >= newest:
-        return kept[1]
-    changed = None if kept is None else changed_since(kept[0])
-    if changed is None or (changed and _answered_among(changed, bounds[0], bounds[-2])):
-        found = _fingerprints(bounds)
-    elif changed:
-        found = [*kept[1][:-1], *_fingerprints(bounds[-2:])]
-    else:  # events that change no case (a sign-in)
-        found = kept[1]
-    FINGERPRINTS.put(key, newest, found)
-    return found
+    def update(kept: list[tuple], changed: set[int]) -> list[tuple]:
+        if _answered_among(changed, bounds[0], bounds[-2]):
+            return _fingerprints(bounds)
+        return [*kept[:-1], *_fingerprints(bounds[-2:])]
+
+    return kept_up_to_date(FINGERPRINTS, (str(db.engine.url), tuple(bounds)), lambda: _fingerprints(bounds), update)
 
 
 def _answered_among(ids: set[int], start: datetime, end: datetime) -> bool:

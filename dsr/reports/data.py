@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
 from datetime import UTC, date, datetime
+from typing import TypeVar
 
 import sqlalchemy as sa
 from flask import current_app
@@ -32,6 +33,8 @@ from dsr.reports.escalations import (
 from dsr.tasks.models import CaseTask
 from dsr.tasks.titles import task_title
 from dsr.timeutil import local_date
+
+T = TypeVar("T")
 
 
 def facts_for(cases: Iterable[Case]) -> list[CaseFacts]:
@@ -221,42 +224,47 @@ def changed_since(seen: int) -> set[int] | None:
     return {case_id for case_id, _action in rows if case_id is not None}
 
 
-def kept_open_facts() -> tuple[CaseFacts, ...]:
-    """:func:`open_facts`, kept per process (and database and language: task titles are in it) and brought up
-    to date from the audit events committed since it was read: only the cases those events name, and the
-    other cases of their subjects, are read again.
+def kept_up_to_date(store, key: Hashable, whole: Callable[[], T], update: Callable[[T, set[int]], T]) -> T:
+    """A value kept per process in ``store`` (a :class:`dsr.reports.versions.Newest`) under ``key`` as of an
+    audit event, brought up to date by the events since: ``whole()`` the first time and after what
+    :func:`changed_since` cannot follow case by case; the kept value when the events since name no case;
+    otherwise ``update(kept, ids)`` with the ids of the cases they name. A transaction with changes of its own
+    (not committed) gets ``whole()`` and keeps nothing: they are not everyone's yet.
 
     Every change of state records an event naming its case (:func:`dsr.audit.operations.record`), and events
     are appended under the chain head's lock, held until their transaction commits, so their ids follow the
     order of the commits: every change committed after the newest event read first is in an event with a
-    higher id, and the facts read after it are at least as new. A case that closed drops out, a new or
-    reopened one comes in. Cases written without any event (a bulk load) are not seen until an event or a
-    restart, as for :func:`dsr.reports.versions.data_version`. A transaction with changes of its own (not
-    committed) reads the facts whole and keeps nothing.
-    """
-    from flask_babel import get_locale
-
+    higher id, and what is read after it is at least as new. Cases written without any event (a bulk load) are
+    not seen until an event or a restart, as for :func:`dsr.reports.versions.data_version`."""
     from dsr.audit.operations import writes_pending
-    from dsr.reports.versions import OPEN_FACTS
 
-    if writes_pending():  # this transaction's own changes are not everyone's facts yet
-        return tuple(open_facts())
-    key = (str(db.engine.url), str(get_locale()))
+    if writes_pending():
+        return whole()
     newest = newest_event()
-    kept = OPEN_FACTS.get(key)
-    if kept is not None and kept[0] >= newest:  # (newer: another request of this process kept them since)
+    kept = store.get(key)
+    if kept is not None and kept[0] >= newest:  # (newer: another request of this process kept it since)
         return kept[1]
     changed = None if kept is None else changed_since(kept[0])
-    if changed is None:
-        facts = tuple(open_facts())
-    elif not changed:
-        facts = kept[1]
-    else:
-        by_id = {f.id: f for f in kept[1] if f.id not in changed}
+    value = whole() if changed is None else update(kept[1], changed) if changed else kept[1]
+    store.put(key, newest, value)
+    return value
+
+
+def kept_open_facts() -> tuple[CaseFacts, ...]:
+    """:func:`open_facts`, kept per process (and database and language: task titles are in it) and brought up
+    to date from the audit events committed since it was read (:func:`kept_up_to_date`): only the cases those
+    events name, and the other cases of their subjects, are read again. A case that closed drops out, a new
+    one comes in."""
+    from flask_babel import get_locale
+
+    from dsr.reports.versions import OPEN_FACTS
+
+    def update(kept: tuple[CaseFacts, ...], changed: set[int]) -> tuple[CaseFacts, ...]:
+        by_id = {f.id: f for f in kept if f.id not in changed}
         by_id.update((f.id, f) for f in open_facts(of=changed))
-        facts = tuple(by_id[case_id] for case_id in sorted(by_id))
-    OPEN_FACTS.put(key, newest, facts)
-    return facts
+        return tuple(by_id[case_id] for case_id in sorted(by_id))
+
+    return kept_up_to_date(OPEN_FACTS, (str(db.engine.url), str(get_locale())), lambda: tuple(open_facts()), update)
 
 
 def settings(due_within: int | None = None) -> dict:
