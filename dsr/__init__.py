@@ -32,10 +32,37 @@ def _select_locale() -> str:
     return UI_LOCALES[request.accept_languages.best_match(["en", "nl", "fr"]) or "en"]
 
 
+class App(Flask):
+    """Flask, with what :meth:`ensure_sync` finds kept per function.
+
+    Flask asks, for each function it calls in a request (the view, every ``before_request``,
+    ``after_request`` and teardown function, each of the two dozen template context processors), whether it
+    is a coroutine function (``inspect.iscoroutinefunction``, some 15 Python calls each): 36 times and some
+    550 calls a queue page, the same answer each time (issue 15, item 3). The answer is a function's for
+    life, so it is kept per function (a bound method is equal to the same method bound to the same object);
+    the functions are the app's own, registered at start-up, and a callable that cannot be a key is asked
+    each time."""
+
+    _SYNC_KEPT = 4096
+
+    def ensure_sync(self, func):
+        kept = self.__dict__.setdefault("_dsr_sync", {})
+        try:
+            return kept[func]
+        except KeyError:
+            made = super().ensure_sync(func)
+            if len(kept) >= self._SYNC_KEPT:
+                kept.clear()
+            kept[func] = made
+            return made
+        except TypeError:  # unhashable
+            return super().ensure_sync(func)
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     """Application factory: configuration from the environment, then ``test_config`` on top."""
     instance_path = os.environ.get("DSR_INSTANCE_PATH") or str(config.DEFAULT_INSTANCE)
-    app = Flask(
+    app = App(
         __name__,
         instance_path=instance_path,
         template_folder=str(ROOT / "templates"),
