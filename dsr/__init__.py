@@ -16,6 +16,7 @@ from dsr.extensions import (
     db,
     init_migrations,
     limiter,
+    limits_on_routes_only,
     login_manager,
     ping_on_checkout,
 )
@@ -99,6 +100,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     catalogue.install(app)
     _register_blueprints(app)
+    limits_on_routes_only(app, limiter)
     _register_security_headers(app)
 
     from dsr import cli, web

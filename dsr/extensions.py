@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 import sqlalchemy as sa
-from flask import g
+from flask import Flask, g
 from flask.cli import with_appcontext
 from flask_babel import Babel
 from flask_bootstrap import Bootstrap5
@@ -194,6 +194,26 @@ bootstrap = Bootstrap5()
 # Login throttling (dsr/auth/views.py): storage from RATELIMIT_STORAGE_URI (memory in the embedded default,
 # Redis in production, so every process counts the same tries).
 limiter = Limiter(key_func=get_remote_address)
+
+
+def limits_on_routes_only(app: Flask, limiter: Limiter) -> bool:
+    """Leave out the limiter's check before every request when only routes carry limits, and say whether it
+    was left out. dsr's limits are on the login's routes (dsr/auth/views.py), each checked by its own
+    decorator when its route runs; the check Flask-Limiter adds before every request applies the default,
+    application and blueprint limits (and limits kept in memory while the storage is down), of which dsr sets
+    none, so on every request it found nothing to apply, for some 60 µs of Python, the largest of the
+    request's hooks (issue 15, item 3). Called once the blueprints are registered: a default, application,
+    blueprint or meta limit, or a fallback kept in memory, keeps the check."""
+    manager = limiter.limit_manager
+    if (manager.default_limits or manager.application_limits or getattr(manager, "_blueprint_limits", True)
+            or getattr(limiter, "_meta_limits", True) or getattr(limiter, "_in_memory_fallback", True)
+            or getattr(limiter, "_in_memory_fallback_enabled", True)):
+        return False
+    hooks = app.before_request_funcs.get(None, [])
+    if limiter._check_request_limit not in hooks:
+        return False
+    hooks.remove(limiter._check_request_limit)
+    return True
 
 
 _PINGED_ENGINES: weakref.WeakSet = weakref.WeakSet()

@@ -171,3 +171,53 @@ def test_with_redis_two_processes_count_the_same_failures(app, users, tmp_path):
     keys = redis.Redis.from_url(REDIS_URL).keys("*" + env["PREFIX"] + "*")
     assert keys
     redis.Redis.from_url(REDIS_URL).delete(*keys)
+
+
+def test_the_check_before_every_request_is_left_out_only_while_routes_alone_carry_limits(app):
+    """dsr's limits are on the login's routes, checked by their decorators: the limiter's check before every
+    request found nothing to apply and is left out (issue 15, item 3); a default, application or blueprint
+    limit keeps it, and every kind of limit still holds."""
+    from flask import Blueprint, Flask
+    from flask_limiter import Limiter
+
+    from dsr.extensions import limiter, limits_on_routes_only
+
+    assert limiter._check_request_limit not in app.before_request_funcs.get(None, [])
+
+    def made(**options) -> tuple[Flask, Limiter]:
+        flask_app = Flask(__name__)
+        flask_app.config["RATELIMIT_STORAGE_URI"] = "memory://"
+        own = Limiter(key_func=lambda: "one", **options)
+        own.init_app(flask_app)
+        flask_app.add_url_rule("/open", "open", lambda: "open")
+        def limited():
+            return "limited"
+
+        flask_app.add_url_rule("/limited", "limited", own.limit("2/minute")(limited))
+        return flask_app, own
+
+    routes_only, own = made()
+    assert limits_on_routes_only(routes_only, own)
+    assert own._check_request_limit not in routes_only.before_request_funcs[None]
+    client = routes_only.test_client()
+    assert [client.get("/limited").status_code for _ in range(3)] == [200, 200, 429]
+    assert {client.get("/open").status_code for _ in range(5)} == {200}
+
+    with_default, own = made(default_limits=["3/minute"])
+    assert not limits_on_routes_only(with_default, own)
+    client = with_default.test_client()
+    assert [client.get("/open").status_code for _ in range(4)] == [200, 200, 200, 429]
+
+    with_application, own = made(application_limits=["1/minute"])
+    assert not limits_on_routes_only(with_application, own)
+    client = with_application.test_client()
+    assert [client.get("/open").status_code for _ in range(2)] == [200, 429]
+
+    with_blueprint, own = made()
+    part = Blueprint("part", __name__)
+    part.add_url_rule("/in-part", "in_part", lambda: "in part")
+    own.limit("1/minute")(part)
+    with_blueprint.register_blueprint(part)
+    assert not limits_on_routes_only(with_blueprint, own)
+    client = with_blueprint.test_client()
+    assert [client.get("/in-part").status_code for _ in range(2)] == [200, 429]
