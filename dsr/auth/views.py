@@ -86,7 +86,10 @@ def _session_housekeeping():
                and getattr(current_app.view_functions.get(request.endpoint), "reads_only", False))
     if outside:
         db.session.connection(execution_options=NO_TRANSACTION)
-    if request.endpoint in ("static", "bootstrap.static") or not current_user.is_authenticated:
+    if request.endpoint in ("static", "bootstrap.static"):
+        return None
+    user = current_user._get_current_object()  # once: each use of the proxy finds the user again
+    if not user.is_authenticated:
         return None
     row = g.get("user_session")
     moment = now()
@@ -95,9 +98,9 @@ def _session_housekeeping():
         db.session.commit()
         if outside:  # the commit gave the connection back
             db.session.connection(execution_options=NO_TRANSACTION)
-    if current_user.must_change_password and request.endpoint not in OPEN_WHILE_PASSWORD_MUST_CHANGE:
+    if user.must_change_password and request.endpoint not in OPEN_WHILE_PASSWORD_MUST_CHANGE:
         return redirect(url_for("auth.change_password"))
-    if (totp.mfa_required(current_user) and not current_user.totp_enabled_at
+    if (totp.mfa_required(user) and not user.totp_enabled_at
             and request.endpoint not in OPEN_BEFORE_ENROLMENT):
         return redirect(url_for("auth.totp_setup"))
     return None

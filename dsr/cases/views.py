@@ -58,8 +58,9 @@ def index():
 @reads_only
 @roles_required(*READERS)
 def queue():
+    user = current_user._get_current_object()  # once: each use of the proxy finds the user again
     try:
-        filters = QueueFilters.from_args(request.args, current_user_id=current_user.id)
+        filters = QueueFilters.from_args(request.args, current_user_id=user.id)
     except FilterError as exc:
         flash(exc.message, "warning")
         return redirect(url_for("cases.queue"))
@@ -73,26 +74,26 @@ def queue():
 
     helpers = _row_helpers()
     return render_template(
-        "cases/queue.html", page=page, queue_table=_queue_table(page.items, day, helpers["case_url"]),
+        "cases/queue.html", page=page, queue_table=_queue_table(page.items, day, helpers["case_url"], user.is_manager),
         filters=filters, args=request.args, assignees=assignees,
         states=list(CaseState), rights=list(Right), channels=list(Channel), today=day,
-        saved_views=tuple(views_of(current_user)), current_query=clean_query(request.query_string.decode()),
+        saved_views=tuple(views_of(user)), current_query=clean_query(request.query_string.decode()),
         shown_args=tuple((k, v) for k, v in request.args.items(multi=True) if k != "page"), **helpers,
     )
 
 
-def _queue_table(items: list, day, case_url) -> QueueTable:
+def _queue_table(items: list, day, case_url, is_manager: bool) -> QueueTable:
     """The page's rows (:class:`~dsr.cases.queue_page.QueueTable`): their open tasks and unassignments read, each
     row kept by its case's rows, those and what the whole page shares."""
     calendar = working_calendar()
     options = warning_settings()  # the clocks' thresholds are the warnings' (dsr.reports.data.settings)
     rule = extension_rule()  # once a page, not once a row
     tasks, unassigned = tasks_and_unassignments(items)
-    shared = (str(get_locale()), current_user.is_manager, day, calendar, rule, tuple(sorted(options.items())),
+    shared = (str(get_locale()), is_manager, day, calendar, rule, tuple(sorted(options.items())),
               case_url("-"))
     keys = [(shared, case.made_of, tuple(tasks.get(case.id, ())), unassigned.get(case.id)) for case in items]
     make = functools.partial(_queue_rows, day=day, calendar=calendar, rule=rule, options=options, tasks=tasks,
-                             unassigned=unassigned, case_url=case_url, is_manager=current_user.is_manager)
+                             unassigned=unassigned, case_url=case_url, is_manager=is_manager)
     return QueueTable(items, keys, day, make, keep=current_app.config.get("KEEP_FRAGMENTS", True))
 
 
