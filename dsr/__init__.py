@@ -28,8 +28,9 @@ ROOT = Path(__file__).resolve().parent.parent
 def _select_locale() -> str:
     if not has_request_context():  # CLI commands and jobs: messages in English
         return "en_GB"
-    if current_user and current_user.is_authenticated:
-        return UI_LOCALES.get(current_user.locale, "en_GB")
+    user = current_user._get_current_object()  # once: each use of the proxy finds the user again
+    if user and user.is_authenticated:
+        return UI_LOCALES.get(user.locale, "en_GB")
     return UI_LOCALES[request.accept_languages.best_match(["en", "nl", "fr"]) or "en"]
 
 

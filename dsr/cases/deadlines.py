@@ -34,7 +34,7 @@ def working_calendar() -> WorkingDayCalendar:
     """The Dutch working-day calendar plus the declared days kept in the database (read once per request)."""
     if has_app_context() and "dsr_calendar" in g:
         return g.dsr_calendar
-    return _calendar_of(tuple(sorted((day, name) for day, name in read(_declared_days()))))
+    return _calendar_of(tuple(sorted(map(tuple, read(_declared_days())))))  # (day, name) pairs
 
 
 @functools.cache
