@@ -105,16 +105,152 @@ def enum_column_type(enum_cls, name: str) -> sa.Enum:
 db = SQLAlchemy(model_class=Base)
 
 
-def read(statement, params: dict | None = None) -> sa.CursorResult:
+def read(statement, params: dict | None = None) -> sa.Result:
     """The rows of ``statement``, a SELECT of plain columns (not of mapped objects), as ``db.session.execute``
     gives them, run on the session's connection itself: the ORM's layers around an execution (its events,
     compile state and result set-up) cost a page of the queue more Python than its five small statements'
     rows (issue 15, item 3). When the session holds changes not yet flushed, ``db.session.execute`` runs it,
-    so it flushes them first as ever."""
+    so it flushes them first as ever.
+
+    On PostgreSQL (psycopg) a statement object read a third time runs by its :class:`_Plan`: what
+    ``Connection.execute`` computes again on every call for the same statement (its cache key, the execution
+    context, psycopg's column descriptions for the result's metadata) is kept from the second, and only the
+    parameters are made and the rows fetched; the result is SQLAlchemy's own, with the same rows. Anything a
+    plan cannot do exactly as ``Connection.execute`` (another dialect, execution options, an expanding or
+    literal parameter, logging of statements, statement-level event listeners) runs as before."""
     session = db.session
     if session.new or session.dirty or session.deleted:
         return session.execute(statement, params)
-    return session.connection().execute(statement, params)
+    connection = session.connection()
+    dialect = connection.dialect
+    try:
+        kept = _PLANS.get(statement)
+    except TypeError:  # not weakly referable: nothing kept
+        return connection.execute(statement, params)
+    if kept.__class__ is _Plan and kept.dialect is dialect:
+        if kept.sql is not None and (params is None or params.__class__ is dict) and kept.runs_on(connection):
+            return kept.result(kept.fetch(connection, params))
+        return connection.execute(statement, params)
+    result = connection.execute(statement, params)
+    # Seen once (the dialect kept as the mark), then planned.
+    _PLANS[statement] = plan_of(statement, connection, params, result) if kept is dialect else dialect
+    return result
+
+
+# The plans of the statements read() has run, while each statement lives: most are made once per process
+# (module constants, functools.cache). A statement read once (made for one request) is only marked as seen:
+# its plan would cost what it saves.
+_PLANS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# The execution options a plan runs under: the isolation level (the reads of a GET request run in
+# AUTOCOMMIT, dsr/api/auth.py, dsr/auth/views.py) is the connection's, set when it is given; no step of an
+# execution reads it.
+_PLAIN_OPTIONS = frozenset({"isolation_level"})
+
+
+class _Plan:
+    """How one statement object runs on one dialect as ``Connection.execute`` runs it, each step taken from
+    SQLAlchemy: the compiled statement it uses (from the engine's compiled cache, with this statement's
+    extracted and collected parameters, which do not change: statements are immutable), the parameters by
+    :meth:`~sqlalchemy.sql.compiler.SQLCompiler.construct_params` and the compiled statement's bind processors
+    as ``DefaultExecutionContext._init_compiled`` applies them, the statement sent by
+    ``Connection._cursor_execute`` (the cursor events, the dialect's ``do_execute`` and its errors turned into
+    SQLAlchemy's as for any statement), and the rows made by an :class:`~sqlalchemy.engine.IteratorResult` on
+    the result metadata the second execution had (its column keys and result processors: what SQLAlchemy
+    itself keeps on the compiled statement and uses for every later execution). ``sql`` is None for a
+    statement the plan cannot run: it runs as before."""
+
+    __slots__ = ("dialect", "sql", "construct", "extracted", "collected", "processors", "metadata")
+
+    def __init__(self, dialect, compiled=None, extracted=None, collected=None, metadata=None) -> None:
+        self.dialect, self.sql = dialect, None
+        if compiled is not None:
+            self.sql = compiled.string
+            self.construct = compiled.construct_params
+            self.extracted, self.collected = extracted, collected
+            self.processors = compiled._bind_processors
+            self.metadata = metadata
+
+    def runs_on(self, connection) -> bool:
+        """Whether ``connection`` is as the plan was made for (checked on every call, as cheaply as can be):
+        in its active transaction, no logging, no execution options but the isolation level, no statement-level or
+        dialect events."""
+        transaction = connection._transaction
+        if (transaction is None or not transaction.is_active or connection._nested_transaction is not None
+                or connection._trans_context_manager or connection._dbapi_connection is None
+                or connection._echo or self.dialect._has_events):
+            return False
+        options = connection._execution_options
+        if options and not options.keys() <= _PLAIN_OPTIONS:
+            return False
+        if connection._has_events or connection.engine._has_events:
+            dispatch = connection.dispatch
+            return not (dispatch.before_execute or dispatch.after_execute)
+        return True
+
+    def fetch(self, connection, params: dict | None, *, events: bool = True) -> list[tuple]:
+        """The rows (psycopg's tuples) of one execution. ``events=False`` (tests only: a second run of
+        the same statement) sends it without the cursor events."""
+        values = self.construct(params, extracted_parameters=self.extracted, escape_names=False,
+                                _collected_params=self.collected)
+        processors = self.processors
+        parameters = {key: processors[key](value) if key in processors else value for key, value in values.items()}
+        try:
+            cursor = connection._dbapi_connection.cursor()
+        except BaseException as exc:
+            connection._handle_dbapi_exception(exc, self.sql, parameters, None, None)
+        if events:
+            connection._cursor_execute(cursor, self.sql, parameters)
+        else:
+            try:
+                connection.dialect.do_execute(cursor, self.sql, parameters)
+            except BaseException as exc:
+                connection._handle_dbapi_exception(exc, self.sql, parameters, cursor, None)
+        try:
+            rows = cursor.fetchall()
+        except BaseException as exc:
+            connection._handle_dbapi_exception(exc, None, None, cursor, None)
+        connection._safe_close_cursor(cursor)
+        return rows
+
+    def result(self, rows: list[tuple]) -> sa.Result:
+        return sa.engine.IteratorResult(self.metadata, iter(rows))
+
+
+def plan_of(statement, connection, params, result) -> _Plan:
+    """The plan of ``statement`` after ``result``, its execution by ``connection.execute(statement, params)``
+    (nothing of it read yet): one that runs nothing (``sql`` None) unless every step of that execution
+    was one :class:`_Plan` takes exactly as it was."""
+    from sqlalchemy.engine import cursor as engine_cursor
+    from sqlalchemy.engine.interfaces import BindTyping, ExecuteStyle
+    from sqlalchemy.sql import compiler
+
+    dialect = connection.dialect
+    never = _Plan(dialect)
+    context = getattr(result, "context", None)
+    compiled = getattr(context, "compiled", None)
+    if (dialect.name != "postgresql" or dialect.driver != "psycopg" or type(result) is not sa.CursorResult
+            or not isinstance(compiled, compiler.SQLCompiler) or not context.execution_options.keys() <= _PLAIN_OPTIONS
+            or context.execute_style is not ExecuteStyle.EXECUTE
+            or context._is_server_side or context.cursor_fetch_strategy is not engine_cursor._DEFAULT_FETCH
+            or context.cache_hit not in (dialect.CACHE_HIT, dialect.CACHE_MISS) or context._num_sentinel_cols
+            or context.is_crud or context.is_text or context.isddl or compiled.positional
+            or compiled.literal_execute_params or compiled.post_compile_params or compiled.escaped_bind_names
+            or compiled.schema_translate_map or compiled.insert_prefetch or compiled.update_prefetch
+            or compiled.has_out_parameters or compiled._render_postcompile or compiled._collect_params
+            or dialect.bind_typing is BindTyping.SETINPUTSIZES or dialect.server_side_cursors
+            or result._echo or result._row_logging_fn is not None or (params is not None and type(params) is not dict)):
+        return never
+    metadata = result._metadata
+    if (type(metadata) is not engine_cursor.CursorResultMetaData or compiled._cached_metadata is None
+            or metadata._tuplefilter is not None or not metadata.returns_rows):
+        return never
+    same, extracted, collected, _hit = statement._compile_w_cache(
+        dialect=dialect, compiled_cache=connection.engine._compiled_cache, column_keys=sorted(params or ()),
+        for_executemany=False, schema_translate_map=None,
+        linting=dialect.compiler_linting | compiler.WARN_LINTING)
+    if same is not compiled:
+        return never
+    return _Plan(dialect, compiled, extracted, collected, metadata)
 
 
 def insert_rows(table: sa.Table, rows: Iterable[dict], *, batch: int = 2000) -> None:

@@ -221,3 +221,15 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+# DSR_TEST_COMPARE_READS=1: every read() of the run compared with its plan on PostgreSQL (tests/read_support.py).
+COMPARE_READS = os.environ.get("DSR_TEST_COMPARE_READS") == "1"
+
+
+@pytest.fixture(autouse=COMPARE_READS)
+def reads_compared(monkeypatch):
+    """Each ``dsr.extensions.read`` run both ways on PostgreSQL and compared (tests/read_support.py)."""
+    from tests.read_support import compare_reads
+
+    compare_reads(monkeypatch)
