@@ -228,8 +228,12 @@ COMPARE_READS = os.environ.get("DSR_TEST_COMPARE_READS") == "1"
 
 
 @pytest.fixture(autouse=COMPARE_READS)
-def reads_compared(monkeypatch):
-    """Each ``dsr.extensions.read`` run both ways on PostgreSQL and compared (tests/read_support.py)."""
+def reads_compared():
+    """Each ``dsr.extensions.read`` run both ways on PostgreSQL and compared (tests/read_support.py). With a
+    patcher of its own: set up before every other fixture as it is (autouse), it would otherwise make the test's
+    ``monkeypatch`` outlive the app's teardown, which then wipes the storage folder a test had patched."""
     from tests.read_support import compare_reads
 
-    compare_reads(monkeypatch)
+    with pytest.MonkeyPatch.context() as patched:
+        compare_reads(patched)
+        yield
