@@ -38,12 +38,16 @@ def read_both_ways(statement, params=None):
         TALLY[f"not planned: {str(statement).split()[0:4]}"] += 1
         return before
     rows = plan.fetch(connection, params, events=False)
-    assert_same_rows(before.all(), plan.result(rows).all())
+    assert_same_rows(before.all(), plan.result(rows).all(), statement)
     TALLY["compared"] += 1
     return plan.result(rows)
 
 
-def assert_same_rows(expected: list[sa.Row], got: list[sa.Row]) -> None:
+def assert_same_rows(expected: list[sa.Row], got: list[sa.Row], statement=None) -> None:
+    """The same rows, values, types, names and keys. With ``statement``, the keys compared are the names and
+    that statement's own columns: a compiled statement taken from the cache where an equal statement object put
+    it answers to that object's columns too (SQLAlchemy's ``_adapt_to_context``), so which of two equal
+    statements was compiled first, a matter of the cache's history, adds keys no caller of this one holds."""
     assert len(got) == len(expected)
     for want, row in zip(expected, got, strict=True):
         assert tuple(row) == tuple(want)
@@ -54,7 +58,12 @@ def assert_same_rows(expected: list[sa.Row], got: list[sa.Row]) -> None:
         assert [_by_name(row, name) for name in row._fields] == [_by_name(want, name) for name in want._fields]
         assert row[1:] == want[1:] and row[-1] == want[-1]
         keys = list(want._parent._keymap)
-        assert set(row._parent._keymap) == set(keys)
+        if statement is None:
+            assert set(row._parent._keymap) == set(keys)
+        else:
+            names = {key for key in keys if isinstance(key, str)}
+            assert {key for key in row._parent._keymap if isinstance(key, str)} == names
+            keys = [*names, *statement.selected_columns]
         for key in keys:
             assert _by_key(row, key) == _by_key(want, key)
 
