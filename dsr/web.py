@@ -205,6 +205,12 @@ def _render(caller) -> tuple[str, tuple[Markup, ...]]:
 _URLS: dict[tuple, str] = {}
 
 
+def request_origin(adapter) -> tuple:
+    """Where a request came in, as far as an address built for it depends on it: the URL adapter's map, host,
+    script root, subdomain and scheme (a key for what is kept per process and built with ``url_for``)."""
+    return adapter.map, adapter.server_name, adapter.script_name, adapter.subdomain, adapter.url_scheme
+
+
 def kept_url_for(endpoint: str, **values) -> str:
     """The templates' ``url_for``, each address built once per process: a queue page builds some 70 (the
     frame's links and assets, six sort links, the pages), each through Flask's and Werkzeug's URL building
@@ -216,7 +222,7 @@ def kept_url_for(endpoint: str, **values) -> str:
     if adapter is None or endpoint[:1] == "." or "_external" in values or "_scheme" in values:
         return url_for(endpoint, **values)
     try:
-        key = (adapter.map, adapter.server_name, adapter.script_name, adapter.subdomain, adapter.url_scheme, endpoint,
+        key = (*request_origin(adapter), endpoint,
                *[(k, v.__class__, v) for k, v in values.items()])  # in their order: the query string's follows it
         return _URLS[key]
     except KeyError:

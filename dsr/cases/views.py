@@ -29,6 +29,7 @@ from dsr.reports.data import queue_warnings, tasks_and_unassignments
 from dsr.reports.data import settings as warning_settings
 from dsr.subjects.operations import find_matches
 from dsr.timeutil import now, today
+from dsr.web import request_origin
 
 bp = Blueprint("cases", __name__)
 
@@ -138,9 +139,8 @@ def _row_helpers() -> dict:
     converter instead of a ``url_for`` per row. All of it kept per process for the language and where the
     request came in (the URL adapter's map, host, script root, subdomain and scheme, as
     :func:`dsr.web.kept_url_for` keys an address): some 380 Python calls a page made the same three values."""
-    adapter = request_ctx.url_adapter
     language = str(get_locale())
-    key = (language, adapter.map, adapter.server_name, adapter.script_name, adapter.subdomain, adapter.url_scheme)
+    key = (language, *request_origin(request_ctx.url_adapter))
     found = _HELPERS.get(key)
     if found is None:
         prefix = url_for("cases.detail", reference="-")[:-1]
