@@ -11,8 +11,12 @@ table in issue 15:
 * times ``--samples`` requests over HTTP after two warm-up requests, and prints p50 and p95 (ms);
 * runs the same request once in-process with a statement counter, and prints the SQL statements it made;
 * replays exactly those statements with their parameters on a plain database connection (in a transaction
-  rolled back afterwards), ``--samples`` times, and prints the p50 of that "SQL floor" and the ratio of the
-  HTTP p50 to it: what the application adds on top of the database's own work, measured in the same run;
+  rolled back afterwards) once after each of those requests, and prints the p50 of that "SQL floor" and the
+  ratio of the HTTP p50 (p95 for the pages) to it: what the application adds on top of the database's own
+  work, measured in the same moments;
+* replays them also as the request ran them (in a transaction or not, as each was; kept prepared where psycopg
+  prepares them in a worker serving only that row), and prints that and the ratio to it in the last two
+  columns: see ``_Floor`` for why the two floors differ;
 * prints the goal of the issue's table beside it.
 
 Creation is timed as requests per second from one client. The machine is shared and noisy: compare ratios
@@ -53,9 +57,10 @@ class Row:
     api: bool = True
     body: dict | None = None
     also: tuple[str, ...] = ()  # further paths fetched as part of the same page (the dashboard's charts)
-    # API requests (method, path, body) made before each sample, not timed, taken in turn: a change the page then
-    # shows (the dashboard right after a case was assigned).
-    before: tuple[tuple[str, str, dict], ...] = ()
+    # Requests (method, path, body) made before each sample, not timed, taken in turn: a change the page then
+    # shows (the dashboard right after a case was assigned, through the API), or another page (the queue after a
+    # case page, with the web login).
+    before: tuple[tuple[str, str, dict | None], ...] = ()
     kind: str = "p50"  # p50, p95 or rate (requests per second)
     results: dict = field(default_factory=dict)
 
@@ -165,6 +170,9 @@ def rows_for(t: dict) -> list[Row]:
             "rights": ["access"], "channel": "email", "subject": {"name": "Bench Mark", "email": "bench@example.nl"}}),
         Row("HTML queue page", "<= 60 ms, <= 3x SQL", path="/cases", api=False, kind="p95"),
         Row("HTML queue page, all states", "<= 60 ms, <= 3x SQL", path="/cases?state=all", api=False, kind="p95"),
+        # As people use it: a case opened between two visits of the queue (each sample follows one).
+        Row("HTML queue page, after a case page", "<= 60 ms, <= 3x SQL", path="/cases", api=False, kind="p95",
+            before=(("GET", f"/cases/{t['reference']}", None),)),
         Row("HTML case page with 50 events", "<= 60 ms", path=f"/cases/{t['case50']}", api=False, kind="p95"),
         Row("escalation report (first page)", "<= 300 ms", path="/reports/escalations", api=False),
         Row("escalation report CSV (complete)", "-", path="/reports/escalations?format=csv", api=False),
@@ -193,7 +201,8 @@ class Client:
         """The ``n``-th of the row's changes made before a sample, in turn (none for most rows)."""
         if row.before:
             method, path, body = row.before[n % len(row.before)]
-            r = self.api.request(method, self.base + path, json=body)
+            session = self.api if path.startswith("/api/") else self.web  # a page, with the web login
+            r = session.request(method, self.base + path, json=body)
             if r.status_code >= 400:
                 raise SystemExit(f"{row.name}, its change: HTTP {r.status_code} {r.text[:300]}")
 
@@ -206,16 +215,17 @@ class Client:
             session.get(self.base + extra).raise_for_status()
 
 
-def _in_process(app, row: Row, token: str, email: str) -> list[tuple[str, object, bool]]:
+def _in_process(app, row: Row, token: str, email: str) -> list[tuple[str, object, bool, bool]]:
     """The statements one request makes, with their parameters, from the Flask test client."""
     import sqlalchemy as sa
 
     from dsr.extensions import db
 
-    statements: list[tuple[str, object, bool]] = []
+    statements: list[tuple[str, object, bool, bool]] = []
 
     def capture(conn, cursor, statement, parameters, context, executemany):
-        statements.append((statement, parameters, executemany))
+        autocommit = conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+        statements.append((statement, parameters, executemany, autocommit))
 
     with app.app_context():
         engine = db.engine
@@ -228,7 +238,8 @@ def _in_process(app, row: Row, token: str, email: str) -> list[tuple[str, object
     headers = {"Authorization": f"Bearer {token}"} if row.api else {}
     client.open(row.path, method=row.method, json=row.body, headers=headers)  # warm
     for method, path, body in row.before:  # the change the measured request follows (the last is one), not captured
-        r = client.open(path, method=method, json=body, headers={"Authorization": f"Bearer {token}"})
+        r = client.open(path, method=method, json=body,
+                        headers={"Authorization": f"Bearer {token}"} if path.startswith("/api/") else {})
         if r.status_code >= 400:
             raise SystemExit(f"{row.name}, its change in-process: HTTP {r.status_code}")
     sa.event.listen(engine, "before_cursor_execute", capture)
@@ -242,31 +253,70 @@ def _in_process(app, row: Row, token: str, email: str) -> list[tuple[str, object
     return statements
 
 
-def _sql_floor(app, statements, samples: int) -> list[float]:
-    """Replay the request's statements on a plain DBAPI connection, in a transaction rolled back after."""
-    from dsr.extensions import db
+# Requests before a row's samples: enough that every worker has served the row a few times (a worker's first
+# requests for a page make what it keeps per process: its plans, rows and fragments), whichever worker the
+# kernel hands each connection to. With two, one of two workers often served neither, and its first requests
+# were the slowest samples of the row, its p95.
+WARM_UP = 10
 
-    with app.app_context():
-        raw = db.engine.raw_connection()
-    times = []
-    try:
-        for _ in range(samples + 2):
-            cur = raw.cursor()
-            start = time.perf_counter()
-            for statement, params, many in statements:
-                if many:
-                    cur.executemany(statement, params)
-                    continue
-                cur.execute(statement, params)
-                if cur.description is not None:
-                    cur.fetchall()
-            elapsed = time.perf_counter() - start
-            raw.rollback()
-            cur.close()
-            times.append(elapsed * 1000)
-    finally:
-        raw.close()
-    return times[2:]
+
+class _Floor:
+    """A request's statements replayed on plain DBAPI connections, two ways, each timed (ms) once a call:
+
+    * :meth:`direct`, the "SQL floor" of every round: the statements run directly, in a transaction rolled
+      back after. psycopg forgets its prepared statements at every rollback, so each replay plans them anew,
+      as a worker does after any request that ended in a rollback (every page but those that only read, every
+      refused form).
+    * :meth:`as_run`: as the request ran them, each in a transaction or not as it was (the pages and API reads
+      that only read run without one), rolled back at the end as the request's teardown does; a connection
+      that serves only these statements keeps them prepared (psycopg prepares a statement at its fifth run),
+      as a worker that serves only this row does, so this is the lower floor.
+
+    The HTTP samples and the replays alternate, one of each, so all are measured in the same moments of a
+    shared machine whose speed drifts within a run (a row's 60 requests and then its 60 replays a second later
+    gave ratios from 1.8 to 4.3 for the same code, minutes apart)."""
+
+    def __init__(self, app, statements):
+        from dsr.extensions import db
+
+        self.statements = statements
+        with app.app_context():
+            self.plain = db.engine.raw_connection()
+            self.kept = db.engine.raw_connection()
+
+    def direct(self) -> float:
+        cur = self.plain.cursor()
+        start = time.perf_counter()
+        for statement, params, many, _ in self.statements:
+            _run(cur, statement, params, many)
+        elapsed = time.perf_counter() - start
+        self.plain.rollback()
+        cur.close()
+        return elapsed * 1000
+
+    def as_run(self) -> float:
+        raw = self.kept
+        driver = raw.driver_connection
+        start = time.perf_counter()
+        for statement, params, many, autocommit in self.statements:
+            if driver.autocommit != autocommit:
+                raw.rollback()
+                driver.autocommit = autocommit
+            _run(raw.cursor(), statement, params, many)
+        elapsed = time.perf_counter() - start
+        raw.rollback()
+        return elapsed * 1000
+
+    def close(self) -> None:
+        self.plain.close()
+        self.kept.close()
+
+
+def _run(cur, statement, params, many: bool) -> None:
+    if many:
+        cur.executemany(statement, params)
+    elif cur.execute(statement, params).description is not None:
+        cur.fetchall()
 
 
 def measure(database_url: str, args) -> tuple[dict, list[Row]]:
@@ -312,23 +362,34 @@ def measure(database_url: str, args) -> tuple[dict, list[Row]]:
                 row.results["rate"] = n / (time.perf_counter() - start)
                 created.append(n + 3)
             else:
-                for n in range(2):
-                    client.change(row, n)
-                    client.fetch(row)
-                times = []
-                for n in range(args.samples):
-                    client.change(row, n)
-                    start = time.perf_counter()
-                    client.fetch(row)
-                    times.append((time.perf_counter() - start) * 1000)
+                # The statements first, so that each HTTP sample is followed by a replay of them (_Floor).
+                statements = _in_process(app, row, token, email)
+                floor = _Floor(app, statements)
+                try:
+                    for n in range(WARM_UP):
+                        client.change(row, n)
+                        client.fetch(row)
+                        floor.direct()
+                        floor.as_run()
+                    times, sql, as_run = [], [], []
+                    for n in range(args.samples):
+                        client.change(row, n)
+                        start = time.perf_counter()
+                        client.fetch(row)
+                        times.append((time.perf_counter() - start) * 1000)
+                        sql.append(floor.direct())
+                        as_run.append(floor.as_run())
+                finally:
+                    floor.close()
+                row.results["sql_as_run"] = statistics.median(as_run)
                 row.results["p50"] = statistics.median(times)
                 row.results["p95"] = _pct(times, 95)
                 row.results["min"] = min(times)
-            statements = _in_process(app, row, token, email)
-            row.results["statements"] = len(statements)
+                row.results["sql"] = statistics.median(sql)
+                row.results["statements"] = len(statements)
+                continue
             # A write's statements cannot be replayed (its audit hash and reference are unique): no floor.
-            if row.method == "GET":
-                row.results["sql"] = statistics.median(_sql_floor(app, statements, args.samples))
+            row.results["statements"] = len(_in_process(app, row, token, email))
     finally:
         server.stop()
     return targets, rows
@@ -362,8 +423,9 @@ def machine_floor(args) -> str:
 
 def _print(label: str, targets: dict, rows: list[Row]) -> None:
     print(f"\n## {label}: {targets['cases']:,} cases\n")
-    print("| row | goal | HTTP p50 ms | HTTP p95 ms | HTTP min ms | SQL floor ms | HTTP ÷ SQL | statements |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| row | goal | HTTP p50 ms | HTTP p95 ms | HTTP min ms | SQL floor ms | HTTP ÷ SQL | statements "
+          "| SQL as run ms | HTTP ÷ it |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for row in rows:
         r = row.results
         if row.kind == "rate":
@@ -371,8 +433,9 @@ def _print(label: str, targets: dict, rows: list[Row]) -> None:
             continue
         main = r[row.kind]
         ratio = main / r["sql"] if r["sql"] > 0 else float("nan")
+        as_run = main / r["sql_as_run"] if r["sql_as_run"] > 0 else float("nan")
         print(f"| {row.name} | {row.goal} | {r['p50']:.1f} | {r['p95']:.1f} | {r['min']:.1f} | {r['sql']:.1f} | "
-              f"{ratio:.1f} ({row.kind}) | {r['statements']} |", flush=True)
+              f"{ratio:.1f} ({row.kind}) | {r['statements']} | {r['sql_as_run']:.1f} | {as_run:.1f} |", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
