@@ -8,6 +8,7 @@ runs on one database do not collide. Rows are deleted after every test.
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from datetime import UTC, date, datetime
 from urllib.parse import quote
@@ -237,3 +238,37 @@ def reads_compared():
     with pytest.MonkeyPatch.context() as patched:
         compare_reads(patched)
         yield
+
+
+# A page marked reads_only (dsr.auth.access) runs its statements without a transaction around them: a write
+# made there would be kept, where the request's rollback would have dropped it. Every request of every test is
+# watched: a statement that writes, on such a page, other than the session's own bookkeeping, fails the test.
+_WRITES = re.compile(r"\b(INSERT|UPDATE|DELETE|MERGE|CREATE|ALTER|DROP|TRUNCATE|NEXTVAL|SETVAL)\b", re.IGNORECASE)
+_SESSION_BOOKKEEPING = re.compile(r"^\s*UPDATE user_sessions SET ", re.IGNORECASE)
+_WRITTEN_ON_READS: list[str] = []
+
+
+def _written_on_a_read(conn, cursor, statement, parameters, context, executemany):
+    from flask import has_request_context, request
+
+    if not has_request_context() or not _WRITES.search(statement) or _SESSION_BOOKKEEPING.match(statement):
+        return
+    from dsr.auth.access import only_reads
+
+    if only_reads():
+        _WRITTEN_ON_READS.append(f"{request.method} {request.full_path}: {' '.join(statement.split())[:160]}")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _reads_watched():
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", _written_on_a_read)
+    yield
+    sa.event.remove(sa.engine.Engine, "before_cursor_execute", _written_on_a_read)
+
+
+@pytest.fixture(autouse=True)
+def _nothing_written_on_reads():
+    _WRITTEN_ON_READS.clear()
+    yield
+    written, _WRITTEN_ON_READS[:] = list(_WRITTEN_ON_READS), []
+    assert not written, f"a page marked reads_only wrote: {written}"

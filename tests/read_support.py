@@ -84,8 +84,8 @@ def _by_key(row: sa.Row, key):
 
 
 # The modules of dsr that import ``read`` (tests/integration/test_read_plans.py holds the list complete).
-MODULES = ("dsr.api.rows", "dsr.auth.operations", "dsr.cases.deadlines", "dsr.cases.history", "dsr.cases.page",
-           "dsr.cases.saved_views", "dsr.cases.views", "dsr.fulfilment.redaction", "dsr.reports.data")
+MODULES = ("dsr.api.rows", "dsr.auth.operations", "dsr.auth.sessions", "dsr.cases.deadlines", "dsr.cases.history",
+           "dsr.cases.page", "dsr.cases.saved_views", "dsr.cases.views", "dsr.fulfilment.redaction", "dsr.reports.data")
 
 
 def compare_reads(monkeypatch) -> None:

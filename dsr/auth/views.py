@@ -27,6 +27,7 @@ from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user, login_required, login_user, logout_user
 
 from dsr.auth import totp
+from dsr.auth.access import only_reads
 from dsr.auth.forms import LoginForm, PasswordChangeForm, PreferencesForm, TotpForm
 from dsr.auth.models import User
 from dsr.auth.operations import (
@@ -39,7 +40,14 @@ from dsr.auth.operations import (
     record_login_attempt,
     set_locale,
 )
-from dsr.auth.sessions import TOUCH_EVERY, live_session, start_session
+from dsr.auth.sessions import (
+    TOUCH_EVERY,
+    ReadSession,
+    live_session,
+    read_session,
+    start_session,
+    touch_session,
+)
 from dsr.extensions import db, limiter, login_manager
 from dsr.timeutil import now
 
@@ -67,8 +75,10 @@ def _load_user(user_id: str) -> User | None:
     except ValueError:
         return None
     cfg = current_app.config
-    row = live_session(session.get(SESSION_KEY), uid, now=now(), idle=timedelta(minutes=cfg["SESSION_IDLE_MINUTES"]),
-                       max_age=timedelta(hours=cfg["SESSION_MAX_HOURS"]))
+    # A page that only reads has its session and user as plain columns (dsr.auth.sessions.read_session).
+    find = read_session if only_reads() else live_session
+    row = find(session.get(SESSION_KEY), uid, now=now(), idle=timedelta(minutes=cfg["SESSION_IDLE_MINUTES"]),
+               max_age=timedelta(hours=cfg["SESSION_MAX_HOURS"]))
     if row is None:
         if db.session.dirty:  # an expired session was just marked ended
             db.session.commit()
@@ -82,8 +92,7 @@ def _session_housekeeping():
     """Keep the session's last request time (once a minute), and send a user whose password was set by
     someone else to replace it before anything else. A page that only reads (:func:`dsr.auth.access.reads_only`)
     reads the session and its user, and then its own rows, without a transaction."""
-    outside = (request.method in ("GET", "HEAD") and not db.session().in_transaction()
-               and getattr(current_app.view_functions.get(request.endpoint), "reads_only", False))
+    outside = only_reads() and not db.session().in_transaction()
     if outside:
         db.session.connection(execution_options=NO_TRANSACTION)
     if request.endpoint in ("static", "bootstrap.static"):
@@ -94,7 +103,10 @@ def _session_housekeeping():
     row = g.get("user_session")
     moment = now()
     if row is not None and moment - row.last_seen_at >= TOUCH_EVERY:
-        row.last_seen_at = moment
+        if isinstance(row, ReadSession):
+            touch_session(row.id, moment)
+        else:
+            row.last_seen_at = moment
         db.session.commit()
         if outside:  # the commit gave the connection back
             db.session.connection(execution_options=NO_TRANSACTION)

@@ -10,7 +10,7 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from dsr.auth.access import MANAGERS, roles_required
+from dsr.auth.access import MANAGERS, reads_only, roles_required
 from dsr.auth.models import User
 from dsr.cases import lifecycle
 from dsr.cases.deadlines import case_clock, working_calendar
@@ -36,6 +36,7 @@ def triage_cases() -> list[Case]:
 
 
 @bp.route("/triage", methods=["GET"])
+@reads_only
 @roles_required(*MANAGERS)
 def index():
     return _render()

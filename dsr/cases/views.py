@@ -161,6 +161,7 @@ QUEUE_CSV_COLUMNS = ["reference", "subject", "customer_number", "rights", "state
 
 
 @bp.route("/cases.csv")
+@reads_only
 @roles_required(*READERS)
 def queue_csv():
     """The queue as filtered and sorted on screen, every page of it (up to 10,000 rows), as CSV.
@@ -265,6 +266,7 @@ def matches():
 
 
 @bp.route("/cases/<reference>")
+@reads_only
 @roles_required(*READERS)
 def detail(reference: str):
     case = case_or_404(reference)
@@ -272,6 +274,7 @@ def detail(reference: str):
 
 
 @bp.route("/cases/<reference>/audit")
+@reads_only
 @roles_required(*READERS)
 def audit_trail(reference: str):
     case = case_or_404(reference)
@@ -281,6 +284,7 @@ def audit_trail(reference: str):
 
 
 @bp.route("/cases/<reference>/audit.csv")
+@reads_only
 @roles_required(*READERS)
 def audit_trail_csv(reference: str):
     case = case_or_404(reference)

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from dsr.auth.access import READERS, WRITERS, roles_required
+from dsr.auth.access import READERS, WRITERS, reads_only, roles_required
 from dsr.cases.census import known_empty
 from dsr.cases.models import Case
 from dsr.cases.queries import case_or_404
@@ -44,6 +44,7 @@ def _helpers():
 
 
 @bp.get("/cases/<reference>/jobs")
+@reads_only
 @roles_required(*READERS)
 def card(reference: str):
     """The card alone, for htmx polling."""

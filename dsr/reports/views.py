@@ -12,7 +12,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from dsr.auth.access import roles_required
+from dsr.auth.access import reads_only, roles_required
 from dsr.auth.roles import REPORT_READERS
 from dsr.cases.labels import RIGHT_LABELS
 from dsr.domain.enums import Right
@@ -66,6 +66,7 @@ def _due_within() -> int:
 
 
 @bp.get("/reports/escalations")
+@reads_only
 @roles_required(*REPORT_READERS)
 def escalations():
     day = today()
@@ -142,6 +143,7 @@ def _last_run() -> ReportRun | None:
 
 
 @bp.get("/dashboard")
+@reads_only
 @roles_required(*REPORT_READERS)
 def dashboard():
     day = today()
@@ -158,6 +160,7 @@ def dashboard():
 
 
 @bp.get("/dashboard/charts/<name>.svg")
+@reads_only
 @roles_required(*REPORT_READERS)
 def chart(name: str):
     if name not in dash.CHARTS:

@@ -93,8 +93,9 @@ def test_the_kept_fragments_are_bounded(app, client, queue, monkeypatch):
 
 
 def test_the_queue_reads_without_a_transaction_and_the_case_page_within_one(app, client, queue, monkeypatch):
-    """The queue only reads (dsr.auth.access.reads_only): its statements, the login's included, run without BEGIN
-    and ROLLBACK; a page that may write keeps its transaction. The session's last request time is still kept."""
+    """The queue and the case page only read (dsr.auth.access.reads_only): their statements, the login's
+    included, run without BEGIN and ROLLBACK; a page that may write (the preferences) keeps its transaction. The
+    session's last request time is still kept."""
     seen: list[tuple[str, object]] = []
 
     def record(conn, cursor, statement, parameters, context, executemany):
@@ -109,10 +110,13 @@ def test_the_queue_reads_without_a_transaction_and_the_case_page_within_one(app,
         seen.clear()
         assert client.get(f"/cases/{queue['refs']['A']}").status_code == 200
         case_levels = {level for _, level in seen}
+        seen.clear()
+        assert client.get("/preferences").status_code == 200
+        other_levels = {level for _, level in seen}
     finally:
         sa.event.remove(engine, "before_cursor_execute", record)
-    assert queue_levels == {"AUTOCOMMIT"}
-    assert "AUTOCOMMIT" not in case_levels
+    assert queue_levels == case_levels == {"AUTOCOMMIT"}
+    assert "AUTOCOMMIT" not in other_levels
     later = NOW + timedelta(minutes=2)
     with time_machine.travel(later, tick=False):
         assert client.get("/cases").status_code == 200

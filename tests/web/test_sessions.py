@@ -48,8 +48,22 @@ def _client_with(app, cookie: str):
     return other
 
 
+# Every test asks both kinds of page whether the session is open: the queue, which only reads and has its
+# session and user as plain columns (dsr.auth.sessions.read_session), and the preferences, as objects in the
+# request's session (live_session).
+PAGES = {"page-that-only-reads": "/cases", "other-page": "/preferences"}
+_PAGE = ["/cases"]
+
+
+@pytest.fixture(autouse=True, params=list(PAGES))
+def asked_page(request):
+    _PAGE[0] = PAGES[request.param]
+    yield _PAGE[0]
+    _PAGE[0] = "/cases"
+
+
 def _logged_in(client) -> bool:
-    response = client.get("/cases")
+    response = client.get(_PAGE[0])
     if response.status_code == 200:
         return True
     assert response.status_code == 302 and response.headers["Location"].startswith("/login"), response.status
@@ -215,3 +229,40 @@ def test_the_cookies_signing_serializer_is_made_once_per_key_and_a_new_key_refus
     assert not _logged_in(_client_with(app, cookie))
     monkeypatch.setitem(app.config, "SECRET_KEY_FALLBACKS", [old.secret_keys[-1]])
     assert _logged_in(_client_with(app, cookie))
+
+
+def test_a_page_that_only_reads_has_its_user_detached_and_the_same_as_the_others(app, users, asked_page):
+    """The queue's user is read as plain columns: a User with every column of its row, in no session, whose
+    relationships raise instead of reading; the page says what the page of the same user read as objects says."""
+    from flask import g, request_finished
+    from flask_login import current_user
+    from sqlalchemy.orm.exc import DetachedInstanceError
+
+    from dsr.auth.sessions import ReadSession
+
+    seen = {}
+
+    def _look(sender, response, **extra):
+        seen["user"] = current_user._get_current_object()
+        seen["row"] = g.get("user_session")
+        seen["in_session"] = seen["user"] in db.session
+
+    client = app.test_client()
+    login(client, Role.PRIVACY_MANAGER)
+    with request_finished.connected_to(_look, app):
+        assert client.get(asked_page).status_code == 200
+    user, row = seen["user"], seen["row"]
+    assert user.id == users[Role.PRIVACY_MANAGER] and user.role is Role.PRIVACY_MANAGER and user.is_manager
+    with app.app_context():
+        stored = db.session.get(User, user.id)
+        assert {key: getattr(user, key) for key in ("email", "name", "role", "locale", "active", "created_at",
+                                                    "must_change_password", "totp_enabled_at")} == {
+            key: getattr(stored, key) for key in ("email", "name", "role", "locale", "active", "created_at",
+                                                  "must_change_password", "totp_enabled_at")}
+    if asked_page == PAGES["page-that-only-reads"]:
+        assert isinstance(row, ReadSession) and isinstance(user, User)
+        assert not seen["in_session"] and sa.inspect(user).detached
+        with pytest.raises(DetachedInstanceError):
+            user.tokens  # noqa: B018 (a read that must not reach the database)
+    else:
+        assert isinstance(row, UserSession) and seen["in_session"]
