@@ -646,6 +646,52 @@ def test_acknowledgement_in_each_language_keeps_accents_and_formats_dates_day_fi
     assert case.reference in text
 
 
+# An acknowledgement written after a date has passed does not promise it (found in use: one issued on
+# 7 December said "we will answer no later than 13 November").
+LATE_ACKNOWLEDGEMENT = {
+    "en": {"promise": "no later than {promise}", "middle": "we have not managed it, for which we apologise",
+           "until": "when the period the law allows us (Article 12(3) GDPR) ends",
+           "late": "We have not answered in time", "extension": "extend this period by two further months"},
+    "nl": {"promise": "uiterlijk op {promise}", "middle": "dat is ons niet gelukt. Onze excuses daarvoor",
+           "until": "wanneer de termijn die de wet ons geeft",
+           "late": "Wij hebben niet op tijd geantwoord", "extension": "met twee maanden verlengen"},
+    "fr": {"promise": "au plus tard le {promise}", "middle": "nous ne l'avons pas tenu",
+           "until": "date à laquelle expire le délai légal (article 12, paragraphe 3, du RGPD)",
+           "late": "Nous n'avons pas répondu à temps", "extension": "prolonger ce délai de deux mois"},
+}
+
+
+@pytest.mark.parametrize("lang", ACKNOWLEDGEMENT_LANGUAGES)
+def test_an_acknowledgement_written_late_promises_no_date_that_has_passed(people, lang):
+    from dsr.cases.deadlines import case_clock, working_calendar
+
+    case = _case(people, received_on=date(2026, 10, 1), today=date(2026, 10, 1))
+    db.session.commit()
+    clock = case_clock(case, working_calendar(), date(2026, 10, 2))
+    promise, due = clock.promise_answer_by, clock.due_on
+    words = LATE_ACKNOWLEDGEMENT[lang]
+    promised = words["promise"].format(promise=render.format_date(promise, lang))
+
+    def letter(day: date) -> str:
+        made = operations.render_letter(case, LetterKind.ACKNOWLEDGEMENT, LetterLanguage(lang), today=day)
+        keep_for_review(made.pdf, f"acknowledgement-{lang}-{day.isoformat()}")
+        return pdf_text(made.pdf)
+
+    on_time = letter(promise)  # on the promised day itself, as ever
+    assert promised in on_time and words["extension"] in on_time
+    assert words["middle"] not in on_time and words["late"] not in on_time
+
+    middle = promise + timedelta(days=1)
+    assert middle <= due  # the promise of four weeks falls before the legal month ends
+    text = letter(middle)
+    assert promised not in text and words["middle"] in text and words["until"] in text
+    assert render.format_date(due, lang) in text and words["extension"] in text
+
+    text = letter(due + timedelta(days=1))
+    assert promised not in text and words["late"] in text and words["extension"] not in text
+    assert render.format_date(due, lang) in text and "Autoriteit Persoonsgegevens" in text
+
+
 def test_all_three_languages_in_one_pdf_each_numbering_its_own_pages(people):
     case = _case(people, language=Language.EN)
     db.session.commit()
