@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
-from dsr.auth.access import MANAGERS, roles_required
+from dsr.auth.access import MANAGERS, reads_only, roles_required
 from dsr.auth.forms import TokenForm
 from dsr.auth.models import ApiToken, User
 from dsr.auth.operations import UserError, issue_api_token, revoke_api_token
@@ -51,6 +51,7 @@ def own():
 
 
 @bp.route("/users/tokens")
+@reads_only
 @roles_required(*MANAGERS)
 def everyone():
     tokens = db.session.execute(

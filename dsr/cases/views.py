@@ -250,6 +250,7 @@ def new():
 
 
 @bp.route("/cases/new/matches")
+@reads_only
 @roles_required(*WRITERS)
 def matches():
     """The match panel beside the intake form, refreshed by htmx as staff type."""

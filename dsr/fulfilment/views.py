@@ -21,7 +21,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from dsr.attachments.storage import UploadError, check_upload, store_attachment
-from dsr.auth.access import READERS, WRITERS, roles_required
+from dsr.auth.access import READERS, WRITERS, reads_only, roles_required
 from dsr.auth.models import User
 from dsr.cases.card_actions import add_card_routes
 from dsr.cases.census import known_empty
@@ -338,6 +338,7 @@ add_card_routes(bp, "data", forms=FORMS, actions=ACTIONS, prefix=prefix, failed_
 # -- the records a lookup found ---------------------------------------------------------------------------
 
 @bp.route("/cases/<reference>/lookup/<int:lookup_id>")
+@reads_only
 @roles_required(*READERS)
 def lookup_records(reference: str, lookup_id: int):
     """Where the subject's records are: references and categories only, no field values. Reading this list

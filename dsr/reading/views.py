@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from dsr.attachments.storage import UploadError, check_upload
-from dsr.auth.access import READERS, WRITERS, roles_required
+from dsr.auth.access import READERS, WRITERS, reads_only, roles_required
 from dsr.cases.forms import IntakeForm
 from dsr.cases.intake import intake_page
 from dsr.domain.enums import JobStatus
@@ -91,6 +91,7 @@ def intake(reading_id: int):
 
 
 @bp.route("/cases/new/scan/<int:reading_id>/status")
+@reads_only
 @roles_required(*WRITERS)
 def status(reading_id: int):
     """The reading's progress (polled by htmx); when it has ended, the page reloads with the suggestions."""
@@ -104,6 +105,7 @@ def status(reading_id: int):
 
 
 @bp.route("/scans/<int:reading_id>/pages/<int:number>.jpg")
+@reads_only
 @roles_required(*READERS)
 def page(reading_id: int, number: int):
     """One page of the scan, turned and scaled as it was read, so the word boxes fit over it."""

@@ -18,7 +18,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from dsr.auth.access import MANAGERS, READERS, WRITERS, roles_required
+from dsr.auth.access import MANAGERS, READERS, WRITERS, reads_only, roles_required
 from dsr.cases.errors import CaseError, NotAllowed
 from dsr.cases.queries import case_or_404
 from dsr.extensions import db
@@ -77,6 +77,7 @@ def _page(case, *, error_slot=None, error_language=None, error=None, typed=None,
 
 
 @bp.get("/cases/<reference>/texts")
+@reads_only
 @roles_required(*READERS)
 def case_texts(reference: str):
     return _page(case_or_404(reference))

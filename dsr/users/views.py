@@ -13,7 +13,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length
 
-from dsr.auth.access import MANAGERS, roles_required
+from dsr.auth.access import MANAGERS, reads_only, roles_required
 from dsr.auth.models import LoginAttempt, User
 from dsr.auth.operations import MIN_PASSWORD_LENGTH, UserError, create_user, reset_password, set_active
 from dsr.domain.enums import Role
@@ -119,6 +119,7 @@ LOGINS_SHOWN = 200
 
 
 @bp.route("/logins")
+@reads_only
 @roles_required(*MANAGERS)
 def logins():
     """Every login, failed or successful: who, when, from where and how it went (newest first)."""

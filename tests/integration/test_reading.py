@@ -165,6 +165,10 @@ def test_upload_read_confirm_and_log_keeps_the_scan_and_its_text_with_the_case(a
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Case)) == 0  # nothing saved yet
     image = staff.get(f"/scans/{reading.id}/pages/1.jpg")
     assert image.status_code == 200 and image.mimetype == "image/jpeg" and image.data[:3] == b"\xff\xd8\xff"
+    # The progress the page polls (read without a transaction: tests/conftest.py watches that it writes nothing):
+    # the reading has ended, so the page is told to reload.
+    polled = staff.get(f"/cases/new/scan/{reading.id}/status")
+    assert polled.status_code == 200 and polled.headers.get("HX-Refresh") == "true"
     # Staff correct one field and log the request.
     form = {"name": truth["name"], "address": truth["address"], "postcode": truth["postcode"],
             "city": "Utrecht-Oost", "country": "NL", "rights": truth["rights"], "channel": "post",
