@@ -77,7 +77,8 @@ def _country_name(country: str | None, language: str) -> str | None:
 
 def base_facts(case: Case, *, language: str, today: date, signatory: str | None) -> dict[str, Any]:
     subject = case.subject
-    clock = case_clock(case, working_calendar(), today)
+    clock = case_clock(case, working_calendar(), today,
+                       ask_working_days=current_app.config.get("PAUSE_ASK_WORKING_DAYS", 5))
     return {
         "language": language,
         "letter_date": today.isoformat(),
@@ -107,6 +108,9 @@ def base_facts(case: Case, *, language: str, today: date, signatory: str | None)
             "extended_due_on": _iso(clock.extended.due_on) if clock.extended else None,
             "due_on": _iso(clock.due_on),
             "paused": clock.paused,
+            # The last day on which asking the subject for information still stops the clock (LEGAL.md T5:
+            # asked without undue delay); a letter says the period waits only while that can still happen.
+            "pause_ask_by": _iso(clock.ask_deadline),
         },
     }
 

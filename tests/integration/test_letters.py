@@ -647,27 +647,35 @@ def test_acknowledgement_in_each_language_keeps_accents_and_formats_dates_day_fi
 
 
 # An acknowledgement written after a date has passed does not promise it (found in use: one issued on
-# 7 December said "we will answer no later than 13 November").
+# 7 December said "we will answer no later than 13 November"); nor does it say that asking the subject for
+# more stops the clock once asking no longer would (LEGAL.md T5: only when asked without undue delay).
 LATE_ACKNOWLEDGEMENT = {
     "en": {"promise": "no later than {promise}", "middle": "we have not managed it, for which we apologise",
            "until": "when the period the law allows us (Article 12(3) GDPR) ends",
-           "late": "We have not answered in time", "extension": "extend this period by two further months"},
+           "late": "We have not answered in time", "extension": "extend this period by two further months",
+           "waits": "if we ask no later than {ask_by}, the period for our answer waits", "write": "we will write to you."},
     "nl": {"promise": "uiterlijk op {promise}", "middle": "dat is ons niet gelukt. Onze excuses daarvoor",
            "until": "wanneer de termijn die de wet ons geeft",
-           "late": "Wij hebben niet op tijd geantwoord", "extension": "met twee maanden verlengen"},
+           "late": "Wij hebben niet op tijd geantwoord", "extension": "met twee maanden verlengen",
+           "waits": "vragen wij het uiterlijk op {ask_by}, dan wacht de termijn", "write": "schrijven wij u."},
     "fr": {"promise": "au plus tard le {promise}", "middle": "nous ne l'avons pas tenu",
            "until": "date à laquelle expire le délai légal (article 12, paragraphe 3, du RGPD)",
-           "late": "Nous n'avons pas répondu à temps", "extension": "prolonger ce délai de deux mois"},
+           "late": "Nous n'avons pas répondu à temps", "extension": "prolonger ce délai de deux mois",
+           "waits": "si nous le faisons au plus tard le {ask_by}, le délai de notre réponse est suspendu",
+           "write": "nous vous écrirons."},
 }
 
 
 @pytest.mark.parametrize("lang", ACKNOWLEDGEMENT_LANGUAGES)
 def test_an_acknowledgement_written_late_promises_no_date_that_has_passed(people, lang):
+    from flask import current_app
+
     from dsr.cases.deadlines import case_clock, working_calendar
 
     case = _case(people, received_on=date(2026, 10, 1), today=date(2026, 10, 1))
     db.session.commit()
-    clock = case_clock(case, working_calendar(), date(2026, 10, 2))
+    clock = case_clock(case, working_calendar(), date(2026, 10, 2),
+                       ask_working_days=current_app.config["PAUSE_ASK_WORKING_DAYS"])
     promise, due = clock.promise_answer_by, clock.due_on
     words = LATE_ACKNOWLEDGEMENT[lang]
     promised = words["promise"].format(promise=render.format_date(promise, lang))
@@ -677,9 +685,20 @@ def test_an_acknowledgement_written_late_promises_no_date_that_has_passed(people
         keep_for_review(made.pdf, f"acknowledgement-{lang}-{day.isoformat()}")
         return pdf_text(made.pdf)
 
+    ask_by = clock.ask_deadline  # PAUSE_ASK_WORKING_DAYS after receipt
+    waits = words["waits"].format(ask_by=render.format_date(ask_by, lang))
+    assert date(2026, 10, 1) < ask_by < promise
+    for day in (date(2026, 10, 1), ask_by):  # while asking still stops the clock, the letter says until when
+        text = letter(day)
+        assert promised in text and waits in text and words["write"] not in text
+    after = letter(ask_by + timedelta(days=1))
+    assert promised in after and words["write"] in after
+    assert words["waits"].split("{ask_by}")[1] not in after
+
     on_time = letter(promise)  # on the promised day itself, as ever
     assert promised in on_time and words["extension"] in on_time
     assert words["middle"] not in on_time and words["late"] not in on_time
+    assert words["write"] in on_time and words["waits"].split("{ask_by}")[1] not in on_time
 
     middle = promise + timedelta(days=1)
     assert middle <= due  # the promise of four weeks falls before the legal month ends
@@ -687,9 +706,12 @@ def test_an_acknowledgement_written_late_promises_no_date_that_has_passed(people
     assert promised not in text and words["middle"] in text and words["until"] in text
     assert render.format_date(due, lang) in text and words["extension"] in text
 
+    assert words["write"] in text and words["waits"].split("{ask_by}")[1] not in text
+
     text = letter(due + timedelta(days=1))
     assert promised not in text and words["late"] in text and words["extension"] not in text
     assert render.format_date(due, lang) in text and "Autoriteit Persoonsgegevens" in text
+    assert words["write"] in text and words["waits"].split("{ask_by}")[1] not in text
 
 
 def test_all_three_languages_in_one_pdf_each_numbering_its_own_pages(people):
