@@ -137,9 +137,13 @@ def _fee(case: Case, language: str) -> dict[str, Any]:
     from dsr.fees.operations import fee_of
 
     fee = fee_of(case)
+    # Waiting for the subject's answer stops the clock only through a counted pause still open (LEGAL.md T5: a
+    # fee proposed later than PAUSE_ASK_WORKING_DAYS after receipt is a late ask, and the clock runs on).
+    pause = next((p for p in case.pauses if p.id == fee.pause_id), None) if fee.pause_id is not None else None
     # The basis as written for the subject in the letter's language (issue 14.2), never the staff's record.
     return {"fee": {"amount_cents": fee.amount_cents, "basis": quoted(case, TextPurpose.FEE_BASIS, language), "earlier_reference": fee.earlier_reference,
-                    "earlier_on": _iso(fee.earlier_on), "warned_on": _iso(fee.warned_on)}}
+                    "earlier_on": _iso(fee.earlier_on), "warned_on": _iso(fee.warned_on),
+                    "suspended": pause is not None and pause.counted and pause.resumed_on is None}}
 
 
 def _deceased(case: Case, language: str) -> dict[str, Any]:
@@ -165,6 +169,9 @@ def _extension(case: Case, language: str) -> dict[str, Any]:
         "decided_on": local_date(case.extended_at).isoformat(),
         "original_due_on": _iso(case.extension_notice_due_on),
         "extended_due_on": _iso(case.extended_due_on),
+        # The day the subject was told of the extension (by this letter or otherwise), if recorded: a notice
+        # written after the first month says it comes late only when nobody told the subject in time.
+        "notice_sent_on": _iso(case.extension_notice_sent_on),
     }}
 
 

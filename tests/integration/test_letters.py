@@ -348,8 +348,9 @@ def _deceased(people, systems):
     return case
 
 
-def _fee_warned(people, systems):
-    """The same person asks again for a copy; the privacy manager proposes a fee (issue 18, item 5)."""
+def _fee_warned(people, systems, proposed_on: date = TODAY):
+    """The same person asks again for a copy; the privacy manager proposes a fee (issue 18, item 5), on
+    ``proposed_on`` (by default within PAUSE_ASK_WORKING_DAYS of receipt: the clock stops)."""
     from datetime import date
 
     from dsr.cases.operations import log_request
@@ -368,7 +369,8 @@ def _fee_warned(people, systems):
     again = log_request(subject=subject_details(), rights=[Right.ACCESS], channel=first.channel,
                         received_on=date(2026, 11, 20), language=first.language, notes="", actor=people.staff,
                         now=NOW, today=TODAY, link_subject=first.subject)
-    propose_fee(again, amount_cents=1250, basis=STAFF_NOTES["fee_basis"], actor=people.manager, now=NOW, today=TODAY)
+    propose_fee(again, amount_cents=1250, basis=STAFF_NOTES["fee_basis"], actor=people.manager, now=NOW,
+                today=proposed_on)
     write_texts(again, people, "fee_basis")
     return again
 
@@ -712,6 +714,143 @@ def test_an_acknowledgement_written_late_promises_no_date_that_has_passed(people
     assert promised not in text and words["late"] in text and words["extension"] not in text
     assert render.format_date(due, lang) in text and "Autoriteit Persoonsgegevens" in text
     assert words["write"] in text and words["waits"].split("{ask_by}")[1] not in text
+
+
+# The other letters that state a deadline promise none that has passed either, and say the clock stops only when
+# the case records that it does (a pause counted: LEGAL.md T5).
+LATE_EXTENSION = {
+    "en": {"promise": "no later than {extended}", "late": "we apologise that this letter reaches you late",
+           "told": "and we told you so on {sent}", "ended": "The extended period ended on {extended}",
+           "sooner": "if we can answer sooner, we will", "would": "would have ended on {original}"},
+    "nl": {"promise": "uiterlijk op {extended}", "late": "onze excuses dat deze brief u te laat bereikt",
+           "told": "en dat hebben wij u op {sent} laten weten",
+           "ended": "Ook de verlengde termijn is op {extended} geëindigd",
+           "sooner": "kunnen wij eerder antwoorden, dan doen wij dat", "would": "zou zijn geëindigd op {original}"},
+    "fr": {"promise": "au plus tard le {extended}", "late": "nous vous prions de nous excuser de ce retard",
+           "told": "et nous vous l'avons fait savoir le {sent}",
+           "ended": "Ce délai prolongé a lui aussi expiré, le {extended}",
+           "sooner": "si nous pouvons vous répondre plus tôt, nous le ferons",
+           "would": "devait expirer le {original}"},
+}
+
+
+def _letter_text(case, kind: LetterKind, lang: str, day: date, name: str) -> str:
+    made = operations.render_letter(case, kind, LetterLanguage(lang), today=day)
+    keep_for_review(made.pdf, f"{name}-{lang}-{day.isoformat()}")
+    return " ".join(pdf_text(made.pdf).replace("\u2010 ", "").split())
+
+
+@pytest.mark.parametrize("lang", ALL_KINDS_LANGUAGES)
+def test_an_extension_notice_written_late_promises_no_date_that_has_passed(people, lang):
+    """Art. 12(3): the subject is told of an extension within the first month. A notice written after that month
+    says it comes late (unless the case records the subject was told in time), and one written after the
+    extended deadline does not promise it."""
+    case = _extended(people, None)
+    db.session.commit()
+    original, extended = case.extension_notice_due_on, case.extended_due_on
+    words = {k: v.format(original=render.format_date(original, lang), extended=render.format_date(extended, lang),
+                         sent=render.format_date(TODAY, lang)) for k, v in LATE_EXTENSION[lang].items()}
+
+    def letter(day: date, name: str = "extension_notice") -> str:
+        return _letter_text(case, LetterKind.EXTENSION_NOTICE, lang, day, name)
+
+    for day in (TODAY, original):  # in time, as ever
+        text = letter(day)
+        assert words["promise"] in text and words["sooner"] in text
+        assert words["late"] not in text and words["ended"] not in text
+    for day in (original + timedelta(days=1), extended):  # after the first month: late, the promise still holds
+        text = letter(day)
+        assert words["promise"] in text and words["late"] in text and words["would"] in text
+        assert words["ended"] not in text
+    text = letter(extended + timedelta(days=1))  # after the extended deadline: no promise of a past day
+    assert words["promise"] not in text and words["ended"] in text and words["late"] in text
+    assert words["sooner"] not in text
+
+    timing.record_extension_notice(case, sent_on=TODAY, actor=people.staff, now=NOW, today=TODAY)
+    db.session.commit()  # told in time (by e-mail, say): a later copy of the notice does not say it is late
+    text = letter(original + timedelta(days=1), "extension_notice-told")
+    assert words["told"] in text and words["late"] not in text and words["promise"] in text
+    text = letter(extended + timedelta(days=1), "extension_notice-told")
+    assert words["told"] in text and words["late"] not in text and words["ended"] in text
+
+
+LATE_INFORMATION_REQUEST = {
+    "en": {"promise": "we will answer by {due} at the latest", "ended": "which ended on {due}",
+           "suspended": "is suspended"},
+    "nl": {"promise": "wij antwoorden uiterlijk op {due}", "ended": "die termijn is op {due} verstreken",
+           "suspended": "opgeschort totdat"},
+    "fr": {"promise": "nous vous répondrons au plus tard le {due}", "ended": "qui a expiré le {due}",
+           "suspended": "est suspendu"},
+}
+
+
+@pytest.mark.parametrize("lang", ALL_KINDS_LANGUAGES)
+def test_an_information_request_asked_late_promises_no_date_that_has_passed(people, lang):
+    """Information asked for after PAUSE_ASK_WORKING_DAYS does not stop the clock (LEGAL.md T5): the letter gives
+    the deadline in force while it has not passed, and after it says that it has, without promising it."""
+    from dsr.cases.deadlines import case_clock, working_calendar
+
+    case = _case(people, received_on=date(2026, 10, 1), today=date(2026, 10, 1))
+    asked = date(2026, 10, 20)
+    timing.request_information(case, reason=STAFF_NOTES["information_request"], requested_on=asked,
+                               actor=people.staff, now=NOW, today=asked)
+    write_texts(case, people, "information_request", case.pauses[-1].id)
+    db.session.commit()
+    assert not case.pauses[-1].counted
+    due = case_clock(case, working_calendar(), asked).due_on
+    words = {k: v.format(due=render.format_date(due, lang)) for k, v in LATE_INFORMATION_REQUEST[lang].items()}
+
+    for day in (asked, due):
+        text = _letter_text(case, LetterKind.INFORMATION_REQUEST, lang, day, "information_request-late")
+        assert words["promise"] in text and words["ended"] not in text and words["suspended"] not in text
+    text = _letter_text(case, LetterKind.INFORMATION_REQUEST, lang, due + timedelta(days=1),
+                        "information_request-late")
+    assert words["promise"] not in text and words["ended"] in text and words["suspended"] not in text
+    assert "Autoriteit Persoonsgegevens" in text
+
+
+FEE_CLOCK = {
+    "en": {"suspended": "until then, the time we have to answer is suspended",
+           "runs": "does not suspend the time we have to answer (Article 12(3) GDPR): it ends on {due}",
+           "ended": "which ended on {due}"},
+    "nl": {"suspended": "tot dan staat de termijn voor ons antwoord stil",
+           "runs": "niet stil: die eindigt op {due}", "ended": "die termijn is op {due} verstreken"},
+    "fr": {"suspended": "d’ici là, le délai de réponse est suspendu",
+           "runs": "ne suspend pas le délai de notre réponse (article 12, paragraphe 3, du RGPD), qui expire le {due}",
+           "ended": "qui a expiré le {due}"},
+}
+
+
+@pytest.mark.parametrize("lang", ALL_KINDS_LANGUAGES)
+def test_a_fee_proposed_in_time_says_the_clock_waits(people, lang):
+    """Waiting for the subject to agree to a fee stops the clock when the fee was proposed within
+    PAUSE_ASK_WORKING_DAYS of receipt (the pause counts, LEGAL.md T5)."""
+    words = FEE_CLOCK[lang]
+    in_time = _fee_warned(people, None)  # proposed six days after receipt, a Friday: within five working days
+    db.session.commit()
+    assert in_time.pauses[-1].counted
+    text = _letter_text(in_time, LetterKind.FEE_WARNING, lang, TODAY, "fee_warning-in-time")
+    assert words["suspended"] in text and words["runs"].split("{due}")[0] not in text
+
+
+@pytest.mark.parametrize("lang", ALL_KINDS_LANGUAGES)
+def test_a_fee_proposed_late_does_not_say_the_clock_waits(people, lang):
+    """A fee proposed later than PAUSE_ASK_WORKING_DAYS after receipt is a late ask: the clock runs on, and the
+    letter says so and until when, and after that day that the period has ended."""
+    from dsr.cases.deadlines import case_clock, working_calendar
+
+    words = FEE_CLOCK[lang]
+    proposed = date(2026, 12, 4)
+    late = _fee_warned(people, None, proposed_on=proposed)
+    db.session.commit()
+    assert not late.pauses[-1].counted
+    due = case_clock(late, working_calendar(), proposed).due_on
+    runs, ended = (words[k].format(due=render.format_date(due, lang)) for k in ("runs", "ended"))
+    for day in (proposed, due):
+        text = _letter_text(late, LetterKind.FEE_WARNING, lang, day, "fee_warning-late")
+        assert runs in text and words["suspended"] not in text and ended not in text
+    text = _letter_text(late, LetterKind.FEE_WARNING, lang, due + timedelta(days=1), "fee_warning-late")
+    assert ended in text and runs not in text and words["suspended"] not in text
 
 
 def test_all_three_languages_in_one_pdf_each_numbering_its_own_pages(people):
