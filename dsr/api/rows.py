@@ -31,7 +31,9 @@ from dsr.cases.queries import (
     queue_order_keys,
     queue_query,
 )
+from dsr.cases.queue_page import Named, QueueCase
 from dsr.domain.enums import CaseState, Channel, Language, Priority, RefusalGround, Right, SubjectTitle
+from dsr.domain.pauses import PauseInterval
 from dsr.extensions import db, read
 from dsr.subjects.models import DataSubject
 from dsr.subjects.search import search_condition, search_parts
@@ -139,35 +141,69 @@ _KEYS = tuple(f"dsr_key{i}" for i in range(4))
 _TOTAL = "dsr_bounded_total"
 
 
+@dataclass(frozen=True)
+class _Shape:
+    """What a page statement reads of its cases: the API's whole case (:class:`ApiCase`), or what the queue
+    page's rows, clocks and warnings read (:class:`~dsr.cases.queue_page.QueueCase`): of the subject its name
+    and customer number only, no notes, decision or merge target, no attachments and no pause's reason. The
+    queue keeps each row's statement rows as its key for the day (:class:`~dsr.cases.queue_page.QueueTable`),
+    so a subject's e-mail, address, date of birth and phone number, which the page never shows, are neither
+    read for it nor kept in a worker's memory."""
+
+    case: tuple[str, ...]
+    subject: tuple[str, ...]
+    person: str  # the assignee's column: the API shows the e-mail, the queue page the name
+    pauses: tuple[str, ...]
+    merged: bool
+    attachments: bool
+
+
+_SHAPES = {
+    "api": _Shape(_CASE_COLUMNS, _SUBJECT_COLUMNS, "email", ("id", "reason", "requested_on", "resumed_on", "counted"),
+                  merged=True, attachments=True),
+    "queue": _Shape(("id", "reference", "version", "state", "received_on", "closed_at", "paused_since",
+                     "extended_due_on", "extension_notice_due_on", "extension_notice_sent_on", "late_pause_requests",
+                     "priority", "assignee_id", "subject_id"),
+                    ("id", "name", "customer_number"), "name", ("id", "requested_on", "resumed_on", "counted"),
+                    merged=False, attachments=False),
+}
+
+
 @functools.cache
-def _page(person: str = "email") -> dict:
+def _page(shape: str = "api") -> dict:
     """The columns of the sub-query named ``page`` as literal columns of their types, and what the outer
-    statement selects and joins by them, with the assignee's ``person`` column (the API shows the e-mail,
-    the queue page the name): made once per process. (Made from each request's sub-query, its column
-    collection alone cost some 1,300 Python calls a request.)"""
+    statement selects and joins by them, in the :class:`_Shape` named ``shape``: made once per process. (Made
+    from each request's sub-query, its column collection alone cost some 1,300 Python calls a request.)"""
     cases, subject, users, merged, rights, pauses, attachments = _tables()
-    c = {name: sa.literal_column(f"page.{name}", cases.c[name].type) for name in _CASE_COLUMNS}
+    want = _SHAPES[shape]
+    c = {name: sa.literal_column(f"page.{name}", cases.c[name].type) for name in want.case}
     c[_TOTAL] = sa.literal_column(f"page.{_TOTAL}", sa.Integer())
     c.update((key, sa.literal_column(f"page.{key}")) for key in _KEYS)
-    columns = (
-        *(c[name] for name in _CASE_COLUMNS), *(subject.c[name] for name in _SUBJECT_COLUMNS),
-        sa.select(users.c[person]).where(users.c.id == c["assignee_id"]).scalar_subquery(),
-        sa.select(merged.c.reference).where(merged.c.id == c["merged_into_id"]).scalar_subquery(),
-        rights.c.right, pauses.c.id, pauses.c.reason, pauses.c.requested_on, pauses.c.resumed_on, pauses.c.counted,
-        attachments.c.id, attachments.c.filename, attachments.c.media_type, attachments.c.size, attachments.c.sha256)
-    joins = ((subject, subject.c.id == c["subject_id"]), (rights, rights.c.case_id == c["id"]),
-             (pauses, pauses.c.case_id == c["id"]), (attachments, attachments.c.case_id == c["id"]))
-    return {"c": c, "columns": columns, "joins": joins, "then": (rights.c.id, pauses.c.id, attachments.c.id)}
+    columns = [
+        *(c[name] for name in want.case), *(subject.c[name] for name in want.subject),
+        sa.select(users.c[want.person]).where(users.c.id == c["assignee_id"]).scalar_subquery()]
+    if want.merged:
+        columns.append(sa.select(merged.c.reference).where(merged.c.id == c["merged_into_id"]).scalar_subquery())
+    columns += [rights.c.right, *(pauses.c[name] for name in want.pauses)]
+    joins = [(subject, subject.c.id == c["subject_id"]), (rights, rights.c.case_id == c["id"]),
+             (pauses, pauses.c.case_id == c["id"])]
+    then = [rights.c.id, pauses.c.id]
+    if want.attachments:
+        columns += [attachments.c.id, attachments.c.filename, attachments.c.media_type, attachments.c.size,
+                    attachments.c.sha256]
+        joins.append((attachments, attachments.c.case_id == c["id"]))
+        then.append(attachments.c.id)
+    return {"c": c, "columns": tuple(columns), "joins": tuple(joins), "then": tuple(then)}
 
 
-def _statement(page: sa.Subquery, order: list, extra: tuple = (), person: str = "email") -> sa.Select:
-    """The cases of ``page`` (a sub-query named "page" of :data:`_CASE_COLUMNS` and whatever ``order`` and
-    ``extra`` name), in ``order``, with what their JSON reads beside them: the subject joined (one row), the
-    assignee's e-mail and the merge target's reference as sub-queries of their own (a row each; as joins they
-    would double the time PostgreSQL takes to plan the statement, more than it takes to run it), the rights,
-    pauses and attachments joined side by side (a few rows each), each collection in the order of its ids;
-    then the ``extra`` columns of ``page``."""
-    made = _page(person)
+def _statement(page: sa.Subquery, order: list, extra: tuple = (), shape: str = "api") -> sa.Select:
+    """The cases of ``page`` (a sub-query named "page" of the ``shape``'s case columns and whatever ``order``
+    and ``extra`` name), in ``order``, with what their JSON (or the queue's row) reads beside them: the subject
+    joined (one row), the assignee's e-mail (name) and the merge target's reference as sub-queries of their
+    own (a row each; as joins they would double the time PostgreSQL takes to plan the statement, more than it
+    takes to run it), the rights, pauses and attachments joined side by side (a few rows each), each collection
+    in the order of its ids; then the ``extra`` columns of ``page``."""
+    made = _page(shape)
     joined = page
     for table, on in made["joins"]:
         joined = joined.outerjoin(table, on)
@@ -175,9 +211,9 @@ def _statement(page: sa.Subquery, order: list, extra: tuple = (), person: str = 
             .order_by(*order, *made["then"]))
 
 
-def _read(stmt: sa.Select, params: dict | None = None, person: type = Email) -> tuple[list[ApiCase], list]:
-    """The cases of a :func:`_statement` (in its order), each with what its JSON shows (the assignee's column
-    as a ``person``); and the first row's ``extra`` columns (``[]`` when there is no case)."""
+def _read(stmt: sa.Select, params: dict | None = None) -> tuple[list[ApiCase], list]:
+    """The cases of an API-shaped :func:`_statement` (in its order), each with what its JSON shows; and the
+    first row's ``extra`` columns (``[]`` when there is no case)."""
     n_case, n_subject = len(_CASE_COLUMNS), len(_SUBJECT_COLUMNS)
     s0, end = n_case, n_case + n_subject + 13
     cases: dict[int, ApiCase] = {}
@@ -201,7 +237,7 @@ def _read(stmt: sa.Select, params: dict | None = None, person: type = Email) -> 
                 refusal_ground=refusal_ground, withdrawal_how=withdrawal_how, notes=notes, closed_at=closed_at,
                 created_at=created_at, version=version,
                 subject=Subject(*row[s0:s0 + n_subject]) if subject_id is not None else None,
-                assignee=person(row[s0 + n_subject]) if assignee_id is not None else None,
+                assignee=Email(row[s0 + n_subject]) if assignee_id is not None else None,
                 assignee_id=assignee_id,
                 merged_into=Reference(row[s0 + n_subject + 1]) if merged_into_id is not None else None,
             )
@@ -227,6 +263,46 @@ def _read(stmt: sa.Select, params: dict | None = None, person: type = Email) -> 
     return list(cases.values()), first_extra
 
 
+def _read_queue(stmt: sa.Select, params: dict | None = None) -> tuple[list[QueueCase], list]:
+    """The cases of a queue-shaped :func:`_statement` (in its order) as the queue page's rows read them,
+    each with the statement's rows it was gathered from (:attr:`QueueCase.made_of`, less the page's own
+    columns); and the first row's ``extra`` columns (``[]`` when there is no case)."""
+    end = len(_SHAPES["queue"].case) + 3 + 1 + 1 + 4  # the case, the subject, the assignee, a right, a pause
+    cases: dict[int, QueueCase] = {}
+    seen: dict[int, tuple[set, set]] = {}
+    made_of: dict[int, list] = {}
+    first_extra: list = []
+    for row in read(stmt, params).all():
+        (case_id, reference, version, state, received_on, closed_at, paused_since, extended_due_on, notice_due,
+         notice_sent, late, priority, assignee_id, subject_id, _, subject_name, customer_number, assignee_name,
+         right, pause_id, requested_on, resumed_on, counted) = row[:end]
+        case = cases.get(case_id)
+        if case is None:
+            if not cases:
+                first_extra = list(row[end:])
+            case = cases[case_id] = QueueCase(
+                id=case_id, reference=reference, version=version, state=state, received_on=received_on,
+                closed_at=closed_at, paused_since=paused_since, extended_due_on=extended_due_on,
+                extension_notice_due_on=notice_due, extension_notice_sent_on=notice_sent, late_pause_requests=late,
+                priority=priority, assignee_id=assignee_id,
+                subject=Named(subject_name, customer_number) if subject_id is not None else None,
+                assignee=Named(assignee_name) if assignee_id is not None else None, right_values=[], pauses=[])
+            seen[case_id] = (set(), set())
+            made_of[case_id] = []
+        made_of[case_id].append(row[:end])
+        rights_seen, pauses_seen = seen[case_id]  # joined side by side, as in _read
+        if right is not None and right not in rights_seen:
+            rights_seen.add(right)
+            case.right_values.append(right)
+        if pause_id is not None and pause_id not in pauses_seen:
+            pauses_seen.add(pause_id)
+            case.pauses.append(PauseInterval(requested_on, resumed_on, counted))
+    for case_id, case in cases.items():
+        case.right_values.sort(key=_RIGHT_ORDER.__getitem__)
+        case.made_of = tuple(made_of[case_id])
+    return list(cases.values()), first_extra
+
+
 @functools.cache
 def _one_case() -> sa.Select:
     cases = Case.__table__
@@ -241,20 +317,20 @@ def api_case(reference: str) -> ApiCase | None:
     return cases[0] if cases else None
 
 
-def _page_statement(stmt: sa.Select, keys: list[tuple], limit: int, offset: int, person: str = "email") -> sa.Select:
+def _page_statement(stmt: sa.Select, keys: list[tuple], limit: int, offset: int, shape: str = "api") -> sa.Select:
     """The statement of a page of ``stmt`` ordered by ``keys``: its cases, with the order's expressions and
-    the bounded count as columns of a sub-query, joined to what their JSON shows."""
+    the bounded count as columns of a sub-query, joined to what their JSON (the queue's row: ``shape``) shows."""
     cases = Case.__table__
     counted = bounded_count(stmt).scalar_subquery().label(_TOTAL)
     # The order's expressions ride along as columns of the page, by which the outer statement orders.
-    page = (stmt.with_only_columns(*(cases.c[name] for name in _CASE_COLUMNS),
+    page = (stmt.with_only_columns(*(cases.c[name] for name in _SHAPES[shape].case),
                                    *(key.label(name) for name, (key, _) in zip(_KEYS[:len(keys)], keys, strict=True)),
                                    counted, maintain_column_froms=True)
             .limit(limit).offset(offset).subquery("page"))
-    c = _page()["c"]
+    c = _page(shape)["c"]
     order = [c[name].desc() if descending else c[name]
              for name, (_, descending) in zip(_KEYS[:len(keys)], keys, strict=True)]
-    return _statement(page, order, extra=(_TOTAL,), person=person)
+    return _statement(page, order, extra=(_TOTAL,), shape=shape)
 
 
 _FILTER_FIELDS = tuple(f.name for f in dataclasses.fields(QueueFilters))
@@ -262,7 +338,7 @@ _FILTER_FIELDS = tuple(f.name for f in dataclasses.fields(QueueFilters))
 
 @functools.lru_cache(maxsize=256)
 def _list_statement(filters: tuple, today: date, limit: int, offset: int, config: tuple,
-                    person: str = "email") -> sa.Select | sa.TextClause:
+                    shape: str = "api") -> sa.Select | sa.TextClause:
     """The page statement of the queue's ``filters`` (their values, in :data:`_FILTER_FIELDS` order) on
     ``today``, made once per process for each list asked for: building a statement of this size and its cache
     key cost about as much Python as reading and wording its 25 cases. Everything the statement depends on is
@@ -270,7 +346,7 @@ def _list_statement(filters: tuple, today: date, limit: int, offset: int, config
     lookup of its own, has a statement of its own (:func:`_search_statement`)."""
     dialect = config[0]  # the rest is part of the key only: the filters read the settings themselves
     f = QueueFilters(**dict(zip(_FILTER_FIELDS, filters, strict=True)))
-    stmt = _page_statement(queue_query(f, today, loads=()), queue_order_keys(f), limit, offset, person)
+    stmt = _page_statement(queue_query(f, today, loads=()), queue_order_keys(f), limit, offset, shape)
     return _planned_once(stmt) if dialect == "postgresql" else stmt
 
 
@@ -291,7 +367,7 @@ def _planned_once(stmt: sa.Select) -> sa.TextClause:
 
 @functools.lru_cache(maxsize=64)
 def _search_statement(filters: tuple, by_reference: bool, by_subject: bool, today: date, limit: int, offset: int,
-                      config: tuple, person: str = "email") -> sa.Select:
+                      config: tuple, shape: str = "api") -> sa.Select:
     """The page statement of a search: the queue's ``filters`` (their values, ``q`` among them empty) and the
     search's condition with its references and subjects' ids as expanding parameters (``search_refs``,
     ``search_ids``; only those it has, :func:`~dsr.subjects.search.search_condition`), made once per process
@@ -302,13 +378,13 @@ def _search_statement(filters: tuple, by_reference: bool, by_subject: bool, toda
     refs = sa.bindparam("search_refs", expanding=True) if by_reference else None
     ids = sa.bindparam("search_ids", expanding=True) if by_subject else None
     stmt = queue_query(f, today, loads=()).where(search_condition(Case, refs, ids))
-    return _page_statement(stmt, queue_order_keys(f), limit, offset, person)
+    return _page_statement(stmt, queue_order_keys(f), limit, offset, shape)
 
 
 class ApiPagination(BoundedPagination):
-    """A page of :class:`ApiCase` items and their bounded count, in one statement: the page's cases (the
-    queue's filters, order, offset and limit, with the count as a column) as a sub-query joined to what their
-    JSON shows, in the page's order. ``select`` is made only when it is needed: a statement kept for these
+    """A page of :class:`ApiCase` items (the queue page's: :class:`QueueCase` items) and their bounded count, in
+    one statement: the page's cases (the queue's filters, order, offset and limit, with the count as a column)
+    as a sub-query joined to what their JSON (or row) shows, in the page's order. ``select`` is made only when it is needed: a statement kept for these
     filters, or a page past the end (which counts on its own), does without it."""
 
     def _select(self) -> sa.Select:
@@ -318,8 +394,7 @@ class ApiPagination(BoundedPagination):
         return self._query_args["select"]
 
     def _query_items(self) -> list:
-        f, today, person = self._query_args["filters"], self._query_args["today"], self._query_args["person"]
-        column = person._fields[0]
+        f, today, shape = self._query_args["filters"], self._query_args["today"], self._query_args["shape"]
         config = (db.session.get_bind().dialect.name, current_app.config.get("PAUSE_ATTENTION_DAYS", 30))
         params = None
         if f.q:
@@ -328,16 +403,17 @@ class ApiPagination(BoundedPagination):
                 self._query_args["select"] = queue_query(dataclasses.replace(f, q=None), today, loads=()).where(
                     search_condition(Case, refs, many))
                 stmt = _page_statement(self._select(), queue_order_keys(f), self.per_page, self._query_offset,
-                                       column)
+                                       shape)
             else:
                 stmt = _search_statement(tuple(None if name == "q" else getattr(f, name) for name in _FILTER_FIELDS),
                                          bool(refs), bool(ids), today, self.per_page, self._query_offset, config,
-                                         column)
+                                         shape)
                 params = {"search_refs": refs, "search_ids": ids}
         else:
             stmt = _list_statement(tuple(getattr(f, name) for name in _FILTER_FIELDS), today, self.per_page,
-                                   self._query_offset, config, column)
-        items, extra = _read(stmt, {k: v for k, v in params.items() if v} if params else None, person=person)
+                                   self._query_offset, config, shape)
+        items, extra = (_read_queue if shape == "queue" else _read)(
+            stmt, {k: v for k, v in params.items() if v} if params else None)
         self._counted = extra[0] if items else (0 if self.page == 1 else None)
         return items
 
@@ -347,10 +423,10 @@ class ApiPagination(BoundedPagination):
         return self._counted
 
 
-def api_page(filters: QueueFilters, today: date, *, page: int, per_page: int, person: type = Email) -> ApiPagination:
-    """A page of the queue's cases for ``filters`` on ``today`` (its order, :func:`queue_order_keys`) as
-    :class:`ApiCase` items with a bounded count, as :func:`~dsr.cases.queries.paginate` counts. ``person`` is a
-    one-field named tuple whose field names the assignee's column it holds: the API's ``Email``, the queue
-    page's name (issue 15, item 3)."""
+def api_page(filters: QueueFilters, today: date, *, page: int, per_page: int, shape: str = "api") -> ApiPagination:
+    """A page of the queue's cases for ``filters`` on ``today`` (its order, :func:`queue_order_keys`) with a
+    bounded count, as :func:`~dsr.cases.queries.paginate` counts: :class:`ApiCase` items, or with ``shape``
+    "queue" the queue page's :class:`QueueCase` items, read by a statement of their own (:class:`_Shape`;
+    issue 15, item 3)."""
     return paginate(None, page=page, per_page=per_page, kind=ApiPagination, filters=filters, today=today,
-                    person=person)
+                    shape=shape)

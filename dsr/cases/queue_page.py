@@ -2,8 +2,8 @@
 
 The page read its 25 cases as ORM objects with their subjects, assignees, rights and pauses, some 1,000
 attributes set up and tracked for a page that only shows them: the page is read as the API reads its pages
-(one statement of plain rows, :func:`dsr.api.rows.api_page`) and :func:`queue_cases` makes :class:`QueueCase`
-items of them, which the clock and the warnings read as they read a case. And a row called a dozen template macros and translations (the state's label, the rights' badges, the
+(one statement of plain rows, :func:`dsr.api.rows.api_page`), of the cases only what the rows show, as
+:class:`QueueCase` items, which the clock and the warnings read as they read a case. And a row called a dozen template macros and translations (the state's label, the rights' badges, the
 days left, the status badge), some 45 template calls a row, most of which give one of a few outputs on a page
 (eight states, a handful of right combinations, a few dozen distinct "days left"): :func:`queue_rows` runs each
 macro once per distinct input and a row reuses its output. The macros stay the templates' own, so the page is
@@ -52,25 +52,12 @@ class QueueCase:
     assignee: Named | None
     right_values: list[Right]
     pauses: list[PauseInterval]
+    # The page statement's rows it was gathered from, less the page's own columns (the row's key: QueueTable).
+    made_of: tuple = ()
 
     @property
     def extension_notice_owed(self) -> bool:
         return self.extended_due_on is not None and self.extension_notice_sent_on is None
-
-
-def queue_cases(items: Iterable) -> list[QueueCase]:
-    """A page's cases as :class:`QueueCase` items, from the rows the API's page statement reads
-    (:func:`dsr.api.rows.api_page` with the assignee's name): the page, its cases' subjects, assignees' names,
-    rights and pauses and its bounded count in one statement, where the page read them in three, and its
-    order the API's, which is the queue's (issue 15, item 3)."""
-    return [QueueCase(
-        id=case.id, reference=case.reference, version=case.version, state=case.state, received_on=case.received_on,
-        closed_at=case.closed_at, paused_since=case.paused_since, extended_due_on=case.extended_due_on,
-        extension_notice_due_on=case.extension_notice_due_on, extension_notice_sent_on=case.extension_notice_sent_on,
-        late_pause_requests=case.late_pause_requests, priority=case.priority, assignee_id=case.assignee_id,
-        subject=case.subject, assignee=case.assignee, right_values=case.right_values,
-        pauses=[PauseInterval(p.requested_on, p.resumed_on, p.counted) for p in case.pauses],
-    ) for case in items]
 
 
 @dataclass(slots=True)
@@ -247,8 +234,8 @@ class QueueTable:
     working out 25 rows (the clocks, the warnings, the macros' outputs, the HTML) cost as much Python as all
     of the page's statements, for the same rows as the last time most of the time: people page back and forth
     and open a case and come back. A row is a function of its case's rows in the page's statement
-    (:attr:`~dsr.api.rows.ApiCase.made_of`: the case, its subject, its assignee's name, rights, pauses and
-    attachments), its open tasks and the day it became unassigned, and of the page's ``context`` (the
+    (:attr:`QueueCase.made_of`: what the row reads of the case, its subject's name and customer number, its
+    assignee's name, rights and pauses), its open tasks and the day it became unassigned, and of the page's ``context`` (the
     language, whether the reader may tick cases, the day, the calendar of the declared days, the clock's and
     the warnings' settings, the cases' address): ``keys`` holds them per row, and a kept row is the one that
     would be made now; whatever changed is another key. At most :data:`MOST_ROWS` rows are kept, then they

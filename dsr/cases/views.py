@@ -22,7 +22,7 @@ from dsr.cases.hidden_fields import action_hidden_fields
 from dsr.cases.intake import intake_page
 from dsr.cases.page import render_case
 from dsr.cases.queries import FilterError, QueueFilters, case_or_404, queue_query
-from dsr.cases.queue_page import Named, QueueTable, queue_cases, queue_rows, rows_html
+from dsr.cases.queue_page import QueueTable, queue_rows, rows_html
 from dsr.domain.enums import CaseState, Channel, Right
 from dsr.extensions import db, read
 from dsr.reports.data import queue_warnings, tasks_and_unassignments
@@ -66,8 +66,8 @@ def queue():
         flash(exc.message, "warning")
         return redirect(url_for("cases.queue"))
     day = today()
-    # The page read as the API reads its pages, with the assignee's name (issue 15, item 3).
-    page = api_page(filters, day, person=Named, page=max(request.args.get("page", 1, type=int), 1),
+    # The page read as the API reads its pages, but only what its rows show (issue 15, item 3).
+    page = api_page(filters, day, shape="queue", page=max(request.args.get("page", 1, type=int), 1),
                     per_page=current_app.config["QUEUE_PAGE_SIZE"])
     # The filter's and the bulk form's people, as plain rows: the page shows only their ids and names.
     assignees = tuple(read(_people()))
@@ -104,7 +104,7 @@ def _queue_rows(items: list, *, day, calendar, rule, options: dict, tasks: dict,
     warnings the queue shows as badges, their open tasks, by the template's macros and ``labels``."""
     soon, ask = options["due_within"], options["ask_working_days"]
     rows = [(case, case_clock(case, calendar, day, soon_days=soon, ask_working_days=ask, rule=rule))
-            for case in queue_cases(items)]
+            for case in items]
     warnings, counts = queue_warnings(rows, day, calendar, options, tasks, unassigned)
     shown = queue_rows(rows, counts, case_url, warnings=warnings, state_label=state_label, days_left=days_left,
                        status_badge=status_badge, rights_badges=rights_badges, badges=badges)

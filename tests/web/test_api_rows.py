@@ -232,12 +232,11 @@ def _queue_fields(case) -> tuple:
 
 @pytest.mark.parametrize("sort", SORTS)
 def test_the_queue_pages_rows_are_those_of_the_stored_cases(demo, sort):
-    """The queue page reads its cases by the API's page statement with the assignee's name (issue 15, item 3):
+    """The queue page reads its cases by the API's page statement in a shape of its own (issue 15, item 3):
     every page, in every order, holds the cases :func:`queue_query` gives, each with what the stored case as an
     ORM object gives its row (the subject's name and customer number, the assignee's name, the rights in
     their order, the pauses in theirs), and the same bounded count."""
     from dsr.api.rows import api_page
-    from dsr.cases.queue_page import Named, queue_cases
 
     app, _headers, busy = demo
     with time_machine.travel(NOW, tick=False), app.test_request_context():
@@ -248,9 +247,9 @@ def test_the_queue_pages_rows_are_those_of_the_stored_cases(demo, sort):
                         db.session.execute(queue_query(filters, TODAY, loads=())).scalars().all()]
             shown, page_no = [], 1
             while True:
-                page = api_page(filters, TODAY, person=Named, page=page_no, per_page=7)
+                page = api_page(filters, TODAY, shape="queue", page=page_no, per_page=7)
                 assert page.total == len(expected) and page.total_exact
-                shown.extend(_queue_fields(case) for case in queue_cases(page.items))
+                shown.extend(_queue_fields(case) for case in page.items)
                 if page_no >= page.pages:
                     break
                 page_no += 1
@@ -258,6 +257,40 @@ def test_the_queue_pages_rows_are_those_of_the_stored_cases(demo, sort):
             if state == "all":
                 assert any(row[1] == busy and len(row[-1]) >= 3 and len(row[-2]) >= 2 for row in shown)
                 assert any(row[14] is None for row in shown)  # the reduced case file
+
+
+def test_the_queue_page_reads_and_keeps_no_personal_data_it_does_not_show(demo):
+    """A queue row is kept for the day by the statement's rows it was made from (QueueTable): those rows hold
+    of the subject only the name and customer number the row shows, nothing of the case's notes, decision or
+    attachments, whether the page is a list or a search."""
+    from dsr.api.rows import api_page
+    from dsr.subjects.models import DataSubject
+
+    app, _headers, busy = demo
+    statements: list[str] = []
+
+    def capture(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    with time_machine.travel(NOW, tick=False), app.test_request_context():
+        subjects = db.session.execute(sa.select(DataSubject)).scalars().all()
+        private = {value for subject in subjects for value in (
+            subject.email, subject.address, subject.phone, subject.policy_number, subject.device_id,
+            subject.date_of_birth, subject.city) if value}
+        assert len(private) > 10
+        kept = []
+        sa.event.listen(db.engine, "before_cursor_execute", capture)
+        try:
+            for args in ({"state": "all"}, {"state": "all", "q": busy}, {"state": "all", "q": subjects[0].name}):
+                page = api_page(QueueFilters.from_args(args), TODAY, shape="queue", page=1, per_page=50)
+                assert page.items, args
+                kept += [value for case in page.items for row in case.made_of for value in row]
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", capture)
+        assert not private & set(kept)
+        for name in ("email", "date_of_birth", "address", "phone", "policy_number", "device_id", "notes",
+                     "decision", "attachments", "reason"):
+            assert not any(f".{name}" in statement for statement in statements if "dsr_bounded_total" in statement)
 
 
 def test_a_listed_cases_kept_text_is_the_text_made_now_after_every_change(demo):
