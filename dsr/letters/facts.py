@@ -153,7 +153,13 @@ def _deceased(case: Case, language: str) -> dict[str, Any]:
 # -- per kind ---------------------------------------------------------------------------------------------
 
 def _information_request(case: Case, language: str) -> dict[str, Any]:
-    pause = next((p for p in reversed(case.pauses) if p.resumed_on is None), case.pauses[-1])
+    from dsr.cases.timing import open_pause
+
+    # The request still waiting for the reply, never the last one answered: the letter says the reply is awaited
+    # (check_fits refuses the letter when none waits).
+    pause = open_pause(case)
+    if pause is None:
+        raise FactsUnavailable(_("%(ref)s is not waiting for information.", ref=case.reference))
     return {"information_request": {
         "reason": quoted(case, TextPurpose.INFORMATION_REQUEST, language, pause.id),
         "requested_on": pause.requested_on.isoformat(),
@@ -525,7 +531,68 @@ def _partial_refusal(case: Case, language: str, *, annex: bool = False) -> dict[
     if not (parts["decision"] or parts["kept_groups"] or parts["corrections"] or parts["objections"]):
         raise FactsUnavailable(_("Nothing on this case is refused yet: record the decision with its reasons, or the "
                                  "records kept, corrections refused or objections rejected, first."))
+    # "We have granted part of your request" only where the case records a part granted.
+    parts["granted"] = granted(case)
     return {"partial_refusal": parts}
+
+
+def granted(case: Case) -> list[str]:
+    """The rights of ``case`` of which the case records a part granted (values of :class:`Right`, in the case's
+    order); empty when it records none, whatever the decision's free text says.
+
+    Erasure: a record erased or anonymised as the plan decided, a paper file destroyed or a processor instructed
+    (kept records erased later on their erase-on date do not count: that was the retention rule, not the
+    request). Rectification: a correction applied. Objection: one upheld, or direct marketing stopped.
+    Restriction: a record restricted. Automated decision: the human review recorded (Art. 22(3)). Access and
+    portability: the answer letter issued (it encloses the copy or the data), or for portability the data sent
+    to another controller (Art. 20(2)).
+    """
+    from dsr.domain.enums import ErasureOutcome
+    from dsr.domain.retention_rules import Action
+    from dsr.letters.models import IssuedLetter
+
+    def answered(kind: LetterKind) -> bool:
+        return db.session.scalar(sa.select(sa.func.count()).select_from(IssuedLetter).where(
+            IssuedLetter.case_id == case.id, IssuedLetter.kind == kind)) > 0
+
+    def erased() -> bool:
+        plan = _erasure_plan(case, executed=False)
+        if plan is None or plan.status is ErasurePlanStatus.DRAFT:
+            return False
+        return any(i.outcome is ErasureOutcome.DONE if i.is_task else
+                   (i.action is not Action.KEEP and i.executed_at is not None
+                    and i.outcome in (ErasureOutcome.DELETED, ErasureOutcome.ANONYMISED)) for i in plan.items)
+
+    def corrected() -> bool:
+        from dsr.rectification.models import CorrectionStatus
+        from dsr.rectification.operations import corrections_of
+
+        return any(c.status is CorrectionStatus.APPLIED for c in corrections_of(case))
+
+    def objected() -> bool:
+        facts = _optional("dsr.objection.facts", "objection_facts", "outcome of the objection")(case)
+        return facts["direct_marketing"] is not None or any(o["outcome"] == "upheld" for o in facts["other"])
+
+    def restricted() -> bool:
+        facts = _optional("dsr.restriction.facts", "restriction_facts", "restriction")(case)
+        return any(p["state"] in ("restricted", "lifting", "lifted") for p in facts["places"])
+
+    def reviewed() -> bool:
+        from dsr.automated.models import request_of
+
+        request = request_of(case)
+        return request is not None and bool(request.reviewed)
+
+    def ported() -> bool:
+        from dsr.transmissions.operations import transmissions
+
+        return answered(LetterKind.COMPLETION_PORTABILITY) or bool(transmissions(case))
+
+    checks: dict[Right, Callable[[], bool]] = {
+        Right.ERASURE: erased, Right.RECTIFICATION: corrected, Right.OBJECTION: objected,
+        Right.RESTRICTION: restricted, Right.AUTOMATED_DECISION: reviewed, Right.PORTABILITY: ported,
+        Right.ACCESS: lambda: answered(LetterKind.COMPLETION_ACCESS)}
+    return [r.value for r in case.right_values if r in checks and checks[r]()]
 
 
 GATHERERS: dict[LetterKind, Callable[[Case, str], dict[str, Any]]] = {

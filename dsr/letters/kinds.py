@@ -176,7 +176,44 @@ def check_fits(case: Case, kind: LetterKind) -> KindSpec:
                                   "reviewed it, when and the outcome first.", ref=case.reference))
     if kind is LetterKind.REFUSAL and case.refusal_ground is None:
         raise RuleViolation(_("%(ref)s has not been refused.", ref=case.reference))
-    if kind is LetterKind.INFORMATION_REQUEST and not case.pauses:
+    if kind is LetterKind.INFORMATION_REQUEST:
+        _check_information_asked(case)
+    if kind is LetterKind.COMPLETION_RESTRICTION:
+        _check_restriction_not_lifted(case)
+    return spec
+
+
+def _check_information_asked(case: Case) -> None:
+    """The letter asks for what the open request for information asks, and says the period waits (or runs)
+    until the reply comes: it fits only while one is open. Once the reply is recorded it would ask again for
+    what has arrived; the letter that asked is on file (issued letters never change), and asking for more is a
+    new request, with a letter of its own."""
+    if not case.pauses:
         raise RuleViolation(_("Record what information is asked for (ask the subject for information) before "
                               "writing the letter that asks for it."))
-    return spec
+    if all(p.resumed_on is not None for p in case.pauses):
+        # Both sentences are the interface's own (translated) words: the case waits for nothing, and what to do.
+        raise RuleViolation(" ".join((
+            _("%(ref)s is not waiting for information.", ref=case.reference),
+            _("Record what information is asked for (ask the subject for information) before writing the letter "
+              "that asks for it."))))
+
+
+def _check_restriction_not_lifted(case: Case) -> None:
+    """The answer to a restriction request says the data are now only stored and that the subject is told before
+    the restriction is lifted (Art. 18(2), (3)). Once lifting is decided that is no longer so: the lifting notice
+    tells the subject (what was restricted, the decision and its reason), and once lifted the answer would list
+    nothing. The answer issued before stays on file."""
+    from dsr.restriction.models import lift_of
+    from dsr.restriction.operations import lifting_notice_issued
+
+    lift = lift_of(case)
+    if lift is None:
+        return
+    if lift.lifted_at is not None:
+        raise RuleViolation(_("The restriction is already lifted."))
+    message = _("Lifting this restriction was already decided.")
+    if not lifting_notice_issued(case, lift):
+        message += " " + _("Tell the subject before the restriction is lifted (Art. 18(3)): issue the letter "
+                           "announcing the lifting first.")
+    raise RuleViolation(message)

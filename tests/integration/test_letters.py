@@ -1142,3 +1142,143 @@ def test_a_record_kept_by_decision_is_explained_by_its_text_for_the_subject(peop
         operations.render_letter(case, LetterKind.COMPLETION_ERASURE, LetterLanguage.EN, today=TODAY)
     with pytest.raises(MissingSubjectText):
         operations.request_letter(case, LetterKind.PARTIAL_REFUSAL, LetterLanguage.EN, actor=people.staff, now=NOW)
+
+
+# -- letters that would say what the case no longer records ---------------------------------------------------
+
+def test_no_request_for_information_is_written_once_the_reply_is_recorded(people):
+    """The subject's reply recorded (the pause ended): a request for information would say the period "is
+    suspended ... until we receive it" and ask for the reply again. Refused with the reason, before anything is
+    queued; the letter issued while it was waiting stays on file, and a new request has a letter of its own,
+    quoting that request."""
+    case = _information_requested(people, None)
+    db.session.commit()
+    asked = _issue(case, LetterKind.INFORMATION_REQUEST, LetterLanguage.EN, people.staff)
+    timing.information_received(case, received_on=TODAY, actor=people.staff, now=NOW, today=TODAY)
+    db.session.commit()
+
+    for make in (lambda: operations.render_letter(case, LetterKind.INFORMATION_REQUEST, LetterLanguage.EN,
+                                                  today=TODAY),
+                 lambda: operations.request_letter(case, LetterKind.INFORMATION_REQUEST, LetterLanguage.EN,
+                                                   actor=people.staff, now=NOW)):
+        with pytest.raises(RuleViolation, match=f"{case.reference} is not waiting for information. Record what "
+                                                "information is asked for"):
+            make()
+    db.session.rollback()
+    assert [letter.id for letter in operations.letters_of(case)] == [asked.id]  # the letter that asked stays on file
+
+    again = timing.request_information(case, reason="Ask for the claim number", requested_on=TODAY,
+                                       actor=people.staff, now=NOW, today=TODAY)
+    db.session.flush()
+    save_text(case, TextPurpose.INFORMATION_REQUEST, again.id, "en", "The number of the claim you mean.",
+              actor=people.staff, now=NOW)
+    db.session.commit()
+    text = _letter_text(case, LetterKind.INFORMATION_REQUEST, "en", TODAY, "information_request-again")
+    assert "The number of the claim you mean." in text
+    assert SUBJECT_TEXTS["information_request"]["en"] not in text
+
+
+RESTRICTION_ANSWER = {"en": "From now on we only store these data",
+                      "nl": "Wij bewaren deze gegevens voortaan alleen nog",
+                      "fr": "Désormais, nous ne faisons que conserver ces données"}
+
+
+def test_the_restriction_answer_is_not_written_again_once_its_lifting_is_decided(people, systems):
+    """After the decision to lift, the answer to the restriction request would still say "From now on we only
+    store these data" and "We will write to you before we lift the restriction"; once lifted, over an empty
+    table. The lifting notice is the letter for the decision (Art. 18(3)); the answer issued before it stays on
+    file."""
+    from dsr.restriction import operations as restriction
+
+    case = _restricted(people, systems)
+    db.session.commit()
+    answer = _issue(case, LetterKind.COMPLETION_RESTRICTION, LetterLanguage.EN, people.staff)
+    lifecycle.submit_for_approval(case, actor=people.staff, now=NOW)
+    lifecycle.complete(case, decision="Restricted as asked.", actor=people.manager, now=NOW,
+                       override_reason="The checklist is not what this test is about")
+    db.session.commit()
+    for lang in ALL_KINDS_LANGUAGES:  # answered: a copy of the answer still fits, and says it as it is
+        text = _letter_text(case, LetterKind.COMPLETION_RESTRICTION, lang, TODAY, "completion_restriction-answered")
+        assert RESTRICTION_ANSWER[lang] in text
+
+    def refused(match: str) -> str:
+        for make in (lambda: operations.render_letter(case, LetterKind.COMPLETION_RESTRICTION, LetterLanguage.EN,
+                                                      today=TODAY),
+                     lambda: operations.request_letter(case, LetterKind.COMPLETION_RESTRICTION, LetterLanguage.EN,
+                                                       actor=people.staff, now=NOW)):
+            with pytest.raises(RuleViolation, match=match) as caught:
+                make()
+        db.session.rollback()
+        return str(caught.value)
+
+    restriction.decide_lift(case, reason=STAFF_NOTES["restriction_lift"], actor=people.manager, now=NOW)
+    write_texts(case, people, "restriction_lift")
+    db.session.commit()
+    assert "issue the letter announcing the lifting first" in refused("Lifting this restriction was already decided")
+    _issue(case, LetterKind.RESTRICTION_LIFTING_NOTICE, LetterLanguage.EN, people.manager)
+    assert "announcing" not in refused("Lifting this restriction was already decided")
+
+    restriction.lift_restriction(case, actor=people.manager, now=NOW, today=TODAY)
+    db.session.commit()
+    refused("The restriction is already lifted")
+    assert answer.id in [letter.id for letter in operations.letters_of(case)]
+
+
+# "We have granted part of your request", only where the case records a part granted.
+GRANTED = {"en": "We have granted part of your request",
+           "nl": "Wij hebben uw verzoek gedeeltelijk toegewezen",
+           "fr": "Nous avons fait droit à une partie de votre demande"}
+NOTHING_GRANTED = {"en": "This letter tells you what we cannot grant, and why",
+                   "nl": "In deze brief leest u wat wij van uw verzoek niet kunnen toewijzen, en waarom",
+                   "fr": "La présente lettre vous indique ce à quoi nous ne pouvons pas donner suite"}
+
+
+def _nothing_erased(people, systems):
+    """Erasure asked; the privacy manager keeps every record the rules would erase, and the paper file and the
+    processor could not be reached: the case records nothing erased."""
+    from dsr.domain.retention_rules import Action
+    from dsr.fulfilment.erasure import approve_plan, build_erasure_plan, execute_plan
+    from dsr.fulfilment.erasure.plan import decide_item
+    from dsr.fulfilment.erasure.tasks import record_task_impossible
+
+    case, lookup = _looked_up(people, systems, (Right.ERASURE,))
+    plan = build_erasure_plan(case, lookup, actor=people.staff, now=NOW, today=TODAY)
+    for item in plan.items:
+        if not item.is_task and item.action is not Action.KEEP:
+            decide_item(item, action="keep", reason=STAFF_NOTES["erasure_kept"], actor=people.manager, now=NOW)
+            write_texts(case, people, "erasure_kept", item.id)
+    approve_plan(plan, actor=people.manager, now=NOW)
+    execute_plan(plan, actor=people.staff, now=NOW, today=TODAY)
+    tasks = [i for i in plan.items if i.is_task]
+    assert tasks, "the demo customer's paper file and processor are part of what this test is about"
+    for task in tasks:
+        record_task_impossible(task, reason="Not reachable.", actor=people.manager, now=NOW, today=TODAY)
+    _manual_tasks_done(case, people)
+    return case
+
+
+@pytest.mark.parametrize("lang", ALL_KINDS_LANGUAGES)
+def test_a_partial_refusal_that_records_nothing_granted_does_not_say_part_was_granted(people, systems, lang):
+    from dsr.letters.facts import gather
+
+    case = _nothing_erased(people, systems)
+    db.session.commit()
+    assert gather(case, LetterKind.PARTIAL_REFUSAL, language=lang, today=TODAY)["partial_refusal"]["granted"] == []
+    made = operations.render_letter(case, LetterKind.PARTIAL_REFUSAL, LetterLanguage(lang), today=TODAY)
+    keep_for_review(made.pdf, f"partial_refusal-nothing-granted-{lang}")
+    text = " ".join(pdf_text(made.pdf).replace("\u2010 ", "").split())
+    assert GRANTED[lang] not in text and NOTHING_GRANTED[lang] in text
+    assert SUBJECT_TEXTS["erasure_kept"][lang] in text  # what is kept, and why, as ever
+    for words in EXPECT[lang]["complaint"]:
+        assert words in text
+
+
+@pytest.mark.parametrize("lang", ALL_KINDS_LANGUAGES)
+def test_a_partial_refusal_says_part_was_granted_when_the_case_records_records_erased(people, systems, lang):
+    from dsr.letters.facts import gather
+
+    case = build(LetterKind.PARTIAL_REFUSAL, people, systems)  # erased but for what is kept
+    assert gather(case, LetterKind.PARTIAL_REFUSAL, language=lang,
+                  today=TODAY)["partial_refusal"]["granted"] == ["erasure"]
+    text = _letter_text(case, LetterKind.PARTIAL_REFUSAL, lang, TODAY, "partial_refusal-granted")
+    assert GRANTED[lang] in text and NOTHING_GRANTED[lang] not in text

@@ -173,3 +173,34 @@ def test_a_letter_of_another_case_is_not_found(app, reference):
         other = make_case(actor=staff).reference
     assert client.get(f"/cases/{other}/letters/{letter.id}.pdf").status_code == 404
     assert client.get(f"/cases/{reference}/letters/{letter.id + 1}.pdf").status_code == 404
+
+
+def test_a_request_for_information_already_answered_is_not_offered_and_is_refused_with_the_reason(app, reference):
+    """The subject's reply is recorded: the card no longer offers the letter that asks for it, and asking for it
+    anyway (a form kept open, a crafted post) is a 409 on the case page saying why and what to do."""
+    from datetime import date
+
+    from dsr.cases import timing
+    from dsr.cases.queries import case_by_reference
+
+    with app.app_context():
+        case = case_by_reference(reference)
+        staff = db.session.execute(sa.select(User).where(User.role == Role.STAFF)).scalar_one()
+        timing.request_information(case, reason="Policy number", requested_on=date(2026, 11, 23), actor=staff,
+                                   now=NOW, today=date(2026, 11, 26))
+        db.session.commit()
+    client = signed_in(app, Role.STAFF)
+    assert 'value="information_request"' in letters_card(client.get(f"/cases/{reference}").get_data(as_text=True))
+    with app.app_context():
+        case = case_by_reference(reference)
+        staff = db.session.execute(sa.select(User).where(User.role == Role.STAFF)).scalar_one()
+        timing.information_received(case, received_on=date(2026, 11, 25), actor=staff, now=NOW,
+                                    today=date(2026, 11, 26))
+        db.session.commit()
+    assert 'value="information_request"' not in letters_card(client.get(f"/cases/{reference}").get_data(as_text=True))
+    for url in (f"/cases/{reference}/letters", f"/cases/{reference}/letters/preview"):
+        response = client.post(url, data={"kind": "information_request", "language": "en"})
+        assert response.status_code == 409
+        assert (f"{reference} is not waiting for information. Record what information is asked for (ask the subject "
+                "for information) before writing the letter that asks for it.") in text_of(response.get_data(as_text=True))
+    assert issued(app) == []
