@@ -29,6 +29,7 @@ from dsr.datamap.sharing import SharedBy, describe
 
 PAGE = 500  # rows read back at a time
 _IN_LIST = 2000  # values per IN list
+_RECENT = 20_000  # values a search by values remembers having seen (FoundStore.fresh)
 _KEY_COLUMNS = 6  # a key of more columns is ordered by its first six, then by its repr
 _PLAIN = (int, float, str, bytes)
 _SCHEMA = f"""
@@ -233,8 +234,12 @@ class FoundStore:
     def fresh(self, source: str, collection: str, field: str, values: Iterable[Any]) -> Iterator[Any]:
         """The values not searched by before in ``collection.field``, each once; they count as searched."""
         values, place = iter(values), self.place(source, collection)
+        # The names this call has already passed on or found searched before: most values repeat (a policy's
+        # id in each of its hundred thousand payments), and each chunk of them was looked up in the store.
+        # At most _RECENT of them, so memory stays flat.
+        recent: set[str] = set()
         while chunk := list(islice(values, PAGE)):
-            named = {repr(v): v for v in chunk if v is not None}
+            named = {name: v for v in chunk if v is not None and (name := repr(v)) not in recent}
             if not named:
                 continue
             seen = {row[0] for row in self.db.execute(
@@ -243,7 +248,21 @@ class FoundStore:
             new = [name for name in named if name not in seen]
             self.db.executemany("INSERT INTO queried VALUES (?, ?, ?)",
                                 [(place, field, name) for name in new])
+            if len(recent) + len(named) > _RECENT:
+                recent.clear()
+            recent.update(named)
             yield from (named[name] for name in new)
+
+    def searched_by(self, source: str, collection: str, field: str, values: Iterable[Any]) -> set[str]:
+        """The ``repr`` of those of ``values`` that ``collection.field`` was searched by (:meth:`fresh`)."""
+        names, place = list({repr(v) for v in values if v is not None}), self.place(source, collection)
+        found: set[str] = set()
+        for start in range(0, len(names), PAGE):
+            chunk = names[start:start + PAGE]
+            found.update(row[0] for row in self.db.execute(
+                "SELECT value FROM queried WHERE place = ? AND field = ? AND value IN "  # noqa: S608
+                f"({', '.join('?' * len(chunk))})", (place, field, *chunk)))
+        return found
 
     def field_values(self, source: str, collection: str, field: str, *, step: int | None = None) -> Iterator[Any]:
         """The kept value of ``field`` of every record of ``collection`` (of one ``step`` of the search), read

@@ -123,3 +123,17 @@ def test_the_lookups_summary_counted_by_the_store_is_the_one_its_records_give(tm
     assert sum(c["count"] for c in summary["shop"].values()) > 300 and len(summary["shop"]) > 1
     for engine in engines.values():
         engine.dispose()
+
+
+def test_a_search_by_values_passes_on_each_new_value_once_however_often_it_repeats(monkeypatch):
+    """:meth:`FoundStore.fresh` remembers a bounded number of the values it has seen in the call (most values
+    repeat: a policy's id in each of its payments) and asks the store about the others: each value not searched
+    by before comes out once, in its first order, also across the bound; a later call gives none of them."""
+    monkeypatch.setattr(found_module, "_RECENT", 7)
+    values = [n % 13 for n in range(2_000)] + [None, "13", 13.5, ("a", 1), 12, 1_000 + 2]
+    with found_module.FoundStore() as store:
+        first = list(store.fresh("shop", "orders", "customer_id", iter(values)))
+        assert first == [*range(13), "13", 13.5, ("a", 1), 1002]
+        assert list(store.fresh("shop", "orders", "customer_id", iter(values))) == []
+        assert list(store.fresh("shop", "orders", "address_id", [3, 3, 4])) == [3, 4]  # another field
+        assert store.searched_by("shop", "orders", "customer_id", [0, 12, "12", 13, "13"]) == {"0", "12", "'13'"}

@@ -77,3 +77,43 @@ def test_the_other_side_sees_the_same_sharing(shop):
     assert cor[("ticket", (100,))].shared
     assert "its email is also in customer (id=1)" in cor[("ticket", (100,))].shared_reason
     assert cor[("address", (1,))].shared  # Anna's home, reached through Cor's order o-3
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_reference_both_ways_is_not_read_again_to_find_others(backend, tmp_path):
+    """A reference without a direction is followed both ways by the search itself: every order of a customer
+    the search found was read by the customer's id and kept as the subject's. The check for other people's
+    references then has nothing to find there and does not read those rows again (issue 15, item 4: a policy's
+    hundred thousand payments were read twice); what it says is the same."""
+    import copy
+
+    import sqlalchemy as sa
+
+    dataset = copy.deepcopy(SHOP_DATASET)
+    orders = next(c for c in dataset["collections"] if c["name"] == "orders")
+    orders["fields"][1] = {"name": "customer_id", "data_categories": ["system.operations"],
+                           "fides_meta": {"references": [{"dataset": "shop", "field": "customer.id"}]}}
+    write_dataset(tmp_path / "datamap", dataset, "shop")
+    with shop_database(backend, tmp_path) as url:
+        config = {"DSR_DATAMAP_DIR": str(tmp_path / "datamap"), "DSR_SOURCE_SHOP_URL": url}
+        sources = {"shop": load_sources(config)["shop"]}
+        engines = readonly_engines(sources.values(), config)
+        statements: list[str] = []
+
+        def capture(_conn, _cursor, statement, *_args):
+            statements.append(" ".join(statement.split()))
+
+        sa.event.listen(engines["shop"], "before_cursor_execute", capture)
+        try:
+            records = find_everywhere(sources, {"email": "anna@example.com"}, engines)["shop"]
+        finally:
+            sa.event.remove(engines["shop"], "before_cursor_execute", capture)
+            for engine in engines.values():
+                engine.dispose()
+    found = {(r.collection, tuple(r.primary_key.values())): r for r in records}
+    assert {("orders", ("o-1",)), ("orders", ("o-2",)), ("customer", (1,))} <= set(found)
+    assert not found[("customer", (1,))].shared  # only Anna's orders refer to her
+    assert {key for key, r in found.items() if r.shared} == {
+        ("address", (1,)), ("address", (2,)), ("policy", (10,)), ("ticket", (100,))}
+    by_customer = [s for s in statements if "FROM orders" in s and "orders.customer_id IN" in s]
+    assert len(by_customer) == 1, by_customer  # the search's own, not a second read by the check
