@@ -43,7 +43,7 @@ def checklist(case: Case, today: date | None = None) -> list[Check]:
     from dsr.exports.models import Export, ExportKind
     from dsr.fulfilment.lookup_ops import shown_lookups
     from dsr.fulfilment.models import ErasurePlan
-    from dsr.letters.kinds import KINDS
+    from dsr.letters.kinds import KINDS, LetterKind
     from dsr.letters.models import IssuedLetter
     from dsr.tasks.models import CaseTask
 
@@ -97,8 +97,11 @@ def checklist(case: Case, today: date | None = None) -> list[Check]:
                             _("%(n)s still to be restricted by a person.", n=waiting) if waiting else ""))
     issued = {k for (k,) in db.session.execute(sa.select(IssuedLetter.kind).where(IssuedLetter.case_id == case.id))}
     for right in sorted(rights, key=lambda r: r.value):
-        # The answer is the completion letter; a warning or a notice to the same right is not an answer.
-        kinds = [k for k, spec in KINDS.items() if spec.right is right and k.value.startswith("completion_")]
+        # The answer is the completion letter; a warning or a notice to the same right is not an answer, but for
+        # the notice that a restriction will be lifted: once lifting is decided the answer is no longer written
+        # (it would say the data are now only stored), and that notice tells the subject the outcome (18(3)).
+        kinds = [k for k, spec in KINDS.items() if spec.right is right and (
+            k.value.startswith("completion_") or k is LetterKind.RESTRICTION_LIFTING_NOTICE)]
         if kinds:
             checks.append(Check(f"letter_{right.value}", _("The answer letter for %(right)s issued",
                                                             right=_right_name(right)),

@@ -1224,6 +1224,29 @@ def test_the_restriction_answer_is_not_written_again_once_its_lifting_is_decided
     assert answer.id in [letter.id for letter in operations.letters_of(case)]
 
 
+def test_a_restriction_lifted_before_it_was_answered_is_answered_by_the_lifting_notice(people, systems):
+    """Lifting decided before the answer letter went out: the answer is no longer written, and the notice of the
+    lifting (what was restricted, the decision, its reason) meets the checklist's answer item instead, so the
+    case completes without an override."""
+    from dsr.cases.checklist import checklist
+    from dsr.restriction import operations as restriction
+
+    case = _restricted(people, systems)
+    restriction.decide_lift(case, reason=STAFF_NOTES["restriction_lift"], actor=people.manager, now=NOW)
+    write_texts(case, people, "restriction_lift")
+    db.session.commit()
+
+    def answered() -> bool:
+        return next(c for c in checklist(case, TODAY) if c.key == "letter_restriction").done
+
+    assert not answered()
+    with pytest.raises(RuleViolation, match="Lifting this restriction was already decided"):
+        operations.render_letter(case, LetterKind.COMPLETION_RESTRICTION, LetterLanguage.EN, today=TODAY)
+    db.session.rollback()
+    _issue(case, LetterKind.RESTRICTION_LIFTING_NOTICE, LetterLanguage.EN, people.manager)
+    assert answered()
+
+
 # "We have granted part of your request", only where the case records a part granted.
 GRANTED = {"en": "We have granted part of your request",
            "nl": "Wij hebben uw verzoek gedeeltelijk toegewezen",
