@@ -205,7 +205,6 @@ def _check_restriction_not_lifted(case: Case) -> None:
     tells the subject (what was restricted, the decision and its reason), and once lifted the answer would list
     nothing. The answer issued before stays on file."""
     from dsr.restriction.models import lift_of
-    from dsr.restriction.operations import lifting_notice_issued
 
     lift = lift_of(case)
     if lift is None:
@@ -213,7 +212,22 @@ def _check_restriction_not_lifted(case: Case) -> None:
     if lift.lifted_at is not None:
         raise RuleViolation(_("The restriction is already lifted."))
     message = _("Lifting this restriction was already decided.")
-    if not lifting_notice_issued(case, lift):
+    if not _issued_since(case, LetterKind.RESTRICTION_LIFTING_NOTICE, lift.decided_at):
         message += " " + _("Tell the subject before the restriction is lifted (Art. 18(3)): issue the letter "
                            "announcing the lifting first.")
     raise RuleViolation(message)
+
+
+def _issued_since(case: Case, kind: LetterKind, since) -> bool:
+    """Whether a ``kind`` letter to ``case`` was issued at or after ``since``. Read from the issued letters'
+    table by its columns' own types: this module cannot import their model (``dsr.letters.models`` imports
+    this module, and an import inside a function is an import cycle too: tests/unit/test_contracts.py)."""
+    import sqlalchemy as sa
+
+    from dsr.extensions import UTCDateTime, db, enum_column_type
+
+    issued = sa.table("issued_letters", sa.column("case_id", sa.Integer),
+                      sa.column("kind", enum_column_type(LetterKind, "letter_kind")),
+                      sa.column("issued_at", UTCDateTime))
+    return db.session.scalar(sa.select(sa.func.count()).select_from(issued).where(
+        issued.c.case_id == case.id, issued.c.kind == kind, issued.c.issued_at >= since)) > 0
