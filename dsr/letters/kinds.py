@@ -212,13 +212,13 @@ def _check_restriction_not_lifted(case: Case) -> None:
     if lift.lifted_at is not None:
         raise RuleViolation(_("The restriction is already lifted."))
     message = _("Lifting this restriction was already decided.")
-    if not _issued_since(case, LetterKind.RESTRICTION_LIFTING_NOTICE, lift.decided_at):
+    if not issued_since(case, LetterKind.RESTRICTION_LIFTING_NOTICE, lift.decided_at):
         message += " " + _("Tell the subject before the restriction is lifted (Art. 18(3)): issue the letter "
                            "announcing the lifting first.")
     raise RuleViolation(message)
 
 
-def _issued_since(case: Case, kind: LetterKind, since) -> bool:
+def issued_since(case: Case, kind: LetterKind, since) -> bool:
     """Whether a ``kind`` letter to ``case`` was issued at or after ``since``. Read from the issued letters'
     table by its columns' own types: this module cannot import their model (``dsr.letters.models`` imports
     this module, and an import inside a function is an import cycle too: tests/unit/test_contracts.py)."""

@@ -486,11 +486,9 @@ def lifting_notice_issued(case: Case, lift: RestrictionLift | None) -> bool:
     """Whether the letter telling the subject the restriction will be lifted was issued after the decision."""
     if lift is None:
         return False
-    from dsr.letters.models import IssuedLetter
+    from dsr.letters.kinds import LetterKind, issued_since
 
-    return db.session.scalar(sa.select(sa.func.count()).select_from(IssuedLetter).where(
-        IssuedLetter.case_id == case.id, IssuedLetter.kind == LIFTING_NOTICE,
-        IssuedLetter.issued_at >= lift.decided_at)) > 0
+    return issued_since(case, LetterKind(LIFTING_NOTICE), lift.decided_at)
 
 
 def lift_restriction(case: Case, *, actor: User | None, now: datetime, today: date,
